@@ -1,0 +1,478 @@
+//! The command line as the user typed it, declared with clap derive. Only shapes and defaults live here;
+//! turning a URL into a target, or a header into a name and value, happens in the modules that own
+//! those concerns. House rule: every flag's help says its default, and wscat's spellings are aliases.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const EXAMPLES: &str = "\
+Examples:
+  Talk to a server interactively (a REPL on a terminal):
+    wscope ws://localhost:8080/chat
+
+  Send one message, print the first reply, exit:
+    wscope ws://localhost:8080 -x 'hello' --once
+
+  Pipe lines in, one message each; replies go to stdout:
+    seq 10 | wscope ws://localhost:8080 --count 10
+
+  Inspect a handshake (request, response, Accept check, timings, TLS):
+    wscope inspect wss://example.test/socket -s chat.v1
+
+  Watch every frame on the wire, decoded field by field:
+    wscope ws://localhost:8080 -x hello --once --dump
+
+  A test server that echoes, then a client to it:
+    wscope listen 8080 --echo &  wscope ws://localhost:8080";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "wscope",
+    version,
+    about = "A WebSocket client and debugger: REPL, scripted sends, handshake inspection, frame dumps",
+    after_long_help = EXAMPLES,
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// The server: ws://, wss://, http(s):// (mapped to ws/wss) or host[:port][/path] (ws://)
+    #[arg(value_name = "URL", required = true)]
+    pub url: Option<String>,
+
+    #[command(flatten)]
+    pub conn: ConnectArgs,
+
+    #[command(flatten)]
+    pub session: SessionArgs,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show the opening handshake in full, close cleanly, exit 0 only if every check passed
+    Inspect(InspectArgs),
+    /// Run a WebSocket server for testing: prints what clients send, --echo echoes it back
+    Listen(ListenArgs),
+    /// Print a shell completion script to stdout
+    Completions {
+        /// The shell to generate for
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The server: ws://, wss://, http(s):// or host[:port][/path]
+    #[arg(value_name = "URL")]
+    pub url: String,
+
+    #[command(flatten)]
+    pub conn: ConnectArgs,
+
+    /// Print one JSON object with the whole report
+    #[arg(long)]
+    pub json: bool,
+
+    /// When to use colours
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+/// How to reach the server and what to say in the upgrade request (connect and inspect).
+#[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "Connection")]
+pub struct ConnectArgs {
+    /// Extra request header, 'Name: value' (repeatable; replaces a default header of the same name)
+    #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+
+    /// Offer a subprotocol (repeatable; offered in order)
+    #[arg(short = 's', long = "subprotocol", value_name = "NAME")]
+    pub subprotocols: Vec<String>,
+
+    /// Fail unless the server selects one of the offered subprotocols
+    #[arg(long, requires = "subprotocols")]
+    pub require_subprotocol: bool,
+
+    /// Origin header to send
+    #[arg(short = 'o', long, value_name = "URL")]
+    pub origin: Option<String>,
+
+    /// Basic credentials 'user:pass' (also taken from user:pass@ in the URL)
+    #[arg(long, value_name = "USER:PASS")]
+    pub auth: Option<String>,
+
+    /// Sec-WebSocket-Version to send, to see how a server answers other versions
+    #[arg(long, value_name = "N", default_value_t = 13)]
+    pub protocol_version: u16,
+
+    /// Give up connecting after SECS (DNS, TCP, proxy, TLS and the upgrade together)
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_secs)]
+    pub connect_timeout: Duration,
+
+    /// Follow 3xx redirects, printing each hop
+    #[arg(short = 'L', long)]
+    pub location: bool,
+
+    /// Most redirects to follow with --location
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub max_redirects: u32,
+
+    /// Proxy: http://[user:pass@]host:port (CONNECT) or socks5[h]://... [default: from HTTPS_PROXY, HTTP_PROXY, ALL_PROXY]
+    #[arg(long, value_name = "URL")]
+    pub proxy: Option<String>,
+
+    /// Ignore proxy settings from the environment
+    #[arg(long, conflicts_with = "proxy")]
+    pub no_proxy: bool,
+
+    /// Trust the certificate authorities in this PEM file (in addition to the system roots)
+    #[arg(long, value_name = "FILE", help_heading = "TLS")]
+    pub ca: Option<PathBuf>,
+
+    /// Client certificate, PEM (with --key)
+    #[arg(long, value_name = "FILE", requires = "key", help_heading = "TLS")]
+    pub cert: Option<PathBuf>,
+
+    /// Client private key, PEM PKCS#8 'BEGIN PRIVATE KEY' (with --cert)
+    #[arg(long, value_name = "FILE", requires = "cert", help_heading = "TLS")]
+    pub key: Option<PathBuf>,
+
+    /// Skip certificate and host name verification (a warning is printed)
+    #[arg(
+        short = 'k',
+        long,
+        short_alias = 'n',
+        alias = "no-check",
+        help_heading = "TLS"
+    )]
+    pub insecure: bool,
+
+    /// Largest message or frame accepted from the server; bigger closes with 1009 [suffixes: K, M, G]
+    #[arg(long, value_name = "BYTES", default_value = "64M", value_parser = parse_size)]
+    pub max_message_size: usize,
+
+    /// Send a ping every SECS and show its round-trip time
+    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    pub ping_interval: Option<Duration>,
+
+    /// Close the connection as dead when no pong arrives within SECS of a ping
+    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    pub ping_timeout: Option<Duration>,
+
+    /// Show the request and response in full, the handshake checks and timings
+    #[arg(short, long)]
+    pub verbose: bool,
+
+    /// Show every frame on the wire, decoded field by field, with a hex dump
+    #[arg(long, help_heading = "Frame dump")]
+    pub dump: bool,
+
+    /// Bytes of each payload shown by --dump before the rest is elided
+    #[arg(long, value_name = "BYTES", default_value = "256", value_parser = parse_size, help_heading = "Frame dump")]
+    pub dump_limit: usize,
+
+    /// Write the frame dump to FILE instead of stderr (implies --dump)
+    #[arg(long, value_name = "FILE", help_heading = "Frame dump")]
+    pub dump_file: Option<PathBuf>,
+}
+
+/// What to send and when to stop (connect mode).
+#[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "Sending")]
+pub struct SessionArgs {
+    /// Send MSG after connecting (repeatable, in order; slash commands allowed: -x '/ping', -x '/close 4000 done')
+    #[arg(short = 'x', long = "execute", value_name = "MSG")]
+    pub execute: Vec<String>,
+
+    /// With -x on a terminal, exit after the -x messages instead of opening the REPL
+    #[arg(long)]
+    pub no_repl: bool,
+
+    /// After the input ends, close after SECS without a message from the server ('inf' waits for the server)
+    #[arg(short, long, value_name = "SECS", default_value = "2", value_parser = parse_wait)]
+    pub wait: Wait,
+
+    /// Exit after the first data message received
+    #[arg(short = '1', long)]
+    pub once: bool,
+
+    /// Exit after N data messages received
+    #[arg(long, value_name = "N")]
+    pub count: Option<u64>,
+
+    /// Close code we send when we end the connection
+    #[arg(long, value_name = "CODE", default_value_t = 1000)]
+    pub close_code: u16,
+
+    /// Close reason we send when we end the connection
+    #[arg(long, value_name = "TEXT", default_value = "")]
+    pub close_reason: String,
+
+    /// Echo every data message received back to the server (a mirror client)
+    #[arg(long)]
+    pub echo: bool,
+
+    /// Binary mode: each stdin line is a binary message, and binary replies are written raw
+    #[arg(long)]
+    pub binary: bool,
+
+    /// Send all of stdin as one message
+    #[arg(long)]
+    pub stdin_whole: bool,
+
+    /// Do not read or write the REPL history file
+    #[arg(long)]
+    pub no_history: bool,
+}
+
+/// How received data is shown.
+#[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "Output")]
+pub struct OutputArgs {
+    /// One JSON object per event (sent, received, ping, pong, close, error) on stdout
+    #[arg(long)]
+    pub json: bool,
+
+    /// Prefix every event with the time
+    #[arg(short = 'T', long)]
+    pub timestamps: bool,
+
+    /// Pretty-print received JSON text
+    #[arg(long)]
+    pub pretty: bool,
+
+    /// Show ping and pong frames in pipe mode (always shown in the REPL)
+    #[arg(short = 'P', long)]
+    pub show_ping_pong: bool,
+
+    /// When to use colours (NO_COLOR is honoured)
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Args)]
+pub struct ListenArgs {
+    /// Where to listen: PORT or ADDR:PORT (default address 127.0.0.1)
+    #[arg(value_name = "[ADDR:]PORT")]
+    pub addr: String,
+
+    /// Echo every message back to the client that sent it
+    #[arg(long)]
+    pub echo: bool,
+
+    /// Subprotocol to accept (repeatable; the first one a client offers that is listed here wins)
+    #[arg(short = 's', long = "subprotocol", value_name = "NAME")]
+    pub subprotocols: Vec<String>,
+
+    /// Refuse clients that offer none of the -s subprotocols (400)
+    #[arg(long, requires = "subprotocols")]
+    pub require_subprotocol: bool,
+
+    /// Accept only these Origins (repeatable; '*' wildcards); others get 403
+    #[arg(long, value_name = "PATTERN")]
+    pub origin_allow: Vec<String>,
+
+    /// Extra response header, 'Name: value' (repeatable)
+    #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+
+    /// Certificate chain for wss, PEM (with --tls-key)
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// Private key for wss, PEM PKCS#8 (with --tls-cert)
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
+    /// Most clients at once; more are refused with 503
+    #[arg(long, value_name = "N")]
+    pub max_clients: Option<usize>,
+
+    /// Largest message accepted from a client [suffixes: K, M, G]
+    #[arg(long, value_name = "BYTES", default_value = "64M", value_parser = parse_size)]
+    pub max_message_size: usize,
+
+    /// Show each client's handshake
+    #[arg(short, long)]
+    pub verbose: bool,
+
+    /// Show every frame on the wire
+    #[arg(long)]
+    pub dump: bool,
+
+    /// Bytes of each payload shown by --dump before the rest is elided
+    #[arg(long, value_name = "BYTES", default_value = "256", value_parser = parse_size)]
+    pub dump_limit: usize,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// `--wait`: seconds of silence, or forever.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Wait {
+    Secs(Duration),
+    Forever,
+}
+
+fn parse_secs(s: &str) -> Result<Duration, String> {
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{s}' is not a number of seconds"))?;
+    if !v.is_finite() || !(0.0..=1e9).contains(&v) {
+        return Err(format!(
+            "'{s}' is not a number of seconds between 0 and 1e9"
+        ));
+    }
+    Ok(Duration::from_secs_f64(v))
+}
+
+fn parse_wait(s: &str) -> Result<Wait, String> {
+    match s.trim() {
+        "inf" | "infinite" | "forever" => Ok(Wait::Forever),
+        other => parse_secs(other).map(Wait::Secs),
+    }
+}
+
+/// Bytes with an optional K/M/G suffix (powers of 1024), e.g. `64M`, `256`, `1.5K`.
+pub fn parse_size(s: &str) -> Result<usize, String> {
+    let t = s.trim();
+    let (num, mult) = match t.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
+        None => (t, 1u64),
+        Some((i, _)) => {
+            let unit = t[i..].to_ascii_lowercase();
+            let mult = match unit.trim_end_matches("ib").trim_end_matches('b') {
+                "" => 1,
+                "k" => 1 << 10,
+                "m" => 1 << 20,
+                "g" => 1 << 30,
+                _ => return Err(format!("'{s}': unknown size unit (use K, M or G)")),
+            };
+            (&t[..i], mult)
+        }
+    };
+    let v: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{s}' is not a size in bytes"))?;
+    let bytes = v * mult as f64;
+    if !bytes.is_finite() || bytes < 0.0 || bytes > usize::MAX as f64 {
+        return Err(format!("'{s}' is out of range"));
+    }
+    Ok(bytes as usize)
+}
+
+/// Turn wscat's `-l PORT` into our `listen PORT`, so muscle memory works without a second copy of
+/// the listen options at the top level.
+pub fn rewrite_wscat_listen(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let mut out = Vec::with_capacity(args.len() + 1);
+    let mut it = args.into_iter();
+    if let Some(bin) = it.next() {
+        out.push(bin);
+    }
+    let rest: Vec<_> = it.collect();
+    let mut rewritten = false;
+    let mut i = 0;
+    while i < rest.len() {
+        let a = rest[i].to_str().unwrap_or("");
+        if !rewritten && (a == "-l" || a == "--listen") {
+            out.insert(1, "listen".into());
+            rewritten = true;
+        } else if let Some(v) = a.strip_prefix("--listen=").filter(|_| !rewritten) {
+            out.insert(1, "listen".into());
+            out.push(v.into());
+            rewritten = true;
+        } else if a == "--" {
+            out.extend(rest[i..].iter().cloned());
+            break;
+        } else {
+            out.push(rest[i].clone());
+        }
+        i += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        let v = rewrite_wscat_listen(args.iter().map(Into::into).collect());
+        Cli::try_parse_from(v)
+    }
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn bare_url_is_connect() {
+        let cli = parse(&["wscope", "ws://h/", "-H", "A: b", "-s", "x", "-s", "y"]).unwrap();
+        assert!(cli.command.is_none());
+        assert_eq!(cli.url.as_deref(), Some("ws://h/"));
+        assert_eq!(cli.conn.subprotocols, ["x", "y"]);
+        assert_eq!(cli.session.wait, Wait::Secs(Duration::from_secs(2)));
+        assert_eq!(cli.conn.max_message_size, 64 << 20);
+    }
+
+    #[test]
+    fn wscat_aliases() {
+        let cli = parse(&["wscope", "-n", "wss://h/"]).unwrap();
+        assert!(cli.conn.insecure);
+        let cli = parse(&["wscope", "-l", "8080", "--echo"]).unwrap();
+        match cli.command {
+            Some(Command::Listen(l)) => {
+                assert_eq!(l.addr, "8080");
+                assert!(l.echo);
+            }
+            other => panic!("expected listen, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn inspect_takes_connection_options() {
+        let cli = parse(&["wscope", "inspect", "ws://h/", "--json", "-o", "http://o"]).unwrap();
+        match cli.command {
+            Some(Command::Inspect(i)) => {
+                assert!(i.json);
+                assert_eq!(i.conn.origin.as_deref(), Some("http://o"));
+            }
+            other => panic!("expected inspect, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn wait_and_sizes() {
+        assert_eq!(parse_wait("inf").unwrap(), Wait::Forever);
+        assert_eq!(parse_wait("0").unwrap(), Wait::Secs(Duration::ZERO));
+        assert!(parse_wait("-1").is_err());
+        assert_eq!(parse_size("1K").unwrap(), 1024);
+        assert_eq!(parse_size("2MiB").unwrap(), 2 << 20);
+        assert!(parse_size("3Q").is_err());
+    }
+
+    #[test]
+    fn missing_url_is_an_error() {
+        assert!(parse(&["wscope"]).is_err());
+    }
+}

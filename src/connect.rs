@@ -1,0 +1,169 @@
+//! `wscope URL`: open the connection, show the summary (or the full report with -v), then run the
+//! session with input from the REPL on a terminal, or from -x and stdin otherwise.
+
+use std::io::IsTerminal;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+use tokio_tungstenite::WebSocketStream;
+
+use crate::cli::{ConnectArgs, OutputArgs, SessionArgs};
+use crate::command::{check_close_code, check_close_reason};
+use crate::dial::BoxStream;
+use crate::dump::Direction;
+use crate::error::{Error, Result};
+use crate::event::{EventSink, Stats};
+use crate::input::{self, StdinMode};
+use crate::printer::{json, report, style, Printer, Screen, Style};
+use crate::session::{self, Input, INPUT_QUEUE};
+use crate::tap::{Tap, TapSink};
+use crate::target::Target;
+
+/// tungstenite's configuration for our limits. Frames are bounded like messages: a 2^63 length
+/// must close with 1009, never allocate.
+pub fn ws_config(max_message_size: usize) -> WebSocketConfig {
+    WebSocketConfig::default()
+        .max_message_size(Some(max_message_size))
+        .max_frame_size(Some(max_message_size))
+}
+
+fn validate(session: &SessionArgs) -> Result<()> {
+    check_close_code(session.close_code).map_err(|e| {
+        Error::usage_hint(
+            format!("--close-code {}: {e}", session.close_code),
+            "use 1000-1003, 1007-1014 or 3000-4999",
+        )
+    })?;
+    check_close_reason(&session.close_reason)
+        .map_err(|e| Error::usage(format!("--close-reason: {e}")))?;
+    if session.binary && session.stdin_whole && session.execute.is_empty() {
+        // fine: one binary message
+    }
+    if session.count == Some(0) {
+        return Err(Error::usage("--count must be at least 1"));
+    }
+    Ok(())
+}
+
+pub async fn run(
+    url: &str,
+    conn: &ConnectArgs,
+    session: &SessionArgs,
+    output: &OutputArgs,
+) -> Result<()> {
+    let stdin_tty = std::io::stdin().is_terminal();
+    let interactive = stdin_tty
+        && std::io::stdout().is_terminal()
+        && !output.json
+        && (session.execute.is_empty() || !session.no_repl);
+    style::init_color(output.color, false);
+    let style = Style {
+        json: output.json,
+        timestamps: output.timestamps,
+        pretty: output.pretty,
+        show_ping_pong: output.show_ping_pong,
+        binary_raw: session.binary,
+        verbose: conn.verbose,
+        show_sent: interactive,
+    };
+    let mut printer = Printer::new(style, Screen::Stderr);
+    let result = connect(url, conn, session, interactive, stdin_tty, &mut printer).await;
+    if let Err(e) = &result {
+        printer.error(e);
+    }
+    printer.flush();
+    result
+}
+
+async fn connect(
+    url: &str,
+    conn: &ConnectArgs,
+    session: &SessionArgs,
+    interactive: bool,
+    stdin_tty: bool,
+    printer: &mut Printer,
+) -> Result<()> {
+    let target = Target::parse(url)?;
+    validate(session)?;
+    // Start reading input now: what is piped in while we connect is queued, never lost.
+    let (tx, rx) = mpsc::channel::<Input>(INPUT_QUEUE);
+    let stdin_mode = if interactive || !session.execute.is_empty() || stdin_tty {
+        StdinMode::Ignore
+    } else if session.stdin_whole {
+        StdinMode::Whole {
+            binary: session.binary,
+        }
+    } else if session.binary {
+        StdinMode::BinaryLines
+    } else {
+        StdinMode::Lines
+    };
+    let repl_follows = interactive;
+    input::spawn(
+        session.execute.clone(),
+        stdin_mode,
+        conn.max_message_size,
+        !repl_follows,
+        tx.clone(),
+    );
+
+    let (report, upgraded) = crate::handshake::open(&target, conn).await;
+    let dumping = conn.dump || conn.dump_file.is_some();
+    if conn.verbose || (upgraded.is_err() && report.response.is_some()) {
+        printer.note(report::full(&report).trim_end());
+    } else if dumping {
+        printer.dump_handshake(&report);
+    }
+    let up = upgraded?;
+    printer.mark_open();
+    if printer.style().json {
+        let v = json::open(Instant::now(), &report);
+        printer.write_json(&v);
+    } else {
+        printer.note(&report::summary(&report));
+    }
+    if report.tls.as_ref().is_some_and(|t| t.insecure) {
+        printer.warn("TLS certificate verification is off (-k/--insecure): anyone on the path could read or change this connection");
+    }
+
+    let enabled = Arc::new(AtomicBool::new(dumping));
+    let (stream, dump_rx): (BoxStream, _) = if dumping || interactive {
+        if let Some(path) = &conn.dump_file {
+            printer.dump_to_file(path)?;
+        }
+        let (sink, rx) = TapSink::new(conn.dump_limit, Instant::now(), enabled.clone());
+        sink.record(Direction::Incoming, &up.leftover);
+        (Box::new(Tap::new(up.stream, sink)), Some(rx))
+    } else {
+        (up.stream, None)
+    };
+    let ws = WebSocketStream::from_partially_read(
+        stream,
+        up.leftover,
+        Role::Client,
+        Some(ws_config(conn.max_message_size)),
+    )
+    .await;
+    let opts = session::Options {
+        wait: session.wait,
+        once: session.once,
+        count: session.count,
+        close_code: session.close_code,
+        close_reason: session.close_reason.clone(),
+        echo: session.echo,
+        ping_interval: conn.ping_interval,
+        ping_timeout: conn.ping_timeout,
+        max_message_size: conn.max_message_size,
+        dump: dump_rx.as_ref().map(|_| enabled.clone()),
+    };
+    let stats = Stats::new(
+        report.url.clone(),
+        report.subprotocol().map(String::from),
+        report.extensions(),
+    );
+    drop(tx);
+    session::run(ws, rx, dump_rx, printer, opts, stats).await
+}

@@ -1,0 +1,178 @@
+//! Opening the byte stream to the server: DNS, TCP (or a proxy tunnel), then TLS for wss. Each phase
+//! is timed for the handshake report and bounded by the one `--connect-timeout` deadline, and each
+//! failure says which phase failed. What comes out is a plain byte stream; nothing here knows HTTP.
+
+pub mod proxy;
+mod tls;
+mod tls_sniff;
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
+use tokio::time::timeout_at;
+
+use crate::cli::ConnectArgs;
+use crate::error::{Error, Result};
+use crate::target::Target;
+
+pub use tls::{TlsConfig, TlsInfo};
+
+/// Any byte stream we can run WebSocket over: TCP, TLS over TCP, a proxy tunnel, a tap around those.
+pub trait AsyncStream: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> AsyncStream for T {}
+pub type BoxStream = Box<dyn AsyncStream>;
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DialTimings {
+    #[serde(serialize_with = "ms_opt")]
+    pub dns: Option<Duration>,
+    #[serde(serialize_with = "ms_opt")]
+    pub tcp: Option<Duration>,
+    #[serde(serialize_with = "ms_opt")]
+    pub proxy: Option<Duration>,
+    #[serde(serialize_with = "ms_opt")]
+    pub tls: Option<Duration>,
+}
+
+pub fn ms_opt<S: serde::Serializer>(
+    d: &Option<Duration>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    match d {
+        Some(d) => s.serialize_f64((d.as_secs_f64() * 1e6).round() / 1e3),
+        None => s.serialize_none(),
+    }
+}
+
+/// The proxy hop, for the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProxyHop {
+    pub url: String,
+    pub request: String,
+    pub response: String,
+}
+
+pub struct Dialed {
+    pub stream: BoxStream,
+    pub peer: Option<SocketAddr>,
+    pub tls: Option<TlsInfo>,
+    pub proxy: Option<ProxyHop>,
+}
+
+/// Which proxy applies to this target: `--proxy`, else the environment unless `--no-proxy`.
+pub fn choose_proxy(target: &Target, args: &ConnectArgs) -> Result<Option<proxy::Proxy>> {
+    if let Some(p) = &args.proxy {
+        return Ok(Some(proxy::Proxy::parse(p)?));
+    }
+    if args.no_proxy {
+        return Ok(None);
+    }
+    let get = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    match proxy::from_env(target.secure, &target.host, target.port, &get) {
+        Some(r) => Ok(Some(r?)),
+        None => Ok(None),
+    }
+}
+
+/// Connect to the target, through `proxy` if given, with TLS when the target is wss.
+pub async fn dial(
+    target: &Target,
+    proxy: Option<&proxy::Proxy>,
+    tls: Option<&TlsConfig>,
+    deadline: tokio::time::Instant,
+    timeout: Duration,
+    timings: &mut DialTimings,
+) -> Result<Dialed> {
+    let timed_out = |what| Error::Timeout {
+        what,
+        after: timeout,
+    };
+    let (tcp, peer, hop) = match proxy {
+        Some(p) => {
+            let start = Instant::now();
+            let (tcp, trace) = timeout_at(deadline, proxy::tunnel(p, &target.host, target.port))
+                .await
+                .map_err(|_| timed_out("connecting through the proxy"))??;
+            timings.proxy = Some(start.elapsed());
+            let hop = ProxyHop {
+                url: p.url.clone(),
+                request: trace.request,
+                response: trace.response,
+            };
+            (tcp, None, Some(hop))
+        }
+        None => {
+            let addrs = timeout_at(deadline, resolve(target, timings))
+                .await
+                .map_err(|_| timed_out("resolving the host name"))??;
+            let start = Instant::now();
+            let (tcp, peer) = timeout_at(deadline, connect_any(&addrs))
+                .await
+                .map_err(|_| timed_out("connecting (TCP)"))??;
+            timings.tcp = Some(start.elapsed());
+            (tcp, Some(peer), None)
+        }
+    };
+    // Small frames (pings, one-line messages) must not wait for Nagle.
+    let _ = tcp.set_nodelay(true);
+    let (stream, tls_info): (BoxStream, _) = match tls {
+        Some(cfg) => {
+            let start = Instant::now();
+            let (s, info) = timeout_at(deadline, tls::handshake(cfg, &target.host, tcp))
+                .await
+                .map_err(|_| timed_out("the TLS handshake"))??;
+            timings.tls = Some(start.elapsed());
+            (s, Some(info))
+        }
+        None => (Box::new(tcp), None),
+    };
+    Ok(Dialed {
+        stream,
+        peer,
+        tls: tls_info,
+        proxy: hop,
+    })
+}
+
+async fn resolve(target: &Target, timings: &mut DialTimings) -> Result<Vec<SocketAddr>> {
+    if let Ok(ip) = target.host.parse::<IpAddr>() {
+        return Ok(vec![SocketAddr::new(ip, target.port)]);
+    }
+    let start = Instant::now();
+    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((target.host.as_str(), target.port))
+        .await
+        .map_err(|source| Error::Dns {
+            host: target.host.clone(),
+            source,
+        })?
+        .collect();
+    timings.dns = Some(start.elapsed());
+    if addrs.is_empty() {
+        return Err(Error::Dns {
+            host: target.host.clone(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "no addresses found"),
+        });
+    }
+    Ok(addrs)
+}
+
+/// Try each address in turn; the error names the last one tried.
+async fn connect_any(addrs: &[SocketAddr]) -> Result<(TcpStream, SocketAddr)> {
+    let mut last = None;
+    for addr in addrs {
+        match TcpStream::connect(addr).await {
+            Ok(s) => return Ok((s, *addr)),
+            Err(e) => last = Some((addr, e)),
+        }
+    }
+    let (addr, source) = last.map(|(a, e)| (a.to_string(), e)).unwrap_or_else(|| {
+        (
+            "nowhere".into(),
+            std::io::Error::new(std::io::ErrorKind::NotFound, "no address"),
+        )
+    });
+    Err(Error::Connect { addr, source })
+}

@@ -1,0 +1,191 @@
+//! TLS for wss:// with native-tls: the only module that touches it. Builds the connector from
+//! `--ca`, `--cert/--key` and `-k` (only when a wss URL asks for TLS, so ws:// never pays for loading
+//! the system roots), runs the handshake, explains failures in terms of the flags that fix them, and
+//! describes the session (version, peer certificate) for the report.
+
+use std::path::Path;
+
+use serde::Serialize;
+use tokio::net::TcpStream;
+
+use super::tls_sniff::HelloSniffer;
+use super::BoxStream;
+use crate::cli::ConnectArgs;
+use crate::error::{Error, Result};
+
+pub struct TlsConfig {
+    connector: tokio_native_tls::TlsConnector,
+    pub insecure: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct TlsInfo {
+    /// "TLSv1.3", read from the ServerHello (native-tls has no getter for it).
+    pub version: Option<String>,
+    pub subject: Option<String>,
+    pub issuer: Option<String>,
+    pub not_before: Option<String>,
+    pub not_after: Option<String>,
+    /// Certificate and host name checks were skipped (-k).
+    pub insecure: bool,
+}
+
+fn read_file(path: &Path, flag: &str) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| {
+        Error::usage_hint(
+            format!("cannot read {flag} file '{}': {e}", path.display()),
+            format!("{flag} takes the path of a PEM file"),
+        )
+    })
+}
+
+impl TlsConfig {
+    pub fn from_args(args: &ConnectArgs) -> Result<TlsConfig> {
+        let mut b = native_tls::TlsConnector::builder();
+        if let Some(ca) = &args.ca {
+            let pem = read_file(ca, "--ca")?;
+            let cert = native_tls::Certificate::from_pem(&pem).map_err(|e| {
+                Error::usage(format!(
+                    "--ca '{}' is not a PEM certificate: {e}",
+                    ca.display()
+                ))
+            })?;
+            b.add_root_certificate(cert);
+        }
+        if let (Some(cert), Some(key)) = (&args.cert, &args.key) {
+            let cert_pem = read_file(cert, "--cert")?;
+            let key_pem = read_file(key, "--key")?;
+            let id = native_tls::Identity::from_pkcs8(&cert_pem, &key_pem).map_err(|e| {
+                Error::usage_hint(
+                    format!("cannot use --cert '{}' with --key '{}': {e}", cert.display(), key.display()),
+                    "--key must be an unencrypted PKCS#8 PEM key ('BEGIN PRIVATE KEY'); convert with `openssl pkcs8 -topk8 -nocrypt`",
+                )
+            })?;
+            b.identity(id);
+        }
+        if args.insecure {
+            b.danger_accept_invalid_certs(true);
+            b.danger_accept_invalid_hostnames(true);
+        }
+        let connector = b
+            .build()
+            .map_err(|e| Error::Runtime(format!("cannot set up TLS: {e}")))?;
+        Ok(TlsConfig {
+            connector: connector.into(),
+            insecure: args.insecure,
+        })
+    }
+}
+
+pub async fn handshake(
+    cfg: &TlsConfig,
+    host: &str,
+    tcp: TcpStream,
+) -> Result<(BoxStream, TlsInfo)> {
+    let (sniffer, version) = HelloSniffer::new(tcp);
+    let tls = cfg
+        .connector
+        .connect(host, sniffer)
+        .await
+        .map_err(|e| explain(host, &e.to_string()))?;
+    let mut info = TlsInfo {
+        version: version.get().cloned(),
+        insecure: cfg.insecure,
+        ..TlsInfo::default()
+    };
+    if let Ok(Some(cert)) = tls.get_ref().peer_certificate() {
+        if let Ok(der) = cert.to_der() {
+            describe_certificate(&der, &mut info);
+        }
+    }
+    Ok((Box::new(tls), info))
+}
+
+fn describe_certificate(der: &[u8], info: &mut TlsInfo) {
+    if let Ok((_, cert)) = x509_parser::parse_x509_certificate(der) {
+        info.subject = Some(cert.subject().to_string());
+        info.issuer = Some(cert.issuer().to_string());
+        let v = cert.validity();
+        info.not_before = Some(v.not_before.to_string());
+        info.not_after = Some(v.not_after.to_string());
+    }
+}
+
+/// Turn OpenSSL's wording into what went wrong and the flag that fixes it.
+fn explain(host: &str, raw: &str) -> Error {
+    let lower = raw.to_ascii_lowercase();
+    let (what, hint) = if lower.contains("expired") {
+        (
+            "the server's certificate has expired",
+            "-k/--insecure skips the check (testing only)",
+        )
+    } else if lower.contains("not yet valid") {
+        (
+            "the server's certificate is not valid yet",
+            "-k/--insecure skips the check (testing only)",
+        )
+    } else if lower.contains("hostname mismatch")
+        || lower.contains("host name mismatch")
+        || lower.contains("ip address mismatch")
+    {
+        (
+            "the server's certificate does not name this host (hostname mismatch)",
+            "connect with the name the certificate was issued for, or -k/--insecure (testing only)",
+        )
+    } else if lower.contains("self-signed")
+        || lower.contains("self signed")
+        || lower.contains("local issuer")
+        || lower.contains("unknown ca")
+        || lower.contains("verify failed")
+    {
+        (
+            "the server's certificate is not trusted (self-signed or unknown issuer)",
+            "trust its CA with --ca FILE, or skip verification with -k/--insecure (testing only)",
+        )
+    } else if lower.contains("wrong version number")
+        || lower.contains("unexpected eof")
+        || lower.contains("packet length too long")
+    {
+        (
+            "the server did not answer in TLS",
+            "is it a plain ws:// server? try ws:// instead of wss://",
+        )
+    } else if lower.contains("certificate required") || lower.contains("handshake failure") {
+        (
+            "the server refused the TLS handshake (it may want a client certificate)",
+            "give a client identity with --cert FILE --key FILE",
+        )
+    } else {
+        (
+            "",
+            "check the server's TLS setup; --ca, --cert/--key and -k adjust ours",
+        )
+    };
+    let message = if what.is_empty() {
+        raw.to_string()
+    } else {
+        format!("{what} ({})", raw.trim())
+    };
+    Error::Tls {
+        host: host.to_string(),
+        message,
+        hint: Some(hint.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_name_the_fix() {
+        let e = explain("h", "error:0A000086:SSL routines:tls_post_process_server_certificate:certificate verify failed:../ssl/statem/statem_clnt.c:1889: (self-signed certificate)");
+        assert_eq!(e.exit_code(), 4);
+        assert!(e.to_string().contains("not trusted"));
+        assert!(e.hint().unwrap().contains("--ca"));
+        let e = explain("h", "certificate verify failed: (Hostname mismatch)");
+        assert!(e.to_string().contains("hostname mismatch"), "{e}");
+        let e = explain("h", "certificate verify failed (certificate has expired)");
+        assert!(e.to_string().contains("expired"));
+    }
+}

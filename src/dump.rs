@@ -1,0 +1,320 @@
+//! Presentation of decoded wire frames for `--dump`: a compact, aligned
+//! human form (header line, hex dump, unmasked payload) and a JSON object
+//! for `--json` output. Pure functions; printing and colour policy belong to
+//! the caller (the `colored` global override decides whether styles show).
+
+use std::time::Duration;
+
+use colored::Colorize;
+use serde_json::{json, Value};
+
+use crate::frame::{close_code_name, Frame};
+use crate::hexdump::{hex_plain, xxd};
+
+/// Which way a frame travelled, from our point of view.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// Written to the socket by us.
+    Outgoing,
+    /// Read from the socket.
+    Incoming,
+}
+
+const INDENT: &str = "    ";
+
+/// Appends the human rendering of `frame` to `out`, every line `\n`-ended.
+pub fn render_frame(frame: &Frame, dir: Direction, elapsed: Duration, out: &mut String) {
+    let arrow = match dir {
+        Direction::Outgoing => ">>".green().bold(),
+        Direction::Incoming => "<<".cyan().bold(),
+    };
+    let mut line = format!("{arrow} {:.3}s  ", elapsed.as_secs_f64());
+    // "---" keeps columns aligned with "FIN" on non-final fragments.
+    line.push_str(if frame.fin { "FIN" } else { "---" });
+    for (set, name) in [
+        (frame.rsv1, "RSV1"),
+        (frame.rsv2, "RSV2"),
+        (frame.rsv3, "RSV3"),
+    ] {
+        if set {
+            line.push(' ');
+            line.push_str(&name.yellow().to_string());
+        }
+    }
+    let opcode = if frame.is_control() {
+        frame.opcode_name().magenta().bold()
+    } else {
+        frame.opcode_name().bold()
+    };
+    line.push_str(&format!(" {opcode}"));
+    if let Some(key) = frame.mask {
+        line.push_str(&format!("  MASK {}", hex_plain(&key)));
+    }
+    if frame.header_complete() {
+        line.push_str(&format!(
+            "  len {} ({}-bit{})",
+            frame.payload_len,
+            frame.length_form.bits(),
+            if frame.non_minimal_length {
+                ", non-minimal"
+            } else {
+                ""
+            }
+        ));
+    } else {
+        line.push_str("  len ?");
+    }
+    if let Some(close) = frame.close_info() {
+        match close.code {
+            Some(code) => line.push_str(&format!("  code {code} {}", close_code_name(code))),
+            None if frame.payload_len == 0 => line.push_str("  no status code"),
+            None => {}
+        }
+        if !close.reason.is_empty() {
+            line.push_str(&format!("  reason {:?}", close.reason));
+        }
+    }
+    let problems = frame.problems();
+    if !problems.is_empty() {
+        let text = format!("! {}", problems.join("; "));
+        line.push_str(&format!("  {}", text.red().bold()));
+    }
+    out.push_str(&line);
+    out.push('\n');
+
+    let mut wire = Vec::with_capacity(frame.header.len() + frame.raw_payload.len());
+    wire.extend_from_slice(&frame.header);
+    wire.extend_from_slice(&frame.raw_payload);
+    push_indented_xxd(&wire, out);
+
+    let wants_payload_line = frame.mask.is_some() || matches!(frame.opcode, 0x0 | 0x1);
+    if wants_payload_line && !frame.payload.is_empty() {
+        match text_prefix(frame).filter(|t| is_printable(t)) {
+            Some(text) => out.push_str(&format!("{INDENT}payload: {text:?}\n")),
+            // Masked bytes in the dump above are unreadable, so show the
+            // unmasked ones; unmasked bytes are already there.
+            None if frame.mask.is_some() => {
+                out.push_str(&format!("{INDENT}payload (unmasked):\n"));
+                push_indented_xxd(&frame.payload, out);
+            }
+            None => out.push_str(&format!(
+                "{INDENT}payload: (not printable UTF-8; bytes above)\n"
+            )),
+        }
+    }
+    if frame.elided > 0 {
+        out.push_str(&format!(
+            "{INDENT}… {} more payload bytes elided (--dump-limit)\n",
+            frame.elided
+        ));
+    }
+    if !frame.complete && frame.header_complete() {
+        out.push_str(&format!(
+            "{INDENT}… stream ended after {} of {} payload bytes\n",
+            frame.received_payload(),
+            frame.payload_len
+        ));
+    }
+}
+
+/// JSON form of a frame, one object per frame (`"event": "frame"`).
+pub fn frame_json(frame: &Frame, dir: Direction, elapsed: Duration) -> Value {
+    let mut v = json!({
+        "event": "frame",
+        "dir": dir,
+        "t": elapsed.as_secs_f64(),
+        "fin": frame.fin,
+        "rsv": [frame.rsv1, frame.rsv2, frame.rsv3],
+        "opcode": frame.opcode,
+        "opcode_name": frame.opcode_name(),
+        "masked": frame.mask.is_some(),
+        "mask": frame.mask.map(|k| hex_plain(&k)),
+        "len": frame.payload_len,
+        "len_form": frame.length_form.bits(),
+        "header_hex": hex_plain(&frame.header),
+        "payload_hex": hex_plain(&frame.payload),
+        "elided": frame.elided,
+        "complete": frame.complete,
+        "problems": frame.problems(),
+    });
+    if let Value::Object(map) = &mut v {
+        if frame.opcode != 0x8 {
+            if let Some(text) = text_prefix(frame) {
+                map.insert("text".into(), Value::from(text));
+            }
+        }
+        if let Some(close) = frame.close_info() {
+            map.insert(
+                "close".into(),
+                json!({
+                    "code": close.code,
+                    "name": close.code.map(close_code_name),
+                    "reason": close.reason,
+                }),
+            );
+        }
+    }
+    v
+}
+
+/// The kept payload as text, tolerating a character split by the dump
+/// limit or by EOF (that tail is dropped); `None` if not UTF-8.
+fn text_prefix(frame: &Frame) -> Option<&str> {
+    match std::str::from_utf8(&frame.payload) {
+        Ok(text) => Some(text),
+        Err(e) if e.error_len().is_none() && (frame.elided > 0 || !frame.complete) => frame
+            .payload
+            .get(..e.valid_up_to())
+            .and_then(|b| std::str::from_utf8(b).ok()),
+        Err(_) => None,
+    }
+}
+
+/// Binary data that happens to be UTF-8 (runs of NULs, say) reads better as
+/// hex, so only ordinary text with line-oriented whitespace counts.
+fn is_printable(text: &str) -> bool {
+    text.chars()
+        .all(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t'))
+}
+
+fn push_indented_xxd(bytes: &[u8], out: &mut String) {
+    let mut dump = String::new();
+    xxd(bytes, &mut dump);
+    for line in dump.lines() {
+        out.push_str(INDENT);
+        out.push_str(line);
+        out.push('\n');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frame::FrameDecoder;
+
+    fn frames(limit: usize, bytes: &[u8]) -> Vec<Frame> {
+        let mut d = FrameDecoder::new(limit);
+        let mut out = Vec::new();
+        d.feed(bytes, &mut out);
+        out.extend(d.finish());
+        out
+    }
+
+    fn render(limit: usize, bytes: &[u8], dir: Direction) -> String {
+        colored::control::set_override(false);
+        let mut out = String::new();
+        for f in frames(limit, bytes) {
+            render_frame(&f, dir, Duration::from_millis(12), &mut out);
+        }
+        out
+    }
+
+    const HELLO: [u8; 11] = [
+        0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x5f, 0x9f, 0x4d, 0x51, 0x58,
+    ];
+
+    #[test]
+    fn masked_text_frame() {
+        assert_eq!(
+            render(256, &HELLO, Direction::Outgoing),
+            "\
+>> 0.012s  FIN text  MASK 37fa213d  len 5 (7-bit)
+    00000000: 8185 37fa 213d 5f9f 4d51 58              ..7.!=_.MQX
+    payload: \"hello\"
+"
+        );
+    }
+
+    #[test]
+    fn close_frame() {
+        assert_eq!(
+            render(256, b"\x88\x05\x03\xe8bye", Direction::Incoming),
+            "\
+<< 0.012s  FIN close  len 5 (7-bit)  code 1000 normal closure  reason \"bye\"
+    00000000: 8805 03e8 6279 65                        ....bye
+"
+        );
+        assert_eq!(
+            render(256, b"\x88\x00", Direction::Incoming),
+            "<< 0.012s  FIN close  len 0 (7-bit)  no status code\n    00000000: 8800                                     ..\n"
+        );
+    }
+
+    #[test]
+    fn problems_elision_and_odd_frames() {
+        let out = render(4, b"\x43\x7e\x00\x06abcdef", Direction::Incoming);
+        assert_eq!(
+            out,
+            "\
+<< 0.012s  --- RSV1 reserved-non-control(0x3)  len 6 (16-bit, non-minimal)  \
+! reserved opcode 0x3; RSV1 set (needs a negotiated extension); non-minimal payload length encoding
+    00000000: 437e 0006 6162 6364                      C~..abcd
+    … 2 more payload bytes elided (--dump-limit)
+"
+        );
+        let out = render(
+            256,
+            b"\x82\x83\x01\x02\x03\x04\x01\x02\x03",
+            Direction::Outgoing,
+        );
+        assert!(
+            out.ends_with(
+                "payload (unmasked):\n    00000000: 0000 00                                  ...\n"
+            ),
+            "{out}"
+        );
+        let out = render(256, b"\x81\x05he", Direction::Incoming);
+        assert!(out.contains("payload: \"he\"\n"), "{out}");
+        assert!(
+            out.ends_with("    … stream ended after 2 of 5 payload bytes\n"),
+            "{out}"
+        );
+        assert!(out.contains("! truncated: stream ended mid-frame"));
+        let out = render(256, b"\x81", Direction::Incoming);
+        assert!(
+            out.starts_with("<< 0.012s  FIN text  len ?  ! truncated"),
+            "{out}"
+        );
+        let out = render(256, b"\x81\x02\xff\xfe", Direction::Incoming);
+        assert!(
+            out.contains("payload: (not printable UTF-8; bytes above)"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn json_for_masked_text() {
+        let f = frames(256, &HELLO).remove(0);
+        let v = frame_json(&f, Direction::Outgoing, Duration::from_millis(12));
+        assert_eq!(
+            v,
+            json!({
+                "event": "frame", "dir": "outgoing", "t": 0.012, "fin": true,
+                "rsv": [false, false, false], "opcode": 1, "opcode_name": "text",
+                "masked": true, "mask": "37fa213d", "len": 5, "len_form": 7,
+                "header_hex": "818537fa213d", "payload_hex": "68656c6c6f", "elided": 0,
+                "complete": true, "problems": [], "text": "hello",
+            })
+        );
+    }
+
+    #[test]
+    fn json_for_close_frames() {
+        let f = frames(256, b"\x88\x02\x03\xed").remove(0);
+        let v = frame_json(&f, Direction::Incoming, Duration::ZERO);
+        assert_eq!(
+            v["close"],
+            json!({"code": 1005, "name": "no status received", "reason": ""})
+        );
+        assert_eq!(v["problems"], json!(["close code not allowed on the wire"]));
+        assert!(v.get("text").is_none());
+        let f = frames(256, b"\x88\x00").remove(0);
+        let v = frame_json(&f, Direction::Incoming, Duration::ZERO);
+        assert_eq!(
+            v["close"],
+            json!({"code": null, "name": null, "reason": ""})
+        );
+        assert_eq!(v["mask"], Value::Null);
+    }
+}

@@ -1,0 +1,166 @@
+//! The one error type of wscope. Every variant says what failed in words a user can act on, maps to
+//! the exit code of the spec, and where a flag would fix the problem, its hint names that flag.
+//! Nothing else in the crate decides exit codes.
+
+use std::io;
+use std::time::Duration;
+
+/// Exit codes of SPEC.md "Exit codes", kept in one place.
+pub mod exit {
+    pub const OK: u8 = 0;
+    pub const RUNTIME: u8 = 1;
+    pub const USAGE: u8 = 2;
+    pub const CONNECT: u8 = 3;
+    pub const TLS: u8 = 4;
+    pub const HANDSHAKE: u8 = 5;
+    pub const PROTOCOL: u8 = 6;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The command line is wrong; `hint` names the fix.
+    #[error("{message}")]
+    Usage {
+        message: String,
+        hint: Option<String>,
+    },
+
+    #[error("cannot resolve host '{host}': {source}")]
+    Dns { host: String, source: io::Error },
+
+    #[error("cannot connect to {addr}: {source}")]
+    Connect { addr: String, source: io::Error },
+
+    #[error("{what} timed out after {}", secs(*.after))]
+    Timeout { what: &'static str, after: Duration },
+
+    #[error(transparent)]
+    Proxy(#[from] crate::dial::proxy::ProxyError),
+
+    #[error("TLS handshake with {host} failed: {message}")]
+    Tls {
+        host: String,
+        message: String,
+        hint: Option<String>,
+    },
+
+    /// The upgrade was refused or a check failed; the report has already been shown.
+    #[error("{message}")]
+    Handshake {
+        message: String,
+        hint: Option<String>,
+    },
+
+    /// The peer broke RFC 6455, closed abnormally, or stopped answering pings.
+    #[error("{message}")]
+    Protocol {
+        message: String,
+        hint: Option<String>,
+    },
+
+    #[error("{context}: {source}")]
+    Io { context: String, source: io::Error },
+
+    #[error("{0}")]
+    Runtime(String),
+}
+
+impl Error {
+    pub fn usage(message: impl Into<String>) -> Error {
+        Error::Usage {
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    pub fn usage_hint(message: impl Into<String>, hint: impl Into<String>) -> Error {
+        Error::Usage {
+            message: message.into(),
+            hint: Some(hint.into()),
+        }
+    }
+
+    pub fn protocol(message: impl Into<String>) -> Error {
+        Error::Protocol {
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    pub fn io(context: impl Into<String>, source: io::Error) -> Error {
+        Error::Io {
+            context: context.into(),
+            source,
+        }
+    }
+
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Usage { .. } => exit::USAGE,
+            Error::Dns { .. } | Error::Connect { .. } | Error::Timeout { .. } | Error::Proxy(_) => {
+                exit::CONNECT
+            }
+            Error::Tls { .. } => exit::TLS,
+            Error::Handshake { .. } => exit::HANDSHAKE,
+            Error::Protocol { .. } => exit::PROTOCOL,
+            Error::Io { .. } | Error::Runtime(_) => exit::RUNTIME,
+        }
+    }
+
+    /// What the user can do about it, when there is something to do.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Error::Usage { hint, .. }
+            | Error::Tls { hint, .. }
+            | Error::Handshake { hint, .. }
+            | Error::Protocol { hint, .. } => hint.clone(),
+            Error::Dns { .. } => Some("check the host name in the URL".into()),
+            Error::Connect { source, .. } if source.kind() == io::ErrorKind::ConnectionRefused => {
+                Some(
+                    "is the server running on that port? (`wscope listen PORT --echo` starts one)"
+                        .into(),
+                )
+            }
+            Error::Timeout { .. } => Some("raise the limit with --connect-timeout SECS".into()),
+            Error::Proxy(e) => e.hint(),
+            _ => None,
+        }
+    }
+}
+
+/// "1.5 s", "10 s", "250 ms": durations as a person reads them.
+pub fn secs(d: Duration) -> String {
+    if d < Duration::from_secs(1) {
+        format!("{} ms", d.as_millis())
+    } else if d.subsec_millis() == 0 {
+        format!("{} s", d.as_secs())
+    } else {
+        format!("{:.1} s", d.as_secs_f64())
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_follow_the_spec() {
+        assert_eq!(Error::usage("x").exit_code(), 2);
+        let timeout = Error::Timeout {
+            what: "connecting",
+            after: Duration::from_secs(10),
+        };
+        assert_eq!(timeout.exit_code(), 3);
+        assert_eq!(timeout.to_string(), "connecting timed out after 10 s");
+        assert!(timeout.hint().unwrap().contains("--connect-timeout"));
+        assert_eq!(Error::protocol("x").exit_code(), 6);
+    }
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(secs(Duration::from_millis(250)), "250 ms");
+        assert_eq!(secs(Duration::from_millis(1500)), "1.5 s");
+    }
+}

@@ -1,0 +1,382 @@
+//! The checks a debugging user wants on a 101 (RFC 6455 §4.1): status, Upgrade, Connection, the
+//! Sec-WebSocket-Accept computation, subprotocol and extension negotiation. For a refusal, the hint
+//! that matches its status. Pure functions over the request we sent and the response we read.
+
+use serde::Serialize;
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+
+use super::request::{list, Request};
+use super::response::Response;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Pass,
+    Fail,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    pub name: &'static str,
+    pub outcome: Outcome,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AcceptCheck {
+    pub key: String,
+    pub expected: String,
+    pub received: Option<String>,
+    pub ok: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Negotiation {
+    pub offered: Vec<String>,
+    pub selected: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Verdict {
+    pub checks: Vec<Check>,
+    pub accept: AcceptCheck,
+    pub subprotocol: Negotiation,
+    pub extensions: Negotiation,
+    pub hint: Option<String>,
+}
+
+impl Verdict {
+    pub fn passed(&self) -> bool {
+        self.checks.iter().all(|c| c.outcome == Outcome::Pass)
+    }
+
+    pub fn first_failure(&self) -> Option<&Check> {
+        self.checks.iter().find(|c| c.outcome == Outcome::Fail)
+    }
+}
+
+fn check(name: &'static str, ok: bool, detail: String) -> Check {
+    let outcome = if ok { Outcome::Pass } else { Outcome::Fail };
+    Check {
+        name,
+        outcome,
+        detail,
+    }
+}
+
+pub fn evaluate(req: &Request, resp: &Response, require_subprotocol: bool) -> Verdict {
+    let expected = derive_accept_key(req.key.as_bytes());
+    let received = resp
+        .header("Sec-WebSocket-Accept")
+        .map(|v| v.trim().to_string());
+    let accept = AcceptCheck {
+        key: req.key.clone(),
+        ok: received.as_deref() == Some(expected.as_str()),
+        expected,
+        received,
+    };
+    let subprotocol = Negotiation {
+        offered: req.offered_protocols.clone(),
+        selected: resp
+            .header_all("Sec-WebSocket-Protocol")
+            .into_iter()
+            .flat_map(list)
+            .map(String::from)
+            .collect(),
+    };
+    let extensions = Negotiation {
+        offered: req.offered_extensions.clone(),
+        selected: resp
+            .header_all("Sec-WebSocket-Extensions")
+            .into_iter()
+            .flat_map(list)
+            .map(String::from)
+            .collect(),
+    };
+    let mut checks = vec![check(
+        "status",
+        resp.status == 101,
+        format!(
+            "{} {}{}",
+            resp.status,
+            resp.reason,
+            if resp.status == 101 {
+                ""
+            } else {
+                " (expected 101 Switching Protocols)"
+            }
+        ),
+    )];
+    if resp.status != 101 {
+        let hint = hint_for_status(resp);
+        return Verdict {
+            checks,
+            accept,
+            subprotocol,
+            extensions,
+            hint,
+        };
+    }
+    if let Some(legacy) = [
+        "Sec-WebSocket-Origin",
+        "WebSocket-Origin",
+        "Sec-WebSocket-Location",
+        "WebSocket-Location",
+    ]
+    .into_iter()
+    .find(|h| resp.header(h).is_some())
+    {
+        checks.push(check(
+            "protocol",
+            false,
+            format!("the server answered with a legacy draft handshake (hixie-75/76, header {legacy}): not supported"),
+        ));
+    }
+    let upgrade = resp.header("Upgrade");
+    checks.push(check(
+        "upgrade",
+        upgrade.is_some_and(|v| v.trim().eq_ignore_ascii_case("websocket")),
+        match upgrade {
+            Some(v) => format!("Upgrade: {v}"),
+            None => "no Upgrade header (expected Upgrade: websocket)".into(),
+        },
+    ));
+    let connection = resp.header_all("Connection");
+    checks.push(check(
+        "connection",
+        connection
+            .iter()
+            .flat_map(|v| list(v))
+            .any(|t| t.eq_ignore_ascii_case("upgrade")),
+        if connection.is_empty() {
+            "no Connection header (expected Connection: Upgrade)".into()
+        } else {
+            format!("Connection: {}", connection.join(", "))
+        },
+    ));
+    checks.push(check(
+        "accept",
+        accept.ok,
+        match &accept.received {
+            Some(r) if accept.ok => format!("{r} = base64(SHA-1(key + RFC 6455 GUID))"),
+            Some(r) => format!("received {r}, expected {}", accept.expected),
+            None => format!(
+                "no Sec-WebSocket-Accept header (expected {})",
+                accept.expected
+            ),
+        },
+    ));
+    let sp = &subprotocol;
+    let (ok, detail) = match sp.selected.as_slice() {
+        [] if require_subprotocol => (
+            false,
+            format!(
+                "none selected; offered {} and --require-subprotocol was given",
+                sp.offered.join(", ")
+            ),
+        ),
+        [] if sp.offered.is_empty() => (true, "none offered, none selected".into()),
+        [] => (
+            true,
+            format!("none selected (offered {})", sp.offered.join(", ")),
+        ),
+        [one] if sp.offered.iter().any(|o| o == one) => (
+            true,
+            format!("{one} selected (offered {})", sp.offered.join(", ")),
+        ),
+        [one] if sp.offered.is_empty() => (
+            false,
+            format!("the server selected '{one}' but none was offered"),
+        ),
+        [one] => (
+            false,
+            format!(
+                "the server selected '{one}', which was not offered ({})",
+                sp.offered.join(", ")
+            ),
+        ),
+        many => (
+            false,
+            format!(
+                "the server selected several subprotocols ({}); it must select one",
+                many.join(", ")
+            ),
+        ),
+    };
+    checks.push(check("subprotocol", ok, detail));
+    let ext = &extensions;
+    let unoffered: Vec<&String> = ext
+        .selected
+        .iter()
+        .filter(|e| {
+            let name = e.split(';').next().unwrap_or("").trim();
+            !ext.offered.iter().any(|o| {
+                o.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .eq_ignore_ascii_case(name)
+            })
+        })
+        .collect();
+    let (ok, detail) = if !unoffered.is_empty() {
+        (
+            false,
+            format!(
+                "the server accepted extensions that were not offered: {}",
+                join(&unoffered)
+            ),
+        )
+    } else if let Some(deflate) = ext
+        .selected
+        .iter()
+        .find(|e| e.trim_start().starts_with("permessage-deflate"))
+    {
+        (false, format!("the server accepted '{deflate}', which wscope cannot decode yet (do not offer it with -H)"))
+    } else if ext.selected.is_empty() {
+        (
+            true,
+            if ext.offered.is_empty() {
+                "none offered, none accepted".into()
+            } else {
+                format!("none accepted (offered {})", ext.offered.join(", "))
+            },
+        )
+    } else {
+        (true, format!("{} accepted", ext.selected.join(", ")))
+    };
+    checks.push(check("extensions", ok, detail));
+    let hint = checks.iter().find(|c| c.outcome == Outcome::Fail).map(|c| match c.name {
+        "accept" => "the server computed Sec-WebSocket-Accept wrongly: it is not a conforming WebSocket server (or a proxy rewrote the key)".to_string(),
+        "subprotocol" => "offer the subprotocol the server wants with -s NAME".to_string(),
+        "upgrade" | "connection" => "a proxy or load balancer may be stripping the Upgrade/Connection headers".to_string(),
+        _ => "see the check above".to_string(),
+    });
+    Verdict {
+        checks,
+        accept,
+        subprotocol,
+        extensions,
+        hint,
+    }
+}
+
+fn join(v: &[&String]) -> String {
+    v.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+/// What a refusal most likely means, and the flag to try.
+fn hint_for_status(resp: &Response) -> Option<String> {
+    let s = resp.status;
+    Some(match s {
+        101 => return None,
+        200..=299 => format!("status {s}: this is a plain HTTP endpoint, not a WebSocket one; check the path in the URL"),
+        300..=399 => match resp.header("Location") {
+            Some(loc) => format!("the server redirects to {loc}: follow it with -L/--location"),
+            None => "the server redirects (without a Location header); -L/--location follows redirects".into(),
+        },
+        400 => "the server rejected the request: check the -H headers, -s subprotocols and --protocol-version".into(),
+        401 => "the server wants credentials: --auth user:pass or -H 'Authorization: ...'".into(),
+        403 => "the server refused access: check credentials (--auth, -H) and the Origin it expects (-o/--origin)".into(),
+        404 => "nothing at this path: check the path in the URL".into(),
+        426 => match resp.header("Sec-WebSocket-Version") {
+            Some(v) => format!("the server wants WebSocket version {v}: try --protocol-version {}", list(v).next().unwrap_or("13")),
+            None => "the server wants another protocol version (--protocol-version)".into(),
+        },
+        429 => "the server is rate limiting: wait and retry".into(),
+        500..=599 => format!("status {s}: a server-side error; the body may say more"),
+        _ => format!("status {s} instead of 101 Switching Protocols"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::handshake::response::parse_head;
+
+    fn req(protocols: &[&str]) -> Request {
+        Request {
+            text: String::new(),
+            key: "dGhlIHNhbXBsZSBub25jZQ==".into(),
+            offered_protocols: protocols.iter().map(|s| s.to_string()).collect(),
+            offered_extensions: vec![],
+        }
+    }
+
+    fn resp(raw: &str) -> Response {
+        parse_head(raw.as_bytes()).unwrap().unwrap().0
+    }
+
+    #[test]
+    fn rfc_example_passes() {
+        let r = resp("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: keep-alive, Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n");
+        let v = evaluate(&req(&[]), &r, false);
+        assert!(v.passed(), "{:?}", v.checks);
+        assert_eq!(v.accept.expected, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+    }
+
+    #[test]
+    fn wrong_accept_fails_and_shows_both() {
+        let r = resp("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: AAAA\r\n\r\n");
+        let v = evaluate(&req(&[]), &r, false);
+        let f = v.first_failure().unwrap();
+        assert_eq!(f.name, "accept");
+        assert!(f
+            .detail
+            .contains("received AAAA, expected s3pPLMBiTxaQ9kYGzzhZRbK+xOo="));
+    }
+
+    #[test]
+    fn subprotocol_rules() {
+        let ok = "HTTP/1.1 101 X\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n";
+        let v = evaluate(
+            &req(&["a"]),
+            &resp(&format!("{ok}Sec-WebSocket-Protocol: b\r\n\r\n")),
+            false,
+        );
+        assert!(v
+            .first_failure()
+            .unwrap()
+            .detail
+            .contains("'b', which was not offered"));
+        let v = evaluate(&req(&["a"]), &resp(&format!("{ok}\r\n")), true);
+        assert_eq!(v.first_failure().unwrap().name, "subprotocol");
+        let v = evaluate(
+            &req(&["a", "b"]),
+            &resp(&format!("{ok}Sec-WebSocket-Protocol: b\r\n\r\n")),
+            true,
+        );
+        assert!(v.passed());
+    }
+
+    #[test]
+    fn refusals_get_hints() {
+        let v = evaluate(
+            &req(&[]),
+            &resp("HTTP/1.1 426 Upgrade Required\r\nSec-WebSocket-Version: 13, 8\r\n\r\n"),
+            false,
+        );
+        assert!(!v.passed());
+        assert!(v.hint.unwrap().contains("--protocol-version 13"));
+        let v = evaluate(
+            &req(&[]),
+            &resp("HTTP/1.1 302 Found\r\nLocation: /x\r\n\r\n"),
+            false,
+        );
+        assert!(v.hint.unwrap().contains("-L"));
+        let v = evaluate(&req(&[]), &resp("HTTP/1.1 403 Forbidden\r\n\r\n"), false);
+        assert!(v.hint.unwrap().contains("--origin"));
+    }
+
+    #[test]
+    fn missing_upgrade_and_unoffered_extension() {
+        let v = evaluate(&req(&[]), &resp("HTTP/1.1 101 X\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n"), false);
+        let fails: Vec<_> = v
+            .checks
+            .iter()
+            .filter(|c| c.outcome == Outcome::Fail)
+            .map(|c| c.name)
+            .collect();
+        assert_eq!(fails, ["upgrade", "extensions"]);
+    }
+}

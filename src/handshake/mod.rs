@@ -1,0 +1,246 @@
+//! The opening handshake, done by us rather than by tungstenite (TECH-NOTES.md says why): dial, write
+//! the upgrade request, read and check the response, follow redirects with `-L`, and record all of it
+//! in a [`Report`] for the printer. On success the caller gets the raw stream plus any bytes that came
+//! in behind the 101, ready to hand to tokio-tungstenite.
+
+pub mod checks;
+pub mod request;
+pub mod response;
+
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use tokio::io::AsyncWriteExt;
+use tokio::time::timeout_at;
+
+use crate::cli::ConnectArgs;
+use crate::dial::{self, BoxStream, DialTimings, ProxyHop, TlsConfig, TlsInfo};
+use crate::error::{Error, Result};
+use crate::target::Target;
+use checks::Verdict;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Redirect {
+    pub from: String,
+    pub status: u16,
+    pub location: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ResponseView {
+    pub status: u16,
+    pub reason: String,
+    pub headers: Vec<(String, String)>,
+    pub head: String,
+    /// A refusal's body (lossy UTF-8), truncated to response::MAX_BODY.
+    pub body: Option<String>,
+    pub body_truncated: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Timings {
+    #[serde(flatten)]
+    pub dial: DialTimings,
+    #[serde(serialize_with = "dial::ms_opt")]
+    pub upgrade: Option<Duration>,
+    #[serde(serialize_with = "dial::ms_opt")]
+    pub total: Option<Duration>,
+}
+
+/// Everything learnt while opening the connection, whether it worked or not.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Report {
+    pub url: String,
+    pub notes: Vec<String>,
+    pub redirects: Vec<Redirect>,
+    pub peer: Option<String>,
+    pub proxy: Option<ProxyHop>,
+    pub request: Option<String>,
+    pub response: Option<ResponseView>,
+    #[serde(flatten)]
+    pub verdict: Option<Verdict>,
+    pub timings: Timings,
+    pub tls: Option<TlsInfo>,
+}
+
+impl Report {
+    pub fn subprotocol(&self) -> Option<&str> {
+        self.verdict
+            .as_ref()?
+            .subprotocol
+            .selected
+            .first()
+            .map(String::as_str)
+    }
+
+    pub fn extensions(&self) -> Vec<String> {
+        self.verdict
+            .as_ref()
+            .map(|v| v.extensions.selected.clone())
+            .unwrap_or_default()
+    }
+}
+
+/// A connection whose upgrade succeeded.
+pub struct Upgraded {
+    pub stream: BoxStream,
+    /// Bytes read behind the response head: the first WebSocket frames.
+    pub leftover: Vec<u8>,
+}
+
+/// Open a WebSocket connection to `target`. The report is returned in every case, so a failed
+/// upgrade can be shown in full.
+pub async fn open(target: &Target, args: &ConnectArgs) -> (Report, Result<Upgraded>) {
+    let mut report = Report {
+        url: target.url.to_string(),
+        notes: target.notes.clone(),
+        ..Report::default()
+    };
+    let mut tls_config: Option<TlsConfig> = None;
+    let mut current = target.clone();
+    let mut hops = 0;
+    loop {
+        match attempt(&current, args, &mut tls_config, &mut report).await {
+            Ok(Some(up)) => return (report, Ok(up)),
+            Ok(None) => {}
+            Err(e) => return (report, Err(e)),
+        }
+        // A redirect to follow: attempt() only returns Ok(None) for a 3xx with -L and a Location.
+        let resp = report.response.as_ref();
+        let location = resp
+            .and_then(|r| {
+                r.headers
+                    .iter()
+                    .find(|(n, _)| n.eq_ignore_ascii_case("Location"))
+            })
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        let status = resp.map(|r| r.status).unwrap_or(0);
+        hops += 1;
+        if hops > args.max_redirects {
+            return (
+                report,
+                Err(Error::Handshake {
+                    message: format!("more than {} redirects", args.max_redirects),
+                    hint: Some("raise the limit with --max-redirects N".into()),
+                }),
+            );
+        }
+        let next = match current.redirect(&location) {
+            Ok(n) => n,
+            Err(e) => return (report, Err(e)),
+        };
+        if report.redirects.iter().any(|r| r.from == next.url.as_str()) || next.url == current.url {
+            report.redirects.push(Redirect {
+                from: current.url.to_string(),
+                status,
+                location,
+            });
+            return (
+                report,
+                Err(Error::Handshake {
+                    message: format!("redirect loop: {} was already visited", next.url),
+                    hint: None,
+                }),
+            );
+        }
+        report.redirects.push(Redirect {
+            from: current.url.to_string(),
+            status,
+            location,
+        });
+        report.url = next.url.to_string();
+        report.notes.extend(next.notes.iter().cloned());
+        current = next;
+    }
+}
+
+/// One dial + upgrade. `Ok(None)` means "follow the redirect in report.response".
+async fn attempt(
+    target: &Target,
+    args: &ConnectArgs,
+    tls_config: &mut Option<TlsConfig>,
+    report: &mut Report,
+) -> Result<Option<Upgraded>> {
+    let start = Instant::now();
+    let deadline = tokio::time::Instant::now() + args.connect_timeout;
+    report.timings = Timings::default();
+    report.response = None;
+    report.verdict = None;
+    let tls = if target.secure {
+        if tls_config.is_none() {
+            *tls_config = Some(TlsConfig::from_args(args)?);
+        }
+        tls_config.as_ref()
+    } else {
+        None
+    };
+    let proxy = dial::choose_proxy(target, args)?;
+    let dialed = dial::dial(
+        target,
+        proxy.as_ref(),
+        tls,
+        deadline,
+        args.connect_timeout,
+        &mut report.timings.dial,
+    )
+    .await?;
+    report.peer = dialed.peer.map(|p| p.to_string());
+    report.tls = dialed.tls;
+    report.proxy = dialed.proxy;
+    let mut stream = dialed.stream;
+
+    let key = tokio_tungstenite::tungstenite::handshake::client::generate_key();
+    let req = request::build(target, args, key)?;
+    report.request = Some(req.text.clone());
+    let upgrade_start = Instant::now();
+    let timed_out = || Error::Timeout {
+        what: "waiting for the upgrade response",
+        after: args.connect_timeout,
+    };
+    let exchange = async {
+        stream
+            .write_all(req.text.as_bytes())
+            .await
+            .map_err(|e| Error::io("sending the upgrade request", e))?;
+        stream
+            .flush()
+            .await
+            .map_err(|e| Error::io("sending the upgrade request", e))?;
+        response::read_head(&mut stream).await
+    };
+    let (mut resp, leftover) = timeout_at(deadline, exchange)
+        .await
+        .map_err(|_| timed_out())??;
+    report.timings.upgrade = Some(upgrade_start.elapsed());
+    if resp.status != 101 {
+        let idle = Duration::from_millis(500).min(args.connect_timeout);
+        response::read_body(&mut stream, &mut resp, leftover.clone(), idle).await;
+    }
+    report.timings.total = Some(start.elapsed());
+    let verdict = checks::evaluate(&req, &resp, args.require_subprotocol);
+    report.response = Some(ResponseView {
+        status: resp.status,
+        reason: resp.reason.clone(),
+        headers: resp.headers.clone(),
+        head: resp.text.clone(),
+        body: (resp.status != 101).then(|| String::from_utf8_lossy(&resp.body).into_owned()),
+        body_truncated: resp.body_truncated,
+    });
+    let passed = verdict.passed();
+    let failure = verdict.first_failure().map(|c| (c.name, c.detail.clone()));
+    let hint = verdict.hint.clone();
+    report.verdict = Some(verdict);
+    if passed {
+        return Ok(Some(Upgraded { stream, leftover }));
+    }
+    if args.location && (300..400).contains(&resp.status) && resp.header("Location").is_some() {
+        return Ok(None);
+    }
+    let message = match failure {
+        Some(("status", detail)) => format!("the server refused the upgrade: {detail}"),
+        Some((name, detail)) => format!("handshake check '{name}' failed: {detail}"),
+        None => "the handshake failed".into(),
+    };
+    Err(Error::Handshake { message, hint })
+}

@@ -1,0 +1,190 @@
+//! The upgrade request, written by us so the user's header names keep the case they typed (the
+//! `http` crate would lowercase them) and so the report shows exactly the bytes that were sent.
+//! Pure code: a target and the options in, the request text out.
+
+use base64::Engine;
+
+use crate::cli::ConnectArgs;
+use crate::error::{Error, Result};
+use crate::target::Target;
+
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// The whole head, CRLFs included, exactly as written to the socket.
+    pub text: String,
+    /// Our Sec-WebSocket-Key, or the user's when given with -H.
+    pub key: String,
+    pub offered_protocols: Vec<String>,
+    pub offered_extensions: Vec<String>,
+}
+
+/// Split `Name: value`, refusing what would corrupt the request.
+pub fn parse_header(raw: &str, flag: &str) -> Result<(String, String)> {
+    let Some((name, value)) = raw.split_once(':') else {
+        return Err(Error::usage_hint(
+            format!("header '{raw}' has no colon"),
+            format!("write it as {flag} 'Name: value'"),
+        ));
+    };
+    let name = name.trim();
+    let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+    if name.is_empty() || !name.chars().all(token) {
+        return Err(Error::usage_hint(
+            format!("'{name}' is not a valid header name (in {flag} '{raw}')"),
+            "header names are letters, digits and - (no spaces)",
+        ));
+    }
+    let value = value.trim();
+    if value.contains(['\r', '\n']) {
+        return Err(Error::usage(format!(
+            "the value of header '{name}' contains a line break"
+        )));
+    }
+    Ok((name.to_string(), value.to_string()))
+}
+
+/// Split a comma-separated header value into trimmed, non-empty items.
+pub fn list(value: &str) -> impl Iterator<Item = &str> {
+    value.split(',').map(str::trim).filter(|s| !s.is_empty())
+}
+
+pub fn build(target: &Target, args: &ConnectArgs, key: String) -> Result<Request> {
+    let mut headers: Vec<(String, String)> = vec![
+        ("Host".into(), target.host_header.clone()),
+        ("Upgrade".into(), "websocket".into()),
+        ("Connection".into(), "Upgrade".into()),
+        ("Sec-WebSocket-Key".into(), key),
+        (
+            "Sec-WebSocket-Version".into(),
+            args.protocol_version.to_string(),
+        ),
+    ];
+    if !args.subprotocols.is_empty() {
+        for p in &args.subprotocols {
+            if p.is_empty() || p.contains([',', ' ', '\r', '\n']) {
+                return Err(Error::usage(format!(
+                    "'{p}' is not a valid subprotocol name (-s)"
+                )));
+            }
+        }
+        headers.push((
+            "Sec-WebSocket-Protocol".into(),
+            args.subprotocols.join(", "),
+        ));
+    }
+    if let Some(origin) = &args.origin {
+        if origin.contains(['\r', '\n']) {
+            return Err(Error::usage("the --origin value contains a line break"));
+        }
+        headers.push(("Origin".into(), origin.clone()));
+    }
+    let auth = match &args.auth {
+        Some(a) => Some(match a.split_once(':') {
+            Some((u, p)) => (u.to_string(), p.to_string()),
+            None => (a.clone(), String::new()),
+        }),
+        None => target.auth.clone(),
+    };
+    if let Some((user, pass)) = auth {
+        let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
+        headers.push(("Authorization".into(), format!("Basic {token}")));
+    }
+    headers.push((
+        "User-Agent".into(),
+        concat!("wscope/", env!("CARGO_PKG_VERSION")).into(),
+    ));
+    for raw in &args.headers {
+        let (name, value) = parse_header(raw, "-H")?;
+        // A user header replaces ours of the same name, in place, keeping the user's spelling.
+        match headers
+            .iter_mut()
+            .find(|(n, _)| n.eq_ignore_ascii_case(&name))
+        {
+            Some(slot) => *slot = (name, value),
+            None => headers.push((name, value)),
+        }
+    }
+    let get = |n: &str| {
+        headers
+            .iter()
+            .find(|(h, _)| h.eq_ignore_ascii_case(n))
+            .map(|(_, v)| v.as_str())
+    };
+    let key = get("Sec-WebSocket-Key").unwrap_or_default().to_string();
+    let offered_protocols = get("Sec-WebSocket-Protocol")
+        .map(|v| list(v).map(String::from).collect())
+        .unwrap_or_default();
+    let offered_extensions = get("Sec-WebSocket-Extensions")
+        .map(|v| list(v).map(String::from).collect())
+        .unwrap_or_default();
+    let mut text = format!("GET {} HTTP/1.1\r\n", target.resource);
+    for (n, v) in &headers {
+        text.push_str(n);
+        text.push_str(": ");
+        text.push_str(v);
+        text.push_str("\r\n");
+    }
+    text.push_str("\r\n");
+    Ok(Request {
+        text,
+        key,
+        offered_protocols,
+        offered_extensions,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::Cli;
+    use clap::Parser;
+
+    fn args(extra: &[&str]) -> ConnectArgs {
+        let mut v = vec!["wscope", "ws://h:9/p?q=1"];
+        v.extend_from_slice(extra);
+        Cli::try_parse_from(v).unwrap().conn
+    }
+
+    #[test]
+    fn request_line_and_defaults() {
+        let t = Target::parse("ws://h:9/p?q=1").unwrap();
+        let r = build(&t, &args(&[]), "dGhlIHNhbXBsZSBub25jZQ==".into()).unwrap();
+        assert!(r.text.starts_with("GET /p?q=1 HTTP/1.1\r\nHost: h:9\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"));
+        assert!(r.text.ends_with("\r\n\r\n"));
+    }
+
+    #[test]
+    fn user_headers_keep_their_case_and_replace_ours() {
+        let t = Target::parse("ws://h/").unwrap();
+        let a = args(&[
+            "-H",
+            "X-Trace-ID: 7",
+            "-H",
+            "user-agent: me",
+            "-s",
+            "a",
+            "-s",
+            "b",
+            "-o",
+            "http://o",
+            "--auth",
+            "u:p",
+        ]);
+        let r = build(&t, &a, "k".into()).unwrap();
+        assert!(r.text.contains("\r\nX-Trace-ID: 7\r\n"));
+        assert!(r.text.contains("\r\nuser-agent: me\r\n"));
+        assert!(!r.text.contains("wscope/"));
+        assert!(r.text.contains("Sec-WebSocket-Protocol: a, b\r\n"));
+        assert!(r.text.contains("Origin: http://o\r\n"));
+        assert!(r.text.contains("Authorization: Basic dTpw\r\n"));
+        assert_eq!(r.offered_protocols, ["a", "b"]);
+    }
+
+    #[test]
+    fn bad_headers_are_usage_errors() {
+        let e = parse_header("NoColonHere", "-H").unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.to_string().contains("has no colon"));
+        assert!(parse_header("Bad Name: x", "-H").is_err());
+    }
+}

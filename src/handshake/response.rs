@@ -1,0 +1,205 @@
+//! Reading the server's answer to the upgrade: the head, bounded in size (the caller bounds it in
+//! time), parsed with httparse but kept raw for display; any bytes behind the head (a server may send
+//! frames right after its 101) are handed back; and, for a refusal, the body up to a bound.
+
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncReadExt};
+
+use crate::error::{Error, Result};
+
+/// The same bounds tungstenite uses for a response head.
+const MAX_HEAD: usize = 64 * 1024;
+const MAX_HEADERS: usize = 124;
+/// How much of a refusal's body we keep.
+pub const MAX_BODY: usize = 64 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub status: u16,
+    pub reason: String,
+    pub headers: Vec<(String, String)>,
+    /// The head as received (lossy UTF-8), CRLFs included.
+    pub text: String,
+    pub body: Vec<u8>,
+    pub body_truncated: bool,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of a header that may repeat, joined as one list.
+    pub fn header_all(&self, name: &str) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+}
+
+/// Parse a complete head. `Ok(None)`: more bytes needed.
+pub fn parse_head(buf: &[u8]) -> Result<Option<(Response, usize)>> {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut resp = httparse::Response::new(&mut headers);
+    match resp.parse(buf) {
+        Ok(httparse::Status::Partial) => Ok(None),
+        Ok(httparse::Status::Complete(len)) => {
+            let headers = resp
+                .headers
+                .iter()
+                .map(|h| {
+                    (
+                        h.name.to_string(),
+                        String::from_utf8_lossy(h.value).into_owned(),
+                    )
+                })
+                .collect();
+            Ok(Some((
+                Response {
+                    status: resp.code.unwrap_or(0),
+                    reason: resp.reason.unwrap_or("").to_string(),
+                    headers,
+                    text: String::from_utf8_lossy(&buf[..len]).into_owned(),
+                    body: Vec::new(),
+                    body_truncated: false,
+                },
+                len,
+            )))
+        }
+        Err(httparse::Error::TooManyHeaders) => Err(bad(format!(
+            "the response has more than {MAX_HEADERS} headers"
+        ))),
+        Err(e) => Err(not_http(buf, &e.to_string())),
+    }
+}
+
+fn bad(message: String) -> Error {
+    Error::Handshake {
+        message,
+        hint: None,
+    }
+}
+
+fn not_http(buf: &[u8], why: &str) -> Error {
+    let shown: String = String::from_utf8_lossy(&buf[..buf.len().min(32)])
+        .chars()
+        .map(|c| if c.is_control() { '.' } else { c })
+        .collect();
+    let hint = match buf.first() {
+        Some(0x15 | 0x16) => {
+            Some("the server answered in TLS: use wss:// instead of ws://".to_string())
+        }
+        Some(0x81 | 0x82 | 0x88) => {
+            Some("the server sent WebSocket frames without a handshake".to_string())
+        }
+        _ => None,
+    };
+    Error::Handshake {
+        message: format!(
+            "the server's answer is not an HTTP response ({why}); it began with '{shown}'"
+        ),
+        hint,
+    }
+}
+
+/// Read until a whole head has arrived. Returns the response and the bytes that followed it.
+pub async fn read_head<S: AsyncRead + Unpin>(stream: &mut S) -> Result<(Response, Vec<u8>)> {
+    let mut buf = Vec::with_capacity(4096);
+    let mut chunk = [0u8; 4096];
+    loop {
+        let n = stream
+            .read(&mut chunk)
+            .await
+            .map_err(|e| Error::io("reading the upgrade response", e))?;
+        if n == 0 {
+            return Err(if buf.is_empty() {
+                bad("the server closed the connection without answering the upgrade request".into())
+            } else {
+                bad(format!(
+                    "the server closed the connection in the middle of its response head ({} bytes received)",
+                    buf.len()
+                ))
+            });
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some((resp, len)) = parse_head(&buf)? {
+            return Ok((resp, buf.split_off(len)));
+        }
+        if buf.len() > MAX_HEAD {
+            return Err(bad(format!(
+                "the response head is larger than {} KiB",
+                MAX_HEAD / 1024
+            )));
+        }
+    }
+}
+
+/// Read a refusal's body: up to Content-Length (or to the end of the connection), at most
+/// MAX_BODY bytes, giving up after `idle` without data so a keep-alive server cannot stall us.
+pub async fn read_body<S: AsyncRead + Unpin>(
+    stream: &mut S,
+    resp: &mut Response,
+    mut already: Vec<u8>,
+    idle: Duration,
+) {
+    let want = resp
+        .header("Content-Length")
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    let chunked = resp
+        .header("Transfer-Encoding")
+        .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
+    let limit = want.unwrap_or(usize::MAX).min(MAX_BODY);
+    let mut chunk = [0u8; 4096];
+    while already.len() < limit && want != Some(0) {
+        if chunked && already.windows(5).any(|w| w == b"0\r\n\r\n") {
+            break;
+        }
+        match tokio::time::timeout(idle, stream.read(&mut chunk)).await {
+            Ok(Ok(n)) if n > 0 => already.extend_from_slice(&chunk[..n]),
+            _ => break,
+        }
+    }
+    resp.body_truncated = already.len() > limit || want.is_some_and(|w| w > MAX_BODY);
+    already.truncate(limit);
+    resp.body = already;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_head_and_keeps_what_follows() {
+        let raw = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nX-Case: Kept\r\n\r\n\x81\x02hi";
+        let (r, len) = parse_head(raw).unwrap().unwrap();
+        assert_eq!(r.status, 101);
+        assert_eq!(r.header("upgrade"), Some("websocket"));
+        assert_eq!(r.headers[1].0, "X-Case");
+        assert_eq!(&raw[len..], b"\x81\x02hi");
+    }
+
+    #[test]
+    fn partial_then_garbage() {
+        assert!(parse_head(b"HTTP/1.1 101 Swi").unwrap().is_none());
+        let e = parse_head(b"\x16\x03\x01\x00\x10garbage").unwrap_err();
+        assert_eq!(e.exit_code(), 5);
+        assert!(e.hint().unwrap().contains("wss://"));
+    }
+
+    #[tokio::test]
+    async fn body_up_to_content_length() {
+        let (r, _) = parse_head(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 5\r\n\r\n")
+            .unwrap()
+            .unwrap();
+        let mut r = r;
+        let mut rest: &[u8] = b"o go away";
+        read_body(&mut rest, &mut r, b"n".to_vec(), Duration::from_millis(100)).await;
+        assert_eq!(r.body, b"no go");
+    }
+}

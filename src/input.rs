@@ -1,0 +1,132 @@
+//! The input side of pipe mode and scripting: `-x` commands and stdin lines become [`Input`]s on a
+//! bounded channel. Reading runs on its own thread and blocks when the channel is full, so a fast
+//! producer waits for the server (backpressure) and nothing read is ever dropped. Input starts before
+//! the handshake, so lines that arrive while connecting are queued, not lost.
+
+use std::io::{BufRead, Read};
+
+use tokio::sync::mpsc::Sender;
+
+use crate::session::Input;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StdinMode {
+    /// Each line a text message.
+    Lines,
+    /// Each line a binary message.
+    BinaryLines,
+    /// All of stdin one message (text if UTF-8, unless binary).
+    Whole { binary: bool },
+    /// Do not read stdin (it belongs to the REPL, or -x replaces it).
+    Ignore,
+}
+
+/// Queue the -x commands, then feed stdin per `mode`, then say End (unless `then_end` is false: the
+/// REPL continues after -x). Runs on a std thread: stdin reads block.
+pub fn spawn(
+    execute: Vec<String>,
+    mode: StdinMode,
+    max_message: usize,
+    then_end: bool,
+    tx: Sender<Input>,
+) {
+    let run = move || {
+        for x in execute {
+            // `-x ''` sends an empty text message; in the REPL an empty line means nothing.
+            let input = if x.is_empty() {
+                Input::Text(String::new())
+            } else {
+                Input::Line(x)
+            };
+            if tx.blocking_send(input).is_err() {
+                return;
+            }
+        }
+        let ok = match mode {
+            StdinMode::Ignore => true,
+            StdinMode::Lines | StdinMode::BinaryLines => {
+                read_lines(mode == StdinMode::BinaryLines, max_message, &tx)
+            }
+            StdinMode::Whole { binary } => read_whole(binary, max_message, &tx),
+        };
+        if ok && then_end {
+            let _ = tx.blocking_send(Input::End);
+        }
+    };
+    let _ = std::thread::Builder::new().name("stdin".into()).spawn(run);
+}
+
+fn read_lines(binary: bool, max: usize, tx: &Sender<Input>) -> bool {
+    let stdin = std::io::stdin();
+    let mut reader = stdin.lock();
+    let mut buf = Vec::with_capacity(4096);
+    let mut line_no = 0u64;
+    loop {
+        buf.clear();
+        // Bound every line: one endless line must not eat all memory.
+        let n = match (&mut reader)
+            .take(max as u64 + 2)
+            .read_until(b'\n', &mut buf)
+        {
+            Ok(0) => return true,
+            Ok(n) => n,
+            Err(e) => {
+                eprintln!("wscope: error: reading stdin failed: {e}");
+                return true;
+            }
+        };
+        line_no += 1;
+        let had_newline = buf.last() == Some(&b'\n');
+        if had_newline {
+            buf.pop();
+            if buf.last() == Some(&b'\r') {
+                buf.pop();
+            }
+        }
+        if !had_newline && n > max {
+            eprintln!("wscope: error: stdin line {line_no} is longer than --max-message-size ({max} bytes); stopping");
+            return true;
+        }
+        let input = if binary {
+            Input::Binary(std::mem::take(&mut buf))
+        } else {
+            match String::from_utf8(std::mem::take(&mut buf)) {
+                Ok(s) => Input::Text(s),
+                Err(e) => {
+                    eprintln!("wscope: warning: stdin line {line_no} is not valid UTF-8; sent as a binary message (use --binary for binary input)");
+                    Input::Binary(e.into_bytes())
+                }
+            }
+        };
+        if tx.blocking_send(input).is_err() {
+            return false;
+        }
+    }
+}
+
+fn read_whole(binary: bool, max: usize, tx: &Sender<Input>) -> bool {
+    let mut all = Vec::new();
+    if let Err(e) = std::io::stdin()
+        .lock()
+        .take(max as u64 + 1)
+        .read_to_end(&mut all)
+    {
+        eprintln!("wscope: error: reading stdin failed: {e}");
+        return true;
+    }
+    if all.len() > max {
+        eprintln!(
+            "wscope: error: stdin is longer than --max-message-size ({max} bytes); nothing sent"
+        );
+        return true;
+    }
+    let input = if binary {
+        Input::Binary(all)
+    } else {
+        match String::from_utf8(all) {
+            Ok(s) => Input::Text(s),
+            Err(e) => Input::Binary(e.into_bytes()),
+        }
+    };
+    tx.blocking_send(input).is_ok()
+}

@@ -1,0 +1,142 @@
+//! Events as JSON objects, one per line, for jq. Every object has `event`, `t` (seconds since the
+//! connection opened) and `time` (Unix seconds). Binary data is hex; text is a string.
+
+use std::time::Instant;
+
+use serde_json::{json, Map, Value};
+
+use crate::event::{DataKind, Event};
+use crate::frame::close_code_name;
+use crate::hexdump::hex_compact;
+
+fn base(started: Instant, event: &str) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("event".into(), event.into());
+    m.insert(
+        "t".into(),
+        json!((started.elapsed().as_secs_f64() * 1e6).round() / 1e6),
+    );
+    m.insert("time".into(), json!(super::style::unix_time()));
+    m
+}
+
+fn data(m: &mut Map<String, Value>, kind: DataKind, bytes: &[u8]) {
+    m.insert("type".into(), json!(kind));
+    m.insert("size".into(), json!(bytes.len()));
+    match (kind, std::str::from_utf8(bytes)) {
+        (DataKind::Text, Ok(s)) => m.insert("data".into(), s.into()),
+        _ => m.insert("hex".into(), hex(bytes).into()),
+    };
+}
+
+fn hex(bytes: &[u8]) -> String {
+    hex_compact(bytes).replace(' ', "")
+}
+
+fn control(m: &mut Map<String, Value>, dir: &str, payload: &[u8]) {
+    m.insert("dir".into(), dir.into());
+    m.insert("data".into(), String::from_utf8_lossy(payload).into());
+    m.insert("hex".into(), hex(payload).into());
+}
+
+fn close(m: &mut Map<String, Value>, dir: &str, code: Option<u16>, reason: &str) {
+    m.insert("dir".into(), dir.into());
+    m.insert("code".into(), json!(code));
+    m.insert("name".into(), json!(code.map(close_code_name)));
+    m.insert("reason".into(), reason.into());
+}
+
+pub fn event(started: Instant, ev: &Event<'_>) -> Option<Value> {
+    let v = match ev {
+        Event::Sent { kind, data: d } => {
+            let mut m = base(started, "sent");
+            data(&mut m, *kind, d);
+            m
+        }
+        Event::Received { kind, data: d } => {
+            let mut m = base(started, "received");
+            data(&mut m, *kind, d);
+            m
+        }
+        Event::PingSent(p) => {
+            let mut m = base(started, "ping");
+            control(&mut m, "sent", p);
+            m
+        }
+        Event::PingReceived(p) => {
+            let mut m = base(started, "ping");
+            control(&mut m, "received", p);
+            m
+        }
+        Event::PongSent(p) => {
+            let mut m = base(started, "pong");
+            control(&mut m, "sent", p);
+            m
+        }
+        Event::PongReceived { payload, rtt } => {
+            let mut m = base(started, "pong");
+            control(&mut m, "received", payload);
+            m.insert("rtt_ms".into(), json!(rtt.map(|d| d.as_secs_f64() * 1e3)));
+            m
+        }
+        Event::CloseSent { code, reason } => {
+            let mut m = base(started, "close");
+            close(&mut m, "sent", Some(*code), reason);
+            m
+        }
+        Event::CloseReceived { code, reason } => {
+            let mut m = base(started, "close");
+            close(&mut m, "received", *code, reason);
+            m
+        }
+        Event::Refused { message, hint } => return Some(error(started, message, *hint)),
+        Event::Notice(text) => return Some(notice(started, text)),
+        Event::Status(s) => {
+            let mut m = base(started, "status");
+            if let Ok(Value::Object(o)) = serde_json::to_value(s) {
+                m.extend(o);
+            }
+            m.insert("uptime_s".into(), json!(s.opened.elapsed().as_secs_f64()));
+            m.insert(
+                "last_rtt_ms".into(),
+                json!(s.last_rtt.map(|d| d.as_secs_f64() * 1e3)),
+            );
+            m
+        }
+        Event::Help | Event::Verbose(_) | Event::Frame { .. } => return None,
+        Event::Closed(e) => {
+            let mut m = base(started, "closed");
+            if let Ok(Value::Object(o)) = serde_json::to_value(e) {
+                m.extend(o);
+            }
+            m
+        }
+    };
+    Some(Value::Object(v))
+}
+
+pub fn error(started: Instant, message: &str, hint: Option<&str>) -> Value {
+    let mut m = base(started, "error");
+    m.insert("message".into(), message.into());
+    m.insert("hint".into(), json!(hint));
+    Value::Object(m)
+}
+
+pub fn notice(started: Instant, text: &str) -> Value {
+    let mut m = base(started, "notice");
+    m.insert("message".into(), text.into());
+    Value::Object(m)
+}
+
+/// The connection opened: URL, negotiation, time to open.
+pub fn open(started: Instant, r: &crate::handshake::Report) -> Value {
+    let mut m = base(started, "open");
+    m.insert("url".into(), r.url.clone().into());
+    m.insert("subprotocol".into(), json!(r.subprotocol()));
+    m.insert("extensions".into(), json!(r.extensions()));
+    m.insert(
+        "ms".into(),
+        json!(r.timings.total.map(|d| d.as_secs_f64() * 1e3)),
+    );
+    Value::Object(m)
+}

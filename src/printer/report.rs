@@ -1,0 +1,178 @@
+//! The handshake report as a person reads it: curl -v style request and response (`>` and `<`
+//! prefixes), then the checks with pass/fail marks, the negotiation, timings and TLS. Also the
+//! one-line summary shown on every connect.
+
+use std::fmt::Write;
+use std::time::Duration;
+
+use colored::Colorize;
+
+use crate::handshake::checks::Outcome;
+use crate::handshake::Report;
+
+fn ms(d: Option<Duration>) -> String {
+    match d {
+        Some(d) => format!("{:.1} ms", d.as_secs_f64() * 1000.0),
+        None => "-".into(),
+    }
+}
+
+/// `connected to URL (subprotocol chat, no extensions) in 3.1 ms`
+pub fn summary(r: &Report) -> String {
+    let sub = match r.subprotocol() {
+        Some(s) => format!("subprotocol {s}"),
+        None => "no subprotocol".into(),
+    };
+    let ext = r.extensions();
+    let ext = if ext.is_empty() {
+        "no extensions".to_string()
+    } else {
+        format!("extensions {}", ext.join(", "))
+    };
+    format!(
+        "{} {} ({sub}, {ext}) in {}",
+        "connected to".green(),
+        r.url.bold(),
+        ms(r.timings.total)
+    )
+}
+
+fn head(out: &mut String, prefix: &str, text: &str) {
+    for line in text.split("\r\n") {
+        if line.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "{} {line}", prefix.dimmed());
+    }
+}
+
+/// The full report (inspect, -v).
+pub fn full(r: &Report) -> String {
+    let mut o = String::new();
+    for n in &r.notes {
+        let _ = writeln!(o, "{} {n}", "note:".yellow());
+    }
+    for hop in &r.redirects {
+        let _ = writeln!(
+            o,
+            "{} {} {} -> {}",
+            "redirect".yellow(),
+            hop.status,
+            hop.from,
+            hop.location
+        );
+    }
+    if let Some(p) = &r.proxy {
+        let _ = writeln!(o, "{} {}", "* proxy".dimmed(), p.url);
+        head(&mut o, ">", &p.request);
+        head(&mut o, "<", &p.response);
+    }
+    if let Some(peer) = &r.peer {
+        let _ = writeln!(o, "{} connected to {peer}", "*".dimmed());
+    }
+    if let Some(t) = &r.tls {
+        let _ = writeln!(
+            o,
+            "{} TLS {}",
+            "*".dimmed(),
+            t.version.as_deref().unwrap_or("(version unknown)")
+        );
+        if let Some(s) = &t.subject {
+            let _ = writeln!(o, "{}   subject: {s}", "*".dimmed());
+        }
+        if let Some(i) = &t.issuer {
+            let _ = writeln!(o, "{}   issuer:  {i}", "*".dimmed());
+        }
+        if let (Some(a), Some(b)) = (&t.not_before, &t.not_after) {
+            let _ = writeln!(o, "{}   valid:   {a} to {b}", "*".dimmed());
+        }
+        if t.insecure {
+            let _ = writeln!(
+                o,
+                "{}",
+                "*   certificate verification skipped (-k)".yellow()
+            );
+        }
+    }
+    if let Some(req) = &r.request {
+        head(&mut o, ">", req);
+    }
+    if let Some(resp) = &r.response {
+        head(&mut o, "<", &resp.head);
+        if let Some(body) = resp.body.as_deref().filter(|b| !b.is_empty()) {
+            const SHOWN: usize = 2048;
+            let mut cut = body.len().min(SHOWN);
+            while !body.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            let _ = writeln!(o, "{}", "< (body)".dimmed());
+            for line in body[..cut].lines() {
+                let _ = writeln!(o, "{} {line}", "<".dimmed());
+            }
+            if cut < body.len() || resp.body_truncated {
+                let _ = writeln!(o, "{}", "< … (body truncated)".dimmed());
+            }
+        }
+    }
+    if let Some(v) = &r.verdict {
+        let _ = writeln!(o);
+        let _ = writeln!(o, "{}", "Checks".bold());
+        for c in &v.checks {
+            let mark = match c.outcome {
+                Outcome::Pass => "✓".green().bold(),
+                Outcome::Fail => "✗".red().bold(),
+            };
+            let _ = writeln!(o, "  {mark} {:<12} {}", c.name, c.detail);
+        }
+        if r.response.as_ref().is_some_and(|resp| resp.status == 101) {
+            let a = &v.accept;
+            let _ = writeln!(o, "  {:<14} {}", "key sent", a.key);
+            let _ = writeln!(o, "  {:<14} {}", "expected", a.expected);
+            let _ = writeln!(
+                o,
+                "  {:<14} {}",
+                "received",
+                a.received.as_deref().unwrap_or("(none)")
+            );
+            let list = |v: &[String]| {
+                if v.is_empty() {
+                    "none".to_string()
+                } else {
+                    v.join(", ")
+                }
+            };
+            let _ = writeln!(
+                o,
+                "  {:<14} offered {}; selected {}",
+                "subprotocol",
+                list(&v.subprotocol.offered),
+                list(&v.subprotocol.selected)
+            );
+            let _ = writeln!(
+                o,
+                "  {:<14} offered {}; accepted {}",
+                "extensions",
+                list(&v.extensions.offered),
+                list(&v.extensions.selected)
+            );
+        }
+        if let Some(h) = &v.hint {
+            let _ = writeln!(o, "  {} {h}", "hint:".yellow().bold());
+        }
+    }
+    let t = &r.timings;
+    let _ = writeln!(o);
+    let _ = writeln!(o, "{}", "Timings".bold());
+    let mut row = |name: &str, d: Option<Duration>| {
+        if d.is_some() {
+            let _ = writeln!(o, "  {name:<10} {:>10}", ms(d));
+        }
+    };
+    row("dns", t.dial.dns);
+    row("tcp", t.dial.tcp);
+    row("proxy", t.dial.proxy);
+    row("tls", t.dial.tls);
+    row("upgrade", t.upgrade);
+    row("total", t.total);
+    o
+}

@@ -1,0 +1,603 @@
+//! The life of an open connection: one loop that reads frames, takes commands from the input side
+//! (pipe, -x or REPL) through a bounded channel, runs the timers (--wait, pings, the close deadline)
+//! and the close handshake, and emits events. It never formats text. Writes go through a separate
+//! writer task so a slow server can never stop us from reading what it sends.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::stream::SplitSink;
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::mpsc::{self, UnboundedReceiver};
+use tokio::time::{sleep_until, Instant as TokioInstant};
+use tokio_tungstenite::tungstenite::error::{CapacityError, ProtocolError};
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+use tokio_tungstenite::WebSocketStream;
+
+use crate::cli::Wait;
+use crate::command::{self, Command};
+use crate::dial::BoxStream;
+use crate::error::{Error, Result};
+use crate::event::{Closer, DataKind, Ending, Event, EventSink, State, Stats};
+use crate::tap::TapEvent;
+
+/// What the input side sends us.
+#[derive(Debug)]
+pub enum Input {
+    /// A line in the command language (-x, REPL): parsed here, so refusals are events like any other.
+    Line(String),
+    /// Data from a pipe: sent as-is.
+    Text(String),
+    Binary(Vec<u8>),
+    /// No more input.
+    End,
+}
+
+/// Capacity of the input channel: small, so a fast producer waits for the server (backpressure).
+pub const INPUT_QUEUE: usize = 64;
+const WRITE_QUEUE: usize = 64;
+/// How long we wait for the server's close frame after sending ours.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Pings awaiting their pong that we remember (older ones are forgotten, not leaked).
+const MAX_PENDING_PINGS: usize = 64;
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub wait: Wait,
+    pub once: bool,
+    pub count: Option<u64>,
+    pub close_code: u16,
+    pub close_reason: String,
+    pub echo: bool,
+    pub ping_interval: Option<Duration>,
+    pub ping_timeout: Option<Duration>,
+    pub max_message_size: usize,
+    /// Toggled by /dump; None when there is no tap to toggle.
+    pub dump: Option<Arc<AtomicBool>>,
+}
+
+type Ws = WebSocketStream<BoxStream>;
+
+/// Run the session to its end. Ok is a clean end (exit 0); Err carries the exit code.
+pub async fn run(
+    ws: Ws,
+    mut input: mpsc::Receiver<Input>,
+    mut frames: Option<UnboundedReceiver<TapEvent>>,
+    sink: &mut dyn EventSink,
+    opts: Options,
+    mut stats: Stats,
+) -> Result<()> {
+    let (sink_half, mut stream) = ws.split();
+    let (wtx, wrx) = mpsc::channel::<Message>(WRITE_QUEUE);
+    let (werr_tx, mut werr_rx) = mpsc::channel::<WsError>(1);
+    let writer = tokio::spawn(write_loop(sink_half, wrx, werr_tx));
+
+    let mut s = Loop {
+        opts,
+        wtx,
+        stats: &mut stats,
+        input_open: true,
+        input_ended_at: None,
+        last_data: Instant::now(),
+        received_data: 0,
+        closing: None,
+        close_sent: false,
+        pings: VecDeque::new(),
+        ping_seq: 0,
+        failure: None,
+        server_close: None,
+    };
+    let mut next_ping = s
+        .opts
+        .ping_interval
+        .or(s.opts.ping_timeout)
+        .map(|i| TokioInstant::now() + i);
+    let mut sigterm = signal_stream();
+
+    let ending = loop {
+        if sink.broken() {
+            // Nobody is reading our output any more: leave quietly.
+            return Ok(());
+        }
+        let wait_deadline = s.wait_deadline();
+        let close_deadline = s.closing.map(|t| TokioInstant::from_std(t + CLOSE_TIMEOUT));
+        tokio::select! {
+            biased;
+            msg = stream.next() => {
+                match msg {
+                    Some(Ok(m)) => s.on_message(m, sink).await,
+                    Some(Err(e)) => {
+                        if let Some(ending) = s.on_read_error(e, sink).await {
+                            break ending;
+                        }
+                    }
+                    None => break s.ended_by_eof(),
+                }
+            }
+            Some((dir, at, frame)) = next_frame(&mut frames) => {
+                sink.event(Event::Frame { dir, at, frame: &frame });
+            }
+            Some(e) = werr_rx.recv() => {
+                s.failure.get_or_insert_with(|| Error::protocol(format!("writing to the server failed: {e}")));
+                break Ending { closer: Closer::Nobody, code: None, reason: String::new(), clean: false };
+            }
+            item = async {
+                let permit = s.wtx.reserve().await;
+                (permit.is_ok(), input.recv().await)
+            }, if s.input_open && s.closing.is_none() => {
+                match item {
+                    (true, Some(Input::End)) | (true, None) => s.end_of_input(),
+                    (true, Some(i)) => s.on_input(i, sink).await,
+                    (false, _) => break s.ended_by_eof(),
+                }
+            }
+            _ = sleep_until(wait_deadline.unwrap_or_else(far_future)), if wait_deadline.is_some() && s.closing.is_none() => {
+                s.begin_close(None, sink).await;
+            }
+            _ = sleep_until(next_ping.unwrap_or_else(far_future)), if next_ping.is_some() && s.closing.is_none() => {
+                if let Some(limit) = s.opts.ping_timeout {
+                    if s.pings.front().is_some_and(|(_, at)| at.elapsed() >= limit) {
+                        s.failure = Some(Error::Protocol {
+                            message: format!("the server stopped answering pings: no pong within {}", crate::error::secs(limit)),
+                            hint: Some("the peer looks dead; raise --ping-timeout if it is just slow".into()),
+                        });
+                        s.begin_close(Some((1001, "ping timeout".into())), sink).await;
+                        continue;
+                    }
+                }
+                s.ping_seq += 1;
+                let payload = format!("wscope-{}", s.ping_seq).into_bytes();
+                s.send_ping(payload, sink).await;
+                let every = s.opts.ping_interval.or(s.opts.ping_timeout).unwrap_or(Duration::from_secs(30));
+                next_ping = Some(TokioInstant::now() + every);
+            }
+            _ = sleep_until(close_deadline.unwrap_or_else(far_future)), if close_deadline.is_some() => {
+                s.failure.get_or_insert_with(|| Error::Protocol {
+                    message: format!("the server did not answer our close frame within {}", crate::error::secs(CLOSE_TIMEOUT)),
+                    hint: None,
+                });
+                break Ending { closer: Closer::Us, code: Some(s.opts.close_code), reason: String::new(), clean: false };
+            }
+            _ = tokio::signal::ctrl_c() => {
+                s.on_signal(sink).await;
+            }
+            _ = sigterm.recv() => {
+                s.on_signal(sink).await;
+            }
+            _ = std::future::ready(()), if sink.dirty() => sink.flush(),
+        }
+    };
+    drop(s.wtx);
+    let _ = writer.await;
+    // The last frames (the close handshake) may still be in the tap's queue.
+    if let Some(rx) = &mut frames {
+        while let Ok((dir, at, frame)) = rx.try_recv() {
+            sink.event(Event::Frame {
+                dir,
+                at,
+                frame: &frame,
+            });
+        }
+    }
+    s.stats.state = State::Closed;
+    sink.event(Event::Closed(&ending));
+    sink.flush();
+    match s.failure.take() {
+        Some(e) => Err(e),
+        None => judge(&ending),
+    }
+}
+
+async fn next_frame(frames: &mut Option<UnboundedReceiver<TapEvent>>) -> Option<TapEvent> {
+    match frames {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+fn far_future() -> TokioInstant {
+    TokioInstant::now() + Duration::from_secs(86400 * 365)
+}
+
+#[cfg(unix)]
+fn signal_stream() -> SignalStream {
+    use tokio::signal::unix::{signal, SignalKind};
+    SignalStream(signal(SignalKind::terminate()).ok())
+}
+
+struct SignalStream(Option<tokio::signal::unix::Signal>);
+impl SignalStream {
+    async fn recv(&mut self) {
+        match &mut self.0 {
+            Some(s) => {
+                s.recv().await;
+            }
+            None => std::future::pending().await,
+        }
+    }
+}
+
+/// Exit status of a connection that ended without a local failure (SPEC.md "Exit codes").
+fn judge(e: &Ending) -> Result<()> {
+    match (e.closer, e.code) {
+        (Closer::Us, _) if e.clean => Ok(()),
+        (Closer::Server, Some(1000 | 1001)) => Ok(()),
+        (Closer::Server, code) => Err(Error::Protocol {
+            message: match code {
+                Some(c) => format!(
+                    "the server closed with {c} ({}){}",
+                    crate::frame::close_code_name(c),
+                    if e.reason.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {}", e.reason)
+                    }
+                ),
+                None => "the server closed without a status code (1005)".into(),
+            },
+            hint: None,
+        }),
+        _ => Err(Error::Protocol {
+            message: "the connection was dropped without a close handshake (1006 abnormal closure)"
+                .into(),
+            hint: None,
+        }),
+    }
+}
+
+async fn write_loop(
+    mut sink: SplitSink<Ws, Message>,
+    mut rx: mpsc::Receiver<Message>,
+    err: mpsc::Sender<WsError>,
+) {
+    while let Some(first) = rx.recv().await {
+        // Feed everything already queued, then flush once: one syscall for a burst of messages.
+        let mut res = sink.feed(first).await;
+        while res.is_ok() {
+            match rx.try_recv() {
+                Ok(m) => res = sink.feed(m).await,
+                Err(_) => break,
+            }
+        }
+        if res.is_ok() {
+            res = sink.flush().await;
+        }
+        if let Err(e) = res {
+            if !matches!(e, WsError::ConnectionClosed | WsError::AlreadyClosed) {
+                let _ = err.send(e).await;
+            }
+            return;
+        }
+    }
+}
+
+struct Loop<'a> {
+    opts: Options,
+    wtx: mpsc::Sender<Message>,
+    stats: &'a mut Stats,
+    input_open: bool,
+    input_ended_at: Option<Instant>,
+    last_data: Instant,
+    received_data: u64,
+    /// When we sent our close frame.
+    closing: Option<Instant>,
+    close_sent: bool,
+    pings: VecDeque<(Vec<u8>, Instant)>,
+    ping_seq: u64,
+    /// A local reason to exit non-zero, decided before the close finished.
+    failure: Option<Error>,
+    server_close: Option<(Option<u16>, String)>,
+}
+
+impl Loop<'_> {
+    /// When the --wait silence after the end of input runs out.
+    fn wait_deadline(&self) -> Option<TokioInstant> {
+        let ended = self.input_ended_at?;
+        match self.opts.wait {
+            Wait::Forever => None,
+            Wait::Secs(d) => Some(TokioInstant::from_std(ended.max(self.last_data) + d)),
+        }
+    }
+
+    async fn send(&mut self, m: Message) {
+        // The writer only goes away after an error it reports itself.
+        let _ = self.wtx.send(m).await;
+    }
+
+    async fn send_data(&mut self, kind: DataKind, data: Vec<u8>, sink: &mut dyn EventSink) {
+        self.stats.messages_sent += 1;
+        self.stats.bytes_sent += data.len() as u64;
+        sink.event(Event::Sent { kind, data: &data });
+        let m = match kind {
+            DataKind::Text => match String::from_utf8(data) {
+                Ok(s) => Message::text(s),
+                Err(e) => Message::binary(e.into_bytes()),
+            },
+            DataKind::Binary => Message::binary(data),
+        };
+        self.send(m).await;
+    }
+
+    async fn send_ping(&mut self, payload: Vec<u8>, sink: &mut dyn EventSink) {
+        sink.event(Event::PingSent(&payload));
+        if self.pings.len() == MAX_PENDING_PINGS {
+            self.pings.pop_front();
+        }
+        self.pings.push_back((payload.clone(), Instant::now()));
+        self.send(Message::Ping(payload.into())).await;
+    }
+
+    async fn begin_close(&mut self, code: Option<(u16, String)>, sink: &mut dyn EventSink) {
+        if self.close_sent {
+            return;
+        }
+        let (code, reason) =
+            code.unwrap_or_else(|| (self.opts.close_code, self.opts.close_reason.clone()));
+        sink.event(Event::CloseSent {
+            code,
+            reason: &reason,
+        });
+        self.close_sent = true;
+        self.closing = Some(Instant::now());
+        self.stats.state = State::Closing;
+        self.send(Message::Close(Some(CloseFrame {
+            code: CloseCode::from(code),
+            reason: reason.into(),
+        })))
+        .await;
+    }
+
+    fn end_of_input(&mut self) {
+        self.input_open = false;
+        self.input_ended_at = Some(Instant::now());
+    }
+
+    async fn on_signal(&mut self, sink: &mut dyn EventSink) {
+        if self.close_sent {
+            // A second Ctrl-C: the user does not want to wait for the server.
+            std::process::exit(130);
+        }
+        self.input_open = false;
+        self.begin_close(None, sink).await;
+    }
+
+    async fn on_input(&mut self, input: Input, sink: &mut dyn EventSink) {
+        match input {
+            Input::Text(t) => self.send_data(DataKind::Text, t.into_bytes(), sink).await,
+            Input::Binary(b) => self.send_data(DataKind::Binary, b, sink).await,
+            Input::Line(line) => match command::parse(&line) {
+                Ok(Command::Nothing) => {}
+                Ok(cmd) => self.on_command(cmd, sink).await,
+                Err(e) => {
+                    let hint = e.hint();
+                    sink.event(Event::Refused {
+                        message: &e.to_string(),
+                        hint: hint.as_deref(),
+                    });
+                }
+            },
+            Input::End => self.end_of_input(),
+        }
+    }
+
+    async fn on_command(&mut self, cmd: Command, sink: &mut dyn EventSink) {
+        match cmd {
+            Command::Nothing => {}
+            Command::Text(t) => self.send_data(DataKind::Text, t.into_bytes(), sink).await,
+            Command::Binary(b) => self.send_data(DataKind::Binary, b, sink).await,
+            Command::File { path, force_binary } => {
+                match read_file(&path, self.opts.max_message_size) {
+                    Ok(bytes) => {
+                        let kind = if force_binary || std::str::from_utf8(&bytes).is_err() {
+                            DataKind::Binary
+                        } else {
+                            DataKind::Text
+                        };
+                        self.send_data(kind, bytes, sink).await;
+                    }
+                    Err(msg) => sink.event(Event::Refused {
+                        message: &msg,
+                        hint: Some("/file [--binary] PATH"),
+                    }),
+                }
+            }
+            Command::Ping(p) => self.send_ping(p, sink).await,
+            Command::Pong(p) => {
+                sink.event(Event::PongSent(&p));
+                self.send(Message::Pong(p.into())).await;
+            }
+            Command::Close { code, reason } => {
+                self.input_open = false;
+                self.begin_close(Some((code, reason)), sink).await;
+            }
+            Command::Quit => {
+                self.input_open = false;
+                self.begin_close(None, sink).await;
+            }
+            Command::Dump(on) => match &self.opts.dump {
+                Some(flag) => {
+                    flag.store(on, Ordering::Relaxed);
+                    sink.event(Event::Notice(if on {
+                        "frame dump on"
+                    } else {
+                        "frame dump off"
+                    }));
+                }
+                None => sink.event(Event::Refused {
+                    message: "the frame dump is not available here",
+                    hint: Some("start with --dump"),
+                }),
+            },
+            Command::Verbose(on) => sink.event(Event::Verbose(on)),
+            Command::Status => sink.event(Event::Status(self.stats)),
+            Command::Help => sink.event(Event::Help),
+            Command::To { .. } | Command::Clients | Command::Kick { .. } => {
+                sink.event(Event::Refused {
+                    message: "/to, /clients and /kick work in `wscope listen` only",
+                    hint: None,
+                })
+            }
+        }
+    }
+
+    async fn on_message(&mut self, m: Message, sink: &mut dyn EventSink) {
+        match m {
+            Message::Text(t) => self.on_data(DataKind::Text, t.as_bytes(), sink).await,
+            Message::Binary(b) => self.on_data(DataKind::Binary, &b, sink).await,
+            Message::Ping(p) => sink.event(Event::PingReceived(&p)),
+            Message::Pong(p) => {
+                let rtt = self
+                    .pings
+                    .iter()
+                    .position(|(sent, _)| sent[..] == p[..])
+                    .map(|i| {
+                        let at = self.pings[i].1;
+                        // Pongs answer the newest ping; anything older is answered too.
+                        self.pings.drain(..=i);
+                        at.elapsed()
+                    });
+                if rtt.is_some() {
+                    self.stats.last_rtt = rtt;
+                }
+                sink.event(Event::PongReceived { payload: &p, rtt });
+            }
+            Message::Close(frame) => {
+                let (code, reason) = match &frame {
+                    Some(f) => (Some(u16::from(f.code)), f.reason.to_string()),
+                    None => (None, String::new()),
+                };
+                sink.event(Event::CloseReceived {
+                    code,
+                    reason: &reason,
+                });
+                self.stats.state = State::Closing;
+                self.server_close = Some((code, reason));
+            }
+            Message::Frame(_) => {}
+        }
+    }
+
+    async fn on_data(&mut self, kind: DataKind, data: &[u8], sink: &mut dyn EventSink) {
+        self.last_data = Instant::now();
+        self.received_data += 1;
+        self.stats.messages_received += 1;
+        self.stats.bytes_received += data.len() as u64;
+        sink.event(Event::Received { kind, data });
+        if self.opts.echo && !self.close_sent {
+            self.send_data(kind, data.to_vec(), sink).await;
+        }
+        let limit = if self.opts.once {
+            Some(1)
+        } else {
+            self.opts.count
+        };
+        if limit.is_some_and(|n| self.received_data >= n) {
+            self.input_open = false;
+            self.begin_close(None, sink).await;
+        }
+    }
+
+    /// The stream ended: after a close handshake, or abruptly.
+    fn ended_by_eof(&mut self) -> Ending {
+        match (&self.server_close, self.close_sent) {
+            (Some((code, reason)), sent) => Ending {
+                // Whoever sent the first close frame started the handshake.
+                closer: if sent && self.closing.is_some_and(|_| self.server_close_was_reply()) {
+                    Closer::Us
+                } else {
+                    Closer::Server
+                },
+                code: *code,
+                reason: reason.clone(),
+                clean: true,
+            },
+            (None, _) => Ending {
+                closer: Closer::Nobody,
+                code: None,
+                reason: String::new(),
+                clean: false,
+            },
+        }
+    }
+
+    /// Our close went out before the server's arrived (tungstenite only yields the server's close
+    /// to us after ours when it is the reply).
+    fn server_close_was_reply(&self) -> bool {
+        self.close_sent && self.stats.state == State::Closing && self.closing.is_some()
+    }
+
+    /// A read failed: a protocol violation by the server, a message too big, or a dropped connection.
+    async fn on_read_error(&mut self, e: WsError, sink: &mut dyn EventSink) -> Option<Ending> {
+        let (code, what) = match &e {
+            WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) | WsError::Io(_) | WsError::ConnectionClosed | WsError::AlreadyClosed => {
+                return Some(if self.server_close.is_some() {
+                    self.ended_by_eof()
+                } else if self.close_sent {
+                    self.failure.get_or_insert_with(|| Error::protocol("the server dropped the connection instead of answering our close frame (1006 abnormal closure)"));
+                    Ending { closer: Closer::Us, code: None, reason: String::new(), clean: false }
+                } else {
+                    Ending { closer: Closer::Nobody, code: None, reason: String::new(), clean: false }
+                });
+            }
+            WsError::Utf8(_) => (1007, "the server sent a text message that is not valid UTF-8".to_string()),
+            WsError::Capacity(CapacityError::MessageTooLong { size, max_size }) => (
+                1009,
+                format!("the server sent a message of {size} bytes, over the limit of {max_size} (--max-message-size)"),
+            ),
+            WsError::Capacity(c) => (1009, format!("the server sent too much: {c} (--max-message-size)")),
+            WsError::Protocol(p) => (1002, format!("the server broke the WebSocket protocol: {p}")),
+            other => (1002, format!("reading from the server failed: {other}")),
+        };
+        let hint = (code == 1009).then(|| "raise --max-message-size BYTES".to_string());
+        self.failure.get_or_insert(Error::Protocol {
+            message: what.clone(),
+            hint,
+        });
+        self.input_open = false;
+        if self.close_sent {
+            return Some(Ending {
+                closer: Closer::Us,
+                code: Some(code),
+                reason: what,
+                clean: false,
+            });
+        }
+        let reason = match code {
+            1007 => "invalid UTF-8",
+            1009 => "message too big",
+            _ => "protocol error",
+        };
+        self.begin_close(Some((code, reason.to_string())), sink)
+            .await;
+        None
+    }
+}
+
+/// Read a file for /file, refusing what could not be sent anyway.
+fn read_file(path: &std::path::Path, max: usize) -> std::result::Result<Vec<u8>, String> {
+    let expanded;
+    let path = match path.to_str().and_then(|p| p.strip_prefix("~/")) {
+        Some(rest) => match dirs::home_dir() {
+            Some(home) => {
+                expanded = home.join(rest);
+                expanded.as_path()
+            }
+            None => path,
+        },
+        None => path,
+    };
+    let meta =
+        std::fs::metadata(path).map_err(|e| format!("cannot read '{}': {e}", path.display()))?;
+    if meta.len() > max as u64 {
+        return Err(format!(
+            "'{}' is {} bytes, over the --max-message-size of {max}",
+            path.display(),
+            meta.len()
+        ));
+    }
+    std::fs::read(path).map_err(|e| format!("cannot read '{}': {e}", path.display()))
+}

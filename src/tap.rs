@@ -1,0 +1,340 @@
+//! Wire tap for `--dump`: a transparent `AsyncRead + AsyncWrite` wrapper
+//! placed between the (TLS-decrypted) stream and the WebSocket library, so
+//! the dump shows exactly the bytes that crossed the socket rather than the
+//! library's interpretation of them. Decoded frames go to an unbounded
+//! channel; recording never blocks or fails the I/O it observes.
+
+use std::io;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
+
+use crate::dump::Direction;
+use crate::frame::{Frame, FrameDecoder};
+
+/// A decoded frame with its direction and time since `start`.
+pub type TapEvent = (Direction, Duration, Frame);
+
+/// Shared recording end of the tap: one decoder per direction, so the tap
+/// can be cloned into the handshake code (for leftover bytes) and the
+/// stream wrapper while both directions stay in sync.
+#[derive(Clone)]
+pub struct TapSink {
+    // One lock per direction: a reader task and a writer task never contend.
+    outgoing: Arc<Mutex<FrameDecoder>>,
+    incoming: Arc<Mutex<FrameDecoder>>,
+    tx: UnboundedSender<TapEvent>,
+    start: Instant,
+    enabled: Arc<AtomicBool>,
+}
+
+impl TapSink {
+    /// `limit` is the per-frame payload budget (`--dump-limit`); `enabled`
+    /// is shared with `/dump on|off`.
+    pub fn new(
+        limit: usize,
+        start: Instant,
+        enabled: Arc<AtomicBool>,
+    ) -> (TapSink, UnboundedReceiver<TapEvent>) {
+        let (tx, rx) = unbounded_channel();
+        let sink = TapSink {
+            outgoing: Arc::new(Mutex::new(FrameDecoder::new(limit))),
+            incoming: Arc::new(Mutex::new(FrameDecoder::new(limit))),
+            tx,
+            start,
+            enabled,
+        };
+        (sink, rx)
+    }
+
+    fn decoder(&self, dir: Direction) -> &Mutex<FrameDecoder> {
+        match dir {
+            Direction::Outgoing => &self.outgoing,
+            Direction::Incoming => &self.incoming,
+        }
+    }
+
+    /// Feeds bytes that crossed the socket in `dir`. Decoding happens even
+    /// while disabled, so re-enabling resumes on a frame boundary instead of
+    /// misreading payload bytes as headers.
+    pub fn record(&self, dir: Direction, bytes: &[u8]) {
+        if bytes.is_empty() {
+            return;
+        }
+        let mut frames = Vec::new();
+        {
+            // The decoder never panics, but a poisoned lock must not take
+            // the connection down with it.
+            let mut decoder = self
+                .decoder(dir)
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            decoder.feed(bytes, &mut frames);
+        }
+        self.send(dir, frames);
+    }
+
+    /// Emits the frame cut off in `dir` by the end of the stream, if any.
+    /// `Tap` calls this itself on read EOF and on shutdown.
+    pub fn finish(&self, dir: Direction) {
+        let partial = self
+            .decoder(dir)
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .finish();
+        self.send(dir, partial.into_iter().collect());
+    }
+
+    fn send(&self, dir: Direction, frames: Vec<Frame>) {
+        if frames.is_empty() || !self.enabled.load(Ordering::Relaxed) {
+            return;
+        }
+        let elapsed = self.start.elapsed();
+        for frame in frames {
+            // A dropped receiver just means nobody is printing any more.
+            let _ = self.tx.send((dir, elapsed, frame));
+        }
+    }
+}
+
+/// Stream wrapper that reports every byte read or written to a [`TapSink`].
+pub struct Tap<S> {
+    inner: S,
+    sink: TapSink,
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Tap<S> {
+    pub fn new(inner: S, sink: TapSink) -> Self {
+        Tap { inner, sink }
+    }
+
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Tap<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let had_room = buf.remaining() > 0;
+        let this = &mut *self;
+        let poll = Pin::new(&mut this.inner).poll_read(cx, buf);
+        if let Poll::Ready(Ok(())) = poll {
+            match buf.filled().get(before..) {
+                Some([]) if had_room => this.sink.finish(Direction::Incoming),
+                Some(new) => this.sink.record(Direction::Incoming, new),
+                None => {}
+            }
+        }
+        poll
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Tap<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = &mut *self;
+        let poll = Pin::new(&mut this.inner).poll_write(cx, buf);
+        // Only the accepted prefix went out; the rest will be offered again.
+        if let Poll::Ready(Ok(n)) = poll {
+            if let Some(written) = buf.get(..n) {
+                this.sink.record(Direction::Outgoing, written);
+            }
+        }
+        poll
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = &mut *self;
+        let poll = Pin::new(&mut this.inner).poll_shutdown(cx);
+        if let Poll::Ready(Ok(())) = poll {
+            this.sink.finish(Direction::Outgoing);
+        }
+        poll
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{duplex, AsyncReadExt, AsyncWriteExt};
+
+    const KEY: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
+    /// Masked "hello" text frame, as a client sends it.
+    const HELLO: [u8; 11] = [
+        0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x5f, 0x9f, 0x4d, 0x51, 0x58,
+    ];
+    /// Unmasked close 1000 "bye", as a server sends it.
+    const CLOSE: [u8; 7] = [0x88, 0x05, 0x03, 0xe8, b'b', b'y', b'e'];
+
+    fn sink(limit: usize, on: bool) -> (TapSink, UnboundedReceiver<TapEvent>, Arc<AtomicBool>) {
+        let enabled = Arc::new(AtomicBool::new(on));
+        let (sink, rx) = TapSink::new(limit, Instant::now(), enabled.clone());
+        (sink, rx, enabled)
+    }
+
+    fn drain(rx: &mut UnboundedReceiver<TapEvent>) -> Vec<(Direction, Frame)> {
+        let mut v = Vec::new();
+        while let Ok((dir, _, frame)) = rx.try_recv() {
+            v.push((dir, frame));
+        }
+        v
+    }
+
+    #[tokio::test]
+    async fn both_directions_through_a_duplex() {
+        let (sink, mut rx, _) = sink(256, true);
+        let (ours, mut peer) = duplex(64);
+        let mut tap = Tap::new(ours, sink);
+
+        for piece in HELLO.chunks(4) {
+            tap.write_all(piece).await.unwrap();
+        }
+        tap.flush().await.unwrap();
+        let mut got = [0u8; HELLO.len()];
+        peer.read_exact(&mut got).await.unwrap();
+        assert_eq!(got, HELLO);
+
+        // Two frames in one write, then read back in small pieces.
+        let mut both = CLOSE.to_vec();
+        both.extend_from_slice(&[0x8a, 0x00]);
+        peer.write_all(&both).await.unwrap();
+        let mut back = [0u8; 9];
+        for chunk in back.chunks_mut(2) {
+            tap.read_exact(chunk).await.unwrap();
+        }
+        assert_eq!(back.as_slice(), both);
+
+        let events = drain(&mut rx);
+        assert_eq!(events.len(), 3);
+        let (dir, hello) = &events[0];
+        assert_eq!(
+            (*dir, hello.payload.as_slice(), hello.mask),
+            (Direction::Outgoing, &b"hello"[..], Some(KEY))
+        );
+        let (dir, close) = &events[1];
+        assert_eq!(*dir, Direction::Incoming);
+        assert_eq!(close.close_info().and_then(|c| c.code), Some(1000));
+        assert_eq!(events[2].1.opcode_name(), "pong");
+    }
+
+    /// Accepts at most three bytes per write, like a congested socket.
+    struct Trickle(Vec<u8>);
+
+    impl AsyncWrite for Trickle {
+        fn poll_write(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<io::Result<usize>> {
+            let n = buf.len().min(3);
+            self.0.extend_from_slice(&buf[..n]);
+            Poll::Ready(Ok(n))
+        }
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+        fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    impl AsyncRead for Trickle {
+        fn poll_read(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            _: &mut ReadBuf<'_>,
+        ) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    #[tokio::test]
+    async fn partial_writes_record_only_accepted_bytes() {
+        let (sink, mut rx, _) = sink(256, true);
+        let mut tap = Tap::new(Trickle(Vec::new()), sink);
+        let mut bytes = HELLO.to_vec();
+        bytes.extend_from_slice(&HELLO);
+        tap.write_all(&bytes).await.unwrap();
+        // Ask for 4 bytes but let the inner writer take fewer.
+        let n = tap.write(&[0x89, 0x80, 1, 2]).await.unwrap();
+        assert_eq!(n, 3);
+        assert_eq!(tap.get_ref().0.len(), 25);
+        let events = drain(&mut rx);
+        assert_eq!(events.len(), 2);
+        assert!(events.iter().all(|(_, f)| f.payload == b"hello"));
+        // Shutdown flushes the ping whose mask key never fully went out.
+        tap.shutdown().await.unwrap();
+        let events = drain(&mut rx);
+        assert_eq!(events.len(), 1);
+        assert!(!events[0].1.complete && events[0].1.opcode_name() == "ping");
+    }
+
+    #[tokio::test]
+    async fn disabled_tap_keeps_framing_in_sync() {
+        let (sink, mut rx, enabled) = sink(256, false);
+        // Leftover bytes from the handshake: a frame and half of another.
+        sink.record(Direction::Incoming, &CLOSE);
+        sink.record(Direction::Incoming, &CLOSE[..3]);
+        let (ours, mut peer) = duplex(64);
+        let mut tap = Tap::new(ours, sink);
+        assert!(drain(&mut rx).is_empty());
+        enabled.store(true, Ordering::Relaxed);
+        peer.write_all(&CLOSE[3..]).await.unwrap();
+        peer.write_all(&[0x82, 0x01, 0xff]).await.unwrap();
+        let mut buf = [0u8; 7];
+        tap.read_exact(&mut buf).await.unwrap();
+        let events = drain(&mut rx);
+        assert_eq!(events.len(), 2);
+        assert_eq!(
+            events[0].1.close_info().map(|c| c.reason),
+            Some("bye".to_string())
+        );
+        assert_eq!(events[1].1.payload, [0xff]);
+    }
+
+    #[tokio::test]
+    async fn eof_mid_frame_emits_incomplete_frame() {
+        let (sink, mut rx, _) = sink(2, true);
+        let (ours, mut peer) = duplex(64);
+        let mut tap = Tap::new(ours, sink);
+        peer.write_all(&[0x82, 0x7e, 0x01, 0x00, 1, 2, 3, 4])
+            .await
+            .unwrap();
+        drop(peer);
+        let mut all = Vec::new();
+        tap.read_to_end(&mut all).await.unwrap();
+        let events = drain(&mut rx);
+        assert_eq!(events.len(), 1);
+        let f = &events[0].1;
+        assert!(!f.complete);
+        assert_eq!(
+            (f.payload_len, f.payload.as_slice(), f.elided),
+            (256, &[1u8, 2][..], 2)
+        );
+    }
+}
