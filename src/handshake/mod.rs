@@ -175,6 +175,9 @@ async fn attempt(
     } else {
         None
     };
+    // Build the request before dialing: a malformed -H is a usage error, not a connect failure.
+    let key = tokio_tungstenite::tungstenite::handshake::client::generate_key();
+    let req = request::build(target, args, key)?;
     let proxy = dial::choose_proxy(target, args)?;
     let dialed = dial::dial(
         target,
@@ -189,10 +192,8 @@ async fn attempt(
     report.tls = dialed.tls;
     report.proxy = dialed.proxy;
     let mut stream = dialed.stream;
-
-    let key = tokio_tungstenite::tungstenite::handshake::client::generate_key();
-    let req = request::build(target, args, key)?;
     report.request = Some(req.text.clone());
+
     let upgrade_start = Instant::now();
     let timed_out = || Error::Timeout {
         what: "waiting for the upgrade response",
