@@ -32,6 +32,7 @@ Examples:
     name = "wscope",
     version,
     about = "A WebSocket client and debugger: REPL, scripted sends, handshake inspection, frame dumps",
+    after_help = "See 'wscope --help' for every option and worked examples.",
     after_long_help = EXAMPLES,
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true,
@@ -42,8 +43,27 @@ pub struct Cli {
     pub command: Option<Command>,
 
     /// The server: ws://, wss://, http(s):// (mapped to ws/wss) or host[:port][/path] (ws://)
-    #[arg(value_name = "URL", required = true)]
+    #[arg(value_name = "URL", required_unless_present = "connect")]
     pub url: Option<String>,
+
+    /// wscat's spelling of the URL argument
+    #[arg(
+        short = 'c',
+        long = "connect",
+        value_name = "URL",
+        conflicts_with = "url",
+        hide_short_help = true
+    )]
+    pub connect: Option<String>,
+
+    /// wscat's spelling of `wscope listen PORT`
+    #[arg(
+        short = 'l',
+        long = "listen",
+        value_name = "PORT",
+        hide_short_help = true
+    )]
+    pub listen: Option<String>,
 
     #[command(flatten)]
     pub conn: ConnectArgs,
@@ -99,7 +119,7 @@ pub struct ConnectArgs {
     pub subprotocols: Vec<String>,
 
     /// Fail unless the server selects one of the offered subprotocols
-    #[arg(long, requires = "subprotocols")]
+    #[arg(long, requires = "subprotocols", hide_short_help = true)]
     pub require_subprotocol: bool,
 
     /// Origin header to send
@@ -111,7 +131,7 @@ pub struct ConnectArgs {
     pub auth: Option<String>,
 
     /// Sec-WebSocket-Version to send, to see how a server answers other versions
-    #[arg(long, value_name = "N", default_value_t = 13)]
+    #[arg(long, value_name = "N", default_value_t = 13, hide_short_help = true)]
     pub protocol_version: u16,
 
     /// Give up connecting after SECS (DNS, TCP, proxy, TLS and the upgrade together)
@@ -123,7 +143,7 @@ pub struct ConnectArgs {
     pub location: bool,
 
     /// Most redirects to follow with --location
-    #[arg(long, value_name = "N", default_value_t = 5)]
+    #[arg(long, value_name = "N", default_value_t = 5, hide_short_help = true)]
     pub max_redirects: u32,
 
     /// Proxy: http://[user:pass@]host:port (CONNECT) or socks5[h]://... [default: from HTTPS_PROXY, HTTP_PROXY, ALL_PROXY]
@@ -131,7 +151,7 @@ pub struct ConnectArgs {
     pub proxy: Option<String>,
 
     /// Ignore proxy settings from the environment
-    #[arg(long, conflicts_with = "proxy")]
+    #[arg(long, conflicts_with = "proxy", hide_short_help = true)]
     pub no_proxy: bool,
 
     /// Trust the certificate authorities in this PEM file (in addition to the system roots)
@@ -139,11 +159,23 @@ pub struct ConnectArgs {
     pub ca: Option<PathBuf>,
 
     /// Client certificate, PEM (with --key)
-    #[arg(long, value_name = "FILE", requires = "key", help_heading = "TLS")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "key",
+        help_heading = "TLS",
+        hide_short_help = true
+    )]
     pub cert: Option<PathBuf>,
 
     /// Client private key, PEM PKCS#8 'BEGIN PRIVATE KEY' (with --cert)
-    #[arg(long, value_name = "FILE", requires = "cert", help_heading = "TLS")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "cert",
+        help_heading = "TLS",
+        hide_short_help = true
+    )]
     pub key: Option<PathBuf>,
 
     /// Skip certificate and host name verification (a warning is printed)
@@ -157,7 +189,7 @@ pub struct ConnectArgs {
     pub insecure: bool,
 
     /// Largest message or frame accepted from the server; bigger closes with 1009 [suffixes: K, M, G]
-    #[arg(long, value_name = "BYTES", default_value = "64M", value_parser = parse_size)]
+    #[arg(long, value_name = "BYTES", default_value = "64M", value_parser = parse_size, hide_short_help = true)]
     pub max_message_size: usize,
 
     /// Send a ping every SECS and show its round-trip time
@@ -165,7 +197,7 @@ pub struct ConnectArgs {
     pub ping_interval: Option<Duration>,
 
     /// Close the connection as dead when no pong arrives within SECS of a ping
-    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    #[arg(long, value_name = "SECS", value_parser = parse_secs, hide_short_help = true)]
     pub ping_timeout: Option<Duration>,
 
     /// Show the request and response in full, the handshake checks and timings
@@ -177,7 +209,7 @@ pub struct ConnectArgs {
     pub dump: bool,
 
     /// Bytes of each payload shown by --dump before the rest is elided
-    #[arg(long, value_name = "BYTES", default_value = "256", value_parser = parse_size, help_heading = "Frame dump")]
+    #[arg(long, value_name = "BYTES", default_value = "256", value_parser = parse_size, help_heading = "Frame dump", hide_short_help = true)]
     pub dump_limit: usize,
 
     /// Write the frame dump to FILE instead of stderr (implies --dump)
@@ -194,7 +226,7 @@ pub struct SessionArgs {
     pub execute: Vec<String>,
 
     /// With -x on a terminal, exit after the -x messages instead of opening the REPL
-    #[arg(long)]
+    #[arg(long, hide_short_help = true)]
     pub no_repl: bool,
 
     /// After the input ends, close after SECS without a message from the server ('inf' waits for the server)
@@ -210,11 +242,16 @@ pub struct SessionArgs {
     pub count: Option<u64>,
 
     /// Close code we send when we end the connection
-    #[arg(long, value_name = "CODE", default_value_t = 1000)]
+    #[arg(
+        long,
+        value_name = "CODE",
+        default_value_t = 1000,
+        hide_short_help = true
+    )]
     pub close_code: u16,
 
     /// Close reason we send when we end the connection
-    #[arg(long, value_name = "TEXT", default_value = "")]
+    #[arg(long, value_name = "TEXT", default_value = "", hide_short_help = true)]
     pub close_reason: String,
 
     /// Echo every data message received back to the server (a mirror client)
@@ -226,11 +263,11 @@ pub struct SessionArgs {
     pub binary: bool,
 
     /// Send all of stdin as one message
-    #[arg(long)]
+    #[arg(long, hide_short_help = true)]
     pub stdin_whole: bool,
 
     /// Do not read or write the REPL history file
-    #[arg(long)]
+    #[arg(long, hide_short_help = true)]
     pub no_history: bool,
 }
 

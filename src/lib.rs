@@ -73,7 +73,10 @@ pub async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         None => {
-            let url = cli.url.ok_or_else(|| Error::usage("a URL is required"))?;
+            let url = cli
+                .url
+                .or(cli.connect)
+                .ok_or_else(|| Error::usage("a URL is required"))?;
             connect::run(&url, &cli.conn, &cli.session, &cli.output).await
         }
     }

@@ -1,0 +1,126 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_wscope_global_optspecs
+    string join \n c/connect= l/listen= H/header= s/subprotocol= require-subprotocol o/origin= auth= protocol-version= connect-timeout= L/location max-redirects= proxy= no-proxy ca= cert= key= k/insecure max-message-size= ping-interval= ping-timeout= v/verbose dump dump-limit= dump-file= x/execute= no-repl w/wait= 1/once count= close-code= close-reason= echo binary stdin-whole no-history json T/timestamps pretty P/show-ping-pong color= h/help V/version
+end
+
+function __fish_wscope_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_wscope_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_wscope_using_subcommand
+    set -l cmd (__fish_wscope_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c wscope -n "__fish_wscope_needs_command" -s c -l connect -d 'wscat\'s spelling of the URL argument' -r
+complete -c wscope -n "__fish_wscope_needs_command" -s l -l listen -d 'wscat\'s spelling of `wscope listen PORT`' -r
+complete -c wscope -n "__fish_wscope_needs_command" -s H -l header -d 'Extra request header, \'Name: value\' (repeatable; replaces a default header of the same name)' -r
+complete -c wscope -n "__fish_wscope_needs_command" -s s -l subprotocol -d 'Offer a subprotocol (repeatable; offered in order)' -r
+complete -c wscope -n "__fish_wscope_needs_command" -s o -l origin -d 'Origin header to send' -r
+complete -c wscope -n "__fish_wscope_needs_command" -l auth -d 'Basic credentials \'user:pass\' (also taken from user:pass@ in the URL)' -r
+complete -c wscope -n "__fish_wscope_needs_command" -l protocol-version -d 'Sec-WebSocket-Version to send, to see how a server answers other versions' -r
+complete -c wscope -n "__fish_wscope_needs_command" -l connect-timeout -d 'Give up connecting after SECS (DNS, TCP, proxy, TLS and the upgrade together)' -r
+complete -c wscope -n "__fish_wscope_needs_command" -l max-redirects -d 'Most redirects to follow with --location' -r
+complete -c wscope -n "__fish_wscope_needs_command" -l proxy -d 'Proxy: http://[user:pass@]host:port (CONNECT) or socks5[h]://... [default: from HTTPS_PROXY, HTTP_PROXY, ALL_PROXY]' -r
+complete -c wscope -n "__fish_wscope_needs_command" -l ca -d 'Trust the certificate authorities in this PEM file (in addition to the system roots)' -r -F
+complete -c wscope -n "__fish_wscope_needs_command" -l cert -d 'Client certificate, PEM (with --key)' -r -F
+complete -c wscope -n "__fish_wscope_needs_command" -l key -d 'Client private key, PEM PKCS#8 \'BEGIN PRIVATE KEY\' (with --cert)' -r -F
+complete -c wscope -n "__fish_wscope_needs_command" -l max-message-size -d 'Largest message or frame accepted from the server; bigger closes with 1009 [suffixes: K, M, G]' -r
+complete -c wscope -n "__fish_wscope_needs_command" -l ping-interval -d 'Send a ping every SECS and show its round-trip time' -r
+complete -c wscope -n "__fish_wscope_needs_command" -l ping-timeout -d 'Close the connection as dead when no pong arrives within SECS of a ping' -r
+complete -c wscope -n "__fish_wscope_needs_command" -l dump-limit -d 'Bytes of each payload shown by --dump before the rest is elided' -r
+complete -c wscope -n "__fish_wscope_needs_command" -l dump-file -d 'Write the frame dump to FILE instead of stderr (implies --dump)' -r -F
+complete -c wscope -n "__fish_wscope_needs_command" -s x -l execute -d 'Send MSG after connecting (repeatable, in order; slash commands allowed: -x \'/ping\', -x \'/close 4000 done\')' -r
+complete -c wscope -n "__fish_wscope_needs_command" -s w -l wait -d 'After the input ends, close after SECS without a message from the server (\'inf\' waits for the server)' -r
+complete -c wscope -n "__fish_wscope_needs_command" -l count -d 'Exit after N data messages received' -r
+complete -c wscope -n "__fish_wscope_needs_command" -l close-code -d 'Close code we send when we end the connection' -r
+complete -c wscope -n "__fish_wscope_needs_command" -l close-reason -d 'Close reason we send when we end the connection' -r
+complete -c wscope -n "__fish_wscope_needs_command" -l color -d 'When to use colours (NO_COLOR is honoured)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c wscope -n "__fish_wscope_needs_command" -l require-subprotocol -d 'Fail unless the server selects one of the offered subprotocols'
+complete -c wscope -n "__fish_wscope_needs_command" -s L -l location -d 'Follow 3xx redirects, printing each hop'
+complete -c wscope -n "__fish_wscope_needs_command" -l no-proxy -d 'Ignore proxy settings from the environment'
+complete -c wscope -n "__fish_wscope_needs_command" -s k -l insecure -d 'Skip certificate and host name verification (a warning is printed)'
+complete -c wscope -n "__fish_wscope_needs_command" -s v -l verbose -d 'Show the request and response in full, the handshake checks and timings'
+complete -c wscope -n "__fish_wscope_needs_command" -l dump -d 'Show every frame on the wire, decoded field by field, with a hex dump'
+complete -c wscope -n "__fish_wscope_needs_command" -l no-repl -d 'With -x on a terminal, exit after the -x messages instead of opening the REPL'
+complete -c wscope -n "__fish_wscope_needs_command" -s 1 -l once -d 'Exit after the first data message received'
+complete -c wscope -n "__fish_wscope_needs_command" -l echo -d 'Echo every data message received back to the server (a mirror client)'
+complete -c wscope -n "__fish_wscope_needs_command" -l binary -d 'Binary mode: each stdin line is a binary message, and binary replies are written raw'
+complete -c wscope -n "__fish_wscope_needs_command" -l stdin-whole -d 'Send all of stdin as one message'
+complete -c wscope -n "__fish_wscope_needs_command" -l no-history -d 'Do not read or write the REPL history file'
+complete -c wscope -n "__fish_wscope_needs_command" -l json -d 'One JSON object per event (sent, received, ping, pong, close, error) on stdout'
+complete -c wscope -n "__fish_wscope_needs_command" -s T -l timestamps -d 'Prefix every event with the time'
+complete -c wscope -n "__fish_wscope_needs_command" -l pretty -d 'Pretty-print received JSON text'
+complete -c wscope -n "__fish_wscope_needs_command" -s P -l show-ping-pong -d 'Show ping and pong frames in pipe mode (always shown in the REPL)'
+complete -c wscope -n "__fish_wscope_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c wscope -n "__fish_wscope_needs_command" -s V -l version -d 'Print version'
+complete -c wscope -n "__fish_wscope_needs_command" -a "inspect" -d 'Show the opening handshake in full, close cleanly, exit 0 only if every check passed'
+complete -c wscope -n "__fish_wscope_needs_command" -a "listen" -d 'Run a WebSocket server for testing: prints what clients send, --echo echoes it back'
+complete -c wscope -n "__fish_wscope_needs_command" -a "completions" -d 'Print a shell completion script to stdout'
+complete -c wscope -n "__fish_wscope_needs_command" -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c wscope -n "__fish_wscope_using_subcommand inspect" -s H -l header -d 'Extra request header, \'Name: value\' (repeatable; replaces a default header of the same name)' -r
+complete -c wscope -n "__fish_wscope_using_subcommand inspect" -s s -l subprotocol -d 'Offer a subprotocol (repeatable; offered in order)' -r
+complete -c wscope -n "__fish_wscope_using_subcommand inspect" -s o -l origin -d 'Origin header to send' -r
+complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l auth -d 'Basic credentials \'user:pass\' (also taken from user:pass@ in the URL)' -r
+complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l protocol-version -d 'Sec-WebSocket-Version to send, to see how a server answers other versions' -r
+complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l connect-timeout -d 'Give up connecting after SECS (DNS, TCP, proxy, TLS and the upgrade together)' -r
+complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l max-redirects -d 'Most redirects to follow with --location' -r
+complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l proxy -d 'Proxy: http://[user:pass@]host:port (CONNECT) or socks5[h]://... [default: from HTTPS_PROXY, HTTP_PROXY, ALL_PROXY]' -r
+complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l ca -d 'Trust the certificate authorities in this PEM file (in addition to the system roots)' -r -F
+complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l cert -d 'Client certificate, PEM (with --key)' -r -F
+complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l key -d 'Client private key, PEM PKCS#8 \'BEGIN PRIVATE KEY\' (with --cert)' -r -F
+complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l max-message-size -d 'Largest message or frame accepted from the server; bigger closes with 1009 [suffixes: K, M, G]' -r
+complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l ping-interval -d 'Send a ping every SECS and show its round-trip time' -r
+complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l ping-timeout -d 'Close the connection as dead when no pong arrives within SECS of a ping' -r
+complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l dump-limit -d 'Bytes of each payload shown by --dump before the rest is elided' -r
+complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l dump-file -d 'Write the frame dump to FILE instead of stderr (implies --dump)' -r -F
+complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l color -d 'When to use colours' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l require-subprotocol -d 'Fail unless the server selects one of the offered subprotocols'
+complete -c wscope -n "__fish_wscope_using_subcommand inspect" -s L -l location -d 'Follow 3xx redirects, printing each hop'
+complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l no-proxy -d 'Ignore proxy settings from the environment'
+complete -c wscope -n "__fish_wscope_using_subcommand inspect" -s k -l insecure -d 'Skip certificate and host name verification (a warning is printed)'
+complete -c wscope -n "__fish_wscope_using_subcommand inspect" -s v -l verbose -d 'Show the request and response in full, the handshake checks and timings'
+complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l dump -d 'Show every frame on the wire, decoded field by field, with a hex dump'
+complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l json -d 'Print one JSON object with the whole report'
+complete -c wscope -n "__fish_wscope_using_subcommand inspect" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c wscope -n "__fish_wscope_using_subcommand listen" -s s -l subprotocol -d 'Subprotocol to accept (repeatable; the first one a client offers that is listed here wins)' -r
+complete -c wscope -n "__fish_wscope_using_subcommand listen" -l origin-allow -d 'Accept only these Origins (repeatable; \'*\' wildcards); others get 403' -r
+complete -c wscope -n "__fish_wscope_using_subcommand listen" -s H -l header -d 'Extra response header, \'Name: value\' (repeatable)' -r
+complete -c wscope -n "__fish_wscope_using_subcommand listen" -l tls-cert -d 'Certificate chain for wss, PEM (with --tls-key)' -r -F
+complete -c wscope -n "__fish_wscope_using_subcommand listen" -l tls-key -d 'Private key for wss, PEM PKCS#8 (with --tls-cert)' -r -F
+complete -c wscope -n "__fish_wscope_using_subcommand listen" -l max-clients -d 'Most clients at once; more are refused with 503' -r
+complete -c wscope -n "__fish_wscope_using_subcommand listen" -l max-message-size -d 'Largest message accepted from a client [suffixes: K, M, G]' -r
+complete -c wscope -n "__fish_wscope_using_subcommand listen" -l dump-limit -d 'Bytes of each payload shown by --dump before the rest is elided' -r
+complete -c wscope -n "__fish_wscope_using_subcommand listen" -l color -d 'When to use colours (NO_COLOR is honoured)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c wscope -n "__fish_wscope_using_subcommand listen" -l echo -d 'Echo every message back to the client that sent it'
+complete -c wscope -n "__fish_wscope_using_subcommand listen" -l require-subprotocol -d 'Refuse clients that offer none of the -s subprotocols (400)'
+complete -c wscope -n "__fish_wscope_using_subcommand listen" -s v -l verbose -d 'Show each client\'s handshake'
+complete -c wscope -n "__fish_wscope_using_subcommand listen" -l dump -d 'Show every frame on the wire'
+complete -c wscope -n "__fish_wscope_using_subcommand listen" -l json -d 'One JSON object per event (sent, received, ping, pong, close, error) on stdout'
+complete -c wscope -n "__fish_wscope_using_subcommand listen" -s T -l timestamps -d 'Prefix every event with the time'
+complete -c wscope -n "__fish_wscope_using_subcommand listen" -l pretty -d 'Pretty-print received JSON text'
+complete -c wscope -n "__fish_wscope_using_subcommand listen" -s P -l show-ping-pong -d 'Show ping and pong frames in pipe mode (always shown in the REPL)'
+complete -c wscope -n "__fish_wscope_using_subcommand listen" -s h -l help -d 'Print help'
+complete -c wscope -n "__fish_wscope_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect listen completions help" -f -a "inspect" -d 'Show the opening handshake in full, close cleanly, exit 0 only if every check passed'
+complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect listen completions help" -f -a "listen" -d 'Run a WebSocket server for testing: prints what clients send, --echo echoes it back'
+complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect listen completions help" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect listen completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
