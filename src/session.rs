@@ -90,6 +90,7 @@ pub async fn run(
         ping_seq: 0,
         failure: None,
         server_close: None,
+        server_closed_first: false,
     };
     let mut next_ping = s
         .opts
@@ -291,6 +292,8 @@ struct Loop<'a> {
     /// A local reason to exit non-zero, decided before the close finished.
     failure: Option<Error>,
     server_close: Option<(Option<u16>, String)>,
+    /// The server's close frame came before ours: it started the close handshake.
+    server_closed_first: bool,
 }
 
 impl Loop<'_> {
@@ -332,7 +335,7 @@ impl Loop<'_> {
     }
 
     async fn begin_close(&mut self, code: Option<(u16, String)>, sink: &mut dyn EventSink) {
-        if self.close_sent {
+        if self.close_sent || self.server_close.is_some() {
             return;
         }
         let (code, reason) =
@@ -476,6 +479,9 @@ impl Loop<'_> {
                 });
                 self.stats.state = State::Closing;
                 self.server_close = Some((code, reason));
+                // tungstenite answers it for us; sending anything now would be a protocol error.
+                self.server_closed_first = !self.close_sent;
+                self.input_open = false;
             }
             Message::Frame(_) => {}
         }
@@ -503,31 +509,25 @@ impl Loop<'_> {
 
     /// The stream ended: after a close handshake, or abruptly.
     fn ended_by_eof(&mut self) -> Ending {
-        match (&self.server_close, self.close_sent) {
-            (Some((code, reason)), sent) => Ending {
+        match &self.server_close {
+            Some((code, reason)) => Ending {
                 // Whoever sent the first close frame started the handshake.
-                closer: if sent && self.closing.is_some_and(|_| self.server_close_was_reply()) {
-                    Closer::Us
-                } else {
+                closer: if self.server_closed_first {
                     Closer::Server
+                } else {
+                    Closer::Us
                 },
                 code: *code,
                 reason: reason.clone(),
                 clean: true,
             },
-            (None, _) => Ending {
+            None => Ending {
                 closer: Closer::Nobody,
                 code: None,
                 reason: String::new(),
                 clean: false,
             },
         }
-    }
-
-    /// Our close went out before the server's arrived (tungstenite only yields the server's close
-    /// to us after ours when it is the reply).
-    fn server_close_was_reply(&self) -> bool {
-        self.close_sent && self.stats.state == State::Closing && self.closing.is_some()
     }
 
     /// A read failed: a protocol violation by the server, a message too big, or a dropped connection.
