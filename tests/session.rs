@@ -1,0 +1,512 @@
+//! The session as a user and a server see it: pipe mode and -x scripting against a recording echo
+//! server, and every way a server can end or break a connection, against hostile raw-TCP servers
+//! (SPEC.md "Pipe mode and scripting" and "Exit codes"; issue 3).
+
+mod support;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpListener;
+use tokio_tungstenite::tungstenite::Message;
+
+use support::hostile::{self, Hostile, Step};
+use support::wscope;
+
+/// What the recording server got from the client.
+#[derive(Debug, Clone, PartialEq)]
+enum Got {
+    Text(String),
+    Binary(Vec<u8>),
+    Close(Option<u16>),
+}
+
+/// A tokio-tungstenite server for one client that records what it receives. It pushes `push`
+/// first, then echoes data messages unless `echo` is false; with `slow` it sleeps 1 ms every 100
+/// messages so the client has to wait for it.
+struct Recorder {
+    url: String,
+    got: Arc<Mutex<Vec<Got>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Recorder {
+    async fn start(push: Vec<Message>, echo: bool, slow: bool) -> Recorder {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("ws://{}/", listener.local_addr().unwrap());
+        let got = Arc::new(Mutex::new(Vec::new()));
+        let rec = got.clone();
+        let task = tokio::spawn(async move {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let mut ws = tokio_tungstenite::accept_async(tcp).await.unwrap();
+            for m in push {
+                ws.send(m).await.unwrap();
+            }
+            let mut n = 0u64;
+            while let Some(Ok(m)) = ws.next().await {
+                let g = match &m {
+                    Message::Text(t) => Got::Text(t.to_string()),
+                    Message::Binary(b) => Got::Binary(b.to_vec()),
+                    Message::Close(f) => Got::Close(f.as_ref().map(|f| u16::from(f.code))),
+                    _ => continue,
+                };
+                rec.lock().unwrap().push(g);
+                n += 1;
+                if slow && n % 100 == 0 {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+                if echo && (m.is_text() || m.is_binary()) && ws.send(m).await.is_err() {
+                    break;
+                }
+            }
+        });
+        Recorder { url, got, task }
+    }
+
+    async fn echo() -> Recorder {
+        Self::start(Vec::new(), true, false).await
+    }
+
+    /// Everything received, once the client has gone.
+    async fn finish(self) -> Vec<Got> {
+        let _ = tokio::time::timeout(Duration::from_secs(10), self.task).await;
+        self.got.lock().unwrap().clone()
+    }
+}
+
+struct Out {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// Run wscope with `args` (and `stdin`, if any) off the async runtime, so in-process servers run.
+async fn run(args: Vec<String>, stdin: Option<Vec<u8>>) -> Out {
+    tokio::task::spawn_blocking(move || {
+        let mut cmd = wscope();
+        cmd.args(&args);
+        if let Some(input) = stdin {
+            cmd.write_stdin(input);
+        }
+        let out = cmd.output().unwrap();
+        Out {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    })
+    .await
+    .unwrap()
+}
+
+fn args(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+fn no_panic(out: &Out) {
+    assert!(
+        !out.stderr.contains("panicked"),
+        "wscope panicked:\n{}",
+        out.stderr
+    );
+}
+
+fn lines(n: usize) -> (Vec<String>, Vec<u8>) {
+    let lines: Vec<String> = (0..n).map(|i| format!("line {i} of {n}")).collect();
+    let mut input = lines.join("\n").into_bytes();
+    input.push(b'\n');
+    (lines, input)
+}
+
+/// Every line piped in comes back, in order, and the server saw each as one text message.
+async fn pipe_roundtrip(server: Recorder, extra: &[&str]) {
+    let (sent, input) = lines(20_000);
+    let mut a = args(&[&server.url]);
+    a.extend(args(extra));
+    let out = run(a, Some(input)).await;
+    no_panic(&out);
+    assert_eq!(out.code, 0, "stderr:\n{}", out.stderr);
+    let back: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(back.len(), sent.len(), "stderr:\n{}", out.stderr);
+    assert!(
+        back.iter().zip(&sent).all(|(a, b)| a == b),
+        "replies out of order or changed"
+    );
+    let got = server.finish().await;
+    let texts: Vec<&Got> = got.iter().filter(|g| matches!(g, Got::Text(_))).collect();
+    assert_eq!(texts.len(), sent.len());
+    assert_eq!(got.last(), Some(&Got::Close(Some(1000))));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twenty_thousand_lines_come_back_in_order_with_the_default_wait() {
+    pipe_roundtrip(Recorder::echo().await, &[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twenty_thousand_lines_through_a_slow_server_with_count() {
+    pipe_roundtrip(
+        Recorder::start(Vec::new(), true, true).await,
+        &["--count", "20000"],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twenty_thousand_lines_through_a_slow_server_with_the_default_wait() {
+    pipe_roundtrip(Recorder::start(Vec::new(), true, true).await, &[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn execute_once_prints_the_reply_and_closes_with_1000() {
+    let server = Recorder::echo().await;
+    let out = run(args(&[&server.url, "-x", "hello", "--once"]), None).await;
+    no_panic(&out);
+    assert_eq!(out.code, 0, "stderr:\n{}", out.stderr);
+    assert_eq!(out.stdout, "hello\n");
+    assert_eq!(
+        server.finish().await,
+        vec![Got::Text("hello".into()), Got::Close(Some(1000))]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_commands_name_the_rule_and_later_commands_still_go_out() {
+    let long_reason = "r".repeat(124);
+    let long_ping = "p".repeat(126);
+    let cases: Vec<(String, &[&str])> = vec![
+        ("/close 1005".into(), &["1005"]),
+        (format!("/close 1000 {long_reason}"), &["123"]),
+        ("/binary zz".into(), &["hex"]),
+        (format!("/ping {long_ping}"), &["125"]),
+        ("/file /nonexistent".into(), &["/nonexistent"]),
+        ("/frobnicate".into(), &["frobnicate"]),
+    ];
+    for (bad, words) in cases {
+        let server = Recorder::echo().await;
+        let out = run(
+            args(&[&server.url, "-x", &bad, "-x", "after", "--once"]),
+            None,
+        )
+        .await;
+        no_panic(&out);
+        assert_eq!(out.code, 0, "{bad}: stderr:\n{}", out.stderr);
+        for w in words {
+            assert!(
+                out.stderr.contains(w),
+                "{bad}: stderr should name the rule ({w}):\n{}",
+                out.stderr
+            );
+        }
+        assert_eq!(out.stdout, "after\n", "{bad}");
+        assert_eq!(
+            server.finish().await,
+            vec![Got::Text("after".into()), Got::Close(Some(1000))],
+            "{bad}: the server should see only the next -x and our close"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_closing_1000_after_three_messages_exits_0_with_all_printed() {
+    let server = Hostile::start(vec![
+        Step::Send(hostile::text("one")),
+        Step::Send(hostile::text("two")),
+        Step::Send(hostile::text("three")),
+        Step::Send(hostile::close(1000, "")),
+    ])
+    .await;
+    let out = run(args(&[&server.url, "-w", "inf"]), Some(Vec::new())).await;
+    no_panic(&out);
+    assert_eq!(out.code, 0, "stderr:\n{}", out.stderr);
+    assert_eq!(out.stdout, "one\ntwo\nthree\n");
+    // We answer the server's close with the same code.
+    assert_eq!(hostile::close_code(&server.finish().await), Some(1000));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_closing_4002_is_reported_with_code_and_reason_and_exits_6() {
+    let server = Hostile::start(vec![
+        Step::Send(hostile::text("last words")),
+        Step::Send(hostile::close(4002, "bye")),
+    ])
+    .await;
+    let out = run(args(&[&server.url, "-w", "inf"]), Some(Vec::new())).await;
+    no_panic(&out);
+    assert_eq!(out.code, 6, "stderr:\n{}", out.stderr);
+    assert_eq!(out.stdout, "last words\n");
+    assert!(out.stderr.contains("4002"), "stderr:\n{}", out.stderr);
+    assert!(out.stderr.contains("bye"), "stderr:\n{}", out.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_dropping_tcp_without_a_close_exits_6_as_abnormal() {
+    let server = Hostile::start(vec![Step::Send(hostile::text("hi")), Step::Drop]).await;
+    let out = run(args(&[&server.url, "-w", "inf"]), Some(Vec::new())).await;
+    no_panic(&out);
+    assert_eq!(out.code, 6, "stderr:\n{}", out.stderr);
+    assert_eq!(out.stdout, "hi\n");
+    assert!(out.stderr.contains("1006"), "stderr:\n{}", out.stderr);
+    assert!(out.stderr.contains("abnormal"), "stderr:\n{}", out.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fragmented_message_with_a_ping_inside_is_reassembled_and_the_ping_answered() {
+    let server = Hostile::start(vec![
+        Step::Send(hostile::frame(0x01, b"hel")),
+        Step::Send(hostile::frame(0x89, b"mid-ping")),
+        Step::Send(hostile::frame(0x00, b"lo ")),
+        Step::Send(hostile::frame(0x80, b"world")),
+    ])
+    .await;
+    let out = run(args(&[&server.url, "--once"]), Some(Vec::new())).await;
+    no_panic(&out);
+    assert_eq!(out.code, 0, "stderr:\n{}", out.stderr);
+    assert_eq!(out.stdout, "hello world\n");
+    let frames = server.finish().await;
+    assert!(
+        frames
+            .iter()
+            .any(|f| f.opcode == 0xA && f.payload == b"mid-ping" && f.mask.is_some()),
+        "no masked pong with the ping's payload: {frames:?}"
+    );
+    assert_eq!(hostile::close_code(&frames), Some(1000));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn protocol_violations_close_with_the_rfc_code_and_exit_6() {
+    let mut invalid_utf8 = vec![0x81, 0x04];
+    invalid_utf8.extend_from_slice(&[b'a', 0xff, 0xfe, b'b']);
+    let cases: Vec<(&str, Vec<u8>, u16)> = vec![
+        (
+            "masked frame",
+            hostile::masked_frame(0x81, b"hi", [1, 2, 3, 4]),
+            1002,
+        ),
+        ("invalid UTF-8", invalid_utf8, 1007),
+        ("RSV1", hostile::frame(0xC1, b"hi"), 1002),
+        ("reserved opcode 0x3", hostile::frame(0x83, b"hi"), 1002),
+        // Only the header: the client must refuse the length, not wait for (or allocate) it.
+        ("2^63 length", hostile::header_only(0x82, 1 << 63), 1009),
+        ("126-byte ping", hostile::frame(0x89, &[b'p'; 126]), 1002),
+        ("close 1005 on the wire", hostile::close(1005, ""), 1002),
+    ];
+    for (what, bytes, want) in cases {
+        let server = Hostile::start(vec![Step::Send(bytes)]).await;
+        let out = run(args(&[&server.url, "-w", "inf"]), Some(Vec::new())).await;
+        no_panic(&out);
+        assert_eq!(out.code, 6, "{what}: stderr:\n{}", out.stderr);
+        let frames = server.finish().await;
+        assert_eq!(
+            hostile::close_code(&frames),
+            Some(want),
+            "{what}: our close frame; stderr:\n{}",
+            out.stderr
+        );
+    }
+}
+
+/// VmRSS of a process in KiB, from /proc.
+fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+/// A server that stops reading while 200 MB wait on stdin. What this proves: after a few seconds
+/// of a writer pushing as fast as the pipe allows, the client is still alive (blocked, not
+/// crashed) and its resident memory is far below the input size, i.e. it does not read stdin
+/// ahead into an unbounded queue. It does not prove the bound holds forever, only that memory
+/// is not growing with the input at pipe speed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_stops_reading_keeps_client_memory_bounded() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+
+    let server = Hostile::stalled().await;
+    let url = server.url.clone();
+    let (alive, rss, fed) = tokio::task::spawn_blocking(move || {
+        let mut child = Command::new(assert_cmd::cargo::cargo_bin("wscope"))
+            .arg(&url)
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let fed = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let counter = fed.clone();
+        // 200 MB of 1 KiB lines, written until the child stops taking them.
+        std::thread::spawn(move || {
+            let mut line = vec![b'x'; 1023];
+            line.push(b'\n');
+            for _ in 0..200 * 1024 {
+                if stdin.write_all(&line).is_err() {
+                    return;
+                }
+                counter.fetch_add(line.len() as u64, std::sync::atomic::Ordering::Relaxed);
+            }
+        });
+        let mut peak = 0;
+        for _ in 0..16 {
+            std::thread::sleep(Duration::from_millis(250));
+            peak = peak.max(rss_kib(child.id()).unwrap_or(0));
+        }
+        let alive = child.try_wait().unwrap().is_none();
+        let _ = child.kill();
+        let _ = child.wait();
+        (alive, peak, fed.load(std::sync::atomic::Ordering::Relaxed))
+    })
+    .await
+    .unwrap();
+    assert!(alive, "the client died while the server was not reading");
+    assert!(rss > 0, "could not read the client's VmRSS");
+    assert!(
+        rss < 100 * 1024,
+        "client RSS {rss} KiB with a stalled server (fed {fed} bytes)"
+    );
+    // The stall must actually have happened: far less than 200 MB was taken from the pipe.
+    assert!(
+        fed < 150 * 1024 * 1024,
+        "stdin was drained ({fed} bytes): the server did not stall the client"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_output_is_one_object_per_line_with_sent_received_and_close() {
+    let server = Recorder::echo().await;
+    let out = run(
+        args(&[
+            &server.url,
+            "--json",
+            "-x",
+            "hello",
+            "-x",
+            "/binary 01 ff",
+            "--count",
+            "2",
+        ]),
+        None,
+    )
+    .await;
+    no_panic(&out);
+    assert_eq!(out.code, 0, "stderr:\n{}", out.stderr);
+    let events: Vec<serde_json::Value> = out
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    for e in &events {
+        assert!(e["event"].is_string(), "{e}");
+        assert!(e["t"].is_number(), "{e}");
+        assert!(e["time"].is_number(), "{e}");
+    }
+    let of = |name: &str| -> Vec<&serde_json::Value> {
+        events.iter().filter(|e| e["event"] == name).collect()
+    };
+    let sent = of("sent");
+    assert_eq!(sent.len(), 2, "{}", out.stdout);
+    assert_eq!(sent[0]["type"], "text");
+    assert_eq!(sent[0]["data"], "hello");
+    assert_eq!(sent[0]["size"], 5);
+    assert_eq!(sent[1]["type"], "binary");
+    assert_eq!(sent[1]["hex"], "01ff");
+    let received = of("received");
+    assert_eq!(received.len(), 2, "{}", out.stdout);
+    assert_eq!(received[0]["data"], "hello");
+    assert_eq!(received[1]["hex"], "01ff");
+    assert_eq!(received[1]["size"], 2);
+    let closes = of("close");
+    assert!(
+        closes
+            .iter()
+            .any(|c| c["dir"] == "sent" && c["code"] == 1000),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        closes
+            .iter()
+            .any(|c| c["dir"] == "received" && c["code"] == 1000),
+        "{}",
+        out.stdout
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn echo_mirrors_pushed_messages_with_their_types() {
+    let server = Recorder::start(
+        vec![
+            Message::text("first"),
+            Message::binary(vec![0u8, 1, 2, 0xff]),
+            Message::text("third"),
+        ],
+        false,
+        false,
+    )
+    .await;
+    let out = run(
+        args(&[&server.url, "--echo", "--count", "3"]),
+        Some(Vec::new()),
+    )
+    .await;
+    no_panic(&out);
+    assert_eq!(out.code, 0, "stderr:\n{}", out.stderr);
+    assert_eq!(
+        server.finish().await,
+        vec![
+            Got::Text("first".into()),
+            Got::Binary(vec![0, 1, 2, 0xff]),
+            Got::Text("third".into()),
+            Got::Close(Some(1000)),
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ping_interval_shows_pong_round_trip_times() {
+    let server = Recorder::echo().await;
+    let out = run(
+        args(&[&server.url, "--ping-interval", "0.2", "-P", "-w", "1"]),
+        Some(Vec::new()),
+    )
+    .await;
+    no_panic(&out);
+    assert_eq!(out.code, 0, "stderr:\n{}", out.stderr);
+    let pongs: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.contains("pong") && l.contains("ms"))
+        .collect();
+    assert!(pongs.len() >= 2, "no pong RTT lines:\n{}", out.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ping_timeout_against_a_server_that_never_answers_exits_6() {
+    // The hostile server reads (and records) our pings but never answers them.
+    let server = Hostile::start(Vec::new()).await;
+    let out = run(
+        args(&[&server.url, "--ping-timeout", "1", "-w", "inf"]),
+        Some(Vec::new()),
+    )
+    .await;
+    no_panic(&out);
+    assert_eq!(out.code, 6, "stderr:\n{}", out.stderr);
+    assert!(
+        out.stderr.contains("stopped answering"),
+        "stderr:\n{}",
+        out.stderr
+    );
+    let frames = server.finish().await;
+    assert!(
+        frames.iter().any(|f| f.opcode == 0x9),
+        "no ping sent: {frames:?}"
+    );
+}
