@@ -88,6 +88,11 @@ async fn connect(
 ) -> Result<()> {
     let target = Target::parse(url)?;
     validate(session)?;
+    // Open the dump file before dialing: the handshake is the first thing written to it, and an
+    // unwritable path is reported before any network traffic.
+    if let Some(path) = &conn.dump_file {
+        printer.dump_to_file(path)?;
+    }
     // Start reading input now: what is piped in while we connect is queued, never lost.
     let (tx, rx) = mpsc::channel::<Input>(INPUT_QUEUE);
     let stdin_mode = if interactive || !session.execute.is_empty() || stdin_tty {
@@ -112,9 +117,12 @@ async fn connect(
 
     let (report, upgraded) = crate::handshake::open(&target, conn).await;
     let dumping = conn.dump || conn.dump_file.is_some();
-    if conn.verbose || (upgraded.is_err() && report.response.is_some()) {
+    let full_report = conn.verbose || (upgraded.is_err() && report.response.is_some());
+    if full_report {
         printer.note(report::full(&report).trim_end());
-    } else if dumping {
+    }
+    // The handshake opens the dump; on the screen the full report already shows it.
+    if dumping && (!full_report || conn.dump_file.is_some()) {
         printer.dump_handshake(&report);
     }
     let up = upgraded?;
@@ -131,9 +139,6 @@ async fn connect(
 
     let enabled = Arc::new(AtomicBool::new(dumping));
     let (stream, dump_rx): (BoxStream, _) = if dumping || interactive {
-        if let Some(path) = &conn.dump_file {
-            printer.dump_to_file(path)?;
-        }
         let (sink, rx) = TapSink::new(conn.dump_limit, Instant::now(), enabled.clone());
         sink.record(Direction::Incoming, &up.leftover);
         (Box::new(Tap::new(up.stream, sink)), Some(rx))

@@ -1,0 +1,223 @@
+//! `--dump` as a user sees it: every frame on the wire, both directions, decoded field by field
+//! with an xxd-style hex dump, to stderr, to `--dump-file`, or as JSON events (SPEC.md "Raw frame
+//! dump"; issue 5).
+
+mod support;
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpListener;
+
+use support::hostile::{self, Hostile, Step};
+use support::wscope;
+
+/// A tokio-tungstenite echo server for one client.
+async fn echo_server() -> (String, tokio::task::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}/", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let mut ws = tokio_tungstenite::accept_async(tcp).await.unwrap();
+        while let Some(Ok(m)) = ws.next().await {
+            if (m.is_text() || m.is_binary()) && ws.send(m).await.is_err() {
+                break;
+            }
+        }
+    });
+    (url, task)
+}
+
+struct Out {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+async fn run(args: Vec<String>) -> Out {
+    tokio::task::spawn_blocking(move || {
+        let out = wscope().args(&args).output().unwrap();
+        Out {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    })
+    .await
+    .unwrap()
+}
+
+fn args(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+/// The header line of the first frame whose line contains all of `words`, and the first hex line
+/// below it.
+fn frame_lines<'a>(dump: &'a str, words: &[&str]) -> (&'a str, &'a str) {
+    let lines: Vec<&str> = dump.lines().collect();
+    let i = lines
+        .iter()
+        .position(|l| words.iter().all(|w| l.contains(w)))
+        .unwrap_or_else(|| panic!("no frame line with {words:?} in the dump:\n{dump}"));
+    let hex = lines[i + 1..]
+        .iter()
+        .find(|l| l.trim_start().starts_with("00000000:"))
+        .unwrap_or_else(|| panic!("no hex dump after {:?}:\n{dump}", lines[i]));
+    (lines[i], hex.trim_start())
+}
+
+/// The 4-byte masking key named on a frame line ("MASK 1a2b3c4d").
+fn mask_of(line: &str) -> [u8; 4] {
+    let hex = line
+        .split_whitespace()
+        .skip_while(|w| *w != "MASK")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no MASK on {line:?}"));
+    let mut key = [0u8; 4];
+    for (i, k) in key.iter_mut().enumerate() {
+        *k = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap();
+    }
+    key
+}
+
+/// The bytes of a frame as xxd groups them: pairs of bytes separated by spaces.
+fn xxd_groups(bytes: &[u8]) -> String {
+    bytes
+        .chunks(2)
+        .map(|c| c.iter().map(|b| format!("{b:02x}")).collect::<String>())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Checks the four frames of `-x hello --once` against an echo server, byte for byte.
+fn assert_hello_exchange(dump: &str) {
+    // Our text frame: FIN, text, masked with a key we can read back, 7-bit length 5.
+    let (line, hex) = frame_lines(dump, &[">>", "FIN", "text", "MASK"]);
+    assert!(line.contains("len 5 (7-bit)"), "{line}");
+    let key = mask_of(line);
+    let mut wire = vec![0x81, 0x85];
+    wire.extend_from_slice(&key);
+    wire.extend(b"hello".iter().zip(key.iter().cycle()).map(|(b, k)| b ^ k));
+    assert!(
+        hex.starts_with(&format!("00000000: {}", xxd_groups(&wire))),
+        "masked client frame: want {} in {hex:?}",
+        xxd_groups(&wire)
+    );
+    assert!(dump.contains("payload: \"hello\""), "{dump}");
+
+    // The echo: unmasked, so the bytes are the payload itself.
+    let (line, hex) = frame_lines(dump, &["<<", "FIN", "text"]);
+    assert!(!line.contains("MASK"), "{line}");
+    assert!(hex.starts_with("00000000: 8105 6865 6c6c 6f"), "{hex}");
+
+    // Our close (masked, code 1000) and the server's reply.
+    let (line, hex) = frame_lines(dump, &[">>", "FIN", "close", "MASK"]);
+    assert!(line.contains("1000"), "{line}");
+    let key = mask_of(line);
+    let mut wire = vec![0x88, 0x82];
+    wire.extend_from_slice(&key);
+    wire.extend([0x03, 0xe8].iter().zip(key.iter()).map(|(b, k)| b ^ k));
+    assert!(
+        hex.starts_with(&format!("00000000: {}", xxd_groups(&wire))),
+        "masked client close: want {} in {hex:?}",
+        xxd_groups(&wire)
+    );
+    let (line, hex) = frame_lines(dump, &["<<", "FIN", "close"]);
+    assert!(line.contains("code 1000"), "{line}");
+    assert!(hex.starts_with("00000000: 8802 03e8"), "{hex}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dump_shows_every_frame_of_a_hello_exchange_on_stderr() {
+    let (url, _server) = echo_server().await;
+    let out = run(args(&[&url, "-x", "hello", "--once", "--dump"])).await;
+    assert_eq!(out.code, 0, "stderr:\n{}", out.stderr);
+    assert_eq!(out.stdout, "hello\n", "the dump must not go to stdout");
+    assert_hello_exchange(&out.stderr);
+    // The handshake is part of the dump, as text.
+    assert!(out.stderr.contains("GET / HTTP/1.1"), "{}", out.stderr);
+    assert!(out.stderr.contains("HTTP/1.1 101"), "{}", out.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dump_file_gets_the_dump_instead_of_stderr() {
+    let (url, _server) = echo_server().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("frames.txt");
+    let out = run(args(&[
+        &url,
+        "-x",
+        "hello",
+        "--once",
+        "--dump-file",
+        path.to_str().unwrap(),
+    ]))
+    .await;
+    assert_eq!(out.code, 0, "stderr:\n{}", out.stderr);
+    assert_eq!(out.stdout, "hello\n");
+    let dump = std::fs::read_to_string(&path).unwrap();
+    assert_hello_exchange(&dump);
+    assert!(
+        dump.contains("GET / HTTP/1.1"),
+        "handshake missing from the file:\n{dump}"
+    );
+    assert!(
+        !out.stderr.contains("00000000:") && !out.stderr.contains("GET / HTTP/1.1"),
+        "dump leaked to stderr:\n{}",
+        out.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_dump_emits_frame_events() {
+    let (url, _server) = echo_server().await;
+    let out = run(args(&[&url, "-x", "hello", "--once", "--dump", "--json"])).await;
+    assert_eq!(out.code, 0, "stderr:\n{}", out.stderr);
+    let events: Vec<serde_json::Value> = out
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let frames: Vec<&serde_json::Value> = events.iter().filter(|e| e["event"] == "frame").collect();
+    let find = |dir: &str, op: &str| {
+        frames
+            .iter()
+            .find(|f| f["dir"] == dir && f["opcode_name"] == op)
+            .unwrap_or_else(|| panic!("no {dir} {op} frame in:\n{}", out.stdout))
+    };
+    let sent = find("outgoing", "text");
+    assert_eq!(sent["fin"], true);
+    assert_eq!(sent["masked"], true);
+    assert_eq!(sent["len"], 5);
+    assert!(sent["header_hex"].as_str().unwrap().starts_with("8185"));
+    assert_eq!(sent["payload_hex"], "68656c6c6f");
+    let got = find("incoming", "text");
+    assert_eq!(got["masked"], false);
+    assert_eq!(got["header_hex"], "8105");
+    assert_eq!(got["payload_hex"], "68656c6c6f");
+    assert_eq!(find("outgoing", "close")["close"]["code"], 1000);
+    assert_eq!(find("incoming", "close")["close"]["code"], 1000);
+    // The data events are still there beside the frames.
+    assert!(events
+        .iter()
+        .any(|e| e["event"] == "received" && e["data"] == "hello"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dump_shows_a_close_code_1005_as_it_was_on_the_wire() {
+    let server = Hostile::start(vec![
+        Step::Pause(Duration::from_millis(50)),
+        Step::Send(hostile::close(1005, "")),
+    ])
+    .await;
+    let out = run(args(&[&server.url, "--dump", "-w", "inf"])).await;
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+    assert_eq!(out.code, 6, "stderr:\n{}", out.stderr);
+    let (line, hex) = frame_lines(&out.stderr, &["<<", "close"]);
+    assert!(line.contains("code 1005"), "{line}");
+    assert!(hex.starts_with("00000000: 8802 03ed"), "{hex}");
+    // We answer a protocol error, and the dump shows that too.
+    let (line, _) = frame_lines(&out.stderr, &[">>", "close", "MASK"]);
+    assert!(line.contains("code 1002"), "{line}");
+    assert_eq!(hostile::close_code(&server.finish().await), Some(1002));
+}
