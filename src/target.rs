@@ -1,6 +1,9 @@
 //! Where to connect: the URL rules of the spec. `http(s)://` map to `ws(s)://` with a note, a URL
 //! without a scheme means `ws://`, credentials in the URL become Basic auth (and leave the URL that is
-//! shown and sent), and anything else is a usage error naming the problem.
+//! shown and sent), and anything else is a usage error naming the problem. `ws+unix:///path.sock:/req`
+//! (wscat's form) names a server on a Unix domain socket.
+
+use std::path::PathBuf;
 
 use url::Url;
 
@@ -22,13 +25,24 @@ pub struct Target {
     pub auth: Option<(String, String)>,
     /// Things we changed that the user should know about.
     pub notes: Vec<String>,
+    /// `ws+unix://` targets: the socket to connect to instead of host:port (which are then
+    /// `localhost` and 80, for the Host header only).
+    pub unix_socket: Option<PathBuf>,
 }
+
+/// wscat's scheme for a server on a Unix domain socket.
+const UNIX_SCHEME: &str = "ws+unix:";
 
 impl Target {
     pub fn parse(input: &str) -> Result<Target> {
         let input = input.trim();
         if input.is_empty() {
             return Err(Error::usage("the URL is empty"));
+        }
+        if input.len() >= UNIX_SCHEME.len()
+            && input[..UNIX_SCHEME.len()].eq_ignore_ascii_case(UNIX_SCHEME)
+        {
+            return Target::parse_unix(input);
         }
         let mut notes = Vec::new();
         let with_scheme = if input.contains("://") {
@@ -109,18 +123,111 @@ impl Target {
             resource,
             auth,
             notes,
+            unix_socket: None,
         })
     }
 
-    /// Resolve a Location header against this target (for --location).
+    /// `ws+unix:///path/to.sock:/request/path?query`: the socket path runs up to the first ':'
+    /// (none: the request path is `/`). The Host header is `localhost`, as wscat sends.
+    fn parse_unix(input: &str) -> Result<Target> {
+        let usage = |why: &str| {
+            Error::usage_hint(
+                format!("invalid Unix socket URL '{input}': {why}"),
+                "write it as ws+unix:///path/to.sock:/request/path",
+            )
+        };
+        let rest = &input[UNIX_SCHEME.len()..];
+        let rest = rest.strip_prefix("//").unwrap_or(rest);
+        let (socket, resource) = match rest.split_once(':') {
+            Some((s, r)) => (s, r),
+            None => (rest, ""),
+        };
+        if socket.is_empty() || socket == "/" {
+            return Err(usage("it names no socket path"));
+        }
+        if !socket.starts_with('/') {
+            return Err(usage("the socket path must be absolute"));
+        }
+        let resource = match resource {
+            "" => "/".to_string(),
+            r if r.starts_with('/') => r.to_string(),
+            r if r.starts_with('?') => format!("/{r}"),
+            _ => return Err(usage("the request path after ':' must start with '/'")),
+        };
+        // The fragment is never sent, as for ws:// URLs.
+        let resource = resource.split('#').next().unwrap_or("/").to_string();
+        if resource
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control())
+        {
+            return Err(usage(
+                "the request path contains spaces or control characters",
+            ));
+        }
+        let url = Url::parse(&format!("ws+unix://{socket}:{resource}"))
+            .map_err(|e| usage(&e.to_string()))?;
+        Ok(Target {
+            url,
+            secure: false,
+            host: "localhost".into(),
+            port: 80,
+            host_header: "localhost".into(),
+            resource,
+            auth: None,
+            notes: Vec::new(),
+            unix_socket: Some(PathBuf::from(percent_decode(socket))),
+        })
+    }
+
+    /// Resolve a Location header against this target (for --location). A bad Location is the
+    /// server's fault, so it is a handshake failure (exit 5), never a usage error.
     pub fn redirect(&self, location: &str) -> Result<Target> {
-        let joined = self.url.join(location).map_err(|e| {
-            Error::protocol(format!(
-                "the server redirected to an invalid Location '{location}': {e}"
-            ))
-        })?;
-        let mut next = Target::parse(joined.as_str())?;
-        if next.auth.is_none() && next.host == self.host && next.port == self.port {
+        let bad = |why: String| Error::Handshake {
+            message: format!("the server redirected to an invalid Location '{location}': {why}"),
+            hint: None,
+        };
+        let location = location.trim();
+        let has_scheme = location
+            .split_once(':')
+            .is_some_and(|(s, _)| !s.is_empty() && !s.contains('/') && !s.contains('?'));
+        let to_unix = has_scheme
+            && location.len() >= UNIX_SCHEME.len()
+            && location[..UNIX_SCHEME.len()].eq_ignore_ascii_case(UNIX_SCHEME);
+        if to_unix && self.unix_socket.is_none() {
+            // A remote server must not be able to steer us onto a local socket.
+            return Err(bad(
+                "a network server may not redirect to a Unix socket".into()
+            ));
+        }
+        let mut next = match &self.unix_socket {
+            // A relative Location stays on the same socket; resolve it as a path.
+            Some(socket) if !has_scheme => {
+                let base = Url::parse(&format!("ws://localhost{}", self.resource))
+                    .map_err(|e| bad(e.to_string()))?;
+                let joined = base.join(location).map_err(|e| bad(e.to_string()))?;
+                let resource = match joined.query() {
+                    Some(q) => format!("{}?{q}", joined.path()),
+                    None => joined.path().to_string(),
+                };
+                let socket = socket.to_string_lossy();
+                Target::parse(&format!("{UNIX_SCHEME}//{socket}:{resource}"))
+            }
+            _ => {
+                let joined = if has_scheme {
+                    Url::parse(location)
+                } else {
+                    self.url.join(location)
+                }
+                .map_err(|e| bad(e.to_string()))?;
+                Target::parse(joined.as_str())
+            }
+        }
+        .map_err(|e| bad(e.to_string()))?;
+        if next.auth.is_none()
+            && next.host == self.host
+            && next.port == self.port
+            && next.unix_socket == self.unix_socket
+        {
             next.auth = self.auth.clone();
         }
         Ok(next)
@@ -198,5 +305,53 @@ mod tests {
         let n = t.redirect("wss://other/").unwrap();
         assert!(n.secure);
         assert_eq!(n.auth, None);
+    }
+
+    #[test]
+    fn unix_socket_urls() {
+        let t = Target::parse("ws+unix:///tmp/app.sock:/chat?x=1").unwrap();
+        assert_eq!(t.unix_socket, Some(PathBuf::from("/tmp/app.sock")));
+        assert_eq!(t.resource, "/chat?x=1");
+        assert_eq!(t.host_header, "localhost");
+        assert_eq!(t.url.as_str(), "ws+unix:///tmp/app.sock:/chat?x=1");
+        assert!(!t.secure);
+        let t = Target::parse("WS+UNIX:///run/a%20b.sock").unwrap();
+        assert_eq!(t.unix_socket, Some(PathBuf::from("/run/a b.sock")));
+        assert_eq!(t.resource, "/");
+        for bad in [
+            "ws+unix://",
+            "ws+unix:///",
+            "ws+unix://rel.sock:/x",
+            "ws+unix:///s:x",
+        ] {
+            let e = Target::parse(bad).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{bad}");
+            assert!(e.to_string().contains("Unix socket URL"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn unix_socket_redirects_stay_on_the_socket() {
+        let t = Target::parse("ws+unix:///tmp/app.sock:/a/b").unwrap();
+        let n = t.redirect("c?q=1").unwrap();
+        assert_eq!(n.unix_socket, t.unix_socket);
+        assert_eq!(n.resource, "/a/c?q=1");
+        let n = t.redirect("/d").unwrap();
+        assert_eq!(n.url.as_str(), "ws+unix:///tmp/app.sock:/d");
+        let n = t.redirect("ws://127.0.0.1:9/x").unwrap();
+        assert_eq!(n.unix_socket, None);
+        assert_eq!(n.port, 9);
+    }
+
+    #[test]
+    fn bad_redirects_are_handshake_failures() {
+        let t = Target::parse("ws://h:1/a").unwrap();
+        let e = t.redirect("ws+unix:///var/run/docker.sock:/").unwrap_err();
+        assert_eq!(e.exit_code(), 5);
+        assert!(e.to_string().contains("Unix socket"), "{e}");
+        let e = t.redirect("ftp://h/").unwrap_err();
+        assert_eq!(e.exit_code(), 5);
+        assert!(e.to_string().contains("'ftp://h/'"), "{e}");
+        assert_eq!(t.redirect("//other:2/x").unwrap().host, "other");
     }
 }

@@ -5,6 +5,7 @@
 pub mod proxy;
 mod tls;
 mod tls_sniff;
+mod unix;
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
@@ -64,16 +65,32 @@ pub struct Dialed {
 
 /// Which proxy applies to this target: `--proxy`, else the environment unless `--no-proxy`.
 pub fn choose_proxy(target: &Target, args: &ConnectArgs) -> Result<Option<proxy::Proxy>> {
+    if target.unix_socket.is_some() {
+        // A local socket is never proxied (curl ignores proxies with --unix-socket too).
+        return Ok(None);
+    }
     if let Some(p) = &args.proxy {
-        return Ok(Some(proxy::Proxy::parse(p)?));
+        return proxy::Proxy::parse(p).map(Some).map_err(bad_proxy_url);
     }
     if args.no_proxy {
         return Ok(None);
     }
     let get = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     match proxy::from_env(target.secure, &target.host, target.port, &get) {
-        Some(r) => Ok(Some(r?)),
+        Some(r) => r.map(Some).map_err(bad_proxy_url),
         None => Ok(None),
+    }
+}
+
+/// A proxy URL we cannot use is the user's configuration to fix (exit 2), not a failure to
+/// connect; what the proxy itself says stays a connect failure (exit 3).
+fn bad_proxy_url(e: proxy::ProxyError) -> Error {
+    match e {
+        proxy::ProxyError::BadUrl { .. } => Error::Usage {
+            hint: e.hint(),
+            message: e.to_string(),
+        },
+        other => other.into(),
     }
 }
 
@@ -90,6 +107,19 @@ pub async fn dial(
         what,
         after: timeout,
     };
+    if let Some(path) = &target.unix_socket {
+        let start = Instant::now();
+        let stream = timeout_at(deadline, unix::connect(path))
+            .await
+            .map_err(|_| timed_out("connecting to the Unix socket"))??;
+        timings.tcp = Some(start.elapsed());
+        return Ok(Dialed {
+            stream,
+            peer: None,
+            tls: None,
+            proxy: None,
+        });
+    }
     let (tcp, peer, hop) = match proxy {
         Some(p) => {
             let start = Instant::now();

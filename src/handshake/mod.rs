@@ -116,13 +116,25 @@ pub async fn open(target: &Target, args: &ConnectArgs) -> (Report, Result<Upgrad
             .map(|(_, v)| v.clone())
             .unwrap_or_default();
         let status = resp.map(|r| r.status).unwrap_or(0);
+        report.redirects.push(Redirect {
+            from: current.url.to_string(),
+            status,
+            location: location.clone(),
+        });
         hops += 1;
         if hops > args.max_redirects {
+            let limit = args.max_redirects;
             return (
                 report,
                 Err(Error::Handshake {
-                    message: format!("more than {} redirects", args.max_redirects),
-                    hint: Some("raise the limit with --max-redirects N".into()),
+                    message: format!(
+                        "too many redirects: the limit is {limit} (--max-redirects) and the \
+                         server redirects again, to {location}"
+                    ),
+                    hint: Some(format!(
+                        "raise the limit with --max-redirects N (now {limit}), or connect to \
+                         the last URL directly"
+                    )),
                 }),
             );
         }
@@ -130,29 +142,30 @@ pub async fn open(target: &Target, args: &ConnectArgs) -> (Report, Result<Upgrad
             Ok(n) => n,
             Err(e) => return (report, Err(e)),
         };
-        if report.redirects.iter().any(|r| r.from == next.url.as_str()) || next.url == current.url {
-            report.redirects.push(Redirect {
-                from: current.url.to_string(),
-                status,
-                location,
-            });
+        let visited = |url: &str| report.redirects.iter().any(|r| r.from == url);
+        if visited(next.url.as_str()) {
             return (
                 report,
                 Err(Error::Handshake {
-                    message: format!("redirect loop: {} was already visited", next.url),
-                    hint: None,
+                    message: format!(
+                        "redirect loop: {} was already visited (after {hops} of at most {} \
+                         redirects, --max-redirects)",
+                        next.url, args.max_redirects
+                    ),
+                    hint: Some("the server redirects in a circle: check the URL".into()),
                 }),
             );
         }
-        report.redirects.push(Redirect {
-            from: current.url.to_string(),
-            status,
-            location,
-        });
         report.url = next.url.to_string();
         report.notes.extend(next.notes.iter().cloned());
         current = next;
     }
+}
+
+/// The redirects -L follows, as curl: 300 (choices), 304 (not modified) and 305 (use proxy) are not
+/// redirects to a new location.
+fn is_followed(status: u16) -> bool {
+    matches!(status, 301 | 302 | 303 | 307 | 308)
 }
 
 /// One dial + upgrade. `Ok(None)` means "follow the redirect in report.response".
@@ -188,7 +201,11 @@ async fn attempt(
         &mut report.timings.dial,
     )
     .await?;
-    report.peer = dialed.peer.map(|p| p.to_string());
+    let socket = target.unix_socket.as_ref();
+    report.peer = match dialed.peer {
+        Some(p) => Some(p.to_string()),
+        None => socket.map(|p| format!("Unix socket {}", p.display())),
+    };
     report.tls = dialed.tls;
     report.proxy = dialed.proxy;
     let mut stream = dialed.stream;
@@ -235,7 +252,7 @@ async fn attempt(
     if passed {
         return Ok(Some(Upgraded { stream, leftover }));
     }
-    if args.location && (300..400).contains(&resp.status) && resp.header("Location").is_some() {
+    if args.location && is_followed(resp.status) && resp.header("Location").is_some() {
         return Ok(None);
     }
     let message = match failure {

@@ -29,12 +29,35 @@ pub fn summary(r: &Report) -> String {
     } else {
         format!("extensions {}", ext.join(", "))
     };
-    format!(
-        "{} {} ({sub}, {ext}) in {}",
+    let via = match &r.proxy {
+        Some(p) => format!(" via proxy {}", p.url),
+        None => String::new(),
+    };
+    let mut o = String::new();
+    // Shown even without -v: the user asked for one URL and is talking to another.
+    redirects(&mut o, r);
+    let _ = write!(
+        o,
+        "{} {}{via} ({sub}, {ext}) in {}",
         "connected to".green(),
         r.url.bold(),
         ms(r.timings.total)
-    )
+    );
+    o
+}
+
+/// `redirect 302 ws://a/ -> /b`, one line per hop.
+fn redirects(o: &mut String, r: &Report) {
+    for hop in &r.redirects {
+        let _ = writeln!(
+            o,
+            "{} {} {} -> {}",
+            "redirect".yellow(),
+            hop.status,
+            hop.from,
+            hop.location
+        );
+    }
 }
 
 fn head(out: &mut String, prefix: &str, text: &str) {
@@ -52,16 +75,7 @@ pub fn full(r: &Report) -> String {
     for n in &r.notes {
         let _ = writeln!(o, "{} {n}", "note:".yellow());
     }
-    for hop in &r.redirects {
-        let _ = writeln!(
-            o,
-            "{} {} {} -> {}",
-            "redirect".yellow(),
-            hop.status,
-            hop.from,
-            hop.location
-        );
-    }
+    redirects(&mut o, r);
     if let Some(p) = &r.proxy {
         let _ = writeln!(o, "{} {}", "* proxy".dimmed(), p.url);
         head(&mut o, ">", &p.request);
