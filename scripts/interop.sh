@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Interop: wscope against the two most used WebSocket server stacks, at pinned versions:
+# Node's `ws` (npm, into .tools/node) and Python's `websockets` (PyPI, into .tools/py).
+# The servers (scripts/interop/server.js, server.py) log what they see as JSON lines; each
+# scenario prints PASS/FAIL and the script exits non-zero on any FAIL.
+#
+# Environment: WSCOPE=path (use this binary instead of building target/release/wscope).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+WS_VERSION=8.18.3          # npm ws
+WEBSOCKETS_VERSION=15.0.1  # PyPI websockets
+PY3=${PYTHON3:-$(command -v python3.11 || command -v python3)}
+T0=$(date +%s)
+
+# --- installs (idempotent) ----------------------------------------------------------------------
+set -e
+if [[ "$(node -p "require('$ROOT/.tools/node/node_modules/ws/package.json').version" 2>/dev/null)" != "$WS_VERSION" ]]; then
+    echo "== npm install ws@$WS_VERSION into .tools/node"
+    mkdir -p .tools/node
+    npm install --silent --no-audit --no-fund --prefix .tools/node "ws@$WS_VERSION"
+fi
+if [[ ! -d .tools/py/websockets-$WEBSOCKETS_VERSION.dist-info ]]; then
+    echo "== pip install websockets==$WEBSOCKETS_VERSION into .tools/py"
+    rm -rf .tools/py/websockets .tools/py/websockets-*.dist-info
+    "$PY3" -m pip install -q --disable-pip-version-check --root-user-action=ignore \
+        --target .tools/py "websockets==$WEBSOCKETS_VERSION"
+fi
+if [[ -n ${WSCOPE:-} ]]; then
+    W=$WSCOPE
+else
+    echo "== cargo build --release"
+    cargo build --release --quiet
+    W=$ROOT/target/release/wscope
+fi
+set +e
+
+# --- servers --------------------------------------------------------------------------------------
+TMP=$(mktemp -d)
+PIDS=()
+trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$TMP"' EXIT
+free_port() { "$PY3" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_listening() { # LOG
+    for _ in $(seq 1 100); do grep -q '"listening"' "$1" && return 0; sleep 0.1; done
+    echo "server did not start:"; cat "$1"; exit 1
+}
+
+# A test CA and a server certificate for localhost/127.0.0.1, made fresh for each run.
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=wscope interop test CA" \
+    -keyout "$TMP/ca.key" -out "$TMP/ca.pem" 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
+    -keyout "$TMP/server.key" -out "$TMP/server.csr" 2>/dev/null
+printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' > "$TMP/ext.cnf"
+openssl x509 -req -in "$TMP/server.csr" -CA "$TMP/ca.pem" -CAkey "$TMP/ca.key" -CAcreateserial \
+    -days 2 -extfile "$TMP/ext.cnf" -out "$TMP/server.pem" 2>/dev/null
+
+NODE_PORT=$(free_port)
+NODE_PATH=$ROOT/.tools/node/node_modules node scripts/interop/server.js "$NODE_PORT" > "$TMP/node.log" 2>&1 &
+PIDS+=($!)
+PY_PORT=$(free_port)
+PYTHONPATH=$ROOT/.tools/py "$PY3" scripts/interop/server.py "$PY_PORT" > "$TMP/python.log" 2>&1 &
+PIDS+=($!)
+TLS_PORT=$(free_port)
+PYTHONPATH=$ROOT/.tools/py "$PY3" scripts/interop/server.py "$TLS_PORT" "$TMP/server.pem" "$TMP/server.key" \
+    > "$TMP/python-tls.log" 2>&1 &
+PIDS+=($!)
+wait_listening "$TMP/node.log"; wait_listening "$TMP/python.log"; wait_listening "$TMP/python-tls.log"
+
+# --- scenarios ------------------------------------------------------------------------------------
+FAILS=0
+result() { # NAME OK(0/1) DETAIL
+    if [[ $2 == 0 ]]; then echo "PASS  $1"; else echo "FAIL  $1${3:+: $3}"; FAILS=$((FAILS + 1)); fi
+}
+seen() { "$PY3" scripts/interop/check.py "$@"; }
+
+for server in node python; do
+    if [[ $server == node ]]; then port=$NODE_PORT; else port=$PY_PORT; fi
+    log=$TMP/$server.log
+    base=ws://127.0.0.1:$port
+
+    # Subprotocol: offered in order, the server picks the one it supports.
+    out=$("$W" "$base/record?s=1" -s nope -s chat.v1 -w 0 2>&1); rc=$?
+    seen "$log" "/record?s=1" '{"event":"open","subprotocol":"chat.v1"}' \
+        && [[ $rc == 0 && $out == *"subprotocol chat.v1"* ]]
+    result "$server: subprotocol negotiated (-s nope -s chat.v1 -> chat.v1)" $? "rc=$rc $out"
+    out=$("$W" "$base/record?s=2" -s nope --require-subprotocol -w 0 2>&1); rc=$?
+    [[ $rc == 5 ]]
+    result "$server: --require-subprotocol with none selected -> exit 5" $? "rc=$rc $out"
+
+    # Custom headers reach the server as given.
+    out=$("$W" "$base/record?h=1" -H 'X-Trace: abc 123' -H 'Authorization: Bearer t0k' -w 0 2>&1); rc=$?
+    seen "$log" "/record?h=1" '{"event":"open","headers":{"x-trace":"abc 123","authorization":"Bearer t0k"}}' \
+        && [[ $rc == 0 ]]
+    result "$server: custom headers seen by the server (-H)" $? "rc=$rc $out"
+
+    # Text, binary, ping and a close with a reason, as the server sees them.
+    out=$("$W" "$base/record?f=1" -x 'hi' -x '/binary 00ff' -x '/ping p' -x '/close 4000 done' 2>&1); rc=$?
+    seen "$log" "/record?f=1" '{"event":"text","data":"hi"}' '{"event":"binary","hex":"00ff"}' \
+        '{"event":"ping","data":"p"}' '{"event":"close","code":4000,"reason":"done"}' && [[ $rc == 0 ]]
+    result "$server: text, binary, ping, close 4000 'done' seen by the server (-x)" $? "rc=$rc $out"
+
+    # Server-initiated close: a code other than 1000/1001 from the server exits 6 and is shown.
+    out=$("$W" "$base/close" -w inf 2>&1); rc=$?
+    [[ $rc == 6 && $out == *"4001"* && $out == *"server says bye"* ]]
+    result "$server: server-initiated close 4001 -> exit 6, code and reason printed" $? "rc=$rc $out"
+
+    # 20000 piped lines, echoed back, nothing lost or reordered.
+    seq 20000 | "$W" "$base/echo?n=20000" --count 20000 -w 10 > "$TMP/echo.out" 2> "$TMP/echo.err"; rc=$?
+    cmp -s "$TMP/echo.out" <(seq 20000)
+    result "$server: 20000 piped lines echoed back losslessly (--count 20000)" $? \
+        "rc=$rc, $(wc -l < "$TMP/echo.out") lines back; $(tail -n2 "$TMP/echo.err")"
+done
+
+# wss with a test CA (python websockets over TLS).
+out=$("$W" "wss://localhost:$TLS_PORT/echo" --ca "$TMP/ca.pem" -x 'over tls' --once 2>&1); rc=$?
+[[ $rc == 0 && $out == *"over tls"* ]]
+result "python: wss with a test CA (--ca) echoes" $? "rc=$rc $out"
+out=$("$W" "wss://localhost:$TLS_PORT/echo" -x 'x' --once 2>&1); rc=$?
+[[ $rc == 4 ]]
+result "python: wss without the test CA -> TLS failure, exit 4" $? "rc=$rc $out"
+
+echo "interop: $FAILS failure(s) in $(( $(date +%s) - T0 )) s"
+[[ $FAILS == 0 ]]

@@ -1,0 +1,39 @@
+// Interop peer for wscope, built on Node's `ws` package.
+//
+// Usage: NODE_PATH=.tools/node/node_modules node server.js PORT   (binds 127.0.0.1)
+// Prints one compact JSON object per event on stdout, like server.py, with the same paths:
+//   /record  record the handshake (path, headers, subprotocol) and every frame received
+//   /echo    echo every data message
+//   /close   close at once with 4001 "server says bye"
+// Subprotocols accepted, in order of preference: chat.v2, chat.v1.
+const { WebSocketServer } = require('ws');
+
+const emit = (event) => process.stdout.write(JSON.stringify(event) + '\n');
+const port = Number(process.argv[2]);
+
+const wss = new WebSocketServer({
+  host: '127.0.0.1',
+  port,
+  maxPayload: 0x7fffffff,
+  handleProtocols: (offered) => ['chat.v2', 'chat.v1'].find((p) => offered.has(p)) ?? false,
+});
+
+wss.on('listening', () => emit({ event: 'listening', port }));
+wss.on('connection', (ws, req) => {
+  const path = req.url;
+  const headers = {};
+  for (let i = 0; i < req.rawHeaders.length; i += 2) headers[req.rawHeaders[i].toLowerCase()] = req.rawHeaders[i + 1];
+  emit({ event: 'open', server: 'node', path, subprotocol: ws.protocol || null, headers });
+  if (path.startsWith('/close')) {
+    ws.close(4001, 'server says bye');
+    return;
+  }
+  ws.on('ping', (data) => emit({ event: 'ping', data: data.toString('utf8') }));
+  ws.on('close', (code, reason) =>
+    emit({ event: 'close', code: code === 1005 ? null : code, reason: reason.toString('utf8') }));
+  ws.on('message', (data, isBinary) => {
+    if (path.startsWith('/echo')) ws.send(data, { binary: isBinary });
+    else if (isBinary) emit({ event: 'binary', hex: Buffer.from(data).toString('hex') });
+    else emit({ event: 'text', data: data.toString('utf8') });
+  });
+});
