@@ -76,6 +76,15 @@ impl Target {
                 ))
             }
         };
+        // The URL standard skips extra slashes in ws/wss URLs ("wss:///path" has host "path");
+        // a user who typed nothing between "//" and "/" forgot the host.
+        let authority = with_scheme.split_once("://").map_or("", |(_, rest)| rest);
+        if authority.is_empty() || authority.starts_with(['/', '?', '#']) {
+            return Err(Error::usage_hint(
+                format!("the URL '{input}' has no host"),
+                "a URL looks like ws://host:port/path",
+            ));
+        }
         let host = match url.host() {
             Some(url::Host::Ipv6(a)) => a.to_string(),
             Some(h) => h.to_string(),
@@ -294,6 +303,8 @@ mod tests {
         let e = Target::parse("ws://").unwrap_err();
         assert_eq!(e.exit_code(), 2);
         assert!(e.to_string().contains("host"), "{e}");
+        let e = Target::parse("wss:///path").unwrap_err();
+        assert!(e.to_string().contains("has no host"), "{e}");
     }
 
     #[test]
