@@ -159,7 +159,10 @@ pub fn evaluate(req: &Request, resp: &Response, require_subprotocol: bool) -> Ve
         accept.ok,
         match &accept.received {
             Some(r) if accept.ok => format!("{r} = base64(SHA-1(key + RFC 6455 GUID))"),
-            Some(r) => format!("received {r}, expected {}", accept.expected),
+            Some(r) => format!(
+                "Sec-WebSocket-Accept: received {r}, expected {} (for key {})",
+                accept.expected, accept.key
+            ),
             None => format!(
                 "no Sec-WebSocket-Accept header (expected {})",
                 accept.expected
