@@ -1,0 +1,322 @@
+//! The opening handshake as a user sees it: `inspect` against a recording server (what we send
+//! arrives as typed; what we check is shown), and raw-TCP servers that answer exactly the bytes a
+//! test needs (a wrong accept key, a refusal with a body, a missing Upgrade, an unoffered
+//! subprotocol, silence), each asserting the exit code and the diagnosis.
+
+mod support;
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use assert_cmd::assert::Assert;
+use support::servers::{self, Options};
+use support::wscope;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::Message;
+
+fn stdout(a: &Assert) -> String {
+    String::from_utf8_lossy(&a.get_output().stdout).into_owned()
+}
+
+fn stderr(a: &Assert) -> String {
+    String::from_utf8_lossy(&a.get_output().stderr).into_owned()
+}
+
+/// Run wscope with `args` off the runtime thread, so the in-process server keeps running.
+async fn run(args: Vec<String>) -> Assert {
+    tokio::task::spawn_blocking(move || wscope().args(args).assert())
+        .await
+        .unwrap()
+}
+
+fn args(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+/// A raw-TCP server for one client: reads the request head, then answers with what `respond`
+/// makes of it (the key is there to compute accept values) and keeps the socket open for a while.
+/// The head it read comes back through the receiver.
+async fn raw_server(
+    respond: impl FnOnce(&str) -> Vec<u8> + Send + 'static,
+) -> (SocketAddr, oneshot::Receiver<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = oneshot::channel();
+    tokio::spawn(async move {
+        let (mut tcp, _) = listener.accept().await.unwrap();
+        let mut head = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            match tcp.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => head.extend_from_slice(&buf[..n]),
+            }
+        }
+        let head = String::from_utf8_lossy(&head).into_owned();
+        let answer = respond(&head);
+        let _ = tcp.write_all(&answer).await;
+        let _ = tx.send(head);
+        // Hold the connection: the client must diagnose from what it got, not from an EOF.
+        tokio::time::sleep(Duration::from_secs(20)).await;
+    });
+    (addr, rx)
+}
+
+/// The Sec-WebSocket-Key of a raw request head.
+fn key_of(head: &str) -> String {
+    head.split("\r\n")
+        .find_map(|l| {
+            let (n, v) = l.split_once(':')?;
+            n.eq_ignore_ascii_case("Sec-WebSocket-Key")
+                .then(|| v.trim().to_string())
+        })
+        .expect("the request has a Sec-WebSocket-Key")
+}
+
+/// A correct 101 for `head`, plus `extra` header lines.
+fn switching(head: &str, extra: &str) -> Vec<u8> {
+    let accept = derive_accept_key(key_of(head).as_bytes());
+    format!(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n{extra}\r\n"
+    )
+    .into_bytes()
+}
+
+/// The value shown on a `  name   value` row of the report.
+fn row<'a>(report: &'a str, name: &str) -> &'a str {
+    report
+        .lines()
+        .find_map(|l| l.trim_start().strip_prefix(name).map(str::trim))
+        .unwrap_or_else(|| panic!("no '{name}' row in:\n{report}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inspect_sends_headers_origin_and_subprotocols_and_verifies_accept() {
+    let server = servers::start(Options {
+        protocols: vec!["b".into()],
+    })
+    .await;
+    let url = format!("ws://{}/chat?room=1", server.addr);
+    let a = run(args(&[
+        "inspect",
+        &url,
+        "-H",
+        "X-Custom-CASE: Hello There",
+        "-o",
+        "https://origin.test",
+        "-s",
+        "a",
+        "-s",
+        "b",
+    ]))
+    .await;
+    let out = stdout(&a);
+    let a = a.success();
+
+    let seen = server.single();
+    assert!(
+        seen.raw_head.starts_with("GET /chat?room=1 HTTP/1.1\r\n"),
+        "{}",
+        seen.raw_head
+    );
+    assert_eq!(
+        seen.header_exact("X-Custom-CASE").as_deref(),
+        Some("Hello There"),
+        "the header must arrive with the case typed: {}",
+        seen.raw_head
+    );
+    assert_eq!(
+        seen.header_exact("Origin").as_deref(),
+        Some("https://origin.test")
+    );
+    assert_eq!(
+        seen.header_exact("Sec-WebSocket-Protocol").as_deref(),
+        Some("a, b")
+    );
+    assert_eq!(seen.selected.as_deref(), Some("b"));
+    assert!(
+        matches!(seen.messages.last(), Some(Message::Close(Some(f))) if u16::from(f.code) == 1000),
+        "inspect must close with 1000: {:?}",
+        seen.messages
+    );
+
+    // The report: the request as sent, the selection, and the accept computation.
+    assert!(out.contains("> X-Custom-CASE: Hello There"), "{out}");
+    assert!(out.contains("< HTTP/1.1 101 Switching Protocols"), "{out}");
+    assert!(out.contains("b selected (offered a, b)"), "{out}");
+    let key = row(&out, "key sent");
+    assert_eq!(key, server_key(&seen.raw_head));
+    let expected = derive_accept_key(key.as_bytes());
+    assert_eq!(row(&out, "expected"), expected);
+    assert_eq!(row(&out, "received"), expected);
+    assert!(
+        out.lines()
+            .any(|l| l.contains("✓ accept") && l.contains(&expected)),
+        "{out}"
+    );
+    assert!(out.contains("all checks passed"), "{out}");
+    assert!(out.contains("answered our 1000"), "{out}");
+    drop(a);
+}
+
+fn server_key(head: &str) -> String {
+    key_of(head)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inspect_json_is_one_object_with_checks_timings_and_accept() {
+    let server = servers::start(Options {
+        protocols: vec!["chat".into()],
+    })
+    .await;
+    let url = format!("ws://{}/", server.addr);
+    let a = run(args(&["inspect", &url, "--json", "-s", "chat"])).await;
+    let out = stdout(&a);
+    a.success();
+    let v: serde_json::Value = serde_json::from_str(out.trim())
+        .unwrap_or_else(|e| panic!("inspect --json is not one JSON object ({e}):\n{out}"));
+    let checks = v["checks"].as_array().expect("checks array");
+    let names: Vec<&str> = checks.iter().filter_map(|c| c["name"].as_str()).collect();
+    for n in ["status", "upgrade", "connection", "accept", "subprotocol"] {
+        assert!(names.contains(&n), "check {n} missing: {names:?}");
+    }
+    assert!(checks.iter().all(|c| c["outcome"] == "pass"), "{v}");
+    let key = v["accept"]["key"].as_str().expect("accept.key");
+    assert_eq!(key, key_of(&server.single().raw_head));
+    let expected = derive_accept_key(key.as_bytes());
+    assert_eq!(v["accept"]["expected"], expected.as_str());
+    assert_eq!(v["accept"]["received"], expected.as_str());
+    assert_eq!(v["accept"]["ok"], true);
+    assert_eq!(v["subprotocol"]["selected"], serde_json::json!(["chat"]));
+    for t in ["tcp", "upgrade", "total"] {
+        assert!(
+            v["timings"][t].as_f64().is_some_and(|ms| ms >= 0.0),
+            "timings.{t}: {v}"
+        );
+    }
+    assert_eq!(v["ok"], true);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_accept_is_rejected_showing_expected_and_received() {
+    let (addr, head) = raw_server(|_| {
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: d3JvbmcgYWNjZXB0IGtleSE=\r\n\r\n".to_vec()
+    })
+    .await;
+    let a = run(args(&[&format!("ws://{addr}/")])).await;
+    let err = stderr(&a);
+    a.code(5);
+    let expected = derive_accept_key(key_of(&head.await.unwrap()).as_bytes());
+    let diagnosis = err
+        .lines()
+        .find(|l| l.starts_with("error:"))
+        .unwrap_or_else(|| panic!("no error line:\n{err}"));
+    assert!(diagnosis.contains("Sec-WebSocket-Accept"), "{err}");
+    assert!(diagnosis.contains("d3JvbmcgYWNjZXB0IGtleSE="), "{err}");
+    assert!(diagnosis.contains(&expected), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forbidden_with_a_body_shows_status_headers_body_and_a_hint() {
+    let body = "origin not allowed here\n";
+    let (addr, _) = raw_server(move |_| {
+        format!(
+            "HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nX-Reason: policy\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .into_bytes()
+    })
+    .await;
+    let a = run(args(&[&format!("ws://{addr}/")])).await;
+    let err = stderr(&a);
+    a.code(5);
+    assert!(err.contains("< HTTP/1.1 403 Forbidden"), "{err}");
+    assert!(err.contains("< X-Reason: policy"), "{err}");
+    assert!(err.contains("origin not allowed here"), "{err}");
+    let hint = err
+        .lines()
+        .find(|l| l.contains("hint:"))
+        .unwrap_or_else(|| panic!("no hint:\n{err}"));
+    assert!(hint.contains("credentials"), "{err}");
+    assert!(hint.contains("--origin"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_refusal_body_is_truncated_for_display() {
+    let body: String = (0..2000).map(|i| format!("line {i}\n")).collect();
+    let len = body.len();
+    let (addr, _) = raw_server(move |_| {
+        format!("HTTP/1.1 500 Internal Server Error\r\nContent-Length: {len}\r\n\r\n{body}")
+            .into_bytes()
+    })
+    .await;
+    let a = run(args(&["inspect", &format!("ws://{addr}/")])).await;
+    let out = stdout(&a);
+    a.code(5);
+    assert!(out.contains("< line 0"), "{out}");
+    assert!(
+        !out.contains("line 1999"),
+        "the body must be truncated:\n{out}"
+    );
+    assert!(out.contains("truncated"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn switching_without_upgrade_header_is_rejected() {
+    let (addr, _) = raw_server(|head| {
+        let accept = derive_accept_key(key_of(head).as_bytes());
+        format!("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n").into_bytes()
+    })
+    .await;
+    let a = run(args(&[&format!("ws://{addr}/")])).await;
+    let err = stderr(&a);
+    a.code(5);
+    let diagnosis = err.lines().find(|l| l.starts_with("error:")).unwrap_or("");
+    assert!(diagnosis.contains("Upgrade"), "{err}");
+    assert!(err.contains("✗ upgrade"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subprotocol_never_offered_is_rejected_and_named() {
+    let (addr, _) =
+        raw_server(|head| switching(head, "Sec-WebSocket-Protocol: superchat\r\n")).await;
+    let a = run(args(&[&format!("ws://{addr}/"), "-s", "chat"])).await;
+    let err = stderr(&a);
+    a.code(5);
+    let diagnosis = err.lines().find(|l| l.starts_with("error:")).unwrap_or("");
+    assert!(diagnosis.contains("superchat"), "{err}");
+    assert!(diagnosis.contains("not offered"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_server_times_out_with_exit_3() {
+    let (addr, _) = raw_server(|_| Vec::new()).await;
+    let started = Instant::now();
+    let a = run(args(&[&format!("ws://{addr}/"), "--connect-timeout", "1"])).await;
+    let took = started.elapsed();
+    let err = stderr(&a);
+    a.code(3);
+    assert!(
+        took < Duration::from_secs(5),
+        "took {took:?} with --connect-timeout 1"
+    );
+    assert!(err.contains("timed out"), "{err}");
+    assert!(err.contains("--connect-timeout"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_port_cannot_connect_with_exit_3() {
+    // A port that was free a moment ago: bound, then released.
+    let addr = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let a = run(args(&[&format!("ws://{addr}/")])).await;
+    let err = stderr(&a);
+    a.code(3);
+    assert!(err.contains("cannot connect"), "{err}");
+    assert!(err.contains(&addr.to_string()), "{err}");
+}

@@ -1,0 +1,177 @@
+//! wss:// against an in-process TLS server whose certificate comes from a test CA made with rcgen:
+//! untrusted without `--ca`, trusted with it, accepted with `-k` (and a visible warning), refused on a
+//! host name the certificate does not cover; `inspect` shows the TLS version and the certificate.
+
+mod support;
+
+use assert_cmd::assert::Assert;
+use support::servers::{self, Options, Pki, CA_NAME};
+use support::wscope;
+use tokio_tungstenite::tungstenite::Message;
+
+fn stdout(a: &Assert) -> String {
+    String::from_utf8_lossy(&a.get_output().stdout).into_owned()
+}
+
+fn stderr(a: &Assert) -> String {
+    String::from_utf8_lossy(&a.get_output().stderr).into_owned()
+}
+
+async fn run(args: Vec<String>) -> Assert {
+    tokio::task::spawn_blocking(move || wscope().args(args).assert())
+        .await
+        .unwrap()
+}
+
+/// A TLS echo server with a certificate for `names`, and the PKI (kept alive for its files).
+async fn tls_server(names: &[&str]) -> (servers::Server, Pki) {
+    let pki = Pki::new(names);
+    let server = servers::start_tls(Options::default(), pki.identity()).await;
+    (server, pki)
+}
+
+fn path(p: &std::path::Path) -> String {
+    p.to_str().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_ca_is_refused_naming_the_problem_and_the_flags() {
+    let (server, _pki) = tls_server(&["localhost", "127.0.0.1"]).await;
+    let url = format!("wss://{}/", server.addr);
+    let a = run(vec![url, "-x".into(), "hello".into()]).await;
+    let err = stderr(&a);
+    a.code(4);
+    let diagnosis = err.lines().find(|l| l.starts_with("error:")).unwrap_or("");
+    assert!(diagnosis.contains("not trusted"), "{err}");
+    assert!(err.contains("--ca"), "{err}");
+    assert!(err.contains("-k"), "{err}");
+    assert!(
+        server.connections().iter().all(|c| c.messages.is_empty()),
+        "nothing may be sent over an untrusted connection"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_test_ca_given_with_ca_is_trusted() {
+    let (server, pki) = tls_server(&["localhost", "127.0.0.1"]).await;
+    let url = format!("wss://{}/", server.addr);
+    let a = run(vec![
+        url,
+        "--ca".into(),
+        path(&pki.ca_path),
+        "-x".into(),
+        "over tls".into(),
+        "-w".into(),
+        "1".into(),
+    ])
+    .await;
+    let (out, err) = (stdout(&a), stderr(&a));
+    a.success();
+    assert_eq!(out, "over tls\n", "the echo must come back; stderr:\n{err}");
+    assert!(!err.contains("warning"), "{err}");
+    let seen = server.single();
+    assert!(
+        matches!(seen.messages.first(), Some(Message::Text(t)) if t.as_str() == "over tls"),
+        "{:?}",
+        seen.messages
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn insecure_connects_with_a_visible_warning() {
+    let (server, _pki) = tls_server(&["other.test"]).await;
+    let url = format!("wss://{}/", server.addr);
+    let a = run(vec![
+        url,
+        "-k".into(),
+        "-x".into(),
+        "anyway".into(),
+        "-w".into(),
+        "1".into(),
+    ])
+    .await;
+    let (out, err) = (stdout(&a), stderr(&a));
+    a.success();
+    assert_eq!(out, "anyway\n", "stderr:\n{err}");
+    let warning = err
+        .lines()
+        .find(|l| l.contains("warning"))
+        .unwrap_or_else(|| panic!("no warning:\n{err}"));
+    assert!(warning.contains("verification"), "{err}");
+    assert!(warning.contains("-k"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_certificate_for_another_ip_is_a_hostname_mismatch() {
+    // Trusted CA, but the certificate names only "localhost" and we dial 127.0.0.1.
+    let (server, pki) = tls_server(&["localhost"]).await;
+    let url = format!("wss://{}/", server.addr);
+    let a = run(vec![url, "--ca".into(), path(&pki.ca_path)]).await;
+    let err = stderr(&a);
+    a.code(4);
+    assert!(err.contains("hostname mismatch"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_certificate_for_another_name_is_a_hostname_mismatch() {
+    let (server, pki) = tls_server(&["other.test"]).await;
+    let url = format!("wss://localhost:{}/", server.addr.port());
+    let a = run(vec![url, "--ca".into(), path(&pki.ca_path)]).await;
+    let err = stderr(&a);
+    a.code(4);
+    assert!(err.contains("hostname mismatch"), "{err}");
+    assert!(err.contains("-k"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inspect_over_wss_shows_version_subject_and_issuer() {
+    let (server, pki) = tls_server(&["localhost", "127.0.0.1"]).await;
+    let url = format!("wss://{}/", server.addr);
+    let a = run(vec![
+        "inspect".into(),
+        url.clone(),
+        "--ca".into(),
+        path(&pki.ca_path),
+    ])
+    .await;
+    let out = stdout(&a);
+    a.success();
+    // native-tls's OpenSSL acceptor speaks TLS 1.2 only.
+    assert!(out.contains("TLS TLSv1.2"), "{out}");
+    let subject = out
+        .lines()
+        .find(|l| l.contains("subject:"))
+        .unwrap_or_else(|| panic!("no subject:\n{out}"));
+    assert!(subject.contains("CN=localhost"), "{out}");
+    let issuer = out
+        .lines()
+        .find(|l| l.contains("issuer:"))
+        .unwrap_or_else(|| panic!("no issuer:\n{out}"));
+    assert!(issuer.contains(CA_NAME), "{out}");
+    assert!(out.lines().any(|l| l.contains("valid:")), "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.trim_start().starts_with("tls") && l.contains("ms")),
+        "the TLS handshake is timed:\n{out}"
+    );
+
+    let a = run(vec![
+        "inspect".into(),
+        url,
+        "--json".into(),
+        "--ca".into(),
+        path(&pki.ca_path),
+    ])
+    .await;
+    let out = stdout(&a);
+    a.success();
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["tls"]["version"], "TLSv1.2", "{v}");
+    assert!(
+        v["tls"]["issuer"]
+            .as_str()
+            .is_some_and(|i| i.contains(CA_NAME)),
+        "{v}"
+    );
+    assert!(v["timings"]["tls"].as_f64().is_some(), "{v}");
+}
