@@ -3,6 +3,7 @@
 //! objects for jq. stdout is buffered and flushed when the session is idle, not once per message.
 
 pub mod json;
+pub mod listen;
 pub mod report;
 pub mod style;
 
@@ -50,6 +51,8 @@ pub struct Printer {
     line: String,
     /// Tag for listen mode: "[3] ".
     tag: String,
+    /// Listen mode: the client the next events belong to (a `client` field in JSON).
+    client: Option<u64>,
     /// --dump-file; None means the dump shares the human screen.
     dump_file: Option<BufWriter<std::fs::File>>,
 }
@@ -65,6 +68,7 @@ impl Printer {
             broken: false,
             line: String::with_capacity(256),
             tag: String::new(),
+            client: None,
             dump_file: None,
         }
     }
@@ -183,6 +187,16 @@ impl Printer {
     }
 
     pub fn write_json(&mut self, v: &serde_json::Value) {
+        let tagged;
+        let v = match (self.client, v) {
+            (Some(id), serde_json::Value::Object(m)) if !m.contains_key("client") => {
+                let mut m = m.clone();
+                m.insert("client".into(), id.into());
+                tagged = serde_json::Value::Object(m);
+                &tagged
+            }
+            _ => v,
+        };
         let mut buf = serde_json::to_vec(v).unwrap_or_default();
         buf.push(b'\n');
         self.write_out(&buf);
@@ -235,6 +249,11 @@ impl Printer {
             if self.style.timestamps {
                 let t = format!("{} ", style::clock());
                 self.write_out(t.as_bytes());
+            }
+            if !self.tag.is_empty() {
+                let tag = std::mem::take(&mut self.tag);
+                self.write_out(tag.as_bytes());
+                self.tag = tag;
             }
             match kind {
                 DataKind::Text => {

@@ -1,0 +1,488 @@
+//! The server side of the opening handshake: read the client's request head as received, decide
+//! whether to accept it (method, Upgrade, version, key, `--origin-allow`, `-s` /
+//! `--require-subprotocol`, `--max-clients`) and write the answer ourselves, so the `-v` report shows
+//! exactly the bytes that crossed the wire and a refusal can carry a body that says why. Deciding is
+//! pure ([`decide`]); only [`read_request`] does I/O.
+
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncReadExt};
+
+use crate::cli::ListenArgs;
+use crate::error::Result;
+use crate::handshake::request::{list, parse_header};
+
+/// tungstenite's own bounds for a request head.
+const MAX_HEAD: usize = 64 * 1024;
+const MAX_HEADERS: usize = 124;
+/// How long a client may take to send its request (TLS included).
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What the server accepts, from the command line.
+#[derive(Debug, Clone, Default)]
+pub struct Policy {
+    pub subprotocols: Vec<String>,
+    pub require_subprotocol: bool,
+    pub origin_allow: Vec<String>,
+    /// `-H`, in the order given; a name that matches one of ours replaces it.
+    pub headers: Vec<(String, String)>,
+    pub max_clients: Option<usize>,
+}
+
+impl Policy {
+    pub fn from_args(args: &ListenArgs) -> Result<Policy> {
+        let headers = args
+            .headers
+            .iter()
+            .map(|h| parse_header(h, "-H"))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Policy {
+            subprotocols: args.subprotocols.clone(),
+            require_subprotocol: args.require_subprotocol,
+            origin_allow: args.origin_allow.clone(),
+            headers,
+            max_clients: args.max_clients,
+        })
+    }
+}
+
+/// A request head as the client sent it.
+#[derive(Debug, Clone, Default)]
+pub struct ClientRequest {
+    /// The head exactly as received (lossy UTF-8), CRLFs included.
+    pub text: String,
+    pub method: String,
+    pub path: String,
+    /// Names as the client spelled them.
+    pub headers: Vec<(String, String)>,
+}
+
+impl ClientRequest {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every comma-separated item of every header called `name`.
+    pub fn items(&self, name: &str) -> Vec<String> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .flat_map(|(_, v)| list(v).map(String::from).collect::<Vec<_>>())
+            .collect()
+    }
+
+    pub fn offered_protocols(&self) -> Vec<String> {
+        self.items("Sec-WebSocket-Protocol")
+    }
+
+    pub fn offered_extensions(&self) -> Vec<String> {
+        self.items("Sec-WebSocket-Extensions")
+    }
+}
+
+/// Read one request head. Returns it with the bytes read after it (a client may send frames at once).
+pub async fn read_request<S: AsyncRead + Unpin>(
+    stream: &mut S,
+) -> std::result::Result<(ClientRequest, Vec<u8>), String> {
+    let mut buf = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 4096];
+    loop {
+        let n = stream
+            .read(&mut chunk)
+            .await
+            .map_err(|e| format!("reading the request failed: {e}"))?;
+        if n == 0 {
+            return Err(if buf.is_empty() {
+                "the client closed the connection without sending a request".into()
+            } else {
+                "the client closed the connection in the middle of its request".into()
+            });
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        let mut req = httparse::Request::new(&mut headers);
+        match req.parse(&buf) {
+            Ok(httparse::Status::Complete(len)) => {
+                let parsed = ClientRequest {
+                    text: String::from_utf8_lossy(&buf[..len]).into_owned(),
+                    method: req.method.unwrap_or_default().to_string(),
+                    path: req.path.unwrap_or_default().to_string(),
+                    headers: req
+                        .headers
+                        .iter()
+                        .map(|h| {
+                            (
+                                h.name.to_string(),
+                                String::from_utf8_lossy(h.value).into_owned(),
+                            )
+                        })
+                        .collect(),
+                };
+                return Ok((parsed, buf[len..].to_vec()));
+            }
+            Ok(httparse::Status::Partial) if buf.len() < MAX_HEAD => {}
+            Ok(httparse::Status::Partial) => {
+                return Err(format!("the request head is over {MAX_HEAD} bytes"))
+            }
+            Err(e) => return Err(format!("not an HTTP request: {e}")),
+        }
+    }
+}
+
+/// The answer to a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    Accept {
+        /// The 101 head, exactly as it will be written.
+        response: String,
+        subprotocol: Option<String>,
+    },
+    Refuse {
+        status: u16,
+        /// Why, in a sentence: the body of the response and what the server prints.
+        reason: String,
+        /// The whole response, body included.
+        response: String,
+    },
+}
+
+/// Decide how to answer `req`. `clients` is how many clients are connected now.
+pub fn decide(req: &ClientRequest, policy: &Policy, clients: usize) -> Decision {
+    let refuse = |status: u16, reason: String, extra: &[(&str, &str)]| {
+        let response = refusal(status, &reason, extra, &policy.headers);
+        Decision::Refuse {
+            status,
+            reason,
+            response,
+        }
+    };
+    if req.method != "GET" {
+        return refuse(
+            405,
+            format!(
+                "method {} is not allowed: a WebSocket upgrade is a GET",
+                req.method
+            ),
+            &[("Allow", "GET")],
+        );
+    }
+    let upgrade = req.items("Upgrade");
+    if !upgrade.iter().any(|u| u.eq_ignore_ascii_case("websocket")) {
+        return refuse(
+            426,
+            "this is a WebSocket endpoint (wscope listen): the request has no 'Upgrade: websocket'"
+                .into(),
+            &[("Upgrade", "websocket"), ("Sec-WebSocket-Version", "13")],
+        );
+    }
+    if !req
+        .items("Connection")
+        .iter()
+        .any(|c| c.eq_ignore_ascii_case("upgrade"))
+    {
+        return refuse(
+            400,
+            "the Connection header does not contain 'Upgrade'".into(),
+            &[],
+        );
+    }
+    match req.header("Sec-WebSocket-Version").map(str::trim) {
+        Some("13") => {}
+        other => {
+            let got = other.map_or("no Sec-WebSocket-Version".to_string(), |v| {
+                format!("Sec-WebSocket-Version '{v}'")
+            });
+            return refuse(
+                426,
+                format!("{got}: this server speaks version 13 (RFC 6455)"),
+                &[("Sec-WebSocket-Version", "13")],
+            );
+        }
+    }
+    let Some(key) = req.header("Sec-WebSocket-Key").map(str::trim) else {
+        return refuse(400, "the request has no Sec-WebSocket-Key".into(), &[]);
+    };
+    if !key_is_valid(key) {
+        return refuse(
+            400,
+            format!("Sec-WebSocket-Key '{key}' is not the base64 of 16 bytes"),
+            &[],
+        );
+    }
+    if !policy.origin_allow.is_empty() {
+        match req.header("Origin") {
+            None => {
+                return refuse(
+                    403,
+                    "the request has no Origin header, and --origin-allow requires one".into(),
+                    &[],
+                )
+            }
+            Some(o) if !policy.origin_allow.iter().any(|p| origin_matches(p, o)) => {
+                return refuse(
+                    403,
+                    format!(
+                        "Origin '{o}' is not allowed (--origin-allow {})",
+                        policy.origin_allow.join(", ")
+                    ),
+                    &[],
+                )
+            }
+            Some(_) => {}
+        }
+    }
+    let offered = req.offered_protocols();
+    let subprotocol = choose_subprotocol(&offered, &policy.subprotocols);
+    if subprotocol.is_none() && policy.require_subprotocol {
+        let why = if offered.is_empty() {
+            "the client offered no subprotocol".to_string()
+        } else {
+            format!("the client offered {}", offered.join(", "))
+        };
+        return refuse(
+            400,
+            format!(
+                "{why}, but this server requires one of: {}",
+                policy.subprotocols.join(", ")
+            ),
+            &[],
+        );
+    }
+    if let Some(max) = policy.max_clients {
+        if clients >= max {
+            return refuse(
+                503,
+                format!("the server is full: {clients} of --max-clients {max} connected"),
+                &[("Retry-After", "1")],
+            );
+        }
+    }
+    let accept = tokio_tungstenite::tungstenite::handshake::derive_accept_key(key.as_bytes());
+    let mut ours: Vec<(String, String)> = vec![
+        ("Upgrade".into(), "websocket".into()),
+        ("Connection".into(), "Upgrade".into()),
+        ("Sec-WebSocket-Accept".into(), accept),
+    ];
+    if let Some(p) = &subprotocol {
+        ours.push(("Sec-WebSocket-Protocol".into(), p.clone()));
+    }
+    let response = head("HTTP/1.1 101 Switching Protocols", ours, &policy.headers);
+    Decision::Accept {
+        response,
+        subprotocol,
+    }
+}
+
+/// The first subprotocol the client offers that we accept (the client's order wins, RFC 6455 §4.2.2).
+pub fn choose_subprotocol(offered: &[String], ours: &[String]) -> Option<String> {
+    offered.iter().find(|o| ours.contains(o)).cloned()
+}
+
+/// `pattern` against a whole Origin, ASCII case-insensitive; `*` matches any run of characters.
+pub fn origin_matches(pattern: &str, origin: &str) -> bool {
+    let p = pattern.to_ascii_lowercase();
+    let o = origin.trim().to_ascii_lowercase();
+    let parts: Vec<&str> = p.split('*').collect();
+    let (first, rest) = match parts.split_first() {
+        Some(x) => x,
+        None => return o.is_empty(),
+    };
+    let Some(mut tail) = o.strip_prefix(first) else {
+        return false;
+    };
+    let Some((last, middle)) = rest.split_last() else {
+        return tail.is_empty();
+    };
+    for part in middle {
+        match tail.find(part) {
+            Some(i) => tail = &tail[i + part.len()..],
+            None => return false,
+        }
+    }
+    tail.ends_with(last)
+}
+
+fn key_is_valid(key: &str) -> bool {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD
+        .decode(key)
+        .is_ok_and(|k| k.len() == 16)
+}
+
+fn reason_phrase(status: u16) -> &'static str {
+    match status {
+        101 => "Switching Protocols",
+        400 => "Bad Request",
+        403 => "Forbidden",
+        405 => "Method Not Allowed",
+        426 => "Upgrade Required",
+        503 => "Service Unavailable",
+        _ => "",
+    }
+}
+
+/// A status line and headers; `extra` (-H) replaces ours of the same name, then adds the rest.
+fn head(status_line: &str, ours: Vec<(String, String)>, extra: &[(String, String)]) -> String {
+    let mut out = format!("{status_line}\r\n");
+    let replaced = |name: &str| extra.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
+    for (n, v) in ours.iter().filter(|(n, _)| !replaced(n)) {
+        out.push_str(&format!("{n}: {v}\r\n"));
+    }
+    for (n, v) in extra {
+        out.push_str(&format!("{n}: {v}\r\n"));
+    }
+    out.push_str("\r\n");
+    out
+}
+
+fn refusal(status: u16, reason: &str, extra: &[(&str, &str)], user: &[(String, String)]) -> String {
+    let body = format!("{reason}\n");
+    let mut ours: Vec<(String, String)> = extra
+        .iter()
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .collect();
+    ours.push(("Content-Type".into(), "text/plain; charset=utf-8".into()));
+    ours.push(("Content-Length".into(), body.len().to_string()));
+    ours.push(("Connection".into(), "close".into()));
+    let status_line = format!("HTTP/1.1 {status} {}", reason_phrase(status));
+    let mut out = head(&status_line, ours, user);
+    out.push_str(&body);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(extra: &[(&str, &str)]) -> ClientRequest {
+        let mut headers: Vec<(String, String)> = [
+            ("Host", "localhost"),
+            ("Upgrade", "websocket"),
+            ("Connection", "keep-alive, Upgrade"),
+            ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+            ("Sec-WebSocket-Version", "13"),
+        ]
+        .iter()
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .collect();
+        headers.extend(extra.iter().map(|(n, v)| (n.to_string(), v.to_string())));
+        ClientRequest {
+            text: String::new(),
+            method: "GET".into(),
+            path: "/".into(),
+            headers,
+        }
+    }
+
+    fn status(d: &Decision) -> u16 {
+        match d {
+            Decision::Accept { .. } => 101,
+            Decision::Refuse { status, .. } => *status,
+        }
+    }
+
+    #[test]
+    fn accepts_with_the_rfc_accept_key_and_user_headers() {
+        let policy = Policy {
+            headers: vec![("X-Test".into(), "1".into())],
+            ..Policy::default()
+        };
+        let Decision::Accept { response, .. } = decide(&request(&[]), &policy, 0) else {
+            panic!("refused");
+        };
+        assert!(response.starts_with("HTTP/1.1 101 Switching Protocols\r\n"));
+        assert!(response.contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"));
+        assert!(response.ends_with("X-Test: 1\r\n\r\n"));
+    }
+
+    #[test]
+    fn subprotocol_choice_follows_the_client_order() {
+        let ours = vec!["b".to_string(), "a".to_string()];
+        let offered = vec!["x".to_string(), "a".to_string(), "b".to_string()];
+        assert_eq!(choose_subprotocol(&offered, &ours).as_deref(), Some("a"));
+        assert_eq!(choose_subprotocol(&[], &ours), None);
+        let policy = Policy {
+            subprotocols: ours,
+            require_subprotocol: true,
+            ..Policy::default()
+        };
+        let d = decide(&request(&[("Sec-WebSocket-Protocol", "x, y")]), &policy, 0);
+        assert_eq!(status(&d), 400);
+        let Decision::Refuse { response, .. } = d else {
+            unreachable!()
+        };
+        assert!(
+            response.ends_with("the client offered x, y, but this server requires one of: b, a\n")
+        );
+        let d = decide(&request(&[("Sec-WebSocket-Protocol", "x, b")]), &policy, 0);
+        assert!(
+            matches!(d, Decision::Accept { subprotocol: Some(ref p), ref response } if p == "b" && response.contains("Sec-WebSocket-Protocol: b\r\n"))
+        );
+    }
+
+    #[test]
+    fn origin_patterns() {
+        assert!(origin_matches(
+            "https://*.example.com",
+            "https://a.b.example.com"
+        ));
+        assert!(origin_matches(
+            "http://localhost:*",
+            "http://LOCALHOST:3000"
+        ));
+        assert!(origin_matches("*", "null"));
+        assert!(!origin_matches(
+            "https://example.com",
+            "https://example.com.evil"
+        ));
+        assert!(!origin_matches(
+            "https://*.example.com",
+            "https://example.com"
+        ));
+        assert!(origin_matches("a*b*c", "aXbYc"));
+        assert!(!origin_matches("a*b*c", "aXcYb"));
+        let policy = Policy {
+            origin_allow: vec!["http://ok.test".into()],
+            ..Policy::default()
+        };
+        assert_eq!(status(&decide(&request(&[]), &policy, 0)), 403);
+        let evil = request(&[("Origin", "http://evil.test")]);
+        assert_eq!(status(&decide(&evil, &policy, 0)), 403);
+        let ok = request(&[("Origin", "http://ok.test")]);
+        assert_eq!(status(&decide(&ok, &policy, 0)), 101);
+    }
+
+    #[test]
+    fn refusals_for_bad_requests_and_capacity() {
+        let p = Policy::default();
+        let mut r = request(&[]);
+        r.method = "POST".into();
+        assert_eq!(status(&decide(&r, &p, 0)), 405);
+        let mut r = request(&[]);
+        r.headers.retain(|(n, _)| n != "Upgrade");
+        assert_eq!(status(&decide(&r, &p, 0)), 426);
+        let mut r = request(&[]);
+        r.headers.retain(|(n, _)| n != "Sec-WebSocket-Version");
+        r.headers.push(("Sec-WebSocket-Version".into(), "8".into()));
+        assert_eq!(status(&decide(&r, &p, 0)), 426);
+        let mut r = request(&[]);
+        r.headers.retain(|(n, _)| n != "Sec-WebSocket-Key");
+        r.headers.push(("Sec-WebSocket-Key".into(), "short".into()));
+        assert_eq!(status(&decide(&r, &p, 0)), 400);
+        let full = Policy {
+            max_clients: Some(1),
+            ..Policy::default()
+        };
+        assert_eq!(status(&decide(&request(&[]), &full, 0)), 101);
+        let d = decide(&request(&[]), &full, 1);
+        assert_eq!(status(&d), 503);
+        let Decision::Refuse { response, .. } = d else {
+            unreachable!()
+        };
+        let (head, body) = response.split_once("\r\n\r\n").unwrap_or_default();
+        assert!(head.contains(&format!("Content-Length: {}", body.len())));
+    }
+}

@@ -1,0 +1,220 @@
+//! `wscope listen [ADDR:]PORT`: a WebSocket server for testing. Any number of clients, each tagged
+//! with an id; what they send is printed (and echoed with --echo); input lines are broadcast, and
+//! `/to`, `/kick`, `/clients` act on single clients. The pieces: [`accept`] decides each handshake,
+//! [`client`] runs one connection, [`hub`] keeps the registry and runs commands, [`tls`] is wss.
+//! Ctrl-C, SIGTERM or `/quit` close every client with 1001 "going away" and exit 0.
+
+pub mod accept;
+pub mod client;
+pub mod hub;
+mod tls;
+
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicUsize};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tokio::time::{sleep_until, Instant};
+
+use crate::cli::ListenArgs;
+use crate::error::{Error, Result};
+use crate::event::EventSink;
+use crate::input::{self, StdinMode};
+use crate::printer::{style, Printer, Screen, Style};
+use crate::session::{Input, INPUT_QUEUE};
+use client::{FromClient, Shared};
+use hub::{Flow, Hub};
+
+/// How long clients get to answer our 1001 before the server exits anyway.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
+
+/// `8080` or `127.0.0.1:8080` or `[::1]:8080`; a bare port listens on loopback only.
+pub fn parse_addr(s: &str) -> Result<SocketAddr> {
+    if let Ok(port) = s.parse::<u16>() {
+        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    s.parse().map_err(|_| {
+        Error::usage_hint(
+            format!("'{s}' is not a port or ADDR:PORT"),
+            "e.g. `wscope listen 8080` or `wscope listen 0.0.0.0:8080`",
+        )
+    })
+}
+
+pub async fn run(args: &ListenArgs) -> Result<()> {
+    style::init_color(args.output.color, false);
+    let mut printer = Printer::new(
+        Style {
+            json: args.output.json,
+            timestamps: args.output.timestamps,
+            pretty: args.output.pretty,
+            // A test server shows every ping and pong.
+            show_ping_pong: true,
+            ..Style::default()
+        },
+        Screen::Stderr,
+    );
+    let result = start(args, &mut printer).await;
+    if let Err(e) = &result {
+        printer.error(e);
+    }
+    printer.flush();
+    result
+}
+
+async fn start(args: &ListenArgs, printer: &mut Printer) -> Result<()> {
+    let addr = parse_addr(&args.addr)?;
+    let policy = accept::Policy::from_args(args)?;
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(tls::Acceptor::from_files(cert, key)?),
+        _ => None,
+    };
+    let listener = TcpListener::bind(addr).await.map_err(|e| {
+        Error::io(
+            format!("cannot listen on {addr} (choose another [ADDR:]PORT)"),
+            e,
+        )
+    })?;
+    let local = listener
+        .local_addr()
+        .map_err(|e| Error::io("cannot read the bound address", e))?;
+    let scheme = if tls.is_some() { "wss" } else { "ws" };
+    printer.listening(&format!("{scheme}://{local}/"), args.echo);
+    let shared = Arc::new(Shared {
+        policy,
+        tls,
+        echo: args.echo,
+        max_message_size: args.max_message_size,
+        dump_limit: args.dump_limit,
+        dump: Arc::new(AtomicBool::new(args.dump)),
+        connected: AtomicUsize::new(0),
+    });
+    let (tx, rx) = mpsc::channel::<Input>(INPUT_QUEUE);
+    if reads_stdin() {
+        input::spawn(
+            Vec::new(),
+            StdinMode::Lines,
+            args.max_message_size,
+            true,
+            tx,
+        );
+    }
+    serve(listener, shared, args.verbose, rx, printer).await
+}
+
+/// Stdin is ours unless we are a background job on a terminal (`wscope listen 8080 &`), where
+/// reading would stop the process with SIGTTIN.
+fn reads_stdin() -> bool {
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        return true;
+    }
+    // SAFETY: plain queries about our own process group and the terminal on fd 0.
+    unsafe { libc::tcgetpgrp(0) == libc::getpgrp() }
+}
+
+/// Accept clients and run input until stopped. Takes its listener and input so tests can bind
+/// port 0 and feed lines in-process. The input ending does not stop the server.
+pub async fn serve(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    verbose: bool,
+    mut input: mpsc::Receiver<Input>,
+    printer: &mut Printer,
+) -> Result<()> {
+    let (tx, mut rx) = mpsc::unbounded_channel::<FromClient>();
+    let mut hub = Hub::default();
+    hub.verbose = verbose;
+    let mut next_id: u64 = 0;
+    let mut input_open = true;
+    let mut stopping: Option<Instant> = None;
+    let mut sigterm = Terminate::new();
+    loop {
+        let deadline = stopping.map(|t| t + SHUTDOWN_GRACE);
+        tokio::select! {
+            accepted = listener.accept(), if stopping.is_none() => match accepted {
+                Ok((tcp, peer)) => {
+                    next_id += 1;
+                    tokio::spawn(client::run(next_id, tcp, peer, shared.clone(), tx.clone()));
+                }
+                Err(e) => {
+                    // Out of file descriptors and the like: say so, and do not spin.
+                    printer.warn(&format!("accepting a connection failed: {e}"));
+                    printer.flush();
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            },
+            Some(msg) = rx.recv() => match msg {
+                FromClient::Joined { id, info, tx } => {
+                    printer.joined(id, &info);
+                    hub.join(id, info, tx);
+                    if stopping.is_some() {
+                        hub.close_all();
+                    }
+                }
+                FromClient::Event(id, ev) => {
+                    hub.count(id, &ev);
+                    printer.client_event(id, &ev, hub.verbose);
+                }
+                FromClient::Left(id) => {
+                    hub.leave(id);
+                    if stopping.is_some() && hub.is_empty() {
+                        break;
+                    }
+                }
+            },
+            item = input.recv(), if input_open && stopping.is_none() => match item {
+                Some(Input::Line(l) | Input::Text(l)) => {
+                    if hub.execute(&l, &shared, printer) == Flow::Quit {
+                        stopping = Some(begin_stop(&hub, printer));
+                    }
+                }
+                Some(Input::Binary(_)) => {}
+                Some(Input::End) | None => input_open = false,
+            },
+            _ = tokio::signal::ctrl_c(), if stopping.is_none() => {
+                stopping = Some(begin_stop(&hub, printer));
+            }
+            _ = sigterm.recv(), if stopping.is_none() => {
+                stopping = Some(begin_stop(&hub, printer));
+            }
+            _ = sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => break,
+        }
+        if stopping.is_some() && hub.is_empty() {
+            break;
+        }
+    }
+    printer.flush();
+    Ok(())
+}
+
+fn begin_stop(hub: &Hub, printer: &mut Printer) -> Instant {
+    if !hub.is_empty() {
+        printer.note("shutting down: closing every client with 1001 (going away)");
+        printer.flush();
+    }
+    hub.close_all();
+    Instant::now()
+}
+
+/// SIGTERM as a future (pending forever where it cannot be installed).
+struct Terminate(Option<tokio::signal::unix::Signal>);
+
+impl Terminate {
+    fn new() -> Terminate {
+        use tokio::signal::unix::{signal, SignalKind};
+        Terminate(signal(SignalKind::terminate()).ok())
+    }
+
+    async fn recv(&mut self) {
+        match &mut self.0 {
+            Some(s) => {
+                s.recv().await;
+            }
+            None => std::future::pending().await,
+        }
+    }
+}

@@ -1,0 +1,284 @@
+//! What `wscope listen` shows: every line of a client's life tagged with its id (`[3] `), and in
+//! `--json` a `client` field on every object. Messages go to stdout (text as-is, binary as hex);
+//! handshakes, connects, control frames and disconnects to stderr.
+
+use std::fmt::Write as _;
+use std::time::{Duration, Instant};
+
+use colored::Colorize;
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use super::{json, Printer};
+use crate::event::{Event, EventSink};
+use crate::frame::close_code_name;
+use crate::listen::client::{ClientEvent, ClientInfo, ClosedBy, Disconnect, HandshakeView};
+
+/// One row of `/clients`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClientRow {
+    pub id: u64,
+    pub peer: String,
+    pub path: String,
+    pub subprotocol: Option<String>,
+    #[serde(rename = "uptime_s")]
+    pub uptime: f64,
+    pub received: u64,
+    pub sent: u64,
+}
+
+impl Printer {
+    /// Tag what follows with a client id (None: server-wide lines).
+    pub fn set_client(&mut self, id: Option<u64>) {
+        self.client = id;
+        self.tag = id.map(|i| format!("[{i}] ")).unwrap_or_default();
+    }
+
+    /// The first line of `listen`, always on stderr so a script can read the bound address from it.
+    pub fn listening(&mut self, url: &str, echo: bool) {
+        let line = format!("listening on {url}{}", if echo { " (echo)" } else { "" });
+        if self.style.json {
+            let mut m = json::base(self.started, "listening");
+            m.insert("url".into(), url.into());
+            m.insert("echo".into(), echo.into());
+            self.write_json(&Value::Object(m));
+            self.flush();
+        }
+        let _ = std::io::Write::write_all(
+            &mut std::io::stderr().lock(),
+            format!("{line}\n").as_bytes(),
+        );
+    }
+
+    fn listen_json(&mut self, event: &str, fields: Value) {
+        let mut m = json::base(self.started, event);
+        if let Value::Object(f) = fields {
+            m.extend(f);
+        }
+        self.write_json(&Value::Object(m));
+    }
+
+    pub fn joined(&mut self, id: u64, c: &ClientInfo) {
+        self.set_client(Some(id));
+        if self.style.json {
+            self.listen_json(
+                "connected",
+                json!({"peer": c.peer.to_string(), "path": c.path,
+                       "subprotocol": c.subprotocol, "origin": c.origin}),
+            );
+        } else {
+            let sub = match &c.subprotocol {
+                Some(s) => format!("subprotocol {s}"),
+                None => "no subprotocol".into(),
+            };
+            let text = format!("{} from {} {} ({sub})", "connected".green(), c.peer, c.path);
+            self.note(&text);
+        }
+        self.set_client(None);
+        EventSink::flush(self);
+    }
+
+    /// One event of client `id`. The handshake is shown only when `verbose`.
+    pub fn client_event(&mut self, id: u64, ev: &ClientEvent, verbose: bool) {
+        self.set_client(Some(id));
+        match ev {
+            ClientEvent::Handshake(h) if verbose => self.handshake(h),
+            ClientEvent::Handshake(_) => {}
+            ClientEvent::Refused {
+                peer,
+                status,
+                reason,
+            } => {
+                if self.style.json {
+                    self.listen_json(
+                        "refused",
+                        json!({"peer": peer.to_string(), "status": status, "reason": reason}),
+                    );
+                } else {
+                    let text = format!("{} {peer} with {status}: {reason}", "refused".red());
+                    self.note(&text);
+                }
+            }
+            ClientEvent::Failed { peer, error } => {
+                if self.style.json {
+                    self.listen_json(
+                        "handshake_failed",
+                        json!({"peer": peer.to_string(), "message": error}),
+                    );
+                } else {
+                    let text = format!("{} {peer}: {error}", "handshake failed:".red());
+                    self.note(&text);
+                }
+            }
+            ClientEvent::Received(kind, data) => self.event(Event::Received { kind: *kind, data }),
+            ClientEvent::Sent(kind, data) => self.event(Event::Sent { kind: *kind, data }),
+            ClientEvent::PingReceived(p) => self.event(Event::PingReceived(p)),
+            ClientEvent::PongReceived(p) => self.event(Event::PongReceived {
+                payload: p,
+                rtt: None,
+            }),
+            ClientEvent::PingSent(p) => self.event(Event::PingSent(p)),
+            ClientEvent::PongSent(p) => self.event(Event::PongSent(p)),
+            ClientEvent::CloseReceived { code, reason } => self.event(Event::CloseReceived {
+                code: *code,
+                reason,
+            }),
+            ClientEvent::CloseSent { code, reason } => self.event(Event::CloseSent {
+                code: *code,
+                reason,
+            }),
+            ClientEvent::Frame((dir, at, frame)) if self.style.json => self.event(Event::Frame {
+                dir: *dir,
+                at: *at,
+                frame,
+            }),
+            ClientEvent::Frame((dir, at, frame)) => {
+                let mut text = String::new();
+                crate::dump::render_frame(frame, *dir, *at, &mut text);
+                let mut tagged = String::with_capacity(text.len() + 16);
+                for l in text.lines() {
+                    let _ = writeln!(tagged, "{}{l}", self.tag);
+                }
+                self.write_dump(&tagged, None);
+            }
+            ClientEvent::Error(e) => {
+                if self.style.json {
+                    let v = json::error(self.started, e, None);
+                    self.write_json(&v);
+                } else {
+                    let text = format!("{} {e}", "error:".red().bold());
+                    self.note(&text);
+                }
+            }
+            ClientEvent::Gone(d) => self.disconnected(d),
+        }
+        self.set_client(None);
+        EventSink::flush(self);
+    }
+
+    fn handshake(&mut self, h: &HandshakeView) {
+        if self.style.json {
+            let v = serde_json::to_value(h).unwrap_or(Value::Null);
+            self.listen_json("handshake", v);
+            return;
+        }
+        let mut lines = vec![format!(
+            "{} connection from {}{}",
+            "*".dimmed(),
+            h.peer,
+            if h.tls { " (TLS)" } else { "" }
+        )];
+        for (prefix, text) in [("<", &h.request), (">", &h.response)] {
+            let (head, body) = text.split_once("\r\n\r\n").unwrap_or((text, ""));
+            for l in head.split("\r\n") {
+                lines.push(format!("{} {l}", prefix.dimmed()));
+            }
+            for l in body.lines() {
+                lines.push(format!("{} {l}", prefix.dimmed()));
+            }
+        }
+        let none = |v: &[String]| {
+            if v.is_empty() {
+                "none".to_string()
+            } else {
+                v.join(", ")
+            }
+        };
+        lines.push(format!(
+            "{} subprotocol: offered {}; selected {}",
+            "*".dimmed(),
+            none(&h.offered_subprotocols),
+            h.subprotocol.as_deref().unwrap_or("none")
+        ));
+        let declined = if h.offered_extensions.is_empty() {
+            ""
+        } else {
+            " (extensions are not supported)"
+        };
+        lines.push(format!(
+            "{} extensions: offered {}; accepted none{declined}",
+            "*".dimmed(),
+            none(&h.offered_extensions)
+        ));
+        lines.push(format!(
+            "{} origin: {}",
+            "*".dimmed(),
+            h.origin.as_deref().unwrap_or("none")
+        ));
+        for l in lines {
+            self.note(&l);
+        }
+    }
+
+    fn disconnected(&mut self, d: &Disconnect) {
+        if self.style.json {
+            let v = serde_json::to_value(d).unwrap_or(Value::Null);
+            self.listen_json("disconnected", v);
+            return;
+        }
+        let who = match d.closer {
+            ClosedBy::Client => "closed by the client",
+            ClosedBy::Server => "closed by us",
+            ClosedBy::Nobody => "connection lost",
+        };
+        let code = match d.code {
+            Some(c) => format!(", code {c} ({})", close_code_name(c)),
+            None => String::new(),
+        };
+        let reason = if d.reason.is_empty() {
+            String::new()
+        } else {
+            format!(" {:?}", d.reason)
+        };
+        let how = if d.clean { "clean" } else { "not clean" };
+        let text = format!("{} ({who}{code}{reason}, {how})", "disconnected".yellow());
+        self.note(&text);
+    }
+
+    /// `/clients`.
+    pub fn clients(&mut self, rows: &[ClientRow]) {
+        if self.style.json {
+            self.listen_json("clients", json!({ "clients": rows }));
+            EventSink::flush(self);
+            return;
+        }
+        if rows.is_empty() {
+            self.note("no clients connected");
+            return;
+        }
+        let mut t = format!(
+            "{:>4}  {:<22} {:<12} {:<10} {:>10} {:>10}",
+            "id", "peer", "subprotocol", "uptime", "received", "sent"
+        );
+        for r in rows {
+            let _ = write!(
+                t,
+                "\n{:>4}  {:<22} {:<12} {:<10} {:>10} {:>10}",
+                r.id,
+                r.peer,
+                r.subprotocol.as_deref().unwrap_or("-"),
+                crate::error::secs(Duration::from_secs_f64(r.uptime)),
+                r.received,
+                r.sent
+            );
+        }
+        self.note(&t);
+    }
+
+    /// `/help` for the listen REPL (with /to, /clients, /kick).
+    pub fn listen_help(&mut self) {
+        let h = crate::command::help_text(true);
+        self.note(h.trim_end());
+    }
+
+    /// A refused command line (bad slash command, unknown client): the server is unaffected.
+    pub fn refused(&mut self, message: &str, hint: Option<&str>) {
+        self.event(Event::Refused { message, hint });
+        EventSink::flush(self);
+    }
+}
+
+/// Seconds since `since`, for a row.
+pub fn uptime(since: Instant) -> f64 {
+    (since.elapsed().as_secs_f64() * 10.0).round() / 10.0
+}
