@@ -167,7 +167,36 @@ pub async fn read_body<S: AsyncRead + Unpin>(
     }
     resp.body_truncated = already.len() > limit || want.is_some_and(|w| w > MAX_BODY);
     already.truncate(limit);
-    resp.body = already;
+    resp.body = if chunked { dechunk(&already) } else { already };
+}
+
+/// The payload of a chunked body, so the user reads the server's text rather than chunk sizes.
+/// What does not parse as chunks (a cut-off or malformed body) is kept as it came.
+fn dechunk(mut raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(raw.len());
+    loop {
+        let Some(eol) = raw.windows(2).position(|w| w == b"\r\n") else {
+            break;
+        };
+        let size_field = String::from_utf8_lossy(&raw[..eol]);
+        let size_hex = size_field.split(';').next().unwrap_or("").trim();
+        let Ok(size) = usize::from_str_radix(size_hex, 16) else {
+            break;
+        };
+        if size == 0 {
+            return out;
+        }
+        let data = &raw[eol + 2..];
+        if data.len() < size {
+            // Cut off by our bound: keep what there is of this chunk.
+            out.extend_from_slice(data);
+            return out;
+        }
+        out.extend_from_slice(&data[..size]);
+        raw = data[size..].strip_prefix(b"\r\n").unwrap_or(&data[size..]);
+    }
+    out.extend_from_slice(raw);
+    out
 }
 
 #[cfg(test)]
@@ -190,6 +219,16 @@ mod tests {
         let e = parse_head(b"\x16\x03\x01\x00\x10garbage").unwrap_err();
         assert_eq!(e.exit_code(), 5);
         assert!(e.hint().unwrap().contains("wss://"));
+    }
+
+    #[test]
+    fn chunked_bodies_are_shown_without_chunk_sizes() {
+        assert_eq!(
+            dechunk(b"10\r\nupgrade required\r\n7;x=y\r\n please\r\n0\r\n\r\n"),
+            b"upgrade required please"
+        );
+        assert_eq!(dechunk(b"5\r\nab"), b"ab");
+        assert_eq!(dechunk(b"not chunked"), b"not chunked");
     }
 
     #[tokio::test]
