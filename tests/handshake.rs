@@ -320,3 +320,51 @@ async fn a_closed_port_cannot_connect_with_exit_3() {
     assert!(err.contains("cannot connect"), "{err}");
     assert!(err.contains(&addr.to_string()), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_refusal_gets_the_hint_of_its_status() {
+    // (response, what the hint must say, a line the report must show)
+    let cases: [(&str, &[&str], &str); 5] = [
+        (
+            "HTTP/1.1 426 Upgrade Required\r\nSec-WebSocket-Version: 8, 7\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nupgrade required\r\n0\r\n\r\n",
+            &["8, 7", "--protocol-version 8"],
+            "< upgrade required",
+        ),
+        (
+            "HTTP/1.1 302 Found\r\nLocation: /elsewhere\r\nContent-Length: 0\r\n\r\n",
+            &["/elsewhere", "-L"],
+            "< Location: /elsewhere",
+        ),
+        (
+            "HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nno route\n",
+            &["path"],
+            "< no route",
+        ),
+        (
+            "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 13\r\n\r\n<html></html>",
+            &["not a WebSocket"],
+            "< <html></html>",
+        ),
+        (
+            "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"x\"\r\nContent-Length: 0\r\n\r\n",
+            &["--auth"],
+            "< WWW-Authenticate: Basic realm=\"x\"",
+        ),
+    ];
+    for (response, hint_says, shown) in cases {
+        let (addr, _) = raw_server(move |_| response.as_bytes().to_vec()).await;
+        let a = run(args(&["inspect", &format!("ws://{addr}/")])).await;
+        let (out, err) = (stdout(&a), stderr(&a));
+        a.code(5);
+        let status = response.lines().next().unwrap();
+        assert!(out.contains(&format!("< {status}")), "{out}");
+        assert!(out.contains(shown), "'{shown}' not shown:\n{out}");
+        let hint = err
+            .lines()
+            .find(|l| l.contains("hint:"))
+            .unwrap_or_else(|| panic!("no hint for {status}:\n{err}"));
+        for s in hint_says {
+            assert!(hint.contains(s), "hint for {status} lacks '{s}': {hint}");
+        }
+    }
+}
