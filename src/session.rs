@@ -240,7 +240,13 @@ fn judge(e: &Ending) -> Result<()> {
                 ),
                 None => "the server closed without a status code (1005)".into(),
             },
-            hint: None,
+            // tungstenite replaces a code that may not be sent (1005 on the wire, say) with this
+            // exact frame before we see it, so the code above may not be what the server sent.
+            hint: (code == Some(1002) && e.reason == "Protocol violation").then(|| {
+                "a close code that may never be sent (such as 1005) is also reported this way; \
+                 --dump shows the code that was on the wire"
+                    .into()
+            }),
         }),
         _ => Err(Error::Protocol {
             message: "the connection was dropped without a close handshake (1006 abnormal closure)"
