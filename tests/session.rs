@@ -278,25 +278,53 @@ async fn a_fragmented_message_with_a_ping_inside_is_reassembled_and_the_ping_ans
 async fn protocol_violations_close_with_the_rfc_code_and_exit_6() {
     let mut invalid_utf8 = vec![0x81, 0x04];
     invalid_utf8.extend_from_slice(&[b'a', 0xff, 0xfe, b'b']);
-    let cases: Vec<(&str, Vec<u8>, u16)> = vec![
+    // (what the server does, its bytes, the code of our close frame, what stderr must say)
+    let cases: Vec<(&str, Vec<u8>, u16, &str)> = vec![
         (
             "masked frame",
             hostile::masked_frame(0x81, b"hi", [1, 2, 3, 4]),
             1002,
+            "masked",
         ),
-        ("invalid UTF-8", invalid_utf8, 1007),
-        ("RSV1", hostile::frame(0xC1, b"hi"), 1002),
-        ("reserved opcode 0x3", hostile::frame(0x83, b"hi"), 1002),
+        ("invalid UTF-8", invalid_utf8, 1007, "utf-8"),
+        ("RSV1", hostile::frame(0xC1, b"hi"), 1002, "reserved bits"),
+        (
+            "reserved opcode 0x3",
+            hostile::frame(0x83, b"hi"),
+            1002,
+            "opcode",
+        ),
         // Only the header: the client must refuse the length, not wait for (or allocate) it.
-        ("2^63 length", hostile::header_only(0x82, 1 << 63), 1009),
-        ("126-byte ping", hostile::frame(0x89, &[b'p'; 126]), 1002),
-        ("close 1005 on the wire", hostile::close(1005, ""), 1002),
+        (
+            "2^63 length",
+            hostile::header_only(0x82, 1 << 63),
+            1009,
+            "--max-message-size",
+        ),
+        (
+            "126-byte ping",
+            hostile::frame(0x89, &[b'p'; 126]),
+            1002,
+            "125",
+        ),
+        // tungstenite turns it into 1002 before we see it; the user must learn it may be 1005.
+        (
+            "close 1005 on the wire",
+            hostile::close(1005, ""),
+            1002,
+            "1005",
+        ),
     ];
-    for (what, bytes, want) in cases {
+    for (what, bytes, want, says) in cases {
         let server = Hostile::start(vec![Step::Send(bytes)]).await;
         let out = run(args(&[&server.url, "-w", "inf"]), Some(Vec::new())).await;
         no_panic(&out);
         assert_eq!(out.code, 6, "{what}: stderr:\n{}", out.stderr);
+        assert!(
+            out.stderr.to_lowercase().contains(says),
+            "{what}: stderr should say {says:?}:\n{}",
+            out.stderr
+        );
         let frames = server.finish().await;
         assert_eq!(
             hostile::close_code(&frames),
