@@ -38,6 +38,8 @@ impl Seen {
 type Redirects = Vec<(&'static str, u16, String)>;
 
 /// A tokio-tungstenite server on one accepted stream: redirect or upgrade, then echo data messages.
+// tungstenite's callback type fixes the size of the error response.
+#[allow(clippy::result_large_err)]
 async fn serve<S: AsyncRead + AsyncWrite + Unpin>(stream: S, redirects: Redirects, seen: Seen) {
     let callback = |req: &Request, resp: Response| -> Result<Response, ErrorResponse> {
         let host = req
@@ -295,6 +297,84 @@ async fn inspect_reports_the_proxy_hop_and_its_timing() {
     let v: serde_json::Value = serde_json::from_str(out(&o).trim()).expect("one JSON object");
     assert_eq!(v["proxy"]["url"], format!("http://{proxy}"), "{v}");
     assert!(v["timings"]["proxy"].is_number(), "{v}");
+}
+
+/// A wss:// echo server on 127.0.0.1 with a certificate for `localhost` signed by a throwaway CA;
+/// returns its address and the CA's PEM file (in `dir`) for `--ca`.
+async fn wss_server(dir: &std::path::Path) -> (SocketAddr, std::path::PathBuf) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+    let ca_key = KeyPair::generate().expect("CA key");
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    // Issuer and subject must differ, or the leaf looks self-signed.
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "wscope network test CA");
+    let ca_cert = ca_params.self_signed(&ca_key).expect("CA cert");
+    let issuer = Issuer::new(ca_params, ca_key);
+    let key = KeyPair::generate().expect("leaf key");
+    let mut leaf = CertificateParams::new(vec!["localhost".to_string()]).expect("leaf params");
+    leaf.distinguished_name
+        .push(DnType::CommonName, "localhost");
+    let cert = leaf.signed_by(&key, &issuer).expect("leaf cert");
+    let ca_path = dir.join("ca.pem");
+    std::fs::write(&ca_path, ca_cert.pem()).expect("write ca.pem");
+    let identity =
+        native_tls::Identity::from_pkcs8(cert.pem().as_bytes(), key.serialize_pem().as_bytes())
+            .expect("identity");
+    let acceptor = tokio_native_tls::TlsAcceptor::from(
+        native_tls::TlsAcceptor::new(identity).expect("TLS acceptor"),
+    );
+    let l = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = l.local_addr().expect("local_addr");
+    tokio::spawn(async move {
+        while let Ok((s, _)) = l.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                if let Ok(tls) = acceptor.accept(s).await {
+                    serve(tls, Vec::new(), Seen::default()).await;
+                }
+            });
+        }
+    });
+    (addr, ca_path)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wss_through_http_and_socks_proxies_verifies_the_target_certificate() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (server, ca) = wss_server(dir.path()).await;
+    let url = format!("wss://localhost:{}/", server.port());
+    let ca = ca.display().to_string();
+
+    let (proxy, log) = proxies::http_connect_proxy(HttpProxyOpts::default()).await;
+    let mut c = hello(&url);
+    c.args(["--ca", &ca, "-v"])
+        .env("HTTPS_PROXY", format!("http://{proxy}"));
+    let o = run(c).await;
+    assert_echoed(&o);
+    assert_eq!(log.targets(), [format!("localhost:{}", server.port())]);
+    let e = err(&o);
+    assert!(e.contains("* TLS"), "TLS runs inside the tunnel: {e}");
+    for row in ["proxy ", "tls "] {
+        assert!(
+            e.lines().any(|l| l.trim_start().starts_with(row)),
+            "{row}: {e}"
+        );
+    }
+
+    let (proxy, log) = proxies::socks5_proxy(None).await;
+    let mut c = hello(&url);
+    c.args(["--ca", &ca, "--proxy", &format!("socks5h://{proxy}")]);
+    assert_echoed(&run(c).await);
+    assert_eq!(log.targets(), [format!("localhost:{}", server.port())]);
+
+    // Through the tunnel the certificate is still checked against the target's name.
+    let (proxy, _) = proxies::http_connect_proxy(HttpProxyOpts::default()).await;
+    let mut c = hello(&format!("wss://127.0.0.1:{}/", server.port()));
+    c.args(["--ca", &ca, "--proxy", &format!("http://{proxy}")]);
+    let o = run(c).await;
+    assert_eq!(o.status.code(), Some(4), "{}", show(&o));
 }
 
 // ---------------------------------------------------------------- SOCKS5

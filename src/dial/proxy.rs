@@ -102,7 +102,17 @@ impl ProxyError {
                 "check the host and port in --proxy (or in the HTTPS_PROXY/HTTP_PROXY/ALL_PROXY \
                  environment variables), {go_direct}"
             ),
-            ProxyError::Refused { proxy, status, .. } => match status {
+            ProxyError::Refused {
+                proxy,
+                status,
+                headers,
+                ..
+            } => match status {
+                407 if !asks_for_basic(headers) => format!(
+                    "the proxy wants {} authentication; wscope only does Basic \
+                     (--proxy http://user:pass@host:port): use another --proxy, {go_direct}",
+                    auth_schemes(headers).join("/")
+                ),
                 407 if url_has_credentials(proxy) => {
                     "the proxy rejected the credentials: check the user and password in \
                      --proxy http://user:pass@host:port"
@@ -145,6 +155,23 @@ impl ProxyError {
             ),
         })
     }
+}
+
+/// The schemes a 407 offers in its `Proxy-Authenticate` headers (`Basic`, `NTLM`, ...).
+fn auth_schemes(headers: &str) -> Vec<String> {
+    headers
+        .lines()
+        .filter_map(|l| l.split_once(':'))
+        .filter(|(name, _)| name.trim().eq_ignore_ascii_case("proxy-authenticate"))
+        .filter_map(|(_, value)| value.split_whitespace().next())
+        .map(|scheme| scheme.trim_end_matches(',').to_string())
+        .collect()
+}
+
+/// Whether Basic would help; a 407 that names no scheme at all gets the benefit of the doubt.
+fn asks_for_basic(headers: &str) -> bool {
+    let schemes = auth_schemes(headers);
+    schemes.is_empty() || schemes.iter().any(|s| s.eq_ignore_ascii_case("basic"))
 }
 
 fn url_has_credentials(display_url: &str) -> bool {
@@ -1075,6 +1102,25 @@ mod tests {
             .to_string()
             .starts_with("cannot reach proxy http://h:1: "));
         assert!(h(connect).contains("--proxy"));
+    }
+
+    #[test]
+    fn a_407_for_another_scheme_says_only_basic_is_done() {
+        let with = |headers: &str| ProxyError::Refused {
+            proxy: "http://h:1".into(),
+            status: 407,
+            status_line: "HTTP/1.1 407 X".into(),
+            headers: headers.into(),
+        };
+        let h = with("Proxy-Authenticate: NTLM\r\nproxy-authenticate: Negotiate\r\n")
+            .hint()
+            .unwrap_or_default();
+        assert!(h.contains("wants NTLM/Negotiate authentication"), "{h}");
+        assert!(h.contains("only does Basic"), "{h}");
+        let h = with("Proxy-Authenticate: Negotiate\r\nProxy-Authenticate: Basic realm=\"x\"\r\n")
+            .hint()
+            .unwrap_or_default();
+        assert!(h.contains("put them in --proxy"), "{h}");
     }
 
     #[test]
