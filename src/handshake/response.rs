@@ -174,10 +174,7 @@ pub async fn read_body<S: AsyncRead + Unpin>(
 /// What does not parse as chunks (a cut-off or malformed body) is kept as it came.
 fn dechunk(mut raw: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(raw.len());
-    loop {
-        let Some(eol) = raw.windows(2).position(|w| w == b"\r\n") else {
-            break;
-        };
+    while let Some(eol) = raw.windows(2).position(|w| w == b"\r\n") {
         let size_field = String::from_utf8_lossy(&raw[..eol]);
         let size_hex = size_field.split(';').next().unwrap_or("").trim();
         let Ok(size) = usize::from_str_radix(size_hex, 16) else {
