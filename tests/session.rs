@@ -33,12 +33,22 @@ struct Recorder {
 
 impl Recorder {
     async fn start(push: Vec<Message>, echo: bool, slow: bool) -> Recorder {
+        Self::spawn(push, echo, slow, Duration::ZERO).await
+    }
+
+    /// An echo server that waits `delay` before reading the upgrade request.
+    async fn slow_handshake(delay: Duration) -> Recorder {
+        Self::spawn(Vec::new(), true, false, delay).await
+    }
+
+    async fn spawn(push: Vec<Message>, echo: bool, slow: bool, delay: Duration) -> Recorder {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("ws://{}/", listener.local_addr().unwrap());
         let got = Arc::new(Mutex::new(Vec::new()));
         let rec = got.clone();
         let task = tokio::spawn(async move {
             let (tcp, _) = listener.accept().await.unwrap();
+            tokio::time::sleep(delay).await;
             let mut ws = tokio_tungstenite::accept_async(tcp).await.unwrap();
             for m in push {
                 ws.send(m).await.unwrap();
@@ -536,5 +546,126 @@ async fn ping_timeout_against_a_server_that_never_answers_exits_6() {
     assert!(
         frames.iter().any(|f| f.opcode == 0x9),
         "no ping sent: {frames:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lines_piped_in_before_the_handshake_completes_are_all_sent() {
+    // stdin is complete (EOF included) long before the server answers the upgrade.
+    let server = Recorder::slow_handshake(Duration::from_millis(700)).await;
+    let (sent, input) = lines(500);
+    let out = run(args(&[&server.url]), Some(input)).await;
+    no_panic(&out);
+    assert_eq!(out.code, 0, "stderr:\n{}", out.stderr);
+    assert_eq!(out.stdout.lines().collect::<Vec<_>>(), sent);
+    let got = server.finish().await;
+    assert_eq!(got.len(), sent.len() + 1);
+    assert_eq!(got[0], Got::Text(sent[0].clone()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wait_zero_closes_at_once_but_keeps_replies_that_arrive_before_the_close() {
+    let server = Recorder::echo().await;
+    let (sent, input) = lines(1000);
+    let out = run(args(&[&server.url, "-w", "0"]), Some(input)).await;
+    no_panic(&out);
+    assert_eq!(out.code, 0, "stderr:\n{}", out.stderr);
+    // The echo server answers every message before it sees our close, so all replies come back.
+    assert_eq!(out.stdout.lines().collect::<Vec<_>>(), sent);
+    assert_eq!(server.finish().await.last(), Some(&Got::Close(Some(1000))));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn close_code_and_reason_flags_are_what_the_server_receives() {
+    let server = Hostile::start(Vec::new()).await;
+    let out = run(
+        args(&[
+            &server.url,
+            "-x",
+            "hi",
+            "-w",
+            "0",
+            "--close-code",
+            "4001",
+            "--close-reason",
+            "done here",
+        ]),
+        None,
+    )
+    .await;
+    no_panic(&out);
+    // We started the close handshake, so any code is a clean end.
+    assert_eq!(out.code, 0, "stderr:\n{}", out.stderr);
+    let frames = server.finish().await;
+    let close = frames
+        .iter()
+        .find_map(|f| f.close_info())
+        .expect("no close frame");
+    assert_eq!(close.code, Some(4001));
+    assert_eq!(close.reason, "done here");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_closes_with_1000_and_exits_0() {
+    use std::process::{Command, Stdio};
+
+    let server = Hostile::start(vec![Step::Send(hostile::text("ready"))]).await;
+    let url = server.url.clone();
+    let (code, stdout) = tokio::task::spawn_blocking(move || {
+        let mut child = Command::new(assert_cmd::cargo::cargo_bin("wscope"))
+            .args([url.as_str(), "-w", "inf"])
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // Keep stdin open: only the signal may end this session.
+        let _stdin = child.stdin.take();
+        let mut stdout = child.stdout.take().unwrap();
+        let mut first = [0u8; 6];
+        std::io::Read::read_exact(&mut stdout, &mut first).unwrap();
+        let pid = libc::pid_t::try_from(child.id()).unwrap();
+        // SAFETY: plain kill(2) on the child we just spawned and have not reaped.
+        unsafe { libc::kill(pid, libc::SIGTERM) };
+        let status = child.wait().unwrap();
+        (status.code(), String::from_utf8_lossy(&first).into_owned())
+    })
+    .await
+    .unwrap();
+    assert_eq!(stdout, "ready\n");
+    assert_eq!(code, Some(0));
+    assert_eq!(hostile::close_code(&server.finish().await), Some(1000));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_reports_a_bad_server_close_as_close_and_error_events() {
+    let server = Hostile::start(vec![Step::Send(hostile::close(4002, "bye"))]).await;
+    let out = run(
+        args(&[&server.url, "--json", "-w", "inf"]),
+        Some(Vec::new()),
+    )
+    .await;
+    no_panic(&out);
+    assert_eq!(out.code, 6, "stderr:\n{}", out.stderr);
+    let events: Vec<serde_json::Value> = out
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    assert!(
+        events.iter().any(|e| e["event"] == "close"
+            && e["dir"] == "received"
+            && e["code"] == 4002
+            && e["reason"] == "bye"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| e["event"] == "error" && e["message"].as_str().unwrap_or("").contains("4002")),
+        "{}",
+        out.stdout
     );
 }
