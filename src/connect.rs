@@ -18,6 +18,7 @@ use crate::error::{Error, Result};
 use crate::event::{EventSink, Stats};
 use crate::input::{self, StdinMode};
 use crate::printer::{json, report, style, Printer, Screen, Style};
+use crate::repl::Repl;
 use crate::session::{self, Input, INPUT_QUEUE};
 use crate::tap::{Tap, TapSink};
 use crate::target::Target;
@@ -59,7 +60,8 @@ pub async fn run(
         && std::io::stdout().is_terminal()
         && !output.json
         && (session.execute.is_empty() || !session.no_repl);
-    style::init_color(output.color, false);
+    // In the REPL the screen is stdout (rustyline draws there); otherwise diagnostics go to stderr.
+    style::init_color(output.color, interactive);
     let style = Style {
         json: output.json,
         timestamps: output.timestamps,
@@ -69,12 +71,28 @@ pub async fn run(
         verbose: conn.verbose,
         show_sent: interactive,
     };
-    let mut printer = Printer::new(style, Screen::Stderr);
-    let result = connect(url, conn, session, interactive, stdin_tty, &mut printer).await;
+    let (mut repl, screen) = if interactive {
+        match Repl::new(!session.no_history, false) {
+            Ok((repl, tx)) => (Some(repl), Screen::Prompt(tx)),
+            Err(e) => {
+                Printer::new(style, Screen::Stderr).error(&e);
+                return Err(e);
+            }
+        }
+    } else {
+        (None, Screen::Stderr)
+    };
+    let mut printer = Printer::new(style, screen);
+    let result = connect(url, conn, session, repl.as_mut(), stdin_tty, &mut printer).await;
     if let Err(e) = &result {
         printer.error(e);
     }
     printer.flush();
+    // The REPL prints what the printer left once it has the terminal back from readline.
+    drop(printer);
+    if let Some(repl) = repl {
+        repl.finish();
+    }
     result
 }
 
@@ -82,10 +100,11 @@ async fn connect(
     url: &str,
     conn: &ConnectArgs,
     session: &SessionArgs,
-    interactive: bool,
+    mut repl: Option<&mut Repl>,
     stdin_tty: bool,
     printer: &mut Printer,
 ) -> Result<()> {
+    let interactive = repl.is_some();
     let target = Target::parse(url)?;
     validate(session)?;
     // Open the dump file before dialing: the handshake is the first thing written to it, and an
@@ -169,6 +188,10 @@ async fn connect(
         report.subprotocol().map(String::from),
         report.extensions(),
     );
+    // The prompt appears once the summary is on screen; typed lines queue behind the -x ones.
+    if let Some(repl) = repl.as_mut() {
+        repl.start(tx.clone());
+    }
     drop(tx);
     session::run(ws, rx, dump_rx, printer, opts, stats).await
 }

@@ -20,6 +20,7 @@ pub mod input;
 pub mod inspect;
 pub mod listen;
 pub mod printer;
+pub mod repl;
 pub mod session;
 pub mod tap;
 pub mod target;

@@ -1,0 +1,473 @@
+//! The interactive REPL, driven through a pseudo-terminal: the real binary runs with a pty as its
+//! stdin, stdout and stderr, the test types keys into the pty's master side and reads the screen
+//! from it, while a recording server (in this file, on port 0) says what went over the wire.
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::net::SocketAddr;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::Message;
+
+const TIMEOUT: Duration = Duration::from_secs(15);
+
+// ---------------------------------------------------------------------------------------------
+// A recording server.
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Rec {
+    Text(String),
+    Binary(Vec<u8>),
+    Ping(Vec<u8>),
+    Close(Option<(u16, String)>),
+}
+
+#[derive(Clone)]
+struct Server {
+    addr: SocketAddr,
+    recs: Arc<Mutex<Vec<Rec>>>,
+}
+
+/// What the server does on its own.
+#[derive(Clone, Copy)]
+enum Behaviour {
+    /// Echo text, record everything, answer the client's close.
+    Echo,
+    /// Like Echo, but `delay` after receiving the text "close me" it closes with `code`.
+    CloseOnRequest { code: u16, delay: Duration },
+}
+
+impl Server {
+    fn start(behaviour: Behaviour) -> Server {
+        let recs = Arc::new(Mutex::new(Vec::new()));
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let r = recs.clone();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                addr_tx.send(listener.local_addr().unwrap()).unwrap();
+                loop {
+                    let Ok((tcp, _)) = listener.accept().await else {
+                        return;
+                    };
+                    let r = r.clone();
+                    tokio::spawn(serve(tcp, r, behaviour));
+                }
+            });
+        });
+        let addr = addr_rx.recv().unwrap();
+        Server { addr, recs }
+    }
+
+    fn url(&self) -> String {
+        format!("ws://{}/", self.addr)
+    }
+
+    fn recs(&self) -> Vec<Rec> {
+        self.recs.lock().unwrap().clone()
+    }
+
+    /// Wait until the server has recorded `n` events.
+    fn wait_for(&self, n: usize, pty: &Pty) -> Vec<Rec> {
+        let start = Instant::now();
+        loop {
+            let recs = self.recs();
+            if recs.len() >= n {
+                return recs;
+            }
+            if start.elapsed() > TIMEOUT {
+                panic!(
+                    "server saw {recs:?}, expected {n} events; screen:\n{}",
+                    pty.screen()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+async fn serve(tcp: tokio::net::TcpStream, recs: Arc<Mutex<Vec<Rec>>>, behaviour: Behaviour) {
+    let Ok(ws) = tokio_tungstenite::accept_async(tcp).await else {
+        return;
+    };
+    let (mut tx, mut rx) = ws.split();
+    let mut close_at: Option<(tokio::time::Instant, u16)> = None;
+    loop {
+        let deadline = close_at.map(|(t, _)| t);
+        tokio::select! {
+            msg = rx.next() => {
+                let Some(Ok(msg)) = msg else { return };
+                let rec = match &msg {
+                    Message::Text(t) => Rec::Text(t.to_string()),
+                    Message::Binary(b) => Rec::Binary(b.to_vec()),
+                    Message::Ping(p) => Rec::Ping(p.to_vec()),
+                    Message::Close(f) => Rec::Close(f.as_ref().map(|f| (u16::from(f.code), f.reason.to_string()))),
+                    _ => continue,
+                };
+                recs.lock().unwrap().push(rec);
+                match msg {
+                    Message::Text(t) => {
+                        if let Behaviour::CloseOnRequest { code, delay } = behaviour {
+                            if t.as_str() == "close me" {
+                                close_at = Some((tokio::time::Instant::now() + delay, code));
+                                continue;
+                            }
+                        }
+                        let _ = tx.send(Message::Text(t)).await;
+                    }
+                    // tungstenite answers pings and echoes the close; flushing sends them.
+                    _ => { let _ = tx.flush().await; }
+                }
+            }
+            _ = tokio::time::sleep_until(deadline.unwrap_or_else(|| tokio::time::Instant::now() + TIMEOUT)), if deadline.is_some() => {
+                let code = close_at.take().map_or(1000, |(_, c)| c);
+                let _ = tx.send(Message::Close(Some(CloseFrame { code: CloseCode::from(code), reason: "server done".into() }))).await;
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A pseudo-terminal with the binary on its slave side.
+
+struct Pty {
+    master: File,
+    screen: Arc<Mutex<Vec<u8>>>,
+    child: Child,
+}
+
+fn termios_of(fd: &File) -> libc::termios {
+    // SAFETY: tcgetattr writes into the struct we own; on a pty master Linux reports the pair's
+    // termios, which is what the program on the slave side changed.
+    unsafe {
+        let mut t: libc::termios = std::mem::zeroed();
+        assert_eq!(libc::tcgetattr(fd.as_raw_fd(), &mut t), 0);
+        t
+    }
+}
+
+impl Pty {
+    fn spawn(args: &[&str], data_home: &Path) -> Pty {
+        let mut master_fd = -1;
+        let mut slave_fd = -1;
+        let size = libc::winsize {
+            ws_row: 30,
+            ws_col: 120,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
+        // SAFETY: openpty fills the two fds; the name and termios arguments may be null.
+        let rc = unsafe {
+            libc::openpty(
+                &mut master_fd,
+                &mut slave_fd,
+                std::ptr::null_mut(),
+                std::ptr::null(),
+                &size,
+            )
+        };
+        assert_eq!(rc, 0, "openpty failed");
+        // SAFETY: both fds were just opened and are owned here.
+        let (master, slave) =
+            unsafe { (File::from_raw_fd(master_fd), OwnedFd::from_raw_fd(slave_fd)) };
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_wscope"));
+        cmd.args(args)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", data_home)
+            .env("XDG_DATA_HOME", data_home.join("data"))
+            .env("TERM", "xterm")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::from(slave.try_clone().unwrap()))
+            .stdout(Stdio::from(slave.try_clone().unwrap()))
+            .stderr(Stdio::from(slave));
+        // SAFETY: only async-signal-safe calls between fork and exec.
+        unsafe {
+            cmd.pre_exec(|| {
+                // A session of its own with the pty as controlling terminal, like a shell gives it.
+                if libc::setsid() < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                libc::ioctl(0, libc::TIOCSCTTY as _, 0);
+                Ok(())
+            });
+        }
+        let child = cmd.spawn().expect("spawn wscope on the pty");
+        let screen = Arc::new(Mutex::new(Vec::new()));
+        let mut reader = master.try_clone().unwrap();
+        let s = screen.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            // Ends with EIO once every slave fd is closed (the program exited).
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                s.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        });
+        Pty {
+            master,
+            screen,
+            child,
+        }
+    }
+
+    fn raw(&self) -> Vec<u8> {
+        self.screen.lock().unwrap().clone()
+    }
+
+    /// What the terminal showed, control sequences removed.
+    fn screen(&self) -> String {
+        strip_ansi(&String::from_utf8_lossy(&self.raw()))
+    }
+
+    fn type_keys(&mut self, keys: &str) {
+        self.master.write_all(keys.as_bytes()).unwrap();
+        self.master.flush().unwrap();
+    }
+
+    /// Wait until the screen shows `text` (after control sequences are removed).
+    fn wait_screen(&self, text: &str) {
+        let start = Instant::now();
+        while !self.screen().contains(text) {
+            if start.elapsed() > TIMEOUT {
+                panic!("screen never showed {text:?}; it shows:\n{}", self.screen());
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Wait for the program to exit by itself; its exit code.
+    fn wait_exit(&mut self) -> i32 {
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                // Let the reader thread collect the last bytes.
+                std::thread::sleep(Duration::from_millis(100));
+                return status.code().unwrap_or(-1);
+            }
+            if start.elapsed() > TIMEOUT {
+                let _ = self.child.kill();
+                panic!("wscope did not exit; screen:\n{}", self.screen());
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for Pty {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn strip_ansi(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            match chars.next() {
+                Some('[') => {
+                    // CSI: parameters, then one final byte in @..~.
+                    for c in chars.by_ref() {
+                        if ('@'..='~').contains(&c) {
+                            break;
+                        }
+                    }
+                }
+                Some(']') => {
+                    for c in chars.by_ref() {
+                        if c == '\x07' {
+                            break;
+                        }
+                    }
+                }
+                _ => {}
+            }
+        } else if c != '\r' {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// True when the last "bracketed paste on" the program wrote was followed by an "off".
+fn bracketed_paste_off(raw: &[u8]) -> bool {
+    let find_last = |needle: &[u8]| raw.windows(needle.len()).rposition(|w| w == needle);
+    match (find_last(b"\x1b[?2004h"), find_last(b"\x1b[?2004l")) {
+        (None, _) => true,
+        (Some(on), Some(off)) => off > on,
+        (Some(_), None) => false,
+    }
+}
+
+/// Time for the REPL to get back into readline after a line was sent.
+fn settle() {
+    std::thread::sleep(Duration::from_millis(150));
+}
+
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn typed_lines_and_commands_reach_the_server() {
+    let server = Server::start(Behaviour::Echo);
+    let home = tempfile::tempdir().unwrap();
+    let mut pty = Pty::spawn(&[&server.url(), "--no-history"], home.path());
+    pty.wait_screen("> ");
+
+    pty.type_keys("hello\r");
+    pty.wait_screen("< hello");
+    pty.type_keys("/binary 00 ff 10\r");
+    server.wait_for(2, &pty);
+    pty.type_keys("/ping abc\r");
+    pty.wait_screen("rtt");
+    pty.type_keys("/close 1005\r");
+    pty.wait_screen("1005");
+    pty.type_keys("more\r");
+    pty.wait_screen("< more");
+    pty.type_keys("/close 4001 bye\r");
+    let code = pty.wait_exit();
+
+    assert_eq!(
+        server.recs(),
+        vec![
+            Rec::Text("hello".into()),
+            Rec::Binary(vec![0x00, 0xff, 0x10]),
+            Rec::Ping(b"abc".to_vec()),
+            Rec::Text("more".into()),
+            Rec::Close(Some((4001, "bye".into()))),
+        ]
+    );
+    let screen = pty.screen();
+    assert!(
+        screen
+            .lines()
+            .any(|l| l.contains("pong") && l.contains("\"abc\"") && l.contains("rtt")),
+        "no pong line with its rtt:\n{screen}"
+    );
+    assert!(
+        screen
+            .lines()
+            .any(|l| l.contains("error:") && l.contains("1005")),
+        "no refusal naming 1005:\n{screen}"
+    );
+    assert!(screen.contains("close 4001"), "{screen}");
+    assert_eq!(code, 0, "screen:\n{screen}");
+}
+
+/// The server closes while the prompt is open with a half-typed line: wscope exits by itself with
+/// the spec's code, and leaves the terminal as it found it.
+fn server_closes_while_typing(code: u16, expected_exit: i32) {
+    let server = Server::start(Behaviour::CloseOnRequest {
+        code,
+        delay: Duration::from_millis(300),
+    });
+    let home = tempfile::tempdir().unwrap();
+    let mut pty = Pty::spawn(&[&server.url(), "--no-history"], home.path());
+    let before = termios_of(&pty.master);
+    pty.wait_screen("> ");
+    // Raw mode is on while readline waits (this is what the restore below must undo).
+    assert_eq!(termios_of(&pty.master).c_lflag & libc::ICANON, 0);
+
+    pty.type_keys("close me\r");
+    server.wait_for(1, &pty);
+    pty.type_keys("half typ");
+    let exit = pty.wait_exit();
+
+    let screen = pty.screen();
+    assert_eq!(exit, expected_exit, "screen:\n{screen}");
+    assert!(
+        screen.contains(&format!("close {code}")),
+        "the server's close is not shown:\n{screen}"
+    );
+    let after = termios_of(&pty.master);
+    assert_eq!(
+        after.c_lflag, before.c_lflag,
+        "local modes not restored (raw mode left on)"
+    );
+    assert_eq!(after.c_iflag, before.c_iflag, "input modes not restored");
+    assert_eq!(after.c_oflag, before.c_oflag, "output modes not restored");
+    assert!(
+        bracketed_paste_off(&pty.raw()),
+        "bracketed paste left enabled"
+    );
+}
+
+#[test]
+fn server_close_1000_exits_0_and_restores_the_terminal() {
+    server_closes_while_typing(1000, 0);
+}
+
+#[test]
+fn server_close_4000_exits_6_and_restores_the_terminal() {
+    server_closes_while_typing(4000, 6);
+}
+
+#[test]
+fn history_is_private_and_reloaded_and_ctrl_keys_close_cleanly() {
+    let server = Server::start(Behaviour::Echo);
+    let home = tempfile::tempdir().unwrap();
+    let history = home.path().join("data/wscope/history");
+
+    // Session 1: one line, then Ctrl-D.
+    let mut pty = Pty::spawn(&[&server.url()], home.path());
+    pty.wait_screen("> ");
+    pty.type_keys("remember me\r");
+    server.wait_for(1, &pty);
+    settle();
+    pty.type_keys("\x04");
+    assert_eq!(pty.wait_exit(), 0, "Ctrl-D exits 0:\n{}", pty.screen());
+    let mode = std::fs::metadata(&history).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "history file mode {mode:o}");
+    let saved = std::fs::read_to_string(&history).unwrap();
+    assert!(saved.contains("remember me"), "history holds {saved:?}");
+    drop(pty);
+
+    // Session 2: Up recalls the line; Ctrl-C clears a half-typed line; Tab completes a command;
+    // Ctrl-C on an empty line closes with 1000.
+    let mut pty = Pty::spawn(&[&server.url()], home.path());
+    pty.wait_screen("> ");
+    pty.type_keys("\x1b[A");
+    pty.wait_screen("> remember me");
+    pty.type_keys("\r");
+    server.wait_for(3, &pty);
+    // Between two readline calls the terminal is briefly cooked, where Ctrl-C would be a signal:
+    // let the next prompt open first, as a human's typing speed does.
+    settle();
+    pty.type_keys("abc");
+    pty.wait_screen("> abc");
+    pty.type_keys("\x03xyz\r");
+    server.wait_for(4, &pty);
+    settle();
+    pty.type_keys("/pi\t tab\r");
+    server.wait_for(5, &pty);
+    settle();
+    pty.type_keys("\x03");
+    assert_eq!(pty.wait_exit(), 0, "Ctrl-C exits 0:\n{}", pty.screen());
+    assert_eq!(
+        server.recs(),
+        vec![
+            Rec::Text("remember me".into()),
+            Rec::Close(Some((1000, String::new()))),
+            Rec::Text("remember me".into()),
+            Rec::Text("xyz".into()),
+            Rec::Ping(b"tab".to_vec()),
+            Rec::Close(Some((1000, String::new()))),
+        ]
+    );
+}
