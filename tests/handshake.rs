@@ -368,3 +368,94 @@ async fn each_refusal_gets_the_hint_of_its_status() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credentials_from_the_url_and_http_scheme_are_handled_with_a_note() {
+    let server = servers::start(Options::default()).await;
+    let url = format!("http://al%40ice:s3cr%3At@{}/", server.addr);
+    let a = run(args(&["inspect", &url, "-H", "user-agent: probe/1"])).await;
+    let out = stdout(&a);
+    a.success();
+    assert!(out.contains("http:// URL mapped to ws://"), "{out}");
+    let seen = server.single();
+    // base64("al@ice:s3cr:t")
+    assert_eq!(
+        seen.header_exact("Authorization").as_deref(),
+        Some("Basic YWxAaWNlOnMzY3I6dA=="),
+        "{}",
+        seen.raw_head
+    );
+    // A user header replaces ours of the same name, with the user's spelling, only once.
+    let agents: Vec<_> = seen
+        .headers()
+        .into_iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("user-agent"))
+        .collect();
+    assert_eq!(agents, [("user-agent".to_string(), "probe/1".to_string())]);
+    assert!(
+        !out.contains("s3cr"),
+        "the password must not be shown:\n{out}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_prints_a_one_line_summary_with_the_subprotocol() {
+    let server = servers::start(Options {
+        protocols: vec!["v2.chat".into()],
+    })
+    .await;
+    let url = format!("ws://{}/", server.addr);
+    let a = run(args(&[
+        &url, "-s", "v1.chat", "-s", "v2.chat", "-x", "ping me", "-w", "1",
+    ]))
+    .await;
+    let (out, err) = (stdout(&a), stderr(&a));
+    a.success();
+    assert_eq!(out, "ping me\n", "{err}");
+    let summary = err
+        .lines()
+        .find(|l| l.contains("connected to"))
+        .unwrap_or_else(|| panic!("no summary:\n{err}"));
+    assert!(summary.contains(&url), "{summary}");
+    assert!(summary.contains("v2.chat"), "{summary}");
+    assert!(summary.contains(" ms"), "the time is shown: {summary}");
+    // Without -v the request itself is not shown.
+    assert!(!err.contains("> GET"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn frames_sent_right_behind_the_101_are_not_lost() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let (mut tcp, _) = listener.accept().await.unwrap();
+        let mut head = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = tcp.read(&mut buf).await.unwrap();
+            assert!(n > 0);
+            head.extend_from_slice(&buf[..n]);
+        }
+        // The 101 and a first text frame "early" in one write.
+        let mut answer = switching(&String::from_utf8_lossy(&head), "");
+        answer.extend_from_slice(b"\x81\x05early");
+        tcp.write_all(&answer).await.unwrap();
+        // Wait for the client's close (any bytes), then answer it with 1000 and hang up.
+        let _ = tcp.read(&mut buf).await;
+        let _ = tcp.write_all(b"\x88\x02\x03\xe8").await;
+    });
+    let a = run(args(&[&format!("ws://{addr}/"), "-w", "1"])).await;
+    let (out, err) = (stdout(&a), stderr(&a));
+    a.success();
+    assert_eq!(out, "early\n", "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tls_server_on_a_ws_url_gets_a_hint_to_use_wss() {
+    let (addr, _) = raw_server(|_| b"\x15\x03\x01\x00\x02\x02\x46".to_vec()).await;
+    let a = run(args(&[&format!("ws://{addr}/")])).await;
+    let err = stderr(&a);
+    a.code(5);
+    assert!(err.contains("not an HTTP response"), "{err}");
+    assert!(err.contains("wss://"), "{err}");
+}
