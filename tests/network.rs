@@ -653,6 +653,7 @@ async fn redirect_loops_and_long_chains_fail_naming_the_limit() {
     let e = err(&o);
     assert!(e.contains("the limit is 2 (--max-redirects)"), "{e}");
     assert!(e.contains("redirect 302 ws://"), "the hops are shown: {e}");
+    assert!(!e.contains("follow it with -L"), "-L is already on: {e}");
     assert_eq!(&seen.paths()[2..], ["/1", "/2", "/3"], "stops at the limit");
 }
 

@@ -124,9 +124,9 @@ pub async fn open(target: &Target, args: &ConnectArgs) -> (Report, Result<Upgrad
         hops += 1;
         if hops > args.max_redirects {
             let limit = args.max_redirects;
-            return (
+            return stop(
                 report,
-                Err(Error::Handshake {
+                Error::Handshake {
                     message: format!(
                         "too many redirects: the limit is {limit} (--max-redirects) and the \
                          server redirects again, to {location}"
@@ -135,31 +135,40 @@ pub async fn open(target: &Target, args: &ConnectArgs) -> (Report, Result<Upgrad
                         "raise the limit with --max-redirects N (now {limit}), or connect to \
                          the last URL directly"
                     )),
-                }),
+                },
             );
         }
         let next = match current.redirect(&location) {
             Ok(n) => n,
-            Err(e) => return (report, Err(e)),
+            Err(e) => return stop(report, e),
         };
         let visited = |url: &str| report.redirects.iter().any(|r| r.from == url);
         if visited(next.url.as_str()) {
-            return (
+            return stop(
                 report,
-                Err(Error::Handshake {
+                Error::Handshake {
                     message: format!(
                         "redirect loop: {} was already visited (after {hops} of at most {} \
                          redirects, --max-redirects)",
                         next.url, args.max_redirects
                     ),
                     hint: Some("the server redirects in a circle: check the URL".into()),
-                }),
+                },
             );
         }
         report.url = next.url.to_string();
         report.notes.extend(next.notes.iter().cloned());
         current = next;
     }
+}
+
+/// Give up following redirects. The report's 3xx check says "follow it with -L", which is wrong
+/// once -L is on: show the reason we stopped instead.
+fn stop(mut report: Report, e: Error) -> (Report, Result<Upgraded>) {
+    if let Some(v) = report.verdict.as_mut() {
+        v.hint = e.hint();
+    }
+    (report, Err(e))
 }
 
 /// The redirects -L follows, as curl: 300 (choices), 304 (not modified) and 305 (use proxy) are not
