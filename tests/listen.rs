@@ -538,3 +538,43 @@ async fn dump_shows_frames_tagged_per_client() {
     assert!(err.contains("[1]     payload: \"from-a\""), "{err}");
     assert!(err.contains("[2]     payload: \"from-b\""), "{err}");
 }
+
+#[tokio::test]
+async fn an_oversized_message_closes_that_client_with_1009_only() {
+    let s = Server::start(&["--max-message-size", "16", "--echo"]);
+    let mut big = connect(&s, 1).await;
+    let mut small = connect(&s, 2).await;
+    big.send(Message::text("x".repeat(100))).await.unwrap();
+    match next(&mut big).await {
+        Message::Close(Some(f)) => assert_eq!(f.code, CloseCode::Size),
+        other => panic!("expected a close, got {other:?}"),
+    }
+    s.wait_for("stderr", "[1] error: the client sent too much")
+        .await;
+    small.send(Message::text("fits")).await.unwrap();
+    assert_eq!(next(&mut small).await, Message::text("fits"));
+}
+
+#[tokio::test]
+async fn garbage_and_dropped_clients_do_not_hurt_the_server() {
+    use tokio::io::AsyncWriteExt;
+    let s = Server::start(&["--echo"]);
+    let mut raw = TcpStream::connect(s.addr).await.unwrap();
+    raw.write_all(b"\x16\x03\x01 not http at all\r\n\r\n")
+        .await
+        .unwrap();
+    s.wait_for("stderr", "[1] handshake failed").await;
+    let mut plain = TcpStream::connect(s.addr).await.unwrap();
+    plain
+        .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    s.wait_for("stderr", "[2] refused 127.0.0.1").await;
+    let dropped = connect(&s, 3).await;
+    drop(dropped);
+    s.wait_for("stderr", "[3] disconnected (connection lost")
+        .await;
+    let mut ok = connect(&s, 4).await;
+    ok.send(Message::text("alive")).await.unwrap();
+    assert_eq!(next(&mut ok).await, Message::text("alive"));
+}

@@ -267,6 +267,39 @@ async fn handshake(tcp: TcpStream, peer: SocketAddr, shared: &Shared) -> Result<
     Ok((stream, leftover, info, view))
 }
 
+/// The close code, close reason and message for a client that broke the protocol.
+fn refusal(e: &WsError) -> (u16, &'static str, String) {
+    match e {
+        WsError::Utf8(_) => (
+            1007,
+            "invalid UTF-8",
+            "the client sent a text message that is not valid UTF-8".into(),
+        ),
+        WsError::Capacity(c) => (
+            1009,
+            "message too big",
+            format!("the client sent too much: {c} (--max-message-size)"),
+        ),
+        WsError::Protocol(p) => (
+            1002,
+            "protocol error",
+            format!("the client broke the WebSocket protocol: {p}"),
+        ),
+        other => (
+            1011,
+            "internal error",
+            format!("reading from the client failed: {other}"),
+        ),
+    }
+}
+
+fn close_message(code: u16, reason: &str) -> Message {
+    Message::Close(Some(tokio_tungstenite::tungstenite::protocol::CloseFrame {
+        code: code.into(),
+        reason: reason.to_string().into(),
+    }))
+}
+
 struct Session<'a> {
     id: u64,
     hub: &'a UnboundedSender<FromClient>,
@@ -308,9 +341,18 @@ impl Session<'_> {
                         Some(Err(WsError::ConnectionClosed | WsError::AlreadyClosed)) => {
                             break self.ended(&received, &sent, true);
                         }
-                        Some(Err(e)) => {
-                            self.report(ClientEvent::Error(e.to_string()));
+                        Some(Err(WsError::Io(e))) => {
+                            self.report(ClientEvent::Error(format!("reading from the client failed: {e}")));
                             break self.ended(&received, &sent, false);
+                        }
+                        Some(Err(e)) => {
+                            // The client broke a rule: say which, and close with the matching code.
+                            let (code, reason, why) = refusal(&e);
+                            self.report(ClientEvent::Error(why));
+                            if sent.is_some() || received.is_some() {
+                                break self.ended(&received, &sent, false);
+                            }
+                            Some(close_message(code, reason))
                         }
                         Some(Ok(m)) => self.on_message(m, &mut received, echo),
                     };
