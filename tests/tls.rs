@@ -175,3 +175,27 @@ async fn inspect_over_wss_shows_version_subject_and_issuer() {
     );
     assert!(v["timings"]["tls"].as_f64().is_some(), "{v}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_certificate_is_refused_as_expired() {
+    let pki = Pki::expired(&["localhost", "127.0.0.1"]);
+    let server = servers::start_tls(Options::default(), pki.identity()).await;
+    let url = format!("wss://{}/", server.addr);
+    let a = run(vec![url, "--ca".into(), path(&pki.ca_path)]).await;
+    let err = stderr(&a);
+    a.code(4);
+    let diagnosis = err.lines().find(|l| l.starts_with("error:")).unwrap_or("");
+    assert!(diagnosis.contains("expired"), "{err}");
+    assert!(err.contains("-k"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wss_to_a_plain_server_says_it_did_not_answer_in_tls() {
+    let server = servers::start(Options::default()).await;
+    let url = format!("wss://{}/", server.addr);
+    let a = run(vec![url, "--connect-timeout".into(), "5".into()]).await;
+    let err = stderr(&a);
+    a.code(4);
+    assert!(err.contains("did not answer in TLS"), "{err}");
+    assert!(err.contains("ws://"), "the hint names the fix: {err}");
+}

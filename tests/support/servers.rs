@@ -236,6 +236,15 @@ pub const CA_NAME: &str = "wscope test CA";
 impl Pki {
     /// A leaf for `names` (DNS names or IP addresses), common name = the first one.
     pub fn new(names: &[&str]) -> Pki {
+        Pki::build(names, false)
+    }
+
+    /// Like `new`, but the leaf's validity ended long ago.
+    pub fn expired(names: &[&str]) -> Pki {
+        Pki::build(names, true)
+    }
+
+    fn build(names: &[&str], expired: bool) -> Pki {
         use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
         let ca_key = KeyPair::generate().unwrap();
         let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
@@ -252,6 +261,10 @@ impl Pki {
         params
             .distinguished_name
             .push(DnType::CommonName, names[0].clone());
+        if expired {
+            params.not_before = rcgen::date_time_ymd(2000, 1, 1);
+            params.not_after = rcgen::date_time_ymd(2001, 1, 1);
+        }
         let cert = params.signed_by(&key, &issuer).unwrap();
 
         let dir = tempfile::tempdir().unwrap();
