@@ -199,3 +199,34 @@ async fn wss_to_a_plain_server_says_it_did_not_answer_in_tls() {
     assert!(err.contains("did not answer in TLS"), "{err}");
     assert!(err.contains("ws://"), "the hint names the fix: {err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_identity_is_loaded_and_a_bad_key_is_a_usage_error() {
+    let (server, pki) = tls_server(&["localhost", "127.0.0.1"]).await;
+    let client = Pki::new(&["client.test"]);
+    let url = format!("wss://{}/", server.addr);
+    let with_key = |key: &std::path::Path| {
+        vec![
+            "inspect".to_string(),
+            url.clone(),
+            "--ca".into(),
+            path(&pki.ca_path),
+            "--cert".into(),
+            path(&client.cert_path),
+            "--key".into(),
+            path(key),
+        ]
+    };
+    run(with_key(&client.key_path)).await.success();
+
+    // The CA certificate is no key: refused before connecting, naming both flags.
+    let a = run(with_key(&client.ca_path)).await;
+    let err = stderr(&a);
+    a.code(2);
+    assert!(err.contains("--cert"), "{err}");
+    assert!(err.contains("--key"), "{err}");
+    assert!(
+        err.contains("PRIVATE KEY"),
+        "the hint says what a key looks like: {err}"
+    );
+}
