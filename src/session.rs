@@ -174,6 +174,9 @@ pub async fn run(
     };
     drop(s.wtx);
     let _ = writer.await;
+    // With the writer gone this drops the stream and its tap, which reports any frame cut off
+    // mid-way (one tungstenite refused to read, say) before we drain the queue.
+    drop(stream);
     // The last frames (the close handshake) may still be in the tap's queue.
     if let Some(rx) = &mut frames {
         while let Ok((dir, at, frame)) = rx.try_recv() {

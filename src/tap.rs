@@ -120,9 +120,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Tap<S> {
     pub fn get_mut(&mut self) -> &mut S {
         &mut self.inner
     }
+}
 
-    pub fn into_inner(self) -> S {
-        self.inner
+/// A frame still in progress when the connection is dropped (the library gave up after a
+/// protocol error, say a 2^63 length it refused) is exactly what the user needs to see: emit it
+/// as truncated rather than losing it with the decoder.
+impl<S> Drop for Tap<S> {
+    fn drop(&mut self) {
+        self.sink.finish(Direction::Incoming);
+        self.sink.finish(Direction::Outgoing);
     }
 }
 
