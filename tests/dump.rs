@@ -221,3 +221,106 @@ async fn dump_shows_a_close_code_1005_as_it_was_on_the_wire() {
     assert!(line.contains("code 1002"), "{line}");
     assert_eq!(hostile::close_code(&server.finish().await), Some(1002));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn frames_split_across_reads_and_sharing_a_read_are_each_shown_once() {
+    let payload: Vec<u8> = (0..300).map(|i| b'a' + (i % 26) as u8).collect();
+    let big = hostile::frame(0x81, &payload);
+    let mut two = hostile::text("one");
+    two.extend(hostile::text("two"));
+    let pause = Step::Pause(Duration::from_millis(100));
+    let server = Hostile::start(vec![
+        // The 16-bit length itself is cut in half.
+        Step::Send(big[..3].to_vec()),
+        pause.clone(),
+        Step::Send(big[3..150].to_vec()),
+        pause.clone(),
+        Step::Send(big[150..].to_vec()),
+        pause,
+        Step::Send(two),
+    ])
+    .await;
+    let out = run(args(&[&server.url, "--dump", "--count", "3"])).await;
+    assert_eq!(out.code, 0, "stderr:\n{}", out.stderr);
+    let text = String::from_utf8(payload).unwrap();
+    assert_eq!(out.stdout, format!("{text}\none\ntwo\n"));
+    let incoming: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("<<") && l.contains("text"))
+        .collect();
+    assert_eq!(incoming.len(), 3, "{}", out.stderr);
+    assert!(incoming[0].contains("len 300 (16-bit)"), "{}", incoming[0]);
+    assert!(incoming[1].contains("len 3 (7-bit)"), "{}", incoming[1]);
+    let (_, hex) = frame_lines(&out.stderr, &["<<", "len 300"]);
+    assert!(hex.starts_with("00000000: 817e 012c 6162"), "{hex}");
+    // Default --dump-limit 256: the rest of the payload is counted, not shown.
+    assert!(
+        out.stderr.contains("44 more payload bytes elided"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dump_limit_elides_long_payloads() {
+    let (url, _server) = echo_server().await;
+    let long = "z".repeat(100);
+    let out = run(args(&[
+        &url,
+        "-x",
+        &long,
+        "--once",
+        "--dump",
+        "--dump-limit",
+        "10",
+    ]))
+    .await;
+    assert_eq!(out.code, 0, "stderr:\n{}", out.stderr);
+    assert_eq!(
+        out.stdout,
+        format!("{long}\n"),
+        "elision is for the dump only"
+    );
+    assert_eq!(
+        out.stderr.matches("90 more payload bytes elided").count(),
+        2,
+        "both directions:\n{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains(&"z".repeat(11)), "{}", out.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_frames_are_shown_as_they_are() {
+    let cases: Vec<(&str, Vec<u8>, &str, &str)> = vec![
+        (
+            "reserved opcode",
+            hostile::frame(0x83, b"hi"),
+            "reserved opcode 0x3",
+            "00000000: 8302 6869",
+        ),
+        (
+            "2^63 length",
+            hostile::header_only(0x82, 1 << 63),
+            "len 9223372036854775808 (64-bit)",
+            "00000000: 827f 8000 0000 0000 0000",
+        ),
+        (
+            "masked server frame",
+            hostile::masked_frame(0x81, b"hi", [1, 2, 3, 4]),
+            "MASK 01020304",
+            "00000000: 8182 0102 0304",
+        ),
+    ];
+    for (what, bytes, field, hex_start) in cases {
+        let server = Hostile::start(vec![Step::Send(bytes)]).await;
+        let out = run(args(&[&server.url, "--dump", "-w", "inf"])).await;
+        assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+        assert_eq!(out.code, 6, "{what}: stderr:\n{}", out.stderr);
+        let (line, hex) = frame_lines(&out.stderr, &["<<", field]);
+        assert!(line.starts_with("<<"), "{what}: {line}");
+        assert!(hex.starts_with(hex_start), "{what}: {hex}");
+        server.finish().await;
+    }
+}
