@@ -330,9 +330,9 @@ fn typed_lines_and_commands_reach_the_server() {
     let mut pty = Pty::spawn(&[&server.url(), "--no-history"], home.path());
     pty.wait_screen("> ");
 
-    pty.type_keys("hello\r");
+    // Two lines in one write, as a paste delivers them: neither may be lost.
+    pty.type_keys("hello\r/binary 00 ff 10\r");
     pty.wait_screen("< hello");
-    pty.type_keys("/binary 00 ff 10\r");
     server.wait_for(2, &pty);
     pty.type_keys("/ping abc\r");
     pty.wait_screen("rtt");
