@@ -24,6 +24,7 @@ use crate::error::{Error, Result};
 use crate::event::EventSink;
 use crate::input::{self, StdinMode};
 use crate::printer::{style, Printer, Screen, Style};
+use crate::repl::Repl;
 use crate::session::{Input, INPUT_QUEUE};
 use client::{FromClient, Shared};
 use hub::{Flow, Hub};
@@ -45,27 +46,47 @@ pub fn parse_addr(s: &str) -> Result<SocketAddr> {
 }
 
 pub async fn run(args: &ListenArgs) -> Result<()> {
-    style::init_color(args.output.color, false);
-    let mut printer = Printer::new(
-        Style {
-            json: args.output.json,
-            timestamps: args.output.timestamps,
-            pretty: args.output.pretty,
-            // A test server shows every ping and pong.
-            show_ping_pong: true,
-            ..Style::default()
-        },
-        Screen::Stderr,
-    );
-    let result = start(args, &mut printer).await;
+    // A REPL when we own a terminal (not as a background job); lines from a pipe otherwise.
+    let interactive = std::io::stdin().is_terminal()
+        && std::io::stdout().is_terminal()
+        && !args.output.json
+        && reads_stdin();
+    // In the REPL the screen is stdout (rustyline draws there); otherwise diagnostics go to stderr.
+    style::init_color(args.output.color, interactive);
+    let style = Style {
+        json: args.output.json,
+        timestamps: args.output.timestamps,
+        pretty: args.output.pretty,
+        // A test server shows every ping and pong.
+        show_ping_pong: true,
+        ..Style::default()
+    };
+    let (mut repl, screen) = if interactive {
+        match Repl::new(true, true) {
+            Ok((repl, tx)) => (Some(repl), Screen::Prompt(tx)),
+            Err(e) => {
+                Printer::new(style, Screen::Stderr).error(&e);
+                return Err(e);
+            }
+        }
+    } else {
+        (None, Screen::Stderr)
+    };
+    let mut printer = Printer::new(style, screen);
+    let result = start(args, repl.as_mut(), &mut printer).await;
     if let Err(e) = &result {
         printer.error(e);
     }
     printer.flush();
+    // The REPL prints what the printer left once it has the terminal back from readline.
+    drop(printer);
+    if let Some(repl) = repl {
+        repl.finish();
+    }
     result
 }
 
-async fn start(args: &ListenArgs, printer: &mut Printer) -> Result<()> {
+async fn start(args: &ListenArgs, repl: Option<&mut Repl>, printer: &mut Printer) -> Result<()> {
     let addr = parse_addr(&args.addr)?;
     let policy = accept::Policy::from_args(args)?;
     let tls = match (&args.tls_cert, &args.tls_key) {
@@ -93,14 +114,16 @@ async fn start(args: &ListenArgs, printer: &mut Printer) -> Result<()> {
         connected: AtomicUsize::new(0),
     });
     let (tx, rx) = mpsc::channel::<Input>(INPUT_QUEUE);
-    if reads_stdin() {
-        input::spawn(
+    match repl {
+        Some(repl) => repl.start(tx),
+        None if reads_stdin() => input::spawn(
             Vec::new(),
             StdinMode::Lines,
             args.max_message_size,
             true,
             tx,
-        );
+        ),
+        None => {}
     }
     serve(listener, shared, args.verbose, rx, printer).await
 }
