@@ -459,3 +459,133 @@ async fn a_tls_server_on_a_ws_url_gets_a_hint_to_use_wss() {
     assert!(err.contains("not an HTTP response"), "{err}");
     assert!(err.contains("wss://"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_or_oversized_answers_are_diagnosed_not_hung_on() {
+    let huge_head = {
+        let mut h = b"HTTP/1.1 101 Switching Protocols\r\n".to_vec();
+        // Few headers, one of them huge, and no end of head.
+        h.extend_from_slice(b"X-Filler: ");
+        h.resize(h.len() + 70 * 1024, b'a');
+        h
+    };
+    let many_headers = {
+        let mut h = b"HTTP/1.1 101 Switching Protocols\r\n".to_vec();
+        for i in 0..200 {
+            h.extend_from_slice(format!("X-H{i}: v\r\n").as_bytes());
+        }
+        h.extend_from_slice(b"\r\n");
+        h
+    };
+    let cases: Vec<(Vec<u8>, &str)> = vec![
+        (huge_head, "larger than 64 KiB"),
+        (many_headers, "more than 124 headers"),
+        (b"SSH-2.0-OpenSSH_9.6\r\n\r\n".to_vec(), "not an HTTP response"),
+        (
+            b"HTTP/1.1 101 WebSocket Protocol Handshake\r\nUpgrade: WebSocket\r\nConnection: Upgrade\r\nSec-WebSocket-Origin: http://x\r\nSec-WebSocket-Location: ws://x/\r\n\r\n".to_vec(),
+            "legacy draft",
+        ),
+    ];
+    for (answer, says) in cases {
+        let (addr, _) = raw_server(move |_| answer).await;
+        let started = Instant::now();
+        let a = run(args(&[&format!("ws://{addr}/")])).await;
+        let err = stderr(&a);
+        a.code(5);
+        assert!(
+            started.elapsed() < Duration::from_secs(8),
+            "'{says}' took {:?}",
+            started.elapsed()
+        );
+        let diagnosis = err.lines().find(|l| l.starts_with("error:")).unwrap_or("");
+        assert!(diagnosis.contains(says), "expected '{says}':\n{err}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_hanging_up_without_an_answer_is_rejected() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let (mut tcp, _) = listener.accept().await.unwrap();
+        let mut buf = [0u8; 4096];
+        let _ = tcp.read(&mut buf).await;
+        // Dropped here: EOF without a single byte of answer.
+    });
+    let a = run(args(&[&format!("ws://{addr}/")])).await;
+    let err = stderr(&a);
+    a.code(5);
+    assert!(
+        err.contains("closed the connection without answering"),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn protocol_version_is_sent_and_a_426_lists_the_wanted_versions() {
+    let (addr, head) = raw_server(|_| {
+        b"HTTP/1.1 426 Upgrade Required\r\nSec-WebSocket-Version: 13\r\nContent-Length: 0\r\n\r\n"
+            .to_vec()
+    })
+    .await;
+    let a = run(args(&[
+        "inspect",
+        &format!("ws://{addr}/"),
+        "--protocol-version",
+        "8",
+    ]))
+    .await;
+    let out = stdout(&a);
+    a.code(5);
+    let head = head.await.unwrap();
+    assert!(head.contains("\r\nSec-WebSocket-Version: 8\r\n"), "{head}");
+    assert!(out.contains("< Sec-WebSocket-Version: 13"), "{out}");
+    assert!(out.contains("--protocol-version 13"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inspect_reports_a_server_that_never_answers_our_close() {
+    let (addr, _) = raw_server(|head| switching(head, "")).await;
+    let a = run(args(&["inspect", &format!("ws://{addr}/")])).await;
+    let (out, err) = (stdout(&a), stderr(&a));
+    a.code(6);
+    // The handshake itself passed; only the close failed, and the report says so.
+    assert!(out.contains("✓ accept"), "{out}");
+    assert!(out.contains("did not answer our close"), "{out}");
+    assert!(!out.contains("all checks passed"), "{out}");
+    assert!(err.contains("close"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inspect_json_of_a_refusal_is_one_object_with_the_error() {
+    let (addr, _) =
+        raw_server(|_| b"HTTP/1.1 403 Forbidden\r\nContent-Length: 6\r\n\r\nno way".to_vec()).await;
+    let a = run(args(&["inspect", "--json", &format!("ws://{addr}/")])).await;
+    let out = stdout(&a);
+    a.code(5);
+    let v: serde_json::Value = serde_json::from_str(out.trim())
+        .unwrap_or_else(|e| panic!("not one JSON object ({e}):\n{out}"));
+    assert_eq!(v["ok"], false);
+    assert_eq!(v["response"]["status"], 403);
+    assert_eq!(v["response"]["body"], "no way");
+    assert_eq!(v["error"]["exit_code"], 5);
+    assert!(
+        v["hint"].as_str().is_some_and(|h| h.contains("--origin")),
+        "{v}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_name_is_resolved_and_its_dns_time_shown() {
+    let server = servers::start(Options::default()).await;
+    let url = format!("ws://localhost:{}/", server.addr.port());
+    let a = run(args(&["inspect", &url])).await;
+    let out = stdout(&a);
+    a.success();
+    assert!(
+        out.lines()
+            .any(|l| l.trim_start().starts_with("dns") && l.contains("ms")),
+        "{out}"
+    );
+    assert!(out.contains("> Host: localhost:"), "{out}");
+}
