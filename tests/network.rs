@@ -222,6 +222,23 @@ async fn proxy_407_is_a_connect_failure_naming_the_status_and_the_flag() {
     let e = err(&o);
     assert!(e.contains("407 Proxy Authentication Required"), "{e}");
     assert!(e.contains("--proxy http://user:pass@host:port"), "{e}");
+    assert!(!e.contains("Timings"), "no report without -v: {e}");
+
+    // -v shows the refused exchange, as curl -v does.
+    let mut c = hello(&format!("ws://{server}/"));
+    c.args(["--proxy", &format!("http://{proxy}"), "-v"]);
+    let o = run(c).await;
+    assert_eq!(o.status.code(), Some(3), "{}", show(&o));
+    let e = err(&o);
+    assert!(e.contains(&format!("> CONNECT {server} HTTP/1.1")), "{e}");
+    assert!(
+        e.contains("< Proxy-Authenticate: Basic realm=\"wscope-test\""),
+        "{e}"
+    );
+    assert!(
+        e.lines().any(|l| l.trim_start().starts_with("proxy ")),
+        "{e}"
+    );
 
     let mut c = hello(&format!("ws://{server}/"));
     c.args(["--proxy", &format!("http://u:wrong@{proxy}")]);

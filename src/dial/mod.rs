@@ -94,6 +94,19 @@ fn bad_proxy_url(e: proxy::ProxyError) -> Error {
     }
 }
 
+/// The proxy hop of a dial that the proxy refused (e.g. 407), for the report; None for other errors.
+pub fn refused_hop(e: &Error) -> Option<ProxyHop> {
+    let Error::Proxy(pe @ proxy::ProxyError::Refused { proxy, .. }) = e else {
+        return None;
+    };
+    let trace = pe.refused_trace()?;
+    Some(ProxyHop {
+        url: proxy.clone(),
+        request: trace.request,
+        response: trace.response,
+    })
+}
+
 /// Connect to the target, through `proxy` if given, with TLS when the target is wss.
 pub async fn dial(
     target: &Target,
@@ -123,10 +136,10 @@ pub async fn dial(
     let (tcp, peer, hop) = match proxy {
         Some(p) => {
             let start = Instant::now();
-            let (tcp, trace) = timeout_at(deadline, proxy::tunnel(p, &target.host, target.port))
-                .await
-                .map_err(|_| timed_out("connecting through the proxy"))??;
+            let tunnel = timeout_at(deadline, proxy::tunnel(p, &target.host, target.port)).await;
+            // Timed even when it fails: a slow refusal is worth seeing in -v.
             timings.proxy = Some(start.elapsed());
+            let (tcp, trace) = tunnel.map_err(|_| timed_out("connecting through the proxy"))??;
             let hop = ProxyHop {
                 url: p.url.clone(),
                 request: trace.request,

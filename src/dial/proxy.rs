@@ -74,6 +74,8 @@ pub enum ProxyError {
         status: u16,
         status_line: String,
         headers: String,
+        /// The CONNECT request as shown in the report (credentials as `***`).
+        request: String,
     },
     #[error("SOCKS5 proxy {proxy}: {message}")]
     Socks { proxy: String, message: String },
@@ -172,6 +174,25 @@ fn auth_schemes(headers: &str) -> Vec<String> {
 fn asks_for_basic(headers: &str) -> bool {
     let schemes = auth_schemes(headers);
     schemes.is_empty() || schemes.iter().any(|s| s.eq_ignore_ascii_case("basic"))
+}
+
+impl ProxyError {
+    /// What was said on a refused CONNECT, so -v can show the proxy's answer in full.
+    pub fn refused_trace(&self) -> Option<ProxyTrace> {
+        match self {
+            ProxyError::Refused {
+                status_line,
+                headers,
+                request,
+                ..
+            } => Some(ProxyTrace {
+                request: request.clone(),
+                response: format!("{status_line}\r\n{headers}"),
+                elapsed: Duration::ZERO,
+            }),
+            _ => None,
+        }
+    }
 }
 
 fn url_has_credentials(display_url: &str) -> bool {
@@ -623,6 +644,7 @@ async fn http_connect(
         status,
         status_line,
         headers,
+        request: shown,
     })
 }
 
@@ -1071,6 +1093,7 @@ mod tests {
             status,
             status_line: format!("HTTP/1.1 {status} X"),
             headers: String::new(),
+            request: String::new(),
         }
     }
 
@@ -1111,6 +1134,7 @@ mod tests {
             status: 407,
             status_line: "HTTP/1.1 407 X".into(),
             headers: headers.into(),
+            request: String::new(),
         };
         let h = with("Proxy-Authenticate: NTLM\r\nproxy-authenticate: Negotiate\r\n")
             .hint()

@@ -209,7 +209,8 @@ async fn attempt(
         args.connect_timeout,
         &mut report.timings.dial,
     )
-    .await?;
+    .await
+    .inspect_err(|e| report.proxy = dial::refused_hop(e))?;
     let socket = target.unix_socket.as_ref();
     report.peer = match dialed.peer {
         Some(p) => Some(p.to_string()),

@@ -175,18 +175,24 @@ pub fn full(r: &Report) -> String {
         }
     }
     let t = &r.timings;
-    let _ = writeln!(o);
-    let _ = writeln!(o, "{}", "Timings".bold());
-    let mut row = |name: &str, d: Option<Duration>| {
-        if d.is_some() {
-            let _ = writeln!(o, "  {name:<10} {:>10}", ms(d));
+    let rows: Vec<(&str, Duration)> = [
+        ("dns", t.dial.dns),
+        ("tcp", t.dial.tcp),
+        ("proxy", t.dial.proxy),
+        ("tls", t.dial.tls),
+        ("upgrade", t.upgrade),
+        ("total", t.total),
+    ]
+    .into_iter()
+    .filter_map(|(name, d)| Some((name, d?)))
+    .collect();
+    // Nothing was timed when the very first step failed: no empty table then.
+    if !rows.is_empty() {
+        let _ = writeln!(o);
+        let _ = writeln!(o, "{}", "Timings".bold());
+        for (name, d) in rows {
+            let _ = writeln!(o, "  {name:<10} {:>10}", ms(Some(d)));
         }
-    };
-    row("dns", t.dial.dns);
-    row("tcp", t.dial.tcp);
-    row("proxy", t.dial.proxy);
-    row("tls", t.dial.tls);
-    row("upgrade", t.upgrade);
-    row("total", t.total);
+    }
     o
 }
