@@ -669,3 +669,52 @@ async fn json_reports_a_bad_server_close_as_close_and_error_events() {
         out.stdout
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_going_away_with_1001_is_a_clean_end() {
+    let server = Hostile::start(vec![Step::Send(hostile::close(1001, "restart"))]).await;
+    let out = run(args(&[&server.url, "-w", "inf"]), Some(Vec::new())).await;
+    no_panic(&out);
+    assert_eq!(out.code, 0, "stderr:\n{}", out.stderr);
+    assert!(out.stderr.contains("1001"), "stderr:\n{}", out.stderr);
+    assert_eq!(hostile::close_code(&server.finish().await), Some(1001));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_stdout_pipe_exits_0_quietly() {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+
+    // Far more output than the pipe and our buffer hold, so a write must hit the closed pipe.
+    let flood: Vec<u8> = (0..100_000).flat_map(|_| hostile::text("flood")).collect();
+    let server = Hostile::start(vec![Step::Send(flood)]).await;
+    let url = server.url.clone();
+    let (code, stderr) = tokio::task::spawn_blocking(move || {
+        let mut child = Command::new(assert_cmd::cargo::cargo_bin("wscope"))
+            .args([url.as_str(), "-w", "inf"])
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let _stdin = child.stdin.take();
+        let mut first = String::new();
+        let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+        stdout.read_line(&mut first).unwrap();
+        assert_eq!(first, "flood\n");
+        // Like `| head -1`: the reader goes away.
+        drop(stdout);
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, Some(0), "stderr:\n{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!stderr.to_lowercase().contains("broken pipe"), "{stderr}");
+    assert!(!stderr.contains("error"), "{stderr}");
+}
