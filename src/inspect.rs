@@ -35,6 +35,10 @@ pub async fn run(args: &InspectArgs) -> Result<()> {
         }
     };
     let (report, upgraded) = handshake::open(&target, &args.conn).await;
+    if !args.json && report.tls.as_ref().is_some_and(|t| t.insecure) {
+        // The same warning as connect: -k must never go unnoticed, even in a passing report.
+        printer.warn("TLS certificate verification is off (-k/--insecure): anyone on the path could read or change this connection");
+    }
     let (close, outcome) = match upgraded {
         Ok(up) => {
             let config = crate::connect::ws_config(args.conn.max_message_size);
