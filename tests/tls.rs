@@ -230,3 +230,18 @@ async fn a_client_identity_is_loaded_and_a_bad_key_is_a_usage_error() {
         "the hint says what a key looks like: {err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inspect_with_insecure_warns_too() {
+    let (server, _pki) = tls_server(&["other.test"]).await;
+    let url = format!("wss://{}/", server.addr);
+    let a = run(vec!["inspect".into(), url, "-k".into()]).await;
+    let (out, err) = (stdout(&a), stderr(&a));
+    a.success();
+    assert!(out.contains("verification skipped (-k)"), "{out}");
+    assert!(
+        err.lines()
+            .any(|l| l.contains("warning") && l.contains("verification is off")),
+        "{err}"
+    );
+}
