@@ -147,7 +147,7 @@ pub async fn run(
     };
     let _ = tcp.set_nodelay(true);
     let opened = tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake(tcp, peer, &shared)).await;
-    let (stream, leftover, info, view) = match opened {
+    let (stream, leftover, info, view, _slot) = match opened {
         Err(_) => {
             report(ClientEvent::Failed {
                 peer,
@@ -167,7 +167,6 @@ pub async fn run(
         }
         Ok(Ok(x)) => x,
     };
-    let _slot = Slot(&shared.connected);
     report(ClientEvent::Handshake(view));
     let (tx, rx) = mpsc::channel(CLIENT_QUEUE);
     let _ = hub.send(FromClient::Joined { id, info, tx });
@@ -189,13 +188,18 @@ pub async fn run(
     let _ = hub.send(FromClient::Left(id));
 }
 
-type Opened = (BoxStream, Vec<u8>, ClientInfo, Box<HandshakeView>);
+/// The upgraded stream, bytes read after the request, and the `--max-clients` slot it holds.
+type Opened<'a> = (BoxStream, Vec<u8>, ClientInfo, Box<HandshakeView>, Slot<'a>);
 
 /// Why a client was not accepted: the handshake as far as it went, and the event that says why.
 type NotOpened = (Option<Box<HandshakeView>>, ClientEvent);
 
 /// TLS, then the request and our answer.
-async fn handshake(tcp: TcpStream, peer: SocketAddr, shared: &Shared) -> Result<Opened, NotOpened> {
+async fn handshake(
+    tcp: TcpStream,
+    peer: SocketAddr,
+    shared: &Shared,
+) -> Result<Opened<'_>, NotOpened> {
     let failed = |error: String| (None, ClientEvent::Failed { peer, error });
     let mut stream: BoxStream = match &shared.tls {
         Some(acceptor) => acceptor.accept(tcp).await.map_err(failed)?,
@@ -207,18 +211,20 @@ async fn handshake(tcp: TcpStream, peer: SocketAddr, shared: &Shared) -> Result<
         &shared.policy,
         shared.connected.load(Ordering::Relaxed),
     );
-    let (status, response, subprotocol) = match &decision {
+    let (status, response, subprotocol, slot) = match &decision {
         Decision::Accept {
             response,
             subprotocol,
         } => {
             // No await between the check in `decide` and this: the slot cannot be taken twice.
+            // It is given back on drop, also when the handshake times out from here on.
             shared.connected.fetch_add(1, Ordering::Relaxed);
-            (101, response.clone(), subprotocol.clone())
+            let slot = Slot(&shared.connected);
+            (101, response.clone(), subprotocol.clone(), Some(slot))
         }
         Decision::Refuse {
             status, response, ..
-        } => (*status, response.clone(), None),
+        } => (*status, response.clone(), None, None),
     };
     let view = Box::new(HandshakeView {
         peer,
@@ -236,8 +242,13 @@ async fn handshake(tcp: TcpStream, peer: SocketAddr, shared: &Shared) -> Result<
         stream.flush().await
     }
     .await;
-    if let Decision::Refuse { status, reason, .. } = decision {
+    // Only an accepted decision holds a slot.
+    let Some(slot) = slot else {
         let _ = stream.shutdown().await;
+        let (status, reason) = match decision {
+            Decision::Refuse { status, reason, .. } => (status, reason),
+            Decision::Accept { .. } => (status, String::new()),
+        };
         return Err((
             Some(view),
             ClientEvent::Refused {
@@ -246,9 +257,8 @@ async fn handshake(tcp: TcpStream, peer: SocketAddr, shared: &Shared) -> Result<
                 reason,
             },
         ));
-    }
+    };
     if let Err(e) = written {
-        shared.connected.fetch_sub(1, Ordering::Relaxed);
         return Err((
             Some(view),
             ClientEvent::Failed {
@@ -264,7 +274,7 @@ async fn handshake(tcp: TcpStream, peer: SocketAddr, shared: &Shared) -> Result<
         origin: view.origin.clone(),
         since: Instant::now(),
     };
-    Ok((stream, leftover, info, view))
+    Ok((stream, leftover, info, view, slot))
 }
 
 /// The close code, close reason and message for a client that broke the protocol.
