@@ -157,7 +157,12 @@ async fn connect(
     }
 
     let enabled = Arc::new(AtomicBool::new(dumping));
-    let (stream, dump_rx): (BoxStream, _) = if dumping || interactive {
+    // `-x '/dump on'` switches the dump on mid-script, so it needs the tap as much as --dump does.
+    let scripted_dump = session
+        .execute
+        .iter()
+        .any(|x| x.trim_start().starts_with("/dump"));
+    let (stream, dump_rx): (BoxStream, _) = if dumping || interactive || scripted_dump {
         let (sink, rx) = TapSink::new(conn.dump_limit, Instant::now(), enabled.clone());
         sink.record(Direction::Incoming, &up.leftover);
         (Box::new(Tap::new(up.stream, sink)), Some(rx))

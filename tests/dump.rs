@@ -324,3 +324,15 @@ async fn malformed_frames_are_shown_as_they_are() {
         server.finish().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dump_on_from_execute_turns_the_dump_on() {
+    // Where exactly a toggle lands among frames already queued for writing is a race, so this
+    // only checks that `-x '/dump on'` works at all in pipe mode (it needs the tap).
+    let (url, _server) = echo_server().await;
+    let out = run(args(&[&url, "-x", "/dump on", "-x", "hello", "--once"])).await;
+    assert_eq!(out.code, 0, "stderr:\n{}", out.stderr);
+    assert_eq!(out.stdout, "hello\n");
+    frame_lines(&out.stderr, &[">>", "FIN", "text", "MASK", "len 5"]);
+    frame_lines(&out.stderr, &["<<", "FIN", "text", "len 5"]);
+}
