@@ -22,6 +22,7 @@ use crate::repl::Repl;
 use crate::session::{self, Input, INPUT_QUEUE};
 use crate::tap::{Tap, TapSink};
 use crate::target::Target;
+use crate::utf8_guard::Utf8Guard;
 
 /// tungstenite's configuration for our limits. Frames are bounded like messages: a 2^63 length
 /// must close with 1009, never allocate.
@@ -169,6 +170,8 @@ async fn connect(
     } else {
         (up.stream, None)
     };
+    // Above the tap, so the dump still shows the bytes that broke the rule.
+    let stream: BoxStream = Box::new(Utf8Guard::new(stream, &up.leftover));
     let ws = WebSocketStream::from_partially_read(
         stream,
         up.leftover,

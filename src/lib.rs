@@ -24,6 +24,7 @@ pub mod repl;
 pub mod session;
 pub mod tap;
 pub mod target;
+pub mod utf8_guard;
 
 use std::process::ExitCode;
 

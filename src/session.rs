@@ -97,7 +97,9 @@ pub async fn run(
         .ping_interval
         .or(s.opts.ping_timeout)
         .map(|i| TokioInstant::now() + i);
-    let mut sigterm = signal_stream();
+    // Made once, outside the loop: a signal that arrives between two passes must not be lost.
+    let mut sigterm = signal_stream(tokio::signal::unix::SignalKind::terminate());
+    let mut sigint = signal_stream(tokio::signal::unix::SignalKind::interrupt());
 
     let ending = loop {
         if sink.broken() {
@@ -163,7 +165,7 @@ pub async fn run(
                 });
                 break Ending { closer: Closer::Us, code: Some(s.opts.close_code), reason: String::new(), clean: false };
             }
-            _ = tokio::signal::ctrl_c() => {
+            _ = sigint.recv() => {
                 s.on_signal(sink).await;
             }
             _ = sigterm.recv() => {
@@ -207,10 +209,8 @@ fn far_future() -> TokioInstant {
     TokioInstant::now() + Duration::from_secs(86400 * 365)
 }
 
-#[cfg(unix)]
-fn signal_stream() -> SignalStream {
-    use tokio::signal::unix::{signal, SignalKind};
-    SignalStream(signal(SignalKind::terminate()).ok())
+fn signal_stream(kind: tokio::signal::unix::SignalKind) -> SignalStream {
+    SignalStream(tokio::signal::unix::signal(kind).ok())
 }
 
 struct SignalStream(Option<tokio::signal::unix::Signal>);
@@ -542,7 +542,14 @@ impl Loop<'_> {
     /// A read failed: a protocol violation by the server, a message too big, or a dropped connection.
     async fn on_read_error(&mut self, e: WsError, sink: &mut dyn EventSink) -> Option<Ending> {
         let (code, what) = match &e {
-            WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) | WsError::Io(_) | WsError::ConnectionClosed | WsError::AlreadyClosed => {
+            WsError::Io(io) if crate::utf8_guard::is_invalid_utf8(io) => {
+                (1007, "the server sent a text message that is not valid UTF-8".to_string())
+            }
+            // After a clean close, bytes the server still sends change nothing about the ending.
+            WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake | ProtocolError::ReceivedAfterClosing)
+            | WsError::Io(_)
+            | WsError::ConnectionClosed
+            | WsError::AlreadyClosed => {
                 return Some(if self.server_close.is_some() {
                     self.ended_by_eof()
                 } else if self.close_sent {

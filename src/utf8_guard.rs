@@ -1,0 +1,358 @@
+//! Fails a connection on invalid UTF-8 the moment the bad bytes arrive. tungstenite checks a text
+//! frame only once the whole frame is in, so a server that sends one frame in slow pieces would be
+//! caught late (Autobahn 6.4.3/6.4.4: NON-STRICT). This wrapper sits between the socket and the
+//! WebSocket library, follows the incoming frame headers, validates text payload bytes as they
+//! pass, and turns the first invalid byte into a read error the session maps to close code 1007.
+//! It never changes a byte and keeps no payload: a few bytes of state per connection.
+
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+/// The marker inside the io::Error this wrapper raises.
+#[derive(Debug)]
+pub struct InvalidUtf8;
+
+impl std::fmt::Display for InvalidUtf8 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the server sent a text message that is not valid UTF-8")
+    }
+}
+
+impl std::error::Error for InvalidUtf8 {}
+
+/// True when `e` is the error raised by [`Utf8Guard`].
+pub fn is_invalid_utf8(e: &io::Error) -> bool {
+    e.get_ref().is_some_and(|inner| inner.is::<InvalidUtf8>())
+}
+
+/// Where the incoming byte stream is, frame-wise.
+#[derive(Debug, Default)]
+pub struct Utf8Watch {
+    header: [u8; 14],
+    header_len: usize,
+    /// Payload bytes of the current frame still to come.
+    remaining: u64,
+    mask: Option<[u8; 4]>,
+    mask_pos: usize,
+    /// The current frame carries text (a text frame, or a continuation of a text message).
+    frame_is_text: bool,
+    /// A fragmented text message is in progress.
+    in_text_message: bool,
+    /// The start of a character split across chunks.
+    carry: [u8; 4],
+    carry_len: usize,
+    /// The stream stopped making sense (e.g. a length tungstenite will refuse): stop watching.
+    gave_up: bool,
+}
+
+impl Utf8Watch {
+    /// Follow `bytes`; false as soon as a text payload byte makes the message invalid UTF-8.
+    pub fn feed(&mut self, mut bytes: &[u8]) -> bool {
+        while !bytes.is_empty() && !self.gave_up {
+            if self.remaining == 0 && !self.header_done() {
+                let want = self.header_want();
+                let take = (want - self.header_len).min(bytes.len());
+                self.header[self.header_len..self.header_len + take]
+                    .copy_from_slice(&bytes[..take]);
+                self.header_len += take;
+                bytes = &bytes[take..];
+                if self.header_len == self.header_want() {
+                    self.start_frame();
+                }
+                continue;
+            }
+            let take = usize::try_from(self.remaining)
+                .unwrap_or(usize::MAX)
+                .min(bytes.len());
+            let (chunk, rest) = bytes.split_at(take);
+            bytes = rest;
+            self.remaining -= take as u64;
+            if self.frame_is_text && !self.text(chunk) {
+                return false;
+            }
+            if self.remaining == 0 {
+                self.end_frame();
+            }
+        }
+        true
+    }
+
+    /// How many header bytes the frame being read has (known once its first two bytes are in).
+    fn header_want(&self) -> usize {
+        if self.header_len < 2 {
+            return 2;
+        }
+        let masked = self.header[1] & 0x80 != 0;
+        let len_bytes = match self.header[1] & 0x7f {
+            126 => 2,
+            127 => 8,
+            _ => 0,
+        };
+        2 + len_bytes + if masked { 4 } else { 0 }
+    }
+
+    fn header_done(&self) -> bool {
+        self.header_len >= 2 && self.header_len == self.header_want()
+    }
+
+    fn start_frame(&mut self) {
+        let h = &self.header;
+        let opcode = h[0] & 0x0f;
+        let fin = h[0] & 0x80 != 0;
+        let len = match h[1] & 0x7f {
+            126 => u64::from(u16::from_be_bytes([h[2], h[3]])),
+            127 => u64::from_be_bytes([h[2], h[3], h[4], h[5], h[6], h[7], h[8], h[9]]),
+            n => u64::from(n),
+        };
+        if len > i64::MAX as u64 {
+            self.gave_up = true;
+            return;
+        }
+        // The masking key is the last four header bytes, when the mask bit is set.
+        self.mask = match (h[1] & 0x80 != 0, self.header_len.checked_sub(4)) {
+            (true, Some(at)) => Some([h[at], h[at + 1], h[at + 2], h[at + 3]]),
+            _ => None,
+        };
+        self.mask_pos = 0;
+        self.remaining = len;
+        self.frame_is_text = match opcode {
+            0x1 => {
+                self.carry_len = 0;
+                self.in_text_message = !fin;
+                true
+            }
+            0x0 => {
+                let text = self.in_text_message;
+                if fin {
+                    self.in_text_message = false;
+                }
+                text
+            }
+            0x2 => {
+                self.in_text_message = false;
+                false
+            }
+            _ => false,
+        };
+        if len == 0 {
+            self.end_frame();
+        }
+    }
+
+    fn end_frame(&mut self) {
+        self.header_len = 0;
+    }
+
+    /// Check text bytes, keeping an incomplete last character for the next chunk.
+    fn text(&mut self, chunk: &[u8]) -> bool {
+        let mut buf = [0u8; 512];
+        for piece in chunk.chunks(buf.len()) {
+            let data = match self.mask {
+                Some(key) => {
+                    for (i, b) in piece.iter().enumerate() {
+                        buf[i] = b ^ key[(self.mask_pos + i) % 4];
+                    }
+                    self.mask_pos = (self.mask_pos + piece.len()) % 4;
+                    &buf[..piece.len()]
+                }
+                None => piece,
+            };
+            if !self.validate(data) {
+                return false;
+            }
+        }
+        true
+    }
+
+    fn validate(&mut self, mut data: &[u8]) -> bool {
+        // Finish a character begun in an earlier chunk, byte by byte, so a bad continuation byte
+        // is caught as soon as it arrives.
+        while self.carry_len > 0 && !data.is_empty() {
+            self.carry[self.carry_len] = data[0];
+            self.carry_len += 1;
+            data = &data[1..];
+            match std::str::from_utf8(&self.carry[..self.carry_len]) {
+                Ok(_) => self.carry_len = 0,
+                Err(e) if e.error_len().is_some() => return false,
+                Err(_) if self.carry_len == 4 => return false,
+                Err(_) => {}
+            }
+        }
+        match std::str::from_utf8(data) {
+            Ok(_) => true,
+            Err(e) if e.error_len().is_some() => false,
+            Err(e) => {
+                let tail = &data[e.valid_up_to()..];
+                self.carry[..tail.len()].copy_from_slice(tail);
+                self.carry_len = tail.len();
+                true
+            }
+        }
+    }
+}
+
+pub struct Utf8Guard<S> {
+    inner: S,
+    watch: Utf8Watch,
+    failed: bool,
+}
+
+impl<S> Utf8Guard<S> {
+    /// `leftover`: bytes that arrived behind the handshake, which the WebSocket library reads first.
+    pub fn new(inner: S, leftover: &[u8]) -> Self {
+        let mut watch = Utf8Watch::default();
+        let failed = !watch.feed(leftover);
+        Utf8Guard {
+            inner,
+            watch,
+            failed,
+        }
+    }
+}
+
+fn invalid() -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, InvalidUtf8)
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Utf8Guard<S> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if this.failed {
+            // Raised once; after that the bytes pass unwatched while the close handshake runs.
+            this.failed = false;
+            this.watch.gave_up = true;
+            return Poll::Ready(Err(invalid()));
+        }
+        let before = buf.filled().len();
+        let res = Pin::new(&mut this.inner).poll_read(cx, buf);
+        if let Poll::Ready(Ok(())) = res {
+            if !this.watch.feed(&buf.filled()[before..]) {
+                // Hand the bytes up first would let tungstenite act on them; fail right here instead.
+                this.watch.gave_up = true;
+                buf.set_filled(before);
+                return Poll::Ready(Err(invalid()));
+            }
+        }
+        res
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Utf8Guard<S> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
+    }
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(first: u8, payload: &[u8]) -> Vec<u8> {
+        let mut f = vec![first];
+        match payload.len() {
+            n if n < 126 => f.push(n as u8),
+            n => {
+                f.push(126);
+                f.extend_from_slice(&(n as u16).to_be_bytes());
+            }
+        }
+        f.extend_from_slice(payload);
+        f
+    }
+
+    /// Feed `bytes` one at a time; the index of the byte that failed, if any.
+    fn fails_at(bytes: &[u8]) -> Option<usize> {
+        let mut w = Utf8Watch::default();
+        bytes.iter().position(|b| !w.feed(std::slice::from_ref(b)))
+    }
+
+    #[test]
+    fn valid_text_split_anywhere_passes() {
+        let f = frame(0x81, "κόσμε hello €𝄞".as_bytes());
+        assert_eq!(fails_at(&f), None);
+        let mut w = Utf8Watch::default();
+        assert!(w.feed(&f));
+    }
+
+    #[test]
+    fn fails_on_the_first_bad_byte_inside_one_frame() {
+        // Autobahn 6.4.4: \xf4\x90 can never start a valid character; fail at the \x90.
+        let payload = b"\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xf4\x90\x80\x80edited";
+        let f = frame(0x81, payload);
+        assert_eq!(fails_at(&f), Some(2 + 12));
+    }
+
+    #[test]
+    fn fragments_and_control_frames_between_them() {
+        let mut bytes = frame(0x01, b"\xce");
+        bytes.extend(frame(0x89, b"\xff\xfe")); // a ping's payload is not text
+        bytes.extend(frame(0x80, b"\xba ok"));
+        assert_eq!(fails_at(&bytes), None);
+        let mut bad = frame(0x01, b"ok");
+        bad.extend(frame(0x80, b"\xc0\xaf"));
+        assert!(fails_at(&bad).is_some());
+    }
+
+    #[test]
+    fn binary_and_masked_frames() {
+        assert_eq!(fails_at(&frame(0x82, b"\xff\xff")), None);
+        let key = [1u8, 2, 3, 4];
+        let masked: Vec<u8> = b"\xff"
+            .iter()
+            .enumerate()
+            .map(|(i, b)| b ^ key[i % 4])
+            .collect();
+        let mut f = vec![0x81, 0x80 | 1];
+        f.extend_from_slice(&key);
+        f.extend_from_slice(&masked);
+        assert!(fails_at(&f).is_some());
+    }
+
+    #[test]
+    fn long_frames_and_absurd_lengths() {
+        let text = "é".repeat(1000);
+        assert_eq!(fails_at(&frame(0x81, text.as_bytes())), None);
+        let mut w = Utf8Watch::default();
+        assert!(w.feed(&[0x81, 127, 0x80, 0, 0, 0, 0, 0, 0, 0, 0xff]));
+    }
+
+    #[tokio::test]
+    async fn raises_a_marked_error_before_handing_up_the_bad_bytes() {
+        use tokio::io::AsyncReadExt;
+        let bytes = frame(0x81, b"ok\xff");
+        let mut g = Utf8Guard::new(&bytes[..], &[]);
+        let mut out = Vec::new();
+        let e = g.read_to_end(&mut out).await.unwrap_err();
+        assert!(is_invalid_utf8(&e));
+        assert!(out.is_empty());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_split_gives_the_verdict_of_the_whole(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..300), cut in 0usize..300) {
+            let cut = cut.min(bytes.len());
+            let mut whole = Utf8Watch::default();
+            let mut split = Utf8Watch::default();
+            let a = whole.feed(&bytes);
+            let b = split.feed(&bytes[..cut]) && split.feed(&bytes[cut..]);
+            proptest::prop_assert_eq!(a, b);
+        }
+    }
+}
