@@ -114,7 +114,7 @@ async fn inspect_sends_headers_origin_and_subprotocols_and_verifies_accept() {
     ]))
     .await;
     let out = stdout(&a);
-    let a = a.success();
+    a.success();
 
     let seen = server.single();
     assert!(
@@ -148,7 +148,7 @@ async fn inspect_sends_headers_origin_and_subprotocols_and_verifies_accept() {
     assert!(out.contains("< HTTP/1.1 101 Switching Protocols"), "{out}");
     assert!(out.contains("b selected (offered a, b)"), "{out}");
     let key = row(&out, "key sent");
-    assert_eq!(key, server_key(&seen.raw_head));
+    assert_eq!(key, key_of(&seen.raw_head));
     let expected = derive_accept_key(key.as_bytes());
     assert_eq!(row(&out, "expected"), expected);
     assert_eq!(row(&out, "received"), expected);
@@ -159,11 +159,6 @@ async fn inspect_sends_headers_origin_and_subprotocols_and_verifies_accept() {
     );
     assert!(out.contains("all checks passed"), "{out}");
     assert!(out.contains("answered our 1000"), "{out}");
-    drop(a);
-}
-
-fn server_key(head: &str) -> String {
-    key_of(head)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
