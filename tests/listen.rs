@@ -13,7 +13,6 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::handshake::client::Response;
 use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
-use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::WebSocketStream;
 
@@ -119,20 +118,21 @@ impl Server {
         }
     }
 
-    /// SIGTERM, then the exit status.
-    fn terminate(&mut self) -> std::process::ExitStatus {
+    fn signal(&self, sig: libc::c_int) {
+        // SAFETY: a signal to the child we spawned and still own.
         unsafe {
-            libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM);
+            libc::kill(self.child.id() as libc::pid_t, sig);
         }
+    }
+
+    /// Wait for the server to exit.
+    fn exit_status(&mut self) -> std::process::ExitStatus {
         let deadline = std::time::Instant::now() + WAIT;
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
                 return status;
             }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "listen did not exit on SIGTERM"
-            );
+            assert!(std::time::Instant::now() < deadline, "listen did not exit");
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -189,6 +189,20 @@ async fn next<S: AsyncRead + AsyncWrite + Unpin>(ws: &mut Ws<S>) -> Message {
             return m;
         }
     }
+}
+
+/// The next message is a close with `code` and `reason`; keep reading so our reply goes out.
+async fn expect_close<S: AsyncRead + AsyncWrite + Unpin>(ws: &mut Ws<S>, code: u16, reason: &str) {
+    match next(ws).await {
+        Message::Close(Some(f)) => {
+            assert_eq!((u16::from(f.code), f.reason.as_str()), (code, reason));
+        }
+        other => panic!("expected a close, got {other:?}"),
+    }
+    let end = tokio::time::timeout(WAIT, ws.next())
+        .await
+        .expect("the server ends the stream");
+    assert!(end.is_none() || matches!(end, Some(Err(_))), "{end:?}");
 }
 
 /// The HTTP status and body of a refused handshake.
@@ -257,15 +271,12 @@ async fn stdin_broadcasts_to_and_kick_then_sigterm_closes_with_1001() {
     s.send_line("/to 9 nobody");
     s.wait_for("stderr", "no client 9").await;
     s.send_line("/kick 1 4000 bye");
-    match next(&mut a).await {
-        Message::Close(Some(f)) => {
-            assert_eq!(f.code, CloseCode::from(4000));
-            assert_eq!(f.reason.as_str(), "bye");
-        }
-        other => panic!("expected a close, got {other:?}"),
-    }
-    s.wait_for("stderr", "[1] disconnected (closed by us, code 4000")
-        .await;
+    expect_close(&mut a, 4000, "bye").await;
+    s.wait_for(
+        "stderr",
+        "[1] disconnected (closed by us, code 4000 (private use) \"bye\", clean)",
+    )
+    .await;
 
     s.send_line("/clients");
     let err = s.wait_for("stderr", "  id  peer").await;
@@ -293,17 +304,18 @@ async fn stdin_broadcasts_to_and_kick_then_sigterm_closes_with_1001() {
     c.send(Message::text("still here")).await.unwrap();
     s.wait_for("stdout", "[3] still here").await;
 
-    let status = s.terminate();
+    s.signal(libc::SIGTERM);
+    expect_close(&mut b, 1001, "going away").await;
+    expect_close(&mut c, 1001, "going away").await;
+    let status = s.exit_status();
     assert!(status.success(), "exit status {status:?}");
-    for ws in [&mut b, &mut c] {
-        match next(ws).await {
-            Message::Close(Some(f)) => {
-                assert_eq!(f.code, CloseCode::Away);
-                assert_eq!(f.reason.as_str(), "going away");
-            }
-            other => panic!("expected a close, got {other:?}"),
-        }
-    }
+    let err = s.stderr();
+    assert!(
+        err.contains(
+            "[2] disconnected (closed by us, code 1001 (going away) \"going away\", clean)"
+        ),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -545,10 +557,7 @@ async fn an_oversized_message_closes_that_client_with_1009_only() {
     let mut big = connect(&s, 1).await;
     let mut small = connect(&s, 2).await;
     big.send(Message::text("x".repeat(100))).await.unwrap();
-    match next(&mut big).await {
-        Message::Close(Some(f)) => assert_eq!(f.code, CloseCode::Size),
-        other => panic!("expected a close, got {other:?}"),
-    }
+    expect_close(&mut big, 1009, "message too big").await;
     s.wait_for("stderr", "[1] error: the client sent too much")
         .await;
     small.send(Message::text("fits")).await.unwrap();
@@ -577,4 +586,156 @@ async fn garbage_and_dropped_clients_do_not_hurt_the_server() {
     let mut ok = connect(&s, 4).await;
     ok.send(Message::text("alive")).await.unwrap();
     assert_eq!(next(&mut ok).await, Message::text("alive"));
+}
+
+/// `wscope listen` on a pseudo-terminal: stdin, stdout and stderr are the pty's slave side.
+struct Pty {
+    master: std::fs::File,
+    screen: Arc<Mutex<String>>,
+    child: Child,
+}
+
+impl Pty {
+    fn spawn(args: &[&str], home: &std::path::Path) -> Pty {
+        use std::os::fd::{FromRawFd, OwnedFd};
+        use std::os::unix::process::CommandExt;
+        let (mut master_fd, mut slave_fd) = (-1, -1);
+        // SAFETY: openpty fills the two fds; name, termios and winsize may be null.
+        let rc = unsafe {
+            libc::openpty(
+                &mut master_fd,
+                &mut slave_fd,
+                std::ptr::null_mut(),
+                std::ptr::null(),
+                std::ptr::null(),
+            )
+        };
+        assert_eq!(rc, 0, "openpty failed");
+        // SAFETY: both fds were just opened and are owned here.
+        let (master, slave) = unsafe {
+            (
+                std::fs::File::from_raw_fd(master_fd),
+                OwnedFd::from_raw_fd(slave_fd),
+            )
+        };
+        let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("wscope"));
+        cmd.arg("listen")
+            .arg("127.0.0.1:0")
+            .args(args)
+            .env_clear()
+            .env("HOME", home)
+            .env("XDG_DATA_HOME", home.join("data"))
+            .env("TERM", "xterm")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::from(slave.try_clone().unwrap()))
+            .stdout(Stdio::from(slave.try_clone().unwrap()))
+            .stderr(Stdio::from(slave));
+        // SAFETY: only async-signal-safe calls between fork and exec.
+        unsafe {
+            cmd.pre_exec(|| {
+                // A session of its own with the pty as controlling terminal, like a shell gives it.
+                if libc::setsid() < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                libc::ioctl(0, libc::TIOCSCTTY as _, 0);
+                Ok(())
+            });
+        }
+        let child = cmd.spawn().expect("spawn wscope on the pty");
+        let screen = collect(master.try_clone().unwrap());
+        Pty {
+            master,
+            screen,
+            child,
+        }
+    }
+
+    /// The screen with control sequences and carriage returns removed.
+    fn screen(&self) -> String {
+        let raw = self.screen.lock().unwrap().clone();
+        let mut out = String::new();
+        let mut chars = raw.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '\x1b' => {
+                    if chars.next() == Some('[') {
+                        for c in chars.by_ref() {
+                            if ('@'..='~').contains(&c) {
+                                break;
+                            }
+                        }
+                    }
+                }
+                '\r' => {}
+                c => out.push(c),
+            }
+        }
+        out
+    }
+
+    async fn wait_screen(&self, text: &str) -> String {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let s = self.screen();
+            if s.contains(text) {
+                return s;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "screen never showed {text:?}:\n{s}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    fn type_keys(&mut self, keys: &str) {
+        self.master.write_all(keys.as_bytes()).unwrap();
+        self.master.flush().unwrap();
+    }
+}
+
+impl Drop for Pty {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn the_repl_on_a_terminal_broadcasts_and_ctrl_d_closes_every_client() {
+    let home = tempfile::tempdir().unwrap();
+    let mut pty = Pty::spawn(&[], home.path());
+    let screen = pty.wait_screen("listening on ws://").await;
+    let addr: SocketAddr = screen
+        .split("ws://")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .and_then(|a| a.parse().ok())
+        .unwrap_or_else(|| panic!("no address on the screen: {screen}"));
+    let url = format!("ws://{addr}/");
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    let (mut a, _) = open_on(&url, tcp, &[]).await.unwrap();
+    pty.wait_screen("[1] connected").await;
+    a.send(Message::text("typed-by-client")).await.unwrap();
+    pty.wait_screen("[1] < typed-by-client").await;
+
+    pty.type_keys("hello from the repl\r");
+    assert_eq!(next(&mut a).await, Message::text("hello from the repl"));
+    pty.type_keys("/to 1 //slash\r");
+    assert_eq!(next(&mut a).await, Message::text("/slash"));
+    pty.type_keys("/clients\r");
+    pty.wait_screen("   1  127.0.0.1:").await;
+
+    // Ctrl-D: /quit, which closes every client with 1001 and exits 0.
+    pty.type_keys("\x04");
+    expect_close(&mut a, 1001, "going away").await;
+    let deadline = std::time::Instant::now() + WAIT;
+    let status = loop {
+        if let Some(s) = pty.child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(std::time::Instant::now() < deadline, "listen did not exit");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(status.success(), "{status:?}\n{}", pty.screen());
 }
