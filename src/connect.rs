@@ -151,7 +151,7 @@ async fn connect(
         let v = json::open(Instant::now(), &report);
         printer.write_json(&v);
     } else {
-        printer.note(&report::summary(&report));
+        printer.note(&report::summary(&report, !full_report));
     }
     if report.tls.as_ref().is_some_and(|t| t.insecure) {
         printer.warn("TLS certificate verification is off (-k/--insecure): anyone on the path could read or change this connection");

@@ -20,9 +20,13 @@ use support::wscope;
 
 /// What a test server saw: one `"<path> host=<Host header>"` per upgrade request, redirects included.
 #[derive(Clone, Default)]
-struct Seen(Arc<Mutex<Vec<String>>>);
+struct Seen(Arc<Mutex<Vec<String>>>, Arc<Mutex<Vec<String>>>);
 
 impl Seen {
+    /// `"<path> <Authorization or -> <Cookie or ->"` per request.
+    fn credentials(&self) -> Vec<String> {
+        self.1.lock().map(|v| v.clone()).unwrap_or_default()
+    }
     fn requests(&self) -> Vec<String> {
         self.0.lock().map(|v| v.clone()).unwrap_or_default()
     }
@@ -50,6 +54,20 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(stream: S, redirects: Redirect
         let path = req.uri().to_string();
         if let Ok(mut v) = seen.0.lock() {
             v.push(format!("{path} host={host}"));
+        }
+        let header = |name: &str| {
+            req.headers()
+                .get(name)
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or("-")
+                .to_string()
+        };
+        if let Ok(mut v) = seen.1.lock() {
+            v.push(format!(
+                "{path} {} {}",
+                header("authorization"),
+                header("cookie")
+            ));
         }
         match redirects.iter().find(|(p, _, _)| *p == path) {
             Some((_, status, location)) => {
@@ -616,8 +634,43 @@ async fn location_follows_every_redirect_status_across_servers() {
         format!("redirect 307 ws://{first}/c -> ws://{raw}/raw"),
         format!("redirect 308 ws://{raw}/raw -> ws://{last}/end"),
     ] {
-        assert!(e.contains(&hop), "{hop}: {e}");
+        assert_eq!(e.matches(&hop).count(), 1, "{hop}, once with -v: {e}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credentials_follow_redirects_only_on_the_same_server() {
+    let (other, other_seen) = echo_server().await;
+    let l = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let (server, seen) = ws_server(
+        l,
+        vec![
+            ("/a", 302, "/b".into()),
+            ("/b", 302, format!("ws://{other}/c")),
+        ],
+    );
+    let mut c = hello(&format!("ws://{server}/a"));
+    c.args(["-L", "--auth", "u:p", "-H", "Cookie: sid=1"]);
+    let o = run(c).await;
+    assert_echoed(&o);
+    let basic = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode("u:p")
+    );
+    assert_eq!(
+        seen.credentials(),
+        [format!("/a {basic} sid=1"), format!("/b {basic} sid=1")]
+    );
+    assert_eq!(
+        other_seen.credentials(),
+        ["/c - -"],
+        "nothing for another server"
+    );
+    assert!(
+        err(&o).contains("are not sent to"),
+        "the user is told: {}",
+        show(&o)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

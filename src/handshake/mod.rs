@@ -99,8 +99,15 @@ pub async fn open(target: &Target, args: &ConnectArgs) -> (Report, Result<Upgrad
     let mut tls_config: Option<TlsConfig> = None;
     let mut current = target.clone();
     let mut hops = 0;
+    // Credentials are for the server the user named: a redirect elsewhere gets none (as curl).
+    let elsewhere = without_credentials(args);
     loop {
-        match attempt(&current, args, &mut tls_config, &mut report).await {
+        let hop_args = if same_origin(target, &current) {
+            args
+        } else {
+            &elsewhere
+        };
+        match attempt(&current, hop_args, &mut tls_config, &mut report).await {
             Ok(Some(up)) => return (report, Ok(up)),
             Ok(None) => {}
             Err(e) => return (report, Err(e)),
@@ -158,8 +165,39 @@ pub async fn open(target: &Target, args: &ConnectArgs) -> (Report, Result<Upgrad
         }
         report.url = next.url.to_string();
         report.notes.extend(next.notes.iter().cloned());
+        if same_origin(target, &current) && !same_origin(target, &next) && has_credentials(args) {
+            report.notes.push(format!(
+                "credentials (--auth, -H Authorization/Cookie) are not sent to {}: it is not \
+                 the server in the URL",
+                next.url
+            ));
+        }
         current = next;
     }
+}
+
+/// Same scheme, host and port (and socket): where the user's credentials may go.
+fn same_origin(a: &Target, b: &Target) -> bool {
+    a.secure == b.secure && a.host == b.host && a.port == b.port && a.unix_socket == b.unix_socket
+}
+
+/// Request headers that carry credentials.
+fn is_credential_header(raw: &str) -> bool {
+    let name = raw.split(':').next().unwrap_or("").trim();
+    ["authorization", "cookie", "proxy-authorization"]
+        .iter()
+        .any(|c| name.eq_ignore_ascii_case(c))
+}
+
+fn has_credentials(args: &ConnectArgs) -> bool {
+    args.auth.is_some() || args.headers.iter().any(|h| is_credential_header(h))
+}
+
+fn without_credentials(args: &ConnectArgs) -> ConnectArgs {
+    let mut a = args.clone();
+    a.auth = None;
+    a.headers.retain(|h| !is_credential_header(h));
+    a
 }
 
 /// Give up following redirects. The report's 3xx check says "follow it with -L", which is wrong

@@ -17,8 +17,9 @@ fn ms(d: Option<Duration>) -> String {
     }
 }
 
-/// `connected to URL (subprotocol chat, no extensions) in 3.1 ms`
-pub fn summary(r: &Report) -> String {
+/// `connected to URL (subprotocol chat, no extensions) in 3.1 ms`, after the notes and redirect
+/// hops when `preamble` (they are the first lines of the full report, so not twice with -v).
+pub fn summary(r: &Report, preamble: bool) -> String {
     let sub = match r.subprotocol() {
         Some(s) => format!("subprotocol {s}"),
         None => "no subprotocol".into(),
@@ -35,7 +36,10 @@ pub fn summary(r: &Report) -> String {
     };
     let mut o = String::new();
     // Shown even without -v: the user asked for one URL and is talking to another.
-    redirects(&mut o, r);
+    if preamble {
+        notes(&mut o, r);
+        redirects(&mut o, r);
+    }
     let _ = write!(
         o,
         "{} {}{via} ({sub}, {ext}) in {}",
@@ -44,6 +48,12 @@ pub fn summary(r: &Report) -> String {
         ms(r.timings.total)
     );
     o
+}
+
+fn notes(o: &mut String, r: &Report) {
+    for n in &r.notes {
+        let _ = writeln!(o, "{} {n}", "note:".yellow());
+    }
 }
 
 /// `redirect 302 ws://a/ -> /b`, one line per hop.
@@ -72,9 +82,7 @@ fn head(out: &mut String, prefix: &str, text: &str) {
 /// The full report (inspect, -v).
 pub fn full(r: &Report) -> String {
     let mut o = String::new();
-    for n in &r.notes {
-        let _ = writeln!(o, "{} {n}", "note:".yellow());
-    }
+    notes(&mut o, r);
     redirects(&mut o, r);
     if let Some(p) = &r.proxy {
         let _ = writeln!(o, "{} {}", "* proxy".dimmed(), p.url);
