@@ -50,6 +50,8 @@ pub struct Repl {
     saved: Option<libc::termios>,
     /// A second handle on the printer's channel, used once to send the barrier (see `start`).
     barrier: Option<std::sync::mpsc::Sender<String>>,
+    /// In `listen`, /close ends the clients, not the REPL: only /quit is the last line.
+    listen: bool,
 }
 
 impl Repl {
@@ -106,6 +108,7 @@ impl Repl {
             gate: Arc::default(),
             saved,
             barrier: Some(tx.clone()),
+            listen,
         };
         Ok((repl, tx))
     }
@@ -123,9 +126,10 @@ impl Repl {
         let history = self.history.clone();
         let gate = self.gate.clone();
         let shared = self.shared.clone();
+        let listen = self.listen;
         let _ = std::thread::Builder::new()
             .name("repl".into())
-            .spawn(move || read_lines(editor, history, gate, shared, input));
+            .spawn(move || read_lines(editor, history, gate, shared, input, listen));
     }
 
     /// Call once the session is over and the printer dropped: take the terminal back from a
@@ -160,6 +164,7 @@ fn read_lines(
     gate: Arc<Mutex<Gate>>,
     shared: Shared,
     input: Sender<Input>,
+    listen: bool,
 ) {
     let styled = PROMPT.blue().bold().to_string();
     let prompt = (PROMPT, styled.as_str());
@@ -198,10 +203,11 @@ fn read_lines(
         }
         // After /quit or /close the session is closing: stop prompting, so the terminal is ours
         // again and the close shows up as plain lines.
-        let last = matches!(
-            command::parse(&line),
-            Ok(Command::Quit | Command::Close { .. })
-        );
+        let last = match command::parse(&line) {
+            Ok(Command::Quit) => true,
+            Ok(Command::Close { .. }) => !listen,
+            _ => false,
+        };
         if input.blocking_send(Input::Line(line)).is_err() || last {
             return;
         }
