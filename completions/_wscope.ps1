@@ -136,6 +136,7 @@ Register-ArgumentCompleter -Native -CommandName 'wscope' -ScriptBlock {
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Show each client''s handshake')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Show each client''s handshake')
             [CompletionResult]::new('--dump', '--dump', [CompletionResultType]::ParameterName, 'Show every frame on the wire')
+            [CompletionResult]::new('--no-history', '--no-history', [CompletionResultType]::ParameterName, 'Do not read or write the REPL history file')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'One JSON object per event (sent, received, ping, pong, close, error) on stdout')
             [CompletionResult]::new('-T', '-T ', [CompletionResultType]::ParameterName, 'Prefix every event with the time')
             [CompletionResult]::new('--timestamps', '--timestamps', [CompletionResultType]::ParameterName, 'Prefix every event with the time')

@@ -363,7 +363,7 @@ _wscope() {
             return 0
             ;;
         wscope__subcmd__listen)
-            opts="-s -H -v -T -P -h --echo --subprotocol --require-subprotocol --origin-allow --header --tls-cert --tls-key --max-clients --max-message-size --verbose --dump --dump-limit --json --timestamps --pretty --show-ping-pong --color --help"
+            opts="-s -H -v -T -P -h --echo --subprotocol --require-subprotocol --origin-allow --header --tls-cert --tls-key --max-clients --max-message-size --verbose --dump --dump-limit --no-history --json --timestamps --pretty --show-ping-pong --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -131,6 +131,7 @@ set edit:completion:arg-completer[wscope] = {|@words|
             cand -v 'Show each client''s handshake'
             cand --verbose 'Show each client''s handshake'
             cand --dump 'Show every frame on the wire'
+            cand --no-history 'Do not read or write the REPL history file'
             cand --json 'One JSON object per event (sent, received, ping, pong, close, error) on stdout'
             cand -T 'Prefix every event with the time'
             cand --timestamps 'Prefix every event with the time'

@@ -114,6 +114,7 @@ complete -c wscope -n "__fish_wscope_using_subcommand listen" -l echo -d 'Echo e
 complete -c wscope -n "__fish_wscope_using_subcommand listen" -l require-subprotocol -d 'Refuse clients that offer none of the -s subprotocols (400)'
 complete -c wscope -n "__fish_wscope_using_subcommand listen" -s v -l verbose -d 'Show each client\'s handshake'
 complete -c wscope -n "__fish_wscope_using_subcommand listen" -l dump -d 'Show every frame on the wire'
+complete -c wscope -n "__fish_wscope_using_subcommand listen" -l no-history -d 'Do not read or write the REPL history file'
 complete -c wscope -n "__fish_wscope_using_subcommand listen" -l json -d 'One JSON object per event (sent, received, ping, pong, close, error) on stdout'
 complete -c wscope -n "__fish_wscope_using_subcommand listen" -s T -l timestamps -d 'Prefix every event with the time'
 complete -c wscope -n "__fish_wscope_using_subcommand listen" -l pretty -d 'Pretty-print received JSON text'

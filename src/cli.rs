@@ -350,6 +350,10 @@ pub struct ListenArgs {
     #[arg(long, value_name = "BYTES", default_value = "256", value_parser = parse_size)]
     pub dump_limit: usize,
 
+    /// Do not read or write the REPL history file
+    #[arg(long)]
+    pub no_history: bool,
+
     #[command(flatten)]
     pub output: OutputArgs,
 }

@@ -62,7 +62,7 @@ pub async fn run(args: &ListenArgs) -> Result<()> {
         ..Style::default()
     };
     let (mut repl, screen) = if interactive {
-        match Repl::new(true, true) {
+        match Repl::new(!args.no_history, true) {
             Ok((repl, tx)) => (Some(repl), Screen::Prompt(tx)),
             Err(e) => {
                 Printer::new(style, Screen::Stderr).error(&e);
