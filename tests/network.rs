@@ -308,6 +308,32 @@ async fn proxy_refusals_and_dead_proxies_exit_3_with_a_hint() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_proxy_times_out_within_connect_timeout() {
+    let silent = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = silent.local_addr().expect("local_addr");
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = silent.accept().await {
+            held.push(s);
+        }
+    });
+    let mut c = hello("ws://127.0.0.1:9/");
+    c.args([
+        "--proxy",
+        &format!("http://{addr}"),
+        "--connect-timeout",
+        "0.5",
+    ]);
+    let started = std::time::Instant::now();
+    let o = run(c).await;
+    assert_eq!(o.status.code(), Some(3), "{}", show(&o));
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    let e = err(&o);
+    assert!(e.contains("connecting through the proxy timed out"), "{e}");
+    assert!(e.contains("--connect-timeout"), "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn inspect_reports_the_proxy_hop_and_its_timing() {
     let (server, _) = echo_server().await;
     let (proxy, log) = proxies::http_connect_proxy(HttpProxyOpts::default()).await;
@@ -336,7 +362,10 @@ async fn inspect_reports_the_proxy_hop_and_its_timing() {
 
 /// A wss:// echo server on 127.0.0.1 with a certificate for `localhost` signed by a throwaway CA;
 /// returns its address and the CA's PEM file (in `dir`) for `--ca`.
-async fn wss_server(dir: &std::path::Path) -> (SocketAddr, std::path::PathBuf) {
+async fn wss_server(
+    dir: &std::path::Path,
+    redirects: Redirects,
+) -> (SocketAddr, std::path::PathBuf) {
     use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
     let ca_key = KeyPair::generate().expect("CA key");
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
@@ -364,10 +393,10 @@ async fn wss_server(dir: &std::path::Path) -> (SocketAddr, std::path::PathBuf) {
     let addr = l.local_addr().expect("local_addr");
     tokio::spawn(async move {
         while let Ok((s, _)) = l.accept().await {
-            let acceptor = acceptor.clone();
+            let (acceptor, redirects) = (acceptor.clone(), redirects.clone());
             tokio::spawn(async move {
                 if let Ok(tls) = acceptor.accept(s).await {
-                    serve(tls, Vec::new(), Seen::default()).await;
+                    serve(tls, redirects, Seen::default()).await;
                 }
             });
         }
@@ -378,7 +407,7 @@ async fn wss_server(dir: &std::path::Path) -> (SocketAddr, std::path::PathBuf) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wss_through_http_and_socks_proxies_verifies_the_target_certificate() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let (server, ca) = wss_server(dir.path()).await;
+    let (server, ca) = wss_server(dir.path(), Vec::new()).await;
     let url = format!("wss://localhost:{}/", server.port());
     let ca = ca.display().to_string();
 
@@ -671,6 +700,18 @@ async fn credentials_follow_redirects_only_on_the_same_server() {
         "the user is told: {}",
         show(&o)
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redirect_from_wss_to_ws_is_followed_with_a_note() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (plain, _) = echo_server().await;
+    let (server, ca) = wss_server(dir.path(), vec![("/", 302, format!("ws://{plain}/"))]).await;
+    let mut c = hello(&format!("wss://localhost:{}/", server.port()));
+    c.args(["-L", "--ca", &ca.display().to_string()]);
+    let o = run(c).await;
+    assert_echoed(&o);
+    assert!(err(&o).contains("leaves TLS"), "{}", show(&o));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

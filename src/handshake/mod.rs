@@ -165,6 +165,12 @@ pub async fn open(target: &Target, args: &ConnectArgs) -> (Report, Result<Upgrad
         }
         report.url = next.url.to_string();
         report.notes.extend(next.notes.iter().cloned());
+        if current.secure && !next.secure {
+            report.notes.push(format!(
+                "the redirect to {} leaves TLS: the rest is not encrypted",
+                next.url
+            ));
+        }
         if same_origin(target, &current) && !same_origin(target, &next) && has_credentials(args) {
             report.notes.push(format!(
                 "credentials (--auth, -H Authorization/Cookie) are not sent to {}: it is not \
