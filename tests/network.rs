@@ -638,6 +638,25 @@ async fn location_follows_a_302_and_prints_the_hop() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_open_event_lists_the_redirect_hops() {
+    let l = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let (server, _seen) = ws_server(l, vec![("/old", 302, "/new".into())]);
+    let mut c = hello(&format!("ws://{server}/old"));
+    c.args(["-L", "--json"]);
+    let o = run(c).await;
+    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    let open: serde_json::Value = out(&o)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["event"] == "open")
+        .unwrap_or_else(|| panic!("no open event: {}", show(&o)));
+    assert_eq!(open["url"], format!("ws://{server}/new"));
+    assert_eq!(open["redirects"][0]["status"], 302);
+    assert_eq!(open["redirects"][0]["location"], "/new");
+    assert_eq!(open["proxy"], serde_json::Value::Null);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn location_follows_every_redirect_status_across_servers() {
     let (last, last_seen) = echo_server().await;
     let raw = raw_redirector(308, format!("ws://{last}/end")).await;

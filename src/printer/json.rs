@@ -138,5 +138,7 @@ pub fn open(started: Instant, r: &crate::handshake::Report) -> Value {
         "ms".into(),
         json!(r.timings.total.map(|d| d.as_secs_f64() * 1e3)),
     );
+    m.insert("redirects".into(), json!(r.redirects));
+    m.insert("proxy".into(), json!(r.proxy.as_ref().map(|p| &p.url)));
     Value::Object(m)
 }
