@@ -55,6 +55,8 @@ pub struct Printer {
     client: Option<u64>,
     /// --dump-file; None means the dump shares the human screen.
     dump_file: Option<BufWriter<std::fs::File>>,
+    /// Scratch buffer for one frame of the dump, reused so the dump does not reallocate per frame.
+    dump_text: String,
 }
 
 impl Printer {
@@ -70,6 +72,7 @@ impl Printer {
             tag: String::new(),
             client: None,
             dump_file: None,
+            dump_text: String::new(),
         }
     }
 
@@ -397,9 +400,14 @@ impl EventSink for Printer {
             if self.style.json {
                 self.write_dump("", Some(crate::dump::frame_json(frame, dir, at)));
             } else {
-                let mut text = String::new();
+                let mut text = std::mem::take(&mut self.dump_text);
+                text.clear();
                 crate::dump::render_frame(frame, dir, at, &mut text);
                 self.write_dump(&text, None);
+                // Keep the scratch unless one huge frame (a big --dump-limit) grew it.
+                if text.capacity() <= 64 * 1024 {
+                    self.dump_text = text;
+                }
             }
             return;
         }
