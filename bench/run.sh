@@ -235,6 +235,7 @@ fi
 RES=$OUT/results.md
 {
     echo "Run $(date -u '+%Y-%m-%d %H:%M UTC'), RUNS=$RUNS, $(nproc) cores, load average before the report: $(cut -d' ' -f1-3 /proc/loadavg)."
+    echo "wscope built from $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src Cargo.toml Cargo.lock || echo ' plus uncommitted changes in src/'); websocat $("$WEBSOCAT" --version | cut -d' ' -f2), wscat $(node -p "require('$NODE_DIR/node_modules/wscat/package.json').version"), ws $(node -p "require('$NODE_DIR/node_modules/ws/package.json').version"), node $(node --version), $(hyperfine --version)."
     echo "Medians; spread = (max - min) / median over the runs."
     echo
     if want B1; then
