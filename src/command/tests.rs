@@ -479,3 +479,33 @@ fn unknown_commands_suggest_the_closest() {
     assert_eq!(err("/ x"), CommandError::EmptyCommand);
     assert!(err("/").hint().is_some_and(|h| h.contains("//")));
 }
+
+proptest::proptest! {
+    /// Any line is a command or a refusal that says why and what to type instead.
+    #[test]
+    fn parse_never_panics_and_refusals_explain_themselves(line in proptest::prelude::any::<String>()) {
+        if let Err(e) = parse(&line) {
+            proptest::prop_assert!(!e.to_string().is_empty());
+            proptest::prop_assert!(e.hint().is_some_and(|h| !h.is_empty()));
+        }
+    }
+
+    /// The same for lines that start like commands, where the parser does its work.
+    #[test]
+    fn command_like_lines_never_panic(
+        name in "(text|binary|base64|file|ping|pong|close|dump|verbose|status|help|quit|exit|to|clients|kick|[a-z]{0,6})",
+        arg in "[ -~\u{a0}\u{3000}é€😀\t]{0,40}",
+    ) {
+        let line = format!("/{name} {arg}");
+        if let Err(e) = parse(&line) {
+            proptest::prop_assert!(!e.to_string().is_empty());
+            proptest::prop_assert!(e.hint().is_some());
+        }
+    }
+
+    /// `//` escapes a leading slash: the rest of the line is sent as text, verbatim.
+    #[test]
+    fn double_slash_is_text_of_the_rest(s in "[^\r\n]*") {
+        proptest::prop_assert_eq!(parse(&format!("//{s}")), Ok(Command::Text(format!("/{s}"))));
+    }
+}

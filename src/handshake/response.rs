@@ -238,4 +238,67 @@ mod tests {
         read_body(&mut rest, &mut r, b"n".to_vec(), Duration::from_millis(100)).await;
         assert_eq!(r.body, b"no go");
     }
+
+    const HEADS: &[&[u8]] = &[
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n",
+        b"HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: 9\r\n\r\n",
+        b"HTTP/1.0 302 Found\r\nLocation: wss://example.com/\r\n\r\n",
+        b"HTTP/1.1 426 Upgrade Required\nSec-WebSocket-Version: 13, 8\n\n",
+    ];
+
+    /// What parse_head promises for any input: a head no longer than the input, keeping its
+    /// bytes as text; or "more needed"; or an error with a message.
+    fn check_parse(buf: &[u8]) -> std::result::Result<(), proptest::test_runner::TestCaseError> {
+        match parse_head(buf) {
+            Ok(Some((r, len))) => {
+                proptest::prop_assert!(len <= buf.len());
+                proptest::prop_assert_eq!(r.text, String::from_utf8_lossy(&buf[..len]));
+            }
+            Ok(None) => {}
+            Err(e) => proptest::prop_assert!(!e.to_string().is_empty()),
+        }
+        Ok(())
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn parse_head_never_panics_on_arbitrary_bytes(
+            buf in proptest::collection::vec(proptest::num::u8::ANY, 0..1024),
+        ) {
+            check_parse(&buf)?;
+        }
+
+        #[test]
+        fn parse_head_never_panics_on_mutated_heads(
+            which in 0..HEADS.len(),
+            edits in proptest::collection::vec((proptest::num::usize::ANY, proptest::num::u8::ANY, 0u8..3), 0..6),
+            cut in proptest::num::usize::ANY,
+        ) {
+            let mut buf = HEADS[which].to_vec();
+            for (at, byte, how) in edits {
+                let at = at % (buf.len() + 1);
+                match how {
+                    0 if at < buf.len() => buf[at] = byte,
+                    1 => buf.insert(at, byte),
+                    _ if at < buf.len() => {
+                        buf.remove(at);
+                    }
+                    _ => buf.push(byte),
+                }
+            }
+            buf.truncate(cut % (buf.len() + 1));
+            check_parse(&buf)?;
+        }
+
+        #[test]
+        fn whatever_follows_a_head_is_handed_back(
+            which in 0..HEADS.len(),
+            rest in proptest::collection::vec(proptest::num::u8::ANY, 0..64),
+        ) {
+            let head = HEADS[which];
+            let buf = [head, &rest].concat();
+            let (_, len) = parse_head(&buf).unwrap().unwrap();
+            proptest::prop_assert_eq!(len, head.len());
+        }
+    }
 }
