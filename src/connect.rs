@@ -30,7 +30,12 @@ pub fn ws_config(max_message_size: usize) -> WebSocketConfig {
     WebSocketConfig::default()
         .max_message_size(Some(max_message_size))
         .max_frame_size(Some(max_message_size))
+        // tungstenite zero-fills its whole read buffer before every read: at the default 128 KiB
+        // that was most of our CPU in a stream of small messages (docs/BENCHMARKS.md).
+        .read_buffer_size(READ_BUFFER)
 }
+
+const READ_BUFFER: usize = 16 * 1024;
 
 fn validate(session: &SessionArgs) -> Result<()> {
     check_close_code(session.close_code).map_err(|e| {
