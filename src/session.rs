@@ -44,6 +44,10 @@ const WRITE_QUEUE: usize = 64;
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 /// Pings awaiting their pong that we remember (older ones are forgotten, not leaked).
 const MAX_PENDING_PINGS: usize = 64;
+/// Control frames held back while the write queue is full; beyond this, pings are not queued.
+const MAX_BACKLOG: usize = 16;
+/// How long the writer may take to finish once the session is over.
+const WRITER_GRACE: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -74,7 +78,7 @@ pub async fn run(
     let (sink_half, mut stream) = ws.split();
     let (wtx, wrx) = mpsc::channel::<Message>(WRITE_QUEUE);
     let (werr_tx, mut werr_rx) = mpsc::channel::<WsError>(1);
-    let writer = tokio::spawn(write_loop(sink_half, wrx, werr_tx));
+    let mut writer = tokio::spawn(write_loop(sink_half, wrx, werr_tx));
 
     let mut s = Loop {
         opts,
@@ -91,6 +95,7 @@ pub async fn run(
         failure: None,
         server_close: None,
         server_closed_first: false,
+        backlog: VecDeque::new(),
     };
     let mut next_ping = s
         .opts
@@ -171,11 +176,29 @@ pub async fn run(
             _ = sigterm.recv() => {
                 s.on_signal(sink).await;
             }
+            // Owned, so the permit does not borrow the loop state the other arms need.
+            permit = async { s.wtx.clone().reserve_owned().await }, if !s.backlog.is_empty() => {
+                match (permit, s.backlog.pop_front()) {
+                    (Ok(p), Some(m)) => {
+                        p.send(m);
+                    }
+                    // The writer is gone (it reported why): nothing queued can go out any more.
+                    _ => s.backlog.clear(),
+                }
+            }
             _ = std::future::ready(()), if sink.dirty() => sink.flush(),
         }
     };
     drop(s.wtx);
-    let _ = writer.await;
+    // A writer stuck on a server that stopped reading would never finish: give it a moment to
+    // write the last frames, then give up on it.
+    if tokio::time::timeout(WRITER_GRACE, &mut writer)
+        .await
+        .is_err()
+    {
+        writer.abort();
+        let _ = writer.await;
+    }
     // With the writer gone this drops the stream and its tap, which reports any frame cut off
     // mid-way (one tungstenite refused to read, say) before we drain the queue.
     drop(stream);
@@ -303,6 +326,10 @@ struct Loop<'a> {
     server_close: Option<(Option<u16>, String)>,
     /// The server's close frame came before ours: it started the close handshake.
     server_closed_first: bool,
+    /// Control frames (ping, pong, close) that found the write queue full. They wait here, not
+    /// in an await, so a server that stops reading cannot stop the loop: timers, signals and the
+    /// close deadline keep working.
+    backlog: VecDeque<Message>,
 }
 
 impl Loop<'_> {
@@ -318,6 +345,20 @@ impl Loop<'_> {
     async fn send(&mut self, m: Message) {
         // The writer only goes away after an error it reports itself.
         let _ = self.wtx.send(m).await;
+    }
+
+    /// Queue a control frame without waiting for room (see `backlog`).
+    fn send_control(&mut self, m: Message) {
+        if !self.backlog.is_empty() {
+            // Keep the order: nothing may overtake what is already waiting.
+            if self.backlog.len() < MAX_BACKLOG || m.is_close() {
+                self.backlog.push_back(m);
+            }
+            return;
+        }
+        if let Err(mpsc::error::TrySendError::Full(m)) = self.wtx.try_send(m) {
+            self.backlog.push_back(m);
+        }
     }
 
     async fn send_data(&mut self, kind: DataKind, data: Vec<u8>, sink: &mut dyn EventSink) {
@@ -340,7 +381,7 @@ impl Loop<'_> {
             self.pings.pop_front();
         }
         self.pings.push_back((payload.clone(), Instant::now()));
-        self.send(Message::Ping(payload.into())).await;
+        self.send_control(Message::Ping(payload.into()));
     }
 
     async fn begin_close(&mut self, code: Option<(u16, String)>, sink: &mut dyn EventSink) {
@@ -356,11 +397,10 @@ impl Loop<'_> {
         self.close_sent = true;
         self.closing = Some(Instant::now());
         self.stats.state = State::Closing;
-        self.send(Message::Close(Some(CloseFrame {
+        self.send_control(Message::Close(Some(CloseFrame {
             code: CloseCode::from(code),
             reason: reason.into(),
-        })))
-        .await;
+        })));
     }
 
     fn end_of_input(&mut self) {
@@ -420,7 +460,7 @@ impl Loop<'_> {
             Command::Ping(p) => self.send_ping(p, sink).await,
             Command::Pong(p) => {
                 sink.event(Event::PongSent(&p));
-                self.send(Message::Pong(p.into())).await;
+                self.send_control(Message::Pong(p.into()));
             }
             Command::Close { code, reason } => {
                 self.input_open = false;

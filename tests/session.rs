@@ -718,3 +718,80 @@ async fn a_closed_stdout_pipe_exits_0_quietly() {
     assert!(!stderr.to_lowercase().contains("broken pipe"), "{stderr}");
     assert!(!stderr.contains("error"), "{stderr}");
 }
+
+/// Run wscope against a server that never reads, with stdin flooded so every queue is full.
+/// With `sigterm`, signal it after 2 s. Returns its exit status (None: still running after 15 s
+/// more, then killed) and stderr.
+async fn against_a_stalled_server(
+    extra: &[&str],
+    sigterm: bool,
+) -> (Option<std::process::ExitStatus>, String) {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+
+    let server = Hostile::stalled().await;
+    let mut a = args(&[&server.url]);
+    a.extend(args(extra));
+    tokio::task::spawn_blocking(move || {
+        let mut child = Command::new(assert_cmd::cargo::cargo_bin("wscope"))
+            .args(&a)
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        std::thread::spawn(move || {
+            let mut line = vec![b'x'; 1023];
+            line.push(b'\n');
+            while stdin.write_all(&line).is_ok() {}
+        });
+        std::thread::sleep(Duration::from_secs(2));
+        if sigterm {
+            let pid = libc::pid_t::try_from(child.id()).unwrap();
+            // SAFETY: plain kill(2) on the child we spawned and have not reaped.
+            unsafe { libc::kill(pid, libc::SIGTERM) };
+        }
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        let status = loop {
+            if let Some(st) = child.try_wait().unwrap() {
+                break Some(st);
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let mut err = String::new();
+        if let Some(mut e) = child.stderr.take() {
+            let _ = std::io::Read::read_to_string(&mut e, &mut err);
+        }
+        (status, err)
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_ends_a_session_stuck_behind_a_server_that_stopped_reading() {
+    // Our close frame cannot be written either; the client must still end in bounded time.
+    let (status, stderr) = against_a_stalled_server(&[], true).await;
+    let status = status.unwrap_or_else(|| panic!("still running 15 s after SIGTERM:\n{stderr}"));
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    // The server never answered our close: not a clean end.
+    assert_eq!(status.code(), Some(6), "stderr:\n{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ping_timeout_detects_a_peer_that_stopped_reading_while_input_is_pending() {
+    // A dead peer is exactly one whose socket stopped draining: the pings queue up behind the
+    // data, yet the timeout must fire.
+    let (status, stderr) = against_a_stalled_server(&["--ping-timeout", "1"], false).await;
+    let status = status.unwrap_or_else(|| panic!("no ping timeout after 17 s:\n{stderr}"));
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(status.code(), Some(6), "stderr:\n{stderr}");
+    assert!(stderr.contains("stopped answering"), "{stderr}");
+}
