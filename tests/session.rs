@@ -795,3 +795,43 @@ async fn ping_timeout_detects_a_peer_that_stopped_reading_while_input_is_pending
     assert_eq!(status.code(), Some(6), "stderr:\n{stderr}");
     assert!(stderr.contains("stopped answering"), "{stderr}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_over_max_message_size_close_with_1009() {
+    let cases: Vec<(&str, Vec<Step>)> = vec![
+        (
+            "one big frame",
+            vec![Step::Send(hostile::frame(0x81, &[b'a'; 200]))],
+        ),
+        (
+            "small fragments adding up",
+            vec![
+                Step::Send(hostile::frame(0x01, &[b'a'; 60])),
+                Step::Send(hostile::frame(0x00, &[b'b'; 60])),
+                Step::Send(hostile::frame(0x80, &[b'c'; 60])),
+            ],
+        ),
+    ];
+    for (what, script) in cases {
+        let server = Hostile::start(script).await;
+        let out = run(
+            args(&[&server.url, "--max-message-size", "100", "-w", "inf"]),
+            Some(Vec::new()),
+        )
+        .await;
+        no_panic(&out);
+        assert_eq!(out.code, 6, "{what}: stderr:\n{}", out.stderr);
+        assert_eq!(out.stdout, "", "{what}");
+        assert!(
+            out.stderr.contains("--max-message-size"),
+            "{what}: the flag that fixes it:\n{}",
+            out.stderr
+        );
+        assert_eq!(
+            hostile::close_code(&server.finish().await),
+            Some(1009),
+            "{what}: stderr:\n{}",
+            out.stderr
+        );
+    }
+}
