@@ -96,6 +96,7 @@ pub async fn run(
         server_close: None,
         server_closed_first: false,
         backlog: VecDeque::new(),
+        close_code_sent: None,
     };
     let mut next_ping = s
         .opts
@@ -330,6 +331,8 @@ struct Loop<'a> {
     /// in an await, so a server that stops reading cannot stop the loop: timers, signals and the
     /// close deadline keep working.
     backlog: VecDeque<Message>,
+    /// The code of the close frame we sent.
+    close_code_sent: Option<u16>,
 }
 
 impl Loop<'_> {
@@ -395,6 +398,7 @@ impl Loop<'_> {
             reason: &reason,
         });
         self.close_sent = true;
+        self.close_code_sent = Some(code);
         self.closing = Some(Instant::now());
         self.stats.state = State::Closing;
         self.send_control(Message::Close(Some(CloseFrame {
@@ -569,6 +573,14 @@ impl Loop<'_> {
                 code: *code,
                 reason: reason.clone(),
                 clean: true,
+            },
+            // We closed (after a protocol error, say) and the stream ended before the answer:
+            // ours is the close to report, not a lost connection.
+            None if self.close_sent => Ending {
+                closer: Closer::Us,
+                code: self.close_code_sent,
+                reason: String::new(),
+                clean: false,
             },
             None => Ending {
                 closer: Closer::Nobody,

@@ -335,6 +335,15 @@ async fn protocol_violations_close_with_the_rfc_code_and_exit_6() {
             "{what}: stderr should say {says:?}:\n{}",
             out.stderr
         );
+        // The connection was not lost: we closed it, with the code below.
+        assert!(
+            out.stderr.contains(&format!("closed by us, code {want}"))
+                || out
+                    .stderr
+                    .contains(&format!("closed by the server, code {want}")),
+            "{what}: who closed, with which code:\n{}",
+            out.stderr
+        );
         let frames = server.finish().await;
         assert_eq!(
             hostile::close_code(&frames),
