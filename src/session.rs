@@ -116,7 +116,15 @@ pub async fn run(
         let close_deadline = s.closing.map(|t| TokioInstant::from_std(t + CLOSE_TIMEOUT));
         tokio::select! {
             biased;
-            msg = stream.next() => {
+            // With --echo each message read is written back: read only once there is room to
+            // echo it, so a server that pushes but never reads stalls us here, where signals and
+            // timers still run, and not inside the echo's send.
+            msg = async {
+                if s.opts.echo && !s.close_sent {
+                    let _ = s.wtx.reserve().await;
+                }
+                stream.next().await
+            } => {
                 match msg {
                     Some(Ok(m)) => s.on_message(m, sink).await,
                     Some(Err(e)) => {

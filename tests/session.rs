@@ -735,10 +735,17 @@ async fn against_a_stalled_server(
     extra: &[&str],
     sigterm: bool,
 ) -> (Option<std::process::ExitStatus>, String) {
+    against(Hostile::stalled().await, extra, sigterm).await
+}
+
+async fn against(
+    server: Hostile,
+    extra: &[&str],
+    sigterm: bool,
+) -> (Option<std::process::ExitStatus>, String) {
     use std::io::Write;
     use std::process::{Command, Stdio};
 
-    let server = Hostile::stalled().await;
     let mut a = args(&[&server.url]);
     a.extend(args(extra));
     tokio::task::spawn_blocking(move || {
@@ -843,4 +850,15 @@ async fn messages_over_max_message_size_close_with_1009() {
             out.stderr
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_ends_an_echo_session_with_a_server_that_pushes_but_never_reads() {
+    // Echoing fills the write queue; the loop must still hear the signal.
+    let flood: Vec<u8> = (0..3_000_000).flat_map(|_| hostile::text("push")).collect();
+    let server = Hostile::stalled_after(flood).await;
+    let (status, stderr) = against(server, &["--echo", "-w", "inf"], true).await;
+    let status = status.unwrap_or_else(|| panic!("still running 15 s after SIGTERM:\n{stderr}"));
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(status.code(), Some(6), "stderr:\n{stderr}");
 }

@@ -49,6 +49,11 @@ impl Hostile {
         Self::spawn(Vec::new(), false).await
     }
 
+    /// Like [`Hostile::stalled`], but first writes `bytes` (as far as the client takes them).
+    pub async fn stalled_after(bytes: Vec<u8>) -> Hostile {
+        Self::spawn(vec![Step::Send(bytes)], false).await
+    }
+
     async fn spawn(script: Vec<Step>, read: bool) -> Hostile {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("ws://{}/", listener.local_addr().unwrap());
@@ -62,6 +67,11 @@ impl Hostile {
                 return;
             };
             if !read {
+                for step in &script {
+                    if let Step::Send(bytes) = step {
+                        let _ = tcp.write_all(bytes).await;
+                    }
+                }
                 // Hold the socket open without reading until the test is over.
                 std::future::pending::<()>().await;
             }
