@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::stream::SplitSink;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use tokio::sync::mpsc::{self, UnboundedReceiver};
 use tokio::time::{sleep_until, Instant as TokioInstant};
 use tokio_tungstenite::tungstenite::error::{CapacityError, ProtocolError};
@@ -42,6 +42,11 @@ pub const INPUT_QUEUE: usize = 64;
 const WRITE_QUEUE: usize = 64;
 /// How long we wait for the server's close frame after sending ours.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Messages handled per pass of the loop when they are already readable; bounded so input,
+/// timers and signals still get their turn under a flood.
+const READ_BURST: usize = 64;
+/// How long buffered output may wait for more before it is written (invisible to a person).
+const FLUSH_DELAY: Duration = Duration::from_millis(1);
 /// Pings awaiting their pong that we remember (older ones are forgotten, not leaked).
 const MAX_PENDING_PINGS: usize = 64;
 /// Control frames held back while the write queue is full; beyond this, pings are not queued.
@@ -98,11 +103,18 @@ pub async fn run(
         backlog: VecDeque::new(),
         close_code_sent: None,
     };
-    let mut next_ping = s
-        .opts
-        .ping_interval
-        .or(s.opts.ping_timeout)
-        .map(|i| TokioInstant::now() + i);
+    let ping_every = s.opts.ping_interval.or(s.opts.ping_timeout);
+    // Timers are made once and moved only when their deadline changes: building them on every
+    // pass of the loop cost a clock read and a timer registration per message.
+    let wait_timer = sleep_until(far_future());
+    let ping_timer = sleep_until(ping_every.map_or_else(far_future, |i| TokioInstant::now() + i));
+    let close_timer = sleep_until(far_future());
+    tokio::pin!(wait_timer, ping_timer, close_timer);
+    let mut wait_armed: Option<TokioInstant> = None;
+    let mut close_armed = false;
+    let flush_timer = sleep_until(far_future());
+    tokio::pin!(flush_timer);
+    let mut flush_armed = false;
     // Made once, outside the loop: a signal that arrives between two passes must not be lost.
     let mut sigterm = signal_stream(tokio::signal::unix::SignalKind::terminate());
     let mut sigint = signal_stream(tokio::signal::unix::SignalKind::interrupt());
@@ -112,8 +124,22 @@ pub async fn run(
             // Nobody is reading our output any more: leave quietly.
             return Ok(());
         }
-        let wait_deadline = s.wait_deadline();
-        let close_deadline = s.closing.map(|t| TokioInstant::from_std(t + CLOSE_TIMEOUT));
+        // The --wait deadline moves with every message; the timer is only re-armed when it first
+        // applies and when it fires early (see its branch).
+        match (s.wait_deadline(), wait_armed) {
+            (Some(d), None) => {
+                wait_timer.as_mut().reset(d);
+                wait_armed = Some(d);
+            }
+            (None, Some(_)) => wait_armed = None,
+            _ => {}
+        }
+        if let (Some(t), false) = (s.closing, close_armed) {
+            close_timer
+                .as_mut()
+                .reset(TokioInstant::from_std(t + CLOSE_TIMEOUT));
+            close_armed = true;
+        }
         tokio::select! {
             biased;
             // With --echo each message read is written back: read only once there is room to
@@ -125,14 +151,33 @@ pub async fn run(
                 }
                 stream.next().await
             } => {
-                match msg {
-                    Some(Ok(m)) => s.on_message(m, sink).await,
-                    Some(Err(e)) => {
-                        if let Some(ending) = s.on_read_error(e, sink).await {
-                            break ending;
+                // Handle what is already readable in one go: a pass of the loop per burst of
+                // messages, not per message (and, echoing, only while there is room to echo).
+                let mut next = Some(msg);
+                let mut ended = None;
+                let mut budget = READ_BURST;
+                while let Some(msg) = next.take() {
+                    match msg {
+                        Some(Ok(m)) => s.on_message(m, sink).await,
+                        Some(Err(e)) => {
+                            ended = s.on_read_error(e, sink).await;
+                            if ended.is_some() {
+                                break;
+                            }
+                        }
+                        None => {
+                            ended = Some(s.ended_by_eof());
+                            break;
                         }
                     }
-                    None => break s.ended_by_eof(),
+                    budget -= 1;
+                    let room = !(s.opts.echo && !s.close_sent) || s.wtx.capacity() > 0;
+                    if budget > 0 && room && !sink.broken() {
+                        next = stream.next().now_or_never();
+                    }
+                }
+                if let Some(ending) = ended {
+                    break ending;
                 }
             }
             Some((dir, at, frame)) = next_frame(&mut frames) => {
@@ -148,14 +193,35 @@ pub async fn run(
             }, if s.input_open && s.closing.is_none() => {
                 match item {
                     (true, Some(Input::End)) | (true, None) => s.end_of_input(),
-                    (true, Some(i)) => s.on_input(i, sink).await,
+                    (true, Some(i)) => {
+                        s.on_input(i, sink).await;
+                        // Take what else is already queued while the writer has room: one pass
+                        // of the loop per burst, not per line.
+                        for _ in 0..INPUT_QUEUE {
+                            if !s.input_open || s.closing.is_some() || s.wtx.capacity() == 0 {
+                                break;
+                            }
+                            match input.try_recv() {
+                                Ok(Input::End) => s.end_of_input(),
+                                Ok(i) => s.on_input(i, sink).await,
+                                Err(_) => break,
+                            }
+                        }
+                    }
                     (false, _) => break s.ended_by_eof(),
                 }
             }
-            _ = sleep_until(wait_deadline.unwrap_or_else(far_future)), if wait_deadline.is_some() && s.closing.is_none() => {
-                s.begin_close(None, sink).await;
+            _ = &mut wait_timer, if wait_armed.is_some() && s.closing.is_none() => {
+                match s.wait_deadline() {
+                    // A message came in since the timer was set: wait out the new silence.
+                    Some(d) if d > TokioInstant::now() => {
+                        wait_timer.as_mut().reset(d);
+                        wait_armed = Some(d);
+                    }
+                    _ => s.begin_close(None, sink).await,
+                }
             }
-            _ = sleep_until(next_ping.unwrap_or_else(far_future)), if next_ping.is_some() && s.closing.is_none() => {
+            _ = &mut ping_timer, if ping_every.is_some() && s.closing.is_none() => {
                 if let Some(limit) = s.opts.ping_timeout {
                     if s.pings.front().is_some_and(|(_, at)| at.elapsed() >= limit) {
                         s.failure = Some(Error::Protocol {
@@ -169,10 +235,10 @@ pub async fn run(
                 s.ping_seq += 1;
                 let payload = format!("wscope-{}", s.ping_seq).into_bytes();
                 s.send_ping(payload, sink).await;
-                let every = s.opts.ping_interval.or(s.opts.ping_timeout).unwrap_or(Duration::from_secs(30));
-                next_ping = Some(TokioInstant::now() + every);
+                let every = ping_every.unwrap_or(Duration::from_secs(30));
+                ping_timer.as_mut().reset(TokioInstant::now() + every);
             }
-            _ = sleep_until(close_deadline.unwrap_or_else(far_future)), if close_deadline.is_some() => {
+            _ = &mut close_timer, if close_armed => {
                 s.failure.get_or_insert_with(|| Error::Protocol {
                     message: format!("the server did not answer our close frame within {}", crate::error::secs(CLOSE_TIMEOUT)),
                     hint: None,
@@ -195,7 +261,16 @@ pub async fn run(
                     _ => s.backlog.clear(),
                 }
             }
-            _ = std::future::ready(()), if sink.dirty() => sink.flush(),
+            // Idle with output buffered: flush, at most once per FLUSH_DELAY, so a stream of
+            // replies costs one write per millisecond rather than one per quiet moment.
+            _ = &mut flush_timer, if flush_armed => {
+                flush_armed = false;
+                sink.flush();
+            }
+            _ = std::future::ready(()), if sink.dirty() && !flush_armed => {
+                flush_timer.as_mut().reset(TokioInstant::now() + FLUSH_DELAY);
+                flush_armed = true;
+            }
         }
     };
     drop(s.wtx);
@@ -372,17 +447,15 @@ impl Loop<'_> {
         }
     }
 
-    async fn send_data(&mut self, kind: DataKind, data: Vec<u8>, sink: &mut dyn EventSink) {
+    /// Send a text or binary message. Taking the message whole means text is never validated twice
+    /// and an echo shares the received buffer instead of copying it.
+    async fn send_data(&mut self, m: Message, sink: &mut dyn EventSink) {
+        let Some((kind, data)) = data_of(&m) else {
+            return;
+        };
         self.stats.messages_sent += 1;
         self.stats.bytes_sent += data.len() as u64;
-        sink.event(Event::Sent { kind, data: &data });
-        let m = match kind {
-            DataKind::Text => match String::from_utf8(data) {
-                Ok(s) => Message::text(s),
-                Err(e) => Message::binary(e.into_bytes()),
-            },
-            DataKind::Binary => Message::binary(data),
-        };
+        sink.event(Event::Sent { kind, data });
         self.send(m).await;
     }
 
@@ -431,8 +504,8 @@ impl Loop<'_> {
 
     async fn on_input(&mut self, input: Input, sink: &mut dyn EventSink) {
         match input {
-            Input::Text(t) => self.send_data(DataKind::Text, t.into_bytes(), sink).await,
-            Input::Binary(b) => self.send_data(DataKind::Binary, b, sink).await,
+            Input::Text(t) => self.send_data(Message::text(t), sink).await,
+            Input::Binary(b) => self.send_data(Message::binary(b), sink).await,
             Input::Line(line) => match command::parse(&line) {
                 Ok(Command::Nothing) => {}
                 Ok(cmd) => self.on_command(cmd, sink).await,
@@ -451,17 +524,17 @@ impl Loop<'_> {
     async fn on_command(&mut self, cmd: Command, sink: &mut dyn EventSink) {
         match cmd {
             Command::Nothing => {}
-            Command::Text(t) => self.send_data(DataKind::Text, t.into_bytes(), sink).await,
-            Command::Binary(b) => self.send_data(DataKind::Binary, b, sink).await,
+            Command::Text(t) => self.send_data(Message::text(t), sink).await,
+            Command::Binary(b) => self.send_data(Message::binary(b), sink).await,
             Command::File { path, force_binary } => {
                 match read_file(&path, self.opts.max_message_size) {
                     Ok(bytes) => {
-                        let kind = if force_binary || std::str::from_utf8(&bytes).is_err() {
-                            DataKind::Binary
-                        } else {
-                            DataKind::Text
+                        let m = match String::from_utf8(bytes) {
+                            Ok(text) if !force_binary => Message::text(text),
+                            Ok(text) => Message::binary(text.into_bytes()),
+                            Err(e) => Message::binary(e.into_bytes()),
                         };
-                        self.send_data(kind, bytes, sink).await;
+                        self.send_data(m, sink).await;
                     }
                     Err(msg) => sink.event(Event::Refused {
                         message: &msg,
@@ -510,8 +583,7 @@ impl Loop<'_> {
 
     async fn on_message(&mut self, m: Message, sink: &mut dyn EventSink) {
         match m {
-            Message::Text(t) => self.on_data(DataKind::Text, t.as_bytes(), sink).await,
-            Message::Binary(b) => self.on_data(DataKind::Binary, &b, sink).await,
+            m @ (Message::Text(_) | Message::Binary(_)) => self.on_data(m, sink).await,
             Message::Ping(p) => sink.event(Event::PingReceived(&p)),
             Message::Pong(p) => {
                 let rtt = self
@@ -548,14 +620,18 @@ impl Loop<'_> {
         }
     }
 
-    async fn on_data(&mut self, kind: DataKind, data: &[u8], sink: &mut dyn EventSink) {
+    async fn on_data(&mut self, m: Message, sink: &mut dyn EventSink) {
+        let Some((kind, data)) = data_of(&m) else {
+            return;
+        };
         self.last_data = Instant::now();
         self.received_data += 1;
         self.stats.messages_received += 1;
         self.stats.bytes_received += data.len() as u64;
         sink.event(Event::Received { kind, data });
         if self.opts.echo && !self.close_sent {
-            self.send_data(kind, data.to_vec(), sink).await;
+            // The same buffer goes back out (Bytes are reference-counted): no copy.
+            self.send_data(m, sink).await;
         }
         let limit = if self.opts.once {
             Some(1)
@@ -650,6 +726,15 @@ impl Loop<'_> {
         self.begin_close(Some((code, reason.to_string())), sink)
             .await;
         None
+    }
+}
+
+/// The kind and bytes of a data message; None for control frames.
+fn data_of(m: &Message) -> Option<(DataKind, &[u8])> {
+    match m {
+        Message::Text(t) => Some((DataKind::Text, t.as_bytes())),
+        Message::Binary(b) => Some((DataKind::Binary, b)),
+        _ => None,
     }
 }
 
