@@ -171,7 +171,7 @@ pub async fn run(
                         }
                     }
                     budget -= 1;
-                    let room = !(s.opts.echo && !s.close_sent) || s.wtx.capacity() > 0;
+                    let room = !s.opts.echo || s.close_sent || s.wtx.capacity() > 0;
                     if budget > 0 && room && !sink.broken() {
                         next = stream.next().now_or_never();
                     }
