@@ -17,8 +17,8 @@ use crate::dump::Direction;
 use crate::error::{Error, Result};
 use crate::event::{EventSink, Stats};
 use crate::input::{self, StdinMode};
-use crate::printer::{json, report, style, Printer, Screen, Style};
-use crate::repl::Repl;
+use crate::printer::{json, report, style, Printer, Style};
+use crate::repl::{self, Repl};
 use crate::session::{self, Input, INPUT_QUEUE};
 use crate::tap::{Tap, TapSink};
 use crate::target::Target;
@@ -77,18 +77,8 @@ pub async fn run(
         verbose: conn.verbose,
         show_sent: interactive,
     };
-    let (mut repl, screen) = if interactive {
-        match Repl::new(!session.no_history, false) {
-            Ok((repl, tx)) => (Some(repl), Screen::Prompt(tx)),
-            Err(e) => {
-                Printer::new(style, Screen::Stderr).error(&e);
-                return Err(e);
-            }
-        }
-    } else {
-        (None, Screen::Stderr)
-    };
-    let mut printer = Printer::new(style, screen);
+    let (mut printer, mut repl) =
+        repl::printer_and_repl(style, interactive, !session.no_history, false)?;
     let result = connect(url, conn, session, repl.as_mut(), stdin_tty, &mut printer).await;
     if let Err(e) = &result {
         printer.error(e);

@@ -23,8 +23,8 @@ use crate::cli::ListenArgs;
 use crate::error::{Error, Result};
 use crate::event::EventSink;
 use crate::input::{self, StdinMode};
-use crate::printer::{style, Printer, Screen, Style};
-use crate::repl::Repl;
+use crate::printer::{style, Printer, Style};
+use crate::repl::{self, Repl};
 use crate::session::{Input, INPUT_QUEUE};
 use client::{FromClient, Shared};
 use hub::{Flow, Hub};
@@ -61,18 +61,8 @@ pub async fn run(args: &ListenArgs) -> Result<()> {
         show_ping_pong: true,
         ..Style::default()
     };
-    let (mut repl, screen) = if interactive {
-        match Repl::new(!args.no_history, true) {
-            Ok((repl, tx)) => (Some(repl), Screen::Prompt(tx)),
-            Err(e) => {
-                Printer::new(style, Screen::Stderr).error(&e);
-                return Err(e);
-            }
-        }
-    } else {
-        (None, Screen::Stderr)
-    };
-    let mut printer = Printer::new(style, screen);
+    let (mut printer, mut repl) =
+        repl::printer_and_repl(style, interactive, !args.no_history, true)?;
     let result = start(args, repl.as_mut(), &mut printer).await;
     if let Err(e) = &result {
         printer.error(e);

@@ -54,6 +54,27 @@ pub struct Repl {
     listen: bool,
 }
 
+/// The printer for a command, and the REPL when `interactive`: the printer then writes above the
+/// prompt. A REPL that cannot start is reported (on stderr) and returned as the error.
+pub fn printer_and_repl(
+    style: crate::printer::Style,
+    interactive: bool,
+    history: bool,
+    listen: bool,
+) -> Result<(crate::printer::Printer, Option<Repl>)> {
+    use crate::printer::{Printer, Screen as Out};
+    if !interactive {
+        return Ok((Printer::new(style, Out::Stderr), None));
+    }
+    match Repl::new(history, listen) {
+        Ok((repl, tx)) => Ok((Printer::new(style, Out::Prompt(tx)), Some(repl))),
+        Err(e) => {
+            Printer::new(style, Out::Stderr).error(&e);
+            Err(e)
+        }
+    }
+}
+
 impl Repl {
     /// Set up the editor and the screen threads. The returned sender is the printer's
     /// `Screen::Prompt`; once the printer is dropped, [`Repl::finish`] can drain it.
