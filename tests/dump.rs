@@ -10,7 +10,7 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpListener;
 
 use support::hostile::{self, Hostile, Step};
-use support::wscope;
+use support::{args, run};
 
 /// A tokio-tungstenite echo server for one client.
 async fn echo_server() -> (String, tokio::task::JoinHandle<()>) {
@@ -26,29 +26,6 @@ async fn echo_server() -> (String, tokio::task::JoinHandle<()>) {
         }
     });
     (url, task)
-}
-
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-async fn run(args: Vec<String>) -> Out {
-    tokio::task::spawn_blocking(move || {
-        let out = wscope().args(&args).output().unwrap();
-        Out {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    })
-    .await
-    .unwrap()
-}
-
-fn args(list: &[&str]) -> Vec<String> {
-    list.iter().map(|s| s.to_string()).collect()
 }
 
 /// The header line of the first frame whose line contains all of `words`, and the first hex line

@@ -8,33 +8,13 @@ mod support;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use assert_cmd::assert::Assert;
 use support::servers::{self, Options};
-use support::wscope;
+use support::{args, run_assert, stderr, stdout};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::Message;
-
-fn stdout(a: &Assert) -> String {
-    String::from_utf8_lossy(&a.get_output().stdout).into_owned()
-}
-
-fn stderr(a: &Assert) -> String {
-    String::from_utf8_lossy(&a.get_output().stderr).into_owned()
-}
-
-/// Run wscope with `args` off the runtime thread, so the in-process server keeps running.
-async fn run(args: Vec<String>) -> Assert {
-    tokio::task::spawn_blocking(move || wscope().args(args).assert())
-        .await
-        .unwrap()
-}
-
-fn args(list: &[&str]) -> Vec<String> {
-    list.iter().map(|s| s.to_string()).collect()
-}
 
 /// A raw-TCP server for one client: reads the request head, then answers with what `respond`
 /// makes of it (the key is there to compute accept values) and keeps the socket open for a while.
@@ -100,7 +80,7 @@ async fn inspect_sends_headers_origin_and_subprotocols_and_verifies_accept() {
     })
     .await;
     let url = format!("ws://{}/chat?room=1", server.addr);
-    let a = run(args(&[
+    let a = run_assert(args(&[
         "inspect",
         &url,
         "-H",
@@ -168,7 +148,7 @@ async fn inspect_json_is_one_object_with_checks_timings_and_accept() {
     })
     .await;
     let url = format!("ws://{}/", server.addr);
-    let a = run(args(&["inspect", &url, "--json", "-s", "chat"])).await;
+    let a = run_assert(args(&["inspect", &url, "--json", "-s", "chat"])).await;
     let out = stdout(&a);
     a.success();
     let v: serde_json::Value = serde_json::from_str(out.trim())
@@ -201,7 +181,7 @@ async fn wrong_accept_is_rejected_showing_expected_and_received() {
         b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: d3JvbmcgYWNjZXB0IGtleSE=\r\n\r\n".to_vec()
     })
     .await;
-    let a = run(args(&[&format!("ws://{addr}/")])).await;
+    let a = run_assert(args(&[&format!("ws://{addr}/")])).await;
     let err = stderr(&a);
     a.code(5);
     let expected = derive_accept_key(key_of(&head.await.unwrap()).as_bytes());
@@ -225,7 +205,7 @@ async fn forbidden_with_a_body_shows_status_headers_body_and_a_hint() {
         .into_bytes()
     })
     .await;
-    let a = run(args(&[&format!("ws://{addr}/")])).await;
+    let a = run_assert(args(&[&format!("ws://{addr}/")])).await;
     let err = stderr(&a);
     a.code(5);
     assert!(err.contains("< HTTP/1.1 403 Forbidden"), "{err}");
@@ -248,7 +228,7 @@ async fn a_long_refusal_body_is_truncated_for_display() {
             .into_bytes()
     })
     .await;
-    let a = run(args(&["inspect", &format!("ws://{addr}/")])).await;
+    let a = run_assert(args(&["inspect", &format!("ws://{addr}/")])).await;
     let out = stdout(&a);
     a.code(5);
     assert!(out.contains("< line 0"), "{out}");
@@ -266,7 +246,7 @@ async fn switching_without_upgrade_header_is_rejected() {
         format!("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n").into_bytes()
     })
     .await;
-    let a = run(args(&[&format!("ws://{addr}/")])).await;
+    let a = run_assert(args(&[&format!("ws://{addr}/")])).await;
     let err = stderr(&a);
     a.code(5);
     let diagnosis = err.lines().find(|l| l.starts_with("error:")).unwrap_or("");
@@ -278,7 +258,7 @@ async fn switching_without_upgrade_header_is_rejected() {
 async fn a_subprotocol_never_offered_is_rejected_and_named() {
     let (addr, _) =
         raw_server(|head| switching(head, "Sec-WebSocket-Protocol: superchat\r\n")).await;
-    let a = run(args(&[&format!("ws://{addr}/"), "-s", "chat"])).await;
+    let a = run_assert(args(&[&format!("ws://{addr}/"), "-s", "chat"])).await;
     let err = stderr(&a);
     a.code(5);
     let diagnosis = err.lines().find(|l| l.starts_with("error:")).unwrap_or("");
@@ -290,7 +270,7 @@ async fn a_subprotocol_never_offered_is_rejected_and_named() {
 async fn a_silent_server_times_out_with_exit_3() {
     let (addr, _) = raw_server(|_| Vec::new()).await;
     let started = Instant::now();
-    let a = run(args(&[&format!("ws://{addr}/"), "--connect-timeout", "1"])).await;
+    let a = run_assert(args(&[&format!("ws://{addr}/"), "--connect-timeout", "1"])).await;
     let took = started.elapsed();
     let err = stderr(&a);
     a.code(3);
@@ -309,7 +289,7 @@ async fn a_closed_port_cannot_connect_with_exit_3() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap()
     };
-    let a = run(args(&[&format!("ws://{addr}/")])).await;
+    let a = run_assert(args(&[&format!("ws://{addr}/")])).await;
     let err = stderr(&a);
     a.code(3);
     assert!(err.contains("cannot connect"), "{err}");
@@ -348,7 +328,7 @@ async fn each_refusal_gets_the_hint_of_its_status() {
     ];
     for (response, hint_says, shown) in cases {
         let (addr, _) = raw_server(move |_| response.as_bytes().to_vec()).await;
-        let a = run(args(&["inspect", &format!("ws://{addr}/")])).await;
+        let a = run_assert(args(&["inspect", &format!("ws://{addr}/")])).await;
         let (out, err) = (stdout(&a), stderr(&a));
         a.code(5);
         let status = response.lines().next().unwrap();
@@ -368,7 +348,7 @@ async fn each_refusal_gets_the_hint_of_its_status() {
 async fn credentials_from_the_url_and_http_scheme_are_handled_with_a_note() {
     let server = servers::start(Options::default()).await;
     let url = format!("http://al%40ice:s3cr%3At@{}/", server.addr);
-    let a = run(args(&["inspect", &url, "-H", "user-agent: probe/1"])).await;
+    let a = run_assert(args(&["inspect", &url, "-H", "user-agent: probe/1"])).await;
     let out = stdout(&a);
     a.success();
     assert!(out.contains("http:// URL mapped to ws://"), "{out}");
@@ -400,7 +380,7 @@ async fn connect_prints_a_one_line_summary_with_the_subprotocol() {
     })
     .await;
     let url = format!("ws://{}/", server.addr);
-    let a = run(args(&[
+    let a = run_assert(args(&[
         &url, "-s", "v1.chat", "-s", "v2.chat", "-x", "ping me", "-w", "1",
     ]))
     .await;
@@ -439,7 +419,7 @@ async fn frames_sent_right_behind_the_101_are_not_lost() {
         let _ = tcp.read(&mut buf).await;
         let _ = tcp.write_all(b"\x88\x02\x03\xe8").await;
     });
-    let a = run(args(&[&format!("ws://{addr}/"), "-w", "1"])).await;
+    let a = run_assert(args(&[&format!("ws://{addr}/"), "-w", "1"])).await;
     let (out, err) = (stdout(&a), stderr(&a));
     a.success();
     assert_eq!(out, "early\n", "{err}");
@@ -448,7 +428,7 @@ async fn frames_sent_right_behind_the_101_are_not_lost() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tls_server_on_a_ws_url_gets_a_hint_to_use_wss() {
     let (addr, _) = raw_server(|_| b"\x15\x03\x01\x00\x02\x02\x46".to_vec()).await;
-    let a = run(args(&[&format!("ws://{addr}/")])).await;
+    let a = run_assert(args(&[&format!("ws://{addr}/")])).await;
     let err = stderr(&a);
     a.code(5);
     assert!(err.contains("not an HTTP response"), "{err}");
@@ -484,7 +464,7 @@ async fn malformed_or_oversized_answers_are_diagnosed_not_hung_on() {
     for (answer, says) in cases {
         let (addr, _) = raw_server(move |_| answer).await;
         let started = Instant::now();
-        let a = run(args(&[&format!("ws://{addr}/")])).await;
+        let a = run_assert(args(&[&format!("ws://{addr}/")])).await;
         let err = stderr(&a);
         a.code(5);
         assert!(
@@ -507,7 +487,7 @@ async fn a_server_hanging_up_without_an_answer_is_rejected() {
         let _ = tcp.read(&mut buf).await;
         // Dropped here: EOF without a single byte of answer.
     });
-    let a = run(args(&[&format!("ws://{addr}/")])).await;
+    let a = run_assert(args(&[&format!("ws://{addr}/")])).await;
     let err = stderr(&a);
     a.code(5);
     assert!(
@@ -523,7 +503,7 @@ async fn protocol_version_is_sent_and_a_426_lists_the_wanted_versions() {
             .to_vec()
     })
     .await;
-    let a = run(args(&[
+    let a = run_assert(args(&[
         "inspect",
         &format!("ws://{addr}/"),
         "--protocol-version",
@@ -541,7 +521,7 @@ async fn protocol_version_is_sent_and_a_426_lists_the_wanted_versions() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn inspect_reports_a_server_that_never_answers_our_close() {
     let (addr, _) = raw_server(|head| switching(head, "")).await;
-    let a = run(args(&["inspect", &format!("ws://{addr}/")])).await;
+    let a = run_assert(args(&["inspect", &format!("ws://{addr}/")])).await;
     let (out, err) = (stdout(&a), stderr(&a));
     a.code(6);
     // The handshake itself passed; only the close failed, and the report says so.
@@ -555,7 +535,7 @@ async fn inspect_reports_a_server_that_never_answers_our_close() {
 async fn inspect_json_of_a_refusal_is_one_object_with_the_error() {
     let (addr, _) =
         raw_server(|_| b"HTTP/1.1 403 Forbidden\r\nContent-Length: 6\r\n\r\nno way".to_vec()).await;
-    let a = run(args(&["inspect", "--json", &format!("ws://{addr}/")])).await;
+    let a = run_assert(args(&["inspect", "--json", &format!("ws://{addr}/")])).await;
     let out = stdout(&a);
     a.code(5);
     let v: serde_json::Value = serde_json::from_str(out.trim())
@@ -574,7 +554,7 @@ async fn inspect_json_of_a_refusal_is_one_object_with_the_error() {
 async fn a_host_name_is_resolved_and_its_dns_time_shown() {
     let server = servers::start(Options::default()).await;
     let url = format!("ws://localhost:{}/", server.addr.port());
-    let a = run(args(&["inspect", &url])).await;
+    let a = run_assert(args(&["inspect", &url])).await;
     let out = stdout(&a);
     a.success();
     assert!(

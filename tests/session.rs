@@ -12,7 +12,7 @@ use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::Message;
 
 use support::hostile::{self, Hostile, Step};
-use support::wscope;
+use support::{args, run_with, Out};
 
 /// What the recording server got from the client.
 #[derive(Debug, Clone, PartialEq)]
@@ -85,35 +85,6 @@ impl Recorder {
     }
 }
 
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-/// Run wscope with `args` (and `stdin`, if any) off the async runtime, so in-process servers run.
-async fn run(args: Vec<String>, stdin: Option<Vec<u8>>) -> Out {
-    tokio::task::spawn_blocking(move || {
-        let mut cmd = wscope();
-        cmd.args(&args);
-        if let Some(input) = stdin {
-            cmd.write_stdin(input);
-        }
-        let out = cmd.output().unwrap();
-        Out {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    })
-    .await
-    .unwrap()
-}
-
-fn args(list: &[&str]) -> Vec<String> {
-    list.iter().map(|s| s.to_string()).collect()
-}
-
 fn no_panic(out: &Out) {
     assert!(
         !out.stderr.contains("panicked"),
@@ -134,7 +105,7 @@ async fn pipe_roundtrip(server: Recorder, extra: &[&str]) {
     let (sent, input) = lines(20_000);
     let mut a = args(&[&server.url]);
     a.extend(args(extra));
-    let out = run(a, Some(input)).await;
+    let out = run_with(a, Some(input)).await;
     no_panic(&out);
     assert_eq!(out.code, 0, "stderr:\n{}", out.stderr);
     let back: Vec<&str> = out.stdout.lines().collect();
@@ -171,7 +142,7 @@ async fn twenty_thousand_lines_through_a_slow_server_with_the_default_wait() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn execute_once_prints_the_reply_and_closes_with_1000() {
     let server = Recorder::echo().await;
-    let out = run(args(&[&server.url, "-x", "hello", "--once"]), None).await;
+    let out = run_with(args(&[&server.url, "-x", "hello", "--once"]), None).await;
     no_panic(&out);
     assert_eq!(out.code, 0, "stderr:\n{}", out.stderr);
     assert_eq!(out.stdout, "hello\n");
@@ -195,7 +166,7 @@ async fn refused_commands_name_the_rule_and_later_commands_still_go_out() {
     ];
     for (bad, words) in cases {
         let server = Recorder::echo().await;
-        let out = run(
+        let out = run_with(
             args(&[&server.url, "-x", &bad, "-x", "after", "--once"]),
             None,
         )
@@ -227,7 +198,7 @@ async fn a_server_closing_1000_after_three_messages_exits_0_with_all_printed() {
         Step::Send(hostile::close(1000, "")),
     ])
     .await;
-    let out = run(args(&[&server.url, "-w", "inf"]), Some(Vec::new())).await;
+    let out = run_with(args(&[&server.url, "-w", "inf"]), Some(Vec::new())).await;
     no_panic(&out);
     assert_eq!(out.code, 0, "stderr:\n{}", out.stderr);
     assert_eq!(out.stdout, "one\ntwo\nthree\n");
@@ -242,7 +213,7 @@ async fn a_server_closing_4002_is_reported_with_code_and_reason_and_exits_6() {
         Step::Send(hostile::close(4002, "bye")),
     ])
     .await;
-    let out = run(args(&[&server.url, "-w", "inf"]), Some(Vec::new())).await;
+    let out = run_with(args(&[&server.url, "-w", "inf"]), Some(Vec::new())).await;
     no_panic(&out);
     assert_eq!(out.code, 6, "stderr:\n{}", out.stderr);
     assert_eq!(out.stdout, "last words\n");
@@ -253,7 +224,7 @@ async fn a_server_closing_4002_is_reported_with_code_and_reason_and_exits_6() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_dropping_tcp_without_a_close_exits_6_as_abnormal() {
     let server = Hostile::start(vec![Step::Send(hostile::text("hi")), Step::Drop]).await;
-    let out = run(args(&[&server.url, "-w", "inf"]), Some(Vec::new())).await;
+    let out = run_with(args(&[&server.url, "-w", "inf"]), Some(Vec::new())).await;
     no_panic(&out);
     assert_eq!(out.code, 6, "stderr:\n{}", out.stderr);
     assert_eq!(out.stdout, "hi\n");
@@ -270,7 +241,7 @@ async fn a_fragmented_message_with_a_ping_inside_is_reassembled_and_the_ping_ans
         Step::Send(hostile::frame(0x80, b"world")),
     ])
     .await;
-    let out = run(args(&[&server.url, "--once"]), Some(Vec::new())).await;
+    let out = run_with(args(&[&server.url, "--once"]), Some(Vec::new())).await;
     no_panic(&out);
     assert_eq!(out.code, 0, "stderr:\n{}", out.stderr);
     assert_eq!(out.stdout, "hello world\n");
@@ -327,7 +298,7 @@ async fn protocol_violations_close_with_the_rfc_code_and_exit_6() {
     ];
     for (what, bytes, want, says) in cases {
         let server = Hostile::start(vec![Step::Send(bytes)]).await;
-        let out = run(args(&[&server.url, "-w", "inf"]), Some(Vec::new())).await;
+        let out = run_with(args(&[&server.url, "-w", "inf"]), Some(Vec::new())).await;
         no_panic(&out);
         assert_eq!(out.code, 6, "{what}: stderr:\n{}", out.stderr);
         assert!(
@@ -429,7 +400,7 @@ async fn a_server_that_stops_reading_keeps_client_memory_bounded() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn json_output_is_one_object_per_line_with_sent_received_and_close() {
     let server = Recorder::echo().await;
-    let out = run(
+    let out = run_with(
         args(&[
             &server.url,
             "--json",
@@ -499,7 +470,7 @@ async fn echo_mirrors_pushed_messages_with_their_types() {
         false,
     )
     .await;
-    let out = run(
+    let out = run_with(
         args(&[&server.url, "--echo", "--count", "3"]),
         Some(Vec::new()),
     )
@@ -520,7 +491,7 @@ async fn echo_mirrors_pushed_messages_with_their_types() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ping_interval_shows_pong_round_trip_times() {
     let server = Recorder::echo().await;
-    let out = run(
+    let out = run_with(
         args(&[&server.url, "--ping-interval", "0.2", "-P", "-w", "1"]),
         Some(Vec::new()),
     )
@@ -539,7 +510,7 @@ async fn ping_interval_shows_pong_round_trip_times() {
 async fn ping_timeout_against_a_server_that_never_answers_exits_6() {
     // The hostile server reads (and records) our pings but never answers them.
     let server = Hostile::start(Vec::new()).await;
-    let out = run(
+    let out = run_with(
         args(&[&server.url, "--ping-timeout", "1", "-w", "inf"]),
         Some(Vec::new()),
     )
@@ -563,7 +534,7 @@ async fn lines_piped_in_before_the_handshake_completes_are_all_sent() {
     // stdin is complete (EOF included) long before the server answers the upgrade.
     let server = Recorder::slow_handshake(Duration::from_millis(700)).await;
     let (sent, input) = lines(500);
-    let out = run(args(&[&server.url]), Some(input)).await;
+    let out = run_with(args(&[&server.url]), Some(input)).await;
     no_panic(&out);
     assert_eq!(out.code, 0, "stderr:\n{}", out.stderr);
     assert_eq!(out.stdout.lines().collect::<Vec<_>>(), sent);
@@ -576,7 +547,7 @@ async fn lines_piped_in_before_the_handshake_completes_are_all_sent() {
 async fn wait_zero_closes_at_once_but_keeps_replies_that_arrive_before_the_close() {
     let server = Recorder::echo().await;
     let (sent, input) = lines(1000);
-    let out = run(args(&[&server.url, "-w", "0"]), Some(input)).await;
+    let out = run_with(args(&[&server.url, "-w", "0"]), Some(input)).await;
     no_panic(&out);
     assert_eq!(out.code, 0, "stderr:\n{}", out.stderr);
     // The echo server answers every message before it sees our close, so all replies come back.
@@ -587,7 +558,7 @@ async fn wait_zero_closes_at_once_but_keeps_replies_that_arrive_before_the_close
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn close_code_and_reason_flags_are_what_the_server_receives() {
     let server = Hostile::start(Vec::new()).await;
-    let out = run(
+    let out = run_with(
         args(&[
             &server.url,
             "-x",
@@ -650,7 +621,7 @@ async fn sigterm_closes_with_1000_and_exits_0() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn json_reports_a_bad_server_close_as_close_and_error_events() {
     let server = Hostile::start(vec![Step::Send(hostile::close(4002, "bye"))]).await;
-    let out = run(
+    let out = run_with(
         args(&[&server.url, "--json", "-w", "inf"]),
         Some(Vec::new()),
     )
@@ -682,7 +653,7 @@ async fn json_reports_a_bad_server_close_as_close_and_error_events() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_going_away_with_1001_is_a_clean_end() {
     let server = Hostile::start(vec![Step::Send(hostile::close(1001, "restart"))]).await;
-    let out = run(args(&[&server.url, "-w", "inf"]), Some(Vec::new())).await;
+    let out = run_with(args(&[&server.url, "-w", "inf"]), Some(Vec::new())).await;
     no_panic(&out);
     assert_eq!(out.code, 0, "stderr:\n{}", out.stderr);
     assert!(out.stderr.contains("1001"), "stderr:\n{}", out.stderr);
@@ -830,7 +801,7 @@ async fn messages_over_max_message_size_close_with_1009() {
     ];
     for (what, script) in cases {
         let server = Hostile::start(script).await;
-        let out = run(
+        let out = run_with(
             args(&[&server.url, "--max-message-size", "100", "-w", "inf"]),
             Some(Vec::new()),
         )

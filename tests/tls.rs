@@ -4,24 +4,9 @@
 
 mod support;
 
-use assert_cmd::assert::Assert;
 use support::servers::{self, Options, Pki, CA_NAME};
-use support::wscope;
+use support::{run_assert, stderr, stdout};
 use tokio_tungstenite::tungstenite::Message;
-
-fn stdout(a: &Assert) -> String {
-    String::from_utf8_lossy(&a.get_output().stdout).into_owned()
-}
-
-fn stderr(a: &Assert) -> String {
-    String::from_utf8_lossy(&a.get_output().stderr).into_owned()
-}
-
-async fn run(args: Vec<String>) -> Assert {
-    tokio::task::spawn_blocking(move || wscope().args(args).assert())
-        .await
-        .unwrap()
-}
 
 /// A TLS echo server with a certificate for `names`, and the PKI (kept alive for its files).
 async fn tls_server(names: &[&str]) -> (servers::Server, Pki) {
@@ -38,7 +23,7 @@ fn path(p: &std::path::Path) -> String {
 async fn an_unknown_ca_is_refused_naming_the_problem_and_the_flags() {
     let (server, _pki) = tls_server(&["localhost", "127.0.0.1"]).await;
     let url = format!("wss://{}/", server.addr);
-    let a = run(vec![url, "-x".into(), "hello".into()]).await;
+    let a = run_assert(vec![url, "-x".into(), "hello".into()]).await;
     let err = stderr(&a);
     a.code(4);
     let diagnosis = err.lines().find(|l| l.starts_with("error:")).unwrap_or("");
@@ -55,7 +40,7 @@ async fn an_unknown_ca_is_refused_naming_the_problem_and_the_flags() {
 async fn the_test_ca_given_with_ca_is_trusted() {
     let (server, pki) = tls_server(&["localhost", "127.0.0.1"]).await;
     let url = format!("wss://{}/", server.addr);
-    let a = run(vec![
+    let a = run_assert(vec![
         url,
         "--ca".into(),
         path(&pki.ca_path),
@@ -81,7 +66,7 @@ async fn the_test_ca_given_with_ca_is_trusted() {
 async fn insecure_connects_with_a_visible_warning() {
     let (server, _pki) = tls_server(&["other.test"]).await;
     let url = format!("wss://{}/", server.addr);
-    let a = run(vec![
+    let a = run_assert(vec![
         url,
         "-k".into(),
         "-x".into(),
@@ -106,7 +91,7 @@ async fn a_certificate_for_another_ip_is_a_hostname_mismatch() {
     // Trusted CA, but the certificate names only "localhost" and we dial 127.0.0.1.
     let (server, pki) = tls_server(&["localhost"]).await;
     let url = format!("wss://{}/", server.addr);
-    let a = run(vec![url, "--ca".into(), path(&pki.ca_path)]).await;
+    let a = run_assert(vec![url, "--ca".into(), path(&pki.ca_path)]).await;
     let err = stderr(&a);
     a.code(4);
     assert!(err.contains("hostname mismatch"), "{err}");
@@ -116,7 +101,7 @@ async fn a_certificate_for_another_ip_is_a_hostname_mismatch() {
 async fn a_certificate_for_another_name_is_a_hostname_mismatch() {
     let (server, pki) = tls_server(&["other.test"]).await;
     let url = format!("wss://localhost:{}/", server.addr.port());
-    let a = run(vec![url, "--ca".into(), path(&pki.ca_path)]).await;
+    let a = run_assert(vec![url, "--ca".into(), path(&pki.ca_path)]).await;
     let err = stderr(&a);
     a.code(4);
     assert!(err.contains("hostname mismatch"), "{err}");
@@ -127,7 +112,7 @@ async fn a_certificate_for_another_name_is_a_hostname_mismatch() {
 async fn inspect_over_wss_shows_version_subject_and_issuer() {
     let (server, pki) = tls_server(&["localhost", "127.0.0.1"]).await;
     let url = format!("wss://{}/", server.addr);
-    let a = run(vec![
+    let a = run_assert(vec![
         "inspect".into(),
         url.clone(),
         "--ca".into(),
@@ -155,7 +140,7 @@ async fn inspect_over_wss_shows_version_subject_and_issuer() {
         "the TLS handshake is timed:\n{out}"
     );
 
-    let a = run(vec![
+    let a = run_assert(vec![
         "inspect".into(),
         url,
         "--json".into(),
@@ -181,7 +166,7 @@ async fn an_expired_certificate_is_refused_as_expired() {
     let pki = Pki::expired(&["localhost", "127.0.0.1"]);
     let server = servers::start_tls(Options::default(), pki.identity()).await;
     let url = format!("wss://{}/", server.addr);
-    let a = run(vec![url, "--ca".into(), path(&pki.ca_path)]).await;
+    let a = run_assert(vec![url, "--ca".into(), path(&pki.ca_path)]).await;
     let err = stderr(&a);
     a.code(4);
     let diagnosis = err.lines().find(|l| l.starts_with("error:")).unwrap_or("");
@@ -193,7 +178,7 @@ async fn an_expired_certificate_is_refused_as_expired() {
 async fn wss_to_a_plain_server_says_it_did_not_answer_in_tls() {
     let server = servers::start(Options::default()).await;
     let url = format!("wss://{}/", server.addr);
-    let a = run(vec![url, "--connect-timeout".into(), "5".into()]).await;
+    let a = run_assert(vec![url, "--connect-timeout".into(), "5".into()]).await;
     let err = stderr(&a);
     a.code(4);
     assert!(err.contains("did not answer in TLS"), "{err}");
@@ -217,10 +202,10 @@ async fn a_client_identity_is_loaded_and_a_bad_key_is_a_usage_error() {
             path(key),
         ]
     };
-    run(with_key(&client.key_path)).await.success();
+    run_assert(with_key(&client.key_path)).await.success();
 
     // The CA certificate is no key: refused before connecting, naming both flags.
-    let a = run(with_key(&client.ca_path)).await;
+    let a = run_assert(with_key(&client.ca_path)).await;
     let err = stderr(&a);
     a.code(2);
     assert!(err.contains("--cert"), "{err}");
@@ -235,7 +220,7 @@ async fn a_client_identity_is_loaded_and_a_bad_key_is_a_usage_error() {
 async fn inspect_with_insecure_warns_too() {
     let (server, _pki) = tls_server(&["other.test"]).await;
     let url = format!("wss://{}/", server.addr);
-    let a = run(vec!["inspect".into(), url, "-k".into()]).await;
+    let a = run_assert(vec!["inspect".into(), url, "-k".into()]).await;
     let (out, err) = (stdout(&a), stderr(&a));
     a.success();
     assert!(out.contains("verification skipped (-k)"), "{out}");

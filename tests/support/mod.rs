@@ -6,6 +6,7 @@ pub mod hostile;
 pub mod proxies;
 pub mod servers;
 
+use assert_cmd::assert::Assert;
 use assert_cmd::Command;
 
 /// The wscope binary with a scrubbed environment: no colour, no proxies, no user history.
@@ -28,4 +29,55 @@ pub fn wscope() -> Command {
     c.env("NO_COLOR", "1");
     c.timeout(std::time::Duration::from_secs(30));
     c
+}
+
+/// What a finished wscope run gave: its exit code and both streams.
+pub struct Out {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Run wscope with `args` (and `stdin`, if any) off the async runtime, so in-process servers keep
+/// running while it does.
+pub async fn run_with(args: Vec<String>, stdin: Option<Vec<u8>>) -> Out {
+    tokio::task::spawn_blocking(move || {
+        let mut cmd = wscope();
+        cmd.args(&args);
+        if let Some(input) = stdin {
+            cmd.write_stdin(input);
+        }
+        let out = cmd.output().unwrap();
+        Out {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    })
+    .await
+    .unwrap()
+}
+
+/// [`run_with`] and no stdin.
+pub async fn run(args: Vec<String>) -> Out {
+    run_with(args, None).await
+}
+
+/// Run wscope off the async runtime and hand back assert_cmd's view, for `.code(..)` assertions.
+pub async fn run_assert(args: Vec<String>) -> Assert {
+    tokio::task::spawn_blocking(move || wscope().args(args).assert())
+        .await
+        .unwrap()
+}
+
+pub fn stdout(a: &Assert) -> String {
+    String::from_utf8_lossy(&a.get_output().stdout).into_owned()
+}
+
+pub fn stderr(a: &Assert) -> String {
+    String::from_utf8_lossy(&a.get_output().stderr).into_owned()
+}
+
+pub fn args(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
 }
