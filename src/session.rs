@@ -45,8 +45,6 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 /// Messages handled per pass of the loop when they are already readable; bounded so input,
 /// timers and signals still get their turn under a flood.
 const READ_BURST: usize = 64;
-/// How long buffered output may wait for more before it is written (invisible to a person).
-const FLUSH_DELAY: Duration = Duration::from_millis(1);
 /// Pings awaiting their pong that we remember (older ones are forgotten, not leaked).
 const MAX_PENDING_PINGS: usize = 64;
 /// Control frames held back while the write queue is full; beyond this, pings are not queued.
@@ -112,9 +110,6 @@ pub async fn run(
     tokio::pin!(wait_timer, ping_timer, close_timer);
     let mut wait_armed: Option<TokioInstant> = None;
     let mut close_armed = false;
-    let flush_timer = sleep_until(far_future());
-    tokio::pin!(flush_timer);
-    let mut flush_armed = false;
     // Made once, outside the loop: a signal that arrives between two passes must not be lost.
     let mut sigterm = signal_stream(tokio::signal::unix::SignalKind::terminate());
     let mut sigint = signal_stream(tokio::signal::unix::SignalKind::interrupt());
@@ -261,16 +256,7 @@ pub async fn run(
                     _ => s.backlog.clear(),
                 }
             }
-            // Idle with output buffered: flush, at most once per FLUSH_DELAY, so a stream of
-            // replies costs one write per millisecond rather than one per quiet moment.
-            _ = &mut flush_timer, if flush_armed => {
-                flush_armed = false;
-                sink.flush();
-            }
-            _ = std::future::ready(()), if sink.dirty() && !flush_armed => {
-                flush_timer.as_mut().reset(TokioInstant::now() + FLUSH_DELAY);
-                flush_armed = true;
-            }
+            _ = std::future::ready(()), if sink.dirty() => sink.flush(),
         }
     };
     drop(s.wtx);
