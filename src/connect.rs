@@ -16,13 +16,13 @@ use crate::dial::BoxStream;
 use crate::dump::Direction;
 use crate::error::{Error, Result};
 use crate::event::{EventSink, Stats};
+use crate::inbound::{Guard, WireClose};
 use crate::input::{self, StdinMode};
 use crate::printer::{json, report, style, Printer, Style};
 use crate::repl::{self, Repl};
 use crate::session::{self, Input, INPUT_QUEUE};
 use crate::tap::{Tap, TapSink};
 use crate::target::Target;
-use crate::utf8_guard::Utf8Guard;
 
 /// tungstenite's configuration for our limits. Frames are bounded like messages: a 2^63 length
 /// must close with 1009, never allocate.
@@ -166,7 +166,8 @@ async fn connect(
         (up.stream, None)
     };
     // Above the tap, so the dump still shows the bytes that broke the rule.
-    let stream: BoxStream = Box::new(Utf8Guard::new(stream, &up.leftover));
+    let wire_close = WireClose::default();
+    let stream: BoxStream = Box::new(Guard::new(stream, &up.leftover, wire_close.clone()));
     let ws = WebSocketStream::from_partially_read(
         stream,
         up.leftover,
@@ -185,6 +186,7 @@ async fn connect(
         ping_timeout: conn.ping_timeout,
         max_message_size: conn.max_message_size,
         dump: dump_rx.as_ref().map(|_| enabled.clone()),
+        wire_close: Some(wire_close),
     };
     let stats = Stats::new(
         report.url.clone(),

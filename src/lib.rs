@@ -16,6 +16,7 @@ pub mod event;
 pub mod frame;
 pub mod handshake;
 pub mod hexdump;
+pub mod inbound;
 pub mod input;
 pub mod inspect;
 pub mod listen;
@@ -24,7 +25,6 @@ pub mod repl;
 pub mod session;
 pub mod tap;
 pub mod target;
-pub mod utf8_guard;
 
 use std::process::ExitCode;
 

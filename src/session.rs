@@ -63,6 +63,8 @@ pub struct Options {
     pub ping_interval: Option<Duration>,
     pub ping_timeout: Option<Duration>,
     pub max_message_size: usize,
+    /// The server's close code as it was on the wire (tungstenite rewrites some to 1002).
+    pub wire_close: Option<crate::inbound::WireClose>,
     /// Toggled by /dump; None when there is no tap to toggle.
     pub dump: Option<Arc<AtomicBool>>,
 }
@@ -326,8 +328,13 @@ fn judge(e: &Ending) -> Result<()> {
         (Closer::Server, code) => Err(Error::Protocol {
             message: match code {
                 Some(c) => format!(
-                    "the server closed with {c} ({}){}",
+                    "the server closed with {c} ({}){}{}",
                     crate::frame::close_code_name(c),
+                    if crate::command::check_close_code(c).is_err() {
+                        ", a code that may never be sent on the wire"
+                    } else {
+                        ""
+                    },
                     if e.reason.is_empty() {
                         String::new()
                     } else {
@@ -588,10 +595,20 @@ impl Loop<'_> {
                 sink.event(Event::PongReceived { payload: &p, rtt });
             }
             Message::Close(frame) => {
-                let (code, reason) = match &frame {
+                let (mut code, mut reason) = match &frame {
                     Some(f) => (Some(u16::from(f.code)), f.reason.to_string()),
                     None => (None, String::new()),
                 };
+                // tungstenite hands us 1002 "Protocol violation" in place of a code that may not
+                // be sent (1005, 5000, ...): a debugger shows what the server really said.
+                let wire = self.opts.wire_close.as_ref().and_then(|w| w.get());
+                if let (Some(1002), "Protocol violation", Some(raw)) = (code, reason.as_str(), wire)
+                {
+                    if raw != 1002 {
+                        code = Some(raw);
+                        reason.clear();
+                    }
+                }
                 sink.event(Event::CloseReceived {
                     code,
                     reason: &reason,
@@ -664,7 +681,7 @@ impl Loop<'_> {
     /// A read failed: a protocol violation by the server, a message too big, or a dropped connection.
     async fn on_read_error(&mut self, e: WsError, sink: &mut dyn EventSink) -> Option<Ending> {
         let (code, what) = match &e {
-            WsError::Io(io) if crate::utf8_guard::is_invalid_utf8(io) => {
+            WsError::Io(io) if crate::inbound::is_invalid_utf8(io) => {
                 (1007, "the server sent a text message that is not valid UTF-8".to_string())
             }
             // After a clean close, bytes the server still sends change nothing about the ending.

@@ -6,11 +6,11 @@
 
 use libfuzzer_sys::fuzz_target;
 use wscope::frame::FrameDecoder;
-use wscope::utf8_guard::Utf8Watch;
+use wscope::inbound::Watch;
 
 /// Feed pieces in order; false from the first piece that makes a text message invalid.
 fn watch(pieces: &[&[u8]]) -> bool {
-    let mut w = Utf8Watch::default();
+    let mut w = Watch::default();
     pieces.iter().all(|p| w.feed(p))
 }
 

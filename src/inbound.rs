@@ -1,12 +1,15 @@
-//! Fails a connection on invalid UTF-8 the moment the bad bytes arrive. tungstenite checks a text
-//! frame only once the whole frame is in, so a server that sends one frame in slow pieces would be
-//! caught late (Autobahn 6.4.3/6.4.4: NON-STRICT). This wrapper sits between the socket and the
-//! WebSocket library, follows the incoming frame headers, validates text payload bytes as they
-//! pass, and turns the first invalid byte into a read error the session maps to close code 1007.
-//! It never changes a byte and keeps no payload: a few bytes of state per connection.
+//! Watches the incoming frames below the WebSocket library for what it would hide or see too late.
+//! It follows the frame headers and (1) validates text payload bytes as they pass, turning the first
+//! invalid byte into a read error the session maps to close code 1007 — tungstenite checks a text
+//! frame only once the whole frame is in, so a frame sent in slow pieces was caught late (Autobahn
+//! 6.4.3/6.4.4: NON-STRICT); (2) keeps the status code of the server's close frame as it was on the
+//! wire, because tungstenite rewrites a code that may not be sent (1005, say) to 1002 before we see
+//! it. It never changes a byte and keeps no payload: a few bytes of state per connection.
 
 use std::io;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -23,14 +26,14 @@ impl std::fmt::Display for InvalidUtf8 {
 
 impl std::error::Error for InvalidUtf8 {}
 
-/// True when `e` is the error raised by [`Utf8Guard`].
+/// True when `e` is the error raised by [`Guard`].
 pub fn is_invalid_utf8(e: &io::Error) -> bool {
     e.get_ref().is_some_and(|inner| inner.is::<InvalidUtf8>())
 }
 
 /// Where the incoming byte stream is, frame-wise.
 #[derive(Debug, Default)]
-pub struct Utf8Watch {
+pub struct Watch {
     header: [u8; 14],
     header_len: usize,
     /// Payload bytes of the current frame still to come.
@@ -46,9 +49,15 @@ pub struct Utf8Watch {
     carry_len: usize,
     /// The stream stopped making sense (e.g. a length tungstenite will refuse): stop watching.
     gave_up: bool,
+    /// The current frame is a close frame; its first two payload bytes are the status code.
+    frame_is_close: bool,
+    close_head: [u8; 2],
+    close_head_len: usize,
+    /// The status code of the last close frame, as it was on the wire.
+    close_code: Option<u16>,
 }
 
-impl Utf8Watch {
+impl Watch {
     /// Follow `bytes`; false as soon as a text payload byte makes the message invalid UTF-8.
     pub fn feed(&mut self, mut bytes: &[u8]) -> bool {
         while !bytes.is_empty() && !self.gave_up {
@@ -72,6 +81,9 @@ impl Utf8Watch {
             self.remaining -= take as u64;
             if self.frame_is_text && !self.text(chunk) {
                 return false;
+            }
+            if self.frame_is_close {
+                self.close_status(chunk);
             }
             if self.remaining == 0 {
                 self.end_frame();
@@ -118,6 +130,12 @@ impl Utf8Watch {
         };
         self.mask_pos = 0;
         self.remaining = len;
+        self.frame_is_close = opcode == 0x8;
+        if self.frame_is_close {
+            // A close frame without a body has no status code (1005 is what that means).
+            self.close_code = None;
+            self.close_head_len = 0;
+        }
         self.frame_is_text = match opcode {
             0x1 => {
                 self.carry_len = 0;
@@ -144,6 +162,26 @@ impl Utf8Watch {
 
     fn end_frame(&mut self) {
         self.header_len = 0;
+    }
+
+    /// Collect the first two payload bytes of a close frame: its status code.
+    fn close_status(&mut self, chunk: &[u8]) {
+        for &b in chunk {
+            if self.close_head_len == 2 {
+                return;
+            }
+            let key = self.mask.map_or(0, |k| k[self.close_head_len % 4]);
+            self.close_head[self.close_head_len] = b ^ key;
+            self.close_head_len += 1;
+            if self.close_head_len == 2 {
+                self.close_code = Some(u16::from_be_bytes(self.close_head));
+            }
+        }
+    }
+
+    /// The status code of the last close frame seen, exactly as it was on the wire.
+    pub fn close_code(&self) -> Option<u16> {
+        self.close_code
     }
 
     /// Check text bytes, keeping an incomplete last character for the next chunk.
@@ -194,21 +232,45 @@ impl Utf8Watch {
     }
 }
 
-pub struct Utf8Guard<S> {
-    inner: S,
-    watch: Utf8Watch,
-    failed: bool,
+/// The status code of the server's last close frame as it was on the wire, shared with the session.
+#[derive(Debug, Clone, Default)]
+pub struct WireClose(Arc<AtomicU32>);
+
+impl WireClose {
+    /// Flags "a code was seen", so that code 0 is not confused with none.
+    const SEEN: u32 = 1 << 16;
+
+    pub fn get(&self) -> Option<u16> {
+        let v = self.0.load(Ordering::Relaxed);
+        (v & Self::SEEN != 0).then_some(v as u16)
+    }
+
+    fn set(&self, code: Option<u16>) {
+        self.0.store(
+            code.map_or(0, |c| Self::SEEN | u32::from(c)),
+            Ordering::Relaxed,
+        );
+    }
 }
 
-impl<S> Utf8Guard<S> {
+pub struct Guard<S> {
+    inner: S,
+    watch: Watch,
+    failed: bool,
+    wire_close: WireClose,
+}
+
+impl<S> Guard<S> {
     /// `leftover`: bytes that arrived behind the handshake, which the WebSocket library reads first.
-    pub fn new(inner: S, leftover: &[u8]) -> Self {
-        let mut watch = Utf8Watch::default();
+    pub fn new(inner: S, leftover: &[u8], wire_close: WireClose) -> Self {
+        let mut watch = Watch::default();
         let failed = !watch.feed(leftover);
-        Utf8Guard {
+        wire_close.set(watch.close_code());
+        Guard {
             inner,
             watch,
             failed,
+            wire_close,
         }
     }
 }
@@ -217,7 +279,7 @@ fn invalid() -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, InvalidUtf8)
 }
 
-impl<S: AsyncRead + Unpin> AsyncRead for Utf8Guard<S> {
+impl<S: AsyncRead + Unpin> AsyncRead for Guard<S> {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -239,12 +301,13 @@ impl<S: AsyncRead + Unpin> AsyncRead for Utf8Guard<S> {
                 buf.set_filled(before);
                 return Poll::Ready(Err(invalid()));
             }
+            this.wire_close.set(this.watch.close_code());
         }
         res
     }
 }
 
-impl<S: AsyncWrite + Unpin> AsyncWrite for Utf8Guard<S> {
+impl<S: AsyncWrite + Unpin> AsyncWrite for Guard<S> {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -279,7 +342,7 @@ mod tests {
 
     /// Feed `bytes` one at a time; the index of the byte that failed, if any.
     fn fails_at(bytes: &[u8]) -> Option<usize> {
-        let mut w = Utf8Watch::default();
+        let mut w = Watch::default();
         bytes.iter().position(|b| !w.feed(std::slice::from_ref(b)))
     }
 
@@ -287,7 +350,7 @@ mod tests {
     fn valid_text_split_anywhere_passes() {
         let f = frame(0x81, "κόσμε hello €𝄞".as_bytes());
         assert_eq!(fails_at(&f), None);
-        let mut w = Utf8Watch::default();
+        let mut w = Watch::default();
         assert!(w.feed(&f));
     }
 
@@ -326,10 +389,30 @@ mod tests {
     }
 
     #[test]
+    fn keeps_the_close_code_as_it_was_on_the_wire() {
+        let mut w = Watch::default();
+        // 1005 may never be sent; tungstenite would show it as 1002. Split inside the code.
+        let f = frame(0x88, &[0x03, 0xed, b'x']);
+        assert!(w.feed(&f[..3]));
+        assert_eq!(w.close_code(), None);
+        assert!(w.feed(&f[3..]));
+        assert_eq!(w.close_code(), Some(1005));
+        // A masked close, then a close without a body (no code at all).
+        let key = [9u8, 8, 7, 6];
+        let mut masked = vec![0x88, 0x80 | 2];
+        masked.extend_from_slice(&key);
+        masked.extend_from_slice(&[0x13 ^ 9, 0x88 ^ 8]);
+        assert!(w.feed(&masked));
+        assert_eq!(w.close_code(), Some(0x1388));
+        assert!(w.feed(&[0x88, 0x00]));
+        assert_eq!(w.close_code(), None);
+    }
+
+    #[test]
     fn long_frames_and_absurd_lengths() {
         let text = "é".repeat(1000);
         assert_eq!(fails_at(&frame(0x81, text.as_bytes())), None);
-        let mut w = Utf8Watch::default();
+        let mut w = Watch::default();
         assert!(w.feed(&[0x81, 127, 0x80, 0, 0, 0, 0, 0, 0, 0, 0xff]));
     }
 
@@ -337,7 +420,7 @@ mod tests {
     async fn raises_a_marked_error_before_handing_up_the_bad_bytes() {
         use tokio::io::AsyncReadExt;
         let bytes = frame(0x81, b"ok\xff");
-        let mut g = Utf8Guard::new(&bytes[..], &[]);
+        let mut g = Guard::new(&bytes[..], &[], WireClose::default());
         let mut out = Vec::new();
         let e = g.read_to_end(&mut out).await.unwrap_err();
         assert!(is_invalid_utf8(&e));
@@ -348,8 +431,8 @@ mod tests {
         #[test]
         fn any_split_gives_the_verdict_of_the_whole(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..300), cut in 0usize..300) {
             let cut = cut.min(bytes.len());
-            let mut whole = Utf8Watch::default();
-            let mut split = Utf8Watch::default();
+            let mut whole = Watch::default();
+            let mut split = Watch::default();
             let a = whole.feed(&bytes);
             let b = split.feed(&bytes[..cut]) && split.feed(&bytes[cut..]);
             proptest::prop_assert_eq!(a, b);
