@@ -207,6 +207,25 @@ async fn a_server_closing_1000_after_three_messages_exits_0_with_all_printed() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn frames_after_the_servers_close_do_not_spoil_a_clean_ending() {
+    // RFC 6455 §5.5.1: nothing after a close frame counts. Autobahn 7.1.2-7.1.6 do this.
+    let server = Hostile::start(vec![
+        Step::Send(hostile::close(1000, "")),
+        Step::Send(hostile::text("too late")),
+    ])
+    .await;
+    let out = run_with(args(&[&server.url, "-w", "inf"]), Some(Vec::new())).await;
+    no_panic(&out);
+    assert_eq!(out.code, 0, "stderr:\n{}", out.stderr);
+    assert!(!out.stdout.contains("too late"), "{}", out.stdout);
+    assert!(
+        out.stderr.contains("closed by the server, code 1000"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_closing_4002_is_reported_with_code_and_reason_and_exits_6() {
     let server = Hostile::start(vec![
         Step::Send(hostile::text("last words")),
