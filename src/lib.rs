@@ -2,8 +2,9 @@
 //!
 //! The data flows one way: [`cli`] (what the user asked) -> [`dial`] (TCP / proxy / TLS) ->
 //! [`handshake`] (upgrade, checks, timings) -> [`session`] (the event loop) -> [`printer`] (every byte
-//! the user sees). Input comes from [`input`] (stdin lines, -x) or [`repl`] (rustyline); the [`tap`]
-//! under the WebSocket library feeds the [`frame`] decoder for `--dump`. [`connect`], [`inspect`] and
+//! the user sees). Input comes from [`input`] (stdin lines, -x) or [`repl`] (rustyline). Under the
+//! WebSocket library, the [`tap`] feeds the [`frame`] decoder for `--dump`, and the [`inbound`] watch
+//! fails invalid UTF-8 at once and keeps the server's real close code. [`connect`], [`inspect`] and
 //! [`listen`] are the commands; [`run`] picks one.
 
 pub mod cli;
