@@ -1,0 +1,375 @@
+//! Opening the tunnel: an HTTP CONNECT exchange or a SOCKS5 handshake with the proxy, traced for
+//! `-v`, then the raw TCP stream to the WebSocket server.
+
+use std::fmt::Write as _;
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use super::*;
+
+/// `host:port` for a request line, bracketing IPv6 literals.
+fn authority(host: &str, port: u16) -> String {
+    if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
+/// Open a tunnel to target_host:target_port through the proxy. The caller applies the overall connect timeout around this.
+///
+/// `target_host` may be bracketed (as `Url::host_str` gives IPv6).
+pub async fn tunnel(
+    proxy: &Proxy,
+    target_host: &str,
+    target_port: u16,
+) -> Result<(TcpStream, ProxyTrace), ProxyError> {
+    let started = Instant::now();
+    let target = target_host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(target_host);
+    // The target ends up inside a request line; refuse anything that could split it.
+    if target.is_empty() || target.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(ProxyError::Malformed {
+            proxy: proxy.url.clone(),
+            why: format!("refusing to ask for an invalid target host {target:?}"),
+        });
+    }
+    let (stream, mut trace) = match proxy.kind {
+        ProxyKind::HttpConnect => {
+            let mut stream = connect_proxy(proxy).await?;
+            let trace = http_connect(&mut stream, proxy, target, target_port).await?;
+            (stream, trace)
+        }
+        ProxyKind::Socks5 { remote_dns } => {
+            socks5_connect(proxy, target, target_port, remote_dns).await?
+        }
+    };
+    trace.elapsed = started.elapsed();
+    Ok((stream, trace))
+}
+
+async fn connect_proxy(proxy: &Proxy) -> Result<TcpStream, ProxyError> {
+    let stream = TcpStream::connect((proxy.host.as_str(), proxy.port))
+        .await
+        .map_err(|source| ProxyError::Connect {
+            proxy: proxy.url.clone(),
+            source,
+        })?;
+    // The handshake is a few small writes; Nagle would only add latency. Failure is harmless.
+    let _ = stream.set_nodelay(true);
+    Ok(stream)
+}
+
+async fn http_connect(
+    stream: &mut TcpStream,
+    proxy: &Proxy,
+    host: &str,
+    port: u16,
+) -> Result<ProxyTrace, ProxyError> {
+    let target = authority(host, port);
+    let mut request = format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n");
+    let mut shown = request.clone();
+    if let Some((user, pass)) = &proxy.auth {
+        let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
+        let _ = write!(request, "Proxy-Authorization: Basic {token}\r\n");
+        shown.push_str("Proxy-Authorization: Basic ***\r\n");
+    }
+    request.push_str("\r\n");
+    shown.push_str("\r\n");
+
+    let io_err = |source| ProxyError::Connect {
+        proxy: proxy.url.clone(),
+        source,
+    };
+    stream.write_all(request.as_bytes()).await.map_err(io_err)?;
+
+    let malformed = |why: String| ProxyError::Malformed {
+        proxy: proxy.url.clone(),
+        why,
+    };
+    let mut buf: Vec<u8> = Vec::with_capacity(READ_CHUNK);
+    let mut chunk = [0u8; READ_CHUNK];
+    let (head_len, status) = loop {
+        let n = stream.read(&mut chunk).await.map_err(io_err)?;
+        if n == 0 {
+            return Err(malformed(if buf.is_empty() {
+                "it closed the connection without answering CONNECT".to_string()
+            } else {
+                format!(
+                    "it closed the connection in the middle of its answer: {:?}",
+                    String::from_utf8_lossy(&buf[..buf.len().min(200)])
+                )
+            }));
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        let mut response = httparse::Response::new(&mut headers);
+        match response.parse(&buf) {
+            Ok(httparse::Status::Complete(len)) => {
+                // httparse only leaves the code unset on Partial.
+                break (len, response.code.unwrap_or(0));
+            }
+            Ok(httparse::Status::Partial) if buf.len() > MAX_HEAD_BYTES => {
+                return Err(malformed(format!(
+                    "its answer to CONNECT has no end within {} KiB",
+                    MAX_HEAD_BYTES / 1024
+                )))
+            }
+            Ok(httparse::Status::Partial) => continue,
+            Err(httparse::Error::TooManyHeaders) => {
+                return Err(malformed(format!(
+                    "its answer to CONNECT has more than {MAX_HEADERS} headers"
+                )))
+            }
+            Err(e) => {
+                return Err(malformed(format!(
+                    "not an HTTP response ({e}): {:?}",
+                    String::from_utf8_lossy(&buf[..buf.len().min(200)])
+                )))
+            }
+        }
+    };
+    if head_len > MAX_HEAD_BYTES {
+        return Err(malformed(format!(
+            "its answer to CONNECT is larger than {} KiB",
+            MAX_HEAD_BYTES / 1024
+        )));
+    }
+
+    let head = String::from_utf8_lossy(&buf[..head_len]).into_owned();
+    if (200..300).contains(&status) {
+        // ws and wss clients speak first, so anything here is not from the
+        // target: passing it on would desynchronise TLS or the handshake.
+        if buf.len() > head_len {
+            return Err(malformed(format!(
+                "it sent {} bytes after '{}' before we spoke",
+                buf.len() - head_len,
+                head.lines().next().unwrap_or("").trim_end()
+            )));
+        }
+        return Ok(ProxyTrace {
+            request: shown,
+            response: head,
+            elapsed: Duration::ZERO,
+        });
+    }
+    let mut lines = head.split('\n').map(|l| l.trim_end_matches('\r'));
+    let status_line = lines.next().unwrap_or("").to_string();
+    let headers: String = lines
+        .filter(|l| !l.is_empty())
+        .map(|l| format!("{l}\r\n"))
+        .collect();
+    Err(ProxyError::Refused {
+        proxy: proxy.url.clone(),
+        status,
+        status_line,
+        headers,
+        request: shown,
+    })
+}
+
+async fn socks5_connect(
+    proxy: &Proxy,
+    host: &str,
+    port: u16,
+    remote_dns: bool,
+) -> Result<(TcpStream, ProxyTrace), ProxyError> {
+    let socks_err = |message: String| ProxyError::Socks {
+        proxy: proxy.url.clone(),
+        message,
+    };
+    let as_user = match &proxy.auth {
+        Some((user, _)) => format!(" as user '{user}'"),
+        None => String::new(),
+    };
+    let literal: Option<IpAddr> = host.parse().ok();
+    if remote_dns || literal.is_some() {
+        let request = format!(
+            "SOCKS5 CONNECT {}{}{as_user}",
+            authority(host, port),
+            if literal.is_none() {
+                " (the proxy resolves the name)"
+            } else {
+                ""
+            }
+        );
+        let stream = socks5_handshake(proxy, (host, port)).await?;
+        let response = format!("SOCKS5 tunnel to {} granted", authority(host, port));
+        return Ok((
+            stream,
+            ProxyTrace {
+                request,
+                response,
+                elapsed: Duration::ZERO,
+            },
+        ));
+    }
+
+    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
+        .await
+        .map_err(|e| socks_err(format!("{SOCKS_LOCAL_DNS} ({host}): {e}")))?
+        .collect();
+    socks5_first_reachable(proxy, host, &addrs, &as_user).await
+}
+
+/// Dual-stack names (localhost!) resolve to several addresses and the server
+/// may listen on only one, so move on when the proxy says the target is unreachable.
+async fn socks5_first_reachable(
+    proxy: &Proxy,
+    host: &str,
+    addrs: &[SocketAddr],
+    as_user: &str,
+) -> Result<(TcpStream, ProxyTrace), ProxyError> {
+    let mut last_err = None;
+    for addr in addrs {
+        match socks5_handshake(proxy, *addr).await {
+            Ok(stream) => {
+                let trace = ProxyTrace {
+                    request: format!("SOCKS5 CONNECT {addr} ({host} resolved locally){as_user}"),
+                    response: format!("SOCKS5 tunnel to {addr} granted"),
+                    elapsed: Duration::ZERO,
+                };
+                return Ok((stream, trace));
+            }
+            Err(e) if is_target_failure(&e) => last_err = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last_err.unwrap_or_else(|| ProxyError::Socks {
+        proxy: proxy.url.clone(),
+        message: format!("{SOCKS_LOCAL_DNS} ({host}): no addresses"),
+    }))
+}
+
+fn is_target_failure(e: &ProxyError) -> bool {
+    matches!(e, ProxyError::Socks { message, .. } if message.starts_with(SOCKS_TARGET))
+}
+
+async fn socks5_handshake<'t>(
+    proxy: &Proxy,
+    target: impl tokio_socks::IntoTargetAddr<'t> + Copy + std::fmt::Debug,
+) -> Result<TcpStream, ProxyError> {
+    let socket = connect_proxy(proxy).await?;
+    let described = describe_target(target);
+    let result = match &proxy.auth {
+        Some((user, pass)) => {
+            tokio_socks::tcp::Socks5Stream::connect_with_password_and_socket(
+                socket, target, user, pass,
+            )
+            .await
+        }
+        None => tokio_socks::tcp::Socks5Stream::connect_with_socket(socket, target).await,
+    };
+    result
+        .map(|s| s.into_inner())
+        .map_err(|e| ProxyError::Socks {
+            proxy: proxy.url.clone(),
+            message: socks_message(e, &described),
+        })
+}
+
+fn describe_target<'t>(target: impl tokio_socks::IntoTargetAddr<'t>) -> String {
+    match target.into_target_addr() {
+        Ok(tokio_socks::TargetAddr::Ip(addr)) => addr.to_string(),
+        Ok(tokio_socks::TargetAddr::Domain(name, port)) => format!("{name}:{port}"),
+        Err(_) => "the target".to_string(),
+    }
+}
+
+fn socks_message(e: tokio_socks::Error, target: &str) -> String {
+    use tokio_socks::Error as E;
+    match e {
+        E::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            format!("{SOCKS_NOT_SOCKS}: it closed the connection during the handshake")
+        }
+        E::Io(io) => format!("I/O error during the SOCKS5 handshake: {io}"),
+        E::InvalidResponseVersion | E::InvalidReservedByte | E::UnknownAddressType => {
+            format!("{SOCKS_NOT_SOCKS}: its answer is not a SOCKS5 reply ({e})")
+        }
+        E::NoAcceptableAuthMethods | E::AuthorizationRequired => SOCKS_WANTS_AUTH.to_string(),
+        E::PasswordAuthFailure(code) => format!("{SOCKS_BAD_AUTH} (status {code})"),
+        E::ConnectionRefused => format!("{SOCKS_TARGET} {target}: connection refused"),
+        E::HostUnreachable => format!("{SOCKS_TARGET} {target}: host unreachable"),
+        E::NetworkUnreachable => format!("{SOCKS_TARGET} {target}: network unreachable"),
+        E::TtlExpired => format!("{SOCKS_TARGET} {target}: TTL expired"),
+        E::GeneralSocksServerFailure => {
+            format!("{SOCKS_TARGET} {target}: general SOCKS server failure")
+        }
+        E::ConnectionNotAllowedByRuleset => {
+            format!("the proxy's rules forbid a tunnel to {target}")
+        }
+        other => format!("handshake failed: {other}"),
+    }
+}
+
+// The test proxies live with the integration tests; the unit tests borrow them
+// for the one path they must drive directly (address fallback).
+#[cfg(test)]
+#[path = "../../../tests/support/proxies.rs"]
+mod test_proxies;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn authority_brackets_ipv6() {
+        assert_eq!(authority("::1", 443), "[::1]:443");
+        assert_eq!(authority("example.com", 80), "example.com:80");
+        assert_eq!(authority("10.0.0.1", 80), "10.0.0.1:80");
+    }
+
+    use super::test_proxies as proxies;
+
+    #[tokio::test]
+    async fn socks5_local_dns_moves_on_to_the_next_address() {
+        let echo = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let echo_addr = echo.local_addr().unwrap();
+        tokio::spawn(async move {
+            if let Ok((mut s, _)) = echo.accept().await {
+                let (mut r, mut w) = s.split();
+                let _ = tokio::io::copy(&mut r, &mut w).await;
+            }
+        });
+        let dead = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let dead_addr = dead.local_addr().unwrap();
+        drop(dead);
+        let (paddr, log) = proxies::socks5_proxy(None).await;
+        let proxy = Proxy::parse(&format!("socks5://{paddr}")).unwrap();
+
+        let (mut s, trace) =
+            socks5_first_reachable(&proxy, "dual.example", &[dead_addr, echo_addr], "")
+                .await
+                .unwrap();
+        s.write_all(b"hi").await.unwrap();
+        let mut buf = [0u8; 2];
+        s.read_exact(&mut buf).await.unwrap();
+        assert_eq!(&buf, b"hi");
+        assert_eq!(
+            log.targets(),
+            vec![dead_addr.to_string(), echo_addr.to_string()]
+        );
+        assert_eq!(
+            trace.request,
+            format!("SOCKS5 CONNECT {echo_addr} (dual.example resolved locally)")
+        );
+
+        let err = socks5_first_reachable(&proxy, "dual.example", &[dead_addr], "")
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("connection refused"), "{err}");
+        let err = socks5_first_reachable(&proxy, "dual.example", &[], "")
+            .await
+            .unwrap_err();
+        assert!(
+            err.hint().unwrap_or_default().contains("socks5h://"),
+            "{err}"
+        );
+    }
+}
