@@ -1,0 +1,356 @@
+//! The life of an open connection: one loop that reads frames, takes commands from the input side
+//! (pipe, -x or REPL) through a bounded channel, runs the timers (--wait, pings, the close deadline)
+//! and the close handshake, and emits events. It never formats text. Writes go through a separate
+//! writer task so a slow server can never stop us from reading what it sends.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::stream::SplitSink;
+use futures_util::{FutureExt, SinkExt, StreamExt};
+use tokio::sync::mpsc::{self, UnboundedReceiver};
+use tokio::time::{sleep_until, Instant as TokioInstant};
+use tokio_tungstenite::tungstenite::error::{CapacityError, ProtocolError};
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+use tokio_tungstenite::WebSocketStream;
+
+use crate::cli::Wait;
+use crate::command::{self, Command};
+use crate::dial::BoxStream;
+use crate::error::{Error, Result};
+use crate::event::{Closer, DataKind, Ending, Event, EventSink, State, Stats};
+use crate::tap::TapEvent;
+
+/// What the input side sends us.
+#[derive(Debug)]
+pub enum Input {
+    /// A line in the command language (-x, REPL): parsed here, so refusals are events like any other.
+    Line(String),
+    /// Data from a pipe: sent as-is.
+    Text(String),
+    Binary(Vec<u8>),
+    /// No more input.
+    End,
+}
+
+/// Capacity of the input channel: small, so a fast producer waits for the server (backpressure).
+pub const INPUT_QUEUE: usize = 64;
+const WRITE_QUEUE: usize = 64;
+/// How long we wait for the server's close frame after sending ours.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Messages handled per pass of the loop when they are already readable; bounded so input,
+/// timers and signals still get their turn under a flood.
+const READ_BURST: usize = 64;
+/// Pings awaiting their pong that we remember (older ones are forgotten, not leaked).
+const MAX_PENDING_PINGS: usize = 64;
+/// Control frames held back while the write queue is full; beyond this, pings are not queued.
+const MAX_BACKLOG: usize = 16;
+/// How long the writer may take to finish once the session is over.
+const WRITER_GRACE: Duration = Duration::from_secs(1);
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub wait: Wait,
+    pub once: bool,
+    pub count: Option<u64>,
+    pub close_code: u16,
+    pub close_reason: String,
+    pub echo: bool,
+    pub ping_interval: Option<Duration>,
+    pub ping_timeout: Option<Duration>,
+    pub max_message_size: usize,
+    /// The server's close code as it was on the wire (tungstenite rewrites some to 1002).
+    pub wire_close: Option<crate::inbound::WireClose>,
+    /// Toggled by /dump; None when there is no tap to toggle.
+    pub dump: Option<Arc<AtomicBool>>,
+}
+
+type Ws = WebSocketStream<BoxStream>;
+
+/// Run the session to its end. Ok is a clean end (exit 0); Err carries the exit code.
+pub async fn run(
+    ws: Ws,
+    mut input: mpsc::Receiver<Input>,
+    mut frames: Option<UnboundedReceiver<TapEvent>>,
+    sink: &mut dyn EventSink,
+    opts: Options,
+    mut stats: Stats,
+) -> Result<()> {
+    let (sink_half, mut stream) = ws.split();
+    let (wtx, wrx) = mpsc::channel::<Message>(WRITE_QUEUE);
+    let (werr_tx, mut werr_rx) = mpsc::channel::<WsError>(1);
+    let mut writer = tokio::spawn(write_loop(sink_half, wrx, werr_tx));
+
+    let mut s = Loop {
+        opts,
+        wtx,
+        stats: &mut stats,
+        input_open: true,
+        input_ended_at: None,
+        last_data: Instant::now(),
+        received_data: 0,
+        closing: None,
+        close_sent: false,
+        pings: VecDeque::new(),
+        ping_seq: 0,
+        failure: None,
+        server_close: None,
+        server_closed_first: false,
+        backlog: VecDeque::new(),
+        close_code_sent: None,
+    };
+    let ping_every = s.opts.ping_interval.or(s.opts.ping_timeout);
+    // Timers are made once and moved only when their deadline changes: building them on every
+    // pass of the loop cost a clock read and a timer registration per message.
+    let wait_timer = sleep_until(far_future());
+    let ping_timer = sleep_until(ping_every.map_or_else(far_future, |i| TokioInstant::now() + i));
+    let close_timer = sleep_until(far_future());
+    tokio::pin!(wait_timer, ping_timer, close_timer);
+    let mut wait_armed: Option<TokioInstant> = None;
+    let mut close_armed = false;
+    // Made once, outside the loop: a signal that arrives between two passes must not be lost.
+    let mut sigterm = signal_stream(tokio::signal::unix::SignalKind::terminate());
+    let mut sigint = signal_stream(tokio::signal::unix::SignalKind::interrupt());
+
+    let ending = loop {
+        if sink.broken() {
+            // Nobody is reading our output any more: leave quietly.
+            return Ok(());
+        }
+        // The --wait deadline moves with every message; the timer is only re-armed when it first
+        // applies and when it fires early (see its branch).
+        match (s.wait_deadline(), wait_armed) {
+            (Some(d), None) => {
+                wait_timer.as_mut().reset(d);
+                wait_armed = Some(d);
+            }
+            (None, Some(_)) => wait_armed = None,
+            _ => {}
+        }
+        if let (Some(t), false) = (s.closing, close_armed) {
+            close_timer
+                .as_mut()
+                .reset(TokioInstant::from_std(t + CLOSE_TIMEOUT));
+            close_armed = true;
+        }
+        tokio::select! {
+            biased;
+            // With --echo each message read is written back: read only once there is room to
+            // echo it, so a server that pushes but never reads stalls us here, where signals and
+            // timers still run, and not inside the echo's send.
+            msg = async {
+                if s.opts.echo && !s.close_sent {
+                    let _ = s.wtx.reserve().await;
+                }
+                stream.next().await
+            } => {
+                // Handle what is already readable in one go: a pass of the loop per burst of
+                // messages, not per message (and, echoing, only while there is room to echo).
+                let mut next = Some(msg);
+                let mut ended = None;
+                let mut budget = READ_BURST;
+                while let Some(msg) = next.take() {
+                    match msg {
+                        Some(Ok(m)) => s.on_message(m, sink).await,
+                        Some(Err(e)) => {
+                            ended = s.on_read_error(e, sink).await;
+                            if ended.is_some() {
+                                break;
+                            }
+                        }
+                        None => {
+                            ended = Some(s.ended_by_eof());
+                            break;
+                        }
+                    }
+                    budget -= 1;
+                    let room = !s.opts.echo || s.close_sent || s.wtx.capacity() > 0;
+                    if budget > 0 && room && !sink.broken() {
+                        next = stream.next().now_or_never();
+                    }
+                }
+                if let Some(ending) = ended {
+                    break ending;
+                }
+            }
+            Some((dir, at, frame)) = next_frame(&mut frames) => {
+                sink.event(Event::Frame { dir, at, frame: &frame });
+            }
+            Some(e) = werr_rx.recv() => {
+                s.failure.get_or_insert_with(|| Error::protocol(format!("writing to the server failed: {e}")));
+                break Ending { closer: Closer::Nobody, code: None, reason: String::new(), clean: false };
+            }
+            item = async {
+                let permit = s.wtx.reserve().await;
+                (permit.is_ok(), input.recv().await)
+            }, if s.input_open && s.closing.is_none() => {
+                match item {
+                    (true, Some(Input::End)) | (true, None) => s.end_of_input(),
+                    (true, Some(i)) => {
+                        s.on_input(i, sink).await;
+                        // Take what else is already queued while the writer has room: one pass
+                        // of the loop per burst, not per line.
+                        for _ in 0..INPUT_QUEUE {
+                            if !s.input_open || s.closing.is_some() || s.wtx.capacity() == 0 {
+                                break;
+                            }
+                            match input.try_recv() {
+                                Ok(Input::End) => s.end_of_input(),
+                                Ok(i) => s.on_input(i, sink).await,
+                                Err(_) => break,
+                            }
+                        }
+                    }
+                    (false, _) => break s.ended_by_eof(),
+                }
+            }
+            _ = &mut wait_timer, if wait_armed.is_some() && s.closing.is_none() => {
+                match s.wait_deadline() {
+                    // A message came in since the timer was set: wait out the new silence.
+                    Some(d) if d > TokioInstant::now() => {
+                        wait_timer.as_mut().reset(d);
+                        wait_armed = Some(d);
+                    }
+                    _ => s.begin_close(None, sink).await,
+                }
+            }
+            _ = &mut ping_timer, if ping_every.is_some() && s.closing.is_none() => {
+                if let Some(limit) = s.opts.ping_timeout {
+                    if s.pings.front().is_some_and(|(_, at)| at.elapsed() >= limit) {
+                        s.failure = Some(Error::Protocol {
+                            message: format!("the server stopped answering pings: no pong within {}", crate::error::secs(limit)),
+                            hint: Some("the peer looks dead; raise --ping-timeout if it is just slow".into()),
+                        });
+                        s.begin_close(Some((1001, "ping timeout".into())), sink).await;
+                        continue;
+                    }
+                }
+                s.ping_seq += 1;
+                let payload = format!("wscope-{}", s.ping_seq).into_bytes();
+                s.send_ping(payload, sink).await;
+                let every = ping_every.unwrap_or(Duration::from_secs(30));
+                ping_timer.as_mut().reset(TokioInstant::now() + every);
+            }
+            _ = &mut close_timer, if close_armed => {
+                s.failure.get_or_insert_with(|| Error::Protocol {
+                    message: format!("the server did not answer our close frame within {}", crate::error::secs(CLOSE_TIMEOUT)),
+                    hint: None,
+                });
+                break Ending { closer: Closer::Us, code: Some(s.opts.close_code), reason: String::new(), clean: false };
+            }
+            _ = sigint.recv() => {
+                s.on_signal(sink).await;
+            }
+            _ = sigterm.recv() => {
+                s.on_signal(sink).await;
+            }
+            // Owned, so the permit does not borrow the loop state the other arms need.
+            permit = async { s.wtx.clone().reserve_owned().await }, if !s.backlog.is_empty() => {
+                match (permit, s.backlog.pop_front()) {
+                    (Ok(p), Some(m)) => {
+                        p.send(m);
+                    }
+                    // The writer is gone (it reported why): nothing queued can go out any more.
+                    _ => s.backlog.clear(),
+                }
+            }
+            _ = std::future::ready(()), if sink.dirty() => sink.flush(),
+        }
+    };
+    drop(s.wtx);
+    // A writer stuck on a server that stopped reading would never finish: give it a moment to
+    // write the last frames, then give up on it.
+    if tokio::time::timeout(WRITER_GRACE, &mut writer)
+        .await
+        .is_err()
+    {
+        writer.abort();
+        let _ = writer.await;
+    }
+    // With the writer gone this drops the stream and its tap, which reports any frame cut off
+    // mid-way (one tungstenite refused to read, say) before we drain the queue.
+    drop(stream);
+    // The last frames (the close handshake) may still be in the tap's queue.
+    if let Some(rx) = &mut frames {
+        while let Ok((dir, at, frame)) = rx.try_recv() {
+            sink.event(Event::Frame {
+                dir,
+                at,
+                frame: &frame,
+            });
+        }
+    }
+    s.stats.state = State::Closed;
+    sink.event(Event::Closed(&ending));
+    sink.flush();
+    match s.failure.take() {
+        Some(e) => Err(e),
+        None => judge(&ending),
+    }
+}
+
+async fn next_frame(frames: &mut Option<UnboundedReceiver<TapEvent>>) -> Option<TapEvent> {
+    match frames {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+fn far_future() -> TokioInstant {
+    TokioInstant::now() + Duration::from_secs(86400 * 365)
+}
+
+fn signal_stream(kind: tokio::signal::unix::SignalKind) -> SignalStream {
+    SignalStream(tokio::signal::unix::signal(kind).ok())
+}
+
+struct SignalStream(Option<tokio::signal::unix::Signal>);
+impl SignalStream {
+    async fn recv(&mut self) {
+        match &mut self.0 {
+            Some(s) => {
+                s.recv().await;
+            }
+            None => std::future::pending().await,
+        }
+    }
+}
+
+mod ending;
+mod state;
+mod writer;
+
+use ending::judge;
+use writer::write_loop;
+
+/// One session's state. Its handlers live in `state.rs` (input, commands, messages) and
+/// `ending.rs` (how it ended).
+struct Loop<'a> {
+    opts: Options,
+    wtx: mpsc::Sender<Message>,
+    stats: &'a mut Stats,
+    input_open: bool,
+    input_ended_at: Option<Instant>,
+    last_data: Instant,
+    received_data: u64,
+    /// When we sent our close frame.
+    closing: Option<Instant>,
+    close_sent: bool,
+    pings: VecDeque<(Vec<u8>, Instant)>,
+    ping_seq: u64,
+    /// A local reason to exit non-zero, decided before the close finished.
+    failure: Option<Error>,
+    server_close: Option<(Option<u16>, String)>,
+    /// The server's close frame came before ours: it started the close handshake.
+    server_closed_first: bool,
+    /// Control frames (ping, pong, close) that found the write queue full. They wait here, not
+    /// in an await, so a server that stops reading cannot stop the loop: timers, signals and the
+    /// close deadline keep working.
+    backlog: VecDeque<Message>,
+    /// The code of the close frame we sent.
+    close_code_sent: Option<u16>,
+}

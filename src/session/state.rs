@@ -1,0 +1,279 @@
+//! What one connection's session knows and how it reacts: input and commands from the user,
+//! messages and control frames from the server, pings, and the start of the close handshake.
+
+use super::*;
+
+impl Loop<'_> {
+    /// When the --wait silence after the end of input runs out.
+    pub(super) fn wait_deadline(&self) -> Option<TokioInstant> {
+        let ended = self.input_ended_at?;
+        match self.opts.wait {
+            Wait::Forever => None,
+            Wait::Secs(d) => Some(TokioInstant::from_std(ended.max(self.last_data) + d)),
+        }
+    }
+
+    pub(super) async fn send(&mut self, m: Message) {
+        // The writer only goes away after an error it reports itself.
+        let _ = self.wtx.send(m).await;
+    }
+
+    /// Queue a control frame without waiting for room (see `backlog`).
+    pub(super) fn send_control(&mut self, m: Message) {
+        if !self.backlog.is_empty() {
+            // Keep the order: nothing may overtake what is already waiting.
+            if self.backlog.len() < MAX_BACKLOG || m.is_close() {
+                self.backlog.push_back(m);
+            }
+            return;
+        }
+        if let Err(mpsc::error::TrySendError::Full(m)) = self.wtx.try_send(m) {
+            self.backlog.push_back(m);
+        }
+    }
+
+    /// Send a text or binary message. Taking the message whole means text is never validated twice
+    /// and an echo shares the received buffer instead of copying it.
+    pub(super) async fn send_data(&mut self, m: Message, sink: &mut dyn EventSink) {
+        let Some((kind, data)) = data_of(&m) else {
+            return;
+        };
+        self.stats.messages_sent += 1;
+        self.stats.bytes_sent += data.len() as u64;
+        sink.event(Event::Sent { kind, data });
+        self.send(m).await;
+    }
+
+    pub(super) async fn send_ping(&mut self, payload: Vec<u8>, sink: &mut dyn EventSink) {
+        sink.event(Event::PingSent(&payload));
+        if self.pings.len() == MAX_PENDING_PINGS {
+            self.pings.pop_front();
+        }
+        self.pings.push_back((payload.clone(), Instant::now()));
+        self.send_control(Message::Ping(payload.into()));
+    }
+
+    pub(super) async fn begin_close(
+        &mut self,
+        code: Option<(u16, String)>,
+        sink: &mut dyn EventSink,
+    ) {
+        if self.close_sent || self.server_close.is_some() {
+            return;
+        }
+        let (code, reason) =
+            code.unwrap_or_else(|| (self.opts.close_code, self.opts.close_reason.clone()));
+        sink.event(Event::CloseSent {
+            code,
+            reason: &reason,
+        });
+        self.close_sent = true;
+        self.close_code_sent = Some(code);
+        self.closing = Some(Instant::now());
+        self.stats.state = State::Closing;
+        self.send_control(Message::Close(Some(CloseFrame {
+            code: CloseCode::from(code),
+            reason: reason.into(),
+        })));
+    }
+
+    pub(super) fn end_of_input(&mut self) {
+        self.input_open = false;
+        self.input_ended_at = Some(Instant::now());
+    }
+
+    pub(super) async fn on_signal(&mut self, sink: &mut dyn EventSink) {
+        if self.close_sent {
+            // A second Ctrl-C: the user does not want to wait for the server.
+            std::process::exit(130);
+        }
+        self.input_open = false;
+        self.begin_close(None, sink).await;
+    }
+
+    pub(super) async fn on_input(&mut self, input: Input, sink: &mut dyn EventSink) {
+        match input {
+            Input::Text(t) => self.send_data(Message::text(t), sink).await,
+            Input::Binary(b) => self.send_data(Message::binary(b), sink).await,
+            Input::Line(line) => match command::parse(&line) {
+                Ok(Command::Nothing) => {}
+                Ok(cmd) => self.on_command(cmd, sink).await,
+                Err(e) => {
+                    let hint = e.hint();
+                    sink.event(Event::Refused {
+                        message: &e.to_string(),
+                        hint: hint.as_deref(),
+                    });
+                }
+            },
+            Input::End => self.end_of_input(),
+        }
+    }
+
+    pub(super) async fn on_command(&mut self, cmd: Command, sink: &mut dyn EventSink) {
+        match cmd {
+            Command::Nothing => {}
+            Command::Text(t) => self.send_data(Message::text(t), sink).await,
+            Command::Binary(b) => self.send_data(Message::binary(b), sink).await,
+            Command::File { path, force_binary } => {
+                match read_file(&path, self.opts.max_message_size) {
+                    Ok(bytes) => {
+                        let m = match String::from_utf8(bytes) {
+                            Ok(text) if !force_binary => Message::text(text),
+                            Ok(text) => Message::binary(text.into_bytes()),
+                            Err(e) => Message::binary(e.into_bytes()),
+                        };
+                        self.send_data(m, sink).await;
+                    }
+                    Err(msg) => sink.event(Event::Refused {
+                        message: &msg,
+                        hint: Some("/file [--binary] PATH"),
+                    }),
+                }
+            }
+            Command::Ping(p) => self.send_ping(p, sink).await,
+            Command::Pong(p) => {
+                sink.event(Event::PongSent(&p));
+                self.send_control(Message::Pong(p.into()));
+            }
+            Command::Close { code, reason } => {
+                self.input_open = false;
+                self.begin_close(Some((code, reason)), sink).await;
+            }
+            Command::Quit => {
+                self.input_open = false;
+                self.begin_close(None, sink).await;
+            }
+            Command::Dump(on) => match &self.opts.dump {
+                Some(flag) => {
+                    flag.store(on, Ordering::Relaxed);
+                    sink.event(Event::Notice(if on {
+                        "frame dump on"
+                    } else {
+                        "frame dump off"
+                    }));
+                }
+                None => sink.event(Event::Refused {
+                    message: "the frame dump is not available here",
+                    hint: Some("start with --dump"),
+                }),
+            },
+            Command::Verbose(on) => sink.event(Event::Verbose(on)),
+            Command::Status => sink.event(Event::Status(self.stats)),
+            Command::Help => sink.event(Event::Help),
+            Command::To { .. } | Command::Clients | Command::Kick { .. } => {
+                sink.event(Event::Refused {
+                    message: "/to, /clients and /kick work in `wscope listen` only",
+                    hint: None,
+                })
+            }
+        }
+    }
+
+    pub(super) async fn on_message(&mut self, m: Message, sink: &mut dyn EventSink) {
+        match m {
+            m @ (Message::Text(_) | Message::Binary(_)) => self.on_data(m, sink).await,
+            Message::Ping(p) => sink.event(Event::PingReceived(&p)),
+            Message::Pong(p) => {
+                let rtt = self
+                    .pings
+                    .iter()
+                    .position(|(sent, _)| sent[..] == p[..])
+                    .map(|i| {
+                        let at = self.pings[i].1;
+                        // Pongs answer the newest ping; anything older is answered too.
+                        self.pings.drain(..=i);
+                        at.elapsed()
+                    });
+                if rtt.is_some() {
+                    self.stats.last_rtt = rtt;
+                }
+                sink.event(Event::PongReceived { payload: &p, rtt });
+            }
+            Message::Close(frame) => {
+                let (mut code, mut reason) = match &frame {
+                    Some(f) => (Some(u16::from(f.code)), f.reason.to_string()),
+                    None => (None, String::new()),
+                };
+                // tungstenite hands us 1002 "Protocol violation" in place of a code that may not
+                // be sent (1005, 5000, ...): a debugger shows what the server really said.
+                let wire = self.opts.wire_close.as_ref().and_then(|w| w.get());
+                if let (Some(1002), "Protocol violation", Some(raw)) = (code, reason.as_str(), wire)
+                {
+                    if raw != 1002 {
+                        code = Some(raw);
+                        reason.clear();
+                    }
+                }
+                sink.event(Event::CloseReceived {
+                    code,
+                    reason: &reason,
+                });
+                self.stats.state = State::Closing;
+                self.server_close = Some((code, reason));
+                // tungstenite answers it for us; sending anything now would be a protocol error.
+                self.server_closed_first = !self.close_sent;
+                self.input_open = false;
+            }
+            Message::Frame(_) => {}
+        }
+    }
+
+    pub(super) async fn on_data(&mut self, m: Message, sink: &mut dyn EventSink) {
+        let Some((kind, data)) = data_of(&m) else {
+            return;
+        };
+        self.last_data = Instant::now();
+        self.received_data += 1;
+        self.stats.messages_received += 1;
+        self.stats.bytes_received += data.len() as u64;
+        sink.event(Event::Received { kind, data });
+        if self.opts.echo && !self.close_sent {
+            // The same buffer goes back out (Bytes are reference-counted): no copy.
+            self.send_data(m, sink).await;
+        }
+        let limit = if self.opts.once {
+            Some(1)
+        } else {
+            self.opts.count
+        };
+        if limit.is_some_and(|n| self.received_data >= n) {
+            self.input_open = false;
+            self.begin_close(None, sink).await;
+        }
+    }
+}
+
+/// The kind and bytes of a data message; None for control frames.
+fn data_of(m: &Message) -> Option<(DataKind, &[u8])> {
+    match m {
+        Message::Text(t) => Some((DataKind::Text, t.as_bytes())),
+        Message::Binary(b) => Some((DataKind::Binary, b)),
+        _ => None,
+    }
+}
+
+/// Read a file for /file, refusing what could not be sent anyway.
+fn read_file(path: &std::path::Path, max: usize) -> std::result::Result<Vec<u8>, String> {
+    let expanded;
+    let path = match path.to_str().and_then(|p| p.strip_prefix("~/")) {
+        Some(rest) => match dirs::home_dir() {
+            Some(home) => {
+                expanded = home.join(rest);
+                expanded.as_path()
+            }
+            None => path,
+        },
+        None => path,
+    };
+    let meta =
+        std::fs::metadata(path).map_err(|e| format!("cannot read '{}': {e}", path.display()))?;
+    if meta.len() > max as u64 {
+        return Err(format!(
+            "'{}' is {} bytes, over the --max-message-size of {max}",
+            path.display(),
+            meta.len()
+        ));
+    }
+    std::fs::read(path).map_err(|e| format!("cannot read '{}': {e}", path.display()))
+}
