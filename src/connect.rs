@@ -15,7 +15,7 @@ use crate::command::{check_close_code, check_close_reason};
 use crate::dial::BoxStream;
 use crate::dump::Direction;
 use crate::error::{Error, Result};
-use crate::event::{EventSink, Stats};
+use crate::event::Stats;
 use crate::inbound::{Guard, WireClose};
 use crate::input::{self, StdinMode};
 use crate::printer::{json, report, style, Printer, Style};
@@ -80,16 +80,7 @@ pub async fn run(
     let (mut printer, mut repl) =
         repl::printer_and_repl(style, interactive, !session.no_history, false)?;
     let result = connect(url, conn, session, repl.as_mut(), stdin_tty, &mut printer).await;
-    if let Err(e) = &result {
-        printer.error(e);
-    }
-    printer.flush();
-    // The REPL prints what the printer left once it has the terminal back from readline.
-    drop(printer);
-    if let Some(repl) = repl {
-        repl.finish();
-    }
-    result
+    repl::end(printer, repl, result)
 }
 
 async fn connect(

@@ -64,16 +64,7 @@ pub async fn run(args: &ListenArgs) -> Result<()> {
     let (mut printer, mut repl) =
         repl::printer_and_repl(style, interactive, !args.no_history, true)?;
     let result = start(args, repl.as_mut(), &mut printer).await;
-    if let Err(e) = &result {
-        printer.error(e);
-    }
-    printer.flush();
-    // The REPL prints what the printer left once it has the terminal back from readline.
-    drop(printer);
-    if let Some(repl) = repl {
-        repl.finish();
-    }
-    result
+    repl::end(printer, repl, result)
 }
 
 async fn start(args: &ListenArgs, repl: Option<&mut Repl>, printer: &mut Printer) -> Result<()> {

@@ -75,6 +75,24 @@ pub fn printer_and_repl(
     }
 }
 
+/// End a command run by [`printer_and_repl`]: report its error, flush, and let the REPL print what
+/// the printer left once it has the terminal back from readline.
+pub fn end(
+    mut printer: crate::printer::Printer,
+    repl: Option<Repl>,
+    result: Result<()>,
+) -> Result<()> {
+    if let Err(e) = &result {
+        printer.error(e);
+    }
+    crate::event::EventSink::flush(&mut printer);
+    drop(printer);
+    if let Some(repl) = repl {
+        repl.finish();
+    }
+    result
+}
+
 impl Repl {
     /// Set up the editor and the screen threads. The returned sender is the printer's
     /// `Screen::Prompt`; once the printer is dropped, [`Repl::finish`] can drain it.
