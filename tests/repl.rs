@@ -147,6 +147,8 @@ struct Pty {
     master: File,
     screen: Arc<Mutex<Vec<u8>>>,
     child: Child,
+    /// The terminal's modes before wscope ran: what it must leave behind.
+    initial: libc::termios,
 }
 
 fn termios_of(fd: &File) -> libc::termios {
@@ -205,6 +207,8 @@ impl Pty {
                 Ok(())
             });
         }
+        // Read before the child exists: once it runs it may already be in raw mode.
+        let initial = termios_of(&master);
         let child = cmd.spawn().expect("spawn wscope on the pty");
         let screen = Arc::new(Mutex::new(Vec::new()));
         let mut reader = master.try_clone().unwrap();
@@ -223,6 +227,7 @@ impl Pty {
             master,
             screen,
             child,
+            initial,
         }
     }
 
@@ -379,7 +384,7 @@ fn server_closes_while_typing(code: u16, expected_exit: i32) {
     });
     let home = tempfile::tempdir().unwrap();
     let mut pty = Pty::spawn(&[&server.url(), "--no-history"], home.path());
-    let before = termios_of(&pty.master);
+    let before = pty.initial;
     pty.wait_screen("> ");
     // Raw mode is on while readline waits (this is what the restore below must undo).
     assert_eq!(termios_of(&pty.master).c_lflag & libc::ICANON, 0);

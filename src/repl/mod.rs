@@ -31,6 +31,8 @@ const PROMPT: &str = "> ";
 const HISTORY_SIZE: usize = 1000;
 /// How long `finish` lets rustyline draw the last line it was handed before taking the terminal.
 const DRAW_GRACE: Duration = Duration::from_millis(50);
+/// At most this long `finish` waits for a readline that has not switched to raw mode yet.
+const RAW_MODE_WAIT: Duration = Duration::from_millis(500);
 
 /// What the REPL thread and `finish` agree on, under one lock.
 #[derive(Default)]
@@ -186,6 +188,16 @@ impl Repl {
         if reading {
             // The painter's last batch may still be on its way through rustyline's own channel.
             std::thread::sleep(DRAW_GRACE);
+            // readline may be running without having switched to raw mode yet (its thread was
+            // descheduled): wait for that, bounded, so that our restore is the last word.
+            if let Some(saved) = &self.saved {
+                let deadline = std::time::Instant::now() + RAW_MODE_WAIT;
+                while save_terminal().is_some_and(|now| now.c_lflag == saved.c_lflag)
+                    && std::time::Instant::now() < deadline
+                {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+            }
             restore_terminal(self.saved.as_ref());
             // Bracketed paste off; erase the prompt and whatever was half typed on it.
             let _ = out.write_all(b"\x1b[?2004l\r\x1b[J");
