@@ -114,6 +114,15 @@ async fn dump_shows_every_frame_of_a_hello_exchange_on_stderr() {
     // The handshake is part of the dump, as text.
     assert!(out.stderr.contains("GET / HTTP/1.1"), "{}", out.stderr);
     assert!(out.stderr.contains("HTTP/1.1 101"), "{}", out.stderr);
+    // Wire order: the echo's frame is shown before the close it led to (--once).
+    // (Our own text frame is masked, so "FIN text  len 5" is only the echo.)
+    let echo_frame = out.stderr.find("FIN text  len 5");
+    let close_sent = out.stderr.find("> close 1000");
+    assert!(
+        matches!((echo_frame, close_sent), (Some(f), Some(c)) if f < c),
+        "the received frame must come before the close it caused:\n{}",
+        out.stderr
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

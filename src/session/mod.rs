@@ -155,7 +155,12 @@ pub async fn run(
                 let mut budget = READ_BURST;
                 while let Some(msg) = next.take() {
                     match msg {
-                        Some(Ok(m)) => s.on_message(m, sink).await,
+                        Some(Ok(m)) => {
+                            // The tap queued this message's frames when they were read: show
+                            // them first, so the dump reads in wire order.
+                            show_queued_frames(&mut frames, sink);
+                            s.on_message(m, sink).await
+                        }
                         Some(Err(e)) => {
                             ended = s.on_read_error(e, sink).await;
                             if ended.is_some() {
@@ -275,7 +280,19 @@ pub async fn run(
     // mid-way (one tungstenite refused to read, say) before we drain the queue.
     drop(stream);
     // The last frames (the close handshake) may still be in the tap's queue.
-    if let Some(rx) = &mut frames {
+    show_queued_frames(&mut frames, sink);
+    s.stats.state = State::Closed;
+    sink.event(Event::Closed(&ending));
+    sink.flush();
+    match s.failure.take() {
+        Some(e) => Err(e),
+        None => judge(&ending),
+    }
+}
+
+/// Print the frames the tap has queued so far.
+fn show_queued_frames(frames: &mut Option<UnboundedReceiver<TapEvent>>, sink: &mut dyn EventSink) {
+    if let Some(rx) = frames {
         while let Ok((dir, at, frame)) = rx.try_recv() {
             sink.event(Event::Frame {
                 dir,
@@ -283,13 +300,6 @@ pub async fn run(
                 frame: &frame,
             });
         }
-    }
-    s.stats.state = State::Closed;
-    sink.event(Event::Closed(&ending));
-    sink.flush();
-    match s.failure.take() {
-        Some(e) => Err(e),
-        None => judge(&ending),
     }
 }
 
