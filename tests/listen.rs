@@ -1,6 +1,8 @@
 //! `wscope listen` driven from the outside: the real binary on 127.0.0.1 port 0 (the bound address
 //! read from its first stderr line), several tokio-tungstenite clients at once, commands on its stdin.
 
+mod support;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::SocketAddr;
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -597,51 +599,9 @@ struct Pty {
 
 impl Pty {
     fn spawn(args: &[&str], home: &std::path::Path) -> Pty {
-        use std::os::fd::{FromRawFd, OwnedFd};
-        use std::os::unix::process::CommandExt;
-        let (mut master_fd, mut slave_fd) = (-1, -1);
-        // SAFETY: openpty fills the two fds; name, termios and winsize may be null.
-        let rc = unsafe {
-            libc::openpty(
-                &mut master_fd,
-                &mut slave_fd,
-                std::ptr::null_mut(),
-                std::ptr::null(),
-                std::ptr::null(),
-            )
-        };
-        assert_eq!(rc, 0, "openpty failed");
-        // SAFETY: both fds were just opened and are owned here.
-        let (master, slave) = unsafe {
-            (
-                std::fs::File::from_raw_fd(master_fd),
-                OwnedFd::from_raw_fd(slave_fd),
-            )
-        };
-        let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("wscope"));
-        cmd.arg("listen")
-            .arg("127.0.0.1:0")
-            .args(args)
-            .env_clear()
-            .env("HOME", home)
-            .env("XDG_DATA_HOME", home.join("data"))
-            .env("TERM", "xterm")
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::from(slave.try_clone().unwrap()))
-            .stdout(Stdio::from(slave.try_clone().unwrap()))
-            .stderr(Stdio::from(slave));
-        // SAFETY: only async-signal-safe calls between fork and exec.
-        unsafe {
-            cmd.pre_exec(|| {
-                // A session of its own with the pty as controlling terminal, like a shell gives it.
-                if libc::setsid() < 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                libc::ioctl(0, libc::TIOCSCTTY as _, 0);
-                Ok(())
-            });
-        }
-        let child = cmd.spawn().expect("spawn wscope on the pty");
+        let mut full = vec!["listen", "127.0.0.1:0"];
+        full.extend_from_slice(args);
+        let support::pty::Spawned { master, child, .. } = support::pty::spawn(&full, home);
         let screen = collect(master.try_clone().unwrap());
         Pty {
             master,

@@ -2,14 +2,14 @@
 //! stdin, stdout and stderr, the test types keys into the pty's master side and reads the screen
 //! from it, while a recording server (in this file, on port 0) says what went over the wire.
 
+mod support;
+
 use std::fs::File;
 use std::io::{Read, Write};
 use std::net::SocketAddr;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::fs::PermissionsExt;
-use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -17,6 +17,8 @@ use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::Message;
+
+use support::pty::{self, termios_of};
 
 const TIMEOUT: Duration = Duration::from_secs(15);
 
@@ -151,65 +153,13 @@ struct Pty {
     initial: libc::termios,
 }
 
-fn termios_of(fd: &File) -> libc::termios {
-    // SAFETY: tcgetattr writes into the struct we own; on a pty master Linux reports the pair's
-    // termios, which is what the program on the slave side changed.
-    unsafe {
-        let mut t: libc::termios = std::mem::zeroed();
-        assert_eq!(libc::tcgetattr(fd.as_raw_fd(), &mut t), 0);
-        t
-    }
-}
-
 impl Pty {
     fn spawn(args: &[&str], data_home: &Path) -> Pty {
-        let mut master_fd = -1;
-        let mut slave_fd = -1;
-        let size = libc::winsize {
-            ws_row: 30,
-            ws_col: 120,
-            ws_xpixel: 0,
-            ws_ypixel: 0,
-        };
-        // SAFETY: openpty fills the two fds; the name and termios arguments may be null.
-        let rc = unsafe {
-            libc::openpty(
-                &mut master_fd,
-                &mut slave_fd,
-                std::ptr::null_mut(),
-                std::ptr::null(),
-                &size,
-            )
-        };
-        assert_eq!(rc, 0, "openpty failed");
-        // SAFETY: both fds were just opened and are owned here.
-        let (master, slave) =
-            unsafe { (File::from_raw_fd(master_fd), OwnedFd::from_raw_fd(slave_fd)) };
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_wscope"));
-        cmd.args(args)
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", data_home)
-            .env("XDG_DATA_HOME", data_home.join("data"))
-            .env("TERM", "xterm")
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::from(slave.try_clone().unwrap()))
-            .stdout(Stdio::from(slave.try_clone().unwrap()))
-            .stderr(Stdio::from(slave));
-        // SAFETY: only async-signal-safe calls between fork and exec.
-        unsafe {
-            cmd.pre_exec(|| {
-                // A session of its own with the pty as controlling terminal, like a shell gives it.
-                if libc::setsid() < 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                libc::ioctl(0, libc::TIOCSCTTY as _, 0);
-                Ok(())
-            });
-        }
-        // Read before the child exists: once it runs it may already be in raw mode.
-        let initial = termios_of(&master);
-        let child = cmd.spawn().expect("spawn wscope on the pty");
+        let pty::Spawned {
+            master,
+            child,
+            initial,
+        } = pty::spawn(args, data_home);
         let screen = Arc::new(Mutex::new(Vec::new()));
         let mut reader = master.try_clone().unwrap();
         let s = screen.clone();

@@ -4,6 +4,7 @@
 
 pub mod hostile;
 pub mod proxies;
+pub mod pty;
 pub mod servers;
 
 use assert_cmd::assert::Assert;
