@@ -9,15 +9,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use assert_cmd::assert::Assert;
 use futures_util::{SinkExt, StreamExt};
-use support::wscope;
+use support::{stderr, wscope};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
-
-fn stderr(a: &Assert) -> String {
-    String::from_utf8_lossy(&a.get_output().stderr).into_owned()
-}
 
 /// Run wscope and expect a usage error; returns the first `error:` line and all of stderr.
 fn usage_error(args: &[&str]) -> (String, String) {
@@ -30,6 +25,32 @@ fn usage_error(args: &[&str]) -> (String, String) {
         .unwrap_or_else(|| panic!("no error line for {args:?}:\n{err}"))
         .to_string();
     (line, err)
+}
+
+/// A port nothing listens on: connecting fails at once, with an error message to colour.
+fn closed_port() -> String {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    drop(l);
+    format!("ws://127.0.0.1:{port}/")
+}
+
+#[test]
+fn colour_follows_the_flag_and_stays_off_in_a_pipe() {
+    let url = closed_port();
+    // --color always wins over NO_COLOR (which wscope() sets).
+    let always = wscope().args([&url, "--color", "always"]).assert().code(3);
+    assert!(stderr(&always).contains("\x1b["), "{:?}", stderr(&always));
+    let never = wscope().args([&url, "--color", "never"]).assert().code(3);
+    assert!(!stderr(&never).contains('\x1b'), "{:?}", stderr(&never));
+    // auto: stderr is a pipe here, so no colour even without NO_COLOR.
+    let auto = wscope().arg(&url).env_remove("NO_COLOR").assert().code(3);
+    assert!(!stderr(&auto).contains('\x1b'), "{:?}", stderr(&auto));
+    assert!(
+        stderr(&auto).contains("cannot connect"),
+        "{}",
+        stderr(&auto)
+    );
 }
 
 #[test]
