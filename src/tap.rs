@@ -116,10 +116,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Tap<S> {
     pub fn get_ref(&self) -> &S {
         &self.inner
     }
-
-    pub fn get_mut(&mut self) -> &mut S {
-        &mut self.inner
-    }
 }
 
 /// A frame still in progress when the connection is dropped (the library gave up after a

@@ -7,7 +7,7 @@ use serde_json::{json, Map, Value};
 
 use crate::event::{DataKind, Event};
 use crate::frame::close_code_name;
-use crate::hexdump::hex_compact;
+use crate::hexdump::hex_plain;
 
 pub(super) fn base(started: Instant, event: &str) -> Map<String, Value> {
     let mut m = Map::new();
@@ -25,18 +25,14 @@ fn data(m: &mut Map<String, Value>, kind: DataKind, bytes: &[u8]) {
     m.insert("size".into(), json!(bytes.len()));
     match (kind, std::str::from_utf8(bytes)) {
         (DataKind::Text, Ok(s)) => m.insert("data".into(), s.into()),
-        _ => m.insert("hex".into(), hex(bytes).into()),
+        _ => m.insert("hex".into(), hex_plain(bytes).into()),
     };
-}
-
-fn hex(bytes: &[u8]) -> String {
-    hex_compact(bytes).replace(' ', "")
 }
 
 fn control(m: &mut Map<String, Value>, dir: &str, payload: &[u8]) {
     m.insert("dir".into(), dir.into());
     m.insert("data".into(), String::from_utf8_lossy(payload).into());
-    m.insert("hex".into(), hex(payload).into());
+    m.insert("hex".into(), hex_plain(payload).into());
 }
 
 fn close(m: &mut Map<String, Value>, dir: &str, code: Option<u16>, reason: &str) {

@@ -128,10 +128,6 @@ impl Printer {
         &self.style
     }
 
-    pub fn set_tag(&mut self, tag: String) {
-        self.tag = tag;
-    }
-
     /// Restart the clock that JSON `t` fields count from (at the moment the connection opened).
     pub fn mark_open(&mut self) {
         self.started = Instant::now();
@@ -272,10 +268,7 @@ impl Printer {
                 }
                 DataKind::Binary if self.style.binary_raw => self.write_out(data),
                 DataKind::Binary => {
-                    let mut hex = String::with_capacity(data.len() * 2 + 1);
-                    for b in data {
-                        let _ = write!(hex, "{b:02x}");
-                    }
+                    let mut hex = hexdump::hex_plain(data);
                     hex.push('\n');
                     self.write_out(hex.as_bytes());
                 }
