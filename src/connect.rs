@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use tokio::sync::mpsc;
-use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::protocol::Role;
 use tokio_tungstenite::WebSocketStream;
 
 use crate::cli::{ConnectArgs, OutputArgs, SessionArgs};
@@ -23,19 +23,6 @@ use crate::repl::{self, Repl};
 use crate::session::{self, Input, INPUT_QUEUE};
 use crate::tap::{Tap, TapSink};
 use crate::target::Target;
-
-/// tungstenite's configuration for our limits. Frames are bounded like messages: a 2^63 length
-/// must close with 1009, never allocate.
-pub fn ws_config(max_message_size: usize) -> WebSocketConfig {
-    WebSocketConfig::default()
-        .max_message_size(Some(max_message_size))
-        .max_frame_size(Some(max_message_size))
-        // tungstenite zero-fills its whole read buffer before every read: at the default 128 KiB
-        // that was most of our CPU in a stream of small messages (docs/BENCHMARKS.md).
-        .read_buffer_size(READ_BUFFER)
-}
-
-const READ_BUFFER: usize = 16 * 1024;
 
 fn validate(session: &SessionArgs) -> Result<()> {
     check_close_code(session.close_code).map_err(|e| {
@@ -163,7 +150,7 @@ async fn connect(
         stream,
         up.leftover,
         Role::Client,
-        Some(ws_config(conn.max_message_size)),
+        Some(session::ws_config(conn.max_message_size)),
     )
     .await;
     let opts = session::Options {

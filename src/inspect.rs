@@ -41,7 +41,7 @@ pub async fn run(args: &InspectArgs) -> Result<()> {
     }
     let (close, outcome) = match upgraded {
         Ok(up) => {
-            let config = crate::connect::ws_config(args.conn.max_message_size);
+            let config = crate::session::ws_config(args.conn.max_message_size);
             let ws = WebSocketStream::from_partially_read(
                 up.stream,
                 up.leftover,

@@ -174,7 +174,7 @@ pub async fn run(
     let (sink, tap_rx) = TapSink::new(shared.dump_limit, Instant::now(), shared.dump.clone());
     sink.record(Direction::Incoming, &leftover);
     let stream: BoxStream = Box::new(Tap::new(stream, sink));
-    let config = crate::connect::ws_config(shared.max_message_size);
+    let config = crate::session::ws_config(shared.max_message_size);
     let ws =
         WebSocketStream::from_partially_read(stream, leftover, Role::Server, Some(config)).await;
     let gone = Session {

@@ -14,7 +14,7 @@ use tokio::sync::mpsc::{self, UnboundedReceiver};
 use tokio::time::{sleep_until, Instant as TokioInstant};
 use tokio_tungstenite::tungstenite::error::{CapacityError, ProtocolError};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::WebSocketStream;
 
@@ -70,6 +70,19 @@ pub struct Options {
 }
 
 type Ws = WebSocketStream<BoxStream>;
+
+/// tungstenite's configuration for our limits. Frames are bounded like messages: a 2^63 length
+/// must close with 1009, never allocate.
+pub fn ws_config(max_message_size: usize) -> WebSocketConfig {
+    WebSocketConfig::default()
+        .max_message_size(Some(max_message_size))
+        .max_frame_size(Some(max_message_size))
+        // tungstenite zero-fills its whole read buffer before every read: at the default 128 KiB
+        // that was most of our CPU in a stream of small messages (docs/BENCHMARKS.md).
+        .read_buffer_size(READ_BUFFER)
+}
+
+const READ_BUFFER: usize = 16 * 1024;
 
 /// Run the session to its end. Ok is a clean end (exit 0); Err carries the exit code.
 pub async fn run(
