@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_wscope_global_optspecs
-    string join \n c/connect= l/listen= H/header= s/subprotocol= require-subprotocol o/origin= auth= protocol-version= connect-timeout= L/location max-redirects= proxy= no-proxy ca= cert= key= k/insecure max-message-size= ping-interval= ping-timeout= v/verbose dump dump-limit= dump-file= x/execute= no-repl w/wait= 1/once count= close-code= close-reason= echo binary stdin-whole no-history json T/timestamps pretty P/show-ping-pong color= h/help V/version
+    string join \n c/connect= l/listen= H/header= s/subprotocol= require-subprotocol o/origin= auth= protocol-version= connect-timeout= L/location max-redirects= proxy= no-proxy ca= cert= key= k/insecure max-message-size= ping-interval= ping-timeout= no-coalesce v/verbose dump dump-limit= dump-file= x/execute= no-repl w/wait= 1/once count= close-code= close-reason= echo binary stdin-whole no-history json T/timestamps pretty P/show-ping-pong color= h/help V/version
 end
 
 function __fish_wscope_needs_command
@@ -54,6 +54,7 @@ complete -c wscope -n "__fish_wscope_needs_command" -l require-subprotocol -d 'F
 complete -c wscope -n "__fish_wscope_needs_command" -s L -l location -d 'Follow 3xx redirects, printing each hop'
 complete -c wscope -n "__fish_wscope_needs_command" -l no-proxy -d 'Ignore proxy settings from the environment'
 complete -c wscope -n "__fish_wscope_needs_command" -s k -l insecure -d 'Skip certificate and host name verification (a warning is printed)'
+complete -c wscope -n "__fish_wscope_needs_command" -l no-coalesce -d 'Read each message the moment it arrives. By default a fast stream is read in batches, each message waiting at most 1 ms (far less CPU for both ends)'
 complete -c wscope -n "__fish_wscope_needs_command" -s v -l verbose -d 'Show the request and response in full, the handshake checks and timings'
 complete -c wscope -n "__fish_wscope_needs_command" -l dump -d 'Show every frame on the wire, decoded field by field, with a hex dump'
 complete -c wscope -n "__fish_wscope_needs_command" -l no-repl -d 'With -x on a terminal, exit after the -x messages instead of opening the REPL'
@@ -95,6 +96,7 @@ complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l require-subpro
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -s L -l location -d 'Follow 3xx redirects, printing each hop'
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l no-proxy -d 'Ignore proxy settings from the environment'
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -s k -l insecure -d 'Skip certificate and host name verification (a warning is printed)'
+complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l no-coalesce -d 'Read each message the moment it arrives. By default a fast stream is read in batches, each message waiting at most 1 ms (far less CPU for both ends)'
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -s v -l verbose -d 'Show the request and response in full, the handshake checks and timings'
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l dump -d 'Show every frame on the wire, decoded field by field, with a hex dump'
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l json -d 'Print one JSON object with the whole report'

@@ -48,6 +48,9 @@ pub async fn run(
     session: &SessionArgs,
     output: &OutputArgs,
 ) -> Result<()> {
+    if conn.no_coalesce {
+        crate::coalesce::disable();
+    }
     let stdin_tty = std::io::stdin().is_terminal();
     let interactive = stdin_tty
         && std::io::stdout().is_terminal()

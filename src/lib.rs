@@ -8,6 +8,7 @@
 //! [`listen`] are the commands; [`run`] picks one.
 
 pub mod cli;
+pub mod coalesce;
 pub mod command;
 pub mod connect;
 pub mod dial;
@@ -51,6 +52,7 @@ pub fn main_entry() -> ExitCode {
     };
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
+        .on_thread_park(coalesce::before_park)
         .build()
     {
         Ok(r) => r,

@@ -125,6 +125,27 @@ async fn twenty_thousand_lines_come_back_in_order_with_the_default_wait() {
     pipe_roundtrip(Recorder::echo().await, &[]).await;
 }
 
+/// `--no-coalesce` reads every message as it comes: the same output, nothing lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twenty_thousand_lines_come_back_in_order_without_read_coalescing() {
+    pipe_roundtrip(Recorder::echo().await, &["--no-coalesce"]).await;
+}
+
+/// A server that pushes a long stream at once: read in coalesced batches, every message is
+/// printed, in order, and --count ends it as soon as the last one is in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pushed_stream_of_ten_thousand_messages_is_printed_whole_and_in_order() {
+    let (sent, _) = lines(10_000);
+    let push = sent.iter().map(|l| Message::text(l.as_str())).collect();
+    let server = Recorder::start(push, false, false).await;
+    let out = run_with(args(&[&server.url, "--count", "10000"]), None).await;
+    no_panic(&out);
+    assert_eq!(out.code, 0, "stderr:\n{}", out.stderr);
+    let back: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(back, sent, "stderr:\n{}", out.stderr);
+    assert_eq!(server.finish().await, vec![Got::Close(Some(1000))]);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_thousand_lines_through_a_slow_server_with_count() {
     pipe_roundtrip(

@@ -166,6 +166,7 @@ pub async fn run(
                 let mut next = Some(msg);
                 let mut ended = None;
                 let mut budget = READ_BURST;
+                let mut drained = false;
                 while let Some(msg) = next.take() {
                     match msg {
                         Some(Ok(m)) => {
@@ -189,10 +190,14 @@ pub async fn run(
                     let room = !s.opts.echo || s.close_sent || s.wtx.capacity() > 0;
                     if budget > 0 && room && !sink.broken() {
                         next = stream.next().now_or_never();
+                        drained = next.is_none();
                     }
                 }
                 if let Some(ending) = ended {
                     break ending;
+                }
+                if drained {
+                    crate::coalesce::after_burst(READ_BURST - budget);
                 }
             }
             Some((dir, at, frame)) = next_frame(&mut frames) => {
