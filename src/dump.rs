@@ -5,11 +5,13 @@
 
 use std::time::Duration;
 
-use colored::Colorize;
+use std::fmt::Write as _;
+
+use colored::{ColoredString, Colorize};
 use serde_json::{json, Value};
 
 use crate::frame::{close_code_name, Frame};
-use crate::hexdump::{hex_plain, xxd};
+use crate::hexdump::{hex_plain, push_hex, xxd_indented};
 
 /// Which way a frame travelled, from our point of view.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, serde::Serialize)]
@@ -23,36 +25,46 @@ pub enum Direction {
 
 const INDENT: &str = "    ";
 
-/// Appends the human rendering of `frame` to `out`, every line `\n`-ended.
+/// Appends the human rendering of `frame` to `out`, every line `\n`-ended. Written straight into
+/// `out`, without a format string per field: with --dump this runs for every frame.
 pub fn render_frame(frame: &Frame, dir: Direction, elapsed: Duration, out: &mut String) {
-    let arrow = match dir {
-        Direction::Outgoing => ">>".green().bold(),
-        Direction::Incoming => "<<".cyan().bold(),
-    };
-    let mut line = format!("{arrow} {:.3}s  ", elapsed.as_secs_f64());
+    let colour = colored::control::SHOULD_COLORIZE.should_colorize();
+    match dir {
+        Direction::Outgoing => paint(out, colour, ">>", |t| t.green().bold()),
+        Direction::Incoming => paint(out, colour, "<<", |t| t.cyan().bold()),
+    }
+    // Milliseconds, truncated like any clock.
+    let _ = write!(
+        out,
+        " {}.{:03}s  ",
+        elapsed.as_secs(),
+        elapsed.subsec_millis()
+    );
     // "---" keeps columns aligned with "FIN" on non-final fragments.
-    line.push_str(if frame.fin { "FIN" } else { "---" });
+    out.push_str(if frame.fin { "FIN" } else { "---" });
     for (set, name) in [
         (frame.rsv1, "RSV1"),
         (frame.rsv2, "RSV2"),
         (frame.rsv3, "RSV3"),
     ] {
         if set {
-            line.push(' ');
-            line.push_str(&name.yellow().to_string());
+            out.push(' ');
+            paint(out, colour, name, |t| t.yellow());
         }
     }
-    let opcode = if frame.is_control() {
-        frame.opcode_name().magenta().bold()
+    out.push(' ');
+    if frame.is_control() {
+        paint(out, colour, frame.opcode_name(), |t| t.magenta().bold());
     } else {
-        frame.opcode_name().bold()
-    };
-    line.push_str(&format!(" {opcode}"));
+        paint(out, colour, frame.opcode_name(), |t| t.bold());
+    }
     if let Some(key) = frame.mask {
-        line.push_str(&format!("  MASK {}", hex_plain(&key)));
+        out.push_str("  MASK ");
+        push_hex(&key, out);
     }
     if frame.header_complete() {
-        line.push_str(&format!(
+        let _ = write!(
+            out,
             "  len {} ({}-bit{})",
             frame.payload_len,
             frame.length_form.bits(),
@@ -61,60 +73,74 @@ pub fn render_frame(frame: &Frame, dir: Direction, elapsed: Duration, out: &mut 
             } else {
                 ""
             }
-        ));
+        );
     } else {
-        line.push_str("  len ?");
+        out.push_str("  len ?");
     }
     if let Some(close) = frame.close_info() {
         match close.code {
-            Some(code) => line.push_str(&format!("  code {code} {}", close_code_name(code))),
-            None if frame.payload_len == 0 => line.push_str("  no status code"),
+            Some(code) => {
+                let _ = write!(out, "  code {code} {}", close_code_name(code));
+            }
+            None if frame.payload_len == 0 => out.push_str("  no status code"),
             None => {}
         }
         if !close.reason.is_empty() {
-            line.push_str(&format!("  reason {:?}", close.reason));
+            let _ = write!(out, "  reason {:?}", close.reason);
         }
     }
     let problems = frame.problems();
     if !problems.is_empty() {
+        out.push_str("  ");
         let text = format!("! {}", problems.join("; "));
-        line.push_str(&format!("  {}", text.red().bold()));
+        paint(out, colour, &text, |t| t.red().bold());
     }
-    out.push_str(&line);
     out.push('\n');
 
-    let mut wire = Vec::with_capacity(frame.header.len() + frame.raw_payload.len());
-    wire.extend_from_slice(&frame.header);
-    wire.extend_from_slice(&frame.raw_payload);
-    push_indented_xxd(&wire, out);
+    xxd_indented(&[&frame.header, &frame.raw_payload], INDENT, out);
 
     let wants_payload_line = frame.mask.is_some() || matches!(frame.opcode, 0x0 | 0x1);
     if wants_payload_line && !frame.payload.is_empty() {
         match text_prefix(frame).filter(|t| is_printable(t)) {
-            Some(text) => out.push_str(&format!("{INDENT}payload: {text:?}\n")),
+            Some(text) => {
+                let _ = writeln!(out, "{INDENT}payload: {text:?}");
+            }
             // Masked bytes in the dump above are unreadable, so show the
             // unmasked ones; unmasked bytes are already there.
             None if frame.mask.is_some() => {
-                out.push_str(&format!("{INDENT}payload (unmasked):\n"));
-                push_indented_xxd(&frame.payload, out);
+                out.push_str(INDENT);
+                out.push_str("payload (unmasked):\n");
+                xxd_indented(&[&frame.payload], INDENT, out);
             }
-            None => out.push_str(&format!(
-                "{INDENT}payload: (not printable UTF-8; bytes above)\n"
-            )),
+            None => {
+                out.push_str(INDENT);
+                out.push_str("payload: (not printable UTF-8; bytes above)\n");
+            }
         }
     }
     if frame.elided > 0 {
-        out.push_str(&format!(
-            "{INDENT}… {} more payload bytes elided (--dump-limit)\n",
+        let _ = writeln!(
+            out,
+            "{INDENT}… {} more payload bytes elided (--dump-limit)",
             frame.elided
-        ));
+        );
     }
     if !frame.complete && frame.header_complete() {
-        out.push_str(&format!(
-            "{INDENT}… stream ended after {} of {} payload bytes\n",
+        let _ = writeln!(
+            out,
+            "{INDENT}… stream ended after {} of {} payload bytes",
             frame.received_payload(),
             frame.payload_len
-        ));
+        );
+    }
+}
+
+/// `text` in a style when colours are on; plain (and without building a styled copy) when off.
+fn paint(out: &mut String, colour: bool, text: &str, style: impl FnOnce(&str) -> ColoredString) {
+    if colour {
+        let _ = write!(out, "{}", style(text));
+    } else {
+        out.push_str(text);
     }
 }
 
@@ -176,16 +202,6 @@ fn text_prefix(frame: &Frame) -> Option<&str> {
 fn is_printable(text: &str) -> bool {
     text.chars()
         .all(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t'))
-}
-
-fn push_indented_xxd(bytes: &[u8], out: &mut String) {
-    let mut dump = String::new();
-    xxd(bytes, &mut dump);
-    for line in dump.lines() {
-        out.push_str(INDENT);
-        out.push_str(line);
-        out.push('\n');
-    }
 }
 
 #[cfg(test)]

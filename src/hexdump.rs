@@ -2,45 +2,78 @@
 //! dump (so output can be compared with, or reversed by, `xxd -r`) and a
 //! compact one-line form for headers and log lines.
 
-use std::fmt::Write as _;
-
 const PER_LINE: usize = 16;
 /// Width of a full line's hex column: 8 groups of 4 digits plus 7 spaces.
 const HEX_WIDTH: usize = PER_LINE / 2 * 5 - 1;
+/// Where the ASCII column starts, after "00000000: " and the hex column plus two spaces.
+const ASCII_AT: usize = 10 + HEX_WIDTH + 2;
+const DIGITS: &[u8; 16] = b"0123456789abcdef";
 
 /// Appends an `xxd`-style dump of `bytes` to `out`, one `\n`-terminated line
 /// per 16 bytes. The ASCII column stays aligned on a short last line, and
 /// anything outside printable ASCII shows as `.` so terminal control bytes
 /// from the peer can never reach the terminal raw.
 pub fn xxd(bytes: &[u8], out: &mut String) {
-    for (line, chunk) in bytes.chunks(PER_LINE).enumerate() {
-        // Writing to a String cannot fail.
-        let _ = write!(out, "{:08x}: ", line * PER_LINE);
-        let hex_start = out.len();
-        for (i, b) in chunk.iter().enumerate() {
-            if i > 0 && i % 2 == 0 {
-                out.push(' ');
-            }
-            let _ = write!(out, "{b:02x}");
+    xxd_indented(&[bytes], "", out);
+}
+
+/// [`xxd`] of `parts` as if they were one slice (a frame's header and payload, say), every line
+/// after `indent`. Table-driven: the dump runs for every frame of a busy connection.
+pub fn xxd_indented(parts: &[&[u8]], indent: &str, out: &mut String) {
+    let total: usize = parts.iter().map(|p| p.len()).sum();
+    out.reserve(total.div_ceil(PER_LINE) * (indent.len() + ASCII_AT + PER_LINE + 1));
+    let mut bytes = parts.iter().flat_map(|p| p.iter().copied());
+    let mut chunk = [0u8; PER_LINE];
+    let mut offset = 0;
+    while offset < total {
+        let n = (total - offset).min(PER_LINE);
+        for (slot, b) in chunk[..n].iter_mut().zip(&mut bytes) {
+            *slot = b;
         }
-        let hex_len = out.len() - hex_start;
-        out.extend(std::iter::repeat_n(
-            ' ',
-            HEX_WIDTH.saturating_sub(hex_len) + 2,
-        ));
-        out.extend(chunk.iter().map(|&b| printable(b)));
-        out.push('\n');
+        out.push_str(indent);
+        push_line(offset, &chunk[..n], out);
+        offset += n;
     }
+}
+
+/// One dump line: offset, hex pairs in groups of two bytes, the ASCII column.
+fn push_line(offset: usize, chunk: &[u8], out: &mut String) {
+    let mut line = [b' '; ASCII_AT + PER_LINE + 1];
+    if offset > 0xffff_ffff {
+        // Past 4 GiB the offset needs more than xxd's 8 digits.
+        let _ = std::fmt::Write::write_fmt(out, format_args!("{offset:08x}"));
+    } else {
+        for (i, d) in line[..8].iter_mut().enumerate() {
+            *d = DIGITS[(offset >> (28 - 4 * i)) & 0xf];
+        }
+        out.push_str(ascii(&line[..8]));
+    }
+    line[8] = b':';
+    let mut at = 10;
+    for (i, &b) in chunk.iter().enumerate() {
+        if i > 0 && i % 2 == 0 {
+            at += 1;
+        }
+        line[at] = DIGITS[usize::from(b >> 4)];
+        line[at + 1] = DIGITS[usize::from(b & 0xf)];
+        at += 2;
+    }
+    for (i, &b) in chunk.iter().enumerate() {
+        line[ASCII_AT + i] = printable(b);
+    }
+    let end = ASCII_AT + chunk.len();
+    line[end] = b'\n';
+    out.push_str(ascii(&line[8..=end]));
 }
 
 /// Space-separated lowercase hex pairs, e.g. `81 85 37 fa`.
 pub fn hex_compact(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(bytes.len() * 3);
-    for (i, b) in bytes.iter().enumerate() {
+    for (i, &b) in bytes.iter().enumerate() {
         if i > 0 {
             s.push(' ');
         }
-        let _ = write!(s, "{b:02x}");
+        push_hex_byte(b, &mut s);
     }
     s
 }
@@ -48,17 +81,32 @@ pub fn hex_compact(bytes: &[u8]) -> String {
 /// Lowercase hex without separators (`37fa213d`), for masks and JSON.
 pub fn hex_plain(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
+    push_hex(bytes, &mut s);
     s
 }
 
-fn printable(b: u8) -> char {
+/// [`hex_plain`] appended to `out`.
+pub fn push_hex(bytes: &[u8], out: &mut String) {
+    for &b in bytes {
+        push_hex_byte(b, out);
+    }
+}
+
+fn push_hex_byte(b: u8, out: &mut String) {
+    out.push(char::from(DIGITS[usize::from(b >> 4)]));
+    out.push(char::from(DIGITS[usize::from(b & 0xf)]));
+}
+
+/// The dump's bytes are ASCII by construction (hex digits, spaces, printable ASCII, '.').
+fn ascii(bytes: &[u8]) -> &str {
+    std::str::from_utf8(bytes).unwrap_or("?")
+}
+
+fn printable(b: u8) -> u8 {
     if (0x20..0x7f).contains(&b) {
-        char::from(b)
+        b
     } else {
-        '.'
+        b'.'
     }
 }
 
@@ -111,6 +159,24 @@ mod tests {
     fn non_printables_become_dots() {
         let d = dump(&[0x00, 0x1b, 0x7f, 0xff, b' ', b'~']);
         assert!(d.ends_with("  .... ~\n"), "{d:?}");
+    }
+
+    #[test]
+    fn parts_dump_as_one_slice_under_an_indent() {
+        let all: Vec<u8> = (0u8..=40).collect();
+        let (head, tail) = all.split_at(3);
+        let mut parts = String::new();
+        xxd_indented(&[head, tail], "  ", &mut parts);
+        let indented: String = dump(&all).lines().map(|l| format!("  {l}\n")).collect();
+        assert_eq!(parts, indented);
+    }
+
+    #[test]
+    fn offsets_past_4_gib_keep_every_digit() {
+        let mut s = String::new();
+        push_line(0x1_0000_0010, b"AB", &mut s);
+        assert!(s.starts_with("100000010: 4142 "), "{s:?}");
+        assert!(s.ends_with("  AB\n"), "{s:?}");
     }
 
     #[test]
