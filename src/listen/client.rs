@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use serde::Serialize;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
@@ -27,6 +27,8 @@ use crate::tap::{Tap, TapEvent, TapSink};
 
 /// Messages the hub may queue for one client before it counts as too slow.
 pub const CLIENT_QUEUE: usize = 1024;
+/// Messages handled per pass when they are already readable (the rest wait for the next pass).
+const READ_BURST: usize = 64;
 /// How long we wait for the client's close frame after sending ours.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -343,34 +345,44 @@ impl Session<'_> {
                 .map(|(_, _, at)| tokio::time::Instant::from_std(*at + CLOSE_TIMEOUT));
             tokio::select! {
                 msg = stream.next() => {
-                    let reply = match msg {
-                        None => break self.ended(&received, &sent, true),
-                        Some(Err(WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake))) => {
-                            break self.ended(&received, &sent, false);
-                        }
-                        Some(Err(WsError::ConnectionClosed | WsError::AlreadyClosed)) => {
-                            break self.ended(&received, &sent, true);
-                        }
-                        Some(Err(WsError::Io(e))) => {
-                            self.report(ClientEvent::Error(format!("reading from the client failed: {e}")));
-                            break self.ended(&received, &sent, false);
-                        }
-                        Some(Err(e)) => {
-                            // The client broke a rule: say which, and close with the matching code.
-                            let (code, reason, why) = refusal(&e);
-                            self.report(ClientEvent::Error(why));
-                            if sent.is_some() || received.is_some() {
-                                break self.ended(&received, &sent, false);
+                    // Handle what is already readable in one go, feeding the echoes and flushing
+                    // once: a write per burst, not per message.
+                    let mut next = Some(msg);
+                    let mut handled = 0;
+                    let mut fed = false;
+                    let mut end = None;
+                    while let Some(msg) = next.take() {
+                        let reply = match self.on_read(msg, &mut received, &sent, echo) {
+                            Ok(reply) => reply,
+                            Err(gone) => {
+                                end = Some(gone);
+                                break;
                             }
-                            Some(close_message(code, reason))
+                        };
+                        if let Some(m) = reply {
+                            if let Err(e) = self.feed(&mut sink, m, &mut sent).await {
+                                self.report(ClientEvent::Error(format!("sending failed: {e}")));
+                                end = Some(self.ended(&received, &sent, false));
+                                break;
+                            }
+                            fed = true;
                         }
-                        Some(Ok(m)) => self.on_message(m, &mut received, echo),
-                    };
-                    if let Some(m) = reply {
-                        if let Err(e) = self.send(&mut sink, m, &mut sent).await {
+                        handled += 1;
+                        if handled < READ_BURST && sent.is_none() && received.is_none() {
+                            next = stream.next().now_or_never();
+                            if next.is_none() {
+                                crate::coalesce::after_burst(handled);
+                            }
+                        }
+                    }
+                    if fed && end.is_none() {
+                        if let Err(e) = sink.flush().await {
                             self.report(ClientEvent::Error(format!("sending failed: {e}")));
-                            break self.ended(&received, &sent, false);
+                            end = Some(self.ended(&received, &sent, false));
                         }
+                    }
+                    if let Some(gone) = end {
+                        break gone;
                     }
                 }
                 Some(f) = self.tap.recv() => {
@@ -402,6 +414,42 @@ impl Session<'_> {
                 .send(FromClient::Event(self.id, ClientEvent::Frame(f)));
         }
         gone
+    }
+
+    /// What one read brought: a reply to send (the echo, or the close for a broken rule), or the
+    /// end of the connection.
+    fn on_read(
+        &mut self,
+        msg: Option<Result<Message, WsError>>,
+        received: &mut Option<(Option<u16>, String)>,
+        sent: &Option<(u16, String, Instant)>,
+        echo: bool,
+    ) -> Result<Option<Message>, Disconnect> {
+        match msg {
+            None => Err(self.ended(received, sent, true)),
+            Some(Err(WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake))) => {
+                Err(self.ended(received, sent, false))
+            }
+            Some(Err(WsError::ConnectionClosed | WsError::AlreadyClosed)) => {
+                Err(self.ended(received, sent, true))
+            }
+            Some(Err(WsError::Io(e))) => {
+                self.report(ClientEvent::Error(format!(
+                    "reading from the client failed: {e}"
+                )));
+                Err(self.ended(received, sent, false))
+            }
+            Some(Err(e)) => {
+                // The client broke a rule: say which, and close with the matching code.
+                let (code, reason, why) = refusal(&e);
+                self.report(ClientEvent::Error(why));
+                if sent.is_some() || received.is_some() {
+                    return Err(self.ended(received, sent, false));
+                }
+                Ok(Some(close_message(code, reason)))
+            }
+            Some(Ok(m)) => Ok(self.on_message(m, received, echo)),
+        }
     }
 
     /// Report a message; returns what to send back (--echo).
@@ -445,7 +493,22 @@ impl Session<'_> {
         }
     }
 
+    /// Send one message now.
     async fn send<S>(
+        &mut self,
+        sink: &mut S,
+        m: Message,
+        sent: &mut Option<(u16, String, Instant)>,
+    ) -> Result<(), WsError>
+    where
+        S: futures_util::Sink<Message, Error = WsError> + Unpin,
+    {
+        self.feed(sink, m, sent).await?;
+        sink.flush().await
+    }
+
+    /// Queue one message; the caller flushes.
+    async fn feed<S>(
         &mut self,
         sink: &mut S,
         m: Message,
@@ -469,7 +532,7 @@ impl Session<'_> {
             }
             Message::Frame(_) => return Ok(()),
         };
-        sink.send(m).await?;
+        sink.feed(m).await?;
         self.report(ev);
         Ok(())
     }
