@@ -14,21 +14,29 @@ use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-/// The marker inside the io::Error this wrapper raises.
-#[derive(Debug)]
-pub struct InvalidUtf8;
+/// The marker inside the io::Error this wrapper raises: which text was not UTF-8.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvalidUtf8 {
+    TextMessage,
+    CloseReason,
+}
 
 impl std::fmt::Display for InvalidUtf8 {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("the server sent a text message that is not valid UTF-8")
+        f.write_str(match self {
+            InvalidUtf8::TextMessage => "the server sent a text message that is not valid UTF-8",
+            InvalidUtf8::CloseReason => "the server sent a close reason that is not valid UTF-8",
+        })
     }
 }
 
 impl std::error::Error for InvalidUtf8 {}
 
-/// True when `e` is the error raised by [`Guard`].
-pub fn is_invalid_utf8(e: &io::Error) -> bool {
-    e.get_ref().is_some_and(|inner| inner.is::<InvalidUtf8>())
+/// What was invalid, when `e` is the error raised by [`Guard`].
+pub fn invalid_utf8(e: &io::Error) -> Option<InvalidUtf8> {
+    e.get_ref()
+        .and_then(|inner| inner.downcast_ref::<InvalidUtf8>())
+        .copied()
 }
 
 /// Where the incoming byte stream is, frame-wise.
@@ -44,9 +52,12 @@ pub struct Watch {
     frame_is_text: bool,
     /// A fragmented text message is in progress.
     in_text_message: bool,
-    /// The start of a character split across chunks.
-    carry: [u8; 4],
-    carry_len: usize,
+    /// The text message's validation, across its fragments.
+    text: Utf8Check,
+    /// The close reason's validation: its own, since a close may come between two fragments.
+    reason: Utf8Check,
+    /// What the last failed `feed` found invalid.
+    failure: Option<InvalidUtf8>,
     /// The stream stopped making sense (e.g. a length tungstenite will refuse): stop watching.
     gave_up: bool,
     /// The current frame is a close frame; its first two payload bytes are the status code.
@@ -58,7 +69,8 @@ pub struct Watch {
 }
 
 impl Watch {
-    /// Follow `bytes`; false as soon as a text payload byte makes the message invalid UTF-8.
+    /// Follow `bytes`; false as soon as a byte makes a text message or a close reason invalid
+    /// UTF-8 ([`Watch::failure`] says which).
     pub fn feed(&mut self, mut bytes: &[u8]) -> bool {
         while !bytes.is_empty() && !self.gave_up {
             if self.remaining == 0 && !self.header_done() {
@@ -79,17 +91,30 @@ impl Watch {
             let (chunk, rest) = bytes.split_at(take);
             bytes = rest;
             self.remaining -= take as u64;
-            if self.frame_is_text && !self.text(chunk) {
+            if self.frame_is_text && !self.check(chunk, false) {
+                self.failure = Some(InvalidUtf8::TextMessage);
                 return false;
             }
-            if self.frame_is_close {
-                self.close_status(chunk);
+            if self.frame_is_close && !self.close_payload(chunk) {
+                self.failure = Some(InvalidUtf8::CloseReason);
+                return false;
             }
             if self.remaining == 0 {
+                // A reason may not end inside a character (a text message may, until its last
+                // fragment, and tungstenite checks that end itself).
+                if self.frame_is_close && !self.reason.complete() {
+                    self.failure = Some(InvalidUtf8::CloseReason);
+                    return false;
+                }
                 self.end_frame();
             }
         }
         true
+    }
+
+    /// What the last failed [`Watch::feed`] found invalid.
+    pub fn failure(&self) -> Option<InvalidUtf8> {
+        self.failure
     }
 
     /// How many header bytes the frame being read has (known once its first two bytes are in).
@@ -135,10 +160,11 @@ impl Watch {
             // A close frame without a body has no status code (1005 is what that means).
             self.close_code = None;
             self.close_head_len = 0;
+            self.reason = Utf8Check::default();
         }
         self.frame_is_text = match opcode {
             0x1 => {
-                self.carry_len = 0;
+                self.text = Utf8Check::default();
                 self.in_text_message = !fin;
                 true
             }
@@ -164,19 +190,19 @@ impl Watch {
         self.header_len = 0;
     }
 
-    /// Collect the first two payload bytes of a close frame: its status code.
-    fn close_status(&mut self, chunk: &[u8]) {
-        for &b in chunk {
-            if self.close_head_len == 2 {
-                return;
-            }
-            let key = self.mask.map_or(0, |k| k[self.close_head_len % 4]);
-            self.close_head[self.close_head_len] = b ^ key;
+    /// A close frame's payload: the status code (two bytes), then the reason, which must be UTF-8.
+    fn close_payload(&mut self, mut chunk: &[u8]) -> bool {
+        while self.close_head_len < 2 && !chunk.is_empty() {
+            let key = self.mask.map_or(0, |k| k[self.mask_pos]);
+            self.mask_pos = (self.mask_pos + 1) % 4;
+            self.close_head[self.close_head_len] = chunk[0] ^ key;
             self.close_head_len += 1;
+            chunk = &chunk[1..];
             if self.close_head_len == 2 {
                 self.close_code = Some(u16::from_be_bytes(self.close_head));
             }
         }
+        chunk.is_empty() || self.check(chunk, true)
     }
 
     /// The status code of the last close frame seen, exactly as it was on the wire.
@@ -184,8 +210,8 @@ impl Watch {
         self.close_code
     }
 
-    /// Check text bytes, keeping an incomplete last character for the next chunk.
-    fn text(&mut self, chunk: &[u8]) -> bool {
+    /// Unmask and check text bytes, for the message or (`reason`) the close reason.
+    fn check(&mut self, chunk: &[u8], reason: bool) -> bool {
         let mut buf = [0u8; 512];
         for piece in chunk.chunks(buf.len()) {
             let data = match self.mask {
@@ -198,13 +224,28 @@ impl Watch {
                 }
                 None => piece,
             };
-            if !self.validate(data) {
+            let check = if reason {
+                &mut self.reason
+            } else {
+                &mut self.text
+            };
+            if !check.validate(data) {
                 return false;
             }
         }
         true
     }
+}
 
+/// Incremental UTF-8 validation: fails on the first byte that cannot be part of valid text.
+#[derive(Debug, Default)]
+struct Utf8Check {
+    /// The start of a character split across chunks.
+    carry: [u8; 4],
+    carry_len: usize,
+}
+
+impl Utf8Check {
     fn validate(&mut self, mut data: &[u8]) -> bool {
         // Finish a character begun in an earlier chunk, byte by byte, so a bad continuation byte
         // is caught as soon as it arrives.
@@ -229,6 +270,11 @@ impl Watch {
                 true
             }
         }
+    }
+
+    /// No character left half-way.
+    fn complete(&self) -> bool {
+        self.carry_len == 0
     }
 }
 
@@ -256,7 +302,8 @@ impl WireClose {
 pub struct Guard<S> {
     inner: S,
     watch: Watch,
-    failed: bool,
+    /// Invalid text found in the leftover bytes, raised at the first read.
+    failed: Option<InvalidUtf8>,
     wire_close: WireClose,
 }
 
@@ -264,7 +311,11 @@ impl<S> Guard<S> {
     /// `leftover`: bytes that arrived behind the handshake, which the WebSocket library reads first.
     pub fn new(inner: S, leftover: &[u8], wire_close: WireClose) -> Self {
         let mut watch = Watch::default();
-        let failed = !watch.feed(leftover);
+        let failed = if watch.feed(leftover) {
+            None
+        } else {
+            watch.failure()
+        };
         wire_close.set(watch.close_code());
         Guard {
             inner,
@@ -275,8 +326,8 @@ impl<S> Guard<S> {
     }
 }
 
-fn invalid() -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, InvalidUtf8)
+fn invalid(what: InvalidUtf8) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, what)
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for Guard<S> {
@@ -286,11 +337,10 @@ impl<S: AsyncRead + Unpin> AsyncRead for Guard<S> {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        if this.failed {
+        if let Some(what) = this.failed.take() {
             // Raised once; after that the bytes pass unwatched while the close handshake runs.
-            this.failed = false;
             this.watch.gave_up = true;
-            return Poll::Ready(Err(invalid()));
+            return Poll::Ready(Err(invalid(what)));
         }
         let before = buf.filled().len();
         let res = Pin::new(&mut this.inner).poll_read(cx, buf);
@@ -299,7 +349,8 @@ impl<S: AsyncRead + Unpin> AsyncRead for Guard<S> {
                 // Hand the bytes up first would let tungstenite act on them; fail right here instead.
                 this.watch.gave_up = true;
                 buf.set_filled(before);
-                return Poll::Ready(Err(invalid()));
+                let what = this.watch.failure().unwrap_or(InvalidUtf8::TextMessage);
+                return Poll::Ready(Err(invalid(what)));
             }
             this.wire_close.set(this.watch.close_code());
         }
@@ -409,6 +460,44 @@ mod tests {
     }
 
     #[test]
+    fn close_reasons_are_checked_too() {
+        let mut ok = vec![0x03, 0xe8];
+        ok.extend_from_slice("bye – à bientôt".as_bytes());
+        let ok = frame(0x88, &ok);
+        assert_eq!(fails_at(&ok), None);
+        // The bad byte is the reason's third: header 2 + code 2 + "ok" 2 + 0xc3, then 0x28.
+        let bad = frame(0x88, &[0x03, 0xe8, b'o', b'k', 0xc3, 0x28]);
+        assert_eq!(fails_at(&bad), Some(7));
+        let mut w = Watch::default();
+        assert!(!w.feed(&bad));
+        assert_eq!(w.failure(), Some(InvalidUtf8::CloseReason));
+        // A reason may not stop half-way through a character.
+        let cut = frame(0x88, &[0x03, 0xe8, 0xc3]);
+        let mut w = Watch::default();
+        assert!(!w.feed(&cut));
+        assert_eq!(w.failure(), Some(InvalidUtf8::CloseReason));
+        // A masked reason is unmasked first (the code's two bytes count for the mask).
+        let key = [7u8, 1, 2, 3];
+        let plain = [0x03, 0xe8, 0xc3, 0xa9];
+        let mut masked = vec![0x88, 0x80 | 4];
+        masked.extend_from_slice(&key);
+        masked.extend(plain.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+        assert_eq!(fails_at(&masked), None);
+    }
+
+    #[test]
+    fn a_close_between_fragments_keeps_the_text_s_split_character() {
+        // "é" split across two fragments with a close in between: neither spoils the other.
+        let mut bytes = frame(0x01, b"\xc3");
+        bytes.extend(frame(0x88, &[0x03, 0xe8, 0xc3, 0xa9]));
+        bytes.extend(frame(0x80, b"\xa9"));
+        assert_eq!(fails_at(&bytes), None);
+        let mut w = Watch::default();
+        assert!(!w.feed(&frame(0x81, b"\xff")));
+        assert_eq!(w.failure(), Some(InvalidUtf8::TextMessage));
+    }
+
+    #[test]
     fn long_frames_and_absurd_lengths() {
         let text = "é".repeat(1000);
         assert_eq!(fails_at(&frame(0x81, text.as_bytes())), None);
@@ -423,7 +512,7 @@ mod tests {
         let mut g = Guard::new(&bytes[..], &[], WireClose::default());
         let mut out = Vec::new();
         let e = g.read_to_end(&mut out).await.unwrap_err();
-        assert!(is_invalid_utf8(&e));
+        assert_eq!(invalid_utf8(&e), Some(InvalidUtf8::TextMessage));
         assert!(out.is_empty());
     }
 

@@ -309,7 +309,20 @@ async fn protocol_violations_close_with_the_rfc_code_and_exit_6() {
             1002,
             "masked",
         ),
-        ("invalid UTF-8", invalid_utf8, 1007, 1007, "utf-8"),
+        (
+            "invalid UTF-8",
+            invalid_utf8,
+            1007,
+            1007,
+            "a text message that is not valid utf-8",
+        ),
+        (
+            "invalid UTF-8 in a close reason",
+            hostile::frame(0x88, &[0x03, 0xe8, b'o', b'k', 0xc3, 0x28]),
+            1007,
+            1007,
+            "a close reason that is not valid utf-8",
+        ),
         (
             "RSV1",
             hostile::frame(0xC1, b"hi"),

@@ -285,7 +285,7 @@ fn refusal(e: &WsError) -> (u16, &'static str, String) {
         WsError::Utf8(_) => (
             1007,
             "invalid UTF-8",
-            "the client sent a text message that is not valid UTF-8".into(),
+            "the client sent a text message or close reason that is not valid UTF-8".into(),
         ),
         WsError::Capacity(c) => (
             1009,

@@ -81,8 +81,9 @@ impl Loop<'_> {
         sink: &mut dyn EventSink,
     ) -> Option<Ending> {
         let (code, what) = match &e {
-            WsError::Io(io) if crate::inbound::is_invalid_utf8(io) => {
-                (1007, "the server sent a text message that is not valid UTF-8".to_string())
+            WsError::Io(io) if crate::inbound::invalid_utf8(io).is_some() => {
+                let what = crate::inbound::invalid_utf8(io).unwrap_or(crate::inbound::InvalidUtf8::TextMessage);
+                (1007, what.to_string())
             }
             // After a clean close, bytes the server still sends change nothing about the ending.
             WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake | ProtocolError::ReceivedAfterClosing)
@@ -98,7 +99,8 @@ impl Loop<'_> {
                     Ending { closer: Closer::Nobody, code: None, reason: String::new(), clean: false }
                 });
             }
-            WsError::Utf8(_) => (1007, "the server sent a text message that is not valid UTF-8".to_string()),
+            // The watch below tungstenite names which text it was; this is its fallback.
+            WsError::Utf8(_) => (1007, "the server sent a text message or close reason that is not valid UTF-8".to_string()),
             WsError::Capacity(CapacityError::MessageTooLong { size, max_size }) => (
                 1009,
                 format!("the server sent a message of {size} bytes, over the limit of {max_size} (--max-message-size)"),
