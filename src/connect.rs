@@ -16,7 +16,7 @@ use crate::dial::BoxStream;
 use crate::dump::Direction;
 use crate::error::{Error, Result};
 use crate::event::Stats;
-use crate::inbound::{Guard, WireClose};
+use crate::inbound::{Guard, WireFacts};
 use crate::input::{self, StdinMode};
 use crate::printer::{json, report, style, Printer, Style};
 use crate::repl::{self, Repl};
@@ -147,8 +147,8 @@ async fn connect(
         (up.stream, None)
     };
     // Above the tap, so the dump still shows the bytes that broke the rule.
-    let wire_close = WireClose::default();
-    let stream: BoxStream = Box::new(Guard::new(stream, &up.leftover, wire_close.clone()));
+    let wire = WireFacts::default();
+    let stream: BoxStream = Box::new(Guard::new(stream, &up.leftover, wire.clone()));
     let ws = WebSocketStream::from_partially_read(
         stream,
         up.leftover,
@@ -167,7 +167,7 @@ async fn connect(
         ping_timeout: conn.ping_timeout,
         max_message_size: conn.max_message_size,
         dump: dump_rx.as_ref().map(|_| enabled.clone()),
-        wire_close: Some(wire_close),
+        wire: Some(wire),
     };
     let stats = Stats::new(
         report.url.clone(),

@@ -8,7 +8,7 @@
 
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -278,24 +278,47 @@ impl Utf8Check {
     }
 }
 
-/// The status code of the server's last close frame as it was on the wire, shared with the session.
+/// What the watch saw that tungstenite hides, shared with the session: the status code of the
+/// server's last close frame as it was on the wire, and which text was not UTF-8.
 #[derive(Debug, Clone, Default)]
-pub struct WireClose(Arc<AtomicU32>);
+pub struct WireFacts {
+    close: Arc<AtomicU32>,
+    invalid: Arc<AtomicU8>,
+}
 
-impl WireClose {
+impl WireFacts {
     /// Flags "a code was seen", so that code 0 is not confused with none.
     const SEEN: u32 = 1 << 16;
 
-    pub fn get(&self) -> Option<u16> {
-        let v = self.0.load(Ordering::Relaxed);
+    pub fn close_code(&self) -> Option<u16> {
+        let v = self.close.load(Ordering::Relaxed);
         (v & Self::SEEN != 0).then_some(v as u16)
     }
 
-    fn set(&self, code: Option<u16>) {
-        self.0.store(
+    fn set_close_code(&self, code: Option<u16>) {
+        self.close.store(
             code.map_or(0, |c| Self::SEEN | u32::from(c)),
             Ordering::Relaxed,
         );
+    }
+
+    /// Which text was not UTF-8. tungstenite may find it first (in bytes that came with the
+    /// handshake response, which it reads before ours), and its error does not say.
+    pub fn invalid_utf8(&self) -> Option<InvalidUtf8> {
+        match self.invalid.load(Ordering::Relaxed) {
+            1 => Some(InvalidUtf8::TextMessage),
+            2 => Some(InvalidUtf8::CloseReason),
+            _ => None,
+        }
+    }
+
+    fn set_invalid_utf8(&self, what: Option<InvalidUtf8>) {
+        let v = match what {
+            None => 0,
+            Some(InvalidUtf8::TextMessage) => 1,
+            Some(InvalidUtf8::CloseReason) => 2,
+        };
+        self.invalid.store(v, Ordering::Relaxed);
     }
 }
 
@@ -304,24 +327,25 @@ pub struct Guard<S> {
     watch: Watch,
     /// Invalid text found in the leftover bytes, raised at the first read.
     failed: Option<InvalidUtf8>,
-    wire_close: WireClose,
+    wire: WireFacts,
 }
 
 impl<S> Guard<S> {
     /// `leftover`: bytes that arrived behind the handshake, which the WebSocket library reads first.
-    pub fn new(inner: S, leftover: &[u8], wire_close: WireClose) -> Self {
+    pub fn new(inner: S, leftover: &[u8], wire: WireFacts) -> Self {
         let mut watch = Watch::default();
         let failed = if watch.feed(leftover) {
             None
         } else {
             watch.failure()
         };
-        wire_close.set(watch.close_code());
+        wire.set_close_code(watch.close_code());
+        wire.set_invalid_utf8(failed);
         Guard {
             inner,
             watch,
             failed,
-            wire_close,
+            wire,
         }
     }
 }
@@ -350,9 +374,10 @@ impl<S: AsyncRead + Unpin> AsyncRead for Guard<S> {
                 this.watch.gave_up = true;
                 buf.set_filled(before);
                 let what = this.watch.failure().unwrap_or(InvalidUtf8::TextMessage);
+                this.wire.set_invalid_utf8(Some(what));
                 return Poll::Ready(Err(invalid(what)));
             }
-            this.wire_close.set(this.watch.close_code());
+            this.wire.set_close_code(this.watch.close_code());
         }
         res
     }
@@ -486,6 +511,14 @@ mod tests {
     }
 
     #[test]
+    fn invalid_text_behind_the_handshake_is_named_before_any_read() {
+        let wire = WireFacts::default();
+        let _g = Guard::new(&b""[..], &frame(0x88, &[0x03, 0xe8, 0xff]), wire.clone());
+        assert_eq!(wire.invalid_utf8(), Some(InvalidUtf8::CloseReason));
+        assert_eq!(wire.close_code(), Some(1000));
+    }
+
+    #[test]
     fn a_close_between_fragments_keeps_the_text_s_split_character() {
         // "é" split across two fragments with a close in between: neither spoils the other.
         let mut bytes = frame(0x01, b"\xc3");
@@ -509,7 +542,7 @@ mod tests {
     async fn raises_a_marked_error_before_handing_up_the_bad_bytes() {
         use tokio::io::AsyncReadExt;
         let bytes = frame(0x81, b"ok\xff");
-        let mut g = Guard::new(&bytes[..], &[], WireClose::default());
+        let mut g = Guard::new(&bytes[..], &[], WireFacts::default());
         let mut out = Vec::new();
         let e = g.read_to_end(&mut out).await.unwrap_err();
         assert_eq!(invalid_utf8(&e), Some(InvalidUtf8::TextMessage));

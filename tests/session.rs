@@ -362,8 +362,22 @@ async fn protocol_violations_close_with_the_rfc_code_and_exit_6() {
             "may never be sent",
         ),
     ];
-    for (what, bytes, want, shown, says) in cases {
-        let server = Hostile::start(vec![Step::Send(bytes)]).await;
+    // Invalid UTF-8 is caught in two places: in the bytes that came with the handshake response
+    // (which tungstenite parses before any read of ours) and in a later read. Try both.
+    let cases = cases
+        .into_iter()
+        .flat_map(|(what, bytes, want, shown, says)| {
+            let pauses = if what.contains("UTF-8") {
+                vec![Duration::ZERO, Duration::from_millis(100)]
+            } else {
+                vec![Duration::ZERO]
+            };
+            pauses
+                .into_iter()
+                .map(move |p| (what, bytes.clone(), want, shown, says, p))
+        });
+    for (what, bytes, want, shown, says, pause) in cases {
+        let server = Hostile::start(vec![Step::Pause(pause), Step::Send(bytes)]).await;
         let out = run_with(args(&[&server.url, "-w", "inf"]), Some(Vec::new())).await;
         no_panic(&out);
         assert_eq!(out.code, 6, "{what}: stderr:\n{}", out.stderr);

@@ -99,8 +99,15 @@ impl Loop<'_> {
                     Ending { closer: Closer::Nobody, code: None, reason: String::new(), clean: false }
                 });
             }
-            // The watch below tungstenite names which text it was; this is its fallback.
-            WsError::Utf8(_) => (1007, "the server sent a text message or close reason that is not valid UTF-8".to_string()),
+            // Found by tungstenite first (in bytes that came with the handshake response): the
+            // watch still knows which text it was.
+            WsError::Utf8(_) => (
+                1007,
+                self.opts.wire.as_ref().and_then(|w| w.invalid_utf8()).map_or_else(
+                    || "the server sent a text message or close reason that is not valid UTF-8".to_string(),
+                    |what| what.to_string(),
+                ),
+            ),
             WsError::Capacity(CapacityError::MessageTooLong { size, max_size }) => (
                 1009,
                 format!("the server sent a message of {size} bytes, over the limit of {max_size} (--max-message-size)"),

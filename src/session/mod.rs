@@ -63,8 +63,9 @@ pub struct Options {
     pub ping_interval: Option<Duration>,
     pub ping_timeout: Option<Duration>,
     pub max_message_size: usize,
-    /// The server's close code as it was on the wire (tungstenite rewrites some to 1002).
-    pub wire_close: Option<crate::inbound::WireClose>,
+    /// What the inbound watch saw: the server's close code as it was on the wire (tungstenite
+    /// rewrites some to 1002), and which text was not UTF-8.
+    pub wire: Option<crate::inbound::WireFacts>,
     /// Toggled by /dump; None when there is no tap to toggle.
     pub dump: Option<Arc<AtomicBool>>,
 }

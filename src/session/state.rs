@@ -197,7 +197,7 @@ impl Loop<'_> {
                 };
                 // tungstenite hands us 1002 "Protocol violation" in place of a code that may not
                 // be sent (1005, 5000, ...): a debugger shows what the server really said.
-                let wire = self.opts.wire_close.as_ref().and_then(|w| w.get());
+                let wire = self.opts.wire.as_ref().and_then(|w| w.close_code());
                 if let (Some(1002), "Protocol violation", Some(raw)) = (code, reason.as_str(), wire)
                 {
                     if raw != 1002 {
