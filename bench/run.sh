@@ -163,11 +163,13 @@ if want B5; then
 fi
 
 if want B1 || want B4 || want B5; then
-    say "B1/B4/B5: $LINES lines piped and echoed, $RUNS rounds, order rotated each round"
+    say "B1/B4/B5: $LINES lines piped and echoed, a warm-up round and $RUNS rounds, order rotated each round"
     n=${#B1_CMDS[@]}
-    for r in $(seq "$RUNS"); do
+    # Round 0 warms up the servers (Node's JIT) and is not counted: its rows are named warmup:*.
+    for r in $(seq 0 "$RUNS"); do
         for k in $(seq 0 $((n - 1))); do
             IFS='|' read -r name spid cmd <<<"${B1_CMDS[$(((k + r) % n))]}"
+            [ "$r" = 0 ] && name=warmup:$name
             # shellcheck disable=SC2086 # cmd is a word list on purpose
             run "$name" "$spid" "$OUT/lines.txt" "$OUT/b1.$name.out" -- $cmd
             check_lines "$name" "$OUT/b1.$name.out"

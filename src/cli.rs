@@ -200,7 +200,7 @@ pub struct ConnectArgs {
     #[arg(long, value_name = "SECS", value_parser = parse_secs, hide_short_help = true)]
     pub ping_timeout: Option<Duration>,
 
-    /// Read each message the moment it arrives. By default a fast stream is read in batches, each message waiting at most 1 ms (far less CPU for both ends)
+    /// Read each message the moment it arrives. By default a fast stream is read in batches, each message waiting at most 2 ms (far less CPU for both ends)
     #[arg(long, hide_short_help = true)]
     pub no_coalesce: bool,
 

@@ -8,9 +8,12 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-/// The longest a message in a stream waits before we read it: far below what a person can see,
-/// long enough for a fast peer's messages to arrive in batches.
-pub const NAP: Duration = Duration::from_millis(1);
+/// The longest a message in a stream waits before we read it: far below what a person can see
+/// (a screen refreshes every 16 ms), long enough for a fast peer's messages to arrive in batches.
+/// 1 ms was not always enough: a stream of small messages then sometimes kept our TCP receive
+/// window open, and every one of the peer's writes went through the whole loopback path instead
+/// of queueing behind the window (docs/BENCHMARKS.md).
+pub const NAP: Duration = Duration::from_millis(2);
 
 /// Messages read in one burst before the stream counts as streaming.
 pub const STREAMING: usize = 4;
