@@ -217,6 +217,11 @@ async fn forbidden_with_a_body_shows_status_headers_body_and_a_hint() {
         .unwrap_or_else(|| panic!("no hint:\n{err}"));
     assert!(hint.contains("credentials"), "{err}");
     assert!(hint.contains("--origin"), "{err}");
+    assert_eq!(
+        err.matches("hint:").count(),
+        1,
+        "the hint is said once:\n{err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -510,12 +515,17 @@ async fn protocol_version_is_sent_and_a_426_lists_the_wanted_versions() {
         "8",
     ]))
     .await;
-    let out = stdout(&a);
+    let (out, err) = (stdout(&a), stderr(&a));
     a.code(5);
     let head = head.await.unwrap();
     assert!(head.contains("\r\nSec-WebSocket-Version: 8\r\n"), "{head}");
     assert!(out.contains("< Sec-WebSocket-Version: 13"), "{out}");
-    assert!(out.contains("--protocol-version 13"), "{out}");
+    // The hint is said once, under the error, not again in the report.
+    assert!(
+        err.contains("hint: ") && err.contains("--protocol-version 13"),
+        "{err}"
+    );
+    assert!(!out.contains("hint:"), "{out}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -178,9 +178,8 @@ pub fn full(r: &Report) -> String {
                 list(&v.extensions.selected)
             );
         }
-        if let Some(h) = &v.hint {
-            let _ = writeln!(o, "  {} {h}", "hint:".yellow().bold());
-        }
+        // A failed check's hint is not repeated here: the error that ends the run prints it,
+        // right under the error line (and `--json` carries it in both places, as data).
     }
     let t = &r.timings;
     let rows: Vec<(&str, Duration)> = [
