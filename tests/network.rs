@@ -433,12 +433,20 @@ async fn wss_through_http_and_socks_proxies_verifies_the_target_certificate() {
     assert_echoed(&run(c).await);
     assert_eq!(log.targets(), [format!("localhost:{}", server.port())]);
 
-    // Through the tunnel the certificate is still checked against the target's name.
+    // Through the tunnel the certificate is still checked against the target's name, and -v
+    // still shows the tunnel that worked above the TLS error.
     let (proxy, _) = proxies::http_connect_proxy(HttpProxyOpts::default()).await;
     let mut c = hello(&format!("wss://127.0.0.1:{}/", server.port()));
-    c.args(["--ca", &ca, "--proxy", &format!("http://{proxy}")]);
+    c.args(["--ca", &ca, "--proxy", &format!("http://{proxy}"), "-v"]);
     let o = run(c).await;
     assert_eq!(o.status.code(), Some(4), "{}", show(&o));
+    let e = err(&o);
+    let connect = e
+        .find(&format!("> CONNECT 127.0.0.1:{} HTTP/1.1", server.port()))
+        .unwrap_or_else(|| panic!("no CONNECT request shown: {e}"));
+    let answer = e.find("< HTTP/1.1 200").expect("no proxy answer shown");
+    let error = e.find("error: TLS").expect("no TLS error");
+    assert!(connect < answer && answer < error, "{e}");
 }
 
 // ---------------------------------------------------------------- SOCKS5

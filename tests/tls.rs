@@ -34,6 +34,14 @@ async fn an_unknown_ca_is_refused_naming_the_problem_and_the_flags() {
         server.connections().iter().all(|c| c.messages.is_empty()),
         "nothing may be sent over an untrusted connection"
     );
+    // -v shows how far it got: the TCP connection worked, TLS did not.
+    let a = run_assert(vec![format!("wss://{}/", server.addr), "-v".into()]).await;
+    let err = stderr(&a);
+    a.code(4);
+    assert!(
+        err.contains(&format!("* connected to {}", server.addr)),
+        "{err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -58,8 +58,18 @@ pub struct ProxyHop {
 
 pub struct Dialed {
     pub stream: BoxStream,
-    pub peer: Option<SocketAddr>,
     pub tls: Option<TlsInfo>,
+}
+
+/// How far dialing got, kept even when a later step fails: `-v` shows the TCP peer and the proxy's
+/// CONNECT exchange above a TLS error.
+#[derive(Debug, Default)]
+pub struct Reached {
+    /// The timings of the steps that ran.
+    pub timings: DialTimings,
+    /// The address we connected to (not with a proxy or a Unix socket).
+    pub peer: Option<SocketAddr>,
+    /// The proxy's exchange, once the tunnel is up (or the proxy refused it).
     pub proxy: Option<ProxyHop>,
 }
 
@@ -95,11 +105,11 @@ fn bad_proxy_url(e: proxy::ProxyError) -> Error {
 }
 
 /// The proxy hop of a dial that the proxy refused (e.g. 407), for the report; None for other errors.
-pub fn refused_hop(e: &Error) -> Option<ProxyHop> {
-    let Error::Proxy(pe @ proxy::ProxyError::Refused { proxy, .. }) = e else {
+fn refused_hop(e: &proxy::ProxyError) -> Option<ProxyHop> {
+    let proxy::ProxyError::Refused { proxy, .. } = e else {
         return None;
     };
-    let trace = pe.refused_trace()?;
+    let trace = e.refused_trace()?;
     Some(ProxyHop {
         url: proxy.clone(),
         request: trace.request,
@@ -114,7 +124,7 @@ pub async fn dial(
     tls: Option<&TlsConfig>,
     deadline: tokio::time::Instant,
     timeout: Duration,
-    timings: &mut DialTimings,
+    reached: &mut Reached,
 ) -> Result<Dialed> {
     let timed_out = |what| Error::Timeout {
         what,
@@ -125,38 +135,35 @@ pub async fn dial(
         let stream = timeout_at(deadline, unix::connect(path))
             .await
             .map_err(|_| timed_out("connecting to the Unix socket"))??;
-        timings.tcp = Some(start.elapsed());
-        return Ok(Dialed {
-            stream,
-            peer: None,
-            tls: None,
-            proxy: None,
-        });
+        reached.timings.tcp = Some(start.elapsed());
+        return Ok(Dialed { stream, tls: None });
     }
-    let (tcp, peer, hop) = match proxy {
+    let tcp = match proxy {
         Some(p) => {
             let start = Instant::now();
             let tunnel = timeout_at(deadline, proxy::tunnel(p, &target.host, target.port)).await;
             // Timed even when it fails: a slow refusal is worth seeing in -v.
-            timings.proxy = Some(start.elapsed());
-            let (tcp, trace) = tunnel.map_err(|_| timed_out("connecting through the proxy"))??;
-            let hop = ProxyHop {
+            reached.timings.proxy = Some(start.elapsed());
+            let tunnel = tunnel.map_err(|_| timed_out("connecting through the proxy"))?;
+            let (tcp, trace) = tunnel.inspect_err(|e| reached.proxy = refused_hop(e))?;
+            reached.proxy = Some(ProxyHop {
                 url: p.url.clone(),
                 request: trace.request,
                 response: trace.response,
-            };
-            (tcp, None, Some(hop))
+            });
+            tcp
         }
         None => {
-            let addrs = timeout_at(deadline, resolve(target, timings))
+            let addrs = timeout_at(deadline, resolve(target, &mut reached.timings))
                 .await
                 .map_err(|_| timed_out("resolving the host name"))??;
             let start = Instant::now();
             let (tcp, peer) = timeout_at(deadline, connect_any(&addrs))
                 .await
                 .map_err(|_| timed_out("connecting (TCP)"))??;
-            timings.tcp = Some(start.elapsed());
-            (tcp, Some(peer), None)
+            reached.timings.tcp = Some(start.elapsed());
+            reached.peer = Some(peer);
+            tcp
         }
     };
     // Small frames (pings, one-line messages) must not wait for Nagle.
@@ -167,16 +174,14 @@ pub async fn dial(
             let (s, info) = timeout_at(deadline, tls::handshake(cfg, &target.host, tcp))
                 .await
                 .map_err(|_| timed_out("the TLS handshake"))??;
-            timings.tls = Some(start.elapsed());
+            reached.timings.tls = Some(start.elapsed());
             (s, Some(info))
         }
         None => (Box::new(tcp), None),
     };
     Ok(Dialed {
         stream,
-        peer,
         tls: tls_info,
-        proxy: hop,
     })
 }
 

@@ -245,23 +245,26 @@ async fn attempt(
     let key = tokio_tungstenite::tungstenite::handshake::client::generate_key();
     let req = request::build(target, args, key)?;
     let proxy = dial::choose_proxy(target, args)?;
+    let mut reached = dial::Reached::default();
     let dialed = dial::dial(
         target,
         proxy.as_ref(),
         tls,
         deadline,
         args.connect_timeout,
-        &mut report.timings.dial,
+        &mut reached,
     )
-    .await
-    .inspect_err(|e| report.proxy = dial::refused_hop(e))?;
+    .await;
+    // What was reached is shown even when TLS (say) failed after it.
+    report.timings.dial = reached.timings;
+    report.proxy = reached.proxy;
     let socket = target.unix_socket.as_ref();
-    report.peer = match dialed.peer {
+    report.peer = match reached.peer {
         Some(p) => Some(p.to_string()),
         None => socket.map(|p| format!("Unix socket {}", p.display())),
     };
+    let dialed = dialed?;
     report.tls = dialed.tls;
-    report.proxy = dialed.proxy;
     let mut stream = dialed.stream;
     report.request = Some(req.text.clone());
 
