@@ -1,14 +1,17 @@
 //! The input side of pipe mode and scripting: `-x` commands and stdin lines become [`Input`]s on a
-//! bounded channel. Reading runs on its own thread and blocks when the channel is full, so a fast
-//! producer waits for the server (backpressure) and nothing read is ever dropped. Input starts before
-//! the handshake, so lines that arrive while connecting are queued, not lost.
+//! bounded channel. Reading runs on its own thread and blocks when the channel is full or the bytes
+//! queued reach [`QUEUED_BYTES`], so a fast producer waits for the server (backpressure), memory stays
+//! bounded whatever the line lengths, and nothing read is ever dropped. Input starts before the
+//! handshake, so lines that arrive while connecting are queued, not lost.
 
 use std::io::{BufRead, Read};
+use std::sync::Arc;
 
 use tokio::runtime::{Handle, Runtime};
 use tokio::sync::mpsc::{PermitIterator, Sender};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::session::Input;
+use crate::session::{Charge, Input};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StdinMode {
@@ -39,7 +42,7 @@ pub fn spawn(
         for x in execute {
             // `-x ''` sends an empty text message; in the REPL an empty line means nothing.
             let input = if x.is_empty() {
-                Input::Text(String::new())
+                Input::Text(String::new(), Charge::default())
             } else {
                 Input::Line(x)
             };
@@ -94,14 +97,17 @@ fn read_lines(binary: bool, max: usize, feed: &mut Feeder<'_>) -> bool {
         }
         // One exact-size allocation per message; `buf` keeps its capacity for the next line.
         let line = buf.as_slice().to_vec();
+        let Some(charge) = feed.charge(line.len()) else {
+            return false;
+        };
         let input = if binary {
-            Input::Binary(line)
+            Input::Binary(line, charge)
         } else {
             match String::from_utf8(line) {
-                Ok(s) => Input::Text(s),
+                Ok(s) => Input::Text(s, charge),
                 Err(e) => {
                     eprintln!("wscope: warning: stdin line {line_no} is not valid UTF-8; sent as a binary message (use --binary for binary input)");
-                    Input::Binary(e.into_bytes())
+                    Input::Binary(e.into_bytes(), charge)
                 }
             }
         };
@@ -127,30 +133,44 @@ fn read_whole(binary: bool, max: usize, feed: &mut Feeder<'_>) -> bool {
         );
         return true;
     }
+    let Some(charge) = feed.charge(all.len()) else {
+        return false;
+    };
     let input = if binary {
-        Input::Binary(all)
+        Input::Binary(all, charge)
     } else {
         match String::from_utf8(all) {
-            Ok(s) => Input::Text(s),
-            Err(e) => Input::Binary(e.into_bytes()),
+            Ok(s) => Input::Text(s, charge),
+            Err(e) => Input::Binary(e.into_bytes(), charge),
         }
     };
     feed.send(input)
 }
 
-/// Slots reserved at a time. One wake-up of this thread per batch instead of one per message: when
-/// the server is the bottleneck the queue stays full, and freeing one slot at a time cost a futex
-/// round trip per line (docs/BENCHMARKS.md).
-const BATCH: usize = 32;
+/// Channel slots reserved at a time. One wake-up of this thread per batch instead of one per line:
+/// when the server is the bottleneck the queue stays full, and freeing one slot at a time cost a
+/// futex round trip per line (docs/BENCHMARKS.md).
+const BATCH: usize = 1024;
 
-/// Sends inputs in order, reserving queue slots in batches. Each input still goes out the moment
-/// it is read: reserving only waits when the queue is full.
+/// Bytes of piped input that may wait in the queue at once (a line longer than this waits alone).
+pub const QUEUED_BYTES: usize = 1 << 20;
+/// What a line costs beyond its bytes, so that empty lines are bounded too.
+const PER_LINE: usize = 64;
+/// Budget taken from the semaphore at a time, and handed out line by line: like [`BATCH`], so
+/// that this thread is woken per 64 KiB of lines sent, not per line.
+const CHUNK: usize = 64 * 1024;
+
+/// Sends inputs in order, reserving queue slots and byte budget in batches. Each input still goes
+/// out the moment it is read: reserving only waits when the queue is full.
 struct Feeder<'a> {
     tx: &'a Sender<Input>,
     handle: Handle,
     /// A runtime of our own, when the caller was not inside one (keeps `handle` valid).
     _runtime: Option<Runtime>,
     permits: Option<PermitIterator<'a, Input>>,
+    budget: Arc<Semaphore>,
+    /// Budget taken but not yet handed to a line.
+    chunk: Option<OwnedSemaphorePermit>,
 }
 
 impl<'a> Feeder<'a> {
@@ -167,7 +187,32 @@ impl<'a> Feeder<'a> {
             handle,
             _runtime: runtime,
             permits: None,
+            budget: Arc::new(Semaphore::new(QUEUED_BYTES)),
+            chunk: None,
         })
+    }
+
+    /// The byte budget for a message of `len` bytes, waiting while the queue holds too much.
+    /// None once the session is gone.
+    fn charge(&mut self, len: usize) -> Option<Charge> {
+        let cost = len.saturating_add(PER_LINE).min(QUEUED_BYTES);
+        if self.chunk.as_ref().is_none_or(|c| c.num_permits() < cost) {
+            // Give back what is left before waiting, or a big line could wait on our own leftovers.
+            self.chunk = None;
+            let want = u32::try_from(cost.max(CHUNK)).unwrap_or(u32::MAX);
+            let budget = self.budget.clone();
+            let tx = self.tx;
+            let chunk = self.handle.block_on(async move {
+                tokio::select! {
+                    chunk = budget.acquire_many_owned(want) => chunk.ok(),
+                    // The session ended while we waited: it will not give anything back.
+                    () = tx.closed() => None,
+                }
+            })?;
+            self.chunk = Some(chunk);
+        }
+        let part = self.chunk.as_mut()?.split(cost)?;
+        Some(Charge(Some(part)))
     }
 
     /// False once the session is gone.

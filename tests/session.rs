@@ -424,6 +424,17 @@ fn rss_kib(pid: u32) -> Option<u64> {
 /// is not growing with the input at pipe speed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_that_stops_reading_keeps_client_memory_bounded() {
+    stalled_server_memory(1024).await;
+}
+
+/// Long lines: the input queue is bounded in bytes, not only in lines.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_lines_to_a_server_that_stops_reading_keep_client_memory_bounded() {
+    stalled_server_memory(64 * 1024).await;
+}
+
+/// 200 MB of `line_len`-byte lines into a client whose server stopped reading: its RSS stays small.
+async fn stalled_server_memory(line_len: usize) {
     use std::io::Write;
     use std::process::{Command, Stdio};
 
@@ -441,11 +452,11 @@ async fn a_server_that_stops_reading_keeps_client_memory_bounded() {
         let mut stdin = child.stdin.take().unwrap();
         let fed = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let counter = fed.clone();
-        // 200 MB of 1 KiB lines, written until the child stops taking them.
+        // 200 MB of lines, written until the child stops taking them.
         std::thread::spawn(move || {
-            let mut line = vec![b'x'; 1023];
+            let mut line = vec![b'x'; line_len - 1];
             line.push(b'\n');
-            for _ in 0..200 * 1024 {
+            for _ in 0..200 * 1024 * 1024 / line_len {
                 if stdin.write_all(&line).is_err() {
                     return;
                 }
@@ -468,7 +479,7 @@ async fn a_server_that_stops_reading_keeps_client_memory_bounded() {
     assert!(rss > 0, "could not read the client's VmRSS");
     assert!(
         rss < 100 * 1024,
-        "client RSS {rss} KiB with a stalled server (fed {fed} bytes)"
+        "client RSS {rss} KiB with a stalled server ({line_len}-byte lines, fed {fed} bytes)"
     );
     // The stall must actually have happened: far less than 200 MB was taken from the pipe.
     assert!(

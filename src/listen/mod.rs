@@ -171,12 +171,12 @@ pub async fn serve(
                 }
             },
             item = input.recv(), if input_open && stopping.is_none() => match item {
-                Some(Input::Line(l) | Input::Text(l)) => {
+                Some(Input::Line(l) | Input::Text(l, _)) => {
                     if hub.execute(&l, &shared, printer) == Flow::Quit {
                         stopping = Some(begin_stop(&hub, printer));
                     }
                 }
-                Some(Input::Binary(_)) => {}
+                Some(Input::Binary(..)) => {}
                 Some(Input::End) | None => input_open = false,
             },
             _ = tokio::signal::ctrl_c(), if stopping.is_none() => {

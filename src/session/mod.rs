@@ -30,15 +30,24 @@ use crate::tap::TapEvent;
 pub enum Input {
     /// A line in the command language (-x, REPL): parsed here, so refusals are events like any other.
     Line(String),
-    /// Data from a pipe: sent as-is.
-    Text(String),
-    Binary(Vec<u8>),
+    /// Data from a pipe: sent as-is. The charge holds its bytes' share of the queue's byte budget
+    /// until the message leaves the queue.
+    Text(String, Charge),
+    Binary(Vec<u8>, Charge),
     /// No more input.
     End,
 }
 
-/// Capacity of the input channel: small, so a fast producer waits for the server (backpressure).
-pub const INPUT_QUEUE: usize = 64;
+/// A queued input's share of the input side's byte budget, given back when it is dropped.
+#[derive(Debug, Default)]
+pub struct Charge(pub Option<tokio::sync::OwnedSemaphorePermit>);
+
+/// Capacity of the input channel, in messages. Bounded so that a fast producer waits for the
+/// server (backpressure); large, so that the stdin thread is woken once per batch of lines and not
+/// per line (the pipe's bytes are bounded separately, see `input`).
+pub const INPUT_QUEUE: usize = 4096;
+/// Inputs handled per pass of the loop when they are already queued.
+const INPUT_BURST: usize = 64;
 const WRITE_QUEUE: usize = 64;
 /// How long we wait for the server's close frame after sending ours.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -218,7 +227,7 @@ pub async fn run(
                         s.on_input(i, sink).await;
                         // Take what else is already queued while the writer has room: one pass
                         // of the loop per burst, not per line.
-                        for _ in 0..INPUT_QUEUE {
+                        for _ in 0..INPUT_BURST {
                             if !s.input_open || s.closing.is_some() || s.wtx.capacity() == 0 {
                                 break;
                             }

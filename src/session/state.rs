@@ -93,8 +93,9 @@ impl Loop<'_> {
 
     pub(super) async fn on_input(&mut self, input: Input, sink: &mut dyn EventSink) {
         match input {
-            Input::Text(t) => self.send_data(Message::text(t), sink).await,
-            Input::Binary(b) => self.send_data(Message::binary(b), sink).await,
+            // The charge is given back once the message has moved on to the writer.
+            Input::Text(t, _charge) => self.send_data(Message::text(t), sink).await,
+            Input::Binary(b, _charge) => self.send_data(Message::binary(b), sink).await,
             Input::Line(line) => match command::parse(&line) {
                 Ok(Command::Nothing) => {}
                 Ok(cmd) => self.on_command(cmd, sink).await,
