@@ -118,6 +118,9 @@ RAW=$OUT/raw.tsv
 run() {
     local name=$1 spid=$2 in=$3 out=$4; shift 5
     local s0 t0 t1 s1
+    # Write back the last run's output (an 80 MB dump, say) now, untimed: otherwise the kernel's
+    # writeback threads take a CPU away from whichever run comes next.
+    sync
     s0=$(cpu_ticks "$spid")
     t0=$EPOCHREALTIME
     /usr/bin/time -f '%U %S %M' -o "$OUT/time.txt" "$@" <"$in" >"$out" 2>>"$OUT/stderr.log" || {
