@@ -1,12 +1,14 @@
 //! Read coalescing, the software form of a network card's interrupt moderation. When messages are
-//! streaming in, the session asks for a short nap, taken at the one moment the runtime is about
-//! to go idle: instead of sleeping in `epoll_wait` and being woken by every small echo, the thread
-//! sleeps for at most [`NAP`] and then reads everything that arrived meanwhile in one go. A lone
-//! message is never delayed: the nap is only asked for after a burst of several messages, and
-//! lasts one park. See docs/BENCHMARKS.md (B1) for what it saves, on both sides of the socket.
+//! streaming in, the next read is held back until [`NAP`] after the socket was last drained: while
+//! the session is busy it does not read, and when the runtime is about to go idle it sleeps out the
+//! rest instead of waiting in `epoll_wait`, where every small message from the peer would wake it.
+//! Then it reads everything that arrived meanwhile in one go. A lone message is never delayed: the
+//! hold only follows a burst of several messages, and lasts one nap. See docs/BENCHMARKS.md (B1)
+//! for what it saves, on both sides of the socket.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 /// The longest a message in a stream waits before we read it: far below what a person can see
 /// (a screen refreshes every 16 ms), long enough for a fast peer's messages to arrive in batches.
@@ -18,16 +20,16 @@ pub const NAP: Duration = Duration::from_millis(2);
 /// Messages read in one burst before the stream counts as streaming.
 pub const STREAMING: usize = 4;
 
-/// Whether a nap is asked for, and whether naps are allowed at all.
+/// When reads may resume, and whether holding them is allowed at all.
 pub struct Coalescer {
-    asked: AtomicBool,
+    until: Mutex<Option<Instant>>,
     enabled: AtomicBool,
 }
 
 impl Coalescer {
     pub const fn new() -> Coalescer {
         Coalescer {
-            asked: AtomicBool::new(false),
+            until: Mutex::new(None),
             enabled: AtomicBool::new(true),
         }
     }
@@ -37,16 +39,25 @@ impl Coalescer {
     }
 
     /// A read burst ended with the socket drained after `messages` messages: if that looks like
-    /// a stream, nap before the next wait.
-    pub fn after_burst(&self, messages: usize) {
-        if messages >= STREAMING && self.enabled.load(Ordering::Relaxed) {
-            self.asked.store(true, Ordering::Relaxed);
+    /// a stream, hold reads until the returned time (the caller gates its reads on it).
+    pub fn after_burst(&self, messages: usize, now: Instant) -> Option<Instant> {
+        if messages < STREAMING || !self.enabled.load(Ordering::Relaxed) {
+            return None;
         }
+        let until = now + NAP;
+        *self.until.lock().unwrap_or_else(|e| e.into_inner()) = Some(until);
+        Some(until)
     }
 
-    /// Whether to nap now; asking is good for one nap.
-    pub fn take_nap(&self) -> bool {
-        self.asked.swap(false, Ordering::Relaxed)
+    /// How long to sleep before going idle: what is left of the hold, if any. Good for one nap.
+    pub fn take_nap(&self, now: Instant) -> Option<Duration> {
+        let until = self
+            .until
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()?;
+        let left = until.saturating_duration_since(now);
+        (!left.is_zero()).then_some(left)
     }
 }
 
@@ -65,16 +76,16 @@ pub fn disable() {
 }
 
 /// See [`Coalescer::after_burst`].
-pub fn after_burst(messages: usize) {
-    RUNTIME.after_burst(messages);
+pub fn after_burst(messages: usize) -> Option<Instant> {
+    RUNTIME.after_burst(messages, Instant::now())
 }
 
 /// The runtime's park hook: runs just before the runtime thread goes idle. It blocks the thread,
 /// which is the point: nothing can wake us early, and every wake-up costs the peer as much as us.
 /// Timers, signals and input are late by at most [`NAP`].
 pub fn before_park() {
-    if RUNTIME.take_nap() {
-        std::thread::sleep(NAP);
+    if let Some(left) = RUNTIME.take_nap(Instant::now()) {
+        std::thread::sleep(left);
     }
 }
 
@@ -83,25 +94,39 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_stream_asks_for_one_nap_and_a_lone_message_for_none() {
+    fn a_stream_holds_reads_for_one_nap_and_a_lone_message_for_none() {
         let c = Coalescer::new();
-        c.after_burst(1);
-        c.after_burst(STREAMING - 1);
-        assert!(!c.take_nap(), "a few messages are read at once");
-        c.after_burst(STREAMING);
-        assert!(c.take_nap());
-        assert!(!c.take_nap(), "one nap per burst, not forever");
-        c.after_burst(64);
-        c.after_burst(64);
-        assert!(c.take_nap());
-        assert!(!c.take_nap(), "two bursts before a park still make one nap");
+        let t0 = Instant::now();
+        assert_eq!(c.after_burst(1, t0), None);
+        assert_eq!(c.after_burst(STREAMING - 1, t0), None);
+        assert_eq!(c.take_nap(t0), None, "a few messages are read at once");
+        assert_eq!(c.after_burst(STREAMING, t0), Some(t0 + NAP));
+        assert_eq!(c.take_nap(t0), Some(NAP));
+        assert_eq!(c.take_nap(t0), None, "one nap per burst, not forever");
     }
 
     #[test]
-    fn disabled_never_naps() {
+    fn the_nap_is_what_is_left_of_the_hold() {
+        let c = Coalescer::new();
+        let t0 = Instant::now();
+        c.after_burst(64, t0);
+        assert_eq!(c.take_nap(t0 + NAP / 4), Some(NAP - NAP / 4));
+        c.after_burst(64, t0);
+        assert_eq!(c.take_nap(t0 + NAP), None, "busy past the hold: no nap");
+        c.after_burst(64, t0);
+        c.after_burst(64, t0 + NAP / 2);
+        assert_eq!(
+            c.take_nap(t0 + NAP / 2),
+            Some(NAP),
+            "the latest burst counts"
+        );
+    }
+
+    #[test]
+    fn disabled_never_holds() {
         let c = Coalescer::new();
         c.disable();
-        c.after_burst(1000);
-        assert!(!c.take_nap());
+        assert_eq!(c.after_burst(1000, Instant::now()), None);
+        assert_eq!(c.take_nap(Instant::now()), None);
     }
 }

@@ -103,7 +103,10 @@ pub fn render_frame(frame: &Frame, dir: Direction, elapsed: Duration, out: &mut 
     if wants_payload_line && !frame.payload.is_empty() {
         match text_prefix(frame).filter(|t| is_printable(t)) {
             Some(text) => {
-                let _ = writeln!(out, "{INDENT}payload: {text:?}");
+                out.push_str(INDENT);
+                out.push_str("payload: ");
+                push_quoted(text, out);
+                out.push('\n');
             }
             // Masked bytes in the dump above are unreadable, so show the
             // unmasked ones; unmasked bytes are already there.
@@ -132,6 +135,20 @@ pub fn render_frame(frame: &Frame, dir: Direction, elapsed: Duration, out: &mut 
             frame.received_payload(),
             frame.payload_len
         );
+    }
+}
+
+/// `text` quoted as `{:?}` would, without the formatter for the common case of plain ASCII.
+fn push_quoted(text: &str, out: &mut String) {
+    if text
+        .bytes()
+        .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
+    {
+        out.push('"');
+        out.push_str(text);
+        out.push('"');
+    } else {
+        let _ = write!(out, "{text:?}");
     }
 }
 
@@ -208,6 +225,15 @@ fn is_printable(text: &str) -> bool {
 mod tests {
     use super::*;
     use crate::frame::FrameDecoder;
+
+    proptest::proptest! {
+        #[test]
+        fn quoting_matches_debug(text in "\\PC*|[ -~]*") {
+            let mut quoted = String::new();
+            push_quoted(&text, &mut quoted);
+            proptest::prop_assert_eq!(quoted, format!("{text:?}"));
+        }
+    }
 
     fn frames(limit: usize, bytes: &[u8]) -> Vec<Frame> {
         let mut d = FrameDecoder::new(limit);

@@ -18,35 +18,50 @@ pub fn xxd(bytes: &[u8], out: &mut String) {
 }
 
 /// [`xxd`] of `parts` as if they were one slice (a frame's header and payload, say), every line
-/// after `indent`. Table-driven: the dump runs for every frame of a busy connection.
+/// after `indent`. Table-driven and written as bytes, checked as text once: the dump runs for every
+/// frame of a busy connection.
 pub fn xxd_indented(parts: &[&[u8]], indent: &str, out: &mut String) {
     let total: usize = parts.iter().map(|p| p.len()).sum();
-    out.reserve(total.div_ceil(PER_LINE) * (indent.len() + ASCII_AT + PER_LINE + 1));
-    let mut bytes = parts.iter().flat_map(|p| p.iter().copied());
+    let mut buf =
+        Vec::with_capacity(total.div_ceil(PER_LINE) * (indent.len() + ASCII_AT + PER_LINE + 1));
+    let mut parts = parts.iter().copied().filter(|p| !p.is_empty());
+    let mut part: &[u8] = parts.next().unwrap_or_default();
     let mut chunk = [0u8; PER_LINE];
     let mut offset = 0;
     while offset < total {
         let n = (total - offset).min(PER_LINE);
-        for (slot, b) in chunk[..n].iter_mut().zip(&mut bytes) {
-            *slot = b;
+        let mut filled = 0;
+        while filled < n {
+            if part.is_empty() {
+                part = parts.next().unwrap_or_default();
+                if part.is_empty() {
+                    break;
+                }
+            }
+            let take = part.len().min(n - filled);
+            chunk[filled..filled + take].copy_from_slice(&part[..take]);
+            part = &part[take..];
+            filled += take;
         }
-        out.push_str(indent);
-        push_line(offset, &chunk[..n], out);
+        buf.extend_from_slice(indent.as_bytes());
+        push_line(offset, &chunk[..filled], &mut buf);
         offset += n;
     }
+    // Only hex digits, spaces, printable ASCII and '.' were written (and the caller's indent).
+    out.push_str(std::str::from_utf8(&buf).unwrap_or("?"));
 }
 
 /// One dump line: offset, hex pairs in groups of two bytes, the ASCII column.
-fn push_line(offset: usize, chunk: &[u8], out: &mut String) {
+fn push_line(offset: usize, chunk: &[u8], out: &mut Vec<u8>) {
     let mut line = [b' '; ASCII_AT + PER_LINE + 1];
     if offset > 0xffff_ffff {
         // Past 4 GiB the offset needs more than xxd's 8 digits.
-        let _ = std::fmt::Write::write_fmt(out, format_args!("{offset:08x}"));
+        out.extend_from_slice(format!("{offset:08x}").as_bytes());
     } else {
         for (i, d) in line[..8].iter_mut().enumerate() {
             *d = DIGITS[(offset >> (28 - 4 * i)) & 0xf];
         }
-        out.push_str(ascii(&line[..8]));
+        out.extend_from_slice(&line[..8]);
     }
     line[8] = b':';
     let mut at = 10;
@@ -63,7 +78,7 @@ fn push_line(offset: usize, chunk: &[u8], out: &mut String) {
     }
     let end = ASCII_AT + chunk.len();
     line[end] = b'\n';
-    out.push_str(ascii(&line[8..=end]));
+    out.extend_from_slice(&line[8..=end]);
 }
 
 /// Space-separated lowercase hex pairs, e.g. `81 85 37 fa`.
@@ -95,11 +110,6 @@ pub fn push_hex(bytes: &[u8], out: &mut String) {
 fn push_hex_byte(b: u8, out: &mut String) {
     out.push(char::from(DIGITS[usize::from(b >> 4)]));
     out.push(char::from(DIGITS[usize::from(b & 0xf)]));
-}
-
-/// The dump's bytes are ASCII by construction (hex digits, spaces, printable ASCII, '.').
-fn ascii(bytes: &[u8]) -> &str {
-    std::str::from_utf8(bytes).unwrap_or("?")
 }
 
 fn printable(b: u8) -> u8 {
@@ -173,8 +183,9 @@ mod tests {
 
     #[test]
     fn offsets_past_4_gib_keep_every_digit() {
-        let mut s = String::new();
-        push_line(0x1_0000_0010, b"AB", &mut s);
+        let mut b = Vec::new();
+        push_line(0x1_0000_0010, b"AB", &mut b);
+        let s = String::from_utf8(b).unwrap();
         assert!(s.starts_with("100000010: 4142 "), "{s:?}");
         assert!(s.ends_with("  AB\n"), "{s:?}");
     }

@@ -371,7 +371,9 @@ impl Session<'_> {
                         if handled < READ_BURST && sent.is_none() && received.is_none() {
                             next = stream.next().now_or_never();
                             if next.is_none() {
-                                crate::coalesce::after_burst(handled);
+                                // Only the nap before idling: with several clients, one
+                                // client's stream must not hold the others' reads.
+                                let _ = crate::coalesce::after_burst(handled);
                             }
                         }
                     }

@@ -132,7 +132,10 @@ pub async fn run(
     let wait_timer = sleep_until(far_future());
     let ping_timer = sleep_until(ping_every.map_or_else(far_future, |i| TokioInstant::now() + i));
     let close_timer = sleep_until(far_future());
-    tokio::pin!(wait_timer, ping_timer, close_timer);
+    // While a stream flows in, reads wait for this (crate::coalesce).
+    let read_hold = sleep_until(far_future());
+    tokio::pin!(wait_timer, ping_timer, close_timer, read_hold);
+    let mut reads_held = false;
     let mut wait_armed: Option<TokioInstant> = None;
     let mut close_armed = false;
     // Made once, outside the loop: a signal that arrives between two passes must not be lost.
@@ -170,7 +173,7 @@ pub async fn run(
                     let _ = s.wtx.reserve().await;
                 }
                 stream.next().await
-            } => {
+            }, if !reads_held => {
                 // Handle what is already readable in one go: a pass of the loop per burst of
                 // messages, not per message (and, echoing, only while there is room to echo).
                 let mut next = Some(msg);
@@ -207,9 +210,13 @@ pub async fn run(
                     break ending;
                 }
                 if drained {
-                    crate::coalesce::after_burst(READ_BURST - budget);
+                    if let Some(until) = crate::coalesce::after_burst(READ_BURST - budget) {
+                        read_hold.as_mut().reset(TokioInstant::from_std(until));
+                        reads_held = true;
+                    }
                 }
             }
+            _ = &mut read_hold, if reads_held => reads_held = false,
             Some((dir, at, frame)) = next_frame(&mut frames) => {
                 sink.event(Event::Frame { dir, at, frame: &frame });
             }
