@@ -95,8 +95,13 @@ fn read_lines(binary: bool, max: usize, feed: &mut Feeder<'_>) -> bool {
             eprintln!("wscope: error: stdin line {line_no} is longer than --max-message-size ({max} bytes); stopping");
             return true;
         }
-        // One exact-size allocation per message; `buf` keeps its capacity for the next line.
-        let line = buf.as_slice().to_vec();
+        // One exact-size allocation per message; `buf` keeps its capacity for the next line. A long
+        // line is handed over as it is instead: copying it would hold it twice at once.
+        let line = if buf.len() > 64 * 1024 {
+            std::mem::take(&mut buf)
+        } else {
+            buf.as_slice().to_vec()
+        };
         let Some(charge) = feed.charge(line.len()) else {
             return false;
         };

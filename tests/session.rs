@@ -131,6 +131,28 @@ async fn twenty_thousand_lines_come_back_in_order_without_read_coalescing() {
     pipe_roundtrip(Recorder::echo().await, &["--no-coalesce"]).await;
 }
 
+/// Lines longer than 64 KiB are handed over without a copy: each still arrives whole, in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_lines_come_back_whole_and_in_order() {
+    let server = Recorder::echo().await;
+    let sent: Vec<String> = (0..4u8)
+        .map(|i| {
+            char::from(b'a' + i)
+                .to_string()
+                .repeat(100_000 + usize::from(i))
+        })
+        .collect();
+    let mut input = sent.join("\n").into_bytes();
+    input.push(b'\n');
+    let out = run_with(args(&[&server.url, "--count", "4"]), Some(input)).await;
+    no_panic(&out);
+    assert_eq!(out.code, 0, "stderr:\n{}", out.stderr);
+    assert_eq!(out.stdout.lines().collect::<Vec<_>>(), sent);
+    let got = server.finish().await;
+    let texts: Vec<&Got> = got.iter().filter(|g| matches!(g, Got::Text(_))).collect();
+    assert_eq!(texts.len(), 4);
+}
+
 /// A server that pushes a long stream at once: read in coalesced batches, every message is
 /// printed, in order, and --count ends it as soon as the last one is in.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
