@@ -3,9 +3,8 @@
 //! for `--json` output. Pure functions; printing and colour policy belong to
 //! the caller (the `colored` global override decides whether styles show).
 
-use std::time::Duration;
-
 use std::fmt::Write as _;
+use std::time::Duration;
 
 use colored::{ColoredString, Colorize};
 use serde_json::{json, Value};

@@ -97,7 +97,7 @@ fn read_lines(binary: bool, max: usize, feed: &mut Feeder<'_>) -> bool {
         }
         // One exact-size allocation per message; `buf` keeps its capacity for the next line. A long
         // line is handed over as it is instead: copying it would hold it twice at once.
-        let line = if buf.len() > 64 * 1024 {
+        let line = if buf.len() > LONG_LINE {
             std::mem::take(&mut buf)
         } else {
             buf.as_slice().to_vec()
@@ -165,8 +165,11 @@ const PER_LINE: usize = 64;
 /// that this thread is woken per 64 KiB of lines sent, not per line.
 const CHUNK: usize = 64 * 1024;
 
+/// A line longer than this is moved into its message rather than copied.
+const LONG_LINE: usize = 64 * 1024;
+
 /// Sends inputs in order, reserving queue slots and byte budget in batches. Each input still goes
-/// out the moment it is read: reserving only waits when the queue is full.
+/// out the moment it is read: reserving only waits when the queue is full (in lines or in bytes).
 struct Feeder<'a> {
     tx: &'a Sender<Input>,
     handle: Handle,
