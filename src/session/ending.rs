@@ -80,11 +80,15 @@ impl Loop<'_> {
         e: WsError,
         sink: &mut dyn EventSink,
     ) -> Option<Ending> {
+        // Invalid UTF-8 is caught by the watch below tungstenite, whose error says which text it
+        // was, or by tungstenite first, in bytes that came with the handshake response: then the
+        // watch still knows (see the Utf8 arm).
+        let watched = match &e {
+            WsError::Io(io) => crate::inbound::invalid_utf8(io),
+            _ => None,
+        };
         let (code, what) = match &e {
-            WsError::Io(io) if crate::inbound::invalid_utf8(io).is_some() => {
-                let what = crate::inbound::invalid_utf8(io).unwrap_or(crate::inbound::InvalidUtf8::TextMessage);
-                (1007, what.to_string())
-            }
+            _ if watched.is_some() => (1007, watched.map(|w| w.to_string()).unwrap_or_default()),
             // After a clean close, bytes the server still sends change nothing about the ending.
             WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake | ProtocolError::ReceivedAfterClosing)
             | WsError::Io(_)
@@ -99,8 +103,6 @@ impl Loop<'_> {
                     Ending { closer: Closer::Nobody, code: None, reason: String::new(), clean: false }
                 });
             }
-            // Found by tungstenite first (in bytes that came with the handshake response): the
-            // watch still knows which text it was.
             WsError::Utf8(_) => (
                 1007,
                 self.opts.wire.as_ref().and_then(|w| w.invalid_utf8()).map_or_else(
