@@ -253,6 +253,18 @@ fn header_size(header: &[u8]) -> usize {
     }
 }
 
+/// The payload length a (possibly incomplete) header declares; 0 while its
+/// extended length bytes are missing.
+fn declared_len(header: &[u8]) -> u64 {
+    let b1 = header.get(1).copied().unwrap_or(0);
+    let form = LengthForm::from_marker(b1 & 0x7f);
+    match (form, header.get(2..2 + form.extra_bytes())) {
+        (LengthForm::Seven, _) => u64::from(b1 & 0x7f),
+        (_, Some(bytes)) => bytes.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)),
+        (_, None) => 0,
+    }
+}
+
 /// Builds a frame from (possibly incomplete) header bytes; fields whose
 /// bytes are missing keep neutral defaults.
 fn parse_header(header: &[u8]) -> Frame {
@@ -261,11 +273,7 @@ fn parse_header(header: &[u8]) -> Frame {
     let form = LengthForm::from_marker(b1 & 0x7f);
     let ext_end = 2 + form.extra_bytes();
     let ext = header.get(2..ext_end);
-    let payload_len = match (form, ext) {
-        (LengthForm::Seven, _) => u64::from(b1 & 0x7f),
-        (_, Some(bytes)) => bytes.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)),
-        (_, None) => 0,
-    };
+    let payload_len = declared_len(header);
     let non_minimal_length = ext.is_some()
         && match form {
             LengthForm::Seven => false,
@@ -305,6 +313,8 @@ pub struct FrameDecoder {
     header: Vec<u8>,
     /// Frame whose header is complete and whose payload is still arriving.
     current: Option<Frame>,
+    /// Payload bytes still to pass of a frame followed by [`FrameDecoder::skip`].
+    skipping: u64,
 }
 
 impl FrameDecoder {
@@ -314,12 +324,43 @@ impl FrameDecoder {
             limit,
             header: Vec::with_capacity(14),
             current: None,
+            skipping: 0,
         }
+    }
+
+    /// Follows frame boundaries through `bytes` without keeping anything: what a tap does while
+    /// its dump is off, with no allocation per frame. A frame in progress is dropped, and so is one
+    /// whose header is complete here when [`FrameDecoder::feed`] takes over (a header cut off here
+    /// is finished there, and its frame shown).
+    pub fn skip(&mut self, bytes: &[u8]) {
+        if let Some(frame) = self.current.take() {
+            self.skipping = frame.payload_len - frame.received_payload();
+        }
+        let mut rest = bytes;
+        while !rest.is_empty() {
+            rest = self.pass_skipped(rest);
+            let Some((&b, tail)) = rest.split_first() else {
+                break;
+            };
+            rest = tail;
+            self.header.push(b);
+            if self.header.len() >= header_size(&self.header) {
+                self.skipping = declared_len(&self.header);
+                self.header.clear();
+            }
+        }
+    }
+
+    /// Passes over what is left of a skipped frame's payload; returns the rest.
+    fn pass_skipped<'a>(&mut self, bytes: &'a [u8]) -> &'a [u8] {
+        let n = usize::try_from(self.skipping).map_or(bytes.len(), |s| s.min(bytes.len()));
+        self.skipping -= n as u64;
+        &bytes[n..]
     }
 
     /// Decodes `bytes`, appending every frame they complete to `out`.
     pub fn feed(&mut self, bytes: &[u8], out: &mut Vec<Frame>) {
-        let mut rest = bytes;
+        let mut rest = self.pass_skipped(bytes);
         while !rest.is_empty() {
             if self.current.is_some() {
                 rest = self.take_payload(rest, out);
@@ -378,6 +419,7 @@ impl FrameDecoder {
     /// Flushes a frame cut off by the end of the stream (`complete == false`)
     /// and resets the decoder; `None` when the stream ended between frames.
     pub fn finish(&mut self) -> Option<Frame> {
+        self.skipping = 0;
         if let Some(frame) = self.current.take() {
             return Some(frame);
         }
@@ -660,6 +702,20 @@ mod tests {
             .sum()
     }
 
+    #[test]
+    fn a_frame_in_progress_when_the_dump_goes_off_is_dropped_whole() {
+        let a = encode(0x81, None, b"first frame", None);
+        let b = encode(0x81, None, b"second", None);
+        let mut d = FrameDecoder::new(1000);
+        let mut out = Vec::new();
+        d.feed(&a[..5], &mut out);
+        d.skip(&a[5..]);
+        d.feed(&b, &mut out);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].payload, b"second");
+        assert!(out[0].complete);
+    }
+
     proptest! {
         #[test]
         fn chunking_never_changes_the_result(
@@ -680,6 +736,40 @@ mod tests {
             }
             out.extend(d.finish());
             prop_assert_eq!(out, whole);
+        }
+
+        /// Skipping a prefix (the dump was off) and then decoding shows exactly the frames whose
+        /// header was not complete at the switch, whatever the frames and wherever it falls.
+        #[test]
+        fn skip_then_feed_shows_the_frames_that_start_after_the_switch(
+            payloads in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..300), 1..6),
+            masked in any::<bool>(),
+            cut in any::<usize>(),
+            split in any::<usize>(),
+        ) {
+            let key = masked.then_some([1, 2, 3, 4]);
+            let frames: Vec<Vec<u8>> = payloads.iter().map(|p| encode(0x82, key, p, None)).collect();
+            let bytes: Vec<u8> = frames.concat();
+            let cut = cut % (bytes.len() + 1);
+            let mut header_ends = Vec::new();
+            let mut at = 0;
+            for (f, p) in frames.iter().zip(&payloads) {
+                header_ends.push(at + f.len() - p.len());
+                at += f.len();
+            }
+            let want: Vec<Vec<u8>> = header_ends.iter().zip(&payloads)
+                .filter(|(end, _)| **end > cut)
+                .map(|(_, p)| p.clone())
+                .collect();
+            let mut d = FrameDecoder::new(1000);
+            // The skipped part in two calls, as a tap gets it.
+            let split = split % (cut + 1);
+            d.skip(&bytes[..split]);
+            d.skip(&bytes[split..cut]);
+            let mut out = Vec::new();
+            d.feed(&bytes[cut..], &mut out);
+            let got: Vec<Vec<u8>> = out.into_iter().map(|f| f.payload).collect();
+            prop_assert_eq!(got, want);
         }
 
         #[test]

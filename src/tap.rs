@@ -59,23 +59,28 @@ impl TapSink {
         }
     }
 
-    /// Feeds bytes that crossed the socket in `dir`. Decoding happens even
-    /// while disabled, so re-enabling resumes on a frame boundary instead of
-    /// misreading payload bytes as headers.
+    /// Feeds bytes that crossed the socket in `dir`. While disabled the
+    /// decoder still follows frame boundaries (keeping nothing), so
+    /// re-enabling resumes on a frame boundary instead of misreading payload
+    /// bytes as headers.
     pub fn record(&self, dir: Direction, bytes: &[u8]) {
         if bytes.is_empty() {
             return;
         }
-        let mut frames = Vec::new();
-        {
-            // The decoder never panics, but a poisoned lock must not take
-            // the connection down with it.
-            let mut decoder = self
-                .decoder(dir)
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            decoder.feed(bytes, &mut frames);
+        // The decoder never panics, but a poisoned lock must not take
+        // the connection down with it.
+        let mut decoder = self
+            .decoder(dir)
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if !self.enabled.load(Ordering::Relaxed) {
+            // Nobody will see these frames: follow their boundaries, keep nothing.
+            decoder.skip(bytes);
+            return;
         }
+        let mut frames = Vec::new();
+        decoder.feed(bytes, &mut frames);
+        drop(decoder);
         self.send(dir, frames);
     }
 
@@ -299,17 +304,18 @@ mod tests {
     #[tokio::test]
     async fn disabled_tap_keeps_framing_in_sync() {
         let (sink, mut rx, enabled) = sink(256, false);
-        // Leftover bytes from the handshake: a frame and half of another.
+        // Leftover bytes from the handshake: a frame and the first byte of another's header.
         sink.record(Direction::Incoming, &CLOSE);
-        sink.record(Direction::Incoming, &CLOSE[..3]);
+        sink.record(Direction::Incoming, &CLOSE[..1]);
         let (ours, mut peer) = duplex(64);
         let mut tap = Tap::new(ours, sink);
         assert!(drain(&mut rx).is_empty());
         enabled.store(true, Ordering::Relaxed);
-        peer.write_all(&CLOSE[3..]).await.unwrap();
+        peer.write_all(&CLOSE[1..]).await.unwrap();
         peer.write_all(&[0x82, 0x01, 0xff]).await.unwrap();
-        let mut buf = [0u8; 7];
+        let mut buf = [0u8; CLOSE.len() - 1 + 3];
         tap.read_exact(&mut buf).await.unwrap();
+        // The header finished after the switch: that frame is shown whole.
         let events = drain(&mut rx);
         assert_eq!(events.len(), 2);
         assert_eq!(
@@ -317,6 +323,22 @@ mod tests {
             Some("bye".to_string())
         );
         assert_eq!(events[1].1.payload, [0xff]);
+    }
+
+    #[tokio::test]
+    async fn a_frame_whose_payload_was_flowing_at_the_switch_is_not_shown_but_the_next_is() {
+        let (sink, mut rx, enabled) = sink(256, false);
+        sink.record(Direction::Incoming, &CLOSE[..3]);
+        let (ours, mut peer) = duplex(64);
+        let mut tap = Tap::new(ours, sink);
+        enabled.store(true, Ordering::Relaxed);
+        peer.write_all(&CLOSE[3..]).await.unwrap();
+        peer.write_all(&[0x82, 0x01, 0xff]).await.unwrap();
+        let mut buf = [0u8; CLOSE.len() - 3 + 3];
+        tap.read_exact(&mut buf).await.unwrap();
+        let events = drain(&mut rx);
+        assert_eq!(events.len(), 1, "{events:?}");
+        assert_eq!(events[0].1.payload, [0xff]);
     }
 
     #[tokio::test]
