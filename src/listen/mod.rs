@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
+use tokio::signal::unix::SignalKind;
 use tokio::sync::mpsc;
 use tokio::time::{sleep_until, Instant};
 
@@ -25,7 +26,7 @@ use crate::event::EventSink;
 use crate::input::{self, StdinMode};
 use crate::printer::{style, Printer, Style};
 use crate::repl::{self, Repl};
-use crate::session::{Input, INPUT_QUEUE};
+use crate::session::{signal_stream, Input, INPUT_QUEUE};
 use client::{FromClient, Shared};
 use hub::{Flow, Hub};
 
@@ -135,7 +136,8 @@ pub async fn serve(
     let mut next_id: u64 = 0;
     let mut input_open = true;
     let mut stopping: Option<Instant> = None;
-    let mut sigterm = Terminate::new();
+    let mut sigterm = signal_stream(SignalKind::terminate());
+    let mut sigint = signal_stream(SignalKind::interrupt());
     loop {
         let deadline = stopping.map(|t| t + SHUTDOWN_GRACE);
         tokio::select! {
@@ -151,25 +153,18 @@ pub async fn serve(
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
             },
-            Some(msg) = rx.recv() => match msg {
-                FromClient::Joined { id, info, tx } => {
-                    printer.joined(id, &info);
-                    hub.join(id, info, tx);
-                    if stopping.is_some() {
-                        hub.close_all();
+            Some(msg) = rx.recv() => {
+                // What the clients have already reported, in one go, then one flush: a write per
+                // burst of events, not per event.
+                on_client(msg, &mut hub, stopping.is_some(), printer);
+                for _ in 0..HUB_BURST {
+                    match rx.try_recv() {
+                        Ok(msg) => on_client(msg, &mut hub, stopping.is_some(), printer),
+                        Err(_) => break,
                     }
                 }
-                FromClient::Event(id, ev) => {
-                    hub.count(id, &ev);
-                    printer.client_event(id, &ev, hub.verbose);
-                }
-                FromClient::Left(id) => {
-                    hub.leave(id);
-                    if stopping.is_some() && hub.is_empty() {
-                        break;
-                    }
-                }
-            },
+                printer.flush();
+            }
             item = input.recv(), if input_open && stopping.is_none() => match item {
                 Some(Input::Line(l) | Input::Text(l, _)) => {
                     if hub.execute(&l, &shared, printer) == Flow::Quit {
@@ -179,7 +174,7 @@ pub async fn serve(
                 Some(Input::Binary(..)) => {}
                 Some(Input::End) | None => input_open = false,
             },
-            _ = tokio::signal::ctrl_c(), if stopping.is_none() => {
+            _ = sigint.recv(), if stopping.is_none() => {
                 stopping = Some(begin_stop(&hub, printer));
             }
             _ = sigterm.recv(), if stopping.is_none() => {
@@ -195,6 +190,27 @@ pub async fn serve(
     Ok(())
 }
 
+/// Events handled per pass of the loop when several are queued.
+const HUB_BURST: usize = 256;
+
+/// One report from a client task.
+fn on_client(msg: FromClient, hub: &mut Hub, stopping: bool, printer: &mut Printer) {
+    match msg {
+        FromClient::Joined { id, info, tx } => {
+            printer.joined(id, &info);
+            hub.join(id, info, tx);
+            if stopping {
+                hub.close_all();
+            }
+        }
+        FromClient::Event(id, ev) => {
+            hub.count(id, &ev);
+            printer.client_event(id, &ev, hub.verbose);
+        }
+        FromClient::Left(id) => hub.leave(id),
+    }
+}
+
 fn begin_stop(hub: &Hub, printer: &mut Printer) -> Instant {
     if !hub.is_empty() {
         printer.note("shutting down: closing every client with 1001 (going away)");
@@ -202,23 +218,4 @@ fn begin_stop(hub: &Hub, printer: &mut Printer) -> Instant {
     }
     hub.close_all();
     Instant::now()
-}
-
-/// SIGTERM as a future (pending forever where it cannot be installed).
-struct Terminate(Option<tokio::signal::unix::Signal>);
-
-impl Terminate {
-    fn new() -> Terminate {
-        use tokio::signal::unix::{signal, SignalKind};
-        Terminate(signal(SignalKind::terminate()).ok())
-    }
-
-    async fn recv(&mut self) {
-        match &mut self.0 {
-            Some(s) => {
-                s.recv().await;
-            }
-            None => std::future::pending().await,
-        }
-    }
 }

@@ -78,7 +78,8 @@ impl Printer {
         EventSink::flush(self);
     }
 
-    /// One event of client `id`. The handshake is shown only when `verbose`.
+    /// One event of client `id`. The handshake is shown only when `verbose`. Not flushed: the hub
+    /// flushes after each burst of events.
     pub fn client_event(&mut self, id: u64, ev: &ClientEvent, verbose: bool) {
         self.set_client(Some(id));
         match ev {
@@ -153,7 +154,7 @@ impl Printer {
             ClientEvent::Gone(d) => self.disconnected(d),
         }
         self.set_client(None);
-        EventSink::flush(self);
+        // The hub flushes once it has handled what is queued.
     }
 
     fn handshake(&mut self, h: &HandshakeView) {

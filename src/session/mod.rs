@@ -349,13 +349,15 @@ fn far_future() -> TokioInstant {
     TokioInstant::now() + Duration::from_secs(86400 * 365)
 }
 
-fn signal_stream(kind: tokio::signal::unix::SignalKind) -> SignalStream {
+/// A signal as a stream, made once: a signal that arrives between two passes of a loop is kept,
+/// and no handler is registered per pass. Pending forever where it cannot be installed.
+pub(crate) fn signal_stream(kind: tokio::signal::unix::SignalKind) -> SignalStream {
     SignalStream(tokio::signal::unix::signal(kind).ok())
 }
 
-struct SignalStream(Option<tokio::signal::unix::Signal>);
+pub(crate) struct SignalStream(Option<tokio::signal::unix::Signal>);
 impl SignalStream {
-    async fn recv(&mut self) {
+    pub(crate) async fn recv(&mut self) {
         match &mut self.0 {
             Some(s) => {
                 s.recv().await;
