@@ -352,7 +352,7 @@ mod env;
 mod tunnel;
 
 pub use env::{from_env, no_proxy_matches};
-pub use tunnel::tunnel;
+pub use tunnel::{socks5_first_reachable, tunnel};
 
 #[cfg(test)]
 mod tests {

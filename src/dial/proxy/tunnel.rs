@@ -220,7 +220,9 @@ async fn socks5_connect(
 
 /// Dual-stack names (localhost!) resolve to several addresses and the server
 /// may listen on only one, so move on when the proxy says the target is unreachable.
-async fn socks5_first_reachable(
+/// Public for the integration tests, which drive the address fallback directly.
+#[doc(hidden)]
+pub async fn socks5_first_reachable(
     proxy: &Proxy,
     host: &str,
     addrs: &[SocketAddr],
@@ -308,12 +310,6 @@ fn socks_message(e: tokio_socks::Error, target: &str) -> String {
     }
 }
 
-// The test proxies live with the integration tests; the unit tests borrow them
-// for the one path they must drive directly (address fallback).
-#[cfg(test)]
-#[path = "../../../tests/support/proxies.rs"]
-mod test_proxies;
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -323,53 +319,5 @@ mod tests {
         assert_eq!(authority("::1", 443), "[::1]:443");
         assert_eq!(authority("example.com", 80), "example.com:80");
         assert_eq!(authority("10.0.0.1", 80), "10.0.0.1:80");
-    }
-
-    use super::test_proxies as proxies;
-
-    #[tokio::test]
-    async fn socks5_local_dns_moves_on_to_the_next_address() {
-        let echo = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let echo_addr = echo.local_addr().unwrap();
-        tokio::spawn(async move {
-            if let Ok((mut s, _)) = echo.accept().await {
-                let (mut r, mut w) = s.split();
-                let _ = tokio::io::copy(&mut r, &mut w).await;
-            }
-        });
-        let dead = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let dead_addr = dead.local_addr().unwrap();
-        drop(dead);
-        let (paddr, log) = proxies::socks5_proxy(None).await;
-        let proxy = Proxy::parse(&format!("socks5://{paddr}")).unwrap();
-
-        let (mut s, trace) =
-            socks5_first_reachable(&proxy, "dual.example", &[dead_addr, echo_addr], "")
-                .await
-                .unwrap();
-        s.write_all(b"hi").await.unwrap();
-        let mut buf = [0u8; 2];
-        s.read_exact(&mut buf).await.unwrap();
-        assert_eq!(&buf, b"hi");
-        assert_eq!(
-            log.targets(),
-            vec![dead_addr.to_string(), echo_addr.to_string()]
-        );
-        assert_eq!(
-            trace.request,
-            format!("SOCKS5 CONNECT {echo_addr} (dual.example resolved locally)")
-        );
-
-        let err = socks5_first_reachable(&proxy, "dual.example", &[dead_addr], "")
-            .await
-            .unwrap_err();
-        assert!(err.to_string().contains("connection refused"), "{err}");
-        let err = socks5_first_reachable(&proxy, "dual.example", &[], "")
-            .await
-            .unwrap_err();
-        assert!(
-            err.hint().unwrap_or_default().contains("socks5h://"),
-            "{err}"
-        );
     }
 }

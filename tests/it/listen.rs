@@ -1,7 +1,7 @@
 //! `wscope listen` driven from the outside: the real binary on 127.0.0.1 port 0 (the bound address
 //! read from its first stderr line), several tokio-tungstenite clients at once, commands on its stdin.
 
-mod support;
+use crate::support;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::SocketAddr;

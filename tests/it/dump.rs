@@ -2,7 +2,7 @@
 //! with an xxd-style hex dump, to stderr, to `--dump-file`, or as JSON events (SPEC.md "Raw frame
 //! dump"; issue 5).
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! stdin, stdout and stderr, the test types keys into the pty's master side and reads the screen
 //! from it, while a recording server (in this file, on port 0) says what went over the wire.
 
-mod support;
+use crate::support;
 
 use std::fs::File;
 use std::io::{Read, Write};

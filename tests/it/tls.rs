@@ -2,7 +2,7 @@
 //! untrusted without `--ca`, trusted with it, accepted with `-k` (and a visible warning), refused on a
 //! host name the certificate does not cover; `inspect` shows the TLS version and the certificate.
 
-mod support;
+use crate::support;
 
 use support::servers::{self, Options, Pki, CA_NAME};
 use support::{run_assert, stderr, stdout};

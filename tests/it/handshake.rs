@@ -3,7 +3,7 @@
 //! test needs (a wrong accept key, a refusal with a body, a missing Upgrade, an unoffered
 //! subprotocol, silence), each asserting the exit code and the diagnosis.
 
-mod support;
+use crate::support;
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};

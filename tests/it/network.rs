@@ -2,7 +2,7 @@
 //! environment), `-L` redirects, IPv6 literals and `ws+unix://` servers. Every peer is in-process
 //! on loopback port 0 (or a socket in a temp dir); the proxies' logs prove where traffic went.
 
-mod support;
+use crate::support;
 
 use std::net::SocketAddr;
 use std::process::Output;
@@ -894,4 +894,56 @@ async fn unix_socket_servers_with_wscats_url_form() {
 
     let o = run(hello("ws+unix://relative.sock")).await;
     assert_eq!(o.status.code(), Some(2), "{}", show(&o));
+}
+
+/// Dual-stack names resolve to several addresses; a SOCKS5 proxy that cannot reach the first must
+/// not end the attempt (driven directly: no name here resolves to two loopback addresses).
+#[tokio::test]
+async fn socks5_local_dns_moves_on_to_the_next_address() {
+    let echo = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let echo_addr = echo.local_addr().unwrap();
+    tokio::spawn(async move {
+        if let Ok((mut s, _)) = echo.accept().await {
+            let (mut r, mut w) = s.split();
+            let _ = tokio::io::copy(&mut r, &mut w).await;
+        }
+    });
+    let dead = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let dead_addr = dead.local_addr().unwrap();
+    drop(dead);
+    let (paddr, log) = support::proxies::socks5_proxy(None).await;
+    let proxy = wscope::dial::proxy::Proxy::parse(&format!("socks5://{paddr}")).unwrap();
+
+    let (mut s, trace) = wscope::dial::proxy::socks5_first_reachable(
+        &proxy,
+        "dual.example",
+        &[dead_addr, echo_addr],
+        "",
+    )
+    .await
+    .unwrap();
+    s.write_all(b"hi").await.unwrap();
+    let mut buf = [0u8; 2];
+    s.read_exact(&mut buf).await.unwrap();
+    assert_eq!(&buf, b"hi");
+    assert_eq!(
+        log.targets(),
+        vec![dead_addr.to_string(), echo_addr.to_string()]
+    );
+    assert_eq!(
+        trace.request,
+        format!("SOCKS5 CONNECT {echo_addr} (dual.example resolved locally)")
+    );
+
+    let err = wscope::dial::proxy::socks5_first_reachable(&proxy, "dual.example", &[dead_addr], "")
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("connection refused"), "{err}");
+    let err = wscope::dial::proxy::socks5_first_reachable(&proxy, "dual.example", &[], "")
+        .await
+        .unwrap_err();
+    assert!(
+        err.hint().unwrap_or_default().contains("socks5h://"),
+        "{err}"
+    );
 }

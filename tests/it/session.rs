@@ -2,7 +2,7 @@
 //! server, and every way a server can end or break a connection, against hostile raw-TCP servers
 //! (SPEC.md "Pipe mode and scripting" and "Exit codes"; issue 3).
 
-mod support;
+use crate::support;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

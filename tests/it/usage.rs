@@ -2,7 +2,7 @@
 //! anything is dialed), and `wscope listen --echo` serves several clients at once, echoing each
 //! message with its type.
 
-mod support;
+use crate::support;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};

@@ -8,7 +8,7 @@ use clap::{CommandFactory, ValueEnum};
 use clap_complete::{Generator, Shell};
 use wscope::cli::Cli;
 
-mod support;
+use crate::support;
 
 const REGENERATE: &str = "WSCOPE_REGENERATE";
 

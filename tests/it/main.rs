@@ -1,0 +1,14 @@
+//! The integration tests, in one binary (one link, one run): each module spawns the real `wscope`
+//! against servers it starts itself on 127.0.0.1 port 0 (see `support`).
+
+mod support;
+
+mod dump;
+mod generated;
+mod handshake;
+mod listen;
+mod network;
+mod repl;
+mod session;
+mod tls;
+mod usage;
