@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use tokio::sync::mpsc;
-use tokio_tungstenite::tungstenite::protocol::Role;
 use tokio_tungstenite::WebSocketStream;
 
 use crate::cli::{ConnectArgs, OutputArgs, SessionArgs};
@@ -148,15 +147,22 @@ async fn connect(
     };
     // Above the tap, so the dump still shows the bytes that broke the rule.
     let wire = WireFacts::default();
-    let stream: BoxStream = Box::new(Guard::new(stream, &up.leftover, wire.clone()));
+    let stream: BoxStream = Box::new(Guard::new(
+        stream,
+        &up.leftover,
+        wire.clone(),
+        conn.max_message_size,
+    ));
     let ws = WebSocketStream::from_partially_read(
         stream,
         up.leftover,
-        Role::Client,
+        session::Role::Client.ws(),
         Some(session::ws_config(conn.max_message_size)),
     )
     .await;
     let opts = session::Options {
+        role: session::Role::Client,
+        signals: true,
         wait: session.wait,
         once: session.once,
         count: session.count,

@@ -12,12 +12,15 @@ pub enum DataKind {
     Binary,
 }
 
-/// Who ended the connection.
+/// Who ended the connection: whoever sent the first close frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Closer {
     Us,
-    Server,
+    /// The other side: the server of `wscope URL`, a client of `listen`. Named `server` in the
+    /// client's JSON, where the peer is a server.
+    #[serde(rename = "server")]
+    Peer,
     Nobody,
 }
 
@@ -117,10 +120,124 @@ pub enum Event<'a> {
         at: Duration,
         frame: &'a crate::frame::Frame,
     },
+    /// Why the connection is failing, said the moment it is known. Only a session whose caller
+    /// does not report its error itself emits this (a client of `listen`).
+    Failed {
+        message: &'a str,
+        hint: Option<&'a str>,
+    },
+}
+
+/// An [`Event`] that owns its data, so it can cross a channel: a `listen` client's session sends
+/// these to the hub, which owns the printer. [`OwnedEvent::as_event`] lends it back.
+#[derive(Debug, Clone)]
+pub enum OwnedEvent {
+    Sent(DataKind, Vec<u8>),
+    Received(DataKind, Vec<u8>),
+    PingSent(Vec<u8>),
+    PongSent(Vec<u8>),
+    PingReceived(Vec<u8>),
+    PongReceived(Vec<u8>, Option<Duration>),
+    CloseSent(u16, String),
+    CloseReceived(Option<u16>, String),
+    Refused(String, Option<String>),
+    Notice(String),
+    Status(Box<Stats>),
+    Help,
+    Verbose(bool),
+    Closed(Ending),
+    Frame(crate::dump::Direction, Duration, Box<crate::frame::Frame>),
+    Failed(String, Option<String>),
+}
+
+impl OwnedEvent {
+    pub fn new(ev: &Event<'_>) -> OwnedEvent {
+        match *ev {
+            Event::Sent { kind, data } => OwnedEvent::Sent(kind, data.to_vec()),
+            Event::Received { kind, data } => OwnedEvent::Received(kind, data.to_vec()),
+            Event::PingSent(p) => OwnedEvent::PingSent(p.to_vec()),
+            Event::PongSent(p) => OwnedEvent::PongSent(p.to_vec()),
+            Event::PingReceived(p) => OwnedEvent::PingReceived(p.to_vec()),
+            Event::PongReceived { payload, rtt } => OwnedEvent::PongReceived(payload.to_vec(), rtt),
+            Event::CloseSent { code, reason } => OwnedEvent::CloseSent(code, reason.to_string()),
+            Event::CloseReceived { code, reason } => {
+                OwnedEvent::CloseReceived(code, reason.to_string())
+            }
+            Event::Refused { message, hint } => {
+                OwnedEvent::Refused(message.to_string(), hint.map(String::from))
+            }
+            Event::Notice(t) => OwnedEvent::Notice(t.to_string()),
+            Event::Status(s) => OwnedEvent::Status(Box::new(s.clone())),
+            Event::Help => OwnedEvent::Help,
+            Event::Verbose(on) => OwnedEvent::Verbose(on),
+            Event::Closed(e) => OwnedEvent::Closed(e.clone()),
+            Event::Frame { dir, at, frame } => OwnedEvent::Frame(dir, at, Box::new(frame.clone())),
+            Event::Failed { message, hint } => {
+                OwnedEvent::Failed(message.to_string(), hint.map(String::from))
+            }
+        }
+    }
+
+    pub fn as_event(&self) -> Event<'_> {
+        match self {
+            OwnedEvent::Sent(kind, data) => Event::Sent { kind: *kind, data },
+            OwnedEvent::Received(kind, data) => Event::Received { kind: *kind, data },
+            OwnedEvent::PingSent(p) => Event::PingSent(p),
+            OwnedEvent::PongSent(p) => Event::PongSent(p),
+            OwnedEvent::PingReceived(p) => Event::PingReceived(p),
+            OwnedEvent::PongReceived(payload, rtt) => Event::PongReceived { payload, rtt: *rtt },
+            OwnedEvent::CloseSent(code, reason) => Event::CloseSent {
+                code: *code,
+                reason,
+            },
+            OwnedEvent::CloseReceived(code, reason) => Event::CloseReceived {
+                code: *code,
+                reason,
+            },
+            OwnedEvent::Refused(message, hint) => Event::Refused {
+                message,
+                hint: hint.as_deref(),
+            },
+            OwnedEvent::Notice(t) => Event::Notice(t),
+            OwnedEvent::Status(s) => Event::Status(s),
+            OwnedEvent::Help => Event::Help,
+            OwnedEvent::Verbose(on) => Event::Verbose(*on),
+            OwnedEvent::Closed(e) => Event::Closed(e),
+            OwnedEvent::Frame(dir, at, frame) => Event::Frame {
+                dir: *dir,
+                at: *at,
+                frame,
+            },
+            OwnedEvent::Failed(message, hint) => Event::Failed {
+                message,
+                hint: hint.as_deref(),
+            },
+        }
+    }
+
+    /// Roughly what it holds in memory, for byte-bounded queues.
+    pub fn cost(&self) -> usize {
+        const BASE: usize = 64;
+        BASE + match self {
+            OwnedEvent::Sent(_, d) | OwnedEvent::Received(_, d) => d.len(),
+            OwnedEvent::PingSent(p)
+            | OwnedEvent::PongSent(p)
+            | OwnedEvent::PingReceived(p)
+            | OwnedEvent::PongReceived(p, _) => p.len(),
+            OwnedEvent::CloseSent(_, r) | OwnedEvent::CloseReceived(_, r) => r.len(),
+            OwnedEvent::Refused(m, h) | OwnedEvent::Failed(m, h) => {
+                m.len() + h.as_ref().map_or(0, String::len)
+            }
+            OwnedEvent::Notice(t) => t.len(),
+            OwnedEvent::Frame(_, _, f) => f.cost(),
+            OwnedEvent::Status(_) | OwnedEvent::Help | OwnedEvent::Verbose(_) => 0,
+            OwnedEvent::Closed(e) => e.reason.len(),
+        }
+    }
 }
 
 /// Where events go. The printer implements it; tests can record.
-pub trait EventSink {
+pub trait EventSink: Send {
     fn event(&mut self, ev: Event<'_>);
     /// Output is buffered; the session calls this when it has nothing else to do.
     fn flush(&mut self);
@@ -128,4 +245,10 @@ pub trait EventSink {
     fn dirty(&self) -> bool;
     /// True once stdout is gone (a closed pipe): the session ends quietly.
     fn broken(&self) -> bool;
+    /// True while what was emitted has not been written out and the backlog is at its bound (a
+    /// blocked stdout, a busy `listen` hub): the session stops reading until it drains, so a
+    /// peer that floods meets backpressure instead of our memory.
+    fn backlogged(&self) -> bool {
+        false
+    }
 }

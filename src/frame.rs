@@ -73,6 +73,16 @@ pub struct Frame {
     pub complete: bool,
 }
 
+impl Frame {
+    /// Roughly the bytes this frame holds, for byte-bounded queues.
+    pub fn cost(&self) -> usize {
+        std::mem::size_of::<Frame>()
+            + self.header.capacity()
+            + self.raw_payload.capacity()
+            + self.payload.capacity()
+    }
+}
+
 /// Decoded body of a close frame.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CloseInfo {

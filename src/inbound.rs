@@ -66,13 +66,64 @@ pub struct Watch {
     close_head_len: usize,
     /// The status code of the last close frame, as it was on the wire.
     close_code: Option<u16>,
+    /// `--max-message-size`: a data message that grows past it is not handed up (see [`Fed`]).
+    limit: Option<u64>,
+    /// Payload bytes of the data message in progress, as declared by its frames so far.
+    message_len: u64,
+    /// The data message in progress is over the limit: its frames are dropped.
+    skip_message: bool,
+    /// The current frame is dropped.
+    skip_frame: bool,
+    /// Set when a message went over the limit: its declared size so far.
+    too_big: Option<u64>,
+}
+
+/// How far [`Watch::feed_with`] got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fed {
+    /// Every byte was followed.
+    All,
+    /// A byte made a text message or a close reason invalid UTF-8 ([`Watch::failure`] says which).
+    Invalid,
+    /// After this many bytes, a data message went over the limit: its frames are dropped from
+    /// here on (the rest of this one, its continuations), so the library never sees it and the
+    /// stream stays in step for the close handshake that follows.
+    TooBig(usize),
 }
 
 impl Watch {
+    /// A watch that also drops data messages larger than `limit` bytes.
+    pub fn with_limit(limit: usize) -> Watch {
+        Watch {
+            limit: Some(limit as u64),
+            ..Watch::default()
+        }
+    }
+
     /// Follow `bytes`; false as soon as a byte makes a text message or a close reason invalid
     /// UTF-8 ([`Watch::failure`] says which).
-    pub fn feed(&mut self, mut bytes: &[u8]) -> bool {
-        while !bytes.is_empty() && !self.gave_up {
+    pub fn feed(&mut self, bytes: &[u8]) -> bool {
+        let mut rest = bytes;
+        loop {
+            match self.feed_with(rest, &mut |_| {}) {
+                Fed::All => return true,
+                Fed::Invalid => return false,
+                Fed::TooBig(n) => rest = &rest[n..],
+            }
+        }
+    }
+
+    /// Follow `bytes`, handing to `emit` those the library may see: all of them but a frame
+    /// header still incomplete (held until it is, and then emitted whole) and the frames of a
+    /// message over the limit.
+    pub fn feed_with(&mut self, bytes: &[u8], emit: &mut dyn FnMut(&[u8])) -> Fed {
+        let total = bytes.len();
+        let mut bytes = bytes;
+        while !bytes.is_empty() {
+            if self.gave_up {
+                emit(bytes);
+                return Fed::All;
+            }
             if self.remaining == 0 && !self.header_done() {
                 let want = self.header_want();
                 let take = (want - self.header_len).min(bytes.len());
@@ -81,7 +132,16 @@ impl Watch {
                 self.header_len += take;
                 bytes = &bytes[take..];
                 if self.header_len == self.header_want() {
+                    let was_big = self.too_big.is_some();
+                    let header = self.header;
+                    let header_len = self.header_len;
                     self.start_frame();
+                    if !self.skip_frame {
+                        emit(&header[..header_len]);
+                    }
+                    if !was_big && self.too_big.is_some() {
+                        return Fed::TooBig(total - bytes.len());
+                    }
                 }
                 continue;
             }
@@ -91,25 +151,37 @@ impl Watch {
             let (chunk, rest) = bytes.split_at(take);
             bytes = rest;
             self.remaining -= take as u64;
+            if self.skip_frame {
+                if self.remaining == 0 {
+                    self.end_frame();
+                }
+                continue;
+            }
+            emit(chunk);
             if self.frame_is_text && !self.check(chunk, false) {
                 self.failure = Some(InvalidUtf8::TextMessage);
-                return false;
+                return Fed::Invalid;
             }
             if self.frame_is_close && !self.close_payload(chunk) {
                 self.failure = Some(InvalidUtf8::CloseReason);
-                return false;
+                return Fed::Invalid;
             }
             if self.remaining == 0 {
                 // A reason may not end inside a character (a text message may, until its last
                 // fragment, and tungstenite checks that end itself).
                 if self.frame_is_close && !self.reason.complete() {
                     self.failure = Some(InvalidUtf8::CloseReason);
-                    return false;
+                    return Fed::Invalid;
                 }
                 self.end_frame();
             }
         }
-        true
+        Fed::All
+    }
+
+    /// The declared size of the last message that went over the limit (and the limit), once.
+    pub fn take_too_big(&mut self) -> Option<(u64, u64)> {
+        Some((self.too_big.take()?, self.limit?))
     }
 
     /// What the last failed [`Watch::feed`] found invalid.
@@ -155,6 +227,25 @@ impl Watch {
         };
         self.mask_pos = 0;
         self.remaining = len;
+        self.skip_frame = false;
+        if matches!(opcode, 0x0..=0x2) {
+            if opcode != 0x0 {
+                self.message_len = 0;
+                self.skip_message = false;
+            }
+            self.message_len = self.message_len.saturating_add(len);
+            if let Some(limit) = self.limit {
+                if !self.skip_message && self.message_len > limit {
+                    self.skip_message = true;
+                    self.too_big = Some(self.message_len);
+                }
+            }
+            self.skip_frame = self.skip_message;
+            if fin {
+                self.skip_message = false;
+                self.message_len = 0;
+            }
+        }
         self.frame_is_close = opcode == 0x8;
         if self.frame_is_close {
             // A close frame without a body has no status code (1005 is what that means).
@@ -180,7 +271,7 @@ impl Watch {
                 false
             }
             _ => false,
-        };
+        } && !self.skip_frame;
         if len == 0 {
             self.end_frame();
         }
@@ -284,6 +375,11 @@ impl Utf8Check {
 pub struct WireFacts {
     close: Arc<AtomicU32>,
     invalid: Arc<AtomicU8>,
+    /// A message over the limit was dropped: the session is told through `alarm`, not through
+    /// a read error (tokio-tungstenite ends the stream at the first one, and the close handshake
+    /// that must follow needs it).
+    too_big: Arc<std::sync::Mutex<Option<TooBig>>>,
+    alarm: Arc<tokio::sync::Notify>,
 }
 
 impl WireFacts {
@@ -312,6 +408,32 @@ impl WireFacts {
         }
     }
 
+    /// Wait until a message over the limit has been dropped, and say which.
+    pub async fn too_big(&self) -> TooBig {
+        loop {
+            if let Some(t) = self.take_too_big() {
+                return t;
+            }
+            self.alarm.notified().await;
+        }
+    }
+
+    fn take_too_big(&self) -> Option<TooBig> {
+        self.too_big
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+    }
+
+    fn set_too_big(&self, t: TooBig) {
+        *self
+            .too_big
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(t);
+        // A permit is kept when nobody waits yet: the alarm is never lost.
+        self.alarm.notify_one();
+    }
+
     fn set_invalid_utf8(&self, what: Option<InvalidUtf8>) {
         let v = match what {
             None => 0,
@@ -328,17 +450,40 @@ pub struct Guard<S> {
     /// Invalid text found in the leftover bytes, raised at the first read.
     failed: Option<InvalidUtf8>,
     wire: WireFacts,
+    /// Bytes for the library that did not fit the caller's buffer.
+    pending: Vec<u8>,
+}
+
+/// A message over `--max-message-size` that [`Guard`] dropped (see [`WireFacts::too_big`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TooBig {
+    pub size: u64,
+    pub limit: u64,
+}
+
+impl std::fmt::Display for TooBig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "a message of {} bytes, over the limit of {}",
+            self.size, self.limit
+        )
+    }
 }
 
 impl<S> Guard<S> {
-    /// `leftover`: bytes that arrived behind the handshake, which the WebSocket library reads first.
-    pub fn new(inner: S, leftover: &[u8], wire: WireFacts) -> Self {
-        let mut watch = Watch::default();
+    /// `leftover`: bytes that arrived behind the handshake, which the WebSocket library reads
+    /// first. `limit`: `--max-message-size`; a larger message is dropped here, before the
+    /// library, and reported through [`WireFacts::too_big`].
+    pub fn new(inner: S, leftover: &[u8], wire: WireFacts, limit: usize) -> Self {
+        let mut watch = Watch::with_limit(limit);
         let failed = if watch.feed(leftover) {
             None
         } else {
             watch.failure()
         };
+        // The library reads the leftover itself, with its own limits: ours apply from here on.
+        let _ = watch.take_too_big();
         wire.set_close_code(watch.close_code());
         wire.set_invalid_utf8(failed);
         Guard {
@@ -346,12 +491,54 @@ impl<S> Guard<S> {
             watch,
             failed,
             wire,
+            pending: Vec::new(),
         }
     }
 }
 
 fn invalid(what: InvalidUtf8) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, what)
+}
+
+/// Bytes read below the library in one go, at most.
+const CHUNK: usize = 16 * 1024;
+
+impl<S: AsyncRead + Unpin> Guard<S> {
+    /// Follow `data`, putting what the library may see into `buf` (the rest into `pending`).
+    /// Err: invalid UTF-8, raised at once.
+    fn follow(&mut self, data: &[u8], buf: &mut ReadBuf<'_>) -> Result<(), InvalidUtf8> {
+        let before = buf.filled().len();
+        let pending_before = self.pending.len();
+        let (watch, pending) = (&mut self.watch, &mut self.pending);
+        let mut emit = |bytes: &[u8]| {
+            let fit = bytes.len().min(buf.remaining());
+            buf.put_slice(&bytes[..fit]);
+            pending.extend_from_slice(&bytes[fit..]);
+        };
+        let mut data = data;
+        loop {
+            match watch.feed_with(data, &mut emit) {
+                Fed::All => break,
+                Fed::TooBig(n) => {
+                    if let Some((size, limit)) = watch.take_too_big() {
+                        self.wire.set_too_big(TooBig { size, limit });
+                    }
+                    data = &data[n..];
+                }
+                Fed::Invalid => {
+                    // Handing the bytes up first would let tungstenite act on them; fail right here.
+                    self.watch.gave_up = true;
+                    buf.set_filled(before);
+                    self.pending.truncate(pending_before);
+                    let what = self.watch.failure().unwrap_or(InvalidUtf8::TextMessage);
+                    self.wire.set_invalid_utf8(Some(what));
+                    return Err(what);
+                }
+            }
+        }
+        self.wire.set_close_code(self.watch.close_code());
+        Ok(())
+    }
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for Guard<S> {
@@ -366,20 +553,35 @@ impl<S: AsyncRead + Unpin> AsyncRead for Guard<S> {
             this.watch.gave_up = true;
             return Poll::Ready(Err(invalid(what)));
         }
-        let before = buf.filled().len();
-        let res = Pin::new(&mut this.inner).poll_read(cx, buf);
-        if let Poll::Ready(Ok(())) = res {
-            if !this.watch.feed(&buf.filled()[before..]) {
-                // Hand the bytes up first would let tungstenite act on them; fail right here instead.
-                this.watch.gave_up = true;
-                buf.set_filled(before);
-                let what = this.watch.failure().unwrap_or(InvalidUtf8::TextMessage);
-                this.wire.set_invalid_utf8(Some(what));
+        if !this.pending.is_empty() {
+            let n = this.pending.len().min(buf.remaining());
+            buf.put_slice(&this.pending[..n]);
+            this.pending.drain(..n);
+            return Poll::Ready(Ok(()));
+        }
+        loop {
+            let mut scratch = [0u8; CHUNK];
+            let want = buf.remaining().clamp(1, CHUNK);
+            let mut rb = ReadBuf::new(&mut scratch[..want]);
+            match Pin::new(&mut this.inner).poll_read(cx, &mut rb) {
+                Poll::Ready(Ok(())) => {}
+                other => return other,
+            }
+            let data = rb.filled();
+            if data.is_empty() {
+                // The end of the stream.
+                return Poll::Ready(Ok(()));
+            }
+            let before = buf.filled().len();
+            if let Err(what) = this.follow(data, buf) {
                 return Poll::Ready(Err(invalid(what)));
             }
-            this.wire.set_close_code(this.watch.close_code());
+            if buf.filled().len() > before || !this.pending.is_empty() {
+                return Poll::Ready(Ok(()));
+            }
+            // Everything read was held back (a header still incomplete, a dropped frame): an
+            // empty read would mean the end of the stream, so read on.
         }
-        res
     }
 }
 
@@ -420,6 +622,39 @@ mod tests {
     fn fails_at(bytes: &[u8]) -> Option<usize> {
         let mut w = Watch::default();
         bytes.iter().position(|b| !w.feed(std::slice::from_ref(b)))
+    }
+
+    /// What the library is handed when `bytes` arrive one at a time, and whether a message was
+    /// dropped as too big.
+    fn emitted(limit: usize, bytes: &[u8]) -> (Vec<u8>, bool) {
+        let mut w = Watch::with_limit(limit);
+        let mut out = Vec::new();
+        let mut big = false;
+        for b in bytes {
+            let mut rest = std::slice::from_ref(b);
+            while let Fed::TooBig(n) = w.feed_with(rest, &mut |e| out.extend_from_slice(e)) {
+                big |= w.take_too_big().is_some();
+                rest = &rest[n..];
+            }
+        }
+        (out, big)
+    }
+
+    #[test]
+    fn a_message_over_the_limit_is_dropped_and_the_stream_stays_in_step() {
+        let mut bytes = frame(0x81, b"ok");
+        bytes.extend(frame(0x01, &[b'x'; 300])); // over 200: dropped...
+        bytes.extend(frame(0x89, b"p")); // ...but not the ping between its fragments
+        bytes.extend(frame(0x80, &[b'y'; 10])); // ...nor is its continuation kept
+        bytes.extend(frame(0x88, &[0x03, 0xe8]));
+        let (out, big) = emitted(200, &bytes);
+        let mut want = frame(0x81, b"ok");
+        want.extend(frame(0x89, b"p"));
+        want.extend(frame(0x88, &[0x03, 0xe8]));
+        assert_eq!(out, want);
+        assert!(big);
+        // Under the limit, everything passes as it came.
+        assert_eq!(emitted(1 << 20, &bytes), (bytes.clone(), false));
     }
 
     #[test]
@@ -513,7 +748,12 @@ mod tests {
     #[test]
     fn invalid_text_behind_the_handshake_is_named_before_any_read() {
         let wire = WireFacts::default();
-        let _g = Guard::new(&b""[..], &frame(0x88, &[0x03, 0xe8, 0xff]), wire.clone());
+        let _g = Guard::new(
+            &b""[..],
+            &frame(0x88, &[0x03, 0xe8, 0xff]),
+            wire.clone(),
+            1 << 20,
+        );
         assert_eq!(wire.invalid_utf8(), Some(InvalidUtf8::CloseReason));
         assert_eq!(wire.close_code(), Some(1000));
     }
@@ -542,7 +782,7 @@ mod tests {
     async fn raises_a_marked_error_before_handing_up_the_bad_bytes() {
         use tokio::io::AsyncReadExt;
         let bytes = frame(0x81, b"ok\xff");
-        let mut g = Guard::new(&bytes[..], &[], WireFacts::default());
+        let mut g = Guard::new(&bytes[..], &[], WireFacts::default(), 1 << 20);
         let mut out = Vec::new();
         let e = g.read_to_end(&mut out).await.unwrap_err();
         assert_eq!(invalid_utf8(&e), Some(InvalidUtf8::TextMessage));

@@ -1,36 +1,35 @@
 //! One client's life, in its own task: TLS (wss), the opening handshake (decided by [`accept`]),
-//! then the message loop (echo, commands from the hub, the close handshake). It never prints: it
-//! reports [`ClientEvent`]s to the hub, which owns the printer. A client that misbehaves ends its own
+//! then the same session engine as `wscope URL` runs the connection in the server role (echo,
+//! commands from the hub, limits, the close handshake). It never prints: its events go to the hub,
+//! which owns the printer, through a queue bounded in bytes. A client that misbehaves ends its own
 //! task and nothing else.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use futures_util::{FutureExt, SinkExt, StreamExt};
 use serde::Serialize;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
-use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
-use tokio_tungstenite::tungstenite::error::ProtocolError;
-use tokio_tungstenite::tungstenite::protocol::Role;
-use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+use tokio::sync::{mpsc, Semaphore};
 use tokio_tungstenite::WebSocketStream;
 
 use super::accept::{decide, read_request, Decision, Policy, HANDSHAKE_TIMEOUT};
+use super::queue::HubTx;
 use super::tls::Acceptor;
+use crate::cli::Wait;
 use crate::dial::BoxStream;
 use crate::dump::Direction;
-use crate::event::DataKind;
-use crate::tap::{Tap, TapEvent, TapSink};
+use crate::event::{Event, EventSink, OwnedEvent, Stats};
+use crate::inbound::{Guard, WireFacts};
+use crate::session::{self, Input, Role};
+use crate::tap::{Tap, TapSink};
 
-/// Messages the hub may queue for one client before it counts as too slow.
+/// Commands the hub may queue for one client; their bytes are bounded by [`CLIENT_QUEUE_BYTES`].
 pub const CLIENT_QUEUE: usize = 1024;
-/// Messages handled per pass when they are already readable (the rest wait for the next pass).
-const READ_BURST: usize = 64;
-/// How long we wait for the client's close frame after sending ours.
-const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Bytes of messages the hub may queue for one client before it counts as not reading.
+pub const CLIENT_QUEUE_BYTES: usize = 8 << 20;
 
 /// What every client task shares, fixed at start-up but for the switches.
 pub struct Shared {
@@ -69,22 +68,7 @@ pub struct HandshakeView {
     pub status: u16,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ClosedBy {
-    Client,
-    Server,
-    Nobody,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Disconnect {
-    pub closer: ClosedBy,
-    pub code: Option<u16>,
-    pub reason: String,
-    pub clean: bool,
-}
-
+/// What a client task tells the hub. A session's events are the engine's own [`OwnedEvent`]s.
 #[derive(Debug)]
 pub enum ClientEvent {
     Handshake(Box<HandshakeView>),
@@ -98,33 +82,57 @@ pub enum ClientEvent {
         peer: SocketAddr,
         error: String,
     },
-    Received(DataKind, Vec<u8>),
-    Sent(DataKind, Vec<u8>),
-    PingReceived(Vec<u8>),
-    PongReceived(Vec<u8>),
-    PingSent(Vec<u8>),
-    PongSent(Vec<u8>),
-    CloseReceived {
-        code: Option<u16>,
-        reason: String,
-    },
-    CloseSent {
-        code: u16,
-        reason: String,
-    },
-    Frame(TapEvent),
-    Error(String),
-    Gone(Disconnect),
+    Session(OwnedEvent),
 }
 
 pub enum FromClient {
     Joined {
         id: u64,
         info: ClientInfo,
-        tx: mpsc::Sender<Message>,
+        tx: mpsc::Sender<Input>,
+        /// The byte budget of `tx` (see [`CLIENT_QUEUE_BYTES`]).
+        budget: Arc<Semaphore>,
     },
     Event(u64, ClientEvent),
     Left(u64),
+}
+
+impl FromClient {
+    /// Roughly the bytes it holds, for the hub queue's bound.
+    pub fn cost(&self) -> usize {
+        match self {
+            FromClient::Event(_, ClientEvent::Session(ev)) => ev.cost(),
+            FromClient::Event(_, ClientEvent::Handshake(h)) => {
+                256 + h.request.len() + h.response.len()
+            }
+            _ => 256,
+        }
+    }
+}
+
+/// The session's events, on their way to the hub. Reads stop while the hub is behind.
+struct HubSink<'a> {
+    id: u64,
+    hub: &'a HubTx,
+}
+
+impl EventSink for HubSink<'_> {
+    fn event(&mut self, ev: Event<'_>) {
+        self.hub.send(FromClient::Event(
+            self.id,
+            ClientEvent::Session(OwnedEvent::new(&ev)),
+        ));
+    }
+    fn flush(&mut self) {}
+    fn dirty(&self) -> bool {
+        false
+    }
+    fn broken(&self) -> bool {
+        false
+    }
+    fn backlogged(&self) -> bool {
+        self.hub.full()
+    }
 }
 
 /// Gives back the `--max-clients` slot when the client task ends, however it ends.
@@ -137,16 +145,8 @@ impl Drop for Slot<'_> {
 }
 
 /// Serve one connection from accept to disconnect.
-pub async fn run(
-    id: u64,
-    tcp: TcpStream,
-    peer: SocketAddr,
-    shared: Arc<Shared>,
-    hub: UnboundedSender<FromClient>,
-) {
-    let report = |ev: ClientEvent| {
-        let _ = hub.send(FromClient::Event(id, ev));
-    };
+pub async fn run(id: u64, tcp: TcpStream, peer: SocketAddr, shared: Arc<Shared>, hub: HubTx) {
+    let report = |ev: ClientEvent| hub.send(FromClient::Event(id, ev));
     let _ = tcp.set_nodelay(true);
     let opened = tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake(tcp, peer, &shared)).await;
     let (stream, leftover, info, view, _slot) = match opened {
@@ -171,23 +171,50 @@ pub async fn run(
     };
     report(ClientEvent::Handshake(view));
     let (tx, rx) = mpsc::channel(CLIENT_QUEUE);
-    let _ = hub.send(FromClient::Joined { id, info, tx });
-
-    let (sink, tap_rx) = TapSink::new(shared.dump_limit, Instant::now(), shared.dump.clone());
-    sink.record(Direction::Incoming, &leftover);
-    let stream: BoxStream = Box::new(Tap::new(stream, sink));
-    let config = crate::session::ws_config(shared.max_message_size);
-    let ws =
-        WebSocketStream::from_partially_read(stream, leftover, Role::Server, Some(config)).await;
-    let gone = Session {
+    let stats = Stats::new(info.path.clone(), info.subprotocol.clone(), Vec::new());
+    hub.send(FromClient::Joined {
         id,
-        hub: &hub,
-        tap: tap_rx,
-    }
-    .run(ws, rx, shared.echo)
-    .await;
-    report(ClientEvent::Gone(gone));
-    let _ = hub.send(FromClient::Left(id));
+        info,
+        tx,
+        budget: Arc::new(Semaphore::new(CLIENT_QUEUE_BYTES)),
+    });
+
+    // The tap is always there: `/dump on` may switch the dump on at any time.
+    let (tap, frames) = TapSink::new(shared.dump_limit, Instant::now(), shared.dump.clone());
+    tap.record(Direction::Incoming, &leftover);
+    let stream: BoxStream = Box::new(Tap::new(stream, tap));
+    // Above the tap, as for our own connections: the dump still shows what broke a rule.
+    let wire = WireFacts::default();
+    let stream: BoxStream = Box::new(Guard::new(
+        stream,
+        &leftover,
+        wire.clone(),
+        shared.max_message_size,
+    ));
+    let config = session::ws_config(shared.max_message_size);
+    let ws =
+        WebSocketStream::from_partially_read(stream, leftover, Role::Server.ws(), Some(config))
+            .await;
+    let opts = session::Options {
+        role: Role::Server,
+        signals: false,
+        // A client stays until it or the hub closes it: the hub's input never ends it.
+        wait: Wait::Forever,
+        once: false,
+        count: None,
+        close_code: 1000,
+        close_reason: String::new(),
+        echo: shared.echo,
+        ping_interval: None,
+        ping_timeout: None,
+        max_message_size: shared.max_message_size,
+        wire: Some(wire),
+        dump: Some(shared.dump.clone()),
+    };
+    let mut sink = HubSink { id, hub: &hub };
+    // The session reports its own ending and error (Event::Closed, Event::Failed).
+    let _ = session::run(ws, rx, Some(frames), &mut sink, opts, stats).await;
+    hub.send(FromClient::Left(id));
 }
 
 /// The upgraded stream, bytes read after the request, and the `--max-clients` slot it holds.
@@ -277,293 +304,4 @@ async fn handshake(
         since: Instant::now(),
     };
     Ok((stream, leftover, info, view, slot))
-}
-
-/// The close code, close reason and message for a client that broke the protocol.
-fn refusal(e: &WsError) -> (u16, &'static str, String) {
-    match e {
-        WsError::Utf8(_) => (
-            1007,
-            "invalid UTF-8",
-            "the client sent a text message or close reason that is not valid UTF-8".into(),
-        ),
-        WsError::Capacity(c) => (
-            1009,
-            "message too big",
-            format!("the client sent too much: {c} (--max-message-size)"),
-        ),
-        WsError::Protocol(p) => (
-            1002,
-            "protocol error",
-            format!("the client broke the WebSocket protocol: {p}"),
-        ),
-        other => (
-            1011,
-            "internal error",
-            format!("reading from the client failed: {other}"),
-        ),
-    }
-}
-
-fn close_message(code: u16, reason: &str) -> Message {
-    Message::Close(Some(tokio_tungstenite::tungstenite::protocol::CloseFrame {
-        code: code.into(),
-        reason: reason.to_string().into(),
-    }))
-}
-
-struct Session<'a> {
-    id: u64,
-    hub: &'a UnboundedSender<FromClient>,
-    tap: UnboundedReceiver<TapEvent>,
-}
-
-impl Session<'_> {
-    /// Report an event, after the frames the tap saw before it.
-    fn report(&mut self, ev: ClientEvent) {
-        while let Ok(f) = self.tap.try_recv() {
-            let _ = self
-                .hub
-                .send(FromClient::Event(self.id, ClientEvent::Frame(f)));
-        }
-        let _ = self.hub.send(FromClient::Event(self.id, ev));
-    }
-
-    async fn run(
-        &mut self,
-        ws: WebSocketStream<BoxStream>,
-        mut commands: mpsc::Receiver<Message>,
-        echo: bool,
-    ) -> Disconnect {
-        let (mut sink, mut stream) = ws.split();
-        let mut received: Option<(Option<u16>, String)> = None;
-        let mut sent: Option<(u16, String, Instant)> = None;
-        let mut hub_open = true;
-        let gone = loop {
-            let deadline = sent
-                .as_ref()
-                .map(|(_, _, at)| tokio::time::Instant::from_std(*at + CLOSE_TIMEOUT));
-            tokio::select! {
-                msg = stream.next() => {
-                    // Handle what is already readable in one go, feeding the echoes and flushing
-                    // once: a write per burst, not per message.
-                    let mut next = Some(msg);
-                    let mut handled = 0;
-                    let mut fed = false;
-                    let mut end = None;
-                    while let Some(msg) = next.take() {
-                        let reply = match self.on_read(msg, &mut received, &sent, echo) {
-                            Ok(reply) => reply,
-                            Err(gone) => {
-                                end = Some(gone);
-                                break;
-                            }
-                        };
-                        if let Some(m) = reply {
-                            if let Err(e) = self.feed(&mut sink, m, &mut sent).await {
-                                self.report(ClientEvent::Error(format!("sending failed: {e}")));
-                                end = Some(self.ended(&received, &sent, false));
-                                break;
-                            }
-                            fed = true;
-                        }
-                        handled += 1;
-                        if handled < READ_BURST && sent.is_none() && received.is_none() {
-                            next = stream.next().now_or_never();
-                            if next.is_none() {
-                                // Only the nap before idling: with several clients, one
-                                // client's stream must not hold the others' reads.
-                                let _ = crate::coalesce::after_burst(handled);
-                            }
-                        }
-                    }
-                    if fed && end.is_none() {
-                        if let Err(e) = sink.flush().await {
-                            self.report(ClientEvent::Error(format!("sending failed: {e}")));
-                            end = Some(self.ended(&received, &sent, false));
-                        }
-                    }
-                    if let Some(gone) = end {
-                        break gone;
-                    }
-                }
-                Some(f) = self.tap.recv() => {
-                    let _ = self.hub.send(FromClient::Event(self.id, ClientEvent::Frame(f)));
-                }
-                cmd = commands.recv(), if hub_open && sent.is_none() && received.is_none() => {
-                    let Some(m) = cmd else {
-                        hub_open = false;
-                        continue;
-                    };
-                    if let Err(e) = self.send(&mut sink, m, &mut sent).await {
-                        self.report(ClientEvent::Error(format!("sending failed: {e}")));
-                        break self.ended(&received, &sent, false);
-                    }
-                }
-                _ = tokio::time::sleep_until(deadline.unwrap_or_else(|| tokio::time::Instant::now() + Duration::from_secs(86400))), if deadline.is_some() => {
-                    self.report(ClientEvent::Error(format!(
-                        "no close frame from the client within {}",
-                        crate::error::secs(CLOSE_TIMEOUT)
-                    )));
-                    break self.ended(&received, &sent, false);
-                }
-            }
-        };
-        let _ = sink.close().await;
-        while let Ok(f) = self.tap.try_recv() {
-            let _ = self
-                .hub
-                .send(FromClient::Event(self.id, ClientEvent::Frame(f)));
-        }
-        gone
-    }
-
-    /// What one read brought: a reply to send (the echo, or the close for a broken rule), or the
-    /// end of the connection.
-    fn on_read(
-        &mut self,
-        msg: Option<Result<Message, WsError>>,
-        received: &mut Option<(Option<u16>, String)>,
-        sent: &Option<(u16, String, Instant)>,
-        echo: bool,
-    ) -> Result<Option<Message>, Disconnect> {
-        match msg {
-            None => Err(self.ended(received, sent, true)),
-            Some(Err(WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake))) => {
-                Err(self.ended(received, sent, false))
-            }
-            Some(Err(WsError::ConnectionClosed | WsError::AlreadyClosed)) => {
-                Err(self.ended(received, sent, true))
-            }
-            Some(Err(WsError::Io(e))) => {
-                self.report(ClientEvent::Error(format!(
-                    "reading from the client failed: {e}"
-                )));
-                Err(self.ended(received, sent, false))
-            }
-            Some(Err(e)) => {
-                // The client broke a rule: say which, and close with the matching code.
-                let (code, reason, why) = refusal(&e);
-                self.report(ClientEvent::Error(why));
-                if sent.is_some() || received.is_some() {
-                    return Err(self.ended(received, sent, false));
-                }
-                Ok(Some(close_message(code, reason)))
-            }
-            Some(Ok(m)) => Ok(self.on_message(m, received, echo)),
-        }
-    }
-
-    /// Report a message; returns what to send back (--echo).
-    fn on_message(
-        &mut self,
-        m: Message,
-        received: &mut Option<(Option<u16>, String)>,
-        echo: bool,
-    ) -> Option<Message> {
-        match m {
-            Message::Text(t) => {
-                self.report(ClientEvent::Received(DataKind::Text, t.as_bytes().to_vec()));
-                echo.then_some(Message::Text(t))
-            }
-            Message::Binary(b) => {
-                self.report(ClientEvent::Received(DataKind::Binary, b.to_vec()));
-                echo.then_some(Message::Binary(b))
-            }
-            Message::Ping(p) => {
-                // tungstenite queues the pong itself and sends it with the next read or write.
-                self.report(ClientEvent::PingReceived(p.to_vec()));
-                None
-            }
-            Message::Pong(p) => {
-                self.report(ClientEvent::PongReceived(p.to_vec()));
-                None
-            }
-            Message::Close(f) => {
-                let (code, reason) = match f {
-                    Some(f) => (Some(u16::from(f.code)), f.reason.as_str().to_string()),
-                    None => (None, String::new()),
-                };
-                self.report(ClientEvent::CloseReceived {
-                    code,
-                    reason: reason.clone(),
-                });
-                *received = Some((code, reason));
-                None
-            }
-            Message::Frame(_) => None,
-        }
-    }
-
-    /// Send one message now.
-    async fn send<S>(
-        &mut self,
-        sink: &mut S,
-        m: Message,
-        sent: &mut Option<(u16, String, Instant)>,
-    ) -> Result<(), WsError>
-    where
-        S: futures_util::Sink<Message, Error = WsError> + Unpin,
-    {
-        self.feed(sink, m, sent).await?;
-        sink.flush().await
-    }
-
-    /// Queue one message; the caller flushes.
-    async fn feed<S>(
-        &mut self,
-        sink: &mut S,
-        m: Message,
-        sent: &mut Option<(u16, String, Instant)>,
-    ) -> Result<(), WsError>
-    where
-        S: futures_util::Sink<Message, Error = WsError> + Unpin,
-    {
-        let ev = match &m {
-            Message::Text(t) => ClientEvent::Sent(DataKind::Text, t.as_bytes().to_vec()),
-            Message::Binary(b) => ClientEvent::Sent(DataKind::Binary, b.to_vec()),
-            Message::Ping(p) => ClientEvent::PingSent(p.to_vec()),
-            Message::Pong(p) => ClientEvent::PongSent(p.to_vec()),
-            Message::Close(f) => {
-                let (code, reason) = f
-                    .as_ref()
-                    .map(|f| (u16::from(f.code), f.reason.as_str().to_string()))
-                    .unwrap_or((1005, String::new()));
-                *sent = Some((code, reason.clone(), Instant::now()));
-                ClientEvent::CloseSent { code, reason }
-            }
-            Message::Frame(_) => return Ok(()),
-        };
-        sink.feed(m).await?;
-        self.report(ev);
-        Ok(())
-    }
-
-    fn ended(
-        &self,
-        received: &Option<(Option<u16>, String)>,
-        sent: &Option<(u16, String, Instant)>,
-        eof: bool,
-    ) -> Disconnect {
-        match (sent, received) {
-            (Some((code, reason, _)), r) => Disconnect {
-                closer: ClosedBy::Server,
-                code: Some(*code),
-                reason: reason.clone(),
-                clean: eof && r.is_some(),
-            },
-            (None, Some((code, reason))) => Disconnect {
-                closer: ClosedBy::Client,
-                code: *code,
-                reason: reason.clone(),
-                clean: eof,
-            },
-            (None, None) => Disconnect {
-                closer: ClosedBy::Nobody,
-                code: None,
-                reason: String::new(),
-                clean: false,
-            },
-        }
-    }
 }

@@ -1,26 +1,29 @@
 //! The registry of connected clients and what the server's input does with them: a line broadcasts,
 //! `/to ID MSG` goes to one client, `/kick ID [CODE [REASON]]` closes one, `/clients` lists them.
-//! The hub only queues messages; each client's task writes them, so a slow client never holds up
-//! the others (its queue is bounded: when it is full, the message is not delivered, and we say so).
+//! The hub only queues commands; each client's session carries them out, so a slow client never
+//! holds up the others (its queue is bounded in bytes: when it is full, the message is not
+//! delivered, and we say so).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::mpsc::Sender;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
-use tokio_tungstenite::tungstenite::Message;
+use tokio::sync::Semaphore;
 
-use super::client::{ClientEvent, ClientInfo, Shared};
+use super::client::{ClientEvent, ClientInfo, Shared, CLIENT_QUEUE_BYTES};
 use crate::command::{self, Command};
-use crate::event::{Event, EventSink};
+use crate::event::{Event, EventSink, OwnedEvent};
 use crate::printer::listen::{uptime, ClientRow};
 use crate::printer::Printer;
+use crate::session::{Charge, Input};
 
 struct Entry {
     info: ClientInfo,
-    tx: Sender<Message>,
+    tx: Sender<Input>,
+    /// The bytes `tx` may hold.
+    budget: Arc<Semaphore>,
     received: u64,
     sent: u64,
 }
@@ -40,12 +43,13 @@ pub struct Hub {
 }
 
 impl Hub {
-    pub fn join(&mut self, id: u64, info: ClientInfo, tx: Sender<Message>) {
+    pub fn join(&mut self, id: u64, info: ClientInfo, tx: Sender<Input>, budget: Arc<Semaphore>) {
         self.clients.insert(
             id,
             Entry {
                 info,
                 tx,
+                budget,
                 received: 0,
                 sent: 0,
             },
@@ -64,8 +68,8 @@ impl Hub {
     pub fn count(&mut self, id: u64, ev: &ClientEvent) {
         if let Some(e) = self.clients.get_mut(&id) {
             match ev {
-                ClientEvent::Received(..) => e.received += 1,
-                ClientEvent::Sent(..) => e.sent += 1,
+                ClientEvent::Session(OwnedEvent::Received(..)) => e.received += 1,
+                ClientEvent::Session(OwnedEvent::Sent(..)) => e.sent += 1,
                 _ => {}
             }
         }
@@ -86,8 +90,8 @@ impl Hub {
             .collect()
     }
 
-    /// Queue `m` for client `id`; the error is for the user.
-    fn send_to(&self, id: u64, m: Message) -> Result<(), String> {
+    /// Queue `cmd` for client `id`; the error is for the user.
+    fn send_to(&self, id: u64, cmd: Command) -> Result<(), String> {
         let Some(e) = self.clients.get(&id) else {
             let known: Vec<String> = self.clients.keys().map(u64::to_string).collect();
             return Err(if known.is_empty() {
@@ -96,32 +100,40 @@ impl Hub {
                 format!("no client {id}: connected are {}", known.join(", "))
             });
         };
-        match e.tx.try_send(m) {
+        let full =
+            || format!("client {id} is not reading: its queue is full, message not delivered");
+        // A message larger than the whole budget waits alone.
+        let cost = (command_bytes(&cmd) + 64).min(CLIENT_QUEUE_BYTES) as u32;
+        let permit = e
+            .budget
+            .clone()
+            .try_acquire_many_owned(cost)
+            .map_err(|_| full())?;
+        match e.tx.try_send(Input::Command(cmd, Charge(Some(permit)))) {
             Ok(()) => Ok(()),
-            Err(TrySendError::Full(_)) => Err(format!(
-                "client {id} is not reading: its queue is full, message not delivered"
-            )),
+            Err(TrySendError::Full(_)) => Err(full()),
             // It is leaving; its disconnect line follows.
             Err(TrySendError::Closed(_)) => Ok(()),
         }
     }
 
-    fn broadcast(&self, m: Message, out: &mut Printer) {
+    pub fn broadcast(&self, cmd: Command, out: &mut Printer) {
         if self.clients.is_empty() {
             out.refused("no clients are connected: nothing was sent", None);
             return;
         }
         for id in self.clients.keys() {
-            if let Err(e) = self.send_to(*id, m.clone()) {
+            if let Err(e) = self.send_to(*id, cmd.clone()) {
                 out.refused(&e, None);
             }
         }
     }
 
-    /// Close every client with 1001 "going away" (Ctrl-C, SIGTERM, /quit).
+    /// Close every client with 1001 "going away" (Ctrl-C, SIGTERM, /quit). Past the byte budget:
+    /// a close is a few bytes, and it must get through to a client that does not read.
     pub fn close_all(&self) {
         for e in self.clients.values() {
-            let _ = e.tx.try_send(close(1001, "going away"));
+            let _ = e.tx.try_send(Input::Command(going_away(), Charge(None)));
         }
     }
 
@@ -136,9 +148,9 @@ impl Hub {
         };
         match cmd {
             Command::Nothing => {}
-            Command::To { client, command } => match message(*command) {
-                Ok(m) => {
-                    if let Err(e) = self.send_to(client, m) {
+            Command::To { client, command } => match sendable(*command) {
+                Ok(cmd) => {
+                    if let Err(e) = self.send_to(client, cmd) {
                         out.refused(&e, Some("/clients lists the connected clients"));
                     }
                 }
@@ -149,7 +161,7 @@ impl Hub {
                 code,
                 reason,
             } => {
-                if let Err(e) = self.send_to(client, close(code, &reason)) {
+                if let Err(e) = self.send_to(client, Command::Close { code, reason }) {
                     out.refused(&e, Some("/clients lists the connected clients"));
                 }
             }
@@ -164,8 +176,8 @@ impl Hub {
             }
             Command::Help => out.listen_help(),
             Command::Quit => return Flow::Quit,
-            other => match message(other) {
-                Ok(m) => self.broadcast(m, out),
+            other => match sendable(other) {
+                Ok(cmd) => self.broadcast(cmd, out),
                 Err(e) => out.refused(&e, None),
             },
         }
@@ -174,30 +186,32 @@ impl Hub {
     }
 }
 
-fn close(code: u16, reason: &str) -> Message {
-    Message::Close(Some(CloseFrame {
-        code: CloseCode::from(code),
-        reason: reason.to_string().into(),
-    }))
+fn going_away() -> Command {
+    Command::Close {
+        code: 1001,
+        reason: "going away".into(),
+    }
 }
 
-/// The message a command sends; the error is for the user.
-fn message(cmd: Command) -> Result<Message, String> {
-    Ok(match cmd {
-        Command::Text(t) => Message::Text(t.into()),
-        Command::Binary(b) => Message::Binary(b.into()),
-        Command::File { path, force_binary } => {
-            let bytes = std::fs::read(&path)
-                .map_err(|e| format!("cannot read /file '{}': {e}", path.display()))?;
-            match String::from_utf8(bytes) {
-                Ok(t) if !force_binary => Message::Text(t.into()),
-                Ok(t) => Message::Binary(t.into_bytes().into()),
-                Err(e) => Message::Binary(e.into_bytes().into()),
-            }
-        }
-        Command::Ping(p) => Message::Ping(p.into()),
-        Command::Pong(p) => Message::Pong(p.into()),
-        Command::Close { code, reason } => close(code, &reason),
-        other => return Err(format!("{other:?} cannot be sent to a client")),
-    })
+/// The bytes a command puts in a client's queue (a file is read by the client's session).
+fn command_bytes(cmd: &Command) -> usize {
+    match cmd {
+        Command::Text(t) => t.len(),
+        Command::Binary(b) | Command::Ping(b) | Command::Pong(b) => b.len(),
+        Command::Close { reason, .. } => reason.len(),
+        _ => 0,
+    }
+}
+
+/// A command a client's session can carry out; the error is for the user.
+fn sendable(cmd: Command) -> Result<Command, String> {
+    match cmd {
+        Command::Text(_)
+        | Command::Binary(_)
+        | Command::File { .. }
+        | Command::Ping(_)
+        | Command::Pong(_)
+        | Command::Close { .. } => Ok(cmd),
+        other => Err(format!("{other:?} cannot be sent to a client")),
+    }
 }

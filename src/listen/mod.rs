@@ -7,6 +7,7 @@
 pub mod accept;
 pub mod client;
 pub mod hub;
+mod queue;
 mod tls;
 
 use std::io::IsTerminal;
@@ -130,7 +131,7 @@ pub async fn serve(
     mut input: mpsc::Receiver<Input>,
     printer: &mut Printer,
 ) -> Result<()> {
-    let (tx, mut rx) = mpsc::unbounded_channel::<FromClient>();
+    let (tx, mut rx) = queue::hub_queue();
     let mut hub = Hub::default();
     hub.verbose = verbose;
     let mut next_id: u64 = 0;
@@ -153,25 +154,32 @@ pub async fn serve(
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
             },
-            Some(msg) = rx.recv() => {
+            // While the output is backed up, client events wait in their bounded queue (and the
+            // clients' sessions stop reading): nothing here blocks on stdout.
+            Some(msg) = rx.recv(), if !printer.backlogged() => {
                 // What the clients have already reported, in one go, then one flush: a write per
                 // burst of events, not per event.
                 on_client(msg, &mut hub, stopping.is_some(), printer);
                 for _ in 0..HUB_BURST {
+                    if printer.backlogged() {
+                        break;
+                    }
                     match rx.try_recv() {
-                        Ok(msg) => on_client(msg, &mut hub, stopping.is_some(), printer),
-                        Err(_) => break,
+                        Some(msg) => on_client(msg, &mut hub, stopping.is_some(), printer),
+                        None => break,
                     }
                 }
                 printer.flush();
             }
+            _ = tokio::time::sleep(Duration::from_millis(10)), if printer.backlogged() => printer.flush(),
             item = input.recv(), if input_open && stopping.is_none() => match item {
                 Some(Input::Line(l) | Input::Text(l, _)) => {
                     if hub.execute(&l, &shared, printer) == Flow::Quit {
                         stopping = Some(begin_stop(&hub, printer));
                     }
                 }
-                Some(Input::Binary(..)) => {}
+                Some(Input::Binary(b, _)) => hub.broadcast(crate::command::Command::Binary(b), printer),
+                Some(Input::Command(cmd, _)) => hub.broadcast(cmd, printer),
                 Some(Input::End) | None => input_open = false,
             },
             _ = sigint.recv(), if stopping.is_none() => {
@@ -196,9 +204,14 @@ const HUB_BURST: usize = 256;
 /// One report from a client task.
 fn on_client(msg: FromClient, hub: &mut Hub, stopping: bool, printer: &mut Printer) {
     match msg {
-        FromClient::Joined { id, info, tx } => {
+        FromClient::Joined {
+            id,
+            info,
+            tx,
+            budget,
+        } => {
             printer.joined(id, &info);
-            hub.join(id, info, tx);
+            hub.join(id, info, tx, budget);
             if stopping {
                 hub.close_all();
             }

@@ -85,7 +85,9 @@ pub fn event(started: Instant, ev: &Event<'_>) -> Option<Value> {
             close(&mut m, "received", *code, reason);
             m
         }
-        Event::Refused { message, hint } => return Some(error(started, message, *hint)),
+        Event::Refused { message, hint } | Event::Failed { message, hint } => {
+            return Some(error(started, message, *hint))
+        }
         Event::Notice(text) => return Some(notice(started, text)),
         Event::Status(s) => {
             let mut m = base(started, "status");

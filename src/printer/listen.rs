@@ -10,9 +10,9 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::{json, Printer};
-use crate::event::{Event, EventSink};
+use crate::event::{Closer, Ending, Event, EventSink, OwnedEvent};
 use crate::frame::close_code_name;
-use crate::listen::client::{ClientEvent, ClientInfo, ClosedBy, Disconnect, HandshakeView};
+use crate::listen::client::{ClientEvent, ClientInfo, HandshakeView};
 
 /// One row of `/clients`.
 #[derive(Debug, Clone, Serialize)]
@@ -111,29 +111,7 @@ impl Printer {
                     self.note(&text);
                 }
             }
-            ClientEvent::Received(kind, data) => self.event(Event::Received { kind: *kind, data }),
-            ClientEvent::Sent(kind, data) => self.event(Event::Sent { kind: *kind, data }),
-            ClientEvent::PingReceived(p) => self.event(Event::PingReceived(p)),
-            ClientEvent::PongReceived(p) => self.event(Event::PongReceived {
-                payload: p,
-                rtt: None,
-            }),
-            ClientEvent::PingSent(p) => self.event(Event::PingSent(p)),
-            ClientEvent::PongSent(p) => self.event(Event::PongSent(p)),
-            ClientEvent::CloseReceived { code, reason } => self.event(Event::CloseReceived {
-                code: *code,
-                reason,
-            }),
-            ClientEvent::CloseSent { code, reason } => self.event(Event::CloseSent {
-                code: *code,
-                reason,
-            }),
-            ClientEvent::Frame((dir, at, frame)) if self.style.json => self.event(Event::Frame {
-                dir: *dir,
-                at: *at,
-                frame,
-            }),
-            ClientEvent::Frame((dir, at, frame)) => {
+            ClientEvent::Session(OwnedEvent::Frame(dir, at, frame)) if !self.style.json => {
                 let mut text = String::new();
                 crate::dump::render_frame(frame, *dir, *at, &mut text);
                 let mut tagged = String::with_capacity(text.len() + 16);
@@ -142,16 +120,7 @@ impl Printer {
                 }
                 self.write_dump(&tagged, None);
             }
-            ClientEvent::Error(e) => {
-                if self.style.json {
-                    let v = json::error(self.started, e, None);
-                    self.write_json(&v);
-                } else {
-                    let text = format!("{} {e}", "error:".red().bold());
-                    self.note(&text);
-                }
-            }
-            ClientEvent::Gone(d) => self.disconnected(d),
+            ClientEvent::Session(ev) => self.event(ev.as_event()),
         }
         self.set_client(None);
         // The hub flushes once it has handled what is queued.
@@ -211,16 +180,24 @@ impl Printer {
         }
     }
 
-    fn disconnected(&mut self, d: &Disconnect) {
+    /// A client's session ended (its [`Event::Closed`]).
+    pub(super) fn disconnected(&mut self, d: &Ending) {
         if self.style.json {
-            let v = serde_json::to_value(d).unwrap_or(Value::Null);
-            self.listen_json("disconnected", v);
+            let closer = match d.closer {
+                Closer::Peer => "client",
+                Closer::Us => "server",
+                Closer::Nobody => "nobody",
+            };
+            self.listen_json(
+                "disconnected",
+                json!({"closer": closer, "code": d.code, "reason": d.reason, "clean": d.clean}),
+            );
             return;
         }
         let who = match d.closer {
-            ClosedBy::Client => "closed by the client",
-            ClosedBy::Server => "closed by us",
-            ClosedBy::Nobody => "connection lost",
+            Closer::Peer => "closed by the client",
+            Closer::Us => "closed by us",
+            Closer::Nobody => "connection lost",
         };
         let code = match d.code {
             Some(c) => format!(", code {c} ({})", close_code_name(c)),

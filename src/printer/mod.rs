@@ -404,6 +404,11 @@ impl EventSink for Printer {
             }
             return;
         }
+        if let (Event::Closed(e), Some(_)) = (&ev, self.client) {
+            // A listen client's ending reads as its disconnect.
+            self.disconnected(e);
+            return;
+        }
         if self.style.json {
             if let Some(v) = json::event(self.started, &ev) {
                 self.write_json(&v);
@@ -451,7 +456,7 @@ impl EventSink for Printer {
             Event::CloseReceived { code, reason } => {
                 self.control("<", "close", &[], &close_text(code, reason))
             }
-            Event::Refused { message, hint } => {
+            Event::Refused { message, hint } | Event::Failed { message, hint } => {
                 self.prefix();
                 let _ = write!(self.line, "{} {message}", "error:".red().bold());
                 if let Some(h) = hint {
@@ -481,7 +486,7 @@ impl EventSink for Printer {
                 self.prefix();
                 let who = match e.closer {
                     crate::event::Closer::Us => "closed by us",
-                    crate::event::Closer::Server => "closed by the server",
+                    crate::event::Closer::Peer => "closed by the server",
                     crate::event::Closer::Nobody => "connection lost",
                 };
                 let how = if e.clean { "clean" } else { "not clean" };

@@ -4,14 +4,15 @@
 use super::*;
 
 /// Exit status of a connection that ended without a local failure (SPEC.md "Exit codes").
-pub(super) fn judge(e: &Ending) -> Result<()> {
+pub(super) fn judge(e: &Ending, role: super::Role) -> Result<()> {
+    let peer = role.peer();
     match (e.closer, e.code) {
         (Closer::Us, _) if e.clean => Ok(()),
-        (Closer::Server, Some(1000 | 1001)) => Ok(()),
-        (Closer::Server, code) => Err(Error::Protocol {
+        (Closer::Peer, Some(1000 | 1001)) => Ok(()),
+        (Closer::Peer, code) => Err(Error::Protocol {
             message: match code {
                 Some(c) => format!(
-                    "the server closed with {c} ({}){}{}",
+                    "the {peer} closed with {c} ({}){}{}",
                     crate::frame::close_code_name(c),
                     if crate::command::check_close_code(c).is_err() {
                         ", a code that may never be sent on the wire"
@@ -24,7 +25,7 @@ pub(super) fn judge(e: &Ending) -> Result<()> {
                         format!(": {}", e.reason)
                     }
                 ),
-                None => "the server closed without a status code (1005)".into(),
+                None => format!("the {peer} closed without a status code (1005)"),
             },
             // tungstenite replaces a code that may not be sent (1005 on the wire, say) with this
             // exact frame before we see it, so the code above may not be what the server sent.
@@ -42,6 +43,15 @@ pub(super) fn judge(e: &Ending) -> Result<()> {
     }
 }
 
+/// What the inbound watch found invalid, naming the peer that sent it.
+fn invalid_utf8_text(what: crate::inbound::InvalidUtf8, peer: &str) -> String {
+    let text = match what {
+        crate::inbound::InvalidUtf8::TextMessage => "text message",
+        crate::inbound::InvalidUtf8::CloseReason => "close reason",
+    };
+    format!("the {peer} sent a {text} that is not valid UTF-8")
+}
+
 impl Loop<'_> {
     /// The stream ended: after a close handshake, or abruptly.
     pub(super) fn ended_by_eof(&mut self) -> Ending {
@@ -49,7 +59,7 @@ impl Loop<'_> {
             Some((code, reason)) => Ending {
                 // Whoever sent the first close frame started the handshake.
                 closer: if self.server_closed_first {
-                    Closer::Server
+                    Closer::Peer
                 } else {
                     Closer::Us
                 },
@@ -74,6 +84,28 @@ impl Loop<'_> {
         }
     }
 
+    /// The peer broke a rule: remember why (the first reason wins) and stop taking input.
+    fn fail(&mut self, code: u16, what: String) {
+        let hint = (code == 1009).then(|| "raise --max-message-size BYTES".to_string());
+        self.failure.get_or_insert(Error::Protocol {
+            message: what,
+            hint,
+        });
+        self.input_open = false;
+    }
+
+    /// The guard below the library dropped a message over the limit: close with 1009. The stream
+    /// is still in step, so the close handshake runs as usual.
+    pub(super) async fn on_too_big(&mut self, t: crate::inbound::TooBig, sink: &mut dyn EventSink) {
+        let peer = self.opts.role.peer();
+        self.fail(
+            1009,
+            format!("the {peer} sent too much: {t} (--max-message-size)"),
+        );
+        self.begin_close(Some((1009, "message too big".into())), sink)
+            .await;
+    }
+
     /// A read failed: a protocol violation by the server, a message too big, or a dropped connection.
     pub(super) async fn on_read_error(
         &mut self,
@@ -87,8 +119,9 @@ impl Loop<'_> {
             WsError::Io(io) => crate::inbound::invalid_utf8(io),
             _ => None,
         };
+        let peer = self.opts.role.peer();
         let (code, what) = match &e {
-            _ if watched.is_some() => (1007, watched.map(|w| w.to_string()).unwrap_or_default()),
+            _ if watched.is_some() => (1007, watched.map(|w| invalid_utf8_text(w, peer)).unwrap_or_default()),
             // After a clean close, bytes the server still sends change nothing about the ending.
             WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake | ProtocolError::ReceivedAfterClosing)
             | WsError::Io(_)
@@ -97,7 +130,7 @@ impl Loop<'_> {
                 return Some(if self.server_close.is_some() {
                     self.ended_by_eof()
                 } else if self.close_sent {
-                    self.failure.get_or_insert_with(|| Error::protocol("the server dropped the connection instead of answering our close frame (1006 abnormal closure)"));
+                    self.failure.get_or_insert_with(|| Error::protocol(format!("the {peer} dropped the connection instead of answering our close frame (1006 abnormal closure)")));
                     Ending { closer: Closer::Us, code: None, reason: String::new(), clean: false }
                 } else {
                     Ending { closer: Closer::Nobody, code: None, reason: String::new(), clean: false }
@@ -106,24 +139,19 @@ impl Loop<'_> {
             WsError::Utf8(_) => (
                 1007,
                 self.opts.wire.as_ref().and_then(|w| w.invalid_utf8()).map_or_else(
-                    || "the server sent a text message or close reason that is not valid UTF-8".to_string(),
-                    |what| what.to_string(),
+                    || format!("the {peer} sent a text message or close reason that is not valid UTF-8"),
+                    |what| invalid_utf8_text(what, peer),
                 ),
             ),
             WsError::Capacity(CapacityError::MessageTooLong { size, max_size }) => (
                 1009,
-                format!("the server sent a message of {size} bytes, over the limit of {max_size} (--max-message-size)"),
+                format!("the {peer} sent too much: a message of {size} bytes, over the limit of {max_size} (--max-message-size)"),
             ),
-            WsError::Capacity(c) => (1009, format!("the server sent too much: {c} (--max-message-size)")),
-            WsError::Protocol(p) => (1002, format!("the server broke the WebSocket protocol: {p}")),
-            other => (1002, format!("reading from the server failed: {other}")),
+            WsError::Capacity(c) => (1009, format!("the {peer} sent too much: {c} (--max-message-size)")),
+            WsError::Protocol(p) => (1002, format!("the {peer} broke the WebSocket protocol: {p}")),
+            other => (1002, format!("reading from the {peer} failed: {other}")),
         };
-        let hint = (code == 1009).then(|| "raise --max-message-size BYTES".to_string());
-        self.failure.get_or_insert(Error::Protocol {
-            message: what.clone(),
-            hint,
-        });
-        self.input_open = false;
+        self.fail(code, what.clone());
         if self.close_sent {
             return Some(Ending {
                 closer: Closer::Us,

@@ -34,6 +34,8 @@ pub enum Input {
     /// until the message leaves the queue.
     Text(String, Charge),
     Binary(Vec<u8>, Charge),
+    /// A command already parsed (listen's hub sends these to its clients), with its charge.
+    Command(Command, Charge),
     /// No more input.
     End,
 }
@@ -58,11 +60,45 @@ const READ_BURST: usize = 64;
 const MAX_PENDING_PINGS: usize = 64;
 /// Control frames held back while the write queue is full; beyond this, pings are not queued.
 const MAX_BACKLOG: usize = 16;
+/// How often a session whose output is backed up tries to hand it on.
+const BACKLOG_RETRY: Duration = Duration::from_millis(10);
 /// How long the writer may take to finish once the session is over.
 const WRITER_GRACE: Duration = Duration::from_secs(1);
 
+/// Which end of the connection we are. One engine runs both; where the protocol treats the ends
+/// differently (who masks, who may send what) or messages must name the other end, the role
+/// decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// `wscope URL`: our connection to a server.
+    Client,
+    /// A client's connection to `wscope listen`.
+    Server,
+}
+
+impl Role {
+    /// The other end, as messages name it.
+    pub fn peer(self) -> &'static str {
+        match self {
+            Role::Client => "server",
+            Role::Server => "client",
+        }
+    }
+
+    pub fn ws(self) -> tokio_tungstenite::tungstenite::protocol::Role {
+        match self {
+            Role::Client => tokio_tungstenite::tungstenite::protocol::Role::Client,
+            Role::Server => tokio_tungstenite::tungstenite::protocol::Role::Server,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Options {
+    pub role: Role,
+    /// Ctrl-C and SIGTERM close this connection. Off for `listen`'s clients: the server closes
+    /// them all with 1001 itself.
+    pub signals: bool,
     pub wait: Wait,
     pub once: bool,
     pub count: Option<u64>,
@@ -139,8 +175,14 @@ pub async fn run(
     let mut wait_armed: Option<TokioInstant> = None;
     let mut close_armed = false;
     // Made once, outside the loop: a signal that arrives between two passes must not be lost.
-    let mut sigterm = signal_stream(tokio::signal::unix::SignalKind::terminate());
-    let mut sigint = signal_stream(tokio::signal::unix::SignalKind::interrupt());
+    let (mut sigterm, mut sigint) = if s.opts.signals {
+        (
+            signal_stream(tokio::signal::unix::SignalKind::terminate()),
+            signal_stream(tokio::signal::unix::SignalKind::interrupt()),
+        )
+    } else {
+        (SignalStream(None), SignalStream(None))
+    };
 
     let ending = loop {
         if sink.broken() {
@@ -173,7 +215,7 @@ pub async fn run(
                     let _ = s.wtx.reserve().await;
                 }
                 stream.next().await
-            }, if !reads_held => {
+            }, if !reads_held && !sink.backlogged() => {
                 // Handle what is already readable in one go: a pass of the loop per burst of
                 // messages, not per message (and, echoing, only while there is room to echo).
                 let mut next = Some(msg);
@@ -201,7 +243,7 @@ pub async fn run(
                     }
                     budget -= 1;
                     let room = !s.opts.echo || s.close_sent || s.wtx.capacity() > 0;
-                    if budget > 0 && room && !sink.broken() {
+                    if budget > 0 && room && !sink.broken() && !sink.backlogged() {
                         next = stream.next().now_or_never();
                         drained = next.is_none();
                     }
@@ -217,11 +259,13 @@ pub async fn run(
                 }
             }
             _ = &mut read_hold, if reads_held => reads_held = false,
+            t = too_big(&s.opts.wire) => s.on_too_big(t, sink).await,
             Some((dir, at, frame)) = next_frame(&mut frames) => {
                 sink.event(Event::Frame { dir, at, frame: &frame });
             }
             Some(e) = werr_rx.recv() => {
-                s.failure.get_or_insert_with(|| Error::protocol(format!("writing to the server failed: {e}")));
+                let peer = s.opts.role.peer();
+                s.failure.get_or_insert_with(|| Error::protocol(format!("writing to the {peer} failed: {e}")));
                 break Ending { closer: Closer::Nobody, code: None, reason: String::new(), clean: false };
             }
             item = async {
@@ -262,7 +306,7 @@ pub async fn run(
                 if let Some(limit) = s.opts.ping_timeout {
                     if s.pings.front().is_some_and(|(_, at)| at.elapsed() >= limit) {
                         s.failure = Some(Error::Protocol {
-                            message: format!("the server stopped answering pings: no pong within {}", crate::error::secs(limit)),
+                            message: format!("the {} stopped answering pings: no pong within {}", s.opts.role.peer(), crate::error::secs(limit)),
                             hint: Some("the peer looks dead; raise --ping-timeout if it is just slow".into()),
                         });
                         s.begin_close(Some((1001, "ping timeout".into())), sink).await;
@@ -277,15 +321,15 @@ pub async fn run(
             }
             _ = &mut close_timer, if close_armed => {
                 s.failure.get_or_insert_with(|| Error::Protocol {
-                    message: format!("the server did not answer our close frame within {}", crate::error::secs(CLOSE_TIMEOUT)),
+                    message: format!("the {} did not answer our close frame within {}", s.opts.role.peer(), crate::error::secs(CLOSE_TIMEOUT)),
                     hint: None,
                 });
                 break Ending { closer: Closer::Us, code: Some(s.opts.close_code), reason: String::new(), clean: false };
             }
-            _ = sigint.recv() => {
+            _ = sigint.recv(), if s.opts.signals => {
                 s.on_signal(sink).await;
             }
-            _ = sigterm.recv() => {
+            _ = sigterm.recv(), if s.opts.signals => {
                 s.on_signal(sink).await;
             }
             // Owned, so the permit does not borrow the loop state the other arms need.
@@ -299,6 +343,8 @@ pub async fn run(
                 }
             }
             _ = std::future::ready(()), if sink.dirty() => sink.flush(),
+            // The output is backed up: try again shortly (reads wait meanwhile).
+            _ = tokio::time::sleep(BACKLOG_RETRY), if sink.backlogged() => sink.flush(),
         }
     };
     drop(s.wtx);
@@ -317,11 +363,21 @@ pub async fn run(
     // The last frames (the close handshake) may still be in the tap's queue.
     show_queued_frames(&mut frames, sink);
     s.stats.state = State::Closed;
+    if s.opts.role == Role::Server {
+        // Nobody above a listen client's session reports its error: say it before the ending.
+        if let Some(e) = &s.failure {
+            let hint = e.hint();
+            sink.event(Event::Failed {
+                message: &e.to_string(),
+                hint: hint.as_deref(),
+            });
+        }
+    }
     sink.event(Event::Closed(&ending));
     sink.flush();
     match s.failure.take() {
         Some(e) => Err(e),
-        None => judge(&ending),
+        None => judge(&ending, s.opts.role),
     }
 }
 
@@ -341,6 +397,14 @@ fn show_queued_frames(frames: &mut Option<UnboundedReceiver<TapEvent>>, sink: &m
 async fn next_frame(frames: &mut Option<UnboundedReceiver<TapEvent>>) -> Option<TapEvent> {
     match frames {
         Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// A message over the limit that the guard dropped; pending for ever without a guard.
+async fn too_big(wire: &Option<crate::inbound::WireFacts>) -> crate::inbound::TooBig {
+    match wire {
+        Some(w) => w.too_big().await,
         None => std::future::pending().await,
     }
 }

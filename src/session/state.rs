@@ -96,6 +96,7 @@ impl Loop<'_> {
             // The charge is given back once the message has moved on to the writer.
             Input::Text(t, _charge) => self.send_data(Message::text(t), sink).await,
             Input::Binary(b, _charge) => self.send_data(Message::binary(b), sink).await,
+            Input::Command(cmd, _charge) => self.on_command(cmd, sink).await,
             Input::Line(line) => match command::parse(&line) {
                 Ok(Command::Nothing) => {}
                 Ok(cmd) => self.on_command(cmd, sink).await,

@@ -48,10 +48,15 @@ fn collect(mut r: impl Read + Send + 'static) -> Arc<Mutex<String>> {
 
 impl Server {
     fn start(args: &[&str]) -> Server {
+        Server::start_with_env(args, &[])
+    }
+
+    fn start_with_env(args: &[&str], env: &[(&str, &std::path::Path)]) -> Server {
         let mut child = Command::new(assert_cmd::cargo::cargo_bin("wscope"))
             .arg("listen")
             .arg("127.0.0.1:0")
             .args(args)
+            .envs(env.iter().map(|(k, v)| (k, v.as_os_str())))
             .env("NO_COLOR", "1")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -698,4 +703,69 @@ async fn the_repl_on_a_terminal_broadcasts_and_ctrl_d_closes_every_client() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     assert!(status.success(), "{status:?}\n{}", pty.screen());
+}
+
+/// A listen client runs on the same engine as `wscope URL`: what used to differ between the two is
+/// asserted here, as the peer and the operator see it.
+mod one_engine {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_close_code_that_may_not_be_sent_is_shown_as_it_was_on_the_wire() {
+        let s = Server::start(&[]);
+        let mut a = connect(&s, 1).await;
+        // tungstenite validates nothing on send: 1005 goes out as it is.
+        a.send(Message::Close(Some(
+            tokio_tungstenite::tungstenite::protocol::CloseFrame {
+                code: 1005.into(),
+                reason: "".into(),
+            },
+        )))
+        .await
+        .unwrap();
+        let _ = tokio::time::timeout(WAIT, a.next()).await;
+        let err = s.wait_for("stderr", "[1] disconnected").await;
+        assert!(err.contains("[1] < close 1005"), "{err}");
+        assert!(!err.contains("1002"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn an_oversized_message_gets_1009_then_a_clean_close() {
+        let s = Server::start(&["--max-message-size", "200"]);
+        let mut a = connect(&s, 1).await;
+        a.send(Message::text("x".repeat(4 << 20))).await.unwrap();
+        match next(&mut a).await {
+            Message::Close(Some(f)) => assert_eq!(u16::from(f.code), 1009),
+            other => panic!("expected a close, got {other:?}"),
+        }
+        // Our answer goes out; the server must wait for it and then end the stream cleanly,
+        // not drop TCP first (which a browser reports as 1006).
+        let end = tokio::time::timeout(WAIT, a.next())
+            .await
+            .expect("the server ends the stream");
+        assert!(end.is_none(), "not a clean end: {end:?}");
+        let err = s.wait_for("stderr", "[1] disconnected").await;
+        assert!(
+            err.contains("[1] disconnected (closed by us, code 1009 (message too big)")
+                && err.contains(", clean)"),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn file_checks_the_size_limit_and_expands_the_home_directory() {
+        let home = tempfile::tempdir().unwrap();
+        std::fs::write(home.path().join("small.txt"), "from a file").unwrap();
+        std::fs::write(home.path().join("big.txt"), "y".repeat(5000)).unwrap();
+        let mut s = Server::start_with_env(&["--max-message-size", "1K"], &[("HOME", home.path())]);
+        let mut a = connect(&s, 1).await;
+        s.send_line("/file ~/small.txt");
+        assert_eq!(next(&mut a).await, Message::text("from a file"));
+        s.send_line(&format!("/file {}", home.path().join("big.txt").display()));
+        let err = s.wait_for("stderr", "--max-message-size").await;
+        assert!(err.contains("over the --max-message-size"), "{err}");
+        // Nothing was sent, and the client is still served.
+        s.send_line("after");
+        assert_eq!(next(&mut a).await, Message::text("after"));
+    }
 }
