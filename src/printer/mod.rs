@@ -2,6 +2,7 @@
 //! lines for a pipe (data on stdout, diagnostics on stderr), for the REPL (above the prompt), or JSON
 //! objects for jq. stdout is buffered and flushed when the session is idle, not once per message.
 
+pub mod escape;
 pub mod json;
 pub mod listen;
 pub mod report;
