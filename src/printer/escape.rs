@@ -226,6 +226,36 @@ pub fn escape_line(line: &str, keep_colour: bool) -> Cow<'_, str> {
     }
 }
 
+/// Serialized JSON with its C1 and bidi controls (which serde_json leaves raw) written as `\uXXXX`.
+/// They can only occur inside strings, so the result is the same JSON value.
+pub fn json_controls(json: Vec<u8>) -> Vec<u8> {
+    if !json.iter().any(|&b| b == 0xc2 || b == 0xe2) {
+        return json;
+    }
+    // serde_json writes UTF-8; anything else is handed back as it was.
+    let text = match String::from_utf8(json) {
+        Ok(t) => t,
+        Err(e) => return e.into_bytes(),
+    };
+    if !text
+        .chars()
+        .any(|c| matches!(visible(c), Some(Visible::Char(_))))
+    {
+        return text.into_bytes();
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match visible(c) {
+            Some(Visible::Char(c)) => {
+                use fmt::Write as _;
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            _ => out.push(c),
+        }
+    }
+    out.into_bytes()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -298,6 +328,23 @@ mod tests {
             "\\e[31;1merror:\\e[0m peer \\e[2J\\e]0;t\\x07 \\e[m\\u{9b}1m \\e["
         );
         assert_eq!(escape_line("\x1b[1mok\x1b[0m", true), "\x1b[1mok\x1b[0m");
+    }
+
+    #[test]
+    fn json_keeps_its_value_without_raw_c1_or_bidi() {
+        let v = serde_json::json!({"data": "a\u{9b}b\u{202e}c\u{1b}é"});
+        let raw = serde_json::to_vec(&v).unwrap();
+        let safe = json_controls(raw);
+        let text = String::from_utf8(safe.clone()).unwrap();
+        assert!(!text.chars().any(forbidden), "{text:?}");
+        assert!(
+            text.contains("\\u009b") && text.contains("\\u202e"),
+            "{text}"
+        );
+        assert_eq!(
+            serde_json::from_slice::<serde_json::Value>(&safe).unwrap(),
+            v
+        );
     }
 
     proptest::proptest! {

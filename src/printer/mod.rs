@@ -8,8 +8,9 @@ pub mod listen;
 pub mod report;
 pub mod style;
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
-use std::io::{self, BufWriter, Stdout, Write};
+use std::io::{self, BufWriter, IsTerminal, Stdout, Write};
 use std::time::Instant;
 
 use colored::Colorize;
@@ -18,6 +19,7 @@ use crate::error::Error;
 use crate::event::{DataKind, Event, EventSink, Stats};
 use crate::frame::close_code_name;
 use crate::hexdump;
+use escape::Shown;
 
 /// How output should look; fixed at start-up except `verbose` (/verbose on|off).
 #[derive(Debug, Clone, Default)]
@@ -58,6 +60,8 @@ pub struct Printer {
     dump_file: Option<BufWriter<std::fs::File>>,
     /// Scratch buffer for one frame of the dump, reused so the dump does not reallocate per frame.
     dump_text: String,
+    /// stdout is a terminal: received data written there is escaped (decided once, at start-up).
+    stdout_tty: bool,
 }
 
 impl Printer {
@@ -74,6 +78,7 @@ impl Printer {
             client: None,
             dump_file: None,
             dump_text: String::new(),
+            stdout_tty: io::stdout().is_terminal(),
         }
     }
 
@@ -95,13 +100,13 @@ impl Printer {
         if let Some(req) = &r.request {
             text.push_str(&format!("{} handshake request\n", ">>".blue().bold()));
             for l in req.lines().filter(|l| !l.is_empty()) {
-                text.push_str(&format!("    {l}\n"));
+                text.push_str(&format!("    {}\n", Shown(l)));
             }
         }
         if let Some(resp) = &r.response {
             text.push_str(&format!("{} handshake response\n", "<<".green().bold()));
             for l in resp.head.lines().filter(|l| !l.is_empty()) {
-                text.push_str(&format!("    {l}\n"));
+                text.push_str(&format!("    {}\n", Shown(l)));
             }
         }
         self.write_dump(&text, None);
@@ -142,10 +147,15 @@ impl Printer {
         self.line.push_str(&self.tag);
     }
 
-    /// Send `self.line` to the human screen.
+    /// Send `self.line` to the human screen. The last line of defence of terminal safety: peer text
+    /// was escaped where it entered the line; whatever a caller forgot is escaped here, keeping
+    /// only our own colour (see [`escape`]).
     fn emit_human(&mut self) {
         if !self.line.ends_with('\n') {
             self.line.push('\n');
+        }
+        if let Cow::Owned(safe) = escape::escape_line(&self.line, colour_on()) {
+            self.line = safe;
         }
         match &self.screen {
             Screen::Stderr => {
@@ -171,13 +181,16 @@ impl Printer {
         self.emit_human();
     }
 
+    /// A warning; `text` holds no colour of ours, so all of it is escaped.
     pub fn warn(&mut self, text: &str) {
-        let t = format!("{} {text}", "warning:".yellow().bold());
+        let t = format!("{} {}", "warning:".yellow().bold(), Shown(text));
         self.note(&t);
     }
 
     /// Text for humans that is the product itself (inspect's report, /help): stdout in pipe mode.
+    /// A report, not received data: escaped like every diagnostic, even on a pipe.
     pub fn document(&mut self, text: &str) {
+        let text = escape::escape_line(text, colour_on());
         match &self.screen {
             Screen::Stderr => self.write_out(text.as_bytes()),
             Screen::Prompt(tx) => {
@@ -199,6 +212,11 @@ impl Printer {
         };
         let mut buf = serde_json::to_vec(v).unwrap_or_default();
         buf.push(b'\n');
+        if self.stdout_tty {
+            // serde_json escapes C0 but not C1 or bidi controls: on a terminal write those as
+            // `\u` escapes too (the same JSON value).
+            buf = escape::json_controls(buf);
+        }
         self.write_out(&buf);
     }
 
@@ -210,6 +228,16 @@ impl Printer {
             self.on_write_error(e);
         }
         self.dirty = true;
+    }
+
+    /// Received data for stdout: byte for byte to a pipe or file, escaped on a terminal.
+    fn write_data(&mut self, data: &[u8]) {
+        if self.stdout_tty {
+            let shown = escape::escape_bytes(data);
+            self.write_out(shown.as_bytes());
+        } else {
+            self.write_out(data);
+        }
     }
 
     fn on_write_error(&mut self, e: io::Error) {
@@ -229,9 +257,11 @@ impl Printer {
             self.write_json(&v);
         }
         self.flush();
-        let mut msg = format!("{} {e}", "error:".red().bold());
+        // Error messages and hints quote the peer (a close reason, a header): no colour of ours is
+        // in them, so they are escaped whole before ours is put around them.
+        let mut msg = format!("{} {}", "error:".red().bold(), Shown(&e.to_string()));
         if let Some(h) = e.hint() {
-            let _ = write!(msg, "\n  {} {h}", "hint:".yellow());
+            let _ = write!(msg, "\n  {} {}", "hint:".yellow(), Shown(&h));
         }
         match &self.screen {
             Screen::Stderr => {
@@ -259,15 +289,15 @@ impl Printer {
                 DataKind::Text => {
                     if self.style.pretty {
                         if let Some(p) = pretty_json(data) {
-                            self.write_out(p.as_bytes());
+                            self.write_data(p.as_bytes());
                             self.write_out(b"\n");
                             return;
                         }
                     }
-                    self.write_out(data);
+                    self.write_data(data);
                     self.write_out(b"\n");
                 }
-                DataKind::Binary if self.style.binary_raw => self.write_out(data),
+                DataKind::Binary if self.style.binary_raw => self.write_data(data),
                 DataKind::Binary => {
                     let mut hex = hexdump::hex_plain(data);
                     hex.push('\n');
@@ -285,13 +315,10 @@ impl Printer {
     /// A message as the REPL shows it: text as-is (or pretty JSON), binary as a hex+ASCII dump.
     fn message_body(&mut self, kind: DataKind, data: &[u8]) {
         match kind {
-            DataKind::Text => {
-                let text = String::from_utf8_lossy(data);
-                match self.style.pretty.then(|| pretty_json(data)).flatten() {
-                    Some(p) => self.line.push_str(&p),
-                    None => self.line.push_str(&text),
-                }
-            }
+            DataKind::Text => match self.style.pretty.then(|| pretty_json(data)).flatten() {
+                Some(p) => escape::escape_into(&mut self.line, &p),
+                None => escape::escape_bytes_into(&mut self.line, data),
+            },
             DataKind::Binary => {
                 let _ = writeln!(self.line, "{} {} bytes", "binary".cyan(), data.len());
                 let mut dump = String::new();
@@ -314,7 +341,7 @@ impl Printer {
         if !payload.is_empty() {
             match std::str::from_utf8(payload) {
                 Ok(s) => {
-                    let _ = write!(self.line, " {s:?}");
+                    let _ = write!(self.line, " \"{}\"", Shown(s));
                 }
                 Err(_) => {
                     let _ = write!(self.line, " {}", hexdump::hex_compact(payload));
@@ -362,11 +389,17 @@ impl Printer {
                     .unwrap_or_else(|| "none".into()),
             ),
         ];
+        // The url, subprotocol and extensions may come from the server (a redirect, its answer).
         for (k, v) in rows {
-            let _ = writeln!(self.line, "  {:<12} {v}", k.bold());
+            let _ = writeln!(self.line, "  {:<12} {}", k.bold(), Shown(&v));
         }
         self.emit_human();
     }
+}
+
+/// Whether `colored` writes colour: then the SGR sequences in a line are ours.
+fn colour_on() -> bool {
+    colored::control::SHOULD_COLORIZE.should_colorize()
 }
 
 fn pretty_json(data: &[u8]) -> Option<String> {
@@ -383,7 +416,7 @@ fn close_text(code: Option<u16>, reason: &str) -> String {
         None => " (no status code)".into(),
     };
     if !reason.is_empty() {
-        let _ = write!(s, " {reason:?}");
+        let _ = write!(s, " \"{}\"", Shown(reason));
     }
     s
 }
@@ -454,9 +487,9 @@ impl EventSink for Printer {
             }
             Event::Refused { message, hint } => {
                 self.prefix();
-                let _ = write!(self.line, "{} {message}", "error:".red().bold());
+                let _ = write!(self.line, "{} {}", "error:".red().bold(), Shown(message));
                 if let Some(h) = hint {
-                    let _ = write!(self.line, "\n  {} {h}", "hint:".yellow());
+                    let _ = write!(self.line, "\n  {} {}", "hint:".yellow(), Shown(h));
                 }
                 self.emit_human();
             }
