@@ -214,3 +214,68 @@ pub fn full(r: &Report) -> String {
     }
     o
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dial::{ProxyHop, TlsInfo};
+    use crate::handshake::{Redirect, ResponseView};
+
+    /// A control the terminal-safety rule forbids (colour is off in these tests: no ESC at all).
+    fn forbidden(c: char) -> bool {
+        matches!(c, '\0'..='\x08' | '\x0b'..='\x1f' | '\x7f' | '\u{80}'..='\u{9f}'
+            | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    }
+
+    #[test]
+    fn everything_the_peer_said_is_escaped() {
+        colored::control::set_override(false);
+        let evil = "x\x1b]0;t\x07\u{9b}2J\u{202e}\ry";
+        let r = Report {
+            url: format!("ws://h/{evil}"),
+            redirects: vec![Redirect {
+                from: "ws://h/".into(),
+                status: 302,
+                location: evil.into(),
+            }],
+            proxy: Some(ProxyHop {
+                url: "http://proxy/".into(),
+                request: "CONNECT h:80 HTTP/1.1\r\n\r\n".into(),
+                response: format!("HTTP/1.1 200 {evil}\r\nVia: {evil}\r\n\r\n"),
+            }),
+            tls: Some(TlsInfo {
+                version: Some("TLSv1.3".into()),
+                subject: Some(format!("CN={evil}")),
+                issuer: Some(format!("O={evil}")),
+                not_before: Some(evil.into()),
+                not_after: Some(evil.into()),
+                insecure: false,
+            }),
+            response: Some(ResponseView {
+                status: 403,
+                reason: evil.into(),
+                headers: vec![("X-Evil".into(), evil.into())],
+                head: format!("HTTP/1.1 403 {evil}\r\nX-Evil: {evil}\r\n\r\n"),
+                body: Some(format!("{evil}\n{evil}")),
+                body_truncated: false,
+            }),
+            ..Report::default()
+        };
+        let shown = "x\\e]0;t\\x07\\u{9b}2J\\u{202e}\\ry";
+        let full = full(&r);
+        assert!(!full.chars().any(forbidden), "{full:?}");
+        for line in [
+            format!("redirect 302 ws://h/ -> {shown}"),
+            format!("< HTTP/1.1 200 {shown}"),
+            format!("subject: CN={shown}"),
+            format!("issuer:  O={shown}"),
+            format!("< X-Evil: {shown}"),
+            format!("< {shown}"),
+        ] {
+            assert!(full.contains(&line), "{line:?} not in\n{full}");
+        }
+        let summary = summary(&r, true);
+        assert!(!summary.chars().any(forbidden), "{summary:?}");
+        assert!(summary.contains(&format!("ws://h/{shown}")), "{summary}");
+    }
+}
