@@ -21,6 +21,9 @@ use crate::frame::close_code_name;
 use crate::hexdump;
 use escape::Shown;
 
+/// A binary message in the REPL is dumped up to this many bytes; the rest is counted.
+const MAX_SHOWN_BINARY: usize = 64 * 1024;
+
 /// How output should look; fixed at start-up except `verbose` (/verbose on|off).
 #[derive(Debug, Clone, Default)]
 pub struct Style {
@@ -321,10 +324,17 @@ impl Printer {
             },
             DataKind::Binary => {
                 let _ = writeln!(self.line, "{} {} bytes", "binary".cyan(), data.len());
-                let mut dump = String::new();
-                hexdump::xxd(data, &mut dump);
-                for l in dump.lines() {
-                    let _ = writeln!(self.line, "    {l}");
+                // Render only what is shown: the dump is ~4.5 bytes per byte, and a screen shows
+                // a few KiB of it at best.
+                let shown = data.len().min(MAX_SHOWN_BINARY);
+                self.line.reserve(shown.div_ceil(16) * 76 + 64);
+                hexdump::xxd_indented(&[&data[..shown]], "    ", &mut self.line);
+                if shown < data.len() {
+                    let _ = writeln!(
+                        self.line,
+                        "    … {} more bytes not dumped",
+                        data.len() - shown
+                    );
                 }
             }
         }
