@@ -273,3 +273,97 @@ async fn inspect_shows_a_refusal_escaped_on_stdout_too() {
     assert!(all.contains("Nope\\u{9b}"), "{all:?}");
     assert!(!has_control(&all), "{all:?}");
 }
+
+/// listen: a client's Origin and close reason reach the operator's stderr escaped (its lines pass
+/// the printer's last line of defence), its messages reach a piped stdout byte for byte.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listen_shows_a_clients_origin_and_reason_escaped_and_pipes_its_messages_exactly() {
+    use futures_util::SinkExt;
+    use std::io::BufRead;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tokio_tungstenite::tungstenite::http::HeaderValue;
+    use tokio_tungstenite::tungstenite::protocol::{frame::coding::CloseCode, CloseFrame};
+    use tokio_tungstenite::tungstenite::Message;
+
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wscope"))
+        .args(["listen", "127.0.0.1:0", "-v"])
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut first = String::new();
+    err.read_line(&mut first).unwrap();
+    let addr = first
+        .split("://")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .unwrap_or_else(|| panic!("{first:?}"))
+        .to_string();
+    let mut out = child.stdout.take().unwrap();
+    let mut req = format!("ws://{addr}/").into_client_request().unwrap();
+    req.headers_mut().insert(
+        "Origin",
+        HeaderValue::from_bytes("http://e\u{9b}2J\u{202e}".as_bytes()).unwrap(),
+    );
+    let tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let (mut ws, _) = tokio_tungstenite::client_async(req, tcp).await.unwrap();
+    ws.send(Message::text("\x1b]0;pwned\x07 abc\rXY"))
+        .await
+        .unwrap();
+    ws.send(Message::Close(Some(CloseFrame {
+        code: CloseCode::Normal,
+        reason: "bye\x1b[2J\u{9d}".into(),
+    })))
+    .await
+    .unwrap();
+    // Let listen print the client's end, then stop it.
+    let deadline = Instant::now() + TIMEOUT;
+    let (stdout_tx, stdout_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut buf = vec![0u8; 64];
+        let mut got = Vec::new();
+        while let Ok(n) = out.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&buf[..n]);
+            if got.ends_with(b"\n") {
+                break;
+            }
+        }
+        let _ = stdout_tx.send(got);
+    });
+    let got = stdout_rx.recv_timeout(TIMEOUT).unwrap();
+    assert_eq!(
+        got, b"[1] \x1b]0;pwned\x07 abc\rXY\n",
+        "stdout is not byte for byte"
+    );
+    // Read stderr on a thread, so a listen that never says "disconnected" fails, not hangs.
+    let collected = Arc::new(Mutex::new(String::new()));
+    let c = collected.clone();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        while err.read_line(&mut line).unwrap_or(0) > 0 {
+            c.lock().unwrap().push_str(&line);
+            line.clear();
+        }
+    });
+    while !collected.lock().unwrap().contains("disconnected") && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SAFETY: a signal to the child we spawned and still own.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
+    }
+    let _ = child.wait();
+    let stderr = collected.lock().unwrap().clone();
+    assert!(stderr.contains("http://e\\u{9b}2J\\u{202e}"), "{stderr:?}");
+    assert!(
+        stderr.contains("bye\\u{1b}[2J\\u{9d}") || stderr.contains("bye\\e[2J\\u{9d}"),
+        "{stderr:?}"
+    );
+    assert!(!has_control(&stderr), "{stderr:?}");
+}
