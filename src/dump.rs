@@ -324,6 +324,34 @@ mod tests {
         );
     }
 
+    /// Terminal safety: the dump goes to the screen (or a file someone will `cat`): a close reason
+    /// is shown quoted with its controls escaped, a text payload with controls only as hex.
+    #[test]
+    fn hostile_payloads_and_reasons_are_escaped() {
+        let evil = "\x1b]0;t\x07\u{9b}2J\u{202e}\rX";
+        let frame = |b0: u8, payload: &[u8]| {
+            let mut f = vec![b0, payload.len() as u8];
+            f.extend_from_slice(payload);
+            f
+        };
+        let mut bytes = frame(0x81, evil.as_bytes());
+        let mut reason = vec![0x0f, 0xa0];
+        reason.extend_from_slice(evil.as_bytes());
+        bytes.extend(frame(0x88, &reason));
+        let out = render(256, &bytes, Direction::Incoming);
+        let bad = |c: char| {
+            matches!(c, '\0'..='\x08' | '\x0b'..='\x1f' | '\x7f' | '\u{80}'..='\u{9f}'
+                | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        };
+        assert!(!out.chars().any(bad), "{out:?}");
+        // Text with controls is left to the hex column.
+        assert!(
+            out.contains("payload: (not printable UTF-8; bytes above)"),
+            "{out}"
+        );
+        assert!(out.contains("reason \"\\u{1b}]0;t"), "{out}");
+    }
+
     #[test]
     fn json_for_masked_text() {
         let f = frames(256, &HELLO).remove(0);

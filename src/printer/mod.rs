@@ -2,13 +2,15 @@
 //! lines for a pipe (data on stdout, diagnostics on stderr), for the REPL (above the prompt), or JSON
 //! objects for jq. stdout is buffered and flushed when the session is idle, not once per message.
 
+pub mod escape;
 pub mod json;
 pub mod listen;
 pub mod report;
 pub mod style;
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
-use std::io::{self, BufWriter, Stdout, Write};
+use std::io::{self, BufWriter, IsTerminal, Stdout, Write};
 use std::time::Instant;
 
 use colored::Colorize;
@@ -17,6 +19,10 @@ use crate::error::Error;
 use crate::event::{DataKind, Event, EventSink, Stats};
 use crate::frame::close_code_name;
 use crate::hexdump;
+use escape::Shown;
+
+/// A binary message in the REPL is dumped up to this many bytes; the rest is counted.
+const MAX_SHOWN_BINARY: usize = 64 * 1024;
 
 /// How output should look; fixed at start-up except `verbose` (/verbose on|off).
 #[derive(Debug, Clone, Default)]
@@ -57,6 +63,8 @@ pub struct Printer {
     dump_file: Option<BufWriter<std::fs::File>>,
     /// Scratch buffer for one frame of the dump, reused so the dump does not reallocate per frame.
     dump_text: String,
+    /// stdout is a terminal: received data written there is escaped (decided once, at start-up).
+    stdout_tty: bool,
 }
 
 impl Printer {
@@ -73,6 +81,7 @@ impl Printer {
             client: None,
             dump_file: None,
             dump_text: String::new(),
+            stdout_tty: io::stdout().is_terminal(),
         }
     }
 
@@ -94,13 +103,13 @@ impl Printer {
         if let Some(req) = &r.request {
             text.push_str(&format!("{} handshake request\n", ">>".blue().bold()));
             for l in req.lines().filter(|l| !l.is_empty()) {
-                text.push_str(&format!("    {l}\n"));
+                text.push_str(&format!("    {}\n", Shown(l)));
             }
         }
         if let Some(resp) = &r.response {
             text.push_str(&format!("{} handshake response\n", "<<".green().bold()));
             for l in resp.head.lines().filter(|l| !l.is_empty()) {
-                text.push_str(&format!("    {l}\n"));
+                text.push_str(&format!("    {}\n", Shown(l)));
             }
         }
         self.write_dump(&text, None);
@@ -141,10 +150,15 @@ impl Printer {
         self.line.push_str(&self.tag);
     }
 
-    /// Send `self.line` to the human screen.
+    /// Send `self.line` to the human screen. The last line of defence of terminal safety: peer text
+    /// was escaped where it entered the line; whatever a caller forgot is escaped here, keeping
+    /// only our own colour (see [`escape`]).
     fn emit_human(&mut self) {
         if !self.line.ends_with('\n') {
             self.line.push('\n');
+        }
+        if let Cow::Owned(safe) = escape::escape_line(&self.line, colour_on()) {
+            self.line = safe;
         }
         match &self.screen {
             Screen::Stderr => {
@@ -170,13 +184,16 @@ impl Printer {
         self.emit_human();
     }
 
+    /// A warning; `text` holds no colour of ours, so all of it is escaped.
     pub fn warn(&mut self, text: &str) {
-        let t = format!("{} {text}", "warning:".yellow().bold());
+        let t = format!("{} {}", "warning:".yellow().bold(), Shown(text));
         self.note(&t);
     }
 
     /// Text for humans that is the product itself (inspect's report, /help): stdout in pipe mode.
+    /// A report, not received data: escaped like every diagnostic, even on a pipe.
     pub fn document(&mut self, text: &str) {
+        let text = escape::escape_line(text, colour_on());
         match &self.screen {
             Screen::Stderr => self.write_out(text.as_bytes()),
             Screen::Prompt(tx) => {
@@ -198,6 +215,11 @@ impl Printer {
         };
         let mut buf = serde_json::to_vec(v).unwrap_or_default();
         buf.push(b'\n');
+        if self.stdout_tty {
+            // serde_json escapes C0 but not C1 or bidi controls: on a terminal write those as
+            // `\u` escapes too (the same JSON value).
+            buf = escape::json_controls(buf);
+        }
         self.write_out(&buf);
     }
 
@@ -209,6 +231,16 @@ impl Printer {
             self.on_write_error(e);
         }
         self.dirty = true;
+    }
+
+    /// Received data for stdout: byte for byte to a pipe or file, escaped on a terminal.
+    fn write_data(&mut self, data: &[u8]) {
+        if self.stdout_tty {
+            let shown = escape::escape_bytes(data);
+            self.write_out(shown.as_bytes());
+        } else {
+            self.write_out(data);
+        }
     }
 
     fn on_write_error(&mut self, e: io::Error) {
@@ -228,9 +260,11 @@ impl Printer {
             self.write_json(&v);
         }
         self.flush();
-        let mut msg = format!("{} {e}", "error:".red().bold());
+        // Error messages and hints quote the peer (a close reason, a header): no colour of ours is
+        // in them, so they are escaped whole before ours is put around them.
+        let mut msg = format!("{} {}", "error:".red().bold(), Shown(&e.to_string()));
         if let Some(h) = e.hint() {
-            let _ = write!(msg, "\n  {} {h}", "hint:".yellow());
+            let _ = write!(msg, "\n  {} {}", "hint:".yellow(), Shown(&h));
         }
         match &self.screen {
             Screen::Stderr => {
@@ -258,15 +292,15 @@ impl Printer {
                 DataKind::Text => {
                     if self.style.pretty {
                         if let Some(p) = pretty_json(data) {
-                            self.write_out(p.as_bytes());
+                            self.write_data(p.as_bytes());
                             self.write_out(b"\n");
                             return;
                         }
                     }
-                    self.write_out(data);
+                    self.write_data(data);
                     self.write_out(b"\n");
                 }
-                DataKind::Binary if self.style.binary_raw => self.write_out(data),
+                DataKind::Binary if self.style.binary_raw => self.write_data(data),
                 DataKind::Binary => {
                     let mut hex = hexdump::hex_plain(data);
                     hex.push('\n');
@@ -284,19 +318,23 @@ impl Printer {
     /// A message as the REPL shows it: text as-is (or pretty JSON), binary as a hex+ASCII dump.
     fn message_body(&mut self, kind: DataKind, data: &[u8]) {
         match kind {
-            DataKind::Text => {
-                let text = String::from_utf8_lossy(data);
-                match self.style.pretty.then(|| pretty_json(data)).flatten() {
-                    Some(p) => self.line.push_str(&p),
-                    None => self.line.push_str(&text),
-                }
-            }
+            DataKind::Text => match self.style.pretty.then(|| pretty_json(data)).flatten() {
+                Some(p) => escape::escape_into(&mut self.line, &p),
+                None => escape::escape_bytes_into(&mut self.line, data),
+            },
             DataKind::Binary => {
                 let _ = writeln!(self.line, "{} {} bytes", "binary".cyan(), data.len());
-                let mut dump = String::new();
-                hexdump::xxd(data, &mut dump);
-                for l in dump.lines() {
-                    let _ = writeln!(self.line, "    {l}");
+                // Render only what is shown: the dump is ~4.5 bytes per byte, and a screen shows
+                // a few KiB of it at best.
+                let shown = data.len().min(MAX_SHOWN_BINARY);
+                self.line.reserve(shown.div_ceil(16) * 76 + 64);
+                hexdump::xxd_indented(&[&data[..shown]], "    ", &mut self.line);
+                if shown < data.len() {
+                    let _ = writeln!(
+                        self.line,
+                        "    … {} more bytes not dumped",
+                        data.len() - shown
+                    );
                 }
             }
         }
@@ -313,7 +351,7 @@ impl Printer {
         if !payload.is_empty() {
             match std::str::from_utf8(payload) {
                 Ok(s) => {
-                    let _ = write!(self.line, " {s:?}");
+                    let _ = write!(self.line, " \"{}\"", Shown(s));
                 }
                 Err(_) => {
                     let _ = write!(self.line, " {}", hexdump::hex_compact(payload));
@@ -361,11 +399,17 @@ impl Printer {
                     .unwrap_or_else(|| "none".into()),
             ),
         ];
+        // The url, subprotocol and extensions may come from the server (a redirect, its answer).
         for (k, v) in rows {
-            let _ = writeln!(self.line, "  {:<12} {v}", k.bold());
+            let _ = writeln!(self.line, "  {:<12} {}", k.bold(), Shown(&v));
         }
         self.emit_human();
     }
+}
+
+/// Whether `colored` writes colour: then the SGR sequences in a line are ours.
+fn colour_on() -> bool {
+    colored::control::SHOULD_COLORIZE.should_colorize()
 }
 
 fn pretty_json(data: &[u8]) -> Option<String> {
@@ -382,7 +426,7 @@ fn close_text(code: Option<u16>, reason: &str) -> String {
         None => " (no status code)".into(),
     };
     if !reason.is_empty() {
-        let _ = write!(s, " {reason:?}");
+        let _ = write!(s, " \"{}\"", Shown(reason));
     }
     s
 }
@@ -458,9 +502,9 @@ impl EventSink for Printer {
             }
             Event::Refused { message, hint } | Event::Failed { message, hint } => {
                 self.prefix();
-                let _ = write!(self.line, "{} {message}", "error:".red().bold());
+                let _ = write!(self.line, "{} {}", "error:".red().bold(), Shown(message));
                 if let Some(h) = hint {
-                    let _ = write!(self.line, "\n  {} {h}", "hint:".yellow());
+                    let _ = write!(self.line, "\n  {} {}", "hint:".yellow(), Shown(h));
                 }
                 self.emit_human();
             }

@@ -1,12 +1,17 @@
 //! The handshake report as a person reads it: curl -v style request and response (`>` and `<`
 //! prefixes), then the checks with pass/fail marks, the negotiation, timings and TLS. Also the
 //! one-line summary shown on every connect.
+//!
+//! Almost everything here was said by the server (status, headers, body, Location, certificate
+//! names, the proxy's reply, what it selected): every value goes into a line through
+//! [`Shown`], so terminal safety does not depend on remembering which ones.
 
 use std::fmt::Write;
 use std::time::Duration;
 
 use colored::Colorize;
 
+use super::escape::Shown;
 use crate::handshake::checks::Outcome;
 use crate::handshake::Report;
 
@@ -21,17 +26,17 @@ fn ms(d: Option<Duration>) -> String {
 /// hops when `preamble` (they are the first lines of the full report, so not twice with -v).
 pub fn summary(r: &Report, preamble: bool) -> String {
     let sub = match r.subprotocol() {
-        Some(s) => format!("subprotocol {s}"),
+        Some(s) => format!("subprotocol {}", Shown(s)),
         None => "no subprotocol".into(),
     };
     let ext = r.extensions();
     let ext = if ext.is_empty() {
         "no extensions".to_string()
     } else {
-        format!("extensions {}", ext.join(", "))
+        format!("extensions {}", Shown(&ext.join(", ")))
     };
     let via = match &r.proxy {
-        Some(p) => format!(" via proxy {}", p.url),
+        Some(p) => format!(" via proxy {}", Shown(&p.url)),
         None => String::new(),
     };
     let mut o = String::new();
@@ -44,7 +49,7 @@ pub fn summary(r: &Report, preamble: bool) -> String {
         o,
         "{} {}{via} ({sub}, {ext}) in {}",
         "connected to".green(),
-        r.url.bold(),
+        Shown(&r.url).to_string().bold(),
         ms(r.timings.total)
     );
     o
@@ -52,7 +57,7 @@ pub fn summary(r: &Report, preamble: bool) -> String {
 
 fn notes(o: &mut String, r: &Report) {
     for n in &r.notes {
-        let _ = writeln!(o, "{} {n}", "note:".yellow());
+        let _ = writeln!(o, "{} {}", "note:".yellow(), Shown(n));
     }
 }
 
@@ -64,8 +69,8 @@ fn redirects(o: &mut String, r: &Report) {
             "{} {} {} -> {}",
             "redirect".yellow(),
             hop.status,
-            hop.from,
-            hop.location
+            Shown(&hop.from),
+            Shown(&hop.location)
         );
     }
 }
@@ -75,7 +80,7 @@ fn head(out: &mut String, prefix: &str, text: &str) {
         if line.is_empty() {
             continue;
         }
-        let _ = writeln!(out, "{} {line}", prefix.dimmed());
+        let _ = writeln!(out, "{} {}", prefix.dimmed(), Shown(line));
     }
 }
 
@@ -85,28 +90,34 @@ pub fn full(r: &Report) -> String {
     notes(&mut o, r);
     redirects(&mut o, r);
     if let Some(p) = &r.proxy {
-        let _ = writeln!(o, "{} {}", "* proxy".dimmed(), p.url);
+        let _ = writeln!(o, "{} {}", "* proxy".dimmed(), Shown(&p.url));
         head(&mut o, ">", &p.request);
         head(&mut o, "<", &p.response);
     }
     if let Some(peer) = &r.peer {
-        let _ = writeln!(o, "{} connected to {peer}", "*".dimmed());
+        let _ = writeln!(o, "{} connected to {}", "*".dimmed(), Shown(peer));
     }
     if let Some(t) = &r.tls {
         let _ = writeln!(
             o,
             "{} TLS {}",
             "*".dimmed(),
-            t.version.as_deref().unwrap_or("(version unknown)")
+            Shown(t.version.as_deref().unwrap_or("(version unknown)"))
         );
         if let Some(s) = &t.subject {
-            let _ = writeln!(o, "{}   subject: {s}", "*".dimmed());
+            let _ = writeln!(o, "{}   subject: {}", "*".dimmed(), Shown(s));
         }
         if let Some(i) = &t.issuer {
-            let _ = writeln!(o, "{}   issuer:  {i}", "*".dimmed());
+            let _ = writeln!(o, "{}   issuer:  {}", "*".dimmed(), Shown(i));
         }
         if let (Some(a), Some(b)) = (&t.not_before, &t.not_after) {
-            let _ = writeln!(o, "{}   valid:   {a} to {b}", "*".dimmed());
+            let _ = writeln!(
+                o,
+                "{}   valid:   {} to {}",
+                "*".dimmed(),
+                Shown(a),
+                Shown(b)
+            );
         }
         if t.insecure {
             let _ = writeln!(
@@ -129,7 +140,7 @@ pub fn full(r: &Report) -> String {
             }
             let _ = writeln!(o, "{}", "< (body)".dimmed());
             for line in body[..cut].lines() {
-                let _ = writeln!(o, "{} {line}", "<".dimmed());
+                let _ = writeln!(o, "{} {}", "<".dimmed(), Shown(line));
             }
             if cut < body.len() || resp.body_truncated {
                 let _ = writeln!(o, "{}", "< … (body truncated)".dimmed());
@@ -144,23 +155,23 @@ pub fn full(r: &Report) -> String {
                 Outcome::Pass => "✓".green().bold(),
                 Outcome::Fail => "✗".red().bold(),
             };
-            let _ = writeln!(o, "  {mark} {:<12} {}", c.name, c.detail);
+            let _ = writeln!(o, "  {mark} {:<12} {}", c.name, Shown(&c.detail));
         }
         if r.response.as_ref().is_some_and(|resp| resp.status == 101) {
             let a = &v.accept;
-            let _ = writeln!(o, "  {:<14} {}", "key sent", a.key);
-            let _ = writeln!(o, "  {:<14} {}", "expected", a.expected);
+            let _ = writeln!(o, "  {:<14} {}", "key sent", Shown(&a.key));
+            let _ = writeln!(o, "  {:<14} {}", "expected", Shown(&a.expected));
             let _ = writeln!(
                 o,
                 "  {:<14} {}",
                 "received",
-                a.received.as_deref().unwrap_or("(none)")
+                Shown(a.received.as_deref().unwrap_or("(none)"))
             );
             let list = |v: &[String]| {
                 if v.is_empty() {
                     "none".to_string()
                 } else {
-                    v.join(", ")
+                    Shown(&v.join(", ")).to_string()
                 }
             };
             let _ = writeln!(
@@ -202,4 +213,69 @@ pub fn full(r: &Report) -> String {
         }
     }
     o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dial::{ProxyHop, TlsInfo};
+    use crate::handshake::{Redirect, ResponseView};
+
+    /// A control the terminal-safety rule forbids (colour is off in these tests: no ESC at all).
+    fn forbidden(c: char) -> bool {
+        matches!(c, '\0'..='\x08' | '\x0b'..='\x1f' | '\x7f' | '\u{80}'..='\u{9f}'
+            | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    }
+
+    #[test]
+    fn everything_the_peer_said_is_escaped() {
+        colored::control::set_override(false);
+        let evil = "x\x1b]0;t\x07\u{9b}2J\u{202e}\ry";
+        let r = Report {
+            url: format!("ws://h/{evil}"),
+            redirects: vec![Redirect {
+                from: "ws://h/".into(),
+                status: 302,
+                location: evil.into(),
+            }],
+            proxy: Some(ProxyHop {
+                url: "http://proxy/".into(),
+                request: "CONNECT h:80 HTTP/1.1\r\n\r\n".into(),
+                response: format!("HTTP/1.1 200 {evil}\r\nVia: {evil}\r\n\r\n"),
+            }),
+            tls: Some(TlsInfo {
+                version: Some("TLSv1.3".into()),
+                subject: Some(format!("CN={evil}")),
+                issuer: Some(format!("O={evil}")),
+                not_before: Some(evil.into()),
+                not_after: Some(evil.into()),
+                insecure: false,
+            }),
+            response: Some(ResponseView {
+                status: 403,
+                reason: evil.into(),
+                headers: vec![("X-Evil".into(), evil.into())],
+                head: format!("HTTP/1.1 403 {evil}\r\nX-Evil: {evil}\r\n\r\n"),
+                body: Some(format!("{evil}\n{evil}")),
+                body_truncated: false,
+            }),
+            ..Report::default()
+        };
+        let shown = "x\\e]0;t\\x07\\u{9b}2J\\u{202e}\\ry";
+        let full = full(&r);
+        assert!(!full.chars().any(forbidden), "{full:?}");
+        for line in [
+            format!("redirect 302 ws://h/ -> {shown}"),
+            format!("< HTTP/1.1 200 {shown}"),
+            format!("subject: CN={shown}"),
+            format!("issuer:  O={shown}"),
+            format!("< X-Evil: {shown}"),
+            format!("< {shown}"),
+        ] {
+            assert!(full.contains(&line), "{line:?} not in\n{full}");
+        }
+        let summary = summary(&r, true);
+        assert!(!summary.chars().any(forbidden), "{summary:?}");
+        assert!(summary.contains(&format!("ws://h/{shown}")), "{summary}");
+    }
 }

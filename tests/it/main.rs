@@ -10,5 +10,6 @@ mod listen;
 mod network;
 mod repl;
 mod session;
+mod terminal;
 mod tls;
 mod usage;

@@ -426,3 +426,60 @@ fn history_is_private_and_reloaded_and_ctrl_keys_close_cleanly() {
         ]
     );
 }
+
+/// Peak resident memory of a running process (VmHWM), in bytes.
+fn peak_rss(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
+}
+
+/// Issue 15 item 6: a big binary message is shown as the start of its hex dump and a count of what
+/// is left, without rendering the whole dump first (that took ~4.5 bytes per byte, twice over).
+#[test]
+fn a_big_binary_message_shows_the_start_of_its_dump_without_rendering_all_of_it() {
+    use support::hostile::{self, Hostile, Step};
+    const SIZE: usize = 32 << 20;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = rt.block_on(Hostile::start(vec![Step::Send(hostile::frame(
+        0x82,
+        &vec![0xab; SIZE],
+    ))]));
+    let home = tempfile::tempdir().unwrap();
+    let mut pty = Pty::spawn(&[&server.url, "--no-history"], home.path());
+    pty.wait_screen(&format!("binary {SIZE} bytes"));
+    pty.wait_screen("more bytes not dumped");
+    let peak = peak_rss(pty.child.id());
+    eprintln!(
+        "peak RSS with a {} MiB binary message: {} MiB",
+        SIZE >> 20,
+        peak >> 20
+    );
+    let screen = pty.screen();
+    let shown = 64 * 1024;
+    assert!(
+        screen.contains(&format!("… {} more bytes not dumped", SIZE - shown)),
+        "{}",
+        &screen[screen.len().saturating_sub(500)..]
+    );
+    // The last dumped line is at offset 64 KiB - 16; nothing past it.
+    assert!(screen.contains(&format!("{:08x}:", shown - 16)));
+    assert!(!screen.contains(&format!("{shown:08x}:")));
+    // The message itself is 32 MiB and the library holds it while it arrives: well under 3x
+    // that, where the whole dump alone was ~150 MB and its indented copy as much again.
+    assert!(peak > 0 && peak < 120 << 20, "peak RSS {} MiB", peak >> 20);
+    pty.type_keys("\x04");
+    assert_eq!(
+        pty.wait_exit(),
+        0,
+        "{}",
+        &screen[screen.len().saturating_sub(500)..]
+    );
+}
