@@ -14,6 +14,7 @@ pub mod exit {
     pub const TLS: u8 = 4;
     pub const HANDSHAKE: u8 = 5;
     pub const PROTOCOL: u8 = 6;
+    pub const EXPECTATION: u8 = 7;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +55,14 @@ pub enum Error {
     /// The peer broke RFC 6455, closed abnormally, or stopped answering pings.
     #[error("{message}")]
     Protocol {
+        message: String,
+        hint: Option<String>,
+    },
+
+    /// What the user said to expect did not happen (`--once`/`--count` not reached, a failed
+    /// `/expect`, a failed probe check).
+    #[error("{message}")]
+    Expectation {
         message: String,
         hint: Option<String>,
     },
@@ -103,6 +112,7 @@ impl Error {
             Error::Tls { .. } => exit::TLS,
             Error::Handshake { .. } => exit::HANDSHAKE,
             Error::Protocol { .. } => exit::PROTOCOL,
+            Error::Expectation { .. } => exit::EXPECTATION,
             Error::Io { .. } | Error::Runtime(_) => exit::RUNTIME,
         }
     }
@@ -113,7 +123,8 @@ impl Error {
             Error::Usage { hint, .. }
             | Error::Tls { hint, .. }
             | Error::Handshake { hint, .. }
-            | Error::Protocol { hint, .. } => hint.clone(),
+            | Error::Protocol { hint, .. }
+            | Error::Expectation { hint, .. } => hint.clone(),
             Error::Dns { .. } => Some("check the host name in the URL".into()),
             Error::Connect { source, .. } if source.kind() == io::ErrorKind::ConnectionRefused => {
                 Some(

@@ -76,6 +76,8 @@ pub struct Watch {
     skip_frame: bool,
     /// Set when a message went over the limit: its declared size so far.
     too_big: Option<u64>,
+    /// Bytes of pongs the pings seen so far ask for (each is answered by the library).
+    owed: u64,
 }
 
 /// How far [`Watch::feed_with`] got.
@@ -245,6 +247,10 @@ impl Watch {
                 self.skip_message = false;
                 self.message_len = 0;
             }
+        }
+        if opcode == 0x9 {
+            // The pong repeats the payload, behind a header of at most 6 bytes (masked).
+            self.owed = self.owed.saturating_add(len + 6);
         }
         self.frame_is_close = opcode == 0x8;
         if self.frame_is_close {
@@ -452,7 +458,17 @@ pub struct Guard<S> {
     wire: WireFacts,
     /// Bytes for the library that did not fit the caller's buffer.
     pending: Vec<u8>,
+    /// The last write to the peer did not go through: it is not reading.
+    write_blocked: bool,
+    /// `watch.owed` when a write last went through: what is owed since is stuck with us.
+    owed_at_write: u64,
+    /// A read that waits for the peer to take our replies first.
+    reader: Option<std::task::Waker>,
 }
+
+/// Bytes of replies to pings (the library answers each) that may wait for a peer that does not
+/// read before we stop reading its pings: a ping flood meets backpressure, not our memory.
+const MAX_OWED_REPLIES: u64 = 256 * 1024;
 
 /// A message over `--max-message-size` that [`Guard`] dropped (see [`WireFacts::too_big`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -492,6 +508,9 @@ impl<S> Guard<S> {
             failed,
             wire,
             pending: Vec::new(),
+            write_blocked: false,
+            owed_at_write: 0,
+            reader: None,
         }
     }
 }
@@ -553,6 +572,11 @@ impl<S: AsyncRead + Unpin> AsyncRead for Guard<S> {
             this.watch.gave_up = true;
             return Poll::Ready(Err(invalid(what)));
         }
+        if this.write_blocked && this.watch.owed - this.owed_at_write > MAX_OWED_REPLIES {
+            // Woken when a write goes through again (see `wrote`).
+            this.reader = Some(cx.waker().clone());
+            return Poll::Pending;
+        }
         if !this.pending.is_empty() {
             let n = this.pending.len().min(buf.remaining());
             buf.put_slice(&this.pending[..n]);
@@ -585,16 +609,36 @@ impl<S: AsyncRead + Unpin> AsyncRead for Guard<S> {
     }
 }
 
+impl<S> Guard<S> {
+    /// Follow how writes fare: a blocked write means the peer is not reading.
+    fn wrote<T>(&mut self, res: Poll<io::Result<T>>) -> Poll<io::Result<T>> {
+        if res.is_pending() {
+            self.write_blocked = true;
+        } else {
+            self.write_blocked = false;
+            self.owed_at_write = self.watch.owed;
+            if let Some(w) = self.reader.take() {
+                w.wake();
+            }
+        }
+        res
+    }
+}
+
 impl<S: AsyncWrite + Unpin> AsyncWrite for Guard<S> {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
+        let this = self.get_mut();
+        let res = Pin::new(&mut this.inner).poll_write(cx, buf);
+        this.wrote(res)
     }
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+        let this = self.get_mut();
+        let res = Pin::new(&mut this.inner).poll_flush(cx);
+        this.wrote(res)
     }
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)

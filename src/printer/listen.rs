@@ -9,6 +9,7 @@ use colored::Colorize;
 use serde::Serialize;
 use serde_json::{json, Value};
 
+use super::escape::Shown;
 use super::{json, Printer};
 use crate::event::{Closer, Ending, Event, EventSink, OwnedEvent};
 use crate::frame::close_code_name;
@@ -68,10 +69,15 @@ impl Printer {
             );
         } else {
             let sub = match &c.subprotocol {
-                Some(s) => format!("subprotocol {s}"),
+                Some(s) => format!("subprotocol {}", Shown(s)),
                 None => "no subprotocol".into(),
             };
-            let text = format!("{} from {} {} ({sub})", "connected".green(), c.peer, c.path);
+            let text = format!(
+                "{} from {} {} ({sub})",
+                "connected".green(),
+                c.peer,
+                Shown(&c.path)
+            );
             self.note(&text);
         }
         self.set_client(None);
@@ -96,7 +102,11 @@ impl Printer {
                         json!({"peer": peer.to_string(), "status": status, "reason": reason}),
                     );
                 } else {
-                    let text = format!("{} {peer} with {status}: {reason}", "refused".red());
+                    let text = format!(
+                        "{} {peer} with {status}: {}",
+                        "refused".red(),
+                        Shown(reason)
+                    );
                     self.note(&text);
                 }
             }
@@ -107,7 +117,7 @@ impl Printer {
                         json!({"peer": peer.to_string(), "message": error}),
                     );
                 } else {
-                    let text = format!("{} {peer}: {error}", "handshake failed:".red());
+                    let text = format!("{} {peer}: {}", "handshake failed:".red(), Shown(error));
                     self.note(&text);
                 }
             }
@@ -141,10 +151,10 @@ impl Printer {
         for (prefix, text) in [("<", &h.request), (">", &h.response)] {
             let (head, body) = text.split_once("\r\n\r\n").unwrap_or((text, ""));
             for l in head.split("\r\n") {
-                lines.push(format!("{} {l}", prefix.dimmed()));
+                lines.push(format!("{} {}", prefix.dimmed(), Shown(l)));
             }
             for l in body.lines() {
-                lines.push(format!("{} {l}", prefix.dimmed()));
+                lines.push(format!("{} {}", prefix.dimmed(), Shown(l)));
             }
         }
         let none = |v: &[String]| {
@@ -157,8 +167,8 @@ impl Printer {
         lines.push(format!(
             "{} subprotocol: offered {}; selected {}",
             "*".dimmed(),
-            none(&h.offered_subprotocols),
-            h.subprotocol.as_deref().unwrap_or("none")
+            Shown(&none(&h.offered_subprotocols)),
+            Shown(h.subprotocol.as_deref().unwrap_or("none"))
         ));
         let declined = if h.offered_extensions.is_empty() {
             ""
@@ -168,12 +178,12 @@ impl Printer {
         lines.push(format!(
             "{} extensions: offered {}; accepted none{declined}",
             "*".dimmed(),
-            none(&h.offered_extensions)
+            Shown(&none(&h.offered_extensions))
         ));
         lines.push(format!(
             "{} origin: {}",
             "*".dimmed(),
-            h.origin.as_deref().unwrap_or("none")
+            Shown(h.origin.as_deref().unwrap_or("none"))
         ));
         for l in lines {
             self.note(&l);
@@ -234,7 +244,7 @@ impl Printer {
                 "\n{:>4}  {:<22} {:<12} {:<10} {:>10} {:>10}",
                 r.id,
                 r.peer,
-                r.subprotocol.as_deref().unwrap_or("-"),
+                Shown(r.subprotocol.as_deref().unwrap_or("-")),
                 crate::error::secs(Duration::from_secs_f64(r.uptime)),
                 r.received,
                 r.sent

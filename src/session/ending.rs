@@ -53,6 +53,67 @@ fn invalid_utf8_text(what: crate::inbound::InvalidUtf8, peer: &str) -> String {
 }
 
 impl Loop<'_> {
+    /// When the close handshake began, by either side.
+    pub(super) fn close_begun_at(&self) -> Option<Instant> {
+        match (self.closing, self.server_close_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    pub(super) fn close_begun(&self) -> bool {
+        self.close_begun_at().is_some()
+    }
+
+    /// The close handshake ran out of time.
+    pub(super) fn on_close_deadline(&mut self) -> Ending {
+        if self.server_close.is_some() {
+            // Both close frames went (ours is tungstenite's answer): only the peer's TCP close
+            // is missing, and it may keep that open as long as it likes. We go.
+            return self.ended_by_eof();
+        }
+        let peer = self.opts.role.peer();
+        let wait = crate::error::secs(self.close_wait);
+        self.failure.get_or_insert_with(|| Error::Protocol {
+            message: format!("the {peer} did not answer our close frame within {wait}"),
+            hint: None,
+        });
+        Ending {
+            closer: Closer::Us,
+            code: self.close_code_sent,
+            reason: String::new(),
+            clean: false,
+        }
+    }
+
+    /// `--once`/`--count N`: were that many messages received?
+    pub(super) fn count_reached(&self) -> Result<()> {
+        let Some(want) = self.data_limit() else {
+            return Ok(());
+        };
+        if self.received_data >= want {
+            return Ok(());
+        }
+        let got = self.received_data;
+        let flag = if self.opts.once { "--once" } else { "--count" };
+        Err(Error::Expectation {
+            message: format!(
+                "expected {want} message{} ({flag}), got {got} before the connection ended",
+                if want == 1 { "" } else { "s" }
+            ),
+            hint: None,
+        })
+    }
+
+    /// How many data messages to receive before closing (`--once`, `--count`).
+    pub(super) fn data_limit(&self) -> Option<u64> {
+        if self.opts.once {
+            Some(1)
+        } else {
+            self.opts.count
+        }
+    }
+
     /// The stream ended: after a close handshake, or abruptly.
     pub(super) fn ended_by_eof(&mut self) -> Ending {
         match &self.server_close {

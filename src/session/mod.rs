@@ -161,6 +161,9 @@ pub async fn run(
         server_closed_first: false,
         backlog: VecDeque::new(),
         close_code_sent: None,
+        server_close_at: None,
+        close_wait: CLOSE_TIMEOUT,
+        last_ping: None,
     };
     let ping_every = s.opts.ping_interval.or(s.opts.ping_timeout);
     // Timers are made once and moved only when their deadline changes: building them on every
@@ -199,10 +202,12 @@ pub async fn run(
             (None, Some(_)) => wait_armed = None,
             _ => {}
         }
-        if let (Some(t), false) = (s.closing, close_armed) {
+        // The close handshake has a deadline whoever began it: a peer that sent its close and
+        // keeps TCP open must not keep us for ever.
+        if let (Some(t), false) = (s.close_begun_at(), close_armed) {
             close_timer
                 .as_mut()
-                .reset(TokioInstant::from_std(t + CLOSE_TIMEOUT));
+                .reset(TokioInstant::from_std(t + s.close_wait));
             close_armed = true;
         }
         tokio::select! {
@@ -302,30 +307,35 @@ pub async fn run(
                     _ => s.begin_close(None, sink).await,
                 }
             }
-            _ = &mut ping_timer, if ping_every.is_some() && s.closing.is_none() => {
+            _ = &mut ping_timer, if ping_every.is_some() && !s.close_begun() => {
                 if let Some(limit) = s.opts.ping_timeout {
                     if s.pings.front().is_some_and(|(_, at)| at.elapsed() >= limit) {
                         s.failure = Some(Error::Protocol {
                             message: format!("the {} stopped answering pings: no pong within {}", s.opts.role.peer(), crate::error::secs(limit)),
                             hint: Some("the peer looks dead; raise --ping-timeout if it is just slow".into()),
                         });
+                        // A dead peer will not answer our close either: do not wait long for it.
+                        s.close_wait = limit.min(CLOSE_TIMEOUT);
                         s.begin_close(Some((1001, "ping timeout".into())), sink).await;
                         continue;
                     }
                 }
-                s.ping_seq += 1;
-                let payload = format!("wscope-{}", s.ping_seq).into_bytes();
-                s.send_ping(payload, sink).await;
                 let every = ping_every.unwrap_or(Duration::from_secs(30));
-                ping_timer.as_mut().reset(TokioInstant::now() + every);
+                let now = Instant::now();
+                if s.last_ping.is_none_or(|at| now >= at + every) {
+                    s.ping_seq += 1;
+                    let payload = format!("wscope-{}", s.ping_seq).into_bytes();
+                    s.send_ping(payload, sink).await;
+                    s.last_ping = Some(now);
+                }
+                // Wake for the next ping, or for the oldest unanswered one's deadline if sooner.
+                let mut next = s.last_ping.unwrap_or(now) + every;
+                if let (Some(limit), Some((_, at))) = (s.opts.ping_timeout, s.pings.front()) {
+                    next = next.min(*at + limit);
+                }
+                ping_timer.as_mut().reset(TokioInstant::from_std(next.max(now)));
             }
-            _ = &mut close_timer, if close_armed => {
-                s.failure.get_or_insert_with(|| Error::Protocol {
-                    message: format!("the {} did not answer our close frame within {}", s.opts.role.peer(), crate::error::secs(CLOSE_TIMEOUT)),
-                    hint: None,
-                });
-                break Ending { closer: Closer::Us, code: Some(s.opts.close_code), reason: String::new(), clean: false };
-            }
+            _ = &mut close_timer, if close_armed => break s.on_close_deadline(),
             _ = sigint.recv(), if s.opts.signals => {
                 s.on_signal(sink).await;
             }
@@ -347,6 +357,7 @@ pub async fn run(
             _ = tokio::time::sleep(BACKLOG_RETRY), if sink.backlogged() => sink.flush(),
         }
     };
+    let counted = s.count_reached();
     drop(s.wtx);
     // A writer stuck on a server that stopped reading would never finish: give it a moment to
     // write the last frames, then give up on it.
@@ -377,7 +388,7 @@ pub async fn run(
     sink.flush();
     match s.failure.take() {
         Some(e) => Err(e),
-        None => judge(&ending, s.opts.role),
+        None => judge(&ending, s.opts.role).and(counted),
     }
 }
 
@@ -464,4 +475,10 @@ struct Loop<'a> {
     backlog: VecDeque<Message>,
     /// The code of the close frame we sent.
     close_code_sent: Option<u16>,
+    /// When the peer's close frame came.
+    server_close_at: Option<Instant>,
+    /// How long the close handshake may take once begun.
+    close_wait: Duration,
+    /// When we last sent an automatic ping.
+    last_ping: Option<Instant>,
 }

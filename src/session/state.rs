@@ -213,6 +213,7 @@ impl Loop<'_> {
                 });
                 self.stats.state = State::Closing;
                 self.server_close = Some((code, reason));
+                self.server_close_at = Some(Instant::now());
                 // tungstenite answers it for us; sending anything now would be a protocol error.
                 self.server_closed_first = !self.close_sent;
                 self.input_open = false;
@@ -225,6 +226,10 @@ impl Loop<'_> {
         let Some((kind, data)) = data_of(&m) else {
             return;
         };
+        if self.data_limit().is_some_and(|n| self.received_data >= n) {
+            // --once/--count: exactly that many are shown, however many came in the same read.
+            return;
+        }
         self.last_data = Instant::now();
         self.received_data += 1;
         self.stats.messages_received += 1;
@@ -234,12 +239,7 @@ impl Loop<'_> {
             // The same buffer goes back out (Bytes are reference-counted): no copy.
             self.send_data(m, sink).await;
         }
-        let limit = if self.opts.once {
-            Some(1)
-        } else {
-            self.opts.count
-        };
-        if limit.is_some_and(|n| self.received_data >= n) {
+        if self.data_limit().is_some_and(|n| self.received_data >= n) {
             self.input_open = false;
             self.begin_close(None, sink).await;
         }

@@ -21,7 +21,15 @@ pub(super) async fn write_loop(
             res = sink.flush().await;
         }
         if let Err(e) = res {
-            if !matches!(e, WsError::ConnectionClosed | WsError::AlreadyClosed) {
+            // The peer's close came in while this was queued: tungstenite has answered it, and
+            // nothing may be sent after a close. That is the end of writing, not a failure.
+            let closed = matches!(
+                e,
+                WsError::ConnectionClosed
+                    | WsError::AlreadyClosed
+                    | WsError::Protocol(ProtocolError::SendAfterClosing)
+            );
+            if !closed {
                 let _ = err.send(e).await;
             }
             return;

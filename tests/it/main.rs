@@ -7,6 +7,7 @@ mod dump;
 mod generated;
 mod handshake;
 mod listen;
+mod liveness;
 mod network;
 mod repl;
 mod session;

@@ -158,7 +158,7 @@ pub fn close_code(frames: &[Frame]) -> Option<u16> {
 
 /// Read the request head, answer 101 with the right Sec-WebSocket-Accept. Returns the bytes read
 /// past the head (frames the client sent right away).
-async fn handshake(tcp: &mut tokio::net::TcpStream) -> Option<Vec<u8>> {
+pub async fn handshake(tcp: &mut tokio::net::TcpStream) -> Option<Vec<u8>> {
     let mut head = Vec::new();
     let mut buf = [0u8; 4096];
     let end = loop {

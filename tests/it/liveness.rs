@@ -1,0 +1,243 @@
+//! Limits and liveness (SPEC.md "Limits and liveness", issue 15): floods meet backpressure or a
+//! close, every wait has a deadline, and `--once`/`--count` count exactly. Each test names the
+//! defect it reproduces; the memory ones read the real process's RSS.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpListener;
+
+use crate::support;
+use support::hostile::{self, Hostile, Step};
+use support::{args, run_with};
+
+/// Resident memory of process `pid`, in MiB.
+fn rss_mib(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// A server that completes the handshake, then writes `frame` over and over for `secs` without
+/// ever reading.
+async fn flooder(frame: Vec<u8>, secs: u64) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}/", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let Ok((mut tcp, _)) = listener.accept().await else {
+            return;
+        };
+        if hostile::handshake(&mut tcp).await.is_none() {
+            return;
+        }
+        let burst: Vec<u8> = frame
+            .iter()
+            .copied()
+            .cycle()
+            .take(frame.len() * 512)
+            .collect();
+        let end = Instant::now() + Duration::from_secs(secs);
+        while Instant::now() < end {
+            if tcp.write_all(&burst).await.is_err() {
+                return;
+            }
+        }
+        // Hold the socket open, still not reading, until the test is over.
+        std::future::pending::<()>().await;
+    });
+    url
+}
+
+/// Issue 15 item 2: a peer that floods pings and never reads grew our memory without limit
+/// (4.8 GB in 25 s): each ping's pong piled up in tungstenite's write buffer.
+#[tokio::test]
+async fn a_ping_flood_from_a_server_that_never_reads_meets_backpressure() {
+    let url = flooder(hostile::frame(0x89, &[b'p'; 125]), 8).await;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wscope"))
+        .args([&url, "-w", "inf"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Once the kernel buffers are full, memory must stop growing.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let settled = rss_mib(child.id());
+    let mut peak: f64 = 0.0;
+    for _ in 0..40 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        peak = peak.max(rss_mib(child.id()));
+    }
+    // Signals still work while both directions are stuck.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+    let t = Instant::now();
+    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
+    assert!(
+        peak - settled < 8.0,
+        "RSS grew from {settled:.0} to {peak:.0} MiB under a ping flood"
+    );
+    assert!(
+        t.elapsed() < Duration::from_secs(8),
+        "exit took {:?}",
+        t.elapsed()
+    );
+    assert!(status.code().is_some(), "{status:?}");
+}
+
+/// Issue 15 item 7: a server that sends close 1000 and keeps TCP open kept wscope for ever.
+#[tokio::test]
+async fn a_server_that_closes_but_keeps_tcp_open_is_left_after_the_close_deadline() {
+    let server = Hostile::stalled_after(hostile::close(1000, "bye")).await;
+    let t = Instant::now();
+    let out = run_with(args(&[&server.url, "-w", "inf"]), None).await;
+    assert!(
+        t.elapsed() < Duration::from_secs(8),
+        "took {:?}\n{}",
+        t.elapsed(),
+        out.stderr
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+}
+
+/// Issue 15 item 7: with --ping-timeout, a ping went out after the server's close, then exit 6.
+#[tokio::test]
+async fn no_ping_goes_out_after_the_servers_close() {
+    let server = Hostile::start(vec![
+        Step::Send(hostile::close(1000, "")),
+        Step::Pause(Duration::from_millis(1500)),
+        Step::Drop,
+    ])
+    .await;
+    let out = run_with(
+        args(&[
+            &server.url,
+            "-w",
+            "inf",
+            "--ping-interval",
+            "0.2",
+            "--ping-timeout",
+            "0.5",
+        ]),
+        None,
+    )
+    .await;
+    let frames = server.finish().await;
+    assert!(
+        !frames.iter().any(|f| f.opcode == 0x9),
+        "a ping was sent after the close: {frames:?}"
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+}
+
+/// Issue 15 item 10: a reply and the server's close 1000 in one read ended in "connection lost,
+/// not clean", exit 6.
+#[tokio::test]
+async fn once_with_the_reply_and_the_close_in_one_read_is_clean() {
+    for _ in 0..5 {
+        let mut bytes = hostile::text("reply");
+        bytes.extend(hostile::close(1000, ""));
+        let server = Hostile::start(vec![Step::Send(bytes)]).await;
+        let out = run_with(args(&[&server.url, "--once", "-w", "inf"]), None).await;
+        assert_eq!(
+            (out.code, out.stdout.as_str()),
+            (0, "reply\n"),
+            "{}",
+            out.stderr
+        );
+    }
+}
+
+fn burst(n: usize) -> Vec<u8> {
+    (0..n)
+        .flat_map(|i| hostile::text(&format!("m{i}")))
+        .collect()
+}
+
+/// Issue 15 item 10: 10 messages in one read were all printed for --once and --count 3.
+#[tokio::test]
+async fn once_and_count_print_exactly_that_many_however_many_arrive_at_once() {
+    let server = Hostile::start(vec![
+        Step::Send(burst(10)),
+        Step::Pause(Duration::from_secs(2)),
+    ])
+    .await;
+    let out = run_with(args(&[&server.url, "--once", "-w", "inf"]), None).await;
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (0, "m0\n"),
+        "{}",
+        out.stderr
+    );
+
+    let server = Hostile::start(vec![
+        Step::Send(burst(10)),
+        Step::Pause(Duration::from_secs(2)),
+    ])
+    .await;
+    let out = run_with(args(&[&server.url, "--count", "3", "-w", "inf"]), None).await;
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (0, "m0\nm1\nm2\n"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// Issue 15 item 10: when the count is never reached the exit was 0 (SPEC: 7).
+#[tokio::test]
+async fn a_count_never_reached_exits_7_saying_how_many_came() {
+    let mut bytes = burst(2);
+    bytes.extend(hostile::close(1000, ""));
+    let server = Hostile::start(vec![Step::Send(bytes)]).await;
+    let out = run_with(args(&[&server.url, "--count", "3", "-w", "inf"]), None).await;
+    assert_eq!(out.code, 7, "{}", out.stderr);
+    assert_eq!(out.stdout, "m0\nm1\n");
+    assert!(
+        out.stderr.contains("expected 3") && out.stderr.contains("got 2"),
+        "{}",
+        out.stderr
+    );
+
+    let server = Hostile::start(vec![Step::Send(hostile::close(1000, ""))]).await;
+    let out = run_with(args(&[&server.url, "--once", "-w", "inf"]), None).await;
+    assert_eq!(out.code, 7, "{}", out.stderr);
+}
+
+/// Issue 15 item 16: after a ping timeout the summary and JSON said code 1000 though 1001 "ping
+/// timeout" was sent; it fired ~0.5 s late and then waited 5 s more for a dead peer.
+#[tokio::test]
+async fn a_ping_timeout_reports_1001_and_does_not_linger() {
+    let server = Hostile::stalled().await;
+    let t = Instant::now();
+    let out = run_with(
+        args(&[
+            &server.url,
+            "-w",
+            "inf",
+            "--json",
+            "--ping-interval",
+            "0.5",
+            "--ping-timeout",
+            "1",
+        ]),
+        None,
+    )
+    .await;
+    let took = t.elapsed();
+    assert_eq!(out.code, 6, "{}", out.stderr);
+    let closed = out
+        .stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["event"] == "closed")
+        .unwrap_or_else(|| panic!("no closed event in {}", out.stdout));
+    assert_eq!(closed["code"], 1001, "{closed}");
+    // The first ping goes at 0.5 s, its timeout runs out at 1.5 s; a dead peer gets little more.
+    assert!(took < Duration::from_millis(3500), "took {took:?}");
+}
