@@ -11,4 +11,5 @@ mod network;
 mod repl;
 mod session;
 mod tls;
+mod urls;
 mod usage;
