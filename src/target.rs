@@ -241,7 +241,11 @@ impl Target {
             }
         }
         .map_err(|e| bad(e.to_string()))?;
+        // URL credentials stay with the same server, and never leave TLS: on a plain connection
+        // anyone on the path could read them.
+        let downgrade = self.secure && !next.secure;
         if next.auth.is_none()
+            && !downgrade
             && next.host == self.host
             && next.port == self.port
             && next.unix_socket == self.unix_socket
@@ -394,6 +398,18 @@ mod tests {
     }
 
     #[test]
+    fn credentials_never_follow_a_redirect_off_tls() {
+        let t = Target::parse("wss://u:p@h:8443/a").unwrap();
+        assert_eq!(t.redirect("ws://h:8443/b").unwrap().auth, None);
+        assert_eq!(
+            t.redirect("/b").unwrap().auth,
+            t.auth,
+            "same server, still TLS"
+        );
+        assert_eq!(t.redirect("wss://h:8443/c").unwrap().auth, t.auth);
+    }
+
+    #[test]
     fn unix_socket_urls() {
         let t = Target::parse("ws+unix:///tmp/app.sock:/chat?x=1").unwrap();
         assert_eq!(t.unix_socket, Some(PathBuf::from("/tmp/app.sock")));
@@ -436,7 +452,9 @@ mod tests {
         assert_eq!(t.host_header, "xn--mller-kva.de");
         assert_eq!(t.url.as_str(), "wss://xn--mller-kva.de/");
         assert!(
-            t.notes.iter().any(|n| n.contains("müller.de") && n.contains("xn--mller-kva.de")),
+            t.notes
+                .iter()
+                .any(|n| n.contains("müller.de") && n.contains("xn--mller-kva.de")),
             "{:?}",
             t.notes
         );
