@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::protocol::Role;
 use tokio_tungstenite::WebSocketStream;
 
-use crate::cli::{ConnectArgs, OutputArgs, SessionArgs};
+use crate::cli::{ConnectArgs, LiveArgs, OutputArgs, SessionArgs};
 use crate::command::{check_close_code, check_close_reason};
 use crate::dial::BoxStream;
 use crate::dump::Direction;
@@ -45,6 +45,7 @@ fn validate(session: &SessionArgs) -> Result<()> {
 pub async fn run(
     url: &str,
     conn: &ConnectArgs,
+    live: &LiveArgs,
     session: &SessionArgs,
     output: &OutputArgs,
 ) -> Result<()> {
@@ -69,13 +70,23 @@ pub async fn run(
     };
     let (mut printer, mut repl) =
         repl::printer_and_repl(style, interactive, !session.no_history, false)?;
-    let result = connect(url, conn, session, repl.as_mut(), stdin_tty, &mut printer).await;
+    let result = connect(
+        url,
+        conn,
+        live,
+        session,
+        repl.as_mut(),
+        stdin_tty,
+        &mut printer,
+    )
+    .await;
     repl::end(printer, repl, result)
 }
 
 async fn connect(
     url: &str,
     conn: &ConnectArgs,
+    live: &LiveArgs,
     session: &SessionArgs,
     mut repl: Option<&mut Repl>,
     stdin_tty: bool,
@@ -86,7 +97,7 @@ async fn connect(
     validate(session)?;
     // Open the dump file before dialing: the handshake is the first thing written to it, and an
     // unwritable path is reported before any network traffic.
-    if let Some(path) = &conn.dump_file {
+    if let Some(path) = &live.dump_file {
         printer.dump_to_file(path)?;
     }
     // Start reading input now: what is piped in while we connect is queued, never lost.
@@ -112,13 +123,13 @@ async fn connect(
     );
 
     let (report, upgraded) = crate::handshake::open(&target, conn).await;
-    let dumping = conn.dump || conn.dump_file.is_some();
+    let dumping = live.dump || live.dump_file.is_some();
     let full_report = conn.verbose || (upgraded.is_err() && report.response.is_some());
     if full_report {
         printer.note(report::full(&report).trim_end());
     }
     // The handshake opens the dump; on the screen the full report already shows it.
-    if dumping && (!full_report || conn.dump_file.is_some()) {
+    if dumping && (!full_report || live.dump_file.is_some()) {
         printer.dump_handshake(&report);
     }
     let up = upgraded?;
@@ -140,7 +151,7 @@ async fn connect(
         .iter()
         .any(|x| x.trim_start().starts_with("/dump"));
     let (stream, dump_rx): (BoxStream, _) = if dumping || interactive || scripted_dump {
-        let (sink, rx) = TapSink::new(conn.dump_limit, Instant::now(), enabled.clone());
+        let (sink, rx) = TapSink::new(live.dump_limit, Instant::now(), enabled.clone());
         sink.record(Direction::Incoming, &up.leftover);
         (Box::new(Tap::new(up.stream, sink)), Some(rx))
     } else {
@@ -163,8 +174,8 @@ async fn connect(
         close_code: session.close_code,
         close_reason: session.close_reason.clone(),
         echo: session.echo,
-        ping_interval: conn.ping_interval,
-        ping_timeout: conn.ping_timeout,
+        ping_interval: live.ping_interval,
+        ping_timeout: live.ping_timeout,
         max_message_size: conn.max_message_size,
         dump: dump_rx.as_ref().map(|_| enabled.clone()),
         wire: Some(wire),

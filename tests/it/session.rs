@@ -915,7 +915,7 @@ async fn messages_over_max_message_size_close_with_1009() {
     for (what, script) in cases {
         let server = Hostile::start(script).await;
         let out = run_with(
-            args(&[&server.url, "--max-message-size", "100", "-w", "inf"]),
+            args(&[&server.url, "--max-message-size", "125", "-w", "inf"]),
             Some(Vec::new()),
         )
         .await;
