@@ -11,11 +11,11 @@ use tokio_tungstenite::tungstenite::protocol::Role;
 use tokio_tungstenite::WebSocketStream;
 
 use crate::cli::{ConnectArgs, LiveArgs, OutputArgs, SessionArgs};
-use crate::command::{check_close_code, check_close_reason};
+use crate::command::{self, check_close_code, check_close_reason};
 use crate::dial::BoxStream;
 use crate::dump::Direction;
 use crate::error::{Error, Result};
-use crate::event::Stats;
+use crate::event::{Event, EventSink, Stats};
 use crate::inbound::{Guard, WireFacts};
 use crate::input::{self, StdinMode};
 use crate::printer::{json, report, style, Printer, Style};
@@ -39,7 +39,69 @@ fn validate(session: &SessionArgs) -> Result<()> {
     if session.count == Some(0) {
         return Err(Error::usage("--count must be at least 1"));
     }
+    check_scripts(&session.execute)
+}
+
+/// `-x` commands are parsed before connecting: a bad one is a usage error naming it, and nothing
+/// is sent. (The session parses them again as they run; parsing is pure, so it agrees.)
+fn check_scripts(execute: &[String]) -> Result<()> {
+    for x in execute {
+        let shown = x.escape_debug();
+        match command::parse(x) {
+            Ok(c) if c.listen_only() => {
+                return Err(Error::usage_hint(
+                    format!("-x '{shown}': /to, /clients and /kick work in `wscope listen` only"),
+                    "send to this server with a plain message or /text, /binary, /file",
+                ))
+            }
+            Ok(_) => {}
+            Err(e) => {
+                return Err(Error::Usage {
+                    message: format!("-x '{shown}': {e}"),
+                    hint: e.hint(),
+                })
+            }
+        }
+    }
     Ok(())
+}
+
+/// True when stdin is a pipe or a file: data someone meant to send (not a terminal or /dev/null).
+fn stdin_has_data() -> bool {
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::FileTypeExt;
+    let Ok(fd) = std::io::stdin().as_fd().try_clone_to_owned() else {
+        return false;
+    };
+    std::fs::File::from(fd)
+        .metadata()
+        .map(|m| m.file_type().is_fifo() || m.file_type().is_file() || m.file_type().is_socket())
+        .unwrap_or(false)
+}
+
+/// Passes every event on, counting the commands refused while running (an unreadable `/file`):
+/// in pipe mode they make the exit code 1 once the session is over.
+struct Tally<'a> {
+    inner: &'a mut dyn EventSink,
+    refused: usize,
+}
+
+impl EventSink for Tally<'_> {
+    fn event(&mut self, ev: Event<'_>) {
+        if matches!(ev, Event::Refused { .. }) {
+            self.refused += 1;
+        }
+        self.inner.event(ev);
+    }
+    fn flush(&mut self) {
+        self.inner.flush();
+    }
+    fn dirty(&self) -> bool {
+        self.inner.dirty()
+    }
+    fn broken(&self) -> bool {
+        self.inner.broken()
+    }
 }
 
 pub async fn run(
@@ -113,6 +175,9 @@ async fn connect(
     } else {
         StdinMode::Lines
     };
+    if stdin_mode == StdinMode::Ignore && !interactive && !stdin_tty && stdin_has_data() {
+        printer.note("note: stdin is ignored: -x gives the messages to send (without -x, each stdin line is one message)");
+    }
     let repl_follows = interactive;
     input::spawn(
         session.execute.clone(),
@@ -190,5 +255,20 @@ async fn connect(
         repl.start(tx.clone());
     }
     drop(tx);
-    session::run(ws, rx, dump_rx, printer, opts, stats).await
+    if interactive {
+        // A refused command in the REPL is the user's typo, shown and forgotten.
+        return session::run(ws, rx, dump_rx, printer, opts, stats).await;
+    }
+    let mut tally = Tally {
+        inner: printer,
+        refused: 0,
+    };
+    session::run(ws, rx, dump_rx, &mut tally, opts, stats).await?;
+    match tally.refused {
+        0 => Ok(()),
+        n => Err(Error::Runtime(format!(
+            "{n} command{} failed while running (shown above); the others were sent",
+            if n == 1 { "" } else { "s" }
+        ))),
+    }
 }
