@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_wscope_global_optspecs
-    string join \n c/connect= l/listen= H/header= s/subprotocol= require-subprotocol o/origin= auth= protocol-version= connect-timeout= L/location max-redirects= proxy= no-proxy ca= cert= key= k/insecure max-message-size= ping-interval= ping-timeout= no-coalesce v/verbose dump dump-limit= dump-file= x/execute= no-repl w/wait= 1/once count= close-code= close-reason= echo binary stdin-whole no-history json T/timestamps pretty P/show-ping-pong color= h/help V/version
+    string join \n c/connect= l/listen= H/header= s/subprotocol= require-subprotocol o/origin= auth= protocol-version= connect-timeout= L/location max-redirects= proxy= no-proxy ca= cert= key= k/insecure max-message-size= no-coalesce v/verbose ping-interval= ping-timeout= dump dump-limit= dump-file= x/execute= no-repl w/wait= 1/once count= close-code= close-reason= echo binary stdin-whole no-history json T/timestamps pretty P/show-ping-pong color= h/help V/version
 end
 
 function __fish_wscope_needs_command
@@ -37,9 +37,9 @@ complete -c wscope -n "__fish_wscope_needs_command" -l proxy -d 'Proxy: http://[
 complete -c wscope -n "__fish_wscope_needs_command" -l ca -d 'Trust the certificate authorities in this PEM file (in addition to the system roots)' -r -F
 complete -c wscope -n "__fish_wscope_needs_command" -l cert -d 'Client certificate, PEM (with --key)' -r -F
 complete -c wscope -n "__fish_wscope_needs_command" -l key -d 'Client private key, PEM PKCS#8 \'BEGIN PRIVATE KEY\' (with --cert)' -r -F
-complete -c wscope -n "__fish_wscope_needs_command" -l max-message-size -d 'Largest message or frame accepted from the server; bigger closes with 1009 [suffixes: K, M, G]' -r
-complete -c wscope -n "__fish_wscope_needs_command" -l ping-interval -d 'Send a ping every SECS and show its round-trip time' -r
-complete -c wscope -n "__fish_wscope_needs_command" -l ping-timeout -d 'Close the connection as dead when no pong arrives within SECS of a ping' -r
+complete -c wscope -n "__fish_wscope_needs_command" -l max-message-size -d 'Largest message or frame accepted from the server; bigger closes with 1009 [at least 125; suffixes: K, M, G]' -r
+complete -c wscope -n "__fish_wscope_needs_command" -l ping-interval -d 'Send a ping every SECS and show its round-trip time [at least 0.1]' -r
+complete -c wscope -n "__fish_wscope_needs_command" -l ping-timeout -d 'Close the connection as dead when no pong arrives within SECS of a ping [at least 0.1]' -r
 complete -c wscope -n "__fish_wscope_needs_command" -l dump-limit -d 'Bytes of each payload shown by --dump before the rest is elided' -r
 complete -c wscope -n "__fish_wscope_needs_command" -l dump-file -d 'Write the frame dump to FILE instead of stderr (implies --dump)' -r -F
 complete -c wscope -n "__fish_wscope_needs_command" -s x -l execute -d 'Send MSG after connecting (repeatable, in order; slash commands allowed: -x \'/ping\', -x \'/close 4000 done\')' -r
@@ -84,11 +84,7 @@ complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l proxy -d 'Prox
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l ca -d 'Trust the certificate authorities in this PEM file (in addition to the system roots)' -r -F
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l cert -d 'Client certificate, PEM (with --key)' -r -F
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l key -d 'Client private key, PEM PKCS#8 \'BEGIN PRIVATE KEY\' (with --cert)' -r -F
-complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l max-message-size -d 'Largest message or frame accepted from the server; bigger closes with 1009 [suffixes: K, M, G]' -r
-complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l ping-interval -d 'Send a ping every SECS and show its round-trip time' -r
-complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l ping-timeout -d 'Close the connection as dead when no pong arrives within SECS of a ping' -r
-complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l dump-limit -d 'Bytes of each payload shown by --dump before the rest is elided' -r
-complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l dump-file -d 'Write the frame dump to FILE instead of stderr (implies --dump)' -r -F
+complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l max-message-size -d 'Largest message or frame accepted from the server; bigger closes with 1009 [at least 125; suffixes: K, M, G]' -r
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l color -d 'When to use colours' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -98,7 +94,6 @@ complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l no-proxy -d 'I
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -s k -l insecure -d 'Skip certificate and host name verification (a warning is printed)'
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l no-coalesce -d 'Read each message the moment it arrives. By default a fast stream is read in batches, each message waiting at most 2 ms (far less CPU for both ends)'
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -s v -l verbose -d 'Show the request and response in full, the handshake checks and timings'
-complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l dump -d 'Show every frame on the wire, decoded field by field, with a hex dump'
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l json -d 'Print one JSON object with the whole report'
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wscope -n "__fish_wscope_using_subcommand listen" -s s -l subprotocol -d 'Subprotocol to accept (repeatable; the first one a client offers that is listed here wins)' -r

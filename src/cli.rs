@@ -69,6 +69,9 @@ pub struct Cli {
     pub conn: ConnectArgs,
 
     #[command(flatten)]
+    pub live: LiveArgs,
+
+    #[command(flatten)]
     pub session: SessionArgs,
 
     #[command(flatten)]
@@ -135,7 +138,7 @@ pub struct ConnectArgs {
     pub protocol_version: u16,
 
     /// Give up connecting after SECS (DNS, TCP, proxy, TLS and the upgrade together)
-    #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_secs)]
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_interval)]
     pub connect_timeout: Duration,
 
     /// Follow 3xx redirects, printing each hop
@@ -188,17 +191,9 @@ pub struct ConnectArgs {
     )]
     pub insecure: bool,
 
-    /// Largest message or frame accepted from the server; bigger closes with 1009 [suffixes: K, M, G]
-    #[arg(long, value_name = "BYTES", default_value = "64M", value_parser = parse_size, hide_short_help = true)]
+    /// Largest message or frame accepted from the server; bigger closes with 1009 [at least 125; suffixes: K, M, G]
+    #[arg(long, value_name = "BYTES", default_value = "64M", value_parser = parse_max_message, hide_short_help = true)]
     pub max_message_size: usize,
-
-    /// Send a ping every SECS and show its round-trip time
-    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
-    pub ping_interval: Option<Duration>,
-
-    /// Close the connection as dead when no pong arrives within SECS of a ping
-    #[arg(long, value_name = "SECS", value_parser = parse_secs, hide_short_help = true)]
-    pub ping_timeout: Option<Duration>,
 
     /// Read each message the moment it arrives. By default a fast stream is read in batches, each message waiting at most 2 ms (far less CPU for both ends)
     #[arg(long, hide_short_help = true)]
@@ -207,6 +202,19 @@ pub struct ConnectArgs {
     /// Show the request and response in full, the handshake checks and timings
     #[arg(short, long)]
     pub verbose: bool,
+}
+
+/// What happens on a connection that stays open (connect only: `inspect` closes right after the
+/// handshake, so it does not take these and clap refuses them there).
+#[derive(Debug, Args, Clone)]
+pub struct LiveArgs {
+    /// Send a ping every SECS and show its round-trip time [at least 0.1]
+    #[arg(long, value_name = "SECS", value_parser = parse_interval, help_heading = "Connection")]
+    pub ping_interval: Option<Duration>,
+
+    /// Close the connection as dead when no pong arrives within SECS of a ping [at least 0.1]
+    #[arg(long, value_name = "SECS", value_parser = parse_interval, help_heading = "Connection", hide_short_help = true)]
+    pub ping_timeout: Option<Duration>,
 
     /// Show every frame on the wire, decoded field by field, with a hex dump
     #[arg(long, help_heading = "Frame dump")]
@@ -389,6 +397,35 @@ fn parse_secs(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(v))
 }
 
+/// The shortest `--ping-interval`, `--ping-timeout` and `--connect-timeout`: 0 meant a ping storm
+/// (~900/s) or a timeout before anything could happen.
+const MIN_INTERVAL: f64 = 0.1;
+
+fn parse_interval(s: &str) -> Result<Duration, String> {
+    let d = parse_secs(s)?;
+    if d.as_secs_f64() < MIN_INTERVAL {
+        return Err(format!(
+            "'{s}' is too short: use {MIN_INTERVAL} to 1e9 seconds"
+        ));
+    }
+    Ok(d)
+}
+
+/// Control frames (a close, a ping) carry up to 125 bytes and must always get through: a smaller
+/// limit would refuse the server's close.
+pub const MIN_MESSAGE_SIZE: usize = 125;
+
+fn parse_max_message(s: &str) -> Result<usize, String> {
+    let n = parse_size(s)?;
+    if n < MIN_MESSAGE_SIZE {
+        return Err(format!(
+            "'{s}' is below {MIN_MESSAGE_SIZE} bytes: control frames (close, ping, pong) carry up \
+             to {MIN_MESSAGE_SIZE} bytes and must always be accepted; use at least {MIN_MESSAGE_SIZE}"
+        ));
+    }
+    Ok(n)
+}
+
 fn parse_wait(s: &str) -> Result<Wait, String> {
     match s.trim() {
         "inf" | "infinite" | "forever" => Ok(Wait::Forever),
@@ -514,6 +551,42 @@ mod tests {
         assert_eq!(parse_size("1K").unwrap(), 1024);
         assert_eq!(parse_size("2MiB").unwrap(), 2 << 20);
         assert!(parse_size("3Q").is_err());
+    }
+
+    #[test]
+    fn intervals_and_limits_have_a_floor() {
+        assert!(parse_interval("0").unwrap_err().contains("0.1 to 1e9"));
+        assert!(parse_interval("0.05").is_err());
+        assert_eq!(parse_interval("0.1").unwrap(), Duration::from_millis(100));
+        assert!(parse_max_message("124")
+            .unwrap_err()
+            .contains("at least 125"));
+        assert_eq!(parse_max_message("125").unwrap(), 125);
+        for flags in [
+            &["--ping-interval", "0"][..],
+            &["--connect-timeout", "0"][..],
+            &["--max-message-size", "16"][..],
+        ] {
+            let mut v = vec!["wscope", "ws://h/"];
+            v.extend_from_slice(flags);
+            assert!(parse(&v).is_err(), "{flags:?}");
+        }
+    }
+
+    #[test]
+    fn inspect_does_not_take_what_it_would_ignore() {
+        for flag in [
+            "--dump",
+            "--ping-interval=1",
+            "--ping-timeout=1",
+            "--dump-file=f",
+        ] {
+            assert!(
+                parse(&["wscope", "inspect", "ws://h/", flag]).is_err(),
+                "{flag}"
+            );
+            assert!(parse(&["wscope", "ws://h/", flag]).is_ok(), "{flag}");
+        }
     }
 
     #[test]

@@ -9,12 +9,12 @@ use std::time::Instant;
 use tokio::sync::mpsc;
 use tokio_tungstenite::WebSocketStream;
 
-use crate::cli::{ConnectArgs, OutputArgs, SessionArgs};
-use crate::command::{check_close_code, check_close_reason};
+use crate::cli::{ConnectArgs, LiveArgs, OutputArgs, SessionArgs};
+use crate::command::{self, check_close_code, check_close_reason};
 use crate::dial::BoxStream;
 use crate::dump::Direction;
 use crate::error::{Error, Result};
-use crate::event::Stats;
+use crate::event::{Event, EventSink, Stats};
 use crate::inbound::{Guard, WireFacts};
 use crate::input::{self, StdinMode};
 use crate::printer::{json, report, style, Printer, Style};
@@ -38,12 +38,75 @@ fn validate(session: &SessionArgs) -> Result<()> {
     if session.count == Some(0) {
         return Err(Error::usage("--count must be at least 1"));
     }
+    check_scripts(&session.execute)
+}
+
+/// `-x` commands are parsed before connecting: a bad one is a usage error naming it, and nothing
+/// is sent. (The session parses them again as they run; parsing is pure, so it agrees.)
+fn check_scripts(execute: &[String]) -> Result<()> {
+    for x in execute {
+        let shown = x.escape_debug();
+        match command::parse(x) {
+            Ok(c) if c.listen_only() => {
+                return Err(Error::usage_hint(
+                    format!("-x '{shown}': /to, /clients and /kick work in `wscope listen` only"),
+                    "send to this server with a plain message or /text, /binary, /file",
+                ))
+            }
+            Ok(_) => {}
+            Err(e) => {
+                return Err(Error::Usage {
+                    message: format!("-x '{shown}': {e}"),
+                    hint: e.hint(),
+                })
+            }
+        }
+    }
     Ok(())
+}
+
+/// True when stdin is a pipe or a file: data someone meant to send (not a terminal or /dev/null).
+fn stdin_has_data() -> bool {
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::FileTypeExt;
+    let Ok(fd) = std::io::stdin().as_fd().try_clone_to_owned() else {
+        return false;
+    };
+    std::fs::File::from(fd)
+        .metadata()
+        .map(|m| m.file_type().is_fifo() || m.file_type().is_file() || m.file_type().is_socket())
+        .unwrap_or(false)
+}
+
+/// Passes every event on, counting the commands refused while running (an unreadable `/file`):
+/// in pipe mode they make the exit code 1 once the session is over.
+struct Tally<'a> {
+    inner: &'a mut dyn EventSink,
+    refused: usize,
+}
+
+impl EventSink for Tally<'_> {
+    fn event(&mut self, ev: Event<'_>) {
+        if matches!(ev, Event::Refused { .. }) {
+            self.refused += 1;
+        }
+        self.inner.event(ev);
+    }
+    fn flush(&mut self) {
+        self.inner.flush();
+    }
+    fn dirty(&self) -> bool {
+        self.inner.dirty()
+    }
+    fn broken(&self) -> bool {
+        self.inner.broken()
+    }
 }
 
 pub async fn run(
     url: &str,
     conn: &ConnectArgs,
+    live: &LiveArgs,
     session: &SessionArgs,
     output: &OutputArgs,
 ) -> Result<()> {
@@ -68,13 +131,23 @@ pub async fn run(
     };
     let (mut printer, mut repl) =
         repl::printer_and_repl(style, interactive, !session.no_history, false)?;
-    let result = connect(url, conn, session, repl.as_mut(), stdin_tty, &mut printer).await;
+    let result = connect(
+        url,
+        conn,
+        live,
+        session,
+        repl.as_mut(),
+        stdin_tty,
+        &mut printer,
+    )
+    .await;
     repl::end(printer, repl, result)
 }
 
 async fn connect(
     url: &str,
     conn: &ConnectArgs,
+    live: &LiveArgs,
     session: &SessionArgs,
     mut repl: Option<&mut Repl>,
     stdin_tty: bool,
@@ -85,7 +158,7 @@ async fn connect(
     validate(session)?;
     // Open the dump file before dialing: the handshake is the first thing written to it, and an
     // unwritable path is reported before any network traffic.
-    if let Some(path) = &conn.dump_file {
+    if let Some(path) = &live.dump_file {
         printer.dump_to_file(path)?;
     }
     // Start reading input now: what is piped in while we connect is queued, never lost.
@@ -101,6 +174,9 @@ async fn connect(
     } else {
         StdinMode::Lines
     };
+    if stdin_mode == StdinMode::Ignore && !interactive && !stdin_tty && stdin_has_data() {
+        printer.note("note: stdin is ignored: -x gives the messages to send (without -x, each stdin line is one message)");
+    }
     let repl_follows = interactive;
     input::spawn(
         session.execute.clone(),
@@ -111,13 +187,13 @@ async fn connect(
     );
 
     let (report, upgraded) = crate::handshake::open(&target, conn).await;
-    let dumping = conn.dump || conn.dump_file.is_some();
+    let dumping = live.dump || live.dump_file.is_some();
     let full_report = conn.verbose || (upgraded.is_err() && report.response.is_some());
     if full_report {
         printer.note(report::full(&report).trim_end());
     }
     // The handshake opens the dump; on the screen the full report already shows it.
-    if dumping && (!full_report || conn.dump_file.is_some()) {
+    if dumping && (!full_report || live.dump_file.is_some()) {
         printer.dump_handshake(&report);
     }
     let up = upgraded?;
@@ -139,7 +215,7 @@ async fn connect(
         .iter()
         .any(|x| x.trim_start().starts_with("/dump"));
     let (stream, dump_rx): (BoxStream, _) = if dumping || interactive || scripted_dump {
-        let (sink, rx) = TapSink::new(conn.dump_limit, Instant::now(), enabled.clone());
+        let (sink, rx) = TapSink::new(live.dump_limit, Instant::now(), enabled.clone());
         sink.record(Direction::Incoming, &up.leftover);
         (Box::new(Tap::new(up.stream, sink)), Some(rx))
     } else {
@@ -169,8 +245,8 @@ async fn connect(
         close_code: session.close_code,
         close_reason: session.close_reason.clone(),
         echo: session.echo,
-        ping_interval: conn.ping_interval,
-        ping_timeout: conn.ping_timeout,
+        ping_interval: live.ping_interval,
+        ping_timeout: live.ping_timeout,
         max_message_size: conn.max_message_size,
         dump: dump_rx.as_ref().map(|_| enabled.clone()),
         wire: Some(wire),
@@ -185,5 +261,20 @@ async fn connect(
         repl.start(tx.clone());
     }
     drop(tx);
-    session::run(ws, rx, dump_rx, printer, opts, stats).await
+    if interactive {
+        // A refused command in the REPL is the user's typo, shown and forgotten.
+        return session::run(ws, rx, dump_rx, printer, opts, stats).await;
+    }
+    let mut tally = Tally {
+        inner: printer,
+        refused: 0,
+    };
+    session::run(ws, rx, dump_rx, &mut tally, opts, stats).await?;
+    match tally.refused {
+        0 => Ok(()),
+        n => Err(Error::Runtime(format!(
+            "{n} command{} failed while running (shown above); the others were sent",
+            if n == 1 { "" } else { "s" }
+        ))),
+    }
 }

@@ -82,7 +82,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 .url
                 .or(cli.connect)
                 .ok_or_else(|| Error::usage("a URL is required"))?;
-            connect::run(&url, &cli.conn, &cli.session, &cli.output).await
+            connect::run(&url, &cli.conn, &cli.live, &cli.session, &cli.output).await
         }
     }
 }

@@ -5,6 +5,7 @@
 
 use std::path::PathBuf;
 
+use percent_encoding::{utf8_percent_encode, CONTROLS};
 use url::Url;
 
 use crate::error::{Error, Result};
@@ -39,9 +40,7 @@ impl Target {
         if input.is_empty() {
             return Err(Error::usage("the URL is empty"));
         }
-        if input.len() >= UNIX_SCHEME.len()
-            && input[..UNIX_SCHEME.len()].eq_ignore_ascii_case(UNIX_SCHEME)
-        {
+        if is_unix_url(input) {
             return Target::parse_unix(input);
         }
         let mut notes = Vec::new();
@@ -98,6 +97,16 @@ impl Target {
         if host.is_empty() {
             return Err(Error::usage(format!("the URL '{input}' has no host")));
         }
+        // The URL standard already turned an international name into its ASCII (punycode) form,
+        // which is what DNS, TLS SNI and the Host header need; say so, since it looks different.
+        if !authority.is_ascii() && host.contains("xn--") {
+            let unicode = url::quirks::domain_to_unicode(&host);
+            if unicode != host {
+                notes.push(format!(
+                    "the international host name {unicode} is sent as {host} (IDNA)"
+                ));
+            }
+        }
         let auth = if !url.username().is_empty() || url.password().is_some() {
             let user = percent_decode(url.username());
             let pass = url.password().map(percent_decode).unwrap_or_default();
@@ -145,7 +154,7 @@ impl Target {
                 "write it as ws+unix:///path/to.sock:/request/path",
             )
         };
-        let rest = &input[UNIX_SCHEME.len()..];
+        let rest = input.get(UNIX_SCHEME.len()..).unwrap_or("");
         let rest = rest.strip_prefix("//").unwrap_or(rest);
         let (socket, resource) = match rest.split_once(':') {
             Some((s, r)) => (s, r),
@@ -163,8 +172,10 @@ impl Target {
             r if r.starts_with('?') => format!("/{r}"),
             _ => return Err(usage("the request path after ':' must start with '/'")),
         };
-        // The fragment is never sent, as for ws:// URLs.
-        let resource = resource.split('#').next().unwrap_or("/").to_string();
+        // The fragment is never sent, as for ws:// URLs; the request line is ASCII, as it is for
+        // ws:// URLs (percent-encoded UTF-8).
+        let resource = resource.split('#').next().unwrap_or("/");
+        let resource = utf8_percent_encode(resource, CONTROLS).to_string();
         if resource
             .chars()
             .any(|c| c.is_whitespace() || c.is_control())
@@ -199,9 +210,7 @@ impl Target {
         let has_scheme = location
             .split_once(':')
             .is_some_and(|(s, _)| !s.is_empty() && !s.contains('/') && !s.contains('?'));
-        let to_unix = has_scheme
-            && location.len() >= UNIX_SCHEME.len()
-            && location[..UNIX_SCHEME.len()].eq_ignore_ascii_case(UNIX_SCHEME);
+        let to_unix = has_scheme && is_unix_url(location);
         if to_unix && self.unix_socket.is_none() {
             // A remote server must not be able to steer us onto a local socket.
             return Err(bad(
@@ -232,7 +241,11 @@ impl Target {
             }
         }
         .map_err(|e| bad(e.to_string()))?;
+        // URL credentials stay with the same server, and never leave TLS: on a plain connection
+        // anyone on the path could read them.
+        let downgrade = self.secure && !next.secure;
         if next.auth.is_none()
+            && !downgrade
             && next.host == self.host
             && next.port == self.port
             && next.unix_socket == self.unix_socket
@@ -243,15 +256,81 @@ impl Target {
     }
 }
 
+/// True for wscat's `ws+unix:` URLs, whatever the case. By characters, never by bytes: the input
+/// is the user's or a server's, and may hold any character at any position.
+fn is_unix_url(s: &str) -> bool {
+    s.get(..UNIX_SCHEME.len())
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case(UNIX_SCHEME))
+}
+
 fn percent_decode(s: &str) -> String {
     percent_encoding::percent_decode_str(s)
         .decode_utf8_lossy()
         .into_owned()
 }
 
+/// What must hold for any URL a user types and any Location a server sends: no panic, a usage
+/// error (exit 2) for a bad URL and a handshake failure (exit 5) for a bad Location, and what goes
+/// on the wire (the request target, the Host header, the DNS/SNI name) is ASCII without spaces or
+/// controls. The fuzz target `target_url` and a proptest below both run it.
+#[doc(hidden)]
+pub fn check_properties(input: &str, location: &str) {
+    let target = match Target::parse(input) {
+        Ok(t) => t,
+        Err(e) => {
+            assert_eq!(e.exit_code(), 2, "{input:?}: {e}");
+            assert!(!e.to_string().is_empty());
+            return;
+        }
+    };
+    assert_wire_safe(&target, input);
+    match target.redirect(location) {
+        Ok(next) => {
+            assert_wire_safe(&next, location);
+            assert!(
+                target.unix_socket.is_some() || next.unix_socket.is_none(),
+                "{input:?} -> {location:?} reached a Unix socket"
+            );
+            assert!(
+                !(target.secure && !next.secure && next.auth.is_some()),
+                "{input:?} -> {location:?} keeps credentials without TLS"
+            );
+        }
+        Err(e) => assert_eq!(e.exit_code(), 5, "{input:?} -> {location:?}: {e}"),
+    }
+}
+
+fn assert_wire_safe(t: &Target, from: &str) {
+    let clean = |s: &str| s.is_ascii() && !s.chars().any(|c| c.is_whitespace() || c.is_control());
+    assert!(!t.host.is_empty(), "{from:?}: no host");
+    assert!(clean(&t.host), "{from:?}: host {:?}", t.host);
+    assert!(clean(&t.host_header), "{from:?}: Host {:?}", t.host_header);
+    assert!(t.resource.starts_with('/'), "{from:?}: {:?}", t.resource);
+    assert!(clean(&t.resource), "{from:?}: resource {:?}", t.resource);
+    assert!(t.url.username().is_empty() && t.url.password().is_none());
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn any_url_and_location_keep_the_properties(input in "\\PC{0,40}", location in "\\PC{0,40}") {
+            check_properties(&input, &location);
+        }
+
+        #[test]
+        fn url_like_input_keeps_the_properties(
+            scheme in "(ws|wss|http|https|WS\\+UNIX|ws\\+unix|ftp|)(:|://|:/)",
+            userinfo in "([a-zé%:]{0,6}@)?",
+            host in "[a-zA-Z0-9.\\[\\]:üé例え\\-]{0,12}",
+            rest in "[/?#a-z:é% ]{0,12}",
+            location in "(ws://|wss://|//|/|ws\\+unix://|)[a-zé/.:@?#]{0,16}",
+        ) {
+            check_properties(&format!("{scheme}{userinfo}{host}{rest}"), &location);
+        }
+    }
 
     #[test]
     fn plain_ws_url() {
@@ -319,6 +398,18 @@ mod tests {
     }
 
     #[test]
+    fn credentials_never_follow_a_redirect_off_tls() {
+        let t = Target::parse("wss://u:p@h:8443/a").unwrap();
+        assert_eq!(t.redirect("ws://h:8443/b").unwrap().auth, None);
+        assert_eq!(
+            t.redirect("/b").unwrap().auth,
+            t.auth,
+            "same server, still TLS"
+        );
+        assert_eq!(t.redirect("wss://h:8443/c").unwrap().auth, t.auth);
+    }
+
+    #[test]
     fn unix_socket_urls() {
         let t = Target::parse("ws+unix:///tmp/app.sock:/chat?x=1").unwrap();
         assert_eq!(t.unix_socket, Some(PathBuf::from("/tmp/app.sock")));
@@ -352,6 +443,42 @@ mod tests {
         let n = t.redirect("ws://127.0.0.1:9/x").unwrap();
         assert_eq!(n.unix_socket, None);
         assert_eq!(n.port, 9);
+    }
+
+    #[test]
+    fn international_host_names_go_on_the_wire_as_punycode() {
+        let t = Target::parse("wss://müller.de/").unwrap();
+        assert_eq!(t.host, "xn--mller-kva.de");
+        assert_eq!(t.host_header, "xn--mller-kva.de");
+        assert_eq!(t.url.as_str(), "wss://xn--mller-kva.de/");
+        assert!(
+            t.notes
+                .iter()
+                .any(|n| n.contains("müller.de") && n.contains("xn--mller-kva.de")),
+            "{:?}",
+            t.notes
+        );
+        let t = Target::parse("例え.jp:9000/チャット").unwrap();
+        assert_eq!(t.host, "xn--r8jz45g.jp");
+        assert_eq!(t.host_header, "xn--r8jz45g.jp:9000");
+        assert!(t.resource.is_ascii(), "{}", t.resource);
+        // Short inputs whose 8th byte falls inside a character.
+        for input in ["ws://ü", "wss://ü/", "wé", "ws+unié"] {
+            let _ = Target::parse(input);
+        }
+        let t = Target::parse("ws+unix:///tmp/s:/é").unwrap();
+        assert_eq!(t.resource, "/%C3%A9");
+    }
+
+    #[test]
+    fn international_redirects_do_not_panic() {
+        let t = Target::parse("ws://h:1/a").unwrap();
+        let n = t.redirect("ws://abé/").unwrap();
+        assert_eq!(n.host, "xn--ab-cja");
+        assert_eq!(t.redirect("/é").unwrap().resource, "/%C3%A9");
+        for location in ["wé", "ws+unié", "ws:é", "é:/", "ws+unix:é"] {
+            let _ = t.redirect(location);
+        }
     }
 
     #[test]

@@ -165,13 +165,22 @@ pub async fn open(target: &Target, args: &ConnectArgs) -> (Report, Result<Upgrad
         }
         report.url = next.url.to_string();
         report.notes.extend(next.notes.iter().cloned());
-        if current.secure && !next.secure {
+        let leaves_tls = current.secure && !next.secure;
+        if leaves_tls {
             report.notes.push(format!(
                 "the redirect to {} leaves TLS: the rest is not encrypted",
                 next.url
             ));
         }
-        if same_origin(target, &current) && !same_origin(target, &next) && has_credentials(args) {
+        let sending =
+            same_origin(target, &current) && (has_credentials(args) || current.auth.is_some());
+        if sending && leaves_tls {
+            report.notes.push(format!(
+                "credentials (user:pass in the URL, --auth, -H Authorization/Cookie) are not sent \
+                 to {}: the redirect leaves TLS, and they would travel in clear text",
+                next.url
+            ));
+        } else if sending && !same_origin(target, &next) {
             report.notes.push(format!(
                 "credentials (--auth, -H Authorization/Cookie) are not sent to {}: it is not \
                  the server in the URL",

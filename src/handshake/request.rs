@@ -27,20 +27,61 @@ pub fn parse_header(raw: &str, flag: &str) -> Result<(String, String)> {
         ));
     };
     let name = name.trim();
-    let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
-    if name.is_empty() || !name.chars().all(token) {
+    if name.is_empty() || !name.chars().all(is_token_char) {
         return Err(Error::usage_hint(
-            format!("'{name}' is not a valid header name (in {flag} '{raw}')"),
+            format!(
+                "'{}' is not a valid header name (in {flag} '{}')",
+                name.escape_debug(),
+                raw.escape_debug()
+            ),
             "header names are letters, digits and - (no spaces)",
         ));
     }
     let value = value.trim();
-    if value.contains(['\r', '\n']) {
-        return Err(Error::usage(format!(
-            "the value of header '{name}' contains a line break"
-        )));
+    // HTAB belongs to a field value's syntax (RFC 9110 §5.5); every other control would go into
+    // the request raw (CR/LF would even start a header of their own).
+    if let Some(c) = value.chars().find(|&c| c.is_control() && c != '\t') {
+        return Err(Error::usage_hint(
+            format!(
+                "{flag} '{}': the value of header '{name}' contains the control character {}",
+                raw.escape_debug(),
+                char_code(c)
+            ),
+            "header values may not contain control characters (TAB excepted)",
+        ));
     }
     Ok((name.to_string(), value.to_string()))
+}
+
+/// `0x01`, or `U+009B` beyond ASCII: how a refused character is named.
+fn char_code(c: char) -> String {
+    if c.is_ascii() {
+        format!("0x{:02x}", u32::from(c))
+    } else {
+        format!("U+{:04X}", u32::from(c))
+    }
+}
+
+/// RFC 9110 `tchar`: what header names and subprotocol names (RFC 6455 §4.1) are made of.
+fn is_token_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c)
+}
+
+/// A `-s` name must be a token; say which character is not.
+fn check_subprotocol(p: &str) -> Result<()> {
+    let bad = match p.chars().find(|&c| !is_token_char(c)) {
+        None if !p.is_empty() => return Ok(()),
+        None => "it is empty".to_string(),
+        Some(c) if c.is_control() || c == ' ' => format!("it contains {}", char_code(c)),
+        Some(c) => format!("it contains '{c}' ({})", char_code(c)),
+    };
+    Err(Error::usage_hint(
+        format!(
+            "-s '{}' is not a valid subprotocol name: {bad}",
+            p.escape_debug()
+        ),
+        "a subprotocol name is a token: letters, digits and !#$%&'*+-.^_`|~ (offer several with -s A -s B)",
+    ))
 }
 
 /// Split a comma-separated header value into trimmed, non-empty items.
@@ -61,11 +102,7 @@ pub fn build(target: &Target, args: &ConnectArgs, key: String) -> Result<Request
     ];
     if !args.subprotocols.is_empty() {
         for p in &args.subprotocols {
-            if p.is_empty() || p.contains([',', ' ', '\r', '\n']) {
-                return Err(Error::usage(format!(
-                    "'{p}' is not a valid subprotocol name (-s)"
-                )));
-            }
+            check_subprotocol(p)?;
         }
         headers.push((
             "Sec-WebSocket-Protocol".into(),
@@ -73,8 +110,12 @@ pub fn build(target: &Target, args: &ConnectArgs, key: String) -> Result<Request
         ));
     }
     if let Some(origin) = &args.origin {
-        if origin.contains(['\r', '\n']) {
-            return Err(Error::usage("the --origin value contains a line break"));
+        if let Some(c) = origin.chars().find(|c| c.is_control()) {
+            return Err(Error::usage(format!(
+                "--origin '{}' contains the control character {}",
+                origin.escape_debug(),
+                char_code(c)
+            )));
         }
         headers.push(("Origin".into(), origin.clone()));
     }
@@ -186,5 +227,35 @@ mod tests {
         assert_eq!(e.exit_code(), 2);
         assert!(e.to_string().contains("has no colon"));
         assert!(parse_header("Bad Name: x", "-H").is_err());
+        for (raw, code) in [
+            ("A: x\u{1}", "0x01"),
+            ("A: \u{1b}[0m", "0x1b"),
+            ("A: \u{9b}", "U+009B"),
+        ] {
+            let e = parse_header(raw, "-H").unwrap_err();
+            assert_eq!(e.exit_code(), 2);
+            assert!(e.to_string().contains(code), "{e}");
+            assert!(!e.to_string().chars().any(char::is_control), "{e:?}");
+        }
+        assert_eq!(parse_header("A: x\ty", "-H").unwrap().1, "x\ty");
+    }
+
+    #[test]
+    fn subprotocols_must_be_tokens() {
+        let t = Target::parse("ws://h/").unwrap();
+        for (p, why) in [
+            ("a\tb", "0x09"),
+            ("a b", "0x20"),
+            ("a,b", "','"),
+            ("a/b", "'/'"),
+        ] {
+            let e = build(&t, &args(&["-s", p]), "k".into()).unwrap_err();
+            assert_eq!(e.exit_code(), 2);
+            assert!(
+                e.to_string().contains(why) && e.to_string().contains("-s"),
+                "{e}"
+            );
+        }
+        assert!(build(&t, &args(&["-s", "mqtt.v3.1_x~"]), "k".into()).is_ok());
     }
 }

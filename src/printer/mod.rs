@@ -87,12 +87,21 @@ impl Printer {
 
     /// Send the frame dump to a file instead of the screen.
     pub fn dump_to_file(&mut self, path: &std::path::Path) -> Result<(), Error> {
-        let f = std::fs::File::create(path).map_err(|e| {
-            Error::usage(format!(
-                "cannot write --dump-file '{}': {e}",
-                path.display()
-            ))
-        })?;
+        use std::os::unix::fs::OpenOptionsExt;
+        // The dump holds the request head, Authorization and Cookie included: owner only.
+        let f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(path)
+            .and_then(|f| restrict_to_owner(f, path))
+            .map_err(|e| {
+                Error::usage(format!(
+                    "cannot write --dump-file '{}': {e}",
+                    path.display()
+                ))
+            })?;
         self.dump_file = Some(BufWriter::with_capacity(64 * 1024, f));
         Ok(())
     }
@@ -410,6 +419,17 @@ impl Printer {
 /// Whether `colored` writes colour: then the SGR sequences in a line are ours.
 fn colour_on() -> bool {
     colored::control::SHOULD_COLORIZE.should_colorize()
+}
+
+/// An existing dump file keeps its mode through `open`: narrow a regular file's to the owner too
+/// (not a device or FIFO such as /dev/stderr, which is not ours to change).
+fn restrict_to_owner(f: std::fs::File, path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = f.metadata()?;
+    if meta.is_file() && meta.permissions().mode() & 0o077 != 0 {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(f)
 }
 
 fn pretty_json(data: &[u8]) -> Option<String> {

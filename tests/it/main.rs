@@ -13,4 +13,5 @@ mod repl;
 mod session;
 mod terminal;
 mod tls;
+mod urls;
 mod usage;

@@ -196,26 +196,35 @@ async fn execute_once_prints_the_reply_and_closes_with_1000() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn refused_commands_name_the_rule_and_later_commands_still_go_out() {
+async fn bad_x_commands_are_usage_errors_and_nothing_is_sent() {
     let long_reason = "r".repeat(124);
     let long_ping = "p".repeat(126);
     let cases: Vec<(String, &[&str])> = vec![
         ("/close 1005".into(), &["1005"]),
+        ("/close 999".into(), &["999"]),
         (format!("/close 1000 {long_reason}"), &["123"]),
         ("/binary zz".into(), &["hex"]),
         (format!("/ping {long_ping}"), &["125"]),
-        ("/file /nonexistent".into(), &["/nonexistent"]),
         ("/frobnicate".into(), &["frobnicate"]),
+        ("/to 1 hi".into(), &["listen"]),
     ];
+    // One server for all: it must never see a connection.
+    let server = support::servers::start(Default::default()).await;
+    let url = format!("ws://{}/", server.addr);
     for (bad, words) in cases {
-        let server = Recorder::echo().await;
         let out = run_with(
-            args(&[&server.url, "-x", &bad, "-x", "after", "--once"]),
+            args(&[&url, "-x", "before", "-x", &bad, "-x", "after", "--once"]),
             None,
         )
         .await;
         no_panic(&out);
-        assert_eq!(out.code, 0, "{bad}: stderr:\n{}", out.stderr);
+        assert_eq!(out.code, 2, "{bad}: stderr:\n{}", out.stderr);
+        let shown: String = bad.chars().take(20).collect();
+        assert!(
+            out.stderr.contains(&format!("-x '{shown}")),
+            "{bad}: the command is named:\n{}",
+            out.stderr
+        );
         for w in words {
             assert!(
                 out.stderr.contains(w),
@@ -223,13 +232,61 @@ async fn refused_commands_name_the_rule_and_later_commands_still_go_out() {
                 out.stderr
             );
         }
-        assert_eq!(out.stdout, "after\n", "{bad}");
-        assert_eq!(
-            server.finish().await,
-            vec![Got::Text("after".into()), Got::Close(Some(1000))],
-            "{bad}: the server should see only the next -x and our close"
-        );
+        assert_eq!(out.stdout, "", "{bad}");
     }
+    assert!(
+        server.connections().is_empty(),
+        "nothing may be sent: {:?}",
+        server.connections()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_failing_while_running_is_reported_the_rest_run_and_the_exit_is_1() {
+    let server = Recorder::echo().await;
+    let out = run_with(
+        args(&[
+            &server.url,
+            "-x",
+            "/file /nonexistent",
+            "-x",
+            "after",
+            "--once",
+        ]),
+        None,
+    )
+    .await;
+    no_panic(&out);
+    assert_eq!(out.code, 1, "stderr:\n{}", out.stderr);
+    assert!(out.stderr.contains("/nonexistent"), "{}", out.stderr);
+    assert_eq!(out.stdout, "after\n");
+    assert_eq!(
+        server.finish().await,
+        vec![Got::Text("after".into()), Got::Close(Some(1000))],
+        "the next -x still goes out, then our close"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn x_with_piped_stdin_says_once_that_stdin_is_ignored() {
+    let server = Recorder::echo().await;
+    let out = run_with(
+        args(&[&server.url, "-x", "hello", "--once"]),
+        Some(b"from stdin\nmore\n".to_vec()),
+    )
+    .await;
+    no_panic(&out);
+    assert_eq!(out.code, 0, "stderr:\n{}", out.stderr);
+    assert_eq!(
+        out.stderr.matches("stdin is ignored").count(),
+        1,
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        server.finish().await,
+        vec![Got::Text("hello".into()), Got::Close(Some(1000))]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -915,7 +972,7 @@ async fn messages_over_max_message_size_close_with_1009() {
     for (what, script) in cases {
         let server = Hostile::start(script).await;
         let out = run_with(
-            args(&[&server.url, "--max-message-size", "100", "-w", "inf"]),
+            args(&[&server.url, "--max-message-size", "125", "-w", "inf"]),
             Some(Vec::new()),
         )
         .await;

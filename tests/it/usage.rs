@@ -80,6 +80,68 @@ fn a_header_without_colon_is_refused_before_dialing() {
 }
 
 #[test]
+fn control_bytes_in_headers_and_subprotocols_are_refused_before_dialing() {
+    for (flag, value, byte) in [
+        ("-H", "X-A: a\u{1}b", "0x01"),
+        ("-H", "X-A: a\u{7f}b", "0x7f"),
+        ("-H", "X-A: \u{1b}]0;pwned\u{7}", "0x1b"),
+        ("-H", "X-A: a\rb", "0x0d"),
+        ("-s", "chat\tv1", "0x09"),
+        ("-s", "chat\u{1b}", "0x1b"),
+        ("-s", "chat/v1", "'/'"),
+    ] {
+        let (line, err) = usage_error(&["ws://127.0.0.1:1/", flag, value]);
+        assert!(line.contains(flag), "{flag} {value:?}: {err}");
+        assert!(line.contains(byte), "{flag} {value:?}: {err}");
+        assert!(!err.contains('\u{1b}') && !err.contains('\u{1}'), "{err:?}");
+    }
+    // TAB is part of a header value's syntax: it goes through.
+    let a = wscope()
+        .args([
+            "ws://127.0.0.1:1/",
+            "-H",
+            "X-A: a\tb",
+            "--connect-timeout",
+            "1",
+        ])
+        .assert()
+        .code(3);
+    drop(a);
+}
+
+#[test]
+fn zero_intervals_and_tiny_limits_are_usage_errors_naming_the_range() {
+    for (flag, value, range) in [
+        ("--ping-interval", "0", "0.1"),
+        ("--ping-interval", "0.001", "0.1"),
+        ("--ping-timeout", "0", "0.1"),
+        ("--connect-timeout", "0", "0.1"),
+        ("--max-message-size", "100", "125"),
+        ("--max-message-size", "0", "125"),
+    ] {
+        let (line, err) = usage_error(&["ws://127.0.0.1:1/", flag, value]);
+        assert!(line.contains(flag), "{flag} {value}: {err}");
+        assert!(line.contains(range), "{flag} {value}: {err}");
+    }
+}
+
+#[test]
+fn inspect_refuses_the_options_it_would_ignore() {
+    for extra in [
+        &["--dump"][..],
+        &["--dump-file", "/tmp/never-written"][..],
+        &["--dump-limit", "10"][..],
+        &["--ping-interval", "1"][..],
+        &["--ping-timeout", "1"][..],
+    ] {
+        let mut cmd = vec!["inspect", "ws://127.0.0.1:1/"];
+        cmd.extend_from_slice(extra);
+        let (line, err) = usage_error(&cmd);
+        assert!(line.contains(extra[0]), "{extra:?}: {err}");
+    }
+}
+
+#[test]
 fn an_unreadable_ca_file_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("missing.pem");
