@@ -78,6 +78,9 @@ pub struct Watch {
     too_big: Option<u64>,
     /// Bytes of pongs the pings seen so far ask for (each is answered by the library).
     owed: u64,
+    /// Bytes of the incomplete header that the library has already (they came with the
+    /// handshake's leftover): they are not emitted again, and that frame cannot be dropped.
+    header_sent: usize,
 }
 
 /// How far [`Watch::feed_with`] got.
@@ -137,9 +140,18 @@ impl Watch {
                     let was_big = self.too_big.is_some();
                     let header = self.header;
                     let header_len = self.header_len;
+                    let sent = std::mem::take(&mut self.header_sent);
                     self.start_frame();
+                    if sent > 0 && self.skip_frame {
+                        // Part of its header is the library's already: it judges this one.
+                        self.skip_frame = false;
+                        self.skip_message = false;
+                        if !was_big {
+                            self.too_big = None;
+                        }
+                    }
                     if !self.skip_frame {
-                        emit(&header[..header_len]);
+                        emit(&header[sent..header_len]);
                     }
                     if !was_big && self.too_big.is_some() {
                         return Fed::TooBig(total - bytes.len());
@@ -498,8 +510,14 @@ impl<S> Guard<S> {
         } else {
             watch.failure()
         };
-        // The library reads the leftover itself, with its own limits: ours apply from here on.
+        // The library reads the leftover itself, with its own limits: ours apply from here on,
+        // and a header it has begun is not handed to it again.
         let _ = watch.take_too_big();
+        watch.header_sent = if watch.remaining == 0 && !watch.header_done() {
+            watch.header_len
+        } else {
+            0
+        };
         wire.set_close_code(watch.close_code());
         wire.set_invalid_utf8(failed);
         Guard {
@@ -831,6 +849,37 @@ mod tests {
         let e = g.read_to_end(&mut out).await.unwrap_err();
         assert_eq!(invalid_utf8(&e), Some(InvalidUtf8::TextMessage));
         assert!(out.is_empty());
+    }
+
+    /// A header begun in the bytes that came with the handshake response belongs to the library
+    /// already: the rest of it, and no more, is handed up after it.
+    #[tokio::test]
+    async fn a_header_begun_in_the_leftover_is_not_handed_up_twice() {
+        use tokio::io::AsyncReadExt;
+        let big = frame(0x81, &[b'a'; 300]);
+        let mut rest = big[3..].to_vec();
+        rest.extend(frame(0x81, b"one"));
+        for limit in [1 << 20, 100] {
+            let mut g = Guard::new(&rest[..], &big[..3], WireFacts::default(), limit);
+            let mut out = Vec::new();
+            g.read_to_end(&mut out).await.unwrap();
+            assert_eq!(out, rest, "limit {limit}");
+        }
+    }
+
+    /// A message over the limit is dropped whole, the stream goes on, and the session is told.
+    #[tokio::test]
+    async fn a_message_over_the_limit_never_reaches_the_library() {
+        use tokio::io::AsyncReadExt;
+        let mut bytes = frame(0x82, &[7; 500]);
+        bytes.extend(frame(0x81, b"next"));
+        let wire = WireFacts::default();
+        let mut g = Guard::new(&bytes[..], &[], wire.clone(), 200);
+        let mut out = Vec::new();
+        g.read_to_end(&mut out).await.unwrap();
+        assert_eq!(out, frame(0x81, b"next"));
+        let t = wire.too_big().await;
+        assert_eq!((t.size, t.limit), (500, 200));
     }
 
     proptest::proptest! {
