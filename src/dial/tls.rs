@@ -3,7 +3,7 @@
 //! the system roots), runs the handshake, explains failures in terms of the flags that fix them, and
 //! describes the session (version, peer certificate) for the report.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use tokio::net::TcpStream;
@@ -16,6 +16,17 @@ use crate::error::{Error, Result};
 pub struct TlsConfig {
     connector: tokio_native_tls::TlsConnector,
     pub insecure: bool,
+    /// What explains a failure in terms of what the user gave.
+    given: Given,
+}
+
+/// The TLS flags the user gave, as failures need to name them.
+#[derive(Debug, Clone, Default)]
+struct Given {
+    /// `--ca FILE` and how many certificates it held.
+    ca: Option<(PathBuf, usize)>,
+    /// `--cert/--key` was given.
+    identity: bool,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -42,15 +53,26 @@ fn read_file(path: &Path, flag: &str) -> Result<Vec<u8>> {
 impl TlsConfig {
     pub fn from_args(args: &ConnectArgs) -> Result<TlsConfig> {
         let mut b = native_tls::TlsConnector::builder();
+        let mut given = Given::default();
         if let Some(ca) = &args.ca {
             let pem = read_file(ca, "--ca")?;
-            let cert = native_tls::Certificate::from_pem(&pem).map_err(|e| {
+            // A CA file is often a bundle: every certificate in it is trusted, not just the first.
+            let certs = native_tls::Certificate::stack_from_pem(&pem).map_err(|e| {
                 Error::usage(format!(
-                    "--ca '{}' is not a PEM certificate: {e}",
+                    "--ca '{}' is not a PEM certificate file: {e}",
                     ca.display()
                 ))
             })?;
-            b.add_root_certificate(cert);
+            if certs.is_empty() {
+                return Err(Error::usage_hint(
+                    format!("--ca '{}' holds no certificate", ca.display()),
+                    "--ca takes a PEM file of one or more 'BEGIN CERTIFICATE' blocks",
+                ));
+            }
+            given.ca = Some((ca.clone(), certs.len()));
+            for cert in certs {
+                b.add_root_certificate(cert);
+            }
         }
         if let (Some(cert), Some(key)) = (&args.cert, &args.key) {
             let cert_pem = read_file(cert, "--cert")?;
@@ -73,6 +95,7 @@ impl TlsConfig {
         Ok(TlsConfig {
             connector: connector.into(),
             insecure: args.insecure,
+            given,
         })
     }
 }
@@ -87,7 +110,7 @@ pub async fn handshake(
         .connector
         .connect(host, sniffer)
         .await
-        .map_err(|e| explain(host, &e.to_string()))?;
+        .map_err(|e| explain(host, &e.to_string(), &cfg.given))?;
     let mut info = TlsInfo {
         version: version.get().cloned(),
         insecure: cfg.insecure,
@@ -111,8 +134,26 @@ fn describe_certificate(der: &[u8], info: &mut TlsInfo) {
     }
 }
 
+/// The hint for a chain we could not verify: what to give, or what was given and did not help.
+fn untrusted_hint(given: &Given) -> String {
+    match &given.ca {
+        None => {
+            "trust its CA with --ca FILE, or skip verification with -k/--insecure (testing only)"
+                .into()
+        }
+        Some((path, n)) => format!(
+            "its chain leads neither to a system root nor to any of the {n} certificate{} in \
+             --ca '{}': is that the CA that issued the server's certificate? \
+             -k/--insecure skips verification (testing only)",
+            if *n == 1 { "" } else { "s" },
+            path.display()
+        ),
+    }
+}
+
 /// Turn OpenSSL's wording into what went wrong and the flag that fixes it.
-fn explain(host: &str, raw: &str) -> Error {
+fn explain(host: &str, raw: &str, given: &Given) -> Error {
+    let untrusted = untrusted_hint(given);
     let lower = raw.to_ascii_lowercase();
     let (what, hint) = if lower.contains("expired") {
         (
@@ -140,7 +181,7 @@ fn explain(host: &str, raw: &str) -> Error {
     {
         (
             "the server's certificate is not trusted (self-signed or unknown issuer)",
-            "trust its CA with --ca FILE, or skip verification with -k/--insecure (testing only)",
+            untrusted.as_str(),
         )
     } else if lower.contains("wrong version number")
         || lower.contains("unexpected eof")
@@ -179,13 +220,18 @@ mod tests {
 
     #[test]
     fn failures_name_the_fix() {
-        let e = explain("h", "error:0A000086:SSL routines:tls_post_process_server_certificate:certificate verify failed:../ssl/statem/statem_clnt.c:1889: (self-signed certificate)");
+        let none = Given::default();
+        let e = explain("h", "error:0A000086:SSL routines:tls_post_process_server_certificate:certificate verify failed:../ssl/statem/statem_clnt.c:1889: (self-signed certificate)", &none);
         assert_eq!(e.exit_code(), 4);
         assert!(e.to_string().contains("not trusted"));
         assert!(e.hint().unwrap().contains("--ca"));
-        let e = explain("h", "certificate verify failed: (Hostname mismatch)");
+        let e = explain("h", "certificate verify failed: (Hostname mismatch)", &none);
         assert!(e.to_string().contains("hostname mismatch"), "{e}");
-        let e = explain("h", "certificate verify failed (certificate has expired)");
+        let e = explain(
+            "h",
+            "certificate verify failed (certificate has expired)",
+            &none,
+        );
         assert!(e.to_string().contains("expired"));
     }
 }

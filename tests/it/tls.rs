@@ -238,3 +238,50 @@ async fn inspect_with_insecure_warns_too() {
         "{err}"
     );
 }
+
+/// A PEM bundle of the CA certificates of `pkis`, in that order, in `dir`.
+fn bundle(dir: &tempfile::TempDir, pkis: &[&Pki]) -> std::path::PathBuf {
+    let pem: String = pkis
+        .iter()
+        .map(|p| std::fs::read_to_string(&p.ca_path).unwrap())
+        .collect();
+    let p = dir.path().join("bundle.pem");
+    std::fs::write(&p, pem).unwrap();
+    p
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ca_bundle_whose_second_certificate_is_the_ca_is_trusted() {
+    let (server, pki) = tls_server(&["localhost", "127.0.0.1"]).await;
+    let other = Pki::with_ca_name(&["unrelated.test"], "unrelated CA");
+    let dir = tempfile::tempdir().unwrap();
+    let ca = bundle(&dir, &[&other, &pki]);
+    let url = format!("wss://{}/", server.addr);
+    let a = run_assert(vec!["inspect".into(), url, "--ca".into(), path(&ca)]).await;
+    let (out, err) = (stdout(&a), stderr(&a));
+    a.success();
+    assert!(out.contains("all checks passed"), "{out}\n{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_untrusted_chain_with_ca_names_the_file_instead_of_suggesting_ca() {
+    let (server, _pki) = tls_server(&["localhost", "127.0.0.1"]).await;
+    let one = Pki::with_ca_name(&["a.test"], "CA one");
+    let two = Pki::with_ca_name(&["b.test"], "CA two");
+    let dir = tempfile::tempdir().unwrap();
+    let ca = bundle(&dir, &[&one, &two]);
+    let url = format!("wss://{}/", server.addr);
+    let a = run_assert(vec![url, "--ca".into(), path(&ca)]).await;
+    let err = stderr(&a);
+    a.code(4);
+    let hint = err.lines().find(|l| l.contains("hint:")).unwrap_or("");
+    assert!(
+        hint.contains(&path(&ca)),
+        "the hint names the file used: {err}"
+    );
+    assert!(hint.contains("2 certificates"), "{err}");
+    assert!(
+        !hint.contains("with --ca FILE"),
+        "the user did give --ca: {err}"
+    );
+}
