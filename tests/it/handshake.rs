@@ -304,7 +304,7 @@ async fn a_closed_port_cannot_connect_with_exit_3() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_refusal_gets_the_hint_of_its_status() {
     // (response, what the hint must say, a line the report must show)
-    let cases: [(&str, &[&str], &str); 5] = [
+    let cases: [(&str, &[&str], &str); 7] = [
         (
             "HTTP/1.1 426 Upgrade Required\r\nSec-WebSocket-Version: 8, 7\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nupgrade required\r\n0\r\n\r\n",
             &["8, 7", "--protocol-version 8"],
@@ -329,6 +329,17 @@ async fn each_refusal_gets_the_hint_of_its_status() {
             "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"x\"\r\nContent-Length: 0\r\n\r\n",
             &["--auth"],
             "< WWW-Authenticate: Basic realm=\"x\"",
+        ),
+        (
+            "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer\r\nContent-Length: 0\r\n\r\n",
+            &["-H 'Authorization: Bearer"],
+            "< WWW-Authenticate: Bearer",
+        ),
+        // nginx in front without the upgrade headers: the backend never saw an upgrade.
+        (
+            "HTTP/1.1 426 Upgrade Required\r\nContent-Length: 16\r\n\r\nupgrade required",
+            &["Upgrade/Connection", "proxy_set_header Connection \"upgrade\";"],
+            "< upgrade required",
         ),
     ];
     for (response, hint_says, shown) in cases {
