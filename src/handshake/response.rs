@@ -108,24 +108,37 @@ fn not_http(buf: &[u8], why: &str) -> Error {
     }
 }
 
+fn is_reset(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind::{BrokenPipe, ConnectionAborted, ConnectionReset};
+    matches!(e.kind(), ConnectionReset | ConnectionAborted | BrokenPipe)
+}
+
+/// The connection ended (`how`: "closed" or "reset") before a whole head arrived.
+fn ended(buf: &[u8], how: &str) -> Error {
+    bad(if buf.is_empty() {
+        format!("the server {how} the connection without answering the upgrade request")
+    } else {
+        format!(
+            "the server {how} the connection in the middle of its response head ({} bytes received)",
+            buf.len()
+        )
+    })
+}
+
 /// Read until a whole head has arrived. Returns the response and the bytes that followed it.
 pub async fn read_head<S: AsyncRead + Unpin>(stream: &mut S) -> Result<(Response, Vec<u8>)> {
     let mut buf = Vec::with_capacity(4096);
     let mut chunk = [0u8; 4096];
     loop {
-        let n = stream
-            .read(&mut chunk)
-            .await
-            .map_err(|e| Error::io("reading the upgrade response", e))?;
+        let n = match stream.read(&mut chunk).await {
+            Ok(n) => n,
+            // A reset is the same failure as a close (exit 5, not a runtime error): the server
+            // was reached and ended the connection before its answer was whole.
+            Err(e) if is_reset(&e) => return Err(ended(&buf, "reset")),
+            Err(e) => return Err(Error::io("reading the upgrade response", e)),
+        };
         if n == 0 {
-            return Err(if buf.is_empty() {
-                bad("the server closed the connection without answering the upgrade request".into())
-            } else {
-                bad(format!(
-                    "the server closed the connection in the middle of its response head ({} bytes received)",
-                    buf.len()
-                ))
-            });
+            return Err(ended(&buf, "closed"));
         }
         buf.extend_from_slice(&chunk[..n]);
         if let Some((resp, len)) = parse_head(&buf)? {

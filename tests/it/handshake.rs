@@ -585,3 +585,48 @@ async fn a_host_name_is_resolved_and_its_dns_time_shown() {
     );
     assert!(out.contains("> Host: localhost:"), "{out}");
 }
+
+/// A server that answers with the first bytes of a 101 head, then ends the connection: with a
+/// FIN (`reset` false) or a TCP RST (`reset` true, linger 0).
+async fn cut_head_server(reset: bool) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let (mut tcp, _) = listener.accept().await.unwrap();
+        let mut head = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            match tcp.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => head.extend_from_slice(&buf[..n]),
+            }
+        }
+        let _ = tcp.write_all(b"HTTP/1.1 101 Switching").await;
+        // Let the client read those bytes before the connection goes.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        if reset {
+            let _ = tcp.set_linger(Some(Duration::ZERO));
+        }
+        drop(tcp);
+    });
+    addr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reset_or_a_close_inside_the_response_head_are_the_same_failure() {
+    for reset in [false, true] {
+        let addr = cut_head_server(reset).await;
+        let a = run_assert(args(&[&format!("ws://{addr}/")])).await;
+        let err = stderr(&a);
+        a.code(5);
+        let diagnosis = err.lines().find(|l| l.starts_with("error:")).unwrap_or("");
+        assert!(
+            diagnosis.contains("in the middle of its response head"),
+            "reset={reset}: {err}"
+        );
+        assert!(
+            diagnosis.contains("22 bytes received"),
+            "reset={reset}: {err}"
+        );
+    }
+}
