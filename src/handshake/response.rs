@@ -154,12 +154,15 @@ pub async fn read_head<S: AsyncRead + Unpin>(stream: &mut S) -> Result<(Response
 }
 
 /// Read a refusal's body: up to Content-Length (or to the end of the connection), at most
-/// MAX_BODY bytes, giving up after `idle` without data so a keep-alive server cannot stall us.
+/// MAX_BODY bytes, giving up after `idle` without data so a keep-alive server cannot stall us,
+/// and at `deadline` (the upgrade's) so a server trickling bytes cannot either. A body cut
+/// short of its Content-Length is marked truncated: what arrived is shown as such.
 pub async fn read_body<S: AsyncRead + Unpin>(
     stream: &mut S,
     resp: &mut Response,
     mut already: Vec<u8>,
     idle: Duration,
+    deadline: tokio::time::Instant,
 ) {
     let want = resp
         .header("Content-Length")
@@ -169,16 +172,27 @@ pub async fn read_body<S: AsyncRead + Unpin>(
         .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
     let limit = want.unwrap_or(usize::MAX).min(MAX_BODY);
     let mut chunk = [0u8; 4096];
+    let mut out_of_time = false;
     while already.len() < limit && want != Some(0) {
         if chunked && already.windows(5).any(|w| w == b"0\r\n\r\n") {
             break;
         }
-        match tokio::time::timeout(idle, stream.read(&mut chunk)).await {
+        let until = deadline.min(tokio::time::Instant::now() + idle);
+        match tokio::time::timeout_at(until, stream.read(&mut chunk)).await {
             Ok(Ok(n)) if n > 0 => already.extend_from_slice(&chunk[..n]),
+            Err(_) if tokio::time::Instant::now() >= deadline => {
+                out_of_time = true;
+                break;
+            }
             _ => break,
         }
     }
-    resp.body_truncated = already.len() > limit || want.is_some_and(|w| w > MAX_BODY);
+    // Bytes past Content-Length are not body; a body shorter than it was cut off.
+    resp.body_truncated = out_of_time
+        || match want {
+            Some(w) => w > MAX_BODY || already.len() < w,
+            None => already.len() > MAX_BODY,
+        };
     already.truncate(limit);
     resp.body = if chunked { dechunk(&already) } else { already };
 }
@@ -248,8 +262,17 @@ mod tests {
             .unwrap();
         let mut r = r;
         let mut rest: &[u8] = b"o go away";
-        read_body(&mut rest, &mut r, b"n".to_vec(), Duration::from_millis(100)).await;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        read_body(
+            &mut rest,
+            &mut r,
+            b"n".to_vec(),
+            Duration::from_millis(100),
+            deadline,
+        )
+        .await;
         assert_eq!(r.body, b"no go");
+        assert!(!r.body_truncated);
     }
 
     const HEADS: &[&[u8]] = &[

@@ -630,3 +630,88 @@ async fn a_reset_or_a_close_inside_the_response_head_are_the_same_failure() {
         );
     }
 }
+
+/// A raw server for one client: reads the request head, waits `delay`, writes `head`, then
+/// trickles `body` one byte every `gap` (a slow or hostile server), then holds the socket.
+async fn slow_server(delay: Duration, head: String, body: Vec<u8>, gap: Duration) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let (mut tcp, _) = listener.accept().await.unwrap();
+        let mut req = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+            match tcp.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => req.extend_from_slice(&buf[..n]),
+            }
+        }
+        tokio::time::sleep(delay).await;
+        if tcp.write_all(head.as_bytes()).await.is_err() {
+            return;
+        }
+        for b in body {
+            tokio::time::sleep(gap).await;
+            if tcp.write_all(&[b]).await.is_err() {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_secs(30)).await;
+    });
+    addr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trickled_refusal_body_is_cut_at_the_connect_timeout_and_shown() {
+    let body = b"forbidden: "
+        .iter()
+        .chain([b'x'; 989].iter())
+        .copied()
+        .collect();
+    let head = "HTTP/1.1 403 Forbidden\r\nContent-Length: 1000\r\n\r\n".to_string();
+    let addr = slow_server(Duration::ZERO, head, body, Duration::from_millis(50)).await;
+    let started = Instant::now();
+    let a = run_assert(args(&[&format!("ws://{addr}/"), "--connect-timeout", "2"])).await;
+    let took = started.elapsed();
+    let err = stderr(&a);
+    a.code(5);
+    assert!(
+        took < Duration::from_secs(4),
+        "took {took:?} with --connect-timeout 2"
+    );
+    assert!(err.contains("< HTTP/1.1 403 Forbidden"), "{err}");
+    assert!(
+        err.contains("< forbidden: x"),
+        "what arrived is shown: {err}"
+    );
+    assert!(err.contains("(body truncated)"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_connect_timeout_covers_all_redirect_hops_together() {
+    // Each hop takes 1.2 s to answer: either alone fits in 2 s, both together do not.
+    let refusal = "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n".to_string();
+    let second = slow_server(Duration::from_millis(1200), refusal, vec![], Duration::ZERO).await;
+    let redirect =
+        format!("HTTP/1.1 302 Found\r\nLocation: ws://{second}/\r\nContent-Length: 0\r\n\r\n");
+    let first = slow_server(
+        Duration::from_millis(1200),
+        redirect,
+        vec![],
+        Duration::ZERO,
+    )
+    .await;
+    let started = Instant::now();
+    let a = run_assert(args(&[
+        &format!("ws://{first}/"),
+        "-L",
+        "--connect-timeout",
+        "2",
+    ]))
+    .await;
+    let took = started.elapsed();
+    let err = stderr(&a);
+    a.code(3);
+    assert!(took < Duration::from_millis(2300), "took {took:?}: {err}");
+    assert!(err.contains("timed out after 2 s"), "{err}");
+}
