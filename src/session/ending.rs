@@ -87,8 +87,19 @@ impl Loop<'_> {
             WsError::Io(io) => crate::inbound::invalid_utf8(io),
             _ => None,
         };
+        // Reserved bits (or an HTTP response where frames were due) are named by the watch too;
+        // tungstenite's own error for them, from the handshake's leftover bytes, only says
+        // "reserved bits".
+        let unexpected = match &e {
+            WsError::Io(io) => crate::inbound::unexpected(io),
+            WsError::Protocol(ProtocolError::NonZeroReservedBits) => {
+                self.opts.wire.as_ref().and_then(|w| w.unexpected())
+            }
+            _ => None,
+        };
         let (code, what) = match &e {
             _ if watched.is_some() => (1007, watched.map(|w| w.to_string()).unwrap_or_default()),
+            _ if unexpected.is_some() => (1002, unexpected.map(|u| u.to_string()).unwrap_or_default()),
             // After a clean close, bytes the server still sends change nothing about the ending.
             WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake | ProtocolError::ReceivedAfterClosing)
             | WsError::Io(_)
