@@ -25,8 +25,8 @@ pub struct TlsConfig {
 struct Given {
     /// `--ca FILE` and how many certificates it held.
     ca: Option<(PathBuf, usize)>,
-    /// `--cert/--key` was given.
-    identity: bool,
+    /// Its PEM text, for the connection that learns a mismatched certificate's names.
+    ca_pem: Option<Vec<u8>>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -37,6 +37,8 @@ pub struct TlsInfo {
     pub issuer: Option<String>,
     pub not_before: Option<String>,
     pub not_after: Option<String>,
+    /// The names the certificate is valid for (its subjectAltName DNS names and IP addresses).
+    pub names: Vec<String>,
     /// Certificate and host name checks were skipped (-k).
     pub insecure: bool,
 }
@@ -70,6 +72,7 @@ impl TlsConfig {
                 ));
             }
             given.ca = Some((ca.clone(), certs.len()));
+            given.ca_pem = Some(pem.clone());
             for cert in certs {
                 b.add_root_certificate(cert);
             }
@@ -89,9 +92,20 @@ impl TlsConfig {
             b.danger_accept_invalid_certs(true);
             b.danger_accept_invalid_hostnames(true);
         }
-        let connector = b
-            .build()
-            .map_err(|e| Error::Runtime(format!("cannot set up TLS: {e}")))?;
+        let connector = b.build().map_err(|e| match (&args.cert, &args.key) {
+            // OpenSSL checks the pair only here, when it is put into the context.
+            (Some(cert), Some(key)) if e.to_string().contains("key values mismatch") => {
+                Error::usage_hint(
+                    format!(
+                        "--key '{}' does not match --cert '{}': it is not that certificate's private key",
+                        key.display(),
+                        cert.display()
+                    ),
+                    "give the private key the certificate was issued for",
+                )
+            }
+            _ => Error::Runtime(format!("cannot set up TLS: {e}")),
+        })?;
         Ok(TlsConfig {
             connector: connector.into(),
             insecure: args.insecure,
@@ -124,14 +138,87 @@ pub async fn handshake(
     Ok((Box::new(tls), info))
 }
 
+/// The certificate does not name the host (the error [`explain`] made).
+pub fn is_name_mismatch(e: &Error) -> bool {
+    matches!(e, Error::Tls { message, .. } if message.contains("(hostname mismatch)"))
+}
+
+/// The names of the certificate a server presents, learnt on a second connection that checks
+/// the chain but not the name; nothing is sent on it. Empty when that fails too.
+pub async fn peer_names(cfg: &TlsConfig, host: &str, tcp: TcpStream) -> Vec<String> {
+    let mut b = native_tls::TlsConnector::builder();
+    if let Some(pem) = &cfg.given.ca_pem {
+        for cert in native_tls::Certificate::stack_from_pem(pem).unwrap_or_default() {
+            b.add_root_certificate(cert);
+        }
+    }
+    b.danger_accept_invalid_hostnames(true);
+    let Ok(connector) = b.build() else {
+        return Vec::new();
+    };
+    let connector = tokio_native_tls::TlsConnector::from(connector);
+    let Ok(tls) = connector.connect(host, tcp).await else {
+        return Vec::new();
+    };
+    let mut info = TlsInfo::default();
+    if let Ok(Some(cert)) = tls.get_ref().peer_certificate() {
+        if let Ok(der) = cert.to_der() {
+            describe_certificate(&der, &mut info);
+        }
+    }
+    info.names
+}
+
+/// A hostname mismatch, with the names the certificate does have.
+pub fn with_names(e: Error, names: &[String]) -> Error {
+    match e {
+        Error::Tls {
+            host,
+            message,
+            hint,
+        } if !names.is_empty() => Error::Tls {
+            message: format!("{message}; the certificate names: {}", names.join(", ")),
+            host,
+            hint,
+        },
+        other => other,
+    }
+}
+
 fn describe_certificate(der: &[u8], info: &mut TlsInfo) {
     if let Ok((_, cert)) = x509_parser::parse_x509_certificate(der) {
         info.subject = Some(cert.subject().to_string());
         info.issuer = Some(cert.issuer().to_string());
+        info.names = names(&cert);
         let v = cert.validity();
         info.not_before = Some(v.not_before.to_string());
         info.not_after = Some(v.not_after.to_string());
     }
+}
+
+/// The subjectAltName DNS names and IP addresses of a certificate, in its order.
+fn names(cert: &x509_parser::certificate::X509Certificate<'_>) -> Vec<String> {
+    use x509_parser::extensions::GeneralName;
+    let Ok(Some(san)) = cert.subject_alternative_name() else {
+        return Vec::new();
+    };
+    san.value
+        .general_names
+        .iter()
+        .filter_map(|n| match n {
+            GeneralName::DNSName(d) => Some(d.to_string()),
+            GeneralName::IPAddress(b) => match b.len() {
+                4 => <[u8; 4]>::try_from(*b)
+                    .ok()
+                    .map(|a| std::net::IpAddr::from(a).to_string()),
+                16 => <[u8; 16]>::try_from(*b)
+                    .ok()
+                    .map(|a| std::net::IpAddr::from(a).to_string()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
 }
 
 /// The hint for a chain we could not verify: what to give, or what was given and did not help.

@@ -281,6 +281,10 @@ fn hint_for_status(req: &Request, resp: &Response) -> Option<String> {
             Some(loc) => format!("the server redirects to {loc}: follow it with -L/--location"),
             None => "the server redirects (without a Location header); -L/--location follows redirects".into(),
         },
+        // nginx: "The plain HTTP request was sent to HTTPS port".
+        400 if String::from_utf8_lossy(&resp.body).to_ascii_lowercase().contains("https port") => {
+            "this port serves TLS: connect with wss:// instead of ws://".into()
+        }
         400 => "the server rejected the request: check the -H headers, -s subprotocols and --protocol-version".into(),
         401 if challenges(resp, "bearer") => "the server wants a bearer token: -H 'Authorization: Bearer TOKEN'".into(),
         401 => "the server wants credentials: --auth user:pass or -H 'Authorization: ...'".into(),
@@ -450,6 +454,13 @@ mod tests {
         // A version we did not send is still the version hint.
         let hint = hint_of("HTTP/1.1 426 Upgrade Required\r\nSec-WebSocket-Version: 8\r\n\r\n");
         assert!(hint.contains("--protocol-version 8"), "{hint}");
+        let nginx = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n";
+        let mut r = resp(nginx);
+        r.body = b"<center>The plain HTTP request was sent to HTTPS port</center>".to_vec();
+        assert!(evaluate(&req(&[]), &r, false)
+            .hint
+            .unwrap()
+            .contains("wss://"));
         // A 400 about something else keeps the generic hint.
         assert!(!hint_of("HTTP/1.1 400 Bad Request\r\n\r\n").contains("nginx"));
     }

@@ -115,14 +115,19 @@ fn is_reset(e: &std::io::Error) -> bool {
 
 /// The connection ended (`how`: "closed" or "reset") before a whole head arrived.
 fn ended(buf: &[u8], how: &str) -> Error {
-    bad(if buf.is_empty() {
-        format!("the server {how} the connection without answering the upgrade request")
-    } else {
-        format!(
-            "the server {how} the connection in the middle of its response head ({} bytes received)",
-            buf.len()
-        )
-    })
+    if buf.is_empty() {
+        // What a TLS server does with a plain HTTP request (OpenSSL, among others).
+        return Error::Handshake {
+            message: format!(
+                "the server {how} the connection without answering the upgrade request"
+            ),
+            hint: Some("if this port serves TLS, connect with wss:// instead of ws://".into()),
+        };
+    }
+    bad(format!(
+        "the server {how} the connection in the middle of its response head ({} bytes received)",
+        buf.len()
+    ))
 }
 
 /// Read until a whole head has arrived. Returns the response and the bytes that followed it.

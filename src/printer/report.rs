@@ -105,6 +105,9 @@ pub fn full(r: &Report) -> String {
         if let Some(i) = &t.issuer {
             let _ = writeln!(o, "{}   issuer:  {i}", "*".dimmed());
         }
+        if !t.names.is_empty() {
+            let _ = writeln!(o, "{}   names:   {}", "*".dimmed(), t.names.join(", "));
+        }
         if let (Some(a), Some(b)) = (&t.not_before, &t.not_after) {
             let _ = writeln!(o, "{}   valid:   {a} to {b}", "*".dimmed());
         }

@@ -285,3 +285,78 @@ async fn an_untrusted_chain_with_ca_names_the_file_instead_of_suggesting_ca() {
         "the user did give --ca: {err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cert_and_key_that_do_not_match_are_a_usage_error_naming_both_files() {
+    let (server, pki) = tls_server(&["localhost", "127.0.0.1"]).await;
+    let (one, two) = (Pki::new(&["one.test"]), Pki::new(&["two.test"]));
+    let a = run_assert(vec![
+        format!("wss://{}/", server.addr),
+        "--ca".into(),
+        path(&pki.ca_path),
+        "--cert".into(),
+        path(&one.cert_path),
+        "--key".into(),
+        path(&two.key_path),
+    ])
+    .await;
+    let err = stderr(&a);
+    a.code(2);
+    let diagnosis = err.lines().find(|l| l.starts_with("error:")).unwrap_or("");
+    assert!(diagnosis.contains(&path(&one.cert_path)), "{err}");
+    assert!(diagnosis.contains(&path(&two.key_path)), "{err}");
+    assert!(diagnosis.contains("does not match"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_names_of_the_certificate_are_shown_on_success_and_on_a_mismatch() {
+    let (server, pki) = tls_server(&["localhost", "alt.test"]).await;
+    let a = run_assert(vec![
+        "inspect".into(),
+        format!("wss://localhost:{}/", server.addr.port()),
+        "--ca".into(),
+        path(&pki.ca_path),
+    ])
+    .await;
+    let out = stdout(&a);
+    a.success();
+    let names = out
+        .lines()
+        .find(|l| l.contains("names:"))
+        .unwrap_or_else(|| panic!("no names line:\n{out}"));
+    assert!(
+        names.contains("localhost") && names.contains("alt.test"),
+        "{out}"
+    );
+
+    // 127.0.0.1 is not among them: the error lists what the certificate does name.
+    let a = run_assert(vec![
+        format!("wss://{}/", server.addr),
+        "--ca".into(),
+        path(&pki.ca_path),
+    ])
+    .await;
+    let err = stderr(&a);
+    a.code(4);
+    let diagnosis = err.lines().find(|l| l.starts_with("error:")).unwrap_or("");
+    assert!(diagnosis.contains("hostname mismatch"), "{err}");
+    assert!(
+        diagnosis.contains("localhost") && diagnosis.contains("alt.test"),
+        "the names the certificate has: {err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ws_to_a_tls_port_suggests_wss() {
+    let (server, _pki) = tls_server(&["localhost", "127.0.0.1"]).await;
+    let a = run_assert(vec![
+        format!("ws://{}/", server.addr),
+        "--connect-timeout".into(),
+        "3".into(),
+    ])
+    .await;
+    let err = stderr(&a);
+    a.code(5);
+    let hint = err.lines().find(|l| l.contains("hint:")).unwrap_or("");
+    assert!(hint.contains("wss://"), "{err}");
+}
