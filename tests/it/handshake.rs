@@ -605,7 +605,7 @@ async fn cut_head_server(reset: bool) -> SocketAddr {
         // Let the client read those bytes before the connection goes.
         tokio::time::sleep(Duration::from_millis(300)).await;
         if reset {
-            let _ = tcp.set_linger(Some(Duration::ZERO));
+            let _ = tcp.set_zero_linger();
         }
         drop(tcp);
     });
