@@ -4,12 +4,17 @@
 //! frame only once the whole frame is in, so a frame sent in slow pieces was caught late (Autobahn
 //! 6.4.3/6.4.4: NON-STRICT); (2) keeps the status code of the server's close frame as it was on the
 //! wire, because tungstenite rewrites a code that may not be sent (1005, say) to 1002 before we see
-//! it. It never changes a byte and keeps no payload: a few bytes of state per connection.
+//! it; (3) fails a frame with reserved bits set as the protocol error it is (1002), before its
+//! payload can be judged as text, and recognises an HTTP response sent after the 101 (its first
+//! byte reads as RSV1 + a close opcode) so the user is told what it was. (4) drops a data message over
+//! `--max-message-size` before the library sees it, and (5) stops reading a peer's pings while
+//! their pongs cannot be written. Apart from those dropped frames it never changes a byte, and it
+//! keeps no payload: a few bytes of state per connection.
 
 use std::io;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU32, AtomicU8, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -37,6 +42,90 @@ pub fn invalid_utf8(e: &io::Error) -> Option<InvalidUtf8> {
     e.get_ref()
         .and_then(|inner| inner.downcast_ref::<InvalidUtf8>())
         .copied()
+}
+
+/// The marker inside the io::Error this wrapper raises for bytes that are not a frame we may
+/// accept at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unexpected {
+    /// RSV1-3 (as the bits 0x70 of the first byte) set, and no extension was negotiated.
+    ReservedBits(u8),
+    /// The stream after the 101 starts with an HTTP response: its status line, made visible.
+    HttpResponse(String),
+}
+
+impl Unexpected {
+    /// What was wrong, naming the side that sent it.
+    pub fn describe(&self, peer: &str) -> String {
+        match self {
+            Unexpected::ReservedBits(bits) => {
+                let names: Vec<&str> = [(0x40, "RSV1"), (0x20, "RSV2"), (0x10, "RSV3")]
+                    .into_iter()
+                    .filter(|(b, _)| bits & b != 0)
+                    .map(|(_, n)| n)
+                    .collect();
+                format!(
+                    "the {peer} broke the WebSocket protocol: a frame with reserved bits set ({}) \
+                     but no extension was negotiated",
+                    names.join(", ")
+                )
+            }
+            Unexpected::HttpResponse(line) => format!(
+                "the {peer} sent an HTTP response after the upgrade instead of WebSocket \
+                 frames: {line}"
+            ),
+        }
+    }
+}
+
+impl std::fmt::Display for Unexpected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe("server"))
+    }
+}
+
+impl std::error::Error for Unexpected {}
+
+/// What was unacceptable, when `e` is that error raised by [`Guard`].
+pub fn unexpected(e: &io::Error) -> Option<Unexpected> {
+    e.get_ref()
+        .and_then(|inner| inner.downcast_ref::<Unexpected>())
+        .cloned()
+}
+
+/// Bits of a frame's first byte that only a negotiated extension may set. wscope negotiates
+/// none (it cannot decode permessage-deflate yet), so all three are reserved.
+const RESERVED_BITS: u8 = 0x70;
+
+/// How much of an HTTP status line sent after the 101 is shown.
+const STATUS_LINE_SHOWN: usize = 200;
+
+/// The status line at the start of `bytes`, up to its CRLF, with control and bidi characters
+/// made visible (it is peer text bound for the terminal).
+fn status_line(bytes: &[u8]) -> String {
+    let end = bytes
+        .windows(2)
+        .position(|w| w == b"\r\n")
+        .unwrap_or(bytes.len());
+    let cut = end.min(STATUS_LINE_SHOWN);
+    let mut line: String = String::from_utf8_lossy(&bytes[..cut])
+        .chars()
+        .flat_map(|c| {
+            let visible = c.is_control()
+                || ('\u{202a}'..='\u{202e}').contains(&c)
+                || ('\u{2066}'..='\u{2069}').contains(&c);
+            let shown: Vec<char> = if visible {
+                c.escape_default().collect()
+            } else {
+                vec![c]
+            };
+            shown
+        })
+        .collect();
+    if cut < end || end == bytes.len() {
+        line.push('…');
+    }
+    line
 }
 
 /// Where the incoming byte stream is, frame-wise.
@@ -81,6 +170,10 @@ pub struct Watch {
     /// Bytes of the incomplete header that the library has already (they came with the
     /// handshake's leftover): they are not emitted again, and that frame cannot be dropped.
     header_sent: usize,
+    /// A frame header has been read whole: the stream is past its first bytes.
+    framed: bool,
+    /// What the last failed `feed` found unacceptable, other than text.
+    unexpected: Option<Unexpected>,
 }
 
 /// How far [`Watch::feed_with`] got.
@@ -141,6 +234,10 @@ impl Watch {
                     let header = self.header;
                     let header_len = self.header_len;
                     let sent = std::mem::take(&mut self.header_sent);
+                    if let Some(u) = self.reserved(bytes) {
+                        self.unexpected = Some(u);
+                        return Fed::Invalid;
+                    }
                     self.start_frame();
                     if sent > 0 && self.skip_frame {
                         // Part of its header is the library's already: it judges this one.
@@ -201,6 +298,32 @@ impl Watch {
     /// What the last failed [`Watch::feed`] found invalid.
     pub fn failure(&self) -> Option<InvalidUtf8> {
         self.failure
+    }
+
+    /// What the last failed [`Watch::feed`] found unacceptable, when it was not text.
+    pub fn unexpected(&self) -> Option<&Unexpected> {
+        self.unexpected.as_ref()
+    }
+
+    /// The complete header just read sets reserved bits: the violation, told as an HTTP
+    /// response when the stream began with one. `rest`: the bytes that followed the header in
+    /// this feed (the status line's tail, if so).
+    fn reserved(&mut self, rest: &[u8]) -> Option<Unexpected> {
+        let first_frame = !self.framed;
+        self.framed = true;
+        let bits = self.header[0] & RESERVED_BITS;
+        if bits == 0 {
+            return None;
+        }
+        let mut start = self.header[..self.header_len].to_vec();
+        start.extend_from_slice(&rest[..rest.len().min(STATUS_LINE_SHOWN + 2)]);
+        let http = start.len() >= 5 && start.starts_with(b"HTTP/")
+            || start.len() < 5 && b"HTTP/".starts_with(&start);
+        Some(if first_frame && http {
+            Unexpected::HttpResponse(status_line(&start))
+        } else {
+            Unexpected::ReservedBits(bits)
+        })
     }
 
     /// How many header bytes the frame being read has (known once its first two bytes are in).
@@ -398,6 +521,7 @@ pub struct WireFacts {
     /// that must follow needs it).
     too_big: Arc<std::sync::Mutex<Option<TooBig>>>,
     alarm: Arc<tokio::sync::Notify>,
+    unexpected: Arc<OnceLock<Unexpected>>,
 }
 
 impl WireFacts {
@@ -424,6 +548,12 @@ impl WireFacts {
             2 => Some(InvalidUtf8::CloseReason),
             _ => None,
         }
+    }
+
+    /// Reserved bits, or an HTTP response, where a frame was due. tungstenite finds it first in
+    /// bytes that came with the handshake response, and its error only says "reserved bits".
+    pub fn unexpected(&self) -> Option<Unexpected> {
+        self.unexpected.get().cloned()
     }
 
     /// Wait until a message over the limit has been dropped, and say which.
@@ -465,8 +595,8 @@ impl WireFacts {
 pub struct Guard<S> {
     inner: S,
     watch: Watch,
-    /// Invalid text found in the leftover bytes, raised at the first read.
-    failed: Option<InvalidUtf8>,
+    /// What was wrong in the leftover bytes, raised at the first read.
+    failed: Option<io::Error>,
     wire: WireFacts,
     /// Bytes for the library that did not fit the caller's buffer.
     pending: Vec<u8>,
@@ -499,16 +629,30 @@ impl std::fmt::Display for TooBig {
     }
 }
 
+impl Watch {
+    /// After a failed feed: record what failed in `wire` and make the error to raise.
+    fn raise(&self, wire: &WireFacts) -> io::Error {
+        if let Some(u) = self.unexpected() {
+            let _ = wire.unexpected.set(u.clone());
+            return io::Error::new(io::ErrorKind::InvalidData, u.clone());
+        }
+        let what = self.failure().unwrap_or(InvalidUtf8::TextMessage);
+        wire.set_invalid_utf8(Some(what));
+        invalid(what)
+    }
+}
+
 impl<S> Guard<S> {
     /// `leftover`: bytes that arrived behind the handshake, which the WebSocket library reads
     /// first. `limit`: `--max-message-size`; a larger message is dropped here, before the
     /// library, and reported through [`WireFacts::too_big`].
     pub fn new(inner: S, leftover: &[u8], wire: WireFacts, limit: usize) -> Self {
         let mut watch = Watch::with_limit(limit);
+        wire.set_invalid_utf8(None);
         let failed = if watch.feed(leftover) {
             None
         } else {
-            watch.failure()
+            Some(watch.raise(&wire))
         };
         // The library reads the leftover itself, with its own limits: ours apply from here on,
         // and a header it has begun is not handed to it again.
@@ -519,7 +663,6 @@ impl<S> Guard<S> {
             0
         };
         wire.set_close_code(watch.close_code());
-        wire.set_invalid_utf8(failed);
         Guard {
             inner,
             watch,
@@ -543,7 +686,7 @@ const CHUNK: usize = 16 * 1024;
 impl<S: AsyncRead + Unpin> Guard<S> {
     /// Follow `data`, putting what the library may see into `buf` (the rest into `pending`).
     /// Err: invalid UTF-8, raised at once.
-    fn follow(&mut self, data: &[u8], buf: &mut ReadBuf<'_>) -> Result<(), InvalidUtf8> {
+    fn follow(&mut self, data: &[u8], buf: &mut ReadBuf<'_>) -> io::Result<()> {
         let before = buf.filled().len();
         let pending_before = self.pending.len();
         let (watch, pending) = (&mut self.watch, &mut self.pending);
@@ -567,9 +710,7 @@ impl<S: AsyncRead + Unpin> Guard<S> {
                     self.watch.gave_up = true;
                     buf.set_filled(before);
                     self.pending.truncate(pending_before);
-                    let what = self.watch.failure().unwrap_or(InvalidUtf8::TextMessage);
-                    self.wire.set_invalid_utf8(Some(what));
-                    return Err(what);
+                    return Err(self.watch.raise(&self.wire));
                 }
             }
         }
@@ -585,10 +726,10 @@ impl<S: AsyncRead + Unpin> AsyncRead for Guard<S> {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        if let Some(what) = this.failed.take() {
+        if let Some(e) = this.failed.take() {
             // Raised once; after that the bytes pass unwatched while the close handshake runs.
             this.watch.gave_up = true;
-            return Poll::Ready(Err(invalid(what)));
+            return Poll::Ready(Err(e));
         }
         if this.write_blocked && this.watch.owed - this.owed_at_write > MAX_OWED_REPLIES {
             // Woken when a write goes through again (see `wrote`).
@@ -615,9 +756,7 @@ impl<S: AsyncRead + Unpin> AsyncRead for Guard<S> {
                 return Poll::Ready(Ok(()));
             }
             let before = buf.filled().len();
-            if let Err(what) = this.follow(data, buf) {
-                return Poll::Ready(Err(invalid(what)));
-            }
+            this.follow(data, buf)?;
             if buf.filled().len() > before || !this.pending.is_empty() {
                 return Poll::Ready(Ok(()));
             }
@@ -880,6 +1019,56 @@ mod tests {
         assert_eq!(out, frame(0x81, b"next"));
         let t = wire.too_big().await;
         assert_eq!((t.size, t.limit), (500, 200));
+    }
+
+    #[test]
+    fn reserved_bits_fail_before_the_payload_is_judged_as_text() {
+        // Compressed "Hello" in a text frame with RSV1: the bit is the violation, not UTF-8.
+        let mut w = Watch::default();
+        assert!(!w.feed(&frame(0xC1, &[0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00])));
+        assert_eq!(w.failure(), None);
+        assert_eq!(w.unexpected(), Some(&Unexpected::ReservedBits(0x40)));
+        let mut w = Watch::default();
+        assert!(w.feed(&frame(0x81, b"ok")));
+        assert!(!w.feed(&frame(0xA2, b"x")));
+        assert!(w.unexpected().unwrap().to_string().contains("RSV2"));
+    }
+
+    #[test]
+    fn an_http_response_after_the_101_is_named_with_its_status_line() {
+        let http = b"HTTP/1.1 400 Bad \x1b[31mRequest\r\nContent-Length: 0\r\n\r\n";
+        // The verdict comes with the frame header's two bytes; the line is what came with them
+        // (a read that ends inside the line shows it cut, marked so).
+        let whole = "HTTP/1.1 400 Bad \\u{1b}[31mRequest";
+        for (split, shown) in [(http.len(), whole), (1, whole), (2, "HT…"), (3, "HTT…")] {
+            let mut w = Watch::default();
+            let ok = w.feed(&http[..split]) && w.feed(&http[split..]);
+            assert!(!ok);
+            match w.unexpected() {
+                Some(Unexpected::HttpResponse(line)) => assert_eq!(line, shown, "split {split}"),
+                other => panic!("split {split}: {other:?}"),
+            }
+        }
+        // Later in the stream, the same bytes are only reserved bits.
+        let mut w = Watch::default();
+        assert!(w.feed(&frame(0x81, b"ok")));
+        assert!(!w.feed(http));
+        assert!(matches!(w.unexpected(), Some(Unexpected::ReservedBits(_))));
+    }
+
+    #[test]
+    fn unexpected_bytes_behind_the_handshake_are_known_before_any_read() {
+        let wire = WireFacts::default();
+        let _g = Guard::new(
+            &b""[..],
+            b"HTTP/1.1 400 Bad Request\r\n\r\n",
+            wire.clone(),
+            1 << 20,
+        );
+        assert_eq!(
+            wire.unexpected(),
+            Some(Unexpected::HttpResponse("HTTP/1.1 400 Bad Request".into()))
+        );
     }
 
     proptest::proptest! {

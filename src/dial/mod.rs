@@ -138,6 +138,55 @@ pub async fn dial(
         reached.timings.tcp = Some(start.elapsed());
         return Ok(Dialed { stream, tls: None });
     }
+    let tcp = open_tcp(target, proxy, deadline, timeout, reached).await?;
+    // Small frames (pings, one-line messages) must not wait for Nagle.
+    let _ = tcp.set_nodelay(true);
+    let (stream, tls_info): (BoxStream, _) = match tls {
+        Some(cfg) => {
+            let start = Instant::now();
+            let (s, info) = match timeout_at(deadline, tls::handshake(cfg, &target.host, tcp))
+                .await
+                .map_err(|_| timed_out("the TLS handshake"))?
+            {
+                Ok(done) => done,
+                Err(e) if tls::is_name_mismatch(&e) => {
+                    // Which names it has is what the user needs; learn them within the deadline.
+                    let names = timeout_at(deadline, async {
+                        let mut again = Reached::default();
+                        match open_tcp(target, proxy, deadline, timeout, &mut again).await {
+                            Ok(tcp) => tls::peer_names(cfg, &target.host, tcp).await,
+                            Err(_) => Vec::new(),
+                        }
+                    })
+                    .await
+                    .unwrap_or_default();
+                    return Err(tls::with_names(e, &names));
+                }
+                Err(e) => return Err(e),
+            };
+            reached.timings.tls = Some(start.elapsed());
+            (s, Some(info))
+        }
+        None => (Box::new(tcp), None),
+    };
+    Ok(Dialed {
+        stream,
+        tls: tls_info,
+    })
+}
+
+/// The TCP connection to the target: direct, or a tunnel through the proxy.
+async fn open_tcp(
+    target: &Target,
+    proxy: Option<&proxy::Proxy>,
+    deadline: tokio::time::Instant,
+    timeout: Duration,
+    reached: &mut Reached,
+) -> Result<TcpStream> {
+    let timed_out = |what| Error::Timeout {
+        what,
+        after: timeout,
+    };
     let tcp = match proxy {
         Some(p) => {
             let start = Instant::now();
@@ -166,23 +215,7 @@ pub async fn dial(
             tcp
         }
     };
-    // Small frames (pings, one-line messages) must not wait for Nagle.
-    let _ = tcp.set_nodelay(true);
-    let (stream, tls_info): (BoxStream, _) = match tls {
-        Some(cfg) => {
-            let start = Instant::now();
-            let (s, info) = timeout_at(deadline, tls::handshake(cfg, &target.host, tcp))
-                .await
-                .map_err(|_| timed_out("the TLS handshake"))??;
-            reached.timings.tls = Some(start.elapsed());
-            (s, Some(info))
-        }
-        None => (Box::new(tcp), None),
-    };
-    Ok(Dialed {
-        stream,
-        tls: tls_info,
-    })
+    Ok(tcp)
 }
 
 async fn resolve(target: &Target, timings: &mut DialTimings) -> Result<Vec<SocketAddr>> {

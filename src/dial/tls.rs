@@ -3,7 +3,7 @@
 //! the system roots), runs the handshake, explains failures in terms of the flags that fix them, and
 //! describes the session (version, peer certificate) for the report.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use tokio::net::TcpStream;
@@ -16,6 +16,17 @@ use crate::error::{Error, Result};
 pub struct TlsConfig {
     connector: tokio_native_tls::TlsConnector,
     pub insecure: bool,
+    /// What explains a failure in terms of what the user gave.
+    given: Given,
+}
+
+/// The TLS flags the user gave, as failures need to name them.
+#[derive(Debug, Clone, Default)]
+struct Given {
+    /// `--ca FILE` and how many certificates it held.
+    ca: Option<(PathBuf, usize)>,
+    /// Its PEM text, for the connection that learns a mismatched certificate's names.
+    ca_pem: Option<Vec<u8>>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -26,6 +37,8 @@ pub struct TlsInfo {
     pub issuer: Option<String>,
     pub not_before: Option<String>,
     pub not_after: Option<String>,
+    /// The names the certificate is valid for (its subjectAltName DNS names and IP addresses).
+    pub names: Vec<String>,
     /// Certificate and host name checks were skipped (-k).
     pub insecure: bool,
 }
@@ -42,15 +55,27 @@ fn read_file(path: &Path, flag: &str) -> Result<Vec<u8>> {
 impl TlsConfig {
     pub fn from_args(args: &ConnectArgs) -> Result<TlsConfig> {
         let mut b = native_tls::TlsConnector::builder();
+        let mut given = Given::default();
         if let Some(ca) = &args.ca {
             let pem = read_file(ca, "--ca")?;
-            let cert = native_tls::Certificate::from_pem(&pem).map_err(|e| {
+            // A CA file is often a bundle: every certificate in it is trusted, not just the first.
+            let certs = native_tls::Certificate::stack_from_pem(&pem).map_err(|e| {
                 Error::usage(format!(
-                    "--ca '{}' is not a PEM certificate: {e}",
+                    "--ca '{}' is not a PEM certificate file: {e}",
                     ca.display()
                 ))
             })?;
-            b.add_root_certificate(cert);
+            if certs.is_empty() {
+                return Err(Error::usage_hint(
+                    format!("--ca '{}' holds no certificate", ca.display()),
+                    "--ca takes a PEM file of one or more 'BEGIN CERTIFICATE' blocks",
+                ));
+            }
+            given.ca = Some((ca.clone(), certs.len()));
+            given.ca_pem = Some(pem.clone());
+            for cert in certs {
+                b.add_root_certificate(cert);
+            }
         }
         if let (Some(cert), Some(key)) = (&args.cert, &args.key) {
             let cert_pem = read_file(cert, "--cert")?;
@@ -67,12 +92,24 @@ impl TlsConfig {
             b.danger_accept_invalid_certs(true);
             b.danger_accept_invalid_hostnames(true);
         }
-        let connector = b
-            .build()
-            .map_err(|e| Error::Runtime(format!("cannot set up TLS: {e}")))?;
+        let connector = b.build().map_err(|e| match (&args.cert, &args.key) {
+            // OpenSSL checks the pair only here, when it is put into the context.
+            (Some(cert), Some(key)) if e.to_string().contains("key values mismatch") => {
+                Error::usage_hint(
+                    format!(
+                        "--key '{}' does not match --cert '{}': it is not that certificate's private key",
+                        key.display(),
+                        cert.display()
+                    ),
+                    "give the private key the certificate was issued for",
+                )
+            }
+            _ => Error::Runtime(format!("cannot set up TLS: {e}")),
+        })?;
         Ok(TlsConfig {
             connector: connector.into(),
             insecure: args.insecure,
+            given,
         })
     }
 }
@@ -87,7 +124,7 @@ pub async fn handshake(
         .connector
         .connect(host, sniffer)
         .await
-        .map_err(|e| explain(host, &e.to_string()))?;
+        .map_err(|e| explain(host, &e.to_string(), &cfg.given))?;
     let mut info = TlsInfo {
         version: version.get().cloned(),
         insecure: cfg.insecure,
@@ -101,18 +138,109 @@ pub async fn handshake(
     Ok((Box::new(tls), info))
 }
 
+/// The certificate does not name the host (the error [`explain`] made).
+pub fn is_name_mismatch(e: &Error) -> bool {
+    matches!(e, Error::Tls { message, .. } if message.contains("(hostname mismatch)"))
+}
+
+/// The names of the certificate a server presents, learnt on a second connection that checks
+/// the chain but not the name; nothing is sent on it. Empty when that fails too.
+pub async fn peer_names(cfg: &TlsConfig, host: &str, tcp: TcpStream) -> Vec<String> {
+    let mut b = native_tls::TlsConnector::builder();
+    if let Some(pem) = &cfg.given.ca_pem {
+        for cert in native_tls::Certificate::stack_from_pem(pem).unwrap_or_default() {
+            b.add_root_certificate(cert);
+        }
+    }
+    b.danger_accept_invalid_hostnames(true);
+    let Ok(connector) = b.build() else {
+        return Vec::new();
+    };
+    let connector = tokio_native_tls::TlsConnector::from(connector);
+    let Ok(tls) = connector.connect(host, tcp).await else {
+        return Vec::new();
+    };
+    let mut info = TlsInfo::default();
+    if let Ok(Some(cert)) = tls.get_ref().peer_certificate() {
+        if let Ok(der) = cert.to_der() {
+            describe_certificate(&der, &mut info);
+        }
+    }
+    info.names
+}
+
+/// A hostname mismatch, with the names the certificate does have.
+pub fn with_names(e: Error, names: &[String]) -> Error {
+    match e {
+        Error::Tls {
+            host,
+            message,
+            hint,
+        } if !names.is_empty() => Error::Tls {
+            message: format!("{message}; the certificate names: {}", names.join(", ")),
+            host,
+            hint,
+        },
+        other => other,
+    }
+}
+
 fn describe_certificate(der: &[u8], info: &mut TlsInfo) {
     if let Ok((_, cert)) = x509_parser::parse_x509_certificate(der) {
         info.subject = Some(cert.subject().to_string());
         info.issuer = Some(cert.issuer().to_string());
+        info.names = names(&cert);
         let v = cert.validity();
         info.not_before = Some(v.not_before.to_string());
         info.not_after = Some(v.not_after.to_string());
     }
 }
 
+/// The subjectAltName DNS names and IP addresses of a certificate, in its order.
+fn names(cert: &x509_parser::certificate::X509Certificate<'_>) -> Vec<String> {
+    use x509_parser::extensions::GeneralName;
+    let Ok(Some(san)) = cert.subject_alternative_name() else {
+        return Vec::new();
+    };
+    san.value
+        .general_names
+        .iter()
+        .filter_map(|n| match n {
+            GeneralName::DNSName(d) => Some(d.to_string()),
+            GeneralName::IPAddress(b) => match b.len() {
+                4 => <[u8; 4]>::try_from(*b)
+                    .ok()
+                    .map(|a| std::net::IpAddr::from(a).to_string()),
+                16 => <[u8; 16]>::try_from(*b)
+                    .ok()
+                    .map(|a| std::net::IpAddr::from(a).to_string()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
+}
+
+/// The hint for a chain we could not verify: what to give, or what was given and did not help.
+fn untrusted_hint(given: &Given) -> String {
+    match &given.ca {
+        None => {
+            "trust its CA with --ca FILE, or skip verification with -k/--insecure (testing only)"
+                .into()
+        }
+        Some((path, n)) => format!(
+            "its chain leads neither to a system root nor to any of the {n} certificate{} in \
+             --ca '{}': is that the CA that issued the server's certificate? \
+             -k/--insecure skips verification (testing only)",
+            if *n == 1 { "" } else { "s" },
+            path.display()
+        ),
+    }
+}
+
 /// Turn OpenSSL's wording into what went wrong and the flag that fixes it.
-fn explain(host: &str, raw: &str) -> Error {
+fn explain(host: &str, raw: &str, given: &Given) -> Error {
+    let untrusted = untrusted_hint(given);
     let lower = raw.to_ascii_lowercase();
     let (what, hint) = if lower.contains("expired") {
         (
@@ -140,7 +268,7 @@ fn explain(host: &str, raw: &str) -> Error {
     {
         (
             "the server's certificate is not trusted (self-signed or unknown issuer)",
-            "trust its CA with --ca FILE, or skip verification with -k/--insecure (testing only)",
+            untrusted.as_str(),
         )
     } else if lower.contains("wrong version number")
         || lower.contains("unexpected eof")
@@ -179,13 +307,18 @@ mod tests {
 
     #[test]
     fn failures_name_the_fix() {
-        let e = explain("h", "error:0A000086:SSL routines:tls_post_process_server_certificate:certificate verify failed:../ssl/statem/statem_clnt.c:1889: (self-signed certificate)");
+        let none = Given::default();
+        let e = explain("h", "error:0A000086:SSL routines:tls_post_process_server_certificate:certificate verify failed:../ssl/statem/statem_clnt.c:1889: (self-signed certificate)", &none);
         assert_eq!(e.exit_code(), 4);
         assert!(e.to_string().contains("not trusted"));
         assert!(e.hint().unwrap().contains("--ca"));
-        let e = explain("h", "certificate verify failed: (Hostname mismatch)");
+        let e = explain("h", "certificate verify failed: (Hostname mismatch)", &none);
         assert!(e.to_string().contains("hostname mismatch"), "{e}");
-        let e = explain("h", "certificate verify failed (certificate has expired)");
+        let e = explain(
+            "h",
+            "certificate verify failed (certificate has expired)",
+            &none,
+        );
         assert!(e.to_string().contains("expired"));
     }
 }

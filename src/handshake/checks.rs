@@ -108,7 +108,7 @@ pub fn evaluate(req: &Request, resp: &Response, require_subprotocol: bool) -> Ve
         ),
     )];
     if resp.status != 101 {
-        let hint = hint_for_status(resp);
+        let hint = hint_for_status(req, resp);
         return Verdict {
             checks,
             accept,
@@ -269,8 +269,11 @@ fn join(v: &[&String]) -> String {
 }
 
 /// What a refusal most likely means, and the flag to try.
-fn hint_for_status(resp: &Response) -> Option<String> {
+fn hint_for_status(req: &Request, resp: &Response) -> Option<String> {
     let s = resp.status;
+    if lost_upgrade(req, resp) {
+        return Some(PROXY_DROPS_UPGRADE.into());
+    }
     Some(match s {
         101 => return None,
         200..=299 => format!("status {s}: this is a plain HTTP endpoint, not a WebSocket one; check the path in the URL"),
@@ -278,7 +281,12 @@ fn hint_for_status(resp: &Response) -> Option<String> {
             Some(loc) => format!("the server redirects to {loc}: follow it with -L/--location"),
             None => "the server redirects (without a Location header); -L/--location follows redirects".into(),
         },
+        // nginx: "The plain HTTP request was sent to HTTPS port".
+        400 if String::from_utf8_lossy(&resp.body).to_ascii_lowercase().contains("https port") => {
+            "this port serves TLS: connect with wss:// instead of ws://".into()
+        }
         400 => "the server rejected the request: check the -H headers, -s subprotocols and --protocol-version".into(),
+        401 if challenges(resp, "bearer") => "the server wants a bearer token: -H 'Authorization: Bearer TOKEN'".into(),
         401 => "the server wants credentials: --auth user:pass or -H 'Authorization: ...'".into(),
         403 => "the server refused access: check credentials (--auth, -H) and the Origin it expects (-o/--origin)".into(),
         404 => "nothing at this path: check the path in the URL".into(),
@@ -289,6 +297,56 @@ fn hint_for_status(resp: &Response) -> Option<String> {
         429 => "the server is rate limiting: wait and retry".into(),
         500..=599 => format!("status {s}: a server-side error; the body may say more"),
         _ => format!("status {s} instead of 101 Switching Protocols"),
+    })
+}
+
+/// The most common reverse-proxy mistake, with the nginx lines that fix it.
+const PROXY_DROPS_UPGRADE: &str = "the server did not see an upgrade request: a reverse proxy in \
+     front of it probably drops the Upgrade/Connection headers (hop-by-hop headers are not \
+     forwarded by default); in nginx: proxy_http_version 1.1; proxy_set_header Upgrade \
+     $http_upgrade; proxy_set_header Connection \"upgrade\";";
+
+/// A refusal that says the upgrade headers never arrived: a 426 that names no version or only
+/// the one we sent (so changing --protocol-version cannot help), a 505 (a backend reached over
+/// HTTP/1.0 by a proxy), or a 400 that complains about the upgrade.
+fn lost_upgrade(req: &Request, resp: &Response) -> bool {
+    match resp.status {
+        426 => {
+            let wanted: Vec<&str> = resp
+                .header_all("Sec-WebSocket-Version")
+                .into_iter()
+                .flat_map(list)
+                .collect();
+            let sent = sent_version(req);
+            wanted.is_empty() || sent.is_some_and(|v| wanted.contains(&v))
+        }
+        505 => true,
+        400 => {
+            let body = String::from_utf8_lossy(&resp.body);
+            [resp.reason.as_str(), &body]
+                .iter()
+                .any(|t| t.to_ascii_lowercase().contains("upgrade"))
+        }
+        _ => false,
+    }
+}
+
+/// The Sec-WebSocket-Version our request carried.
+fn sent_version(req: &Request) -> Option<&str> {
+    req.text.split("\r\n").find_map(|l| {
+        let (name, value) = l.split_once(':')?;
+        name.trim()
+            .eq_ignore_ascii_case("Sec-WebSocket-Version")
+            .then(|| value.trim())
+    })
+}
+
+/// The response challenges with this authentication scheme (WWW-Authenticate).
+fn challenges(resp: &Response, scheme: &str) -> bool {
+    resp.header_all("WWW-Authenticate").iter().any(|v| {
+        v.split(',')
+            .filter_map(|c| c.split_whitespace().next())
+            .any(|word| word.eq_ignore_ascii_case(scheme))
     })
 }
 
@@ -369,6 +427,53 @@ mod tests {
         assert!(v.hint.unwrap().contains("-L"));
         let v = evaluate(&req(&[]), &resp("HTTP/1.1 403 Forbidden\r\n\r\n"), false);
         assert!(v.hint.unwrap().contains("--origin"));
+    }
+
+    fn hint_of(raw: &str) -> String {
+        let mut r = req(&[]);
+        r.text = "GET / HTTP/1.1\r\nSec-WebSocket-Version: 13\r\n\r\n".into();
+        evaluate(&r, &resp(raw), false).hint.unwrap_or_default()
+    }
+
+    #[test]
+    fn a_proxy_dropping_the_upgrade_headers_is_named_with_the_nginx_lines() {
+        for raw in [
+            "HTTP/1.1 426 Upgrade Required\r\nContent-Length: 0\r\n\r\n",
+            "HTTP/1.1 426 Upgrade Required\r\nSec-WebSocket-Version: 13\r\n\r\n",
+            "HTTP/1.1 505 HTTP Version Not Supported\r\n\r\n",
+            "HTTP/1.1 400 Missing Upgrade Header\r\n\r\n",
+        ] {
+            let hint = hint_of(raw);
+            assert!(hint.contains("Upgrade/Connection"), "{raw}: {hint}");
+            assert!(
+                hint.contains("proxy_set_header Upgrade $http_upgrade;"),
+                "{raw}: {hint}"
+            );
+            assert!(!hint.contains("--protocol-version"), "{raw}: {hint}");
+        }
+        // A version we did not send is still the version hint.
+        let hint = hint_of("HTTP/1.1 426 Upgrade Required\r\nSec-WebSocket-Version: 8\r\n\r\n");
+        assert!(hint.contains("--protocol-version 8"), "{hint}");
+        let nginx = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n";
+        let mut r = resp(nginx);
+        r.body = b"<center>The plain HTTP request was sent to HTTPS port</center>".to_vec();
+        assert!(evaluate(&req(&[]), &r, false)
+            .hint
+            .unwrap()
+            .contains("wss://"));
+        // A 400 about something else keeps the generic hint.
+        assert!(!hint_of("HTTP/1.1 400 Bad Request\r\n\r\n").contains("nginx"));
+    }
+
+    #[test]
+    fn a_bearer_challenge_suggests_a_bearer_header_not_basic_auth() {
+        let hint =
+            hint_of("HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm=\"api\"\r\n\r\n");
+        assert!(hint.contains("-H 'Authorization: Bearer"), "{hint}");
+        assert!(!hint.contains("--auth"), "{hint}");
+        let hint =
+            hint_of("HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"x\"\r\n\r\n");
+        assert!(hint.contains("--auth user:pass"), "{hint}");
     }
 
     #[test]

@@ -101,13 +101,15 @@ pub async fn open(target: &Target, args: &ConnectArgs) -> (Report, Result<Upgrad
     let mut hops = 0;
     // Credentials are for the server the user named: a redirect elsewhere gets none (as curl).
     let elsewhere = without_credentials(args);
+    // One deadline for the whole upgrade: every redirect hop and every refusal body in it.
+    let deadline = tokio::time::Instant::now() + args.connect_timeout;
     loop {
         let hop_args = if same_origin(target, &current) {
             args
         } else {
             &elsewhere
         };
-        match attempt(&current, hop_args, &mut tls_config, &mut report).await {
+        match attempt(&current, hop_args, &mut tls_config, &mut report, deadline).await {
             Ok(Some(up)) => return (report, Ok(up)),
             Ok(None) => {}
             Err(e) => return (report, Err(e)),
@@ -236,9 +238,9 @@ async fn attempt(
     args: &ConnectArgs,
     tls_config: &mut Option<TlsConfig>,
     report: &mut Report,
+    deadline: tokio::time::Instant,
 ) -> Result<Option<Upgraded>> {
     let start = Instant::now();
-    let deadline = tokio::time::Instant::now() + args.connect_timeout;
     report.timings = Timings::default();
     report.response = None;
     report.verdict = None;
@@ -299,7 +301,7 @@ async fn attempt(
     report.timings.upgrade = Some(upgrade_start.elapsed());
     if resp.status != 101 {
         let idle = Duration::from_millis(500).min(args.connect_timeout);
-        response::read_body(&mut stream, &mut resp, leftover.clone(), idle).await;
+        response::read_body(&mut stream, &mut resp, leftover.clone(), idle, deadline).await;
     }
     report.timings.total = Some(start.elapsed());
     let verdict = checks::evaluate(&req, &resp, args.require_subprotocol);

@@ -108,24 +108,42 @@ fn not_http(buf: &[u8], why: &str) -> Error {
     }
 }
 
+fn is_reset(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind::{BrokenPipe, ConnectionAborted, ConnectionReset};
+    matches!(e.kind(), ConnectionReset | ConnectionAborted | BrokenPipe)
+}
+
+/// The connection ended (`how`: "closed" or "reset") before a whole head arrived.
+fn ended(buf: &[u8], how: &str) -> Error {
+    if buf.is_empty() {
+        // What a TLS server does with a plain HTTP request (OpenSSL, among others).
+        return Error::Handshake {
+            message: format!(
+                "the server {how} the connection without answering the upgrade request"
+            ),
+            hint: Some("if this port serves TLS, connect with wss:// instead of ws://".into()),
+        };
+    }
+    bad(format!(
+        "the server {how} the connection in the middle of its response head ({} bytes received)",
+        buf.len()
+    ))
+}
+
 /// Read until a whole head has arrived. Returns the response and the bytes that followed it.
 pub async fn read_head<S: AsyncRead + Unpin>(stream: &mut S) -> Result<(Response, Vec<u8>)> {
     let mut buf = Vec::with_capacity(4096);
     let mut chunk = [0u8; 4096];
     loop {
-        let n = stream
-            .read(&mut chunk)
-            .await
-            .map_err(|e| Error::io("reading the upgrade response", e))?;
+        let n = match stream.read(&mut chunk).await {
+            Ok(n) => n,
+            // A reset is the same failure as a close (exit 5, not a runtime error): the server
+            // was reached and ended the connection before its answer was whole.
+            Err(e) if is_reset(&e) => return Err(ended(&buf, "reset")),
+            Err(e) => return Err(Error::io("reading the upgrade response", e)),
+        };
         if n == 0 {
-            return Err(if buf.is_empty() {
-                bad("the server closed the connection without answering the upgrade request".into())
-            } else {
-                bad(format!(
-                    "the server closed the connection in the middle of its response head ({} bytes received)",
-                    buf.len()
-                ))
-            });
+            return Err(ended(&buf, "closed"));
         }
         buf.extend_from_slice(&chunk[..n]);
         if let Some((resp, len)) = parse_head(&buf)? {
@@ -141,12 +159,15 @@ pub async fn read_head<S: AsyncRead + Unpin>(stream: &mut S) -> Result<(Response
 }
 
 /// Read a refusal's body: up to Content-Length (or to the end of the connection), at most
-/// MAX_BODY bytes, giving up after `idle` without data so a keep-alive server cannot stall us.
+/// MAX_BODY bytes, giving up after `idle` without data so a keep-alive server cannot stall us,
+/// and at `deadline` (the upgrade's) so a server trickling bytes cannot either. A body cut
+/// short of its Content-Length is marked truncated: what arrived is shown as such.
 pub async fn read_body<S: AsyncRead + Unpin>(
     stream: &mut S,
     resp: &mut Response,
     mut already: Vec<u8>,
     idle: Duration,
+    deadline: tokio::time::Instant,
 ) {
     let want = resp
         .header("Content-Length")
@@ -156,16 +177,27 @@ pub async fn read_body<S: AsyncRead + Unpin>(
         .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
     let limit = want.unwrap_or(usize::MAX).min(MAX_BODY);
     let mut chunk = [0u8; 4096];
+    let mut out_of_time = false;
     while already.len() < limit && want != Some(0) {
         if chunked && already.windows(5).any(|w| w == b"0\r\n\r\n") {
             break;
         }
-        match tokio::time::timeout(idle, stream.read(&mut chunk)).await {
+        let until = deadline.min(tokio::time::Instant::now() + idle);
+        match tokio::time::timeout_at(until, stream.read(&mut chunk)).await {
             Ok(Ok(n)) if n > 0 => already.extend_from_slice(&chunk[..n]),
+            Err(_) if tokio::time::Instant::now() >= deadline => {
+                out_of_time = true;
+                break;
+            }
             _ => break,
         }
     }
-    resp.body_truncated = already.len() > limit || want.is_some_and(|w| w > MAX_BODY);
+    // Bytes past Content-Length are not body; a body shorter than it was cut off.
+    resp.body_truncated = out_of_time
+        || match want {
+            Some(w) => w > MAX_BODY || already.len() < w,
+            None => already.len() > MAX_BODY,
+        };
     already.truncate(limit);
     resp.body = if chunked { dechunk(&already) } else { already };
 }
@@ -235,8 +267,17 @@ mod tests {
             .unwrap();
         let mut r = r;
         let mut rest: &[u8] = b"o go away";
-        read_body(&mut rest, &mut r, b"n".to_vec(), Duration::from_millis(100)).await;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        read_body(
+            &mut rest,
+            &mut r,
+            b"n".to_vec(),
+            Duration::from_millis(100),
+            deadline,
+        )
+        .await;
         assert_eq!(r.body, b"no go");
+        assert!(!r.body_truncated);
     }
 
     const HEADS: &[&[u8]] = &[

@@ -110,6 +110,10 @@ pub fn full(r: &Report) -> String {
         if let Some(i) = &t.issuer {
             let _ = writeln!(o, "{}   issuer:  {}", "*".dimmed(), Shown(i));
         }
+        if !t.names.is_empty() {
+            let names = t.names.join(", ");
+            let _ = writeln!(o, "{}   names:   {}", "*".dimmed(), Shown(&names));
+        }
         if let (Some(a), Some(b)) = (&t.not_before, &t.not_after) {
             let _ = writeln!(
                 o,
@@ -249,6 +253,7 @@ mod tests {
                 issuer: Some(format!("O={evil}")),
                 not_before: Some(evil.into()),
                 not_after: Some(evil.into()),
+                names: vec![evil.into()],
                 insecure: false,
             }),
             response: Some(ResponseView {

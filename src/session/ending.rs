@@ -181,8 +181,19 @@ impl Loop<'_> {
             _ => None,
         };
         let peer = self.opts.role.peer();
+        // Reserved bits (or an HTTP response where frames were due) are named by the watch too;
+        // tungstenite's own error for them, from the handshake's leftover bytes, only says
+        // "reserved bits".
+        let unexpected = match &e {
+            WsError::Io(io) => crate::inbound::unexpected(io),
+            WsError::Protocol(ProtocolError::NonZeroReservedBits) => {
+                self.opts.wire.as_ref().and_then(|w| w.unexpected())
+            }
+            _ => None,
+        };
         let (code, what) = match &e {
             _ if watched.is_some() => (1007, watched.map(|w| invalid_utf8_text(w, peer)).unwrap_or_default()),
+            _ if unexpected.is_some() => (1002, unexpected.map(|u| u.describe(peer)).unwrap_or_default()),
             // After a clean close, bytes the server still sends change nothing about the ending.
             WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake | ProtocolError::ReceivedAfterClosing)
             | WsError::Io(_)

@@ -304,7 +304,7 @@ async fn a_closed_port_cannot_connect_with_exit_3() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_refusal_gets_the_hint_of_its_status() {
     // (response, what the hint must say, a line the report must show)
-    let cases: [(&str, &[&str], &str); 5] = [
+    let cases: [(&str, &[&str], &str); 7] = [
         (
             "HTTP/1.1 426 Upgrade Required\r\nSec-WebSocket-Version: 8, 7\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nupgrade required\r\n0\r\n\r\n",
             &["8, 7", "--protocol-version 8"],
@@ -329,6 +329,17 @@ async fn each_refusal_gets_the_hint_of_its_status() {
             "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"x\"\r\nContent-Length: 0\r\n\r\n",
             &["--auth"],
             "< WWW-Authenticate: Basic realm=\"x\"",
+        ),
+        (
+            "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer\r\nContent-Length: 0\r\n\r\n",
+            &["-H 'Authorization: Bearer"],
+            "< WWW-Authenticate: Bearer",
+        ),
+        // nginx in front without the upgrade headers: the backend never saw an upgrade.
+        (
+            "HTTP/1.1 426 Upgrade Required\r\nContent-Length: 16\r\n\r\nupgrade required",
+            &["Upgrade/Connection", "proxy_set_header Connection \"upgrade\";"],
+            "< upgrade required",
         ),
     ];
     for (response, hint_says, shown) in cases {
@@ -573,4 +584,134 @@ async fn a_host_name_is_resolved_and_its_dns_time_shown() {
         "{out}"
     );
     assert!(out.contains("> Host: localhost:"), "{out}");
+}
+
+/// A server that answers with the first bytes of a 101 head, then ends the connection: with a
+/// FIN (`reset` false) or a TCP RST (`reset` true, linger 0).
+async fn cut_head_server(reset: bool) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let (mut tcp, _) = listener.accept().await.unwrap();
+        let mut head = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            match tcp.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => head.extend_from_slice(&buf[..n]),
+            }
+        }
+        let _ = tcp.write_all(b"HTTP/1.1 101 Switching").await;
+        // Let the client read those bytes before the connection goes.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        if reset {
+            let _ = tcp.set_zero_linger();
+        }
+        drop(tcp);
+    });
+    addr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reset_or_a_close_inside_the_response_head_are_the_same_failure() {
+    for reset in [false, true] {
+        let addr = cut_head_server(reset).await;
+        let a = run_assert(args(&[&format!("ws://{addr}/")])).await;
+        let err = stderr(&a);
+        a.code(5);
+        let diagnosis = err.lines().find(|l| l.starts_with("error:")).unwrap_or("");
+        assert!(
+            diagnosis.contains("in the middle of its response head"),
+            "reset={reset}: {err}"
+        );
+        assert!(
+            diagnosis.contains("22 bytes received"),
+            "reset={reset}: {err}"
+        );
+    }
+}
+
+/// A raw server for one client: reads the request head, waits `delay`, writes `head`, then
+/// trickles `body` one byte every `gap` (a slow or hostile server), then holds the socket.
+async fn slow_server(delay: Duration, head: String, body: Vec<u8>, gap: Duration) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let (mut tcp, _) = listener.accept().await.unwrap();
+        let mut req = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+            match tcp.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => req.extend_from_slice(&buf[..n]),
+            }
+        }
+        tokio::time::sleep(delay).await;
+        if tcp.write_all(head.as_bytes()).await.is_err() {
+            return;
+        }
+        for b in body {
+            tokio::time::sleep(gap).await;
+            if tcp.write_all(&[b]).await.is_err() {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_secs(30)).await;
+    });
+    addr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trickled_refusal_body_is_cut_at_the_connect_timeout_and_shown() {
+    let body = b"forbidden: "
+        .iter()
+        .chain([b'x'; 989].iter())
+        .copied()
+        .collect();
+    let head = "HTTP/1.1 403 Forbidden\r\nContent-Length: 1000\r\n\r\n".to_string();
+    let addr = slow_server(Duration::ZERO, head, body, Duration::from_millis(50)).await;
+    let started = Instant::now();
+    let a = run_assert(args(&[&format!("ws://{addr}/"), "--connect-timeout", "2"])).await;
+    let took = started.elapsed();
+    let err = stderr(&a);
+    a.code(5);
+    assert!(
+        took < Duration::from_secs(4),
+        "took {took:?} with --connect-timeout 2"
+    );
+    assert!(err.contains("< HTTP/1.1 403 Forbidden"), "{err}");
+    assert!(
+        err.contains("< forbidden: x"),
+        "what arrived is shown: {err}"
+    );
+    assert!(err.contains("(body truncated)"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_connect_timeout_covers_all_redirect_hops_together() {
+    // Each hop takes 1.2 s to answer: either alone fits in 2 s, both together do not.
+    let refusal = "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n".to_string();
+    let second = slow_server(Duration::from_millis(1200), refusal, vec![], Duration::ZERO).await;
+    let redirect =
+        format!("HTTP/1.1 302 Found\r\nLocation: ws://{second}/\r\nContent-Length: 0\r\n\r\n");
+    let first = slow_server(
+        Duration::from_millis(1200),
+        redirect,
+        vec![],
+        Duration::ZERO,
+    )
+    .await;
+    let started = Instant::now();
+    let a = run_assert(args(&[
+        &format!("ws://{first}/"),
+        "-L",
+        "--connect-timeout",
+        "2",
+    ]))
+    .await;
+    let took = started.elapsed();
+    let err = stderr(&a);
+    a.code(3);
+    assert!(took < Duration::from_millis(2300), "took {took:?}: {err}");
+    assert!(err.contains("timed out after 2 s"), "{err}");
 }

@@ -409,6 +409,23 @@ async fn protocol_violations_close_with_the_rfc_code_and_exit_6() {
             1002,
             "reserved bits",
         ),
+        // Compressed text without a negotiated extension: the reserved bit is the violation,
+        // not the bytes' UTF-8 (RFC 7692 §7.2.3 "Hello").
+        (
+            "RSV1 on compressed text (not UTF-8)",
+            hostile::frame(0xC1, &[0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00]),
+            1002,
+            1002,
+            "reserved bits",
+        ),
+        // socket.io without EIO: an HTTP refusal behind the 101. 'H' reads as RSV1 + opcode 8.
+        (
+            "HTTP after the 101",
+            b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n".to_vec(),
+            1002,
+            1002,
+            "an http response after the upgrade instead of websocket frames: http/1.1 400 bad request",
+        ),
         (
             "reserved opcode 0x3",
             hostile::frame(0x83, b"hi"),
@@ -446,7 +463,7 @@ async fn protocol_violations_close_with_the_rfc_code_and_exit_6() {
     let cases = cases
         .into_iter()
         .flat_map(|(what, bytes, want, shown, says)| {
-            let pauses = if what.contains("UTF-8") {
+            let pauses = if what.contains("UTF-8") || what.contains("HTTP") {
                 vec![Duration::ZERO, Duration::from_millis(100)]
             } else {
                 vec![Duration::ZERO]

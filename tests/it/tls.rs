@@ -238,3 +238,125 @@ async fn inspect_with_insecure_warns_too() {
         "{err}"
     );
 }
+
+/// A PEM bundle of the CA certificates of `pkis`, in that order, in `dir`.
+fn bundle(dir: &tempfile::TempDir, pkis: &[&Pki]) -> std::path::PathBuf {
+    let pem: String = pkis
+        .iter()
+        .map(|p| std::fs::read_to_string(&p.ca_path).unwrap())
+        .collect();
+    let p = dir.path().join("bundle.pem");
+    std::fs::write(&p, pem).unwrap();
+    p
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ca_bundle_whose_second_certificate_is_the_ca_is_trusted() {
+    let (server, pki) = tls_server(&["localhost", "127.0.0.1"]).await;
+    let other = Pki::with_ca_name(&["unrelated.test"], "unrelated CA");
+    let dir = tempfile::tempdir().unwrap();
+    let ca = bundle(&dir, &[&other, &pki]);
+    let url = format!("wss://{}/", server.addr);
+    let a = run_assert(vec!["inspect".into(), url, "--ca".into(), path(&ca)]).await;
+    let (out, err) = (stdout(&a), stderr(&a));
+    a.success();
+    assert!(out.contains("all checks passed"), "{out}\n{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_untrusted_chain_with_ca_names_the_file_instead_of_suggesting_ca() {
+    let (server, _pki) = tls_server(&["localhost", "127.0.0.1"]).await;
+    let one = Pki::with_ca_name(&["a.test"], "CA one");
+    let two = Pki::with_ca_name(&["b.test"], "CA two");
+    let dir = tempfile::tempdir().unwrap();
+    let ca = bundle(&dir, &[&one, &two]);
+    let url = format!("wss://{}/", server.addr);
+    let a = run_assert(vec![url, "--ca".into(), path(&ca)]).await;
+    let err = stderr(&a);
+    a.code(4);
+    let hint = err.lines().find(|l| l.contains("hint:")).unwrap_or("");
+    assert!(
+        hint.contains(&path(&ca)),
+        "the hint names the file used: {err}"
+    );
+    assert!(hint.contains("2 certificates"), "{err}");
+    assert!(
+        !hint.contains("with --ca FILE"),
+        "the user did give --ca: {err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cert_and_key_that_do_not_match_are_a_usage_error_naming_both_files() {
+    let (server, pki) = tls_server(&["localhost", "127.0.0.1"]).await;
+    let (one, two) = (Pki::new(&["one.test"]), Pki::new(&["two.test"]));
+    let a = run_assert(vec![
+        format!("wss://{}/", server.addr),
+        "--ca".into(),
+        path(&pki.ca_path),
+        "--cert".into(),
+        path(&one.cert_path),
+        "--key".into(),
+        path(&two.key_path),
+    ])
+    .await;
+    let err = stderr(&a);
+    a.code(2);
+    let diagnosis = err.lines().find(|l| l.starts_with("error:")).unwrap_or("");
+    assert!(diagnosis.contains(&path(&one.cert_path)), "{err}");
+    assert!(diagnosis.contains(&path(&two.key_path)), "{err}");
+    assert!(diagnosis.contains("does not match"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_names_of_the_certificate_are_shown_on_success_and_on_a_mismatch() {
+    let (server, pki) = tls_server(&["localhost", "alt.test"]).await;
+    let a = run_assert(vec![
+        "inspect".into(),
+        format!("wss://localhost:{}/", server.addr.port()),
+        "--ca".into(),
+        path(&pki.ca_path),
+    ])
+    .await;
+    let out = stdout(&a);
+    a.success();
+    let names = out
+        .lines()
+        .find(|l| l.contains("names:"))
+        .unwrap_or_else(|| panic!("no names line:\n{out}"));
+    assert!(
+        names.contains("localhost") && names.contains("alt.test"),
+        "{out}"
+    );
+
+    // 127.0.0.1 is not among them: the error lists what the certificate does name.
+    let a = run_assert(vec![
+        format!("wss://{}/", server.addr),
+        "--ca".into(),
+        path(&pki.ca_path),
+    ])
+    .await;
+    let err = stderr(&a);
+    a.code(4);
+    let diagnosis = err.lines().find(|l| l.starts_with("error:")).unwrap_or("");
+    assert!(diagnosis.contains("hostname mismatch"), "{err}");
+    assert!(
+        diagnosis.contains("localhost") && diagnosis.contains("alt.test"),
+        "the names the certificate has: {err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ws_to_a_tls_port_suggests_wss() {
+    let (server, _pki) = tls_server(&["localhost", "127.0.0.1"]).await;
+    let a = run_assert(vec![
+        format!("ws://{}/", server.addr),
+        "--connect-timeout".into(),
+        "3".into(),
+    ])
+    .await;
+    let err = stderr(&a);
+    a.code(5);
+    let hint = err.lines().find(|l| l.contains("hint:")).unwrap_or("");
+    assert!(hint.contains("wss://"), "{err}");
+}

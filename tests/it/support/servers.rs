@@ -236,22 +236,27 @@ pub const CA_NAME: &str = "wscope test CA";
 impl Pki {
     /// A leaf for `names` (DNS names or IP addresses), common name = the first one.
     pub fn new(names: &[&str]) -> Pki {
-        Pki::build(names, false)
+        Pki::build(names, false, CA_NAME)
+    }
+
+    /// Like `new`, with a CA of another name (for bundles of several CAs).
+    pub fn with_ca_name(names: &[&str], ca_name: &str) -> Pki {
+        Pki::build(names, false, ca_name)
     }
 
     /// Like `new`, but the leaf's validity ended long ago.
     pub fn expired(names: &[&str]) -> Pki {
-        Pki::build(names, true)
+        Pki::build(names, true, CA_NAME)
     }
 
-    fn build(names: &[&str], expired: bool) -> Pki {
+    fn build(names: &[&str], expired: bool, ca_name: &str) -> Pki {
         use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
         let ca_key = KeyPair::generate().unwrap();
         let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
         ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         ca_params
             .distinguished_name
-            .push(DnType::CommonName, CA_NAME);
+            .push(DnType::CommonName, ca_name);
         let ca_cert = ca_params.self_signed(&ca_key).unwrap();
         let issuer = Issuer::new(ca_params, ca_key);
 
