@@ -251,4 +251,8 @@ pub trait EventSink: Send {
     fn backlogged(&self) -> bool {
         false
     }
+    /// True while output waits for room downstream: the session calls `flush` again shortly.
+    fn stalled(&self) -> bool {
+        false
+    }
 }

@@ -171,7 +171,7 @@ pub async fn serve(
                 }
                 printer.flush();
             }
-            _ = tokio::time::sleep(Duration::from_millis(10)), if printer.backlogged() => printer.flush(),
+            _ = tokio::time::sleep(Duration::from_millis(10)), if printer.stalled() || printer.backlogged() => printer.flush(),
             item = input.recv(), if input_open && stopping.is_none() => match item {
                 Some(Input::Line(l) | Input::Text(l, _)) => {
                     if hub.execute(&l, &shared, printer) == Flow::Quit {
@@ -183,9 +183,11 @@ pub async fn serve(
                 Some(Input::End) | None => input_open = false,
             },
             _ = sigint.recv(), if stopping.is_none() => {
+                crate::session::mark_signalled();
                 stopping = Some(begin_stop(&hub, printer));
             }
             _ = sigterm.recv(), if stopping.is_none() => {
+                crate::session::mark_signalled();
                 stopping = Some(begin_stop(&hub, printer));
             }
             _ = sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => break,

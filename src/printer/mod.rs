@@ -5,12 +5,13 @@
 pub mod escape;
 pub mod json;
 pub mod listen;
+mod output;
 pub mod report;
 pub mod style;
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
-use std::io::{self, BufWriter, IsTerminal, Stdout, Write};
+use std::io::{self, BufWriter, IsTerminal, Write};
 use std::time::Instant;
 
 use colored::Colorize;
@@ -47,12 +48,11 @@ pub enum Screen {
 }
 
 pub struct Printer {
-    out: BufWriter<Stdout>,
+    /// stdout and stderr, written off the runtime thread.
+    out: output::Output,
     screen: Screen,
     style: Style,
     started: Instant,
-    dirty: bool,
-    broken: bool,
     /// Scratch buffer reused for every line, so printing allocates nothing per message.
     line: String,
     /// Tag for listen mode: "[3] ".
@@ -70,12 +70,10 @@ pub struct Printer {
 impl Printer {
     pub fn new(style: Style, screen: Screen) -> Printer {
         Printer {
-            out: BufWriter::with_capacity(64 * 1024, io::stdout()),
+            out: output::Output::new(),
             screen,
             style,
             started: Instant::now(),
-            dirty: false,
-            broken: false,
             line: String::with_capacity(256),
             tag: String::new(),
             client: None,
@@ -170,11 +168,8 @@ impl Printer {
             self.line = safe;
         }
         match &self.screen {
-            Screen::Stderr => {
-                // Keep stdout and stderr in order on a shared terminal.
-                self.flush();
-                let _ = io::stderr().lock().write_all(self.line.as_bytes());
-            }
+            // One queue for both streams keeps them in order on a shared terminal.
+            Screen::Stderr => self.out.write(output::Stream::Stderr, self.line.as_bytes()),
             Screen::Prompt(tx) => {
                 let _ = tx.send(std::mem::take(&mut self.line));
             }
@@ -233,13 +228,7 @@ impl Printer {
     }
 
     fn write_out(&mut self, bytes: &[u8]) {
-        if self.broken {
-            return;
-        }
-        if let Err(e) = self.out.write_all(bytes) {
-            self.on_write_error(e);
-        }
-        self.dirty = true;
+        self.out.write(output::Stream::Stdout, bytes);
     }
 
     /// Received data for stdout: byte for byte to a pipe or file, escaped on a terminal.
@@ -249,16 +238,6 @@ impl Printer {
             self.write_out(shown.as_bytes());
         } else {
             self.write_out(data);
-        }
-    }
-
-    fn on_write_error(&mut self, e: io::Error) {
-        // A closed pipe (`| head`) is a normal way for a reader to say "enough".
-        if e.kind() == io::ErrorKind::BrokenPipe {
-            self.broken = true;
-        } else {
-            self.broken = true;
-            let _ = writeln!(io::stderr(), "wscope: cannot write to stdout: {e}");
         }
     }
 
@@ -275,12 +254,11 @@ impl Printer {
         if let Some(h) = e.hint() {
             let _ = write!(msg, "\n  {} {}", "hint:".yellow(), Shown(&h));
         }
+        msg.push('\n');
         match &self.screen {
-            Screen::Stderr => {
-                let _ = writeln!(io::stderr().lock(), "{msg}");
-            }
+            Screen::Stderr => self.out.write(output::Stream::Stderr, msg.as_bytes()),
             Screen::Prompt(tx) => {
-                let _ = tx.send(msg + "\n");
+                let _ = tx.send(msg);
             }
         }
     }
@@ -568,19 +546,23 @@ impl EventSink for Printer {
         if let Some(f) = &mut self.dump_file {
             let _ = f.flush();
         }
-        if self.dirty && !self.broken {
-            if let Err(e) = self.out.flush() {
-                self.on_write_error(e);
-            }
-        }
-        self.dirty = false;
+        self.out.hand_on();
     }
 
+    /// Something waits that the output thread has room for.
     fn dirty(&self) -> bool {
-        self.dirty
+        self.out.can_hand_on()
     }
 
     fn broken(&self) -> bool {
-        self.broken
+        self.out.broken()
+    }
+
+    fn backlogged(&self) -> bool {
+        self.out.backlogged()
+    }
+
+    fn stalled(&self) -> bool {
+        self.out.has_pending() && !self.out.can_hand_on()
     }
 }

@@ -353,8 +353,8 @@ pub async fn run(
                 }
             }
             _ = std::future::ready(()), if sink.dirty() => sink.flush(),
-            // The output is backed up: try again shortly (reads wait meanwhile).
-            _ = tokio::time::sleep(BACKLOG_RETRY), if sink.backlogged() => sink.flush(),
+            // The output is backed up: try again shortly (past its bound, reads wait meanwhile).
+            _ = tokio::time::sleep(BACKLOG_RETRY), if sink.stalled() || sink.backlogged() => sink.flush(),
         }
     };
     let counted = s.count_reached();
@@ -422,6 +422,18 @@ async fn too_big(wire: &Option<crate::inbound::WireFacts>) -> crate::inbound::To
 
 fn far_future() -> TokioInstant {
     TokioInstant::now() + Duration::from_secs(86400 * 365)
+}
+
+static SIGNALLED: AtomicBool = AtomicBool::new(false);
+
+/// A Ctrl-C or SIGTERM ended a session: the process should not linger on its way out.
+pub fn signalled() -> bool {
+    SIGNALLED.load(Ordering::Relaxed)
+}
+
+/// Say that a signal asked the process to stop (see [`signalled`]).
+pub fn mark_signalled() {
+    SIGNALLED.store(true, Ordering::Relaxed);
 }
 
 /// A signal as a stream, made once: a signal that arrives between two passes of a loop is kept,

@@ -83,6 +83,7 @@ impl Loop<'_> {
     }
 
     pub(super) async fn on_signal(&mut self, sink: &mut dyn EventSink) {
+        mark_signalled();
         if self.close_sent {
             // A second Ctrl-C: the user does not want to wait for the server.
             std::process::exit(130);

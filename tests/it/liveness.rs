@@ -241,3 +241,116 @@ async fn a_ping_timeout_reports_1001_and_does_not_linger() {
     // The first ping goes at 0.5 s, its timeout runs out at 1.5 s; a dead peer gets little more.
     assert!(took < Duration::from_millis(3500), "took {took:?}");
 }
+
+/// Spawn wscope with stdout into a pipe that nobody reads (as `wscope URL | sleep 60`).
+fn spawn_with_stuck_stdout(args: &[&str]) -> (std::process::Child, std::process::ChildStdout) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wscope"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let out = child.stdout.take().unwrap();
+    (child, out)
+}
+
+async fn wait_exit(
+    mut child: std::process::Child,
+    within: Duration,
+) -> Option<std::process::ExitStatus> {
+    tokio::task::spawn_blocking(move || {
+        let end = Instant::now() + within;
+        while Instant::now() < end {
+            if let Ok(Some(s)) = child.try_wait() {
+                return Some(s);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        None
+    })
+    .await
+    .unwrap()
+}
+
+/// Issue 15 item 5: a blocked stdout froze the process: signals ignored, timers stopped.
+#[tokio::test]
+async fn a_blocked_stdout_stops_neither_timers_nor_signals() {
+    let line = "x".repeat(1000);
+    let flood: Vec<u8> = (0..4000).flat_map(|_| hostile::text(&line)).collect();
+    let server = Hostile::start(vec![Step::Send(flood), Step::Pause(Duration::from_secs(3))]).await;
+    let (child, _stdout) =
+        spawn_with_stuck_stdout(&[&server.url, "-w", "inf", "--ping-interval", "0.3"]);
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    // Timers ran while stdout was stuck: pings went out.
+    let pings = server.frames().iter().filter(|f| f.opcode == 0x9).count();
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+    let status = wait_exit(child, Duration::from_secs(8)).await;
+    assert!(pings >= 3, "only {pings} pings while stdout was blocked");
+    assert!(
+        status.is_some(),
+        "wscope ignored SIGTERM with a blocked stdout"
+    );
+}
+
+/// Issue 15 item 5, listen: with its stdout blocked, every client froze and new handshakes went
+/// unanswered.
+#[tokio::test]
+async fn listen_with_a_blocked_stdout_still_answers_new_clients() {
+    use futures_util::SinkExt;
+    let (child, _stdout) = {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_wscope"))
+            .args(["listen", "127.0.0.1:0"])
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let out = child.stdout.take().unwrap();
+        (child, out)
+    };
+    let mut child = child;
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut err, &mut first).unwrap();
+    std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
+    let addr = first
+        .split("://")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .unwrap()
+        .to_string();
+    let url = format!("ws://{addr}/");
+    let open = |url: String| async move {
+        let tcp = tokio::net::TcpStream::connect(&url[5..url.len() - 1]).await?;
+        tokio_tungstenite::client_async(url.as_str(), tcp)
+            .await
+            .map_err(std::io::Error::other)
+    };
+    let (mut a, _) = open(url.clone()).await.unwrap();
+    let line = "y".repeat(1000);
+    for _ in 0..5000 {
+        if tokio::time::timeout(Duration::from_secs(2), a.send(line.as_str().into()))
+            .await
+            .is_err()
+        {
+            break; // backpressure reached us: fine
+        }
+    }
+    let t = Instant::now();
+    let second = tokio::time::timeout(Duration::from_secs(3), open(url.clone())).await;
+    assert!(
+        matches!(second, Ok(Ok(_))),
+        "a new client was not answered in {:?}",
+        t.elapsed()
+    );
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+    let status = wait_exit(child, Duration::from_secs(8)).await;
+    assert!(
+        status.is_some(),
+        "listen ignored SIGTERM with a blocked stdout"
+    );
+}
