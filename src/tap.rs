@@ -1,8 +1,11 @@
 //! Wire tap for `--dump`: a transparent `AsyncRead + AsyncWrite` wrapper
 //! placed between the (TLS-decrypted) stream and the WebSocket library, so
 //! the dump shows exactly the bytes that crossed the socket rather than the
-//! library's interpretation of them. Decoded frames go to an unbounded
-//! channel; recording never blocks or fails the I/O it observes.
+//! library's interpretation of them. Decoded frames go to a queue bounded in
+//! bytes: while it is over its bound (a message in a million 1-byte fragments,
+//! a printer that cannot keep up) the tap stops reading from the socket until
+//! the session has shown what is queued. Recording never fails the I/O it
+//! observes.
 
 use std::io;
 use std::pin::Pin;
@@ -11,7 +14,11 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use std::sync::atomic::AtomicUsize;
+use std::task::Waker;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+use tokio::sync::mpsc::error::TryRecvError;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 
 use crate::dump::Direction;
@@ -19,6 +26,57 @@ use crate::frame::{Frame, FrameDecoder};
 
 /// A decoded frame with its direction and time since `start`.
 pub type TapEvent = (Direction, Duration, Frame);
+
+/// Bytes of decoded frames the queue holds before the tap stops reading.
+const QUEUE_BYTES: usize = 4 << 20;
+
+/// What the tap and its reader share to bound the queue.
+#[derive(Default)]
+struct Bound {
+    queued: AtomicUsize,
+    /// The read that waits for the queue to drain.
+    reader: Mutex<Option<Waker>>,
+}
+
+impl Bound {
+    fn full(&self) -> bool {
+        self.queued.load(Ordering::Acquire) >= QUEUE_BYTES
+    }
+
+    fn taken(&self, cost: usize) {
+        let before = self.queued.fetch_sub(cost, Ordering::AcqRel);
+        if before >= QUEUE_BYTES && before - cost < QUEUE_BYTES {
+            if let Some(w) = self
+                .reader
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take()
+            {
+                w.wake();
+            }
+        }
+    }
+}
+
+/// The session's end of the tap's queue.
+pub struct TapReceiver {
+    rx: UnboundedReceiver<(TapEvent, usize)>,
+    bound: Arc<Bound>,
+}
+
+impl TapReceiver {
+    pub async fn recv(&mut self) -> Option<TapEvent> {
+        let (ev, cost) = self.rx.recv().await?;
+        self.bound.taken(cost);
+        Some(ev)
+    }
+
+    pub fn try_recv(&mut self) -> Result<TapEvent, TryRecvError> {
+        let (ev, cost) = self.rx.try_recv()?;
+        self.bound.taken(cost);
+        Ok(ev)
+    }
+}
 
 /// Shared recording end of the tap: one decoder per direction, so the tap
 /// can be cloned into the handshake code (for leftover bytes) and the
@@ -28,7 +86,8 @@ pub struct TapSink {
     // One lock per direction: a reader task and a writer task never contend.
     outgoing: Arc<Mutex<FrameDecoder>>,
     incoming: Arc<Mutex<FrameDecoder>>,
-    tx: UnboundedSender<TapEvent>,
+    tx: UnboundedSender<(TapEvent, usize)>,
+    bound: Arc<Bound>,
     start: Instant,
     enabled: Arc<AtomicBool>,
 }
@@ -36,20 +95,32 @@ pub struct TapSink {
 impl TapSink {
     /// `limit` is the per-frame payload budget (`--dump-limit`); `enabled`
     /// is shared with `/dump on|off`.
-    pub fn new(
-        limit: usize,
-        start: Instant,
-        enabled: Arc<AtomicBool>,
-    ) -> (TapSink, UnboundedReceiver<TapEvent>) {
+    pub fn new(limit: usize, start: Instant, enabled: Arc<AtomicBool>) -> (TapSink, TapReceiver) {
         let (tx, rx) = unbounded_channel();
+        let bound = Arc::new(Bound::default());
         let sink = TapSink {
             outgoing: Arc::new(Mutex::new(FrameDecoder::new(limit))),
             incoming: Arc::new(Mutex::new(FrameDecoder::new(limit))),
             tx,
+            bound: bound.clone(),
             start,
             enabled,
         };
-        (sink, rx)
+        (sink, TapReceiver { rx, bound })
+    }
+
+    /// The queue is over its bound: a read should wait (`cx` is woken when it drains).
+    fn must_wait(&self, cx: &Context<'_>) -> bool {
+        if !self.bound.full() {
+            return false;
+        }
+        *self
+            .bound
+            .reader
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(cx.waker().clone());
+        // It may have drained in between: then do not wait for a wake that already happened.
+        self.bound.full()
     }
 
     fn decoder(&self, dir: Direction) -> &Mutex<FrameDecoder> {
@@ -101,8 +172,12 @@ impl TapSink {
         }
         let elapsed = self.start.elapsed();
         for frame in frames {
+            let cost = frame.cost();
+            self.bound.queued.fetch_add(cost, Ordering::AcqRel);
             // A dropped receiver just means nobody is printing any more.
-            let _ = self.tx.send((dir, elapsed, frame));
+            if self.tx.send(((dir, elapsed, frame), cost)).is_err() {
+                self.bound.queued.fetch_sub(cost, Ordering::AcqRel);
+            }
         }
     }
 }
@@ -142,6 +217,9 @@ impl<S: AsyncRead + Unpin> AsyncRead for Tap<S> {
         let before = buf.filled().len();
         let had_room = buf.remaining() > 0;
         let this = &mut *self;
+        if this.sink.must_wait(cx) {
+            return Poll::Pending;
+        }
         let poll = Pin::new(&mut this.inner).poll_read(cx, buf);
         if let Poll::Ready(Ok(())) = poll {
             match buf.filled().get(before..) {
@@ -198,13 +276,13 @@ mod tests {
     /// Unmasked close 1000 "bye", as a server sends it.
     const CLOSE: [u8; 7] = [0x88, 0x05, 0x03, 0xe8, b'b', b'y', b'e'];
 
-    fn sink(limit: usize, on: bool) -> (TapSink, UnboundedReceiver<TapEvent>, Arc<AtomicBool>) {
+    fn sink(limit: usize, on: bool) -> (TapSink, TapReceiver, Arc<AtomicBool>) {
         let enabled = Arc::new(AtomicBool::new(on));
         let (sink, rx) = TapSink::new(limit, Instant::now(), enabled.clone());
         (sink, rx, enabled)
     }
 
-    fn drain(rx: &mut UnboundedReceiver<TapEvent>) -> Vec<(Direction, Frame)> {
+    fn drain(rx: &mut TapReceiver) -> Vec<(Direction, Frame)> {
         let mut v = Vec::new();
         while let Ok((dir, _, frame)) = rx.try_recv() {
             v.push((dir, frame));

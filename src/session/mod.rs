@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::stream::SplitSink;
 use futures_util::{FutureExt, SinkExt, StreamExt};
-use tokio::sync::mpsc::{self, UnboundedReceiver};
+use tokio::sync::mpsc;
 use tokio::time::{sleep_until, Instant as TokioInstant};
 use tokio_tungstenite::tungstenite::error::{CapacityError, ProtocolError};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -134,7 +134,7 @@ const READ_BUFFER: usize = 16 * 1024;
 pub async fn run(
     ws: Ws,
     mut input: mpsc::Receiver<Input>,
-    mut frames: Option<UnboundedReceiver<TapEvent>>,
+    mut frames: Option<crate::tap::TapReceiver>,
     sink: &mut dyn EventSink,
     opts: Options,
     mut stats: Stats,
@@ -265,7 +265,7 @@ pub async fn run(
             }
             _ = &mut read_hold, if reads_held => reads_held = false,
             t = too_big(&s.opts.wire) => s.on_too_big(t, sink).await,
-            Some((dir, at, frame)) = next_frame(&mut frames) => {
+            Some((dir, at, frame)) = next_frame(&mut frames), if !sink.backlogged() => {
                 sink.event(Event::Frame { dir, at, frame: &frame });
             }
             Some(e) = werr_rx.recv() => {
@@ -393,7 +393,7 @@ pub async fn run(
 }
 
 /// Print the frames the tap has queued so far.
-fn show_queued_frames(frames: &mut Option<UnboundedReceiver<TapEvent>>, sink: &mut dyn EventSink) {
+fn show_queued_frames(frames: &mut Option<crate::tap::TapReceiver>, sink: &mut dyn EventSink) {
     if let Some(rx) = frames {
         while let Ok((dir, at, frame)) = rx.try_recv() {
             sink.event(Event::Frame {
@@ -405,7 +405,7 @@ fn show_queued_frames(frames: &mut Option<UnboundedReceiver<TapEvent>>, sink: &m
     }
 }
 
-async fn next_frame(frames: &mut Option<UnboundedReceiver<TapEvent>>) -> Option<TapEvent> {
+async fn next_frame(frames: &mut Option<crate::tap::TapReceiver>) -> Option<TapEvent> {
     match frames {
         Some(rx) => rx.recv().await,
         None => std::future::pending().await,

@@ -354,3 +354,55 @@ async fn listen_with_a_blocked_stdout_still_answers_new_clients() {
         "listen ignored SIGTERM with a blocked stdout"
     );
 }
+
+/// Issue 15 item 6: `--dump` of a message sent as 1-byte fragments queued ~230 bytes of dump per
+/// frame in an unbounded channel (1.8 GB for an 8 MiB message).
+#[tokio::test]
+async fn the_dump_of_a_message_in_one_byte_fragments_stays_bounded() {
+    const N: usize = 600_000;
+    let mut bytes = Vec::with_capacity(N * 3 + 16);
+    bytes.extend(hostile::frame(0x01, b"a"));
+    for _ in 1..N - 1 {
+        bytes.extend(hostile::frame(0x00, b"a"));
+    }
+    bytes.extend(hostile::frame(0x80, b"a"));
+    let server = Hostile::start(vec![
+        Step::Send(bytes),
+        Step::Pause(Duration::from_secs(30)),
+    ])
+    .await;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wscope"))
+        .args([
+            &server.url,
+            "--once",
+            "-w",
+            "inf",
+            "--dump",
+            "--dump-file",
+            "/dev/null",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let mut peak: f64 = 0.0;
+    let start = Instant::now();
+    let status = loop {
+        if let Ok(Some(s)) = child.try_wait() {
+            break Some(s);
+        }
+        if start.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            break None;
+        }
+        peak = peak.max(rss_mib(pid));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(
+        peak < 80.0,
+        "RSS reached {peak:.0} MiB dumping {N} fragments"
+    );
+    assert_eq!(status.and_then(|s| s.code()), Some(0));
+}
