@@ -119,7 +119,13 @@ impl Loop<'_> {
             Command::Text(t) => self.send_data(Message::text(t), sink).await,
             Command::Binary(b) => self.send_data(Message::binary(b), sink).await,
             Command::File { path, force_binary } => {
-                match read_file(&path, self.opts.max_message_size) {
+                let max = self.opts.max_message_size;
+                // Off the runtime thread: a slow disk must not stop the loop (and the file is
+                // checked to be a regular one first, so nothing here can block for ever).
+                let read = tokio::task::spawn_blocking(move || read_file(&path, max))
+                    .await
+                    .unwrap_or_else(|e| Err(format!("reading the file failed: {e}")));
+                match read {
                     Ok(bytes) => {
                         let m = match String::from_utf8(bytes) {
                             Ok(text) if !force_binary => Message::text(text),
@@ -256,8 +262,12 @@ fn data_of(m: &Message) -> Option<(DataKind, &[u8])> {
     }
 }
 
-/// Read a file for /file, refusing what could not be sent anyway.
+/// Read a file for /file, refusing what could not be sent anyway: anything but a regular file
+/// (a device such as /dev/zero has no end, and opening a FIFO waits for a writer), and a file
+/// over `max`, which is checked while reading too (a file may grow).
 fn read_file(path: &std::path::Path, max: usize) -> std::result::Result<Vec<u8>, String> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
     let expanded;
     let path = match path.to_str().and_then(|p| p.strip_prefix("~/")) {
         Some(rest) => match dirs::home_dir() {
@@ -269,14 +279,30 @@ fn read_file(path: &std::path::Path, max: usize) -> std::result::Result<Vec<u8>,
         },
         None => path,
     };
-    let meta =
-        std::fs::metadata(path).map_err(|e| format!("cannot read '{}': {e}", path.display()))?;
-    if meta.len() > max as u64 {
+    let shown = path.display();
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read '{shown}': {e}"))?;
+    if !meta.is_file() {
         return Err(format!(
-            "'{}' is {} bytes, over the --max-message-size of {max}",
-            path.display(),
-            meta.len()
+            "'{shown}' is not a regular file (/file sends regular files only)"
         ));
     }
-    std::fs::read(path).map_err(|e| format!("cannot read '{}': {e}", path.display()))
+    let too_big =
+        |len: u64| format!("'{shown}' is {len} bytes, over the --max-message-size of {max}");
+    if meta.len() > max as u64 {
+        return Err(too_big(meta.len()));
+    }
+    // O_NONBLOCK: should the path have become a FIFO since, opening it still returns at once.
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| format!("cannot read '{shown}': {e}"))?;
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(max as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read '{shown}': {e}"))?;
+    if bytes.len() > max {
+        return Err(too_big(bytes.len() as u64));
+    }
+    Ok(bytes)
 }

@@ -406,3 +406,54 @@ async fn the_dump_of_a_message_in_one_byte_fragments_stays_bounded() {
     );
     assert_eq!(status.and_then(|s| s.code()), Some(0));
 }
+
+/// Issue 15 item 4: `/file /dev/zero` read gigabytes (the size check read `metadata().len()`, 0
+/// for devices) and `/file FIFO` blocked the runtime thread in open(). /file reads regular files
+/// only, up to --max-message-size; the rest still runs and the exit is 1.
+#[tokio::test]
+async fn file_refuses_devices_and_fifos_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let server = Hostile::start(vec![Step::AwaitFrames(2)]).await;
+    let t = Instant::now();
+    let out = run_with(
+        args(&[
+            &server.url,
+            "-x",
+            "/file /dev/zero",
+            "-x",
+            &format!("/file {}", fifo.display()),
+            "-x",
+            "still sent",
+            "-w",
+            "0.5",
+        ]),
+        None,
+    )
+    .await;
+    assert!(
+        t.elapsed() < Duration::from_secs(8),
+        "took {:?}",
+        t.elapsed()
+    );
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("'/dev/zero' is not a regular file"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("fifo' is not a regular file"),
+        "{}",
+        out.stderr
+    );
+    let frames = server.finish().await;
+    assert!(
+        frames
+            .iter()
+            .any(|f| f.opcode == 0x1 && f.payload == b"still sent"),
+        "{frames:?}"
+    );
+}
