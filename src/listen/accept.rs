@@ -53,6 +53,8 @@ pub struct ClientRequest {
     pub text: String,
     pub method: String,
     pub path: String,
+    /// The minor HTTP version: 1 for HTTP/1.1, 0 for HTTP/1.0.
+    pub minor_version: u8,
     /// Names as the client spelled them.
     pub headers: Vec<(String, String)>,
 }
@@ -110,6 +112,7 @@ pub async fn read_request<S: AsyncRead + Unpin>(
                     text: String::from_utf8_lossy(&buf[..len]).into_owned(),
                     method: req.method.unwrap_or_default().to_string(),
                     path: req.path.unwrap_or_default().to_string(),
+                    minor_version: req.version.unwrap_or(0),
                     headers: req
                         .headers
                         .iter()
@@ -167,6 +170,21 @@ pub fn decide(req: &ClientRequest, policy: &Policy, clients: usize) -> Decision 
                 req.method
             ),
             &[("Allow", "GET")],
+        );
+    }
+    // RFC 6455 4.2.1: an HTTP/1.1 (or later) GET with a Host header, before anything else.
+    if req.minor_version < 1 {
+        return refuse(
+            505,
+            "the request is HTTP/1.0: a WebSocket upgrade needs HTTP/1.1 (RFC 6455 4.2.1)".into(),
+            &[],
+        );
+    }
+    if req.header("Host").is_none_or(|h| h.trim().is_empty()) {
+        return refuse(
+            400,
+            "the request has no Host header (RFC 6455 4.2.1)".into(),
+            &[],
         );
     }
     let upgrade = req.items("Upgrade");
@@ -320,6 +338,7 @@ fn reason_phrase(status: u16) -> &'static str {
         405 => "Method Not Allowed",
         426 => "Upgrade Required",
         503 => "Service Unavailable",
+        505 => "HTTP Version Not Supported",
         _ => "",
     }
 }
@@ -373,8 +392,28 @@ mod tests {
             text: String::new(),
             method: "GET".into(),
             path: "/".into(),
+            minor_version: 1,
             headers,
         }
+    }
+
+    /// Issue 15 item 19: RFC 6455 4.2.1 wants HTTP/1.1 and a Host header; both were accepted.
+    #[test]
+    fn http_1_0_and_a_missing_host_are_refused() {
+        let policy = Policy::default();
+        let old = ClientRequest {
+            minor_version: 0,
+            ..request(&[])
+        };
+        assert_eq!(status(&decide(&old, &policy, 0)), 505);
+        let mut hostless = request(&[]);
+        hostless.headers.retain(|(n, _)| n != "Host");
+        let d = decide(&hostless, &policy, 0);
+        assert_eq!(status(&d), 400);
+        let Decision::Refuse { reason, .. } = d else {
+            unreachable!()
+        };
+        assert!(reason.contains("no Host header"), "{reason}");
     }
 
     fn status(d: &Decision) -> u16 {

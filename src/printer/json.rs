@@ -113,6 +113,14 @@ pub fn event(started: Instant, ev: &Event<'_>) -> Option<Value> {
     Some(Value::Object(v))
 }
 
+/// The pong the WebSocket library sends by itself for a received ping.
+pub fn auto_pong(started: Instant, payload: &[u8]) -> Value {
+    let mut m = base(started, "pong");
+    control(&mut m, "sent", payload);
+    m.insert("auto".into(), true.into());
+    Value::Object(m)
+}
+
 pub fn error(started: Instant, message: &str, hint: Option<&str>) -> Value {
     let mut m = base(started, "error");
     m.insert("message".into(), message.into());

@@ -455,6 +455,11 @@ impl EventSink for Printer {
             if let Some(v) = json::event(self.started, &ev) {
                 self.write_json(&v);
             }
+            if let Event::PingReceived(p) = ev {
+                // The library answers every ping itself: the pong is part of the record too.
+                let v = json::auto_pong(self.started, p);
+                self.write_json(&v);
+            }
             match ev {
                 Event::Help => self.document(&crate::command::help_text(false)),
                 Event::Verbose(on) => self.style.verbose = on,

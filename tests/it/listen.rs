@@ -769,3 +769,61 @@ mod one_engine {
         assert_eq!(next(&mut a).await, Message::text("after"));
     }
 }
+
+/// Issue 15 item 19: what listen got wrong on the way to its client.
+mod client_manners {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_ping_sent_with_to_gets_its_rtt_and_a_binary_stdin_line_goes_out_as_binary() {
+        let mut s = Server::start(&[]);
+        let mut a = connect(&s, 1).await;
+        s.send_line("/to 1 /ping hello");
+        // Keep reading so tungstenite answers the ping.
+        let reader = tokio::spawn(async move {
+            let mut got = Vec::new();
+            while let Ok(Some(Ok(m))) = tokio::time::timeout(WAIT, a.next()).await {
+                let done = matches!(m, Message::Binary(_));
+                got.push(m);
+                if done {
+                    break;
+                }
+            }
+            got
+        });
+        let err = s.wait_for("stderr", "[1] < pong").await;
+        assert!(err.contains("[1] < pong \"hello\" rtt"), "{err}");
+        let stdin = s.stdin.as_mut().unwrap();
+        stdin.write_all(b"\xff\xfe not utf-8\n").unwrap();
+        stdin.flush().unwrap();
+        let got = reader.await.unwrap();
+        assert!(
+            got.contains(&Message::binary(b"\xff\xfe not utf-8".to_vec())),
+            "{got:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn json_shows_the_automatic_pong() {
+        let s = Server::start(&["--json"]);
+        let (mut a, _) = open(&s, "/", &[]).await.unwrap();
+        a.send(Message::Ping(b"p1".to_vec().into())).await.unwrap();
+        // The pong comes back.
+        let m = tokio::time::timeout(WAIT, a.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        assert_eq!(m, Message::Pong(b"p1".to_vec().into()));
+        let out = s.wait_for("stdout", "\"auto\":true").await;
+        let pong = out
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .find(|v| v["event"] == "pong")
+            .unwrap();
+        assert_eq!(
+            (pong["dir"].as_str(), pong["client"].as_u64()),
+            (Some("sent"), Some(1))
+        );
+    }
+}
