@@ -169,6 +169,22 @@ pub async fn peer_names(cfg: &TlsConfig, host: &str, tcp: TcpStream) -> Vec<Stri
     info.names
 }
 
+/// A TLS alert that arrived after the handshake, where the upgrade was being sent or read: TLS
+/// 1.3 servers judge the client certificate only then. OpenSSL's error text is all that says
+/// which alert it was.
+pub fn alert_after_handshake(e: &std::io::Error, host: &str) -> Option<Error> {
+    let text = e.to_string();
+    if !text.contains("certificate required") {
+        return None;
+    }
+    Some(Error::Tls {
+        host: host.to_string(),
+        message: "the server requires a client certificate (TLS alert 'certificate required')"
+            .into(),
+        hint: Some("pass your client certificate with --cert FILE --key FILE (PEM)".into()),
+    })
+}
+
 /// A hostname mismatch, with the names the certificate does have.
 pub fn with_names(e: Error, names: &[String]) -> Error {
     match e {

@@ -297,7 +297,13 @@ async fn attempt(
     };
     let (mut resp, leftover) = timeout_at(deadline, exchange)
         .await
-        .map_err(|_| timed_out())??;
+        .map_err(|_| timed_out())?
+        .map_err(|e| match &e {
+            Error::Io { source, .. } => {
+                crate::dial::alert_after_handshake(source, &target.host).unwrap_or(e)
+            }
+            _ => e,
+        })?;
     report.timings.upgrade = Some(upgrade_start.elapsed());
     if resp.status != 101 {
         let idle = Duration::from_millis(500).min(args.connect_timeout);

@@ -360,3 +360,41 @@ async fn ws_to_a_tls_port_suggests_wss() {
     let hint = err.lines().find(|l| l.contains("hint:")).unwrap_or("");
     assert!(hint.contains("wss://"), "{err}");
 }
+
+/// Issue 15 item 13: a TLS 1.3 server that demands a client certificate sends its alert after
+/// the handshake, while the 101 is being read: that was "reading the upgrade response" failed,
+/// exit 1, no hint.
+#[tokio::test]
+async fn a_server_that_requires_a_client_certificate_gets_a_cert_hint() {
+    use openssl::ssl::{SslAcceptor, SslMethod, SslVerifyMode};
+    let pki = Pki::new(&["127.0.0.1"]);
+    let mut b = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls()).unwrap();
+    b.set_private_key_file(&pki.key_path, openssl::ssl::SslFiletype::PEM)
+        .unwrap();
+    b.set_certificate_chain_file(&pki.cert_path).unwrap();
+    b.set_ca_file(&pki.ca_path).unwrap();
+    b.set_verify(SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT);
+    let acceptor = b.build();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        if let Ok((tcp, _)) = listener.accept() {
+            // Fails (no certificate) and sends the alert; the socket stays open a moment, as a
+            // server's would, so the alert is what the client reads (not a reset).
+            let failed = acceptor.accept(tcp);
+            std::thread::sleep(std::time::Duration::from_secs(2));
+            drop(failed);
+        }
+    });
+    let out = support::run(support::args(&[
+        &format!("wss://127.0.0.1:{port}/"),
+        "--ca",
+        pki.ca_path.to_str().unwrap(),
+        "-x",
+        "hi",
+    ]))
+    .await;
+    assert_eq!(out.code, 4, "{}", out.stderr);
+    assert!(out.stderr.contains("client certificate"), "{}", out.stderr);
+    assert!(out.stderr.contains("--cert"), "{}", out.stderr);
+}
