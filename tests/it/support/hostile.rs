@@ -33,6 +33,7 @@ pub struct Hostile {
     pub url: String,
     frames: Arc<Mutex<Vec<Frame>>>,
     done: tokio::task::JoinHandle<()>,
+    _watchdog: super::Watchdog,
 }
 
 impl Hostile {
@@ -59,7 +60,9 @@ impl Hostile {
         let url = format!("ws://{}/", listener.local_addr().unwrap());
         let frames = Arc::new(Mutex::new(Vec::new()));
         let recorded = frames.clone();
-        let done = tokio::spawn(async move {
+        let watchdog = super::Watchdog::new();
+        let inner = watchdog.clone();
+        let done = watchdog.spawn(async move {
             let Ok((mut tcp, _)) = listener.accept().await else {
                 return;
             };
@@ -83,7 +86,7 @@ impl Hostile {
             let reader = {
                 let wr = wr.clone();
                 let recorded = recorded.clone();
-                tokio::spawn(async move {
+                inner.spawn(async move {
                     let mut dec = FrameDecoder::new(1 << 20);
                     let mut out = Vec::new();
                     let mut buf = vec![0u8; 64 * 1024];
@@ -132,7 +135,12 @@ impl Hostile {
             }
             let _ = reader.await;
         });
-        Hostile { url, frames, done }
+        Hostile {
+            url,
+            frames,
+            done,
+            _watchdog: watchdog,
+        }
     }
 
     /// Everything the client has sent so far, as decoded frames.

@@ -82,3 +82,54 @@ pub fn stderr(a: &Assert) -> String {
 pub fn args(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| s.to_string()).collect()
 }
+
+/// Fails the test when one of a test server's tasks panicked. tokio only prints such a panic,
+/// and a test could then pass on what the dead server left behind (a dropped connection looks
+/// like many a failure wscope is expected to report). Held by the server's handle; the check
+/// runs when the last clone of the handle is dropped.
+#[derive(Clone, Default)]
+pub struct Watchdog {
+    panics: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    _check: std::sync::Arc<Check>,
+}
+
+#[derive(Default)]
+struct Check(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+impl Watchdog {
+    pub fn new() -> Watchdog {
+        let panics = std::sync::Arc::default();
+        Watchdog {
+            _check: std::sync::Arc::new(Check(std::sync::Arc::clone(&panics))),
+            panics,
+        }
+    }
+
+    /// `tokio::spawn`, remembering a panic of `f`.
+    pub fn spawn<F>(&self, f: F) -> tokio::task::JoinHandle<()>
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        use futures_util::FutureExt;
+        let panics = self.panics.clone();
+        tokio::spawn(async move {
+            if let Err(p) = std::panic::AssertUnwindSafe(f).catch_unwind().await {
+                let msg = p
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| p.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "(no message)".into());
+                panics.lock().unwrap_or_else(|e| e.into_inner()).push(msg);
+            }
+        })
+    }
+}
+
+impl Drop for Check {
+    fn drop(&mut self) {
+        let panics = std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()));
+        if !panics.is_empty() && !std::thread::panicking() {
+            panic!("a test server panicked: {}", panics.join("; "));
+        }
+    }
+}

@@ -59,6 +59,7 @@ pub struct Options {
 pub struct Server {
     pub addr: SocketAddr,
     log: Arc<Mutex<Vec<Arc<Mutex<Connection>>>>>,
+    watchdog: super::Watchdog,
 }
 
 impl Server {
@@ -96,10 +97,12 @@ async fn serve(opts: Options, tls: Option<tokio_native_tls::TlsAcceptor>) -> Ser
     let server = Server {
         addr: listener.local_addr().unwrap(),
         log: Arc::default(),
+        watchdog: super::Watchdog::new(),
     };
     let log = server.log.clone();
     let opts = Arc::new(opts);
-    tokio::spawn(async move {
+    let watchdog = server.watchdog.clone();
+    server.watchdog.spawn(async move {
         loop {
             let Ok((tcp, _)) = listener.accept().await else {
                 continue;
@@ -108,7 +111,7 @@ async fn serve(opts: Options, tls: Option<tokio_native_tls::TlsAcceptor>) -> Ser
             log.lock().unwrap().push(conn.clone());
             let opts = opts.clone();
             let tls = tls.clone();
-            tokio::spawn(async move {
+            watchdog.spawn(async move {
                 match tls {
                     // A client that refuses our certificate ends here; that is what TLS tests want.
                     Some(acceptor) => {
