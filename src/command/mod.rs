@@ -296,7 +296,7 @@ pub fn parse(line: &str) -> Result<Command, CommandError> {
 
 /// Splits off the first whitespace-delimited word; the remainder starts after
 /// exactly one whitespace character.
-pub(super) fn split_word(s: &str) -> (&str, &str) {
+pub(crate) fn split_word(s: &str) -> (&str, &str) {
     match s.char_indices().find(|(_, c)| c.is_whitespace()) {
         Some((i, c)) => (&s[..i], &s[i + c.len_utf8()..]),
         None => (s, ""),
@@ -460,7 +460,7 @@ fn control_payload(frame: &'static str, arg: &str) -> Result<Vec<u8>, CommandErr
     Ok(arg.as_bytes().to_vec())
 }
 
-fn parse_close_code(word: &str) -> Result<u16, CommandError> {
+pub(crate) fn parse_close_code(word: &str) -> Result<u16, CommandError> {
     let code = if !word.is_empty() && word.bytes().all(|b| b.is_ascii_digit()) {
         word.parse::<u16>()
             .map_err(|_| CommandError::BadCloseCode {

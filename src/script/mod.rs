@@ -1,0 +1,4 @@
+//! stub
+pub mod matcher;
+pub mod parse;
+pub mod vars;
