@@ -144,6 +144,12 @@ pub fn regex(pattern: &str) -> Result<regex::Regex, String> {
         })
 }
 
+// A session holds its pending expectation across awaits, and `listen` runs sessions on spawned tasks.
+const _: () = {
+    const fn send<T: Send>() {}
+    send::<Jq>();
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,7 +207,16 @@ mod tests {
         assert!(e.contains("expected"), "{e}");
         let e = Jq::compile("nosuchfn(1)").unwrap_err();
         assert!(e.contains("nosuchfn"), "{e}");
-        for bad in ["(.a", "[1", "{a:1", "\"abc", "$", "@", ".a | | .b", "\"\\q\""] {
+        for bad in [
+            "(.a",
+            "[1",
+            "{a:1",
+            "\"abc",
+            "$",
+            "@",
+            ".a | | .b",
+            "\"\\q\"",
+        ] {
             assert!(Jq::compile(bad).is_err(), "{bad}");
         }
     }
@@ -214,8 +229,3 @@ mod tests {
         assert!(regex("(?<name>\\w+)").is_ok());
     }
 }
-// A session holds its pending expectation across awaits, and `listen` runs sessions on spawned tasks.
-const _: () = {
-    const fn send<T: Send>() {}
-    send::<Jq>();
-};

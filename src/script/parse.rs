@@ -302,7 +302,10 @@ mod tests {
         ));
         assert!(matches!(
             parse("/expect --timeout=1 x").unwrap(),
-            Step::Expect { timeout: Some(_), .. }
+            Step::Expect {
+                timeout: Some(_),
+                ..
+            }
         ));
         assert!(matches!(
             parse("/expect -- --timeout").unwrap(),
@@ -326,7 +329,9 @@ mod tests {
             parse("/sleep 0.5").unwrap(),
             Step::Sleep(Duration::from_millis(500))
         );
-        assert!(matches!(parse("/let tok .token").unwrap(), Step::Let { name, .. } if name == "tok"));
+        assert!(
+            matches!(parse("/let tok .token").unwrap(), Step::Let { name, .. } if name == "tok")
+        );
         assert!(matches!(parse("//expect x").unwrap(), Step::Line(_)));
         assert!(matches!(parse("hello ${env:HOME}").unwrap(), Step::Line(_)));
     }
@@ -356,18 +361,24 @@ mod tests {
         assert!(err(&["/expect a(b"]).1.contains("invalid regex"));
         assert!(err(&["/expect-json .a =="]).1.contains("invalid jq filter"));
         assert!(err(&["/let x nosuch"]).1.contains("invalid jq filter"));
-        assert!(err(&["send ${nope}"]).1.contains("unknown variable ${nope}"));
+        assert!(err(&["send ${nope}"])
+            .1
+            .contains("unknown variable ${nope}"));
         // A variable is known only after the line that sets it.
         assert_eq!(err(&["${tok}", "/expect (?<tok>.)"]).0, 0);
         assert!(err(&["/expect"]).1.contains("needs a REGEX"));
         assert!(err(&["/expect --timeout"]).1.contains("SECS"));
-        assert!(err(&["/expect --timeout soon x"]).1.contains("not a number"));
+        assert!(err(&["/expect --timeout soon x"])
+            .1
+            .contains("not a number"));
         assert!(err(&["/sleep"]).1.contains("needs SECS"));
         assert!(err(&["/expect-close 1005"]).1.contains("1005"));
         assert!(err(&["/let 1x .a"]).1.contains("not a variable name"));
         assert!(err(&["/bogus"]).1.contains("unknown command"));
         assert!(err(&["/close 999 ${x}"]).1.contains("unknown variable"));
-        assert!(err(&["/expect (?<a>.)", "/close 999 ${a}"]).1.contains("999"));
+        assert!(err(&["/expect (?<a>.)", "/close 999 ${a}"])
+            .1
+            .contains("999"));
         assert!(err(&["/to 1 hi"]).1.contains("listen"));
         assert!(err(&["oops ${"]).1.contains("no closing"));
     }
