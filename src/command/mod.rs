@@ -135,6 +135,11 @@ pub enum CommandError {
     NestedTo,
     #[error("/to carries a message to one client, but /{command} is not a message")]
     NotAMessage { command: &'static str },
+    /// `/expect` and the other script commands, where no script runs (`listen`).
+    #[error(
+        "/{command} is a script command: it works in `wscope URL` (-x, --script and its REPL)"
+    )]
+    ScriptOnly { command: String },
 }
 
 const CLOSE_USAGE: &str = "usage: /close [CODE [REASON]], CODE 1000-1003, 1007-1014 or 3000-4999";
@@ -175,6 +180,7 @@ impl CommandError {
             CommandError::BadClientId { .. } => {
                 "client IDs are the numbers shown by /clients, e.g. /to 3 hello".to_owned()
             }
+            CommandError::ScriptOnly { .. } => "send with a plain message or /text, /binary, /file".to_owned(),
             CommandError::NestedTo | CommandError::NotAMessage { .. } => format!(
                 "{}; MSG is text or one of /text, /binary, /base64, /file, /ping, /pong, /close",
                 usage("to")
@@ -287,6 +293,12 @@ pub fn parse(line: &str) -> Result<Command, CommandError> {
         "to" => parse_to(raw_arg),
         "clients" => no_args("clients", arg, Command::Clients),
         "kick" => parse_kick(arg),
+        // The client's script runs these before the command language sees the line.
+        "expect" | "expect-json" | "let" | "expect-close" | "sleep" => {
+            Err(CommandError::ScriptOnly {
+                command: name.to_owned(),
+            })
+        }
         _ => Err(CommandError::UnknownCommand {
             name: name.to_owned(),
             suggestion: closest_command(name),
