@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_wscope_global_optspecs
-    string join \n c/connect= l/listen= H/header= s/subprotocol= require-subprotocol o/origin= auth= protocol-version= connect-timeout= L/location max-redirects= proxy= no-proxy ca= cert= key= k/insecure max-message-size= no-coalesce v/verbose ping-interval= ping-timeout= dump dump-limit= dump-file= x/execute= no-repl w/wait= 1/once count= close-code= close-reason= echo binary stdin-whole no-history json T/timestamps pretty P/show-ping-pong color= h/help V/version
+    string join \n c/connect= l/listen= H/header= s/subprotocol= require-subprotocol o/origin= auth= protocol-version= connect-timeout= L/location max-redirects= proxy= no-proxy ca= cert= key= k/insecure max-message-size= no-coalesce v/verbose ping-interval= ping-timeout= dump dump-limit= dump-file= x/execute= no-repl w/wait= idle= script= expect-timeout= 1/once count= close-code= close-reason= echo binary stdin-whole no-history json T/timestamps pretty P/show-ping-pong color= h/help V/version
 end
 
 function __fish_wscope_needs_command
@@ -43,7 +43,10 @@ complete -c wscope -n "__fish_wscope_needs_command" -l ping-timeout -d 'Close th
 complete -c wscope -n "__fish_wscope_needs_command" -l dump-limit -d 'Bytes of each payload shown by --dump before the rest is elided' -r
 complete -c wscope -n "__fish_wscope_needs_command" -l dump-file -d 'Write the frame dump to FILE instead of stderr (implies --dump)' -r -F
 complete -c wscope -n "__fish_wscope_needs_command" -s x -l execute -d 'Send MSG after connecting (repeatable, in order; slash commands allowed: -x \'/ping\', -x \'/close 4000 done\')' -r
-complete -c wscope -n "__fish_wscope_needs_command" -s w -l wait -d 'After the input ends, close after SECS without a message from the server (\'inf\' waits for the server)' -r
+complete -c wscope -n "__fish_wscope_needs_command" -s w -l wait -d 'After the input ends, close SECS later, whatever arrives (wscat\'s -w; \'-1\' or \'inf\' waits for the server, 0 closes at once)' -r
+complete -c wscope -n "__fish_wscope_needs_command" -l idle -d 'After the input ends, close after SECS without a message from the server [default: 2, none with -w]' -r
+complete -c wscope -n "__fish_wscope_needs_command" -l script -d 'Run the commands in FILE, one per line as with -x (\'#\' comments and blank lines skipped), after the -x ones' -r -F
+complete -c wscope -n "__fish_wscope_needs_command" -l expect-timeout -d 'How long /expect, /expect-json and /expect-close wait for a match unless given --timeout' -r
 complete -c wscope -n "__fish_wscope_needs_command" -l count -d 'Exit after N data messages received' -r
 complete -c wscope -n "__fish_wscope_needs_command" -l close-code -d 'Close code we send when we end the connection' -r
 complete -c wscope -n "__fish_wscope_needs_command" -l close-reason -d 'Close reason we send when we end the connection' -r

@@ -111,6 +111,16 @@ for server in node python; do
         "rc=$rc, $(wc -l < "$TMP/echo.out") lines back; $(tail -n2 "$TMP/echo.err")"
 done
 
+# Expect scripting against python websockets: a login flow whose token is reused (issue 17).
+base=ws://127.0.0.1:$PY_PORT
+out=$("$W" "$base/login" -x 'login alice s3cret' -x '/expect-json .type == "token"' -x '/let token .token' \
+    -x 'whoami ${token}' -x '/expect-json .type == "me" and .user == "alice"' -x 'bye' -x '/expect-close 4000' 2>&1); rc=$?
+[[ $rc == 0 && $out == *'"user": "alice"'* ]]
+result "python: login flow, token taken with /let and reused, /expect-close 4000 -> exit 0" $? "rc=$rc $out"
+out=$("$W" "$base/login" -x 'login bob pw' -x '/expect --timeout 0.5 ^token-never$' 2>&1); rc=$?
+[[ $rc == 7 && $out == *"/expect ^token-never\$ failed"* && $out == *"checking credentials"* ]]
+result "python: an unmet /expect -> exit 7 with the pattern and the last messages" $? "rc=$rc $out"
+
 # wss with a test CA (python websockets over TLS).
 out=$("$W" "wss://localhost:$TLS_PORT/echo" --ca "$TMP/ca.pem" -x 'over tls' --once 2>&1); rc=$?
 [[ $rc == 0 && $out == *"over tls"* ]]

@@ -241,10 +241,23 @@ pub struct SessionArgs {
     #[arg(long, hide_short_help = true)]
     pub no_repl: bool,
 
-    /// After the input ends, close after SECS without a message from the server ('inf' waits for the server)
-    #[arg(short, long, value_name = "SECS", default_value = "2", value_parser = parse_wait)]
-    pub wait: Wait,
+    /// After the input ends, close SECS later, whatever arrives (wscat's -w; '-1' or 'inf' waits for the server, 0 closes at once)
+    #[arg(short, long, value_name = "SECS", value_parser = parse_wait, allow_hyphen_values = true)]
+    pub wait: Option<Wait>,
 
+    // Expect scripting (SPEC.md "Expect scripting"): --idle, --script, --expect-timeout.
+    /// After the input ends, close after SECS without a message from the server [default: 2, none with -w]
+    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    pub idle: Option<Duration>,
+
+    /// Run the commands in FILE, one per line as with -x ('#' comments and blank lines skipped), after the -x ones
+    #[arg(long, value_name = "FILE")]
+    pub script: Option<PathBuf>,
+
+    /// How long /expect, /expect-json and /expect-close wait for a match unless given --timeout
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_secs)]
+    pub expect_timeout: Duration,
+    // End of expect scripting.
     /// Exit after the first data message received
     #[arg(short = '1', long)]
     pub once: bool,
@@ -377,14 +390,14 @@ pub enum ColorChoice {
     Never,
 }
 
-/// `--wait`: seconds of silence, or forever.
+/// `--wait`: a time after the input ended, or forever.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Wait {
     Secs(Duration),
     Forever,
 }
 
-fn parse_secs(s: &str) -> Result<Duration, String> {
+pub(crate) fn parse_secs(s: &str) -> Result<Duration, String> {
     let v: f64 = s
         .trim()
         .parse()
@@ -428,7 +441,7 @@ fn parse_max_message(s: &str) -> Result<usize, String> {
 
 fn parse_wait(s: &str) -> Result<Wait, String> {
     match s.trim() {
-        "inf" | "infinite" | "forever" => Ok(Wait::Forever),
+        "-1" | "inf" | "infinite" | "forever" => Ok(Wait::Forever),
         other => parse_secs(other).map(Wait::Secs),
     }
 }
@@ -513,7 +526,9 @@ mod tests {
         assert!(cli.command.is_none());
         assert_eq!(cli.url.as_deref(), Some("ws://h/"));
         assert_eq!(cli.conn.subprotocols, ["x", "y"]);
-        assert_eq!(cli.session.wait, Wait::Secs(Duration::from_secs(2)));
+        assert_eq!(cli.session.wait, None);
+        assert_eq!(cli.session.idle, None);
+        assert_eq!(cli.session.expect_timeout, Duration::from_secs(10));
         assert_eq!(cli.conn.max_message_size, 64 << 20);
     }
 
@@ -547,7 +562,11 @@ mod tests {
     fn wait_and_sizes() {
         assert_eq!(parse_wait("inf").unwrap(), Wait::Forever);
         assert_eq!(parse_wait("0").unwrap(), Wait::Secs(Duration::ZERO));
-        assert!(parse_wait("-1").is_err());
+        assert_eq!(parse_wait("-1").unwrap(), Wait::Forever);
+        assert!(parse_wait("-2").is_err());
+        let cli = parse(&["wscope", "ws://h/", "-w", "-1", "--idle", "0.5"]).unwrap();
+        assert_eq!(cli.session.wait, Some(Wait::Forever));
+        assert_eq!(cli.session.idle, Some(Duration::from_millis(500)));
         assert_eq!(parse_size("1K").unwrap(), 1024);
         assert_eq!(parse_size("2MiB").unwrap(), 2 << 20);
         assert!(parse_size("3Q").is_err());

@@ -9,8 +9,8 @@ use std::time::Instant;
 use tokio::sync::mpsc;
 use tokio_tungstenite::WebSocketStream;
 
-use crate::cli::{ConnectArgs, LiveArgs, OutputArgs, SessionArgs};
-use crate::command::{self, check_close_code, check_close_reason};
+use crate::cli::{ConnectArgs, LiveArgs, OutputArgs, SessionArgs, Wait};
+use crate::command::{check_close_code, check_close_reason};
 use crate::dial::BoxStream;
 use crate::dump::Direction;
 use crate::error::{Error, Result};
@@ -23,7 +23,7 @@ use crate::session::{self, Input, INPUT_QUEUE};
 use crate::tap::{Tap, TapSink};
 use crate::target::Target;
 
-fn validate(session: &SessionArgs) -> Result<()> {
+fn validate(session: &SessionArgs) -> Result<Script> {
     check_close_code(session.close_code).map_err(|e| {
         Error::usage_hint(
             format!("--close-code {}: {e}", session.close_code),
@@ -38,31 +38,52 @@ fn validate(session: &SessionArgs) -> Result<()> {
     if session.count == Some(0) {
         return Err(Error::usage("--count must be at least 1"));
     }
-    check_scripts(&session.execute)
+    check_scripts(session)
 }
 
-/// `-x` commands are parsed before connecting: a bad one is a usage error naming it, and nothing
-/// is sent. (The session parses them again as they run; parsing is pure, so it agrees.)
-fn check_scripts(execute: &[String]) -> Result<()> {
-    for x in execute {
-        let shown = x.escape_debug();
-        match command::parse(x) {
-            Ok(c) if c.listen_only() => {
-                return Err(Error::usage_hint(
-                    format!("-x '{shown}': /to, /clients and /kick work in `wscope listen` only"),
-                    "send to this server with a plain message or /text, /binary, /file",
-                ))
+/// The lines to run: the -x ones, then those of --script, each with where it came from.
+struct Script {
+    lines: Vec<String>,
+    /// It has expectations: what arrives before each must be kept for it.
+    expects: bool,
+}
+
+/// `-x` and `--script` commands are parsed before connecting, in order, as they will run: a bad
+/// one (a syntax error, a bad regex or jq filter, a variable no earlier line sets) is a usage
+/// error naming it, and nothing is sent. (The session parses them again as they run; parsing is
+/// pure, so it agrees.)
+fn check_scripts(session: &SessionArgs) -> Result<Script> {
+    let mut lines = session.execute.clone();
+    let mut origins: Vec<String> = session.execute.iter().map(|_| "-x".to_string()).collect();
+    if let Some(path) = &session.script {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Error::usage(format!("--script {}: cannot read it: {e}", path.display()))
+        })?;
+        for (i, line) in text.lines().enumerate() {
+            let line = line.strip_suffix('\r').unwrap_or(line);
+            if line.trim().is_empty() || line.trim_start().starts_with('#') {
+                continue;
             }
-            Ok(_) => {}
-            Err(e) => {
-                return Err(Error::Usage {
-                    message: format!("-x '{shown}': {e}"),
-                    hint: e.hint(),
-                })
-            }
+            lines.push(line.to_string());
+            origins.push(format!("{}:{}", path.display(), i + 1));
         }
     }
-    Ok(())
+    let summary =
+        crate::script::parse::check(lines.iter().map(String::as_str)).map_err(|(i, e)| {
+            let shown = lines
+                .get(i)
+                .map(|l| l.escape_debug().to_string())
+                .unwrap_or_default();
+            let origin = origins.get(i).map_or("-x", String::as_str);
+            Error::Usage {
+                message: format!("{origin} '{shown}': {e}"),
+                hint: e.hint(),
+            }
+        })?;
+    Ok(Script {
+        lines,
+        expects: summary.expects,
+    })
 }
 
 /// True when stdin is a pipe or a file: data someone meant to send (not a terminal or /dev/null).
@@ -117,7 +138,7 @@ pub async fn run(
     let interactive = stdin_tty
         && std::io::stdout().is_terminal()
         && !output.json
-        && (session.execute.is_empty() || !session.no_repl);
+        && ((session.execute.is_empty() && session.script.is_none()) || !session.no_repl);
     // In the REPL the screen is stdout (rustyline draws there); otherwise diagnostics go to stderr.
     style::init_color(output.color, interactive);
     let style = Style {
@@ -155,7 +176,7 @@ async fn connect(
 ) -> Result<()> {
     let interactive = repl.is_some();
     let target = Target::parse(url)?;
-    validate(session)?;
+    let script = validate(session)?;
     // Open the dump file before dialing: the handshake is the first thing written to it, and an
     // unwritable path is reported before any network traffic.
     if let Some(path) = &live.dump_file {
@@ -163,7 +184,7 @@ async fn connect(
     }
     // Start reading input now: what is piped in while we connect is queued, never lost.
     let (tx, rx) = mpsc::channel::<Input>(INPUT_QUEUE);
-    let stdin_mode = if interactive || !session.execute.is_empty() || stdin_tty {
+    let stdin_mode = if interactive || !script.lines.is_empty() || stdin_tty {
         StdinMode::Ignore
     } else if session.stdin_whole {
         StdinMode::Whole {
@@ -175,11 +196,11 @@ async fn connect(
         StdinMode::Lines
     };
     if stdin_mode == StdinMode::Ignore && !interactive && !stdin_tty && stdin_has_data() {
-        printer.note("note: stdin is ignored: -x gives the messages to send (without -x, each stdin line is one message)");
+        printer.note("note: stdin is ignored: -x and --script give the messages to send (without them, each stdin line is one message)");
     }
     let repl_follows = interactive;
     input::spawn(
-        session.execute.clone(),
+        script.lines.clone(),
         stdin_mode,
         conn.max_message_size,
         !repl_follows,
@@ -210,8 +231,8 @@ async fn connect(
 
     let enabled = Arc::new(AtomicBool::new(dumping));
     // `-x '/dump on'` switches the dump on mid-script, so it needs the tap as much as --dump does.
-    let scripted_dump = session
-        .execute
+    let scripted_dump = script
+        .lines
         .iter()
         .any(|x| x.trim_start().starts_with("/dump"));
     let (stream, dump_rx): (BoxStream, _) = if dumping || interactive || scripted_dump {
@@ -236,10 +257,24 @@ async fn connect(
         Some(session::ws_config(conn.max_message_size)),
     )
     .await;
+    let cancel = crate::script::Cancel::default();
     let opts = session::Options {
         role: session::Role::Client,
         signals: true,
-        wait: session.wait,
+        wait: session.wait.unwrap_or(Wait::Forever),
+        // Silence ends the wait by default, unless -w says how long to wait.
+        idle: session.idle.or_else(|| {
+            session
+                .wait
+                .is_none()
+                .then_some(std::time::Duration::from_secs(2))
+        }),
+        script: crate::script::Options {
+            default_timeout: session.expect_timeout,
+            keep: interactive || script.expects,
+            fatal: !interactive,
+            cancel: cancel.clone(),
+        },
         once: session.once,
         count: session.count,
         close_code: session.close_code,
@@ -258,6 +293,7 @@ async fn connect(
     );
     // The prompt appears once the summary is on screen; typed lines queue behind the -x ones.
     if let Some(repl) = repl.as_mut() {
+        repl.cancel_with(cancel);
         repl.start(tx.clone());
     }
     drop(tx);

@@ -120,6 +120,8 @@ pub enum Event<'a> {
         at: Duration,
         frame: &'a crate::frame::Frame,
     },
+    /// An expectation of a script ended (met, timed out, cancelled).
+    Expect(&'a crate::script::Report),
     /// Why the connection is failing, said the moment it is known. Only a session whose caller
     /// does not report its error itself emits this (a client of `listen`).
     Failed {
@@ -148,6 +150,7 @@ pub enum OwnedEvent {
     Closed(Ending),
     Frame(crate::dump::Direction, Duration, Box<crate::frame::Frame>),
     Failed(String, Option<String>),
+    Expect(Box<crate::script::Report>),
 }
 
 impl OwnedEvent {
@@ -175,6 +178,7 @@ impl OwnedEvent {
             Event::Failed { message, hint } => {
                 OwnedEvent::Failed(message.to_string(), hint.map(String::from))
             }
+            Event::Expect(r) => OwnedEvent::Expect(Box::new(r.clone())),
         }
     }
 
@@ -212,6 +216,7 @@ impl OwnedEvent {
                 message,
                 hint: hint.as_deref(),
             },
+            OwnedEvent::Expect(r) => Event::Expect(r),
         }
     }
 
@@ -231,6 +236,9 @@ impl OwnedEvent {
             OwnedEvent::Notice(t) => t.len(),
             OwnedEvent::Frame(_, _, f) => f.cost(),
             OwnedEvent::Status(_) | OwnedEvent::Help | OwnedEvent::Verbose(_) => 0,
+            OwnedEvent::Expect(r) => {
+                r.pattern.len() + r.vars.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>()
+            }
             OwnedEvent::Closed(e) => e.reason.len(),
         }
     }

@@ -24,6 +24,7 @@ pub mod inspect;
 pub mod listen;
 pub mod printer;
 pub mod repl;
+pub mod script;
 pub mod session;
 pub mod tap;
 pub mod target;

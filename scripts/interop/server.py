@@ -7,6 +7,9 @@ real server saw. Paths:
   /record  record the handshake (path, headers, subprotocol) and every frame received
   /echo    echo every data message
   /close   close at once with 4001 "server says bye"
+  /login   a login flow: greets with {"type":"welcome"}; "login USER PASS" is answered by a
+           notice, then {"type":"token","token":...}; "whoami TOKEN" by {"type":"me","user":...}
+           (or {"type":"error"} for a wrong token); "bye" closes with 4000 "done"
 Subprotocols accepted, in order of preference: chat.v2, chat.v1.
 """
 import asyncio
@@ -37,6 +40,9 @@ async def handler(ws):
     if path.startswith("/close"):
         await ws.close(4001, "server says bye")
         return
+    if path.startswith("/login"):
+        await login(ws)
+        return
     # Control frames never reach recv(): watch them on the sans-I/O protocol object.
     protocol = ws.protocol
     original = protocol.recv_frame
@@ -58,6 +64,28 @@ async def handler(ws):
                 emit(event="text", data=message)
             else:
                 emit(event="binary", hex=message.hex())
+    except ConnectionClosed:
+        pass
+
+
+async def login(ws):
+    await ws.send(json.dumps({"type": "welcome"}))
+    tokens = {}
+    try:
+        async for message in ws:
+            words = str(message).split()
+            if words[:1] == ["login"] and len(words) == 3:
+                token = "t-%s-%d" % (words[1], len(tokens) + 42)
+                tokens[token] = words[1]
+                await ws.send("checking credentials...")
+                await ws.send(json.dumps({"type": "token", "token": token}))
+            elif words[:1] == ["whoami"] and len(words) == 2 and words[1] in tokens:
+                await ws.send(json.dumps({"type": "me", "user": tokens[words[1]]}))
+            elif words[:1] == ["bye"]:
+                await ws.close(4000, "done")
+                return
+            else:
+                await ws.send(json.dumps({"type": "error", "got": str(message)}))
     except ConnectionClosed:
         pass
 

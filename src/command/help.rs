@@ -13,6 +13,8 @@ pub struct CommandHelp {
     pub summary: &'static str,
     pub example: &'static str,
     pub listen_only: bool,
+    /// A script command (`wscope URL` only: -x, --script and its REPL).
+    pub client_only: bool,
 }
 
 const fn cmd(
@@ -27,6 +29,7 @@ const fn cmd(
         summary,
         example,
         listen_only: false,
+        client_only: false,
     }
 }
 
@@ -42,6 +45,23 @@ const fn listen_cmd(
         summary,
         example,
         listen_only: true,
+        client_only: false,
+    }
+}
+
+const fn script_cmd(
+    name: &'static str,
+    args: &'static str,
+    summary: &'static str,
+    example: &'static str,
+) -> CommandHelp {
+    CommandHelp {
+        name,
+        args,
+        summary,
+        example,
+        listen_only: false,
+        client_only: true,
     }
 }
 
@@ -102,6 +122,36 @@ pub const COMMANDS: &[CommandHelp] = &[
         "",
         "show connection state and counters",
         "/status",
+    ),
+    script_cmd(
+        "expect",
+        "[--timeout SECS] REGEX",
+        "wait for a message matching REGEX; (?<name>...) sets ${name}",
+        "/expect token=(?<token>\\w+)",
+    ),
+    script_cmd(
+        "expect-json",
+        "[--timeout SECS] FILTER",
+        "wait for a JSON message the jq FILTER finds true",
+        "/expect-json .id == 7",
+    ),
+    script_cmd(
+        "let",
+        "NAME FILTER",
+        "set ${NAME} from the last matched message (jq)",
+        "/let user .result.name",
+    ),
+    script_cmd(
+        "expect-close",
+        "[CODE]",
+        "wait for the server's close (with CODE)",
+        "/expect-close 4000",
+    ),
+    script_cmd(
+        "sleep",
+        "SECS",
+        "wait SECS before the next line",
+        "/sleep 0.5",
     ),
     cmd("help", "", "show this table", "/help"),
     cmd("quit", "", "disconnect and exit (alias /exit)", "/quit"),
@@ -199,7 +249,13 @@ fn edit_distance(a: &str, b: &str) -> usize {
 pub fn help_text(listen: bool) -> String {
     let rows: Vec<(String, &CommandHelp)> = COMMANDS
         .iter()
-        .filter(|c| listen || !c.listen_only)
+        .filter(|c| {
+            if listen {
+                !c.client_only
+            } else {
+                !c.listen_only
+            }
+        })
         .map(|c| {
             let usage = if c.args.is_empty() {
                 format!("/{}", c.name)
@@ -230,6 +286,12 @@ pub fn help_text(listen: bool) -> String {
     }
     out.push_str("\nA line not starting with / is sent as a text message, exactly as typed.\n");
     out.push_str("Start a line with // to send text beginning with / (//x sends /x).\n");
+    if !listen {
+        out.push_str("${NAME} in a line is replaced by a variable, ${env:VAR} by the environment; $${ is ${.\n");
+        out.push_str(
+            "An /expect holds the lines after it until it is met (Ctrl-C stops waiting).\n",
+        );
+    }
     out.push_str("Close codes: 1000-1003, 1007-1014, 3000-4999, or a name:\n");
     // Wrap by hand so the list stays readable in an 80-column terminal.
     let mut row = String::new();
@@ -368,6 +430,12 @@ mod tests {
     #[test]
     fn every_listed_command_parses() {
         for c in COMMANDS {
+            if c.client_only {
+                // Script commands are the script's (crate::script::parse), checked there.
+                let step = crate::script::parse::check([c.example]);
+                assert!(step.is_ok(), "{}: {step:?}", c.example);
+                continue;
+            }
             let parsed = parse(c.example);
             assert!(parsed.is_ok(), "{}: {parsed:?}", c.example);
             assert_eq!(
@@ -385,9 +453,10 @@ mod tests {
         let listen = help_text(true);
         for c in COMMANDS {
             let row = format!("  /{} ", c.name);
-            assert!(listen.contains(&row), "{}", c.name);
+            assert_eq!(listen.contains(&row), !c.client_only, "{}", c.name);
             assert_eq!(client.contains(&row), !c.listen_only, "{}", c.name);
-            assert!(listen.contains(c.example), "{}", c.example);
+            let shown = if c.client_only { &client } else { &listen };
+            assert!(shown.contains(c.example), "{}", c.example);
         }
         // Summaries start in the same column on every row.
         let columns: Vec<usize> = listen
@@ -395,7 +464,10 @@ mod tests {
             .filter(|l| l.starts_with("  /"))
             .filter_map(|l| l.find("e.g. ").map(|b| l[..b].chars().count()))
             .collect();
-        assert_eq!(columns.len(), COMMANDS.len());
+        assert_eq!(
+            columns.len(),
+            COMMANDS.iter().filter(|c| !c.client_only).count()
+        );
         assert!(columns.windows(2).all(|w| w[0] == w[1]));
         assert!(listen.contains("bad-gateway (1014)"));
         assert!(listen.contains("//x sends /x"));
@@ -410,7 +482,18 @@ mod tests {
             complete("/cl", 3),
             (0, vec!["/clients".into(), "/close".into()])
         );
-        assert_eq!(complete("/e", 2), (0, vec!["/exit".into()]));
+        assert_eq!(
+            complete("/e", 2),
+            (
+                0,
+                vec![
+                    "/exit".into(),
+                    "/expect".into(),
+                    "/expect-close".into(),
+                    "/expect-json".into()
+                ]
+            )
+        );
         assert_eq!(complete("/p", 2), (0, vec!["/ping".into(), "/pong".into()]));
         // Only the part before the cursor counts.
         assert_eq!(

@@ -135,6 +135,11 @@ pub enum CommandError {
     NestedTo,
     #[error("/to carries a message to one client, but /{command} is not a message")]
     NotAMessage { command: &'static str },
+    /// `/expect` and the other script commands, where no script runs (`listen`).
+    #[error(
+        "/{command} is a script command: it works in `wscope URL` (-x, --script and its REPL)"
+    )]
+    ScriptOnly { command: String },
 }
 
 const CLOSE_USAGE: &str = "usage: /close [CODE [REASON]], CODE 1000-1003, 1007-1014 or 3000-4999";
@@ -175,6 +180,7 @@ impl CommandError {
             CommandError::BadClientId { .. } => {
                 "client IDs are the numbers shown by /clients, e.g. /to 3 hello".to_owned()
             }
+            CommandError::ScriptOnly { .. } => "send with a plain message or /text, /binary, /file".to_owned(),
             CommandError::NestedTo | CommandError::NotAMessage { .. } => format!(
                 "{}; MSG is text or one of /text, /binary, /base64, /file, /ping, /pong, /close",
                 usage("to")
@@ -287,6 +293,12 @@ pub fn parse(line: &str) -> Result<Command, CommandError> {
         "to" => parse_to(raw_arg),
         "clients" => no_args("clients", arg, Command::Clients),
         "kick" => parse_kick(arg),
+        // The client's script runs these before the command language sees the line.
+        "expect" | "expect-json" | "let" | "expect-close" | "sleep" => {
+            Err(CommandError::ScriptOnly {
+                command: name.to_owned(),
+            })
+        }
         _ => Err(CommandError::UnknownCommand {
             name: name.to_owned(),
             suggestion: closest_command(name),
@@ -296,7 +308,7 @@ pub fn parse(line: &str) -> Result<Command, CommandError> {
 
 /// Splits off the first whitespace-delimited word; the remainder starts after
 /// exactly one whitespace character.
-pub(super) fn split_word(s: &str) -> (&str, &str) {
+pub(crate) fn split_word(s: &str) -> (&str, &str) {
     match s.char_indices().find(|(_, c)| c.is_whitespace()) {
         Some((i, c)) => (&s[..i], &s[i + c.len_utf8()..]),
         None => (s, ""),
@@ -460,7 +472,7 @@ fn control_payload(frame: &'static str, arg: &str) -> Result<Vec<u8>, CommandErr
     Ok(arg.as_bytes().to_vec())
 }
 
-fn parse_close_code(word: &str) -> Result<u16, CommandError> {
+pub(crate) fn parse_close_code(word: &str) -> Result<u16, CommandError> {
     let code = if !word.is_empty() && word.bytes().all(|b| b.is_ascii_digit()) {
         word.parse::<u16>()
             .map_err(|_| CommandError::BadCloseCode {

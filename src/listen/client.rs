@@ -200,6 +200,8 @@ pub async fn run(id: u64, tcp: TcpStream, peer: SocketAddr, shared: Arc<Shared>,
         signals: false,
         // A client stays until it or the hub closes it: the hub's input never ends it.
         wait: Wait::Forever,
+        idle: None,
+        script: crate::script::Options::default(),
         once: false,
         count: None,
         close_code: 1000,

@@ -89,6 +89,7 @@ pub fn event(started: Instant, ev: &Event<'_>) -> Option<Value> {
             return Some(error(started, message, *hint))
         }
         Event::Notice(text) => return Some(notice(started, text)),
+        Event::Expect(r) => return Some(super::expect::json(started, r)),
         Event::Status(s) => {
             let mut m = base(started, "status");
             if let Ok(Value::Object(o)) = serde_json::to_value(s) {

@@ -3,6 +3,7 @@
 //! objects for jq. stdout is buffered and flushed when the session is idle, not once per message.
 
 pub mod escape;
+mod expect;
 pub mod json;
 pub mod listen;
 mod output;
@@ -512,6 +513,10 @@ impl EventSink for Printer {
                 self.emit_human();
             }
             Event::Notice(text) => self.note(text),
+            Event::Expect(r) if self.style.show_sent || self.style.verbose => {
+                self.note(&expect::line(r))
+            }
+            Event::Expect(_) => {}
             Event::Status(s) => self.status(s),
             Event::Help => {
                 let h = crate::command::help_text(false);

@@ -22,7 +22,14 @@ pub struct ReplHelper {
 
 impl ReplHelper {
     fn hidden(&self, name: &str) -> bool {
-        !self.listen && COMMANDS.iter().any(|c| c.listen_only && c.name == name)
+        COMMANDS.iter().any(|c| {
+            c.name == name
+                && if self.listen {
+                    c.client_only
+                } else {
+                    c.listen_only
+                }
+        })
     }
 }
 

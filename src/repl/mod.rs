@@ -54,6 +54,8 @@ pub struct Repl {
     barrier: Option<std::sync::mpsc::Sender<String>>,
     /// In `listen`, /close ends the clients, not the REPL: only /quit is the last line.
     listen: bool,
+    /// Ctrl-C on an empty line cancels a waiting /expect (or /sleep) instead of quitting.
+    cancel: Option<crate::script::Cancel>,
 }
 
 /// The printer for a command, and the REPL when `interactive`: the printer then writes above the
@@ -150,8 +152,14 @@ impl Repl {
             saved,
             barrier: Some(tx.clone()),
             listen,
+            cancel: None,
         };
         Ok((repl, tx))
+    }
+
+    /// Let Ctrl-C cancel what a script waits for.
+    pub fn cancel_with(&mut self, cancel: crate::script::Cancel) {
+        self.cancel = Some(cancel);
     }
 
     /// Start reading lines into `input`, which already holds any `-x` lines.
@@ -168,9 +176,10 @@ impl Repl {
         let gate = self.gate.clone();
         let shared = self.shared.clone();
         let listen = self.listen;
+        let cancel = self.cancel.take();
         let _ = std::thread::Builder::new()
             .name("repl".into())
-            .spawn(move || read_lines(editor, history, gate, shared, input, listen));
+            .spawn(move || read_lines(editor, history, gate, shared, input, listen, cancel));
     }
 
     /// Call once the session is over and the printer dropped: take the terminal back from a
@@ -216,6 +225,7 @@ fn read_lines(
     shared: Shared,
     input: Sender<Input>,
     listen: bool,
+    cancel: Option<crate::script::Cancel>,
 ) {
     let styled = PROMPT.blue().bold().to_string();
     let prompt = (PROMPT, styled.as_str());
@@ -231,6 +241,13 @@ fn read_lines(
         gate.lock().unwrap_or_else(|p| p.into_inner()).reading = false;
         let (line, typed) = match read {
             Ok(line) => (line, true),
+            // Ctrl-C while a script waits: stop waiting; the lines typed meanwhile run next.
+            Err(ReadlineError::Interrupted) if cancel.as_ref().is_some_and(|c| c.waiting()) => {
+                if let Some(c) = &cancel {
+                    c.fire();
+                }
+                continue;
+            }
             // Ctrl-D, or Ctrl-C on an empty line (on a half-typed one it only clears the line).
             Err(ReadlineError::Eof | ReadlineError::Interrupted) => ("/quit".to_string(), false),
             Err(e) => {

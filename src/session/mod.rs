@@ -100,6 +100,10 @@ pub struct Options {
     /// them all with 1001 itself.
     pub signals: bool,
     pub wait: Wait,
+    /// `--idle`: close after this long without a message once the input ended.
+    pub idle: Option<Duration>,
+    /// The expect scripting of -x, --script and the REPL.
+    pub script: crate::script::Options,
     pub once: bool,
     pub count: Option<u64>,
     pub close_code: u16,
@@ -145,6 +149,7 @@ pub async fn run(
     let mut writer = tokio::spawn(write_loop(sink_half, wrx, werr_tx));
 
     let mut s = Loop {
+        script: crate::script::Script::new(&opts.script),
         opts,
         wtx,
         stats: &mut stats,
@@ -276,7 +281,7 @@ pub async fn run(
             item = async {
                 let permit = s.wtx.reserve().await;
                 (permit.is_ok(), input.recv().await)
-            }, if s.input_open && s.closing.is_none() => {
+            }, if s.input_open && s.closing.is_none() && s.script.ready() => {
                 match item {
                     (true, Some(Input::End)) | (true, None) => s.end_of_input(),
                     (true, Some(i)) => {
@@ -284,7 +289,7 @@ pub async fn run(
                         // Take what else is already queued while the writer has room: one pass
                         // of the loop per burst, not per line.
                         for _ in 0..INPUT_BURST {
-                            if !s.input_open || s.closing.is_some() || s.wtx.capacity() == 0 {
+                            if !s.input_open || s.closing.is_some() || s.wtx.capacity() == 0 || !s.script.ready() {
                                 break;
                             }
                             match input.try_recv() {
@@ -307,6 +312,7 @@ pub async fn run(
                     _ => s.begin_close(None, sink).await,
                 }
             }
+            () = s.script.wake(), if s.closing.is_none() => s.on_script_wake(sink).await,
             _ = &mut ping_timer, if ping_every.is_some() && !s.close_begun() => {
                 if let Some(limit) = s.opts.ping_timeout {
                     if s.pings.front().is_some_and(|(_, at)| at.elapsed() >= limit) {
@@ -357,6 +363,7 @@ pub async fn run(
             _ = tokio::time::sleep(BACKLOG_RETRY), if sink.stalled() || sink.backlogged() => sink.flush(),
         }
     };
+    s.finish_script(&mut input, sink);
     let counted = s.count_reached();
     drop(s.wtx);
     // A writer stuck on a server that stopped reading would never finish: give it a moment to
@@ -388,7 +395,7 @@ pub async fn run(
     sink.flush();
     match s.failure.take() {
         Some(e) => Err(e),
-        None => judge(&ending, s.opts.role).and(counted),
+        None => s.script.judged(judge(&ending, s.opts.role)).and(counted),
     }
 }
 
@@ -455,6 +462,7 @@ impl SignalStream {
 }
 
 mod ending;
+mod script;
 mod state;
 mod writer;
 
@@ -493,4 +501,6 @@ struct Loop<'a> {
     close_wait: Duration,
     /// When we last sent an automatic ping.
     last_ping: Option<Instant>,
+    /// Expectations, variables and /sleep (see `script.rs`).
+    script: crate::script::Script,
 }

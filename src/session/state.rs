@@ -4,13 +4,20 @@
 use super::*;
 
 impl Loop<'_> {
-    /// When the --wait silence after the end of input runs out.
+    /// When waiting after the end of input is over: `-w` a fixed time after it, `--idle` a
+    /// silence after it (whichever comes first).
     pub(super) fn wait_deadline(&self) -> Option<TokioInstant> {
         let ended = self.input_ended_at?;
-        match self.opts.wait {
+        let fixed = match self.opts.wait {
             Wait::Forever => None,
-            Wait::Secs(d) => Some(TokioInstant::from_std(ended.max(self.last_data) + d)),
-        }
+            Wait::Secs(d) => Some(ended + d),
+        };
+        let idle = self.opts.idle.map(|d| ended.max(self.last_data) + d);
+        let first = match (fixed, idle) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        first.map(TokioInstant::from_std)
     }
 
     pub(super) async fn send(&mut self, m: Message) {
@@ -98,17 +105,7 @@ impl Loop<'_> {
             Input::Text(t, _charge) => self.send_data(Message::text(t), sink).await,
             Input::Binary(b, _charge) => self.send_data(Message::binary(b), sink).await,
             Input::Command(cmd, _charge) => self.on_command(cmd, sink).await,
-            Input::Line(line) => match command::parse(&line) {
-                Ok(Command::Nothing) => {}
-                Ok(cmd) => self.on_command(cmd, sink).await,
-                Err(e) => {
-                    let hint = e.hint();
-                    sink.event(Event::Refused {
-                        message: &e.to_string(),
-                        hint: hint.as_deref(),
-                    });
-                }
-            },
+            Input::Line(line) => self.on_line(line, sink).await,
             Input::End => self.end_of_input(),
         }
     }
@@ -224,6 +221,9 @@ impl Loop<'_> {
                 // tungstenite answers it for us; sending anything now would be a protocol error.
                 self.server_closed_first = !self.close_sent;
                 self.input_open = false;
+                if let Some(e) = self.script.on_close(code, sink) {
+                    self.script_failed(e, sink).await;
+                }
             }
             Message::Frame(_) => {}
         }
@@ -242,6 +242,7 @@ impl Loop<'_> {
         self.stats.messages_received += 1;
         self.stats.bytes_received += data.len() as u64;
         sink.event(Event::Received { kind, data });
+        self.script.on_data(&m, sink);
         if self.opts.echo && !self.close_sent {
             // The same buffer goes back out (Bytes are reference-counted): no copy.
             self.send_data(m, sink).await;

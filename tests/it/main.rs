@@ -4,6 +4,7 @@
 mod support;
 
 mod dump;
+mod expect;
 mod generated;
 mod handshake;
 mod listen;

@@ -483,3 +483,30 @@ fn a_big_binary_message_shows_the_start_of_its_dump_without_rendering_all_of_it(
         &screen[screen.len().saturating_sub(500)..]
     );
 }
+
+/// An /expect typed at the prompt holds the lines typed after it; Ctrl-C stops the wait (the
+/// connection stays) and the held lines go out.
+#[test]
+fn ctrl_c_cancels_a_waiting_expect_and_queued_lines_follow() {
+    let server = Server::start(Behaviour::Echo);
+    let home = tempfile::tempdir().unwrap();
+    let mut pty = Pty::spawn(&[&server.url(), "--no-history"], home.path());
+    pty.wait_screen("> ");
+    pty.type_keys("first\r");
+    server.wait_for(1, &pty);
+    // "first" came back before this expectation began: it still counts.
+    pty.type_keys("/expect ^first$\r");
+    pty.wait_screen("expect /expect ^first$: matched");
+    pty.type_keys("/expect --timeout 30 ^never$\r");
+    settle();
+    pty.type_keys("queued\r");
+    settle();
+    assert_eq!(server.recs(), vec![Rec::Text("first".into())], "held");
+    pty.type_keys("\x03");
+    pty.wait_screen("cancelled");
+    server.wait_for(2, &pty);
+    pty.wait_screen("< queued");
+    pty.type_keys("/quit\r");
+    let code = pty.wait_exit();
+    assert_eq!(code, 0, "screen:\n{}", pty.screen());
+}

@@ -1,0 +1,200 @@
+//! The script state machine without a network: lines, messages and closes fed by hand.
+
+use super::*;
+use crate::event::Event;
+
+#[derive(Default)]
+struct Sink(Vec<(String, Outcome)>);
+
+impl EventSink for Sink {
+    fn event(&mut self, ev: Event<'_>) {
+        if let Event::Expect(r) = ev {
+            self.0.push((r.pattern.clone(), r.result));
+        }
+    }
+    fn flush(&mut self) {}
+    fn dirty(&self) -> bool {
+        false
+    }
+    fn broken(&self) -> bool {
+        false
+    }
+}
+
+fn script(keep: bool) -> Script {
+    Script::new(&Options {
+        keep,
+        ..Options::default()
+    })
+}
+
+fn command(run: Run) -> String {
+    match run {
+        Run::Command(l) => l,
+        other => panic!("expected a command line, got {other:?}"),
+    }
+}
+
+#[test]
+fn kept_messages_meet_a_later_expectation_and_the_rest_stay() {
+    let mut s = script(true);
+    let mut sink = Sink::default();
+    s.on_data(&Message::text("a=1"), &mut sink);
+    s.on_data(&Message::text("b=2"), &mut sink);
+    s.on_data(&Message::text("c=3"), &mut sink);
+    assert!(matches!(
+        s.line("/expect b=(?<b>\\d)", &mut sink),
+        Run::Done
+    ));
+    assert!(s.ready(), "met at once by a kept message");
+    // c=3 came after the match: it counts for the next one.
+    assert!(matches!(
+        s.line("/expect ^c=(?<c>\\d)$", &mut sink),
+        Run::Done
+    ));
+    assert!(s.ready());
+    assert_eq!(command(s.line("${b}${c}", &mut sink)), "23");
+    assert_eq!(sink.0.len(), 2);
+    assert!(sink.0.iter().all(|(_, o)| *o == Outcome::Matched));
+}
+
+#[test]
+fn an_expectation_holds_until_a_match_skipping_others() {
+    let mut s = script(false);
+    let mut sink = Sink::default();
+    s.line("/expect-json .id == 2", &mut sink);
+    assert!(!s.ready());
+    assert!(s.deadline().is_some());
+    s.on_data(&Message::text("not json"), &mut sink);
+    s.on_data(&Message::text(r#"{"id":1}"#), &mut sink);
+    assert!(!s.ready());
+    s.on_data(&Message::text(r#"{"id":2,"v":"x y"}"#), &mut sink);
+    assert!(s.ready());
+    assert!(matches!(s.line("/let v .v", &mut sink), Run::Done));
+    assert_eq!(command(s.line("${v}", &mut sink)), "x y");
+}
+
+#[test]
+fn substituted_values_are_literal_in_a_regex() {
+    let mut s = script(true);
+    let mut sink = Sink::default();
+    s.on_data(&Message::text("v=a.c"), &mut sink);
+    s.line("/expect v=(?<v>.+)", &mut sink);
+    s.on_data(&Message::text("got abc"), &mut sink);
+    s.line("/expect got ${v}", &mut sink);
+    assert!(!s.ready(), "'a.c' must not match 'abc'");
+    s.on_data(&Message::text("got a.c"), &mut sink);
+    assert!(s.ready());
+}
+
+#[test]
+fn binary_is_matched_as_hex() {
+    let mut s = script(true);
+    let mut sink = Sink::default();
+    s.on_data(&Message::binary(vec![0x01, 0xab]), &mut sink);
+    s.line("/expect ^01ab$", &mut sink);
+    assert!(s.ready());
+}
+
+#[test]
+fn a_close_ends_a_waiting_expectation() {
+    let mut s = script(false);
+    let mut sink = Sink::default();
+    s.line("/expect never", &mut sink);
+    let e = s.on_close(Some(1000), &mut sink).unwrap();
+    assert_eq!(e.exit_code(), 7);
+    assert!(
+        e.to_string().contains("closed the connection with 1000"),
+        "{e}"
+    );
+    assert_eq!(sink.0.last().map(|(_, o)| *o), Some(Outcome::Closed));
+}
+
+#[test]
+fn expect_close_judges_the_code() {
+    let mut s = script(false);
+    let mut sink = Sink::default();
+    s.line("/expect-close 4000", &mut sink);
+    assert!(s.on_close(Some(4000), &mut sink).is_none());
+    assert!(s.judged(Err(Error::protocol("4000"))).is_ok());
+
+    let mut s = script(false);
+    s.line("/expect-close 4000", &mut sink);
+    let e = s.on_close(Some(1000), &mut sink).unwrap();
+    assert!(e.to_string().contains("closed with 1000"), "{e}");
+    assert!(s.judged(Err(Error::protocol("x"))).is_err());
+
+    // The close came before the line was reached.
+    let mut s = script(false);
+    assert!(s.on_close(Some(4001), &mut sink).is_none());
+    assert!(matches!(s.line("/expect-close", &mut sink), Run::Done));
+    assert!(s.ready());
+    assert!(s.judged(Err(Error::protocol("x"))).is_ok());
+}
+
+#[test]
+fn let_without_a_match_fails_and_the_end_fails_a_waiting_one() {
+    let mut s = script(false);
+    let mut sink = Sink::default();
+    assert!(matches!(s.line("/let x .a", &mut sink), Run::Failed(_)));
+    s.line("/expect x", &mut sink);
+    let e = s.at_end(&mut sink).unwrap();
+    assert!(e.to_string().contains("the connection ended first"), "{e}");
+    assert!(e.to_string().contains("no message was received"), "{e}");
+}
+
+#[test]
+fn timeouts_and_cancels_wake_the_script() {
+    let mut s = script(false);
+    let mut sink = Sink::default();
+    s.line("/expect --timeout 0 x", &mut sink);
+    let e = s.on_wake(&mut sink).unwrap();
+    assert!(
+        e.to_string()
+            .starts_with("/expect x failed: no matching message within"),
+        "{e}"
+    );
+    assert!(s.ready());
+
+    let cancel = Cancel::default();
+    let mut s = Script::new(&Options {
+        cancel: cancel.clone(),
+        ..Options::default()
+    });
+    s.line("/expect x", &mut sink);
+    assert!(cancel.waiting());
+    cancel.fire();
+    assert!(s.on_wake(&mut sink).is_none());
+    assert!(s.ready());
+    assert!(!cancel.waiting());
+    assert_eq!(sink.0.last().map(|(_, o)| *o), Some(Outcome::Cancelled));
+
+    s.line("/sleep 0", &mut sink);
+    assert!(!s.ready());
+    assert!(s.on_wake(&mut sink).is_none());
+    assert!(s.ready());
+}
+
+#[test]
+fn typed_mistakes_are_refused_not_fatal() {
+    let mut s = script(true);
+    let mut sink = Sink::default();
+    assert!(matches!(s.line("${nope}", &mut sink), Run::Refused { .. }));
+    assert!(matches!(
+        s.line("/expect (", &mut sink),
+        Run::Refused { .. }
+    ));
+    assert!(s.ready());
+}
+
+#[test]
+fn the_kept_messages_are_bounded() {
+    let mut s = script(true);
+    let mut sink = Sink::default();
+    for i in 0..(KEEP_MESSAGES + 10) {
+        s.on_data(&Message::text(format!("m{i}")), &mut sink);
+    }
+    assert_eq!(s.kept.len(), KEEP_MESSAGES);
+    s.on_data(&Message::binary(vec![0u8; KEEP_BYTES]), &mut sink);
+    assert!(s.kept_bytes <= KEEP_BYTES);
+}

@@ -1,0 +1,95 @@
+//! The session's side of expect scripting: a line goes through the script first, its deadline
+//! wakes the loop, a failure ends the connection (exit 7) or, in the REPL, is shown. The script
+//! itself lives in `crate::script`.
+
+use super::*;
+use crate::script::Run;
+
+impl Loop<'_> {
+    /// A line of -x, --script or the REPL.
+    pub(super) async fn on_line(&mut self, line: String, sink: &mut dyn EventSink) {
+        let line = match self.script.line(&line, sink) {
+            Run::Command(line) => line,
+            Run::Done => return,
+            Run::Refused { message, hint } => {
+                sink.event(Event::Refused {
+                    message: &message,
+                    hint: hint.as_deref(),
+                });
+                return;
+            }
+            Run::Failed(e) => return self.script_failed(e, sink).await,
+        };
+        match command::parse(&line) {
+            Ok(Command::Nothing) => {}
+            Ok(cmd) => self.on_command(cmd, sink).await,
+            Err(e) => {
+                let hint = e.hint();
+                sink.event(Event::Refused {
+                    message: &e.to_string(),
+                    hint: hint.as_deref(),
+                });
+            }
+        }
+    }
+
+    pub(super) async fn on_script_wake(&mut self, sink: &mut dyn EventSink) {
+        if let Some(e) = self.script.on_wake(sink) {
+            self.script_failed(e, sink).await;
+        }
+    }
+
+    /// A script that cannot go on: the end of the connection (exit 7), unless in the REPL.
+    pub(super) async fn script_failed(&mut self, e: Error, sink: &mut dyn EventSink) {
+        if !self.script.fatal() {
+            let hint = e.hint();
+            sink.event(Event::Refused {
+                message: &e.to_string(),
+                hint: hint.as_deref(),
+            });
+            return;
+        }
+        self.failure.get_or_insert(e);
+        self.input_open = false;
+        self.begin_close(None, sink).await;
+    }
+
+    /// The connection is over. Script lines still queued behind the last one that ran (the peer
+    /// closed in the same read as the reply an /expect waited for) are judged on what came: an
+    /// /expect on the messages kept, an /expect-close on the close. Then an expectation still
+    /// waiting has failed.
+    pub(super) fn finish_script(
+        &mut self,
+        input: &mut mpsc::Receiver<Input>,
+        sink: &mut dyn EventSink,
+    ) {
+        if self.failure.is_some() {
+            return;
+        }
+        while self.script.ready() {
+            let Ok(Input::Line(line)) = input.try_recv() else {
+                break;
+            };
+            // Nothing can be sent any more: stop at the first line that would send.
+            if matches!(
+                crate::script::parse::parse(&line),
+                Ok(crate::script::parse::Step::Line(_)) | Err(_)
+            ) {
+                break;
+            }
+            match self.script.line(&line, sink) {
+                Run::Failed(e) => {
+                    self.failure = Some(e);
+                    return;
+                }
+                Run::Refused { .. } | Run::Command(_) => break,
+                Run::Done => {}
+            }
+        }
+        if let Some(e) = self.script.at_end(sink) {
+            if self.script.fatal() {
+                self.failure = Some(e);
+            }
+        }
+    }
+}
