@@ -157,7 +157,7 @@ pub struct ConnectArgs {
     #[arg(long, conflicts_with = "proxy", hide_short_help = true)]
     pub no_proxy: bool,
 
-    /// Trust the certificate authorities in this PEM file (in addition to the system roots)
+    /// Trust the certificate authorities in this PEM file instead of the system roots (as curl --cacert)
     #[arg(long, value_name = "FILE", help_heading = "TLS")]
     pub ca: Option<PathBuf>,
 

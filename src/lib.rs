@@ -50,6 +50,12 @@ pub fn main_entry() -> ExitCode {
             });
         }
     };
+    // Before any thread exists: choosing the trust roots sets an environment variable.
+    match &cli.command {
+        Some(Command::Inspect(args)) => dial::pin_trust_roots(&args.conn),
+        None => dial::pin_trust_roots(&cli.conn),
+        Some(_) => {}
+    }
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .on_thread_park(coalesce::before_park)

@@ -41,6 +41,9 @@ pub struct ResponseView {
 pub struct Timings {
     #[serde(flatten)]
     pub dial: DialTimings,
+    /// Building the TLS context: reading the trust roots and the client identity.
+    #[serde(serialize_with = "dial::ms_opt")]
+    pub tls_setup: Option<Duration>,
     #[serde(serialize_with = "dial::ms_opt")]
     pub upgrade: Option<Duration>,
     #[serde(serialize_with = "dial::ms_opt")]
@@ -244,9 +247,13 @@ async fn attempt(
     report.timings = Timings::default();
     report.response = None;
     report.verdict = None;
+    let mut tls_setup = None;
     let tls = if target.secure {
         if tls_config.is_none() {
+            // Built once, on the first wss hop, which is the one that pays for it.
+            let setup = Instant::now();
             *tls_config = Some(TlsConfig::from_args(args)?);
+            tls_setup = Some(setup.elapsed());
         }
         tls_config.as_ref()
     } else {
@@ -268,6 +275,7 @@ async fn attempt(
     .await;
     // What was reached is shown even when TLS (say) failed after it.
     report.timings.dial = reached.timings;
+    report.timings.tls_setup = tls_setup;
     report.proxy = reached.proxy;
     let socket = target.unix_socket.as_ref();
     report.peer = match reached.peer {

@@ -198,6 +198,8 @@ pub fn full(r: &Report) -> String {
     }
     let t = &r.timings;
     let rows: Vec<(&str, Duration)> = [
+        // In the order they happen: the TLS context is built before dialing.
+        ("tls setup", t.tls_setup),
         ("dns", t.dial.dns),
         ("tcp", t.dial.tcp),
         ("proxy", t.dial.proxy),
