@@ -38,6 +38,11 @@ use error::{exit, Error, Result};
 /// Parse the command line, run it, and turn the outcome into an exit code.
 pub fn main_entry() -> ExitCode {
     let args = cli::rewrite_wscat_listen(std::env::args_os().collect());
+    if let Err(e) = cli::check_first_word(&args) {
+        printer::style::init_color(cli::ColorChoice::Auto, false);
+        printer::Printer::new(printer::Style::default(), printer::Screen::Stderr).error(&e);
+        return ExitCode::from(e.exit_code());
+    }
     let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,
         Err(e) => {
