@@ -126,3 +126,4 @@ complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_
 complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect listen completions help" -f -a "listen" -d 'Run a WebSocket server for testing: prints what clients send, --echo echoes it back'
 complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect listen completions help" -f -a "completions" -d 'Print a shell completion script to stdout'
 complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect listen completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c wscope -n "__fish_wscope_using_subcommand completions" -f -a "bash elvish fish powershell zsh"

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-const EXAMPLES: &str = "\
+/// The examples of `--help`, also the man page's EXAMPLES.
+pub const EXAMPLES: &str = "\
 Examples:
   Talk to a server interactively (a REPL on a terminal):
     wscope ws://localhost:8080/chat

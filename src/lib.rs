@@ -10,6 +10,7 @@
 pub mod cli;
 pub mod coalesce;
 pub mod command;
+pub mod completions;
 pub mod connect;
 pub mod dial;
 pub mod dump;
@@ -30,7 +31,7 @@ pub mod target;
 
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
+use clap::Parser;
 
 use cli::{Cli, Command};
 use error::{exit, Error, Result};
@@ -84,9 +85,14 @@ pub async fn run(cli: Cli) -> Result<()> {
         Some(Command::Inspect(args)) => inspect::run(&args).await,
         Some(Command::Listen(args)) => listen::run(&args).await,
         Some(Command::Completions { shell }) => {
-            let mut cmd = Cli::command();
-            clap_complete::generate(shell, &mut cmd, "wscope", &mut std::io::stdout());
-            Ok(())
+            use std::io::Write;
+            let script = completions::render(shell);
+            match std::io::stdout().write_all(&script) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    Err(Error::io("writing the completion script to stdout", e))
+                }
+                _ => Ok(()),
+            }
         }
         None => {
             let url = cli
