@@ -24,6 +24,10 @@ pub struct Redirect {
     pub from: String,
     pub status: u16,
     pub location: String,
+    /// How many of the report's notes came before this hop: the rest arose from following it
+    /// (the Location mapped from http://, leaving TLS), and are shown after its line.
+    #[serde(skip)]
+    pub notes_before: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -128,12 +132,8 @@ pub async fn open(target: &Target, args: &ConnectArgs) -> (Report, Result<Upgrad
             .map(|(_, v)| v.clone())
             .unwrap_or_default();
         let status = resp.map(|r| r.status).unwrap_or(0);
-        report.redirects.push(Redirect {
-            from: current.url.to_string(),
-            status,
-            location: location.clone(),
-        });
         hops += 1;
+        // A hop beyond the limit is refused, so it is named in the error, not listed as followed.
         if hops > args.max_redirects {
             let limit = args.max_redirects;
             return stop(
@@ -150,6 +150,12 @@ pub async fn open(target: &Target, args: &ConnectArgs) -> (Report, Result<Upgrad
                 },
             );
         }
+        report.redirects.push(Redirect {
+            from: current.url.to_string(),
+            status,
+            location: location.clone(),
+            notes_before: report.notes.len(),
+        });
         let next = match current.redirect(&location) {
             Ok(n) => n,
             Err(e) => return stop(report, e),
