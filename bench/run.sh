@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # wscope benchmark against websocat 1.14.1 and wscat 6.1.0, on loopback. See docs/BENCHMARKS.md.
 #
-#   bench/run.sh            all of B1..B5 and the TCP floor (RUNS=7 alternated rounds)
+#   bench/run.sh            all of B1..B6 and the TCP floor (RUNS=7 alternated rounds)
 #   RUNS=3 bench/run.sh     fewer rounds
 #   ONLY="B1 B2" bench/run.sh
 #   WSCOPE=path/to/wscope bench/run.sh   measure that binary instead of building this tree
+#   BENCH_SMOKE=1 bench/run.sh   CI's smoke: one round, small inputs, the debug build, no websocat,
+#                                wscat or hyperfine (their rows are left out); checks outputs only
 #
 # Installs its peers itself (idempotent) into .tools/ and writes everything else into bench/out/
 # (both git-ignored). The results table is bench/out/results.md; raw samples are bench/out/raw.tsv.
@@ -16,9 +18,15 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 OUT=$ROOT/bench/out
 TOOLS=$ROOT/.tools
-RUNS=${RUNS:-7}
-ONLY=${ONLY:-"B1 B2 B3 B4 B5"}
-LINES=100000
+SMOKE=${BENCH_SMOKE:-}
+if [ -n "$SMOKE" ]; then
+    RUNS=1 LINES=1000 BIG_MIB=1 ONESHOTS=3
+    OUT=$ROOT/bench/out/smoke
+else
+    RUNS=${RUNS:-7} LINES=100000 BIG_MIB=16 ONESHOTS=10
+fi
+ONLY=${ONLY:-"B1 B2 B3 B4 B5 B6"}
+BIG=$((BIG_MIB * 1024 * 1024))
 mkdir -p "$OUT" "$TOOLS"
 
 say() { printf '\033[1m== %s\033[0m\n' "$*" >&2; }
@@ -30,24 +38,39 @@ want() { [[ " $ONLY " == *" $1 "* ]]; }
 # ---------------------------------------------------------------------------------------------
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-if ! command -v hyperfine >/dev/null; then
+apt_install() { # package...
+    as_root apt-get install -y "$@" >/dev/null || { as_root apt-get update >/dev/null && as_root apt-get install -y "$@" >/dev/null; }
+}
+# The peers each part needs; the smoke leaves out websocat, wscat and hyperfine (minutes to install).
+need_peers() { want B1 || want B2 || want B3 || want B4 || want B5; }
+if [ -z "$SMOKE" ] && ! command -v hyperfine >/dev/null && { want B2 || want B6; }; then
     say "installing hyperfine (Debian package)"
-    as_root apt-get install -y hyperfine >/dev/null || { as_root apt-get update >/dev/null && as_root apt-get install -y hyperfine >/dev/null; }
+    apt_install hyperfine
 fi
-[ -x /usr/bin/time ] || { say "installing GNU time"; as_root apt-get install -y time >/dev/null; }
+[ -x /usr/bin/time ] || { say "installing GNU time"; apt_install time; }
+if { want B6 || want B1; } && ! command -v openssl >/dev/null; then
+    say "installing openssl (Debian package, for B6's test certificate)"
+    apt_install openssl
+fi
 
 WEBSOCAT=$TOOLS/websocat/bin/websocat
-if ! [ -x "$WEBSOCAT" ] || ! "$WEBSOCAT" --version | grep -q '1\.14\.1'; then
+if [ -z "$SMOKE" ] && need_peers && { ! [ -x "$WEBSOCAT" ] || ! "$WEBSOCAT" --version | grep -q '1\.14\.1'; }; then
     say "installing websocat 1.14.1 (cargo install; several minutes)"
     nice -n 10 cargo install websocat --version 1.14.1 --root "$TOOLS/websocat"
 fi
+have_websocat() { [ -z "$SMOKE" ] && [ -x "$WEBSOCAT" ]; }
 
 NODE_DIR=$TOOLS/node
 WSCAT=$NODE_DIR/node_modules/.bin/wscat
-if ! [ -x "$WSCAT" ] || ! [ -d "$NODE_DIR/node_modules/ws" ]; then
+if [ -z "$SMOKE" ] && want B2 && ! [ -x "$WSCAT" ]; then
     say "installing wscat 6.1.0 and ws 8 (npm)"
     nice -n 10 npm install --prefix "$NODE_DIR" --no-audit --no-fund wscat@6.1.0 ws@8 >/dev/null
 fi
+if ! [ -d "$NODE_DIR/node_modules/ws" ]; then
+    say "installing ws 8.18.3 (npm, as scripts/interop.sh), the echo server's library"
+    nice -n 10 npm install --prefix "$NODE_DIR" --no-audit --no-fund ws@8.18.3 >/dev/null
+fi
+have_wscat() { [ -z "$SMOKE" ] && [ -x "$WSCAT" ]; }
 
 FLOOR=$OUT/tcpfloor
 if ! [ -x "$FLOOR" ] || [ "$ROOT/bench/tcpfloor.c" -nt "$FLOOR" ]; then
@@ -56,6 +79,11 @@ fi
 
 if [ -n "${WSCOPE:-}" ]; then
     say "using WSCOPE=$WSCOPE (no build)"
+elif [ -n "$SMOKE" ]; then
+    # The smoke checks the script and the outputs, not speed: the debug build CI has already made.
+    say "cargo build (debug, smoke)"
+    cargo build --quiet
+    WSCOPE=$ROOT/target/debug/wscope
 else
     say "cargo build --release"
     nice -n 10 cargo build --release --quiet
@@ -81,15 +109,31 @@ start_node() { # kind -> prints the port; the pid goes to PIDS
 start_node ws;  WS_PORT=$(cat "$OUT/ws.port");   WS_URL=ws://127.0.0.1:$WS_PORT/
 start_node tcp; TCP_PORT=$(cat "$OUT/tcp.port")
 
-# wscope's own server (B5): port 0, the address is read back from its "listening on" line.
-if want B5; then
-    rm -f "$OUT/listen.err"
-    "$WSCOPE" listen 0 --echo 2>"$OUT/listen.err" >/dev/null &
-    LISTEN_PID=$!
-    PIDS+=($LISTEN_PID)
-    for _ in $(seq 100); do grep -q 'listening on' "$OUT/listen.err" 2>/dev/null && break; sleep 0.05; done
-    LISTEN_URL=$(grep -o 'ws://[0-9.:]*/' "$OUT/listen.err" | head -1)
-    [ -n "$LISTEN_URL" ] || die "wscope listen did not start: $(cat "$OUT/listen.err")"
+# wscope's own server (B5, B6): port 0, the address is read back from its "listening on" line.
+# start_listen NAME ARGS... -> sets NAME_PID and NAME_URL
+start_listen() {
+    local name=$1 url; shift
+    rm -f "$OUT/$name.err"
+    # stdin from /dev/null: listen stays up when its stdin ends, until it is killed.
+    "$WSCOPE" listen 0 --echo "$@" 2>"$OUT/$name.err" >/dev/null </dev/null &
+    PIDS+=($!)
+    eval "${name^^}_PID=$!"
+    for _ in $(seq 100); do grep -q 'listening on' "$OUT/$name.err" 2>/dev/null && break; sleep 0.05; done
+    url=$(grep -o 'wss\?://[0-9.:]*/' "$OUT/$name.err" | head -1)
+    [ -n "$url" ] || die "wscope listen did not start: $(cat "$OUT/$name.err")"
+    eval "${name^^}_URL=$url"
+}
+if want B5 || want B6; then start_listen listen; fi
+if want B6; then
+    # A self-signed certificate for 127.0.0.1, made once; --ca trusts exactly it.
+    CERT=$OUT/tls-cert.pem KEY=$OUT/tls-key.pem
+    if ! [ -s "$CERT" ] || ! [ -s "$KEY" ]; then
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
+            -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
+            -keyout "$KEY.tmp" -out "$CERT.tmp" 2>/dev/null || die "openssl could not make B6's certificate"
+        mv "$KEY.tmp" "$KEY" && mv "$CERT.tmp" "$CERT"
+    fi
+    start_listen tlslisten --tls-cert "$CERT" --tls-key "$KEY"
 fi
 
 # CPU ticks (user+sys) used so far by a process: to charge each run's server work to it.
@@ -99,10 +143,20 @@ TICK=$(getconf CLK_TCK)
 # ---------------------------------------------------------------------------------------------
 # Inputs
 # ---------------------------------------------------------------------------------------------
-[ -s "$OUT/lines.txt" ] || awk -v n=$LINES 'BEGIN{for(i=1;i<=n;i++) printf "line %06d the quick brown fox jumps over the lazy dog\n", i}' >"$OUT/lines.txt"
-[ -s "$OUT/16MiB.bin" ] || head -c $((16 * 1024 * 1024)) /dev/urandom >"$OUT/16MiB.bin"
-# The same size as one text line, for the peers that only send text lines.
-[ -s "$OUT/16MiB.txt" ] || { base64 -w0 <"$OUT/16MiB.bin" | head -c $((16 * 1024 * 1024)); echo; } >"$OUT/16MiB.txt"
+# Each input is written to a temporary name and renamed when complete: an interrupted run never
+# leaves a half-written input for the next one to trust.
+make_input() { # file size command...
+    local f=$1 size=$2; shift 2
+    [ -f "$f" ] && [ "$(stat -c %s "$f")" = "$size" ] && return 0
+    "$@" >"$f.tmp" && mv "$f.tmp" "$f"
+}
+make_input "$OUT/lines.txt" $((LINES * 56)) awk -v n=$LINES 'BEGIN{for(i=1;i<=n;i++) printf "line %06d the quick brown fox jumps over the lazy dog\n", i}'
+BIN=$OUT/$BIG_MIB""MiB.bin TXT=$OUT/$BIG_MIB""MiB.txt
+make_input "$BIN" "$BIG" head -c "$BIG" /dev/urandom
+# One text line of the same size, for the peers that only send text lines: base64 of 3/4 of it is
+# exactly that long (BIG is a multiple of 3 * 1024). No `base64 | head -c`: under pipefail the
+# SIGPIPE it gives base64 ends the script (exit 141).
+make_input "$TXT" $((BIG + 1)) sh -c 'head -c "$1" "$2" | base64 -w0 && echo' sh $((BIG / 4 * 3)) "$BIN"
 echo hello >"$OUT/hello.txt"
 # wscat exits as soon as its stdin ends (even with -x): give it a stdin that never ends, as a terminal
 # would be, by opening a FIFO read-write.
@@ -150,19 +204,15 @@ ms() { awk -v x="$1" 'BEGIN{printf "%.1f", x*1000}'; }
 mib() { awk -v x="$1" 'BEGIN{printf "%.1f", x/1024}'; }
 spread() { stat "$1" "$2" | awk '{ if ($1>0) printf "%.0f%%", ($3-$2)/$1*100; else print "-" }'; }
 
-B1_CMDS=(
-    "wscope|$WS_PID|$WSCOPE $WS_URL --count $LINES"
-    "websocat|$WS_PID|$WEBSOCAT -n --max-messages-rev $LINES $WS_URL"
-    "floor|$TCP_PID|$FLOOR $TCP_PORT stream $LINES"
-)
+B1_CMDS=("wscope|$WS_PID|$WSCOPE $WS_URL --count $LINES")
+have_websocat && B1_CMDS+=("websocat|$WS_PID|$WEBSOCAT -n --max-messages-rev $LINES $WS_URL")
+B1_CMDS+=("floor|$TCP_PID|$FLOOR $TCP_PORT stream $LINES")
 if want B4; then
     B1_CMDS+=("wscope-dump|$WS_PID|$WSCOPE $WS_URL --count $LINES --dump --dump-file $OUT/dump.txt")
 fi
 if want B5; then
-    B1_CMDS+=(
-        "wscope-vs-listen|$LISTEN_PID|$WSCOPE $LISTEN_URL --count $LINES"
-        "websocat-vs-listen|$LISTEN_PID|$WEBSOCAT -n --max-messages-rev $LINES $LISTEN_URL"
-    )
+    B1_CMDS+=("wscope-vs-listen|$LISTEN_PID|$WSCOPE $LISTEN_URL --count $LINES")
+    have_websocat && B1_CMDS+=("websocat-vs-listen|$LISTEN_PID|$WEBSOCAT -n --max-messages-rev $LINES $LISTEN_URL")
 fi
 
 if want B1 || want B4 || want B5; then
@@ -182,45 +232,74 @@ if want B1 || want B4 || want B5; then
     echo >&2
 fi
 
-if want B2; then
-    say "B2: one-shot hello (hyperfine via sh, shell spawn subtracted, warmup 5, $RUNS rounds of 10 runs, order rotated)"
-    # Check each command's output once before timing it.
-    "$WSCOPE" "$WS_URL" -x hello --once 2>/dev/null | grep -qx hello || die "wscope B2 did not print hello"
-    "$WEBSOCAT" -1 "$WS_URL" <"$OUT/hello.txt" | grep -qx hello || die "websocat B2 did not print hello"
-    "$WSCAT" -c "$WS_URL" -x hello -w 0 <>"$OUT/stdin.fifo" | grep -q hello || die "wscat B2 did not print hello"
-    "$FLOOR" "$TCP_PORT" oneshot | grep -qx hello || die "floor B2 did not print hello"
-    B2_CMDS=(
-        "$WSCOPE $WS_URL -x hello --once"
-        "$WEBSOCAT -1 $WS_URL < $OUT/hello.txt"
-        "$WSCAT -c $WS_URL -x hello -w 0 <> $OUT/stdin.fifo"
-        "$FLOOR $TCP_PORT oneshot"
-    )
-    B2_NAMES=(wscope websocat wscat floor)
+# oneshots NAME COMMAND: ONESHOTS timed runs of COMMAND (through sh) into RAW as NAME rows.
+# hyperfine where it is installed (warm-up 5, its shell-spawn time subtracted); else, in the smoke,
+# a plain loop timed with $EPOCHREALTIME (shell spawn included).
+oneshots() {
+    local name=$1 cmd=$2 t0 t1
+    if command -v hyperfine >/dev/null; then
+        hyperfine --warmup 5 --runs "$ONESHOTS" --style none --export-json "$OUT/oneshot.json" \
+            "$cmd" >/dev/null 2>&1
+        # One row per timed run: wall, user+sys.
+        node -e '
+            const r = require(process.argv[1]).results[0];
+            for (let j = 0; j < r.times.length; j++)
+                console.log(`${process.argv[2]}\t${r.times[j]}\t${(r.user + r.system)}\t0\t0`);
+        ' "$OUT/oneshot.json" "$name" >>"$RAW"
+    else
+        for _ in $(seq "$ONESHOTS"); do
+            t0=$EPOCHREALTIME
+            sh -c "$cmd" >/dev/null 2>&1 || echo "bench: $name exited $?" >&2
+            t1=$EPOCHREALTIME
+            printf '%s\t%s\t0\t0\t0\n' "$name" "$(awk -v a="$t1" -v b="$t0" 'BEGIN{print a-b}')" >>"$RAW"
+        done
+    fi
+}
+
+# rotate PREFIX NAME=COMMAND...: RUNS rounds of oneshots over the commands, order rotated per round.
+rotate() {
+    local prefix=$1; shift
+    local cmds=("$@") n=$# r k i
     for r in $(seq "$RUNS"); do
-        for k in 0 1 2 3; do
-            i=$(((k + r) % 4))
-            hyperfine --warmup 5 --runs 10 --style none --export-json "$OUT/b2.json" \
-                "${B2_CMDS[$i]}" >/dev/null 2>&1
-            # One row per timed run: wall, user+sys.
-            node -e '
-                const r = require(process.argv[1]).results[0];
-                for (let j = 0; j < r.times.length; j++)
-                    console.log(`${process.argv[2]}\t${r.times[j]}\t${(r.user + r.system)}\t0\t0`);
-            ' "$OUT/b2.json" "b2-${B2_NAMES[$i]}" >>"$RAW"
+        for k in $(seq 0 $((n - 1))); do
+            i=$(((k + r) % n))
+            oneshots "$prefix-${cmds[$i]%%=*}" "${cmds[$i]#*=}"
         done
         printf '.' >&2
     done
     echo >&2
+}
+
+if want B2; then
+    say "B2: one-shot hello ($ONESHOTS runs per command per round, $RUNS rounds, order rotated)"
+    # Check each command's output once before timing it.
+    "$WSCOPE" "$WS_URL" -x hello --once 2>/dev/null | grep -qx hello || die "wscope B2 did not print hello"
+    "$FLOOR" "$TCP_PORT" oneshot | grep -qx hello || die "floor B2 did not print hello"
+    B2_CMDS=("wscope=$WSCOPE $WS_URL -x hello --once")
+    if have_websocat; then
+        "$WEBSOCAT" -1 "$WS_URL" <"$OUT/hello.txt" | grep -qx hello || die "websocat B2 did not print hello"
+        B2_CMDS+=("websocat=$WEBSOCAT -1 $WS_URL < $OUT/hello.txt")
+    fi
+    if have_wscat; then
+        "$WSCAT" -c "$WS_URL" -x hello -w 0 <>"$OUT/stdin.fifo" | grep -q hello || die "wscat B2 did not print hello"
+        B2_CMDS+=("wscat=$WSCAT -c $WS_URL -x hello -w 0 <> $OUT/stdin.fifo")
+    fi
+    B2_CMDS+=("floor=$FLOOR $TCP_PORT oneshot")
+    rotate b2 "${B2_CMDS[@]}"
 fi
 
 if want B3; then
-    say "B3: a 16 MiB message echoed back, $RUNS rounds"
+    say "B3: a $BIG_MIB MiB message echoed back, $RUNS rounds"
     B3_CMDS=(
-        "wscope-bin|$OUT/16MiB.bin|$WSCOPE $WS_URL --stdin-whole --binary --once"
-        "wscope-text|$OUT/16MiB.txt|$WSCOPE $WS_URL --once"
-        "websocat-bin|$OUT/16MiB.bin|$WEBSOCAT -b -n -1 -B 20000000 $WS_URL"
-        "websocat-text|$OUT/16MiB.txt|$WEBSOCAT -n -1 -B 20000000 $WS_URL"
+        "wscope-bin|$BIN|$WSCOPE $WS_URL --stdin-whole --binary --once"
+        "wscope-text|$TXT|$WSCOPE $WS_URL --once"
     )
+    if have_websocat; then
+        B3_CMDS+=(
+            "websocat-bin|$BIN|$WEBSOCAT -b -n -1 -B 20000000 $WS_URL"
+            "websocat-text|$TXT|$WEBSOCAT -n -1 -B 20000000 $WS_URL"
+        )
+    fi
     n=${#B3_CMDS[@]}
     for r in $(seq "$RUNS"); do
         for k in $(seq 0 $((n - 1))); do
@@ -234,13 +313,33 @@ if want B3; then
     echo >&2
 fi
 
+if want B6; then
+    say "B6: one-shot hello over ws and wss against wscope listen ($ONESHOTS runs per command per round, $RUNS rounds)"
+    "$WSCOPE" "$TLSLISTEN_URL" --ca "$CERT" -x hello --once 2>/dev/null | grep -qx hello || die "wscope B6 (wss --ca) did not print hello"
+    "$WSCOPE" "$TLSLISTEN_URL" -k -x hello --once 2>/dev/null | grep -qx hello || die "wscope B6 (wss -k) did not print hello"
+    rotate b6 \
+        "ws=$WSCOPE $LISTEN_URL -x hello --once" \
+        "wss-ca=$WSCOPE $TLSLISTEN_URL --ca $CERT -x hello --once" \
+        "wss-k=$WSCOPE $TLSLISTEN_URL -k -x hello --once 2>/dev/null"
+    # Where a wss one-shot's time goes, from one run's -v timings.
+    "$WSCOPE" "$TLSLISTEN_URL" --ca "$CERT" -x hello --once -v 2>&1 >/dev/null |
+        sed -n '/^Timings/,/total/p' >"$OUT/b6.timings"
+fi
+
 # ---------------------------------------------------------------------------------------------
 # Report
 # ---------------------------------------------------------------------------------------------
 RES=$OUT/results.md
+# The names among $@ that have samples (the smoke has no websocat or wscat rows).
+present() { local t; for t; do awk -F'\t' -v n="$t" '$1==n{f=1} END{exit !f}' "$RAW" && printf '%s ' "$t"; done; return 0; }
+version_of() { # name command...: its version, or "absent"
+    local name=$1; shift
+    "$@" 2>/dev/null || echo "(absent)"
+}
 {
     echo "Run $(date -u '+%Y-%m-%d %H:%M UTC'), RUNS=$RUNS, $(nproc) cores, load average before the report: $(cut -d' ' -f1-3 /proc/loadavg)."
-    echo "wscope built from $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src Cargo.toml Cargo.lock || echo ' plus uncommitted changes in src/'); websocat $("$WEBSOCAT" --version | cut -d' ' -f2), wscat $(node -p "require('$NODE_DIR/node_modules/wscat/package.json').version"), ws $(node -p "require('$NODE_DIR/node_modules/ws/package.json').version"), node $(node --version), $(hyperfine --version)."
+    [ -n "$SMOKE" ] && echo "SMOKE run (BENCH_SMOKE=1): $LINES lines, $BIG_MIB MiB, debug build unless WSCOPE is given; the numbers mean nothing."
+    echo "wscope $WSCOPE built from $(git rev-parse --short HEAD 2>/dev/null || echo '(no git)')$(git diff --quiet HEAD -- src Cargo.toml Cargo.lock 2>/dev/null || echo ' plus uncommitted changes in src/'); websocat $(version_of websocat "$WEBSOCAT" --version | cut -d' ' -f2), wscat $(version_of wscat node -p "require('$NODE_DIR/node_modules/wscat/package.json').version"), ws $(node -p "require('$NODE_DIR/node_modules/ws/package.json').version"), node $(node --version), $(version_of hyperfine hyperfine --version)."
     echo "Medians; spread = (max - min) / median over the runs."
     echo
     if want B1; then
@@ -248,33 +347,36 @@ RES=$OUT/results.md
         echo
         echo "| tool | wall ms (spread) | client CPU ms (spread) | server CPU ms | peak RSS MiB |"
         echo "|---|---|---|---|---|"
-        for t in wscope websocat floor; do
+        for t in $(present wscope websocat floor); do
             echo "| $t | $(ms "$(med $t 2)") ($(spread $t 2)) | $(ms "$(med $t 3)") ($(spread $t 3)) | $(ms "$(med $t 5)") | $(mib "$(med $t 4)") |"
         done
         echo
-        echo "- wscope / websocat: wall **$(ratio "$(med wscope 2)" "$(med websocat 2)")** (target <= 0.7), CPU **$(ratio "$(med wscope 3)" "$(med websocat 3)")** (target <= 0.5)"
+        have_websocat && echo "- wscope / websocat: wall **$(ratio "$(med wscope 2)" "$(med websocat 2)")** (target <= 0.7), CPU **$(ratio "$(med wscope 3)" "$(med websocat 3)")** (target <= 0.5)"
         echo "- wscope / TCP floor: wall $(ratio "$(med wscope 2)" "$(med floor 2)")x"
         echo
     fi
     if want B2; then
-        echo "### B2 one-shot: connect, send hello, print the echo, close (hyperfine via sh, its shell-spawn time subtracted)"
+        if command -v hyperfine >/dev/null; then how="hyperfine via sh, its shell-spawn time subtracted"; else how="a shell loop, shell spawn included"; fi
+        echo "### B2 one-shot: connect, send hello, print the echo, close ($how)"
         echo
         echo "| tool | wall ms median (min - max) |"
         echo "|---|---|"
-        for t in wscope websocat wscat floor; do
+        for t in $(present b2-wscope b2-websocat b2-wscat b2-floor); do
+            t=${t#b2-}
             read -r m lo hi < <(stat "b2-$t" 2)
             echo "| $t | $(ms "$m") ($(ms "$lo") - $(ms "$hi")) |"
         done
         echo
-        echo "- wscope median $(ms "$(med b2-wscope 2)") ms (target <= 8 ms); websocat / wscope $(ratio "$(med b2-websocat 2)" "$(med b2-wscope 2)")x, wscat / wscope $(ratio "$(med b2-wscat 2)" "$(med b2-wscope 2)")x"
+        echo "- wscope median $(ms "$(med b2-wscope 2)") ms (target <= 8 ms)$(have_websocat && echo "; websocat / wscope $(ratio "$(med b2-websocat 2)" "$(med b2-wscope 2)")x")$(have_wscat && echo ", wscat / wscope $(ratio "$(med b2-wscat 2)" "$(med b2-wscope 2)")x")"
         echo
     fi
     if want B3; then
-        echo "### B3 a 16 MiB message echoed back byte-identical"
+        echo "### B3 a $BIG_MIB MiB message echoed back byte-identical"
         echo
         echo "| tool, input | peak RSS MiB (min - max) | wall ms (spread) | CPU ms |"
         echo "|---|---|---|---|"
-        for t in wscope-bin wscope-text websocat-bin websocat-text; do
+        for t in $(present b3-wscope-bin b3-wscope-text b3-websocat-bin b3-websocat-text); do
+            t=${t#b3-}
             read -r m lo hi < <(stat "b3-$t" 4)
             echo "| $t | $(mib "$m") ($(mib "$lo") - $(mib "$hi")) | $(ms "$(med "b3-$t" 2)") ($(spread "b3-$t" 2)) | $(ms "$(med "b3-$t" 3)") |"
         done
@@ -299,11 +401,25 @@ RES=$OUT/results.md
         echo
         echo "| client -> server | wall ms (spread) | client CPU ms | server CPU ms |"
         echo "|---|---|---|---|"
-        for t in wscope websocat wscope-vs-listen websocat-vs-listen; do
+        for t in $(present wscope websocat wscope-vs-listen websocat-vs-listen); do
             label=$t
             case $t in wscope | websocat) label="$t -> node ws" ;; *) label="${t%-vs-listen} -> wscope listen" ;; esac
             echo "| $label | $(ms "$(med $t 2)") ($(spread $t 2)) | $(ms "$(med $t 3)") | $(ms "$(med $t 5)") |"
         done
+        echo
+    fi
+    if want B6; then
+        echo "### B6 one-shot hello over ws and wss (\`wscope listen --echo\`, and with \`--tls-cert/--tls-key\`, a self-signed P-256 certificate)"
+        echo
+        echo "| run | wall ms median (min - max) |"
+        echo "|---|---|"
+        for t in ws wss-ca wss-k; do
+            read -r m lo hi < <(stat "b6-$t" 2)
+            echo "| $t | $(ms "$m") ($(ms "$lo") - $(ms "$hi")) |"
+        done
+        echo
+        echo "- wss --ca / ws: **$(ratio "$(med b6-wss-ca 2)" "$(med b6-ws 2)")** (target <= 3), wss -k / ws: $(ratio "$(med b6-wss-k 2)" "$(med b6-ws 2)")"
+        echo "- one wss --ca run's -v timings: $(awk 'NR>1{printf "%s%s %s %s", sep, $1 ($2 ~ /^[a-z]/ ? " " $2 : ""), $(NF-1), $NF; sep=", "}' "$OUT/b6.timings")"
         echo
     fi
 } >"$RES"

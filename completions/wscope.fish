@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_wscope_global_optspecs
-    string join \n c/connect= l/listen= H/header= s/subprotocol= require-subprotocol o/origin= auth= protocol-version= connect-timeout= L/location max-redirects= proxy= no-proxy ca= cert= key= k/insecure max-message-size= no-coalesce v/verbose ping-interval= ping-timeout= dump dump-limit= dump-file= x/execute= no-repl w/wait= idle= script= expect-timeout= 1/once count= close-code= close-reason= echo binary stdin-whole no-history json T/timestamps pretty P/show-ping-pong color= h/help V/version
+    string join \n c/connect= l/listen= slash H/header= s/subprotocol= require-subprotocol o/origin= auth= protocol-version= connect-timeout= L/location max-redirects= proxy= no-proxy ca= cert= key= k/insecure max-message-size= no-coalesce v/verbose ping-interval= ping-timeout= dump dump-limit= dump-file= x/execute= no-repl w/wait= idle= script= expect-timeout= 1/once count= close-code= close-reason= echo binary stdin-whole no-history json T/timestamps pretty P/show-ping-pong color= no-color h/help V/version
 end
 
 function __fish_wscope_needs_command
@@ -34,7 +34,7 @@ complete -c wscope -n "__fish_wscope_needs_command" -l protocol-version -d 'Sec-
 complete -c wscope -n "__fish_wscope_needs_command" -l connect-timeout -d 'Give up connecting after SECS (DNS, TCP, proxy, TLS and the upgrade together)' -r
 complete -c wscope -n "__fish_wscope_needs_command" -l max-redirects -d 'Most redirects to follow with --location' -r
 complete -c wscope -n "__fish_wscope_needs_command" -l proxy -d 'Proxy: http://[user:pass@]host:port (CONNECT) or socks5[h]://... [default: from HTTPS_PROXY, HTTP_PROXY, ALL_PROXY]' -r
-complete -c wscope -n "__fish_wscope_needs_command" -l ca -d 'Trust the certificate authorities in this PEM file (in addition to the system roots)' -r -F
+complete -c wscope -n "__fish_wscope_needs_command" -l ca -d 'Trust the certificate authorities in this PEM file instead of the system roots (as curl --cacert)' -r -F
 complete -c wscope -n "__fish_wscope_needs_command" -l cert -d 'Client certificate, PEM (with --key)' -r -F
 complete -c wscope -n "__fish_wscope_needs_command" -l key -d 'Client private key, PEM PKCS#8 \'BEGIN PRIVATE KEY\' (with --cert)' -r -F
 complete -c wscope -n "__fish_wscope_needs_command" -l max-message-size -d 'Largest message or frame accepted from the server; bigger closes with 1009 [at least 125; suffixes: K, M, G]' -r
@@ -53,6 +53,7 @@ complete -c wscope -n "__fish_wscope_needs_command" -l close-reason -d 'Close re
 complete -c wscope -n "__fish_wscope_needs_command" -l color -d 'When to use colours (NO_COLOR is honoured)' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c wscope -n "__fish_wscope_needs_command" -l slash -d 'wscat\'s switch for slash commands: accepted, they are always on'
 complete -c wscope -n "__fish_wscope_needs_command" -l require-subprotocol -d 'Fail unless the server selects one of the offered subprotocols'
 complete -c wscope -n "__fish_wscope_needs_command" -s L -l location -d 'Follow 3xx redirects, printing each hop'
 complete -c wscope -n "__fish_wscope_needs_command" -l no-proxy -d 'Ignore proxy settings from the environment'
@@ -70,6 +71,7 @@ complete -c wscope -n "__fish_wscope_needs_command" -l json -d 'One JSON object 
 complete -c wscope -n "__fish_wscope_needs_command" -s T -l timestamps -d 'Prefix every event with the time'
 complete -c wscope -n "__fish_wscope_needs_command" -l pretty -d 'Pretty-print received JSON text'
 complete -c wscope -n "__fish_wscope_needs_command" -s P -l show-ping-pong -d 'Show ping and pong frames in pipe mode (always shown in the REPL)'
+complete -c wscope -n "__fish_wscope_needs_command" -l no-color -d 'Same as --color never (wscat\'s spelling)'
 complete -c wscope -n "__fish_wscope_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wscope -n "__fish_wscope_needs_command" -s V -l version -d 'Print version'
 complete -c wscope -n "__fish_wscope_needs_command" -a "inspect" -d 'Show the opening handshake in full, close cleanly, exit 0 only if every check passed'
@@ -84,7 +86,7 @@ complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l protocol-versi
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l connect-timeout -d 'Give up connecting after SECS (DNS, TCP, proxy, TLS and the upgrade together)' -r
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l max-redirects -d 'Most redirects to follow with --location' -r
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l proxy -d 'Proxy: http://[user:pass@]host:port (CONNECT) or socks5[h]://... [default: from HTTPS_PROXY, HTTP_PROXY, ALL_PROXY]' -r
-complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l ca -d 'Trust the certificate authorities in this PEM file (in addition to the system roots)' -r -F
+complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l ca -d 'Trust the certificate authorities in this PEM file instead of the system roots (as curl --cacert)' -r -F
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l cert -d 'Client certificate, PEM (with --key)' -r -F
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l key -d 'Client private key, PEM PKCS#8 \'BEGIN PRIVATE KEY\' (with --cert)' -r -F
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l max-message-size -d 'Largest message or frame accepted from the server; bigger closes with 1009 [at least 125; suffixes: K, M, G]' -r
@@ -98,6 +100,7 @@ complete -c wscope -n "__fish_wscope_using_subcommand inspect" -s k -l insecure 
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l no-coalesce -d 'Read each message the moment it arrives. By default a fast stream is read in batches, each message waiting at most 2 ms (far less CPU for both ends)'
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -s v -l verbose -d 'Show the request and response in full, the handshake checks and timings'
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l json -d 'Print one JSON object with the whole report'
+complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l no-color -d 'Same as --color never'
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wscope -n "__fish_wscope_using_subcommand listen" -s s -l subprotocol -d 'Subprotocol to accept (repeatable; the first one a client offers that is listed here wins)' -r
 complete -c wscope -n "__fish_wscope_using_subcommand listen" -l origin-allow -d 'Accept only these Origins (repeatable; \'*\' wildcards); others get 403' -r
@@ -119,9 +122,11 @@ complete -c wscope -n "__fish_wscope_using_subcommand listen" -l json -d 'One JS
 complete -c wscope -n "__fish_wscope_using_subcommand listen" -s T -l timestamps -d 'Prefix every event with the time'
 complete -c wscope -n "__fish_wscope_using_subcommand listen" -l pretty -d 'Pretty-print received JSON text'
 complete -c wscope -n "__fish_wscope_using_subcommand listen" -s P -l show-ping-pong -d 'Show ping and pong frames in pipe mode (always shown in the REPL)'
-complete -c wscope -n "__fish_wscope_using_subcommand listen" -s h -l help -d 'Print help'
+complete -c wscope -n "__fish_wscope_using_subcommand listen" -l no-color -d 'Same as --color never (wscat\'s spelling)'
+complete -c wscope -n "__fish_wscope_using_subcommand listen" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wscope -n "__fish_wscope_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect listen completions help" -f -a "inspect" -d 'Show the opening handshake in full, close cleanly, exit 0 only if every check passed'
 complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect listen completions help" -f -a "listen" -d 'Run a WebSocket server for testing: prints what clients send, --echo echoes it back'
 complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect listen completions help" -f -a "completions" -d 'Print a shell completion script to stdout'
 complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect listen completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c wscope -n "__fish_wscope_using_subcommand completions" -f -a "bash elvish fish powershell zsh"

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-const EXAMPLES: &str = "\
+/// The examples of `--help`, also the man page's EXAMPLES.
+pub const EXAMPLES: &str = "\
 Examples:
   Talk to a server interactively (a REPL on a terminal):
     wscope ws://localhost:8080/chat
@@ -65,6 +66,10 @@ pub struct Cli {
     )]
     pub listen: Option<String>,
 
+    /// wscat's switch for slash commands: accepted, they are always on
+    #[arg(long, hide = true)]
+    pub slash: bool,
+
     #[command(flatten)]
     pub conn: ConnectArgs,
 
@@ -107,6 +112,17 @@ pub struct InspectArgs {
     /// When to use colours
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
+
+    /// Same as --color never
+    #[arg(long, overrides_with = "color", hide_short_help = true)]
+    pub no_color: bool,
+}
+
+impl InspectArgs {
+    /// `--color`, or never with `--no-color`.
+    pub fn color(&self) -> ColorChoice {
+        color(self.color, self.no_color)
+    }
 }
 
 /// How to reach the server and what to say in the upgrade request (connect and inspect).
@@ -157,7 +173,7 @@ pub struct ConnectArgs {
     #[arg(long, conflicts_with = "proxy", hide_short_help = true)]
     pub no_proxy: bool,
 
-    /// Trust the certificate authorities in this PEM file (in addition to the system roots)
+    /// Trust the certificate authorities in this PEM file instead of the system roots (as curl --cacert)
     #[arg(long, value_name = "FILE", help_heading = "TLS")]
     pub ca: Option<PathBuf>,
 
@@ -319,6 +335,25 @@ pub struct OutputArgs {
     /// When to use colours (NO_COLOR is honoured)
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
+
+    /// Same as --color never (wscat's spelling)
+    #[arg(long, overrides_with = "color", hide_short_help = true)]
+    pub no_color: bool,
+}
+
+impl OutputArgs {
+    /// `--color`, or never with `--no-color`.
+    pub fn color(&self) -> ColorChoice {
+        color(self.color, self.no_color)
+    }
+}
+
+fn color(choice: ColorChoice, no_color: bool) -> ColorChoice {
+    if no_color {
+        ColorChoice::Never
+    } else {
+        choice
+    }
 }
 
 #[derive(Debug, Args)]
@@ -474,8 +509,9 @@ pub fn parse_size(s: &str) -> Result<usize, String> {
     Ok(bytes as usize)
 }
 
-/// Turn wscat's `-l PORT` into our `listen PORT`, so muscle memory works without a second copy of
-/// the listen options at the top level.
+/// Turn wscat's `-l PORT` (also `-lPORT`, `--listen PORT`, `--listen=PORT`) into our
+/// `listen PORT`, so muscle memory works without a second copy of the listen options at the top
+/// level.
 pub fn rewrite_wscat_listen(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
     let mut out = Vec::with_capacity(args.len() + 1);
     let mut it = args.into_iter();
@@ -490,7 +526,11 @@ pub fn rewrite_wscat_listen(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsSt
         if !rewritten && (a == "-l" || a == "--listen") {
             out.insert(1, "listen".into());
             rewritten = true;
-        } else if let Some(v) = a.strip_prefix("--listen=").filter(|_| !rewritten) {
+        } else if let Some(v) = a
+            .strip_prefix("--listen=")
+            .or_else(|| attached_listen_value(a))
+            .filter(|_| !rewritten)
+        {
             out.insert(1, "listen".into());
             out.push(v.into());
             rewritten = true;
@@ -503,6 +543,77 @@ pub fn rewrite_wscat_listen(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsSt
         i += 1;
     }
     out
+}
+
+/// The `8080` of `-l8080` (an address follows: a digit, `[` or `:`), not some other `-l...`.
+fn attached_listen_value(arg: &str) -> Option<&str> {
+    let v = arg.strip_prefix("-l")?;
+    v.starts_with(|c: char| c.is_ascii_digit() || c == '[' || c == ':')
+        .then_some(v)
+}
+
+/// Words people type for things wscope does another way, with where that is.
+const ELSEWHERE: &[(&str, &str)] = &[
+    (
+        "man",
+        "the manual is `man wscope` (man/wscope.1), and `wscope --help` lists every option",
+    ),
+    (
+        "manual",
+        "the manual is `man wscope` (man/wscope.1), and `wscope --help` lists every option",
+    ),
+    ("version", "the version is `wscope --version`"),
+    (
+        "connect",
+        "connecting takes no command: `wscope URL` (or wscat's `wscope -c URL`)",
+    ),
+];
+
+/// A first argument that is no URL but a mistyped command (`wscope lisen 8080`) or a word for
+/// something wscope does another way (`wscope man`) is a usage error, found before anything is
+/// dialed: taken as a host name it would cost a DNS lookup and say "cannot resolve host".
+pub fn check_first_word(args: &[std::ffi::OsString]) -> crate::error::Result<()> {
+    use clap::CommandFactory;
+    let Some(word) = args.get(1).and_then(|a| a.to_str()) else {
+        return Ok(());
+    };
+    // Anything with a scheme, port, path, dot or userinfo is meant as an address.
+    if word.starts_with('-') || word.is_empty() || word.contains([':', '/', '.', '[', '@']) {
+        return Ok(());
+    }
+    let cmd = Cli::command();
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .flat_map(|c| std::iter::once(c.get_name()).chain(c.get_all_aliases()))
+        .map(str::to_string)
+        .collect();
+    // `help` is clap's; it is not offered as a guess (`hello` is a fine host name).
+    if word == "help" || names.iter().any(|n| n == word) {
+        return Ok(());
+    }
+    let host_hint =
+        format!("to connect to a host of that name, write ws://{word} (or wss://{word})");
+    if let Some((_, where_)) = ELSEWHERE.iter().find(|(w, _)| w.eq_ignore_ascii_case(word)) {
+        return Err(crate::error::Error::usage_hint(
+            format!("'{word}' is not a command of wscope"),
+            format!("{where_}; {host_hint}"),
+        ));
+    }
+    let lower = word.to_ascii_lowercase();
+    let close = names
+        .iter()
+        .map(|n| (strsim::damerau_levenshtein(&lower, n), n))
+        .filter(|(d, n)| {
+            *d <= 2.min(n.len() / 3 + 1) || (lower.len() >= 3 && n.starts_with(&lower))
+        })
+        .min_by_key(|(d, _)| *d);
+    match close {
+        Some((_, meant)) => Err(crate::error::Error::usage_hint(
+            format!("'{word}' is not a command of wscope: did you mean '{meant}'?"),
+            format!("`wscope {meant} ...` (see `wscope --help`); {host_hint}"),
+        )),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]
@@ -544,6 +655,47 @@ mod tests {
             }
             other => panic!("expected listen, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn wscat_listen_forms_and_first_words() {
+        for form in [&["-l8080"][..], &["--listen=8080"], &["--listen", "8080"]] {
+            let mut v = vec!["wscope"];
+            v.extend_from_slice(form);
+            assert!(
+                matches!(parse(&v).unwrap().command, Some(Command::Listen(l)) if l.addr == "8080"),
+                "{form:?}"
+            );
+        }
+        // Only an address is taken from `-l...`.
+        assert_eq!(attached_listen_value("-lfoo"), None);
+        assert_eq!(attached_listen_value("-l[::1]:80"), Some("[::1]:80"));
+        let first = |w: &str| check_first_word(&["wscope".into(), w.into()]);
+        for ok in [
+            "localhost",
+            "ws://lisen",
+            "lisen:80",
+            "listen",
+            "help",
+            "hello",
+            "-v",
+            "db",
+        ] {
+            assert!(first(ok).is_ok(), "{ok}");
+        }
+        for typo in ["lisen", "Inspct", "completion", "insp", "man"] {
+            assert_eq!(first(typo).map_err(|e| e.exit_code()), Err(2), "{typo}");
+        }
+        let cli = parse(&[
+            "wscope",
+            "ws://h/",
+            "--color",
+            "always",
+            "--no-color",
+            "--slash",
+        ])
+        .unwrap();
+        assert_eq!(cli.output.color(), ColorChoice::Never);
     }
 
     #[test]

@@ -140,7 +140,7 @@ pub async fn run(
         && !output.json
         && ((session.execute.is_empty() && session.script.is_none()) || !session.no_repl);
     // In the REPL the screen is stdout (rustyline draws there); otherwise diagnostics go to stderr.
-    style::init_color(output.color, interactive);
+    style::init_color(output.color(), interactive);
     let style = Style {
         json: output.json,
         timestamps: output.timestamps,

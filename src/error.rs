@@ -15,6 +15,18 @@ pub mod exit {
     pub const HANDSHAKE: u8 = 5;
     pub const PROTOCOL: u8 = 6;
     pub const EXPECTATION: u8 = 7;
+
+    /// What each code means, for the man page's EXIT STATUS (SPEC.md's wording).
+    pub const MEANINGS: &[(u8, &str)] = &[
+        (OK, "clean close: a close handshake we started (whatever its code), or the server's 1000/1001; also a closed stdout pipe"),
+        (RUNTIME, "another runtime error"),
+        (USAGE, "usage error: a bad option, URL, header or -x command (nothing was sent)"),
+        (CONNECT, "DNS or TCP connect failure, proxy failure, or a connect timeout"),
+        (TLS, "TLS failure"),
+        (HANDSHAKE, "handshake rejected: a status other than 101, or a failed check"),
+        (PROTOCOL, "protocol error, abnormal close (1006), a server close code other than 1000/1001, or a ping timeout"),
+        (EXPECTATION, "an expectation failed: --once/--count not reached, or an /expect"),
+    ];
 }
 
 #[derive(Debug, thiserror::Error)]

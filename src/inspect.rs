@@ -19,7 +19,7 @@ use crate::target::Target;
 const CLOSE_WAIT: Duration = Duration::from_secs(3);
 
 pub async fn run(args: &InspectArgs) -> Result<()> {
-    style::init_color(args.color, true);
+    style::init_color(args.color(), true);
     let mut printer = Printer::new(
         Style {
             json: args.json,

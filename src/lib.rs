@@ -10,6 +10,7 @@
 pub mod cli;
 pub mod coalesce;
 pub mod command;
+pub mod completions;
 pub mod connect;
 pub mod dial;
 pub mod dump;
@@ -31,7 +32,7 @@ pub mod target;
 
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
+use clap::Parser;
 
 use cli::{Cli, Command};
 use error::{exit, Error, Result};
@@ -39,6 +40,11 @@ use error::{exit, Error, Result};
 /// Parse the command line, run it, and turn the outcome into an exit code.
 pub fn main_entry() -> ExitCode {
     let args = cli::rewrite_wscat_listen(std::env::args_os().collect());
+    if let Err(e) = cli::check_first_word(&args) {
+        printer::style::init_color(cli::ColorChoice::Auto, false);
+        printer::Printer::new(printer::Style::default(), printer::Screen::Stderr).error(&e);
+        return ExitCode::from(e.exit_code());
+    }
     let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,
         Err(e) => {
@@ -51,6 +57,12 @@ pub fn main_entry() -> ExitCode {
             });
         }
     };
+    // Before any thread exists: choosing the trust roots sets an environment variable.
+    match &cli.command {
+        Some(Command::Inspect(args)) => dial::pin_trust_roots(&args.conn),
+        None => dial::pin_trust_roots(&cli.conn),
+        Some(_) => {}
+    }
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .on_thread_park(coalesce::before_park)
@@ -74,9 +86,14 @@ pub async fn run(cli: Cli) -> Result<()> {
         Some(Command::Inspect(args)) => inspect::run(&args).await,
         Some(Command::Listen(args)) => listen::run(&args).await,
         Some(Command::Completions { shell }) => {
-            let mut cmd = Cli::command();
-            clap_complete::generate(shell, &mut cmd, "wscope", &mut std::io::stdout());
-            Ok(())
+            use std::io::Write;
+            let script = completions::render(shell);
+            match std::io::stdout().write_all(&script) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    Err(Error::io("writing the completion script to stdout", e))
+                }
+                _ => Ok(()),
+            }
         }
         None => {
             let url = cli

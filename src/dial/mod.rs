@@ -19,7 +19,7 @@ use crate::cli::ConnectArgs;
 use crate::error::{Error, Result};
 use crate::target::Target;
 
-pub use tls::{alert_after_handshake, TlsConfig, TlsInfo};
+pub use tls::{alert_after_handshake, pin_trust_roots, TlsConfig, TlsInfo};
 
 /// Any byte stream we can run WebSocket over: TCP, TLS over TCP, a proxy tunnel, a tap around those.
 pub trait AsyncStream: AsyncRead + AsyncWrite + Unpin + Send {}

@@ -2,8 +2,14 @@
 //! `--ca`, `--cert/--key` and `-k` (only when a wss URL asks for TLS, so ws:// never pays for loading
 //! the system roots), runs the handshake, explains failures in terms of the flags that fix them, and
 //! describes the session (version, peer certificate) for the report.
+//!
+//! Trust roots are read once and only where needed ([`pin_trust_roots`]): none with `-k`, only the
+//! file with `--ca` (it replaces the system roots, as curl's `--cacert` does), else the system's.
+//! Left alone, native-tls on OpenSSL reads the whole system bundle twice per connector (OpenSSL's
+//! default paths, then openssl-probe's), ~45 ms each, even with `-k`.
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use serde::Serialize;
 use tokio::net::TcpStream;
@@ -18,6 +24,87 @@ pub struct TlsConfig {
     pub insecure: bool,
     /// What explains a failure in terms of what the user gave.
     given: Given,
+    /// The roots added to the connector, and whether they are the only ones: the connection that
+    /// learns a mismatched certificate's names trusts exactly the same.
+    roots: Vec<native_tls::Certificate>,
+    only_roots: bool,
+}
+
+/// Where the system's trust roots come from, decided before the runtime starts (not set: the
+/// platform's defaults, untouched; so on platforms without OpenSSL).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum System {
+    /// A hashed certificate directory (`c_rehash`), which OpenSSL reads lazily: only the
+    /// certificates a chain asks for. No bundle is read.
+    HashedDir,
+    /// This PEM bundle, read once by us (no hashed directory, or `SSL_CERT_FILE` names it).
+    Bundle(PathBuf),
+}
+
+static SYSTEM: OnceLock<System> = OnceLock::new();
+
+/// Decide the trust roots for this process and stop OpenSSL from reading the system bundle by
+/// itself (twice). It sets `SSL_CERT_FILE`, so it must run before the process starts a second
+/// thread: `main_entry` calls it right after parsing the command line.
+pub fn pin_trust_roots(args: &ConnectArgs) {
+    #[cfg(all(unix, not(target_vendor = "apple")))]
+    {
+        let system = if args.insecure || args.ca.is_some() {
+            // -k needs no roots; --ca brings its own. Nothing of the system's is read.
+            System::HashedDir
+        } else {
+            system_roots()
+        };
+        // Neither OpenSSL's default paths nor native-tls's probe may read a bundle now: an empty
+        // file that exists (openssl-probe skips paths that do not). Hashed directories stay, lazy.
+        std::env::set_var("SSL_CERT_FILE", "/dev/null");
+        let _ = SYSTEM.set(system);
+    }
+    #[cfg(not(all(unix, not(target_vendor = "apple"))))]
+    let _ = args;
+}
+
+/// The system roots as native-tls would find them, in the cheapest form that holds all of them.
+#[cfg(all(unix, not(target_vendor = "apple")))]
+fn system_roots() -> System {
+    let found = openssl_probe::probe();
+    // A bundle the user named in SSL_CERT_FILE is what they want trusted: read it (once).
+    if std::env::var_os("SSL_CERT_FILE").is_some_and(|v| !v.is_empty()) {
+        if let Some(file) = found.cert_file {
+            return System::Bundle(file);
+        }
+    }
+    if found.cert_dir.iter().any(|d| is_hashed_dir(d)) {
+        return System::HashedDir;
+    }
+    match found.cert_file {
+        Some(file) => System::Bundle(file),
+        None => System::HashedDir,
+    }
+}
+
+/// A directory with `c_rehash` links (`5ad8a5d6.0`): OpenSSL looks issuers up in it by name.
+#[cfg(all(unix, not(target_vendor = "apple")))]
+fn is_hashed_dir(dir: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    entries
+        .flatten()
+        .any(|e| is_hash_name(&e.file_name().to_string_lossy()))
+}
+
+/// `8 hex digits . digits`, the name `openssl rehash` gives a certificate.
+fn is_hash_name(name: &str) -> bool {
+    match name.split_once('.') {
+        Some((hash, n)) => {
+            hash.len() == 8
+                && hash.bytes().all(|b| b.is_ascii_hexdigit())
+                && !n.is_empty()
+                && n.bytes().all(|b| b.is_ascii_digit())
+        }
+        None => false,
+    }
 }
 
 /// The TLS flags the user gave, as failures need to name them.
@@ -56,6 +143,9 @@ impl TlsConfig {
     pub fn from_args(args: &ConnectArgs) -> Result<TlsConfig> {
         let mut b = native_tls::TlsConnector::builder();
         let mut given = Given::default();
+        let mut roots = Vec::new();
+        // -k verifies nothing, --ca replaces the system roots: neither wants those.
+        let only_roots = args.insecure || args.ca.is_some();
         if let Some(ca) = &args.ca {
             let pem = read_file(ca, "--ca")?;
             // A CA file is often a bundle: every certificate in it is trusted, not just the first.
@@ -73,9 +163,16 @@ impl TlsConfig {
             }
             given.ca = Some((ca.clone(), certs.len()));
             given.ca_pem = Some(pem.clone());
-            for cert in certs {
-                b.add_root_certificate(cert);
+            roots = certs;
+        } else if let (false, Some(System::Bundle(file))) = (only_roots, SYSTEM.get()) {
+            // What OpenSSL would have read itself; an unreadable bundle trusts nothing, as there.
+            if let Ok(pem) = std::fs::read(file) {
+                roots = native_tls::Certificate::stack_from_pem(&pem).unwrap_or_default();
             }
+        }
+        b.disable_built_in_roots(only_roots);
+        for cert in &roots {
+            b.add_root_certificate(cert.clone());
         }
         if let (Some(cert), Some(key)) = (&args.cert, &args.key) {
             let cert_pem = read_file(cert, "--cert")?;
@@ -110,6 +207,8 @@ impl TlsConfig {
             connector: connector.into(),
             insecure: args.insecure,
             given,
+            roots,
+            only_roots,
         })
     }
 }
@@ -147,10 +246,9 @@ pub fn is_name_mismatch(e: &Error) -> bool {
 /// the chain but not the name; nothing is sent on it. Empty when that fails too.
 pub async fn peer_names(cfg: &TlsConfig, host: &str, tcp: TcpStream) -> Vec<String> {
     let mut b = native_tls::TlsConnector::builder();
-    if let Some(pem) = &cfg.given.ca_pem {
-        for cert in native_tls::Certificate::stack_from_pem(pem).unwrap_or_default() {
-            b.add_root_certificate(cert);
-        }
+    b.disable_built_in_roots(cfg.only_roots);
+    for cert in &cfg.roots {
+        b.add_root_certificate(cert.clone());
     }
     b.danger_accept_invalid_hostnames(true);
     let Ok(connector) = b.build() else {
@@ -245,8 +343,8 @@ fn untrusted_hint(given: &Given) -> String {
                 .into()
         }
         Some((path, n)) => format!(
-            "its chain leads neither to a system root nor to any of the {n} certificate{} in \
-             --ca '{}': is that the CA that issued the server's certificate? \
+            "its chain leads to none of the {n} certificate{} in --ca '{}', which are trusted \
+             instead of the system roots: is that the CA that issued the server's certificate? \
              -k/--insecure skips verification (testing only)",
             if *n == 1 { "" } else { "s" },
             path.display()
@@ -320,6 +418,23 @@ fn explain(host: &str, raw: &str, given: &Given) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hash_names_are_recognised() {
+        for yes in ["5ad8a5d6.0", "002C0B4F.12"] {
+            assert!(is_hash_name(yes), "{yes}");
+        }
+        for no in [
+            "ca-certificates.crt",
+            "5ad8a5d6",
+            "5ad8a5d6.pem",
+            "5ad8a5d.0",
+            "x.0",
+            "",
+        ] {
+            assert!(!is_hash_name(no), "{no}");
+        }
+    }
 
     #[test]
     fn failures_name_the_fix() {

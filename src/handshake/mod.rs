@@ -24,6 +24,10 @@ pub struct Redirect {
     pub from: String,
     pub status: u16,
     pub location: String,
+    /// How many of the report's notes came before this hop: the rest arose from following it
+    /// (the Location mapped from http://, leaving TLS), and are shown after its line.
+    #[serde(skip)]
+    pub notes_before: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -41,6 +45,9 @@ pub struct ResponseView {
 pub struct Timings {
     #[serde(flatten)]
     pub dial: DialTimings,
+    /// Building the TLS context: reading the trust roots and the client identity.
+    #[serde(serialize_with = "dial::ms_opt")]
+    pub tls_setup: Option<Duration>,
     #[serde(serialize_with = "dial::ms_opt")]
     pub upgrade: Option<Duration>,
     #[serde(serialize_with = "dial::ms_opt")]
@@ -125,12 +132,8 @@ pub async fn open(target: &Target, args: &ConnectArgs) -> (Report, Result<Upgrad
             .map(|(_, v)| v.clone())
             .unwrap_or_default();
         let status = resp.map(|r| r.status).unwrap_or(0);
-        report.redirects.push(Redirect {
-            from: current.url.to_string(),
-            status,
-            location: location.clone(),
-        });
         hops += 1;
+        // A hop beyond the limit is refused, so it is named in the error, not listed as followed.
         if hops > args.max_redirects {
             let limit = args.max_redirects;
             return stop(
@@ -147,6 +150,12 @@ pub async fn open(target: &Target, args: &ConnectArgs) -> (Report, Result<Upgrad
                 },
             );
         }
+        report.redirects.push(Redirect {
+            from: current.url.to_string(),
+            status,
+            location: location.clone(),
+            notes_before: report.notes.len(),
+        });
         let next = match current.redirect(&location) {
             Ok(n) => n,
             Err(e) => return stop(report, e),
@@ -244,9 +253,13 @@ async fn attempt(
     report.timings = Timings::default();
     report.response = None;
     report.verdict = None;
+    let mut tls_setup = None;
     let tls = if target.secure {
         if tls_config.is_none() {
+            // Built once, on the first wss hop, which is the one that pays for it.
+            let setup = Instant::now();
             *tls_config = Some(TlsConfig::from_args(args)?);
+            tls_setup = Some(setup.elapsed());
         }
         tls_config.as_ref()
     } else {
@@ -268,6 +281,7 @@ async fn attempt(
     .await;
     // What was reached is shown even when TLS (say) failed after it.
     report.timings.dial = reached.timings;
+    report.timings.tls_setup = tls_setup;
     report.proxy = reached.proxy;
     let socket = target.unix_socket.as_ref();
     report.peer = match reached.peer {

@@ -40,10 +40,14 @@ pub fn parse_addr(s: &str) -> Result<SocketAddr> {
         return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
     }
     s.parse().map_err(|_| {
-        Error::usage_hint(
-            format!("'{s}' is not a port or ADDR:PORT"),
-            "e.g. `wscope listen 8080` or `wscope listen 0.0.0.0:8080`",
-        )
+        // `::1:8080`: an IPv6 address takes brackets before its port.
+        let hint = match s.rsplit_once(':') {
+            Some((ip, port)) if ip.parse::<std::net::Ipv6Addr>().is_ok() => {
+                format!("an IPv6 address takes brackets: `wscope listen [{ip}]:{port}`")
+            }
+            _ => "e.g. `wscope listen 8080` or `wscope listen 0.0.0.0:8080`".into(),
+        };
+        Error::usage_hint(format!("'{s}' is not a port or ADDR:PORT"), hint)
     })
 }
 
@@ -54,7 +58,7 @@ pub async fn run(args: &ListenArgs) -> Result<()> {
         && !args.output.json
         && reads_stdin();
     // In the REPL the screen is stdout (rustyline draws there); otherwise diagnostics go to stderr.
-    style::init_color(args.output.color, interactive);
+    style::init_color(args.output.color(), interactive);
     let style = Style {
         json: args.output.json,
         timestamps: args.output.timestamps,

@@ -12,12 +12,16 @@ use crate::hexdump::hex_plain;
 pub(super) fn base(started: Instant, event: &str) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("event".into(), event.into());
-    m.insert(
-        "t".into(),
-        json!((started.elapsed().as_secs_f64() * 1e6).round() / 1e6),
-    );
+    m.insert("t".into(), seconds(started.elapsed()));
     m.insert("time".into(), json!(super::style::unix_time()));
     m
+}
+
+/// Seconds to the microsecond, always as a plain decimal: serde_json writes an f64 under 1e-5 in
+/// exponent form (`1e-6`), which tools reading `t` as a decimal trip over, so those few µs are 0.
+fn seconds(d: std::time::Duration) -> Value {
+    let t = (d.as_secs_f64() * 1e6).round() / 1e6;
+    json!(if t < 1e-5 { 0.0 } else { t })
 }
 
 fn data(m: &mut Map<String, Value>, kind: DataKind, bytes: &[u8]) {
@@ -148,4 +152,22 @@ pub fn open(started: Instant, r: &crate::handshake::Report) -> Value {
     m.insert("redirects".into(), json!(r.redirects));
     m.insert("proxy".into(), json!(r.proxy.as_ref().map(|p| &p.url)));
     Value::Object(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn seconds_are_plain_decimals() {
+        for (d, shown) in [
+            (Duration::from_nanos(1_000), "0.0"),
+            (Duration::from_nanos(9_400), "0.0"),
+            (Duration::from_micros(10), "0.00001"),
+            (Duration::from_micros(1_234_567), "1.234567"),
+        ] {
+            assert_eq!(seconds(d).to_string(), shown);
+        }
+    }
 }

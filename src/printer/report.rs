@@ -42,8 +42,7 @@ pub fn summary(r: &Report, preamble: bool) -> String {
     let mut o = String::new();
     // Shown even without -v: the user asked for one URL and is talking to another.
     if preamble {
-        notes(&mut o, r);
-        redirects(&mut o, r);
+        notes_and_redirects(&mut o, r);
     }
     let _ = write!(
         o,
@@ -55,15 +54,20 @@ pub fn summary(r: &Report, preamble: bool) -> String {
     o
 }
 
-fn notes(o: &mut String, r: &Report) {
-    for n in &r.notes {
+fn notes(o: &mut String, notes: &[String]) {
+    for n in notes {
         let _ = writeln!(o, "{} {}", "note:".yellow(), Shown(n));
     }
 }
 
-/// `redirect 302 ws://a/ -> /b`, one line per hop.
-fn redirects(o: &mut String, r: &Report) {
+/// The notes, with `redirect 302 ws://a/ -> /b` for each hop before the notes that following it
+/// gave rise to (a Location mapped from http://, a hop off TLS).
+fn notes_and_redirects(o: &mut String, r: &Report) {
+    let mut shown = 0;
     for hop in &r.redirects {
+        let upto = hop.notes_before.clamp(shown, r.notes.len());
+        notes(o, &r.notes[shown..upto]);
+        shown = upto;
         let _ = writeln!(
             o,
             "{} {} {} -> {}",
@@ -73,6 +77,7 @@ fn redirects(o: &mut String, r: &Report) {
             Shown(&hop.location)
         );
     }
+    notes(o, &r.notes[shown..]);
 }
 
 fn head(out: &mut String, prefix: &str, text: &str) {
@@ -87,8 +92,7 @@ fn head(out: &mut String, prefix: &str, text: &str) {
 /// The full report (inspect, -v).
 pub fn full(r: &Report) -> String {
     let mut o = String::new();
-    notes(&mut o, r);
-    redirects(&mut o, r);
+    notes_and_redirects(&mut o, r);
     if let Some(p) = &r.proxy {
         let _ = writeln!(o, "{} {}", "* proxy".dimmed(), Shown(&p.url));
         head(&mut o, ">", &p.request);
@@ -171,33 +175,15 @@ pub fn full(r: &Report) -> String {
                 "received",
                 Shown(a.received.as_deref().unwrap_or("(none)"))
             );
-            let list = |v: &[String]| {
-                if v.is_empty() {
-                    "none".to_string()
-                } else {
-                    Shown(&v.join(", ")).to_string()
-                }
-            };
-            let _ = writeln!(
-                o,
-                "  {:<14} offered {}; selected {}",
-                "subprotocol",
-                list(&v.subprotocol.offered),
-                list(&v.subprotocol.selected)
-            );
-            let _ = writeln!(
-                o,
-                "  {:<14} offered {}; accepted {}",
-                "extensions",
-                list(&v.extensions.offered),
-                list(&v.extensions.selected)
-            );
+            // Subprotocol and extensions, offered against selected, are the checks' own lines.
         }
         // A failed check's hint is not repeated here: the error that ends the run prints it,
         // right under the error line (and `--json` carries it in both places, as data).
     }
     let t = &r.timings;
     let rows: Vec<(&str, Duration)> = [
+        // In the order they happen: the TLS context is built before dialing.
+        ("tls setup", t.tls_setup),
         ("dns", t.dial.dns),
         ("tcp", t.dial.tcp),
         ("proxy", t.dial.proxy),
@@ -241,6 +227,7 @@ mod tests {
                 from: "ws://h/".into(),
                 status: 302,
                 location: evil.into(),
+                notes_before: 0,
             }],
             proxy: Some(ProxyHop {
                 url: "http://proxy/".into(),

@@ -127,6 +127,13 @@ async fn inspect_sends_headers_origin_and_subprotocols_and_verifies_accept() {
     assert!(out.contains("> X-Custom-CASE: Hello There"), "{out}");
     assert!(out.contains("< HTTP/1.1 101 Switching Protocols"), "{out}");
     assert!(out.contains("b selected (offered a, b)"), "{out}");
+    for said_once in ["subprotocol", "extensions"] {
+        let rows = out
+            .lines()
+            .filter(|l| l.split_whitespace().any(|w| w == said_once))
+            .count();
+        assert_eq!(rows, 1, "{said_once} is reported once: {out}");
+    }
     let key = row(&out, "key sent");
     assert_eq!(key, key_of(&seen.raw_head));
     let expected = derive_accept_key(key.as_bytes());

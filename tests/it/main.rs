@@ -9,6 +9,7 @@ mod generated;
 mod handshake;
 mod listen;
 mod liveness;
+mod manners;
 mod network;
 mod repl;
 mod session;

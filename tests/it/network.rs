@@ -695,6 +695,54 @@ async fn location_follows_every_redirect_status_across_servers() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_redirects_prints_only_the_hops_it_follows() {
+    let l = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let (server, seen) = ws_server(l, vec![("/a", 302, "/b".into()), ("/b", 302, "/c".into())]);
+    let mut c = hello(&format!("ws://{server}/a"));
+    c.args(["-L", "--max-redirects", "1"]);
+    let o = run(c).await;
+    assert_eq!(o.status.code(), Some(5), "{}", show(&o));
+    assert_eq!(seen.paths(), ["/a", "/b"]);
+    let e = err(&o);
+    assert!(
+        e.contains(&format!("redirect 302 ws://{server}/a -> /b")),
+        "{e}"
+    );
+    assert!(
+        !e.contains(&format!("redirect 302 ws://{server}/b -> /c")),
+        "the refused hop is in the error, not printed as followed: {e}"
+    );
+    assert!(e.contains("too many redirects"), "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redirects_note_comes_after_its_redirect_line() {
+    let l = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = l.local_addr().expect("addr");
+    let (server, _seen) = ws_server(l, vec![("/a", 302, format!("http://{addr}/b"))]);
+    let mut c = hello(&format!("http://{server}/a"));
+    c.arg("-L");
+    let o = run(c).await;
+    assert_echoed(&o);
+    let e = err(&o);
+    let lines: Vec<&str> = e.lines().collect();
+    let at = |needle: &str| {
+        lines
+            .iter()
+            .position(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no {needle:?} in {e}"))
+    };
+    let first_note = at("mapped to ws://");
+    let hop = at("redirect 302");
+    let second_note = lines
+        .iter()
+        .rposition(|l| l.contains("mapped to ws://"))
+        .unwrap_or(0);
+    assert!(first_note < hop, "the URL's own note first: {e}");
+    assert!(hop < second_note, "the Location's note after its hop: {e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn credentials_follow_redirects_only_on_the_same_server() {
     let (other, other_seen) = echo_server().await;
     let l = TcpListener::bind("127.0.0.1:0").await.expect("bind");

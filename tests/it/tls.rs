@@ -398,3 +398,108 @@ async fn a_server_that_requires_a_client_certificate_gets_a_cert_hint() {
     assert!(out.stderr.contains("client certificate"), "{}", out.stderr);
     assert!(out.stderr.contains("--cert"), "{}", out.stderr);
 }
+
+/// Run wscope with extra environment variables (the OpenSSL trust-root ones), off the runtime.
+async fn run_env(
+    vars: Vec<(&'static str, String)>,
+    args: Vec<String>,
+) -> assert_cmd::assert::Assert {
+    tokio::task::spawn_blocking(move || {
+        let mut cmd = support::wscope();
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        cmd.args(args)
+            .timeout(std::time::Duration::from_secs(10))
+            .assert()
+    })
+    .await
+    .unwrap()
+}
+
+/// A FIFO with no writer: whoever opens it for reading blocks, so a run that finishes did not.
+fn fifo(dir: &tempfile::TempDir) -> String {
+    let p = dir.path().join("bundle.fifo");
+    let c = std::ffi::CString::new(p.to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    path(&p)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_system_roots_named_by_ssl_cert_file_are_trusted() {
+    let (server, pki) = tls_server(&["localhost", "127.0.0.1"]).await;
+    let a = run_env(
+        vec![("SSL_CERT_FILE", path(&pki.ca_path))],
+        vec!["inspect".into(), format!("wss://{}/", server.addr)],
+    )
+    .await;
+    let out = stdout(&a);
+    a.success();
+    assert!(out.contains("all checks passed"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ca_replaces_the_system_roots_as_curls_cacert_does() {
+    // The server's CA is a "system" root here; --ca names another one: only --ca counts.
+    let (server, pki) = tls_server(&["localhost", "127.0.0.1"]).await;
+    let other = Pki::with_ca_name(&["other.test"], "other CA");
+    let a = run_env(
+        vec![("SSL_CERT_FILE", path(&pki.ca_path))],
+        vec![
+            format!("wss://{}/", server.addr),
+            "--ca".into(),
+            path(&other.ca_path),
+        ],
+    )
+    .await;
+    let err = stderr(&a);
+    a.code(4);
+    let hint = err.lines().find(|l| l.contains("hint:")).unwrap_or("");
+    assert!(hint.contains(&path(&other.ca_path)), "{err}");
+    assert!(hint.contains("instead of the system roots"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_k_or_ca_the_system_bundle_is_not_read() {
+    let (server, pki) = tls_server(&["localhost", "127.0.0.1"]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = fifo(&dir);
+    for trust in [vec!["-k"], vec!["--ca", pki.ca_path.to_str().unwrap()]] {
+        let mut args = vec!["inspect".to_string(), format!("wss://{}/", server.addr)];
+        args.extend(trust.iter().map(|s| s.to_string()));
+        let a = run_env(vec![("SSL_CERT_FILE", bundle.clone())], args).await;
+        let out = stdout(&a);
+        a.success();
+        assert!(out.contains("all checks passed"), "{trust:?}: {out}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verbose_timings_show_the_tls_setup() {
+    let (server, pki) = tls_server(&["localhost", "127.0.0.1"]).await;
+    let url = format!("wss://{}/", server.addr);
+    let a = run_assert(vec![
+        "inspect".into(),
+        url.clone(),
+        "--ca".into(),
+        path(&pki.ca_path),
+    ])
+    .await;
+    let out = stdout(&a);
+    a.success();
+    assert!(
+        out.lines()
+            .any(|l| l.trim_start().starts_with("tls setup") && l.contains("ms")),
+        "loading the trust roots is timed:\n{out}"
+    );
+    let a = run_assert(vec![
+        "inspect".into(),
+        url,
+        "--json".into(),
+        "--ca".into(),
+        path(&pki.ca_path),
+    ])
+    .await;
+    let v: serde_json::Value = serde_json::from_str(stdout(&a).trim()).unwrap();
+    assert!(v["timings"]["tls_setup"].as_f64().is_some(), "{v}");
+}
