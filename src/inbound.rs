@@ -706,11 +706,20 @@ impl<S: AsyncRead + Unpin> Guard<S> {
                     data = &data[n..];
                 }
                 Fed::Invalid => {
-                    // Handing the bytes up first would let tungstenite act on them; fail right here.
                     self.watch.gave_up = true;
+                    let e = self.watch.raise(&self.wire);
+                    let earlier = buf.filled().len() > before || self.pending.len() > pending_before;
+                    if self.watch.unexpected().is_some() && earlier {
+                        // A frame that may not be is refused at its header, which is not handed
+                        // up; the whole frames before it are the library's, so a message that
+                        // came first is still answered (Autobahn 3.4). Fail at the next read.
+                        self.failed = Some(e);
+                        break;
+                    }
+                    // Invalid text: handing its bytes up would let tungstenite act on them.
                     buf.set_filled(before);
                     self.pending.truncate(pending_before);
-                    return Err(self.watch.raise(&self.wire));
+                    return Err(e);
                 }
             }
         }
@@ -726,11 +735,6 @@ impl<S: AsyncRead + Unpin> AsyncRead for Guard<S> {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        if let Some(e) = this.failed.take() {
-            // Raised once; after that the bytes pass unwatched while the close handshake runs.
-            this.watch.gave_up = true;
-            return Poll::Ready(Err(e));
-        }
         if this.write_blocked && this.watch.owed - this.owed_at_write > MAX_OWED_REPLIES {
             // Woken when a write goes through again (see `wrote`).
             this.reader = Some(cx.waker().clone());
@@ -741,6 +745,11 @@ impl<S: AsyncRead + Unpin> AsyncRead for Guard<S> {
             buf.put_slice(&this.pending[..n]);
             this.pending.drain(..n);
             return Poll::Ready(Ok(()));
+        }
+        if let Some(e) = this.failed.take() {
+            // Raised once; after that the bytes pass unwatched while the close handshake runs.
+            this.watch.gave_up = true;
+            return Poll::Ready(Err(e));
         }
         loop {
             let mut scratch = [0u8; CHUNK];
@@ -988,6 +997,21 @@ mod tests {
         let e = g.read_to_end(&mut out).await.unwrap_err();
         assert_eq!(invalid_utf8(&e), Some(InvalidUtf8::TextMessage));
         assert!(out.is_empty());
+    }
+
+    /// Autobahn 3.4: a message, then a frame with reserved bits, in one read: the message goes up
+    /// first, and the read after it fails.
+    #[tokio::test]
+    async fn the_frames_before_a_reserved_bit_frame_are_handed_up_first() {
+        use tokio::io::AsyncReadExt;
+        let mut bytes = frame(0x81, b"hello");
+        bytes.extend(frame(0xF1, b"bad"));
+        let mut g = Guard::new(&bytes[..], &[], WireFacts::default(), 1 << 20);
+        let mut buf = [0u8; 64];
+        let n = g.read(&mut buf).await.unwrap();
+        assert_eq!(&buf[..n], &frame(0x81, b"hello")[..]);
+        let e = g.read(&mut buf).await.unwrap_err();
+        assert!(matches!(unexpected(&e), Some(Unexpected::ReservedBits(0x70))), "{e}");
     }
 
     /// A header begun in the bytes that came with the handshake response belongs to the library
