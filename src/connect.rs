@@ -32,9 +32,6 @@ fn validate(session: &SessionArgs) -> Result<Script> {
     })?;
     check_close_reason(&session.close_reason)
         .map_err(|e| Error::usage(format!("--close-reason: {e}")))?;
-    if session.binary && session.stdin_whole && session.execute.is_empty() {
-        // fine: one binary message
-    }
     if session.count == Some(0) {
         return Err(Error::usage("--count must be at least 1"));
     }

@@ -28,7 +28,6 @@ pub enum Closer {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum State {
-    Connecting,
     Open,
     Closing,
     Closed,

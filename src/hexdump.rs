@@ -13,7 +13,8 @@ const DIGITS: &[u8; 16] = b"0123456789abcdef";
 /// per 16 bytes. The ASCII column stays aligned on a short last line, and
 /// anything outside printable ASCII shows as `.` so terminal control bytes
 /// from the peer can never reach the terminal raw.
-pub fn xxd(bytes: &[u8], out: &mut String) {
+#[cfg(test)]
+fn xxd(bytes: &[u8], out: &mut String) {
     xxd_indented(&[bytes], "", out);
 }
 

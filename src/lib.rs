@@ -1,33 +1,42 @@
 //! wscope: a command-line WebSocket client and debugger.
 //!
-//! The data flows one way: [`cli`] (what the user asked) -> [`dial`] (TCP / proxy / TLS) ->
-//! [`handshake`] (upgrade, checks, timings) -> [`session`] (the event loop) -> [`printer`] (every byte
-//! the user sees). Input comes from [`input`] (stdin lines, -x) or [`repl`] (rustyline). Under the
-//! WebSocket library, the [`tap`] feeds the [`frame`] decoder for `--dump`, and the [`inbound`] watch
-//! fails invalid UTF-8 at once and keeps the server's real close code. [`connect`], [`inspect`] and
-//! [`listen`] are the commands; [`run`] picks one.
+//! The data flows one way: [`cli`] (what the user asked) -> `dial` (TCP / proxy / TLS) ->
+//! [`handshake`] (upgrade, checks, timings) -> `session` (the one engine: the event loop of a
+//! connection, whatever its role) -> `printer` (every byte the user sees, written off the runtime
+//! thread). Input comes from `input` (stdin lines, -x) or `repl` (rustyline); `script` runs the
+//! expect language on top of the command language of [`command`].
+//!
+//! Below the WebSocket library, two stream wrappers see the raw bytes: the `tap` feeds the
+//! [`frame`] decoder for `--dump` (rendered by `dump` and `hexdump`), and the [`inbound`] guard
+//! fails invalid UTF-8 and reserved bits at once, keeps the peer's real close code, drops messages
+//! over `--max-message-size`, and stops reading a peer whose pings we cannot answer.
+//!
+//! The commands: `connect` (`wscope URL`), `inspect`, `listen` (a server: each client runs on the
+//! same session engine in the server role) and [`completions`]; [`run`] picks one. [`error`] is
+//! the one error type and owns the exit codes. Modules are public only where the integration
+//! tests or the fuzz targets use them.
 
 pub mod cli;
-pub mod coalesce;
+pub(crate) mod coalesce;
 pub mod command;
 pub mod completions;
-pub mod connect;
+pub(crate) mod connect;
 pub mod dial;
-pub mod dump;
+pub(crate) mod dump;
 pub mod error;
-pub mod event;
+pub(crate) mod event;
 pub mod frame;
 pub mod handshake;
-pub mod hexdump;
+pub(crate) mod hexdump;
 pub mod inbound;
-pub mod input;
-pub mod inspect;
-pub mod listen;
-pub mod printer;
-pub mod repl;
-pub mod script;
-pub mod session;
-pub mod tap;
+pub(crate) mod input;
+pub(crate) mod inspect;
+pub(crate) mod listen;
+pub(crate) mod printer;
+pub(crate) mod repl;
+pub(crate) mod script;
+pub(crate) mod session;
+pub(crate) mod tap;
 pub mod target;
 
 use std::process::ExitCode;

@@ -192,10 +192,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Tap<S> {
     pub fn new(inner: S, sink: TapSink) -> Self {
         Tap { inner, sink }
     }
-
-    pub fn get_ref(&self) -> &S {
-        &self.inner
-    }
 }
 
 /// A frame still in progress when the connection is dropped (the library gave up after a
@@ -368,7 +364,7 @@ mod tests {
         // Ask for 4 bytes but let the inner writer take fewer.
         let n = tap.write(&[0x89, 0x80, 1, 2]).await.unwrap();
         assert_eq!(n, 3);
-        assert_eq!(tap.get_ref().0.len(), 25);
+        assert_eq!(tap.inner.0.len(), 25);
         let events = drain(&mut rx);
         assert_eq!(events.len(), 2);
         assert!(events.iter().all(|(_, f)| f.payload == b"hello"));

@@ -86,7 +86,8 @@ fn first_unsafe(text: &str) -> Option<usize> {
 }
 
 /// True when `text` would be shown as it is.
-pub fn is_clean(text: &str) -> bool {
+#[cfg(test)]
+fn is_clean(text: &str) -> bool {
     first_unsafe(text).is_none()
 }
 

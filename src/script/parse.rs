@@ -84,9 +84,6 @@ impl StepError {
     }
 }
 
-/// The script commands, by name.
-pub const SCRIPT_COMMANDS: &[&str] = &["expect", "expect-json", "let", "expect-close", "sleep"];
-
 /// Parse one line. Lines that are not script commands come back as [`Step::Line`], to go to the
 /// command language once their variables are in (see [`check`] for what is checked before).
 pub fn parse(line: &str) -> Result<Step, StepError> {

@@ -5,7 +5,6 @@
 //! it were a direct connection; what the proxy said is kept in a [`ProxyTrace`]
 //! for `-v`, and every failure carries a hint naming the flag that fixes it.
 
-use std::time::Duration;
 
 /// Port used when a `socks5://`/`socks5h://` URL names none (the SOCKS convention, as curl).
 pub const DEFAULT_SOCKS_PORT: u16 = 1080;
@@ -48,8 +47,6 @@ pub struct ProxyTrace {
     pub request: String,
     /// The proxy's response head as received, or a SOCKS5 summary line.
     pub response: String,
-    /// From the start of the TCP connect to the proxy until the tunnel was ready.
-    pub elapsed: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -182,7 +179,6 @@ impl ProxyError {
             } => Some(ProxyTrace {
                 request: request.clone(),
                 response: format!("{status_line}\r\n{headers}"),
-                elapsed: Duration::ZERO,
             }),
             _ => None,
         }

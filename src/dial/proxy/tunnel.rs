@@ -3,7 +3,6 @@
 
 use std::fmt::Write as _;
 use std::net::{IpAddr, SocketAddr};
-use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -28,7 +27,6 @@ pub async fn tunnel(
     target_host: &str,
     target_port: u16,
 ) -> Result<(TcpStream, ProxyTrace), ProxyError> {
-    let started = Instant::now();
     let target = target_host
         .strip_prefix('[')
         .and_then(|h| h.strip_suffix(']'))
@@ -40,7 +38,7 @@ pub async fn tunnel(
             why: format!("refusing to ask for an invalid target host {target:?}"),
         });
     }
-    let (stream, mut trace) = match proxy.kind {
+    let (stream, trace) = match proxy.kind {
         ProxyKind::HttpConnect => {
             let mut stream = connect_proxy(proxy).await?;
             let trace = http_connect(&mut stream, proxy, target, target_port).await?;
@@ -50,7 +48,6 @@ pub async fn tunnel(
             socks5_connect(proxy, target, target_port, remote_dns).await?
         }
     };
-    trace.elapsed = started.elapsed();
     Ok((stream, trace))
 }
 
@@ -156,7 +153,6 @@ async fn http_connect(
         return Ok(ProxyTrace {
             request: shown,
             response: head,
-            elapsed: Duration::ZERO,
         });
     }
     let mut lines = head.split('\n').map(|l| l.trim_end_matches('\r'));
@@ -206,7 +202,6 @@ async fn socks5_connect(
             ProxyTrace {
                 request,
                 response,
-                elapsed: Duration::ZERO,
             },
         ));
     }
@@ -235,7 +230,6 @@ pub async fn socks5_first_reachable(
                 let trace = ProxyTrace {
                     request: format!("SOCKS5 CONNECT {addr} ({host} resolved locally){as_user}"),
                     response: format!("SOCKS5 tunnel to {addr} granted"),
-                    elapsed: Duration::ZERO,
                 };
                 return Ok((stream, trace));
             }
