@@ -708,7 +708,8 @@ impl<S: AsyncRead + Unpin> Guard<S> {
                 Fed::Invalid => {
                     self.watch.gave_up = true;
                     let e = self.watch.raise(&self.wire);
-                    let earlier = buf.filled().len() > before || self.pending.len() > pending_before;
+                    let earlier =
+                        buf.filled().len() > before || self.pending.len() > pending_before;
                     if self.watch.unexpected().is_some() && earlier {
                         // A frame that may not be is refused at its header, which is not handed
                         // up; the whole frames before it are the library's, so a message that
@@ -1011,7 +1012,10 @@ mod tests {
         let n = g.read(&mut buf).await.unwrap();
         assert_eq!(&buf[..n], &frame(0x81, b"hello")[..]);
         let e = g.read(&mut buf).await.unwrap_err();
-        assert!(matches!(unexpected(&e), Some(Unexpected::ReservedBits(0x70))), "{e}");
+        assert!(
+            matches!(unexpected(&e), Some(Unexpected::ReservedBits(0x70))),
+            "{e}"
+        );
     }
 
     /// A header begun in the bytes that came with the handshake response belongs to the library

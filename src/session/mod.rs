@@ -149,28 +149,7 @@ pub async fn run(
     let (werr_tx, mut werr_rx) = mpsc::channel::<WsError>(1);
     let mut writer = tokio::spawn(write_loop(sink_half, wrx, werr_tx));
 
-    let mut s = Loop {
-        script: crate::script::Script::new(&opts.script),
-        opts,
-        wtx,
-        stats: &mut stats,
-        input_open: true,
-        input_ended_at: None,
-        last_data: Instant::now(),
-        received_data: 0,
-        closing: None,
-        close_sent: false,
-        pings: VecDeque::new(),
-        ping_seq: 0,
-        failure: None,
-        server_close: None,
-        server_closed_first: false,
-        backlog: VecDeque::new(),
-        close_code_sent: None,
-        server_close_at: None,
-        close_wait: CLOSE_TIMEOUT,
-        last_ping: None,
-    };
+    let mut s = Loop::new(opts, wtx, &mut stats);
     let ping_every = s.opts.ping_interval.or(s.opts.ping_timeout);
     // Timers are made once and moved only when their deadline changes: building them on every
     // pass of the loop cost a clock read and a timer registration per message.
@@ -227,46 +206,15 @@ pub async fn run(
                 }
                 stream.next().await
             }, if !reads_held && !sink.backlogged() => {
-                // Handle what is already readable in one go: a pass of the loop per burst of
-                // messages, not per message (and, echoing, only while there is room to echo).
-                let mut next = Some(msg);
-                let mut ended = None;
-                let mut budget = READ_BURST;
-                let mut drained = false;
-                while let Some(msg) = next.take() {
-                    match msg {
-                        Some(Ok(m)) => {
-                            // The tap queued this message's frames when they were read: show
-                            // them first, so the dump reads in wire order.
-                            show_queued_frames(&mut frames, sink);
-                            s.on_message(m, sink).await
-                        }
-                        Some(Err(e)) => {
-                            ended = s.on_read_error(e, sink).await;
-                            if ended.is_some() {
-                                break;
-                            }
-                        }
-                        None => {
-                            ended = Some(s.ended_by_eof());
-                            break;
+                match s.on_readable(msg, &mut stream, &mut frames, sink).await {
+                    Read::Ended(ending) => break ending,
+                    Read::Drained(n) => {
+                        if let Some(until) = crate::coalesce::after_burst(n) {
+                            read_hold.as_mut().reset(TokioInstant::from_std(until));
+                            reads_held = true;
                         }
                     }
-                    budget -= 1;
-                    let room = !s.opts.echo || s.close_sent || s.wtx.capacity() > 0;
-                    if budget > 0 && room && !sink.broken() && !sink.backlogged() {
-                        next = stream.next().now_or_never();
-                        drained = next.is_none();
-                    }
-                }
-                if let Some(ending) = ended {
-                    break ending;
-                }
-                if drained {
-                    if let Some(until) = crate::coalesce::after_burst(READ_BURST - budget) {
-                        read_hold.as_mut().reset(TokioInstant::from_std(until));
-                        reads_held = true;
-                    }
+                    Read::More => {}
                 }
             }
             _ = &mut read_hold, if reads_held => reads_held = false,
@@ -274,33 +222,13 @@ pub async fn run(
             Some((dir, at, frame)) = next_frame(&mut frames), if !sink.backlogged() => {
                 sink.event(Event::Frame { dir, at, frame: &frame });
             }
-            Some(e) = werr_rx.recv() => {
-                let peer = s.opts.role.peer();
-                s.failure.get_or_insert_with(|| Error::protocol(format!("writing to the {peer} failed: {e}")));
-                break Ending { closer: Closer::Nobody, code: None, reason: String::new(), clean: false };
-            }
+            Some(e) = werr_rx.recv() => break s.on_write_error(e),
             item = async {
                 let permit = s.wtx.reserve().await;
                 (permit.is_ok(), input.recv().await)
             }, if s.input_open && s.closing.is_none() && s.script.ready() => {
-                match item {
-                    (true, Some(Input::End)) | (true, None) => s.end_of_input(),
-                    (true, Some(i)) => {
-                        s.on_input(i, sink).await;
-                        // Take what else is already queued while the writer has room: one pass
-                        // of the loop per burst, not per line.
-                        for _ in 0..INPUT_BURST {
-                            if !s.input_open || s.closing.is_some() || s.wtx.capacity() == 0 || !s.script.ready() {
-                                break;
-                            }
-                            match input.try_recv() {
-                                Ok(Input::End) => s.end_of_input(),
-                                Ok(i) => s.on_input(i, sink).await,
-                                Err(_) => break,
-                            }
-                        }
-                    }
-                    (false, _) => break s.ended_by_eof(),
+                if let Some(ending) = s.on_input_burst(item, &mut input, sink).await {
+                    break ending;
                 }
             }
             _ = &mut wait_timer, if wait_armed.is_some() && s.closing.is_none() => {
@@ -315,32 +243,8 @@ pub async fn run(
             }
             () = s.script.wake(), if s.closing.is_none() => s.on_script_wake(sink).await,
             _ = &mut ping_timer, if ping_every.is_some() && !s.close_begun() => {
-                if let Some(limit) = s.opts.ping_timeout {
-                    if s.pings.front().is_some_and(|(_, at)| at.elapsed() >= limit) {
-                        s.failure = Some(Error::Protocol {
-                            message: format!("the {} stopped answering pings: no pong within {}", s.opts.role.peer(), crate::error::secs(limit)),
-                            hint: Some("the peer looks dead; raise --ping-timeout if it is just slow".into()),
-                        });
-                        // A dead peer will not answer our close either: do not wait long for it.
-                        s.close_wait = limit.min(CLOSE_TIMEOUT);
-                        s.begin_close(Some((1001, "ping timeout".into())), sink).await;
-                        continue;
-                    }
-                }
-                let every = ping_every.unwrap_or(Duration::from_secs(30));
-                let now = Instant::now();
-                if s.last_ping.is_none_or(|at| now >= at + every) {
-                    s.ping_seq += 1;
-                    let payload = format!("wscope-{}", s.ping_seq).into_bytes();
-                    s.send_ping(payload, sink).await;
-                    s.last_ping = Some(now);
-                }
-                // Wake for the next ping, or for the oldest unanswered one's deadline if sooner.
-                let mut next = s.last_ping.unwrap_or(now) + every;
-                if let (Some(limit), Some((_, at))) = (s.opts.ping_timeout, s.pings.front()) {
-                    next = next.min(*at + limit);
-                }
-                ping_timer.as_mut().reset(TokioInstant::from_std(next.max(now)));
+                let next = s.on_ping_timer(ping_every.unwrap_or(Duration::from_secs(30)), sink).await;
+                ping_timer.as_mut().reset(next);
             }
             _ = &mut close_timer, if close_armed => break s.on_close_deadline(),
             _ = sigint.recv(), if s.opts.signals => {
@@ -351,13 +255,7 @@ pub async fn run(
             }
             // Owned, so the permit does not borrow the loop state the other arms need.
             permit = async { s.wtx.clone().reserve_owned().await }, if !s.backlog.is_empty() => {
-                match (permit, s.backlog.pop_front()) {
-                    (Ok(p), Some(m)) => {
-                        p.send(m);
-                    }
-                    // The writer is gone (it reported why): nothing queued can go out any more.
-                    _ => s.backlog.clear(),
-                }
+                s.on_writer_room(permit);
             }
             _ = std::future::ready(()), if sink.dirty() => sink.flush(),
             // The output is backed up: try again shortly (past its bound, reads wait meanwhile).
@@ -382,18 +280,7 @@ pub async fn run(
     // The last frames (the close handshake) may still be in the tap's queue.
     show_queued_frames(&mut frames, sink);
     s.stats.state = State::Closed;
-    if s.opts.role == Role::Server {
-        // Nobody above a listen client's session reports its error: say it before the ending.
-        if let Some(e) = &s.failure {
-            let hint = e.hint();
-            sink.event(Event::Failed {
-                message: &e.to_string(),
-                hint: hint.as_deref(),
-            });
-        }
-    }
-    sink.event(Event::Closed(&ending));
-    sink.flush();
+    arms::report_ending(s.opts.role, s.failure.as_ref(), &ending, sink);
     match s.failure.take() {
         Some(e) => Err(e),
         None => s.script.judged(judge(&ending, s.opts.role)).and(counted),
@@ -462,10 +349,13 @@ impl SignalStream {
     }
 }
 
+mod arms;
 mod ending;
 mod script;
 mod state;
 mod writer;
+
+use arms::Read;
 
 use ending::judge;
 use writer::write_loop;

@@ -5,7 +5,6 @@
 //! it were a direct connection; what the proxy said is kept in a [`ProxyTrace`]
 //! for `-v`, and every failure carries a hint naming the flag that fixes it.
 
-
 /// Port used when a `socks5://`/`socks5h://` URL names none (the SOCKS convention, as curl).
 pub const DEFAULT_SOCKS_PORT: u16 = 1080;
 /// Port used when an `http://` proxy URL names none. curl assumes 1080 for every

@@ -197,13 +197,7 @@ async fn socks5_connect(
         );
         let stream = socks5_handshake(proxy, (host, port)).await?;
         let response = format!("SOCKS5 tunnel to {} granted", authority(host, port));
-        return Ok((
-            stream,
-            ProxyTrace {
-                request,
-                response,
-            },
-        ));
+        return Ok((stream, ProxyTrace { request, response }));
     }
 
     let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, port))

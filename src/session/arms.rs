@@ -1,0 +1,211 @@
+//! What each arm of the session loop does when it wakes: a burst of readable messages, a burst
+//! of queued input, the ping timer, the writer's errors and room, and the report of the ending.
+//! `run` in `mod.rs` is the table of what wakes the loop; the work is here.
+
+use futures_util::stream::SplitStream;
+
+use super::*;
+
+/// What a burst of reads came to.
+pub(super) enum Read {
+    /// The connection is over.
+    Ended(Ending),
+    /// The socket was drained after this many messages: reads may nap (crate::coalesce).
+    Drained(usize),
+    /// More may be readable; the loop comes back for it.
+    More,
+}
+
+impl<'a> Loop<'a> {
+    pub(super) fn new(opts: Options, wtx: mpsc::Sender<Message>, stats: &'a mut Stats) -> Self {
+        Loop {
+            script: crate::script::Script::new(&opts.script),
+            opts,
+            wtx,
+            stats,
+            input_open: true,
+            input_ended_at: None,
+            last_data: Instant::now(),
+            received_data: 0,
+            closing: None,
+            close_sent: false,
+            pings: VecDeque::new(),
+            ping_seq: 0,
+            failure: None,
+            server_close: None,
+            server_closed_first: false,
+            backlog: VecDeque::new(),
+            close_code_sent: None,
+            server_close_at: None,
+            close_wait: CLOSE_TIMEOUT,
+            last_ping: None,
+        }
+    }
+}
+
+impl Loop<'_> {
+    /// Handle what is already readable in one go: a pass of the loop per burst of messages, not
+    /// per message (and, echoing, only while there is room to echo).
+    pub(super) async fn on_readable(
+        &mut self,
+        first: Option<std::result::Result<Message, WsError>>,
+        stream: &mut SplitStream<Ws>,
+        frames: &mut Option<crate::tap::TapReceiver>,
+        sink: &mut dyn EventSink,
+    ) -> Read {
+        let mut next = Some(first);
+        let mut budget = READ_BURST;
+        let mut drained = false;
+        while let Some(msg) = next.take() {
+            match msg {
+                Some(Ok(m)) => {
+                    // The tap queued this message's frames when they were read: show them
+                    // first, so the dump reads in wire order.
+                    show_queued_frames(frames, sink);
+                    self.on_message(m, sink).await
+                }
+                Some(Err(e)) => {
+                    if let Some(ending) = self.on_read_error(e, sink).await {
+                        return Read::Ended(ending);
+                    }
+                }
+                None => return Read::Ended(self.ended_by_eof()),
+            }
+            budget -= 1;
+            let room = !self.opts.echo || self.close_sent || self.wtx.capacity() > 0;
+            if budget > 0 && room && !sink.broken() && !sink.backlogged() {
+                next = stream.next().now_or_never();
+                drained = next.is_none();
+            }
+        }
+        if drained {
+            Read::Drained(READ_BURST - budget)
+        } else {
+            Read::More
+        }
+    }
+
+    /// An input (and what else is already queued while the writer has room: one pass of the
+    /// loop per burst, not per line). `item`: whether the writer still takes messages, and the
+    /// input.
+    pub(super) async fn on_input_burst(
+        &mut self,
+        item: (bool, Option<Input>),
+        input: &mut mpsc::Receiver<Input>,
+        sink: &mut dyn EventSink,
+    ) -> Option<Ending> {
+        match item {
+            (true, Some(Input::End)) | (true, None) => self.end_of_input(),
+            (true, Some(i)) => {
+                self.on_input(i, sink).await;
+                for _ in 0..INPUT_BURST {
+                    if !self.input_open
+                        || self.closing.is_some()
+                        || self.wtx.capacity() == 0
+                        || !self.script.ready()
+                    {
+                        break;
+                    }
+                    match input.try_recv() {
+                        Ok(Input::End) => self.end_of_input(),
+                        Ok(i) => self.on_input(i, sink).await,
+                        Err(_) => break,
+                    }
+                }
+            }
+            (false, _) => return Some(self.ended_by_eof()),
+        }
+        None
+    }
+
+    /// The ping timer: the oldest ping may have timed out, or the next one is due. Returns when
+    /// to wake next: the next ping, or the oldest unanswered one's deadline if sooner.
+    pub(super) async fn on_ping_timer(
+        &mut self,
+        every: Duration,
+        sink: &mut dyn EventSink,
+    ) -> TokioInstant {
+        let now = Instant::now();
+        if let Some(limit) = self.opts.ping_timeout {
+            if self
+                .pings
+                .front()
+                .is_some_and(|(_, at)| at.elapsed() >= limit)
+            {
+                let peer = self.opts.role.peer();
+                self.failure = Some(Error::Protocol {
+                    message: format!(
+                        "the {peer} stopped answering pings: no pong within {}",
+                        crate::error::secs(limit)
+                    ),
+                    hint: Some(
+                        "the peer looks dead; raise --ping-timeout if it is just slow".into(),
+                    ),
+                });
+                // A dead peer will not answer our close either: do not wait long for it.
+                self.close_wait = limit.min(CLOSE_TIMEOUT);
+                self.begin_close(Some((1001, "ping timeout".into())), sink)
+                    .await;
+                // The timer is off once the close has begun.
+                return TokioInstant::from_std(now + every);
+            }
+        }
+        if self.last_ping.is_none_or(|at| now >= at + every) {
+            self.ping_seq += 1;
+            let payload = format!("wscope-{}", self.ping_seq).into_bytes();
+            self.send_ping(payload, sink).await;
+            self.last_ping = Some(now);
+        }
+        let mut next = self.last_ping.unwrap_or(now) + every;
+        if let (Some(limit), Some((_, at))) = (self.opts.ping_timeout, self.pings.front()) {
+            next = next.min(*at + limit);
+        }
+        TokioInstant::from_std(next.max(now))
+    }
+
+    /// The writer failed: the connection is over.
+    pub(super) fn on_write_error(&mut self, e: WsError) -> Ending {
+        let peer = self.opts.role.peer();
+        self.failure
+            .get_or_insert_with(|| Error::protocol(format!("writing to the {peer} failed: {e}")));
+        Ending {
+            closer: Closer::Nobody,
+            code: None,
+            reason: String::new(),
+            clean: false,
+        }
+    }
+
+    /// The writer has room again: the oldest held-back control frame goes.
+    pub(super) fn on_writer_room(
+        &mut self,
+        permit: std::result::Result<mpsc::OwnedPermit<Message>, mpsc::error::SendError<()>>,
+    ) {
+        match (permit, self.backlog.pop_front()) {
+            (Ok(p), Some(m)) => {
+                p.send(m);
+            }
+            // The writer is gone (it reported why): nothing queued can go out any more.
+            _ => self.backlog.clear(),
+        }
+    }
+}
+
+/// The last events of a session: its error (for a listen client, whose caller reports nothing),
+/// then its ending.
+pub(super) fn report_ending(
+    role: Role,
+    failure: Option<&Error>,
+    ending: &Ending,
+    sink: &mut dyn EventSink,
+) {
+    if let (Role::Server, Some(e)) = (role, failure) {
+        let hint = e.hint();
+        sink.event(Event::Failed {
+            message: &e.to_string(),
+            hint: hint.as_deref(),
+        });
+    }
+    sink.event(Event::Closed(ending));
+    sink.flush();
+}
