@@ -11,6 +11,7 @@ use tokio::runtime::{Handle, Runtime};
 use tokio::sync::mpsc::{PermitIterator, Sender};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use crate::error::Error;
 use crate::session::{Charge, Input};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,7 +80,7 @@ fn read_lines(binary: bool, max: usize, feed: &mut Feeder<'_>) -> bool {
             Ok(0) => return true,
             Ok(n) => n,
             Err(e) => {
-                eprintln!("wscope: error: reading stdin failed: {e}");
+                feed.send(Input::Failed(Error::io("reading stdin", e)));
                 return true;
             }
         };
@@ -92,7 +93,12 @@ fn read_lines(binary: bool, max: usize, feed: &mut Feeder<'_>) -> bool {
             }
         }
         if !had_newline && n > max {
-            eprintln!("wscope: error: stdin line {line_no} is longer than --max-message-size ({max} bytes); stopping");
+            feed.send(Input::Failed(Error::Usage {
+                message: format!(
+                    "stdin line {line_no} is longer than --max-message-size ({max} bytes): it and the rest of stdin were not sent"
+                ),
+                hint: Some("raise --max-message-size BYTES, or send all of stdin as one message with --stdin-whole".into()),
+            }));
             return true;
         }
         // One exact-size allocation per message; `buf` keeps its capacity for the next line. A long
@@ -111,7 +117,7 @@ fn read_lines(binary: bool, max: usize, feed: &mut Feeder<'_>) -> bool {
             match String::from_utf8(line) {
                 Ok(s) => Input::Text(s, charge),
                 Err(e) => {
-                    eprintln!("wscope: warning: stdin line {line_no} is not valid UTF-8; sent as a binary message (use --binary for binary input)");
+                    feed.send(Input::Notice(format!("stdin line {line_no} is not valid UTF-8: sent as a binary message (--binary sends every line as binary)")));
                     Input::Binary(e.into_bytes(), charge)
                 }
             }
@@ -129,13 +135,16 @@ fn read_whole(binary: bool, max: usize, feed: &mut Feeder<'_>) -> bool {
         .take(max as u64 + 1)
         .read_to_end(&mut all)
     {
-        eprintln!("wscope: error: reading stdin failed: {e}");
+        feed.send(Input::Failed(Error::io("reading stdin", e)));
         return true;
     }
     if all.len() > max {
-        eprintln!(
-            "wscope: error: stdin is longer than --max-message-size ({max} bytes); nothing sent"
-        );
+        feed.send(Input::Failed(Error::Usage {
+            message: format!(
+                "stdin is longer than --max-message-size ({max} bytes): nothing was sent"
+            ),
+            hint: Some("raise --max-message-size BYTES".into()),
+        }));
         return true;
     }
     let Some(charge) = feed.charge(all.len()) else {

@@ -184,6 +184,16 @@ pub async fn serve(
                 }
                 Some(Input::Binary(b, _)) => hub.broadcast(crate::command::Command::Binary(b), printer),
                 Some(Input::Command(cmd, _)) => hub.broadcast(cmd, printer),
+                Some(Input::Notice(text)) => {
+                    printer.note(&text);
+                    printer.flush();
+                }
+                // The server keeps serving; its own input is what failed.
+                Some(Input::Failed(e)) => {
+                    printer.error(&e);
+                    printer.flush();
+                    input_open = false;
+                }
                 Some(Input::End) | None => input_open = false,
             },
             _ = sigint.recv(), if stopping.is_none() => {

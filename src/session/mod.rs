@@ -36,6 +36,11 @@ pub enum Input {
     Binary(Vec<u8>, Charge),
     /// A command already parsed (listen's hub sends these to its clients), with its charge.
     Command(Command, Charge),
+    /// The input side failed (stdin unreadable, a line over the limit): no more input, and the
+    /// session ends with this error once the connection is closed.
+    Failed(Error),
+    /// Something about the input the user should know.
+    Notice(String),
     /// No more input.
     End,
 }

@@ -107,6 +107,11 @@ impl Loop<'_> {
             Input::Command(cmd, _charge) => self.on_command(cmd, sink).await,
             Input::Line(line) => self.on_line(line, sink).await,
             Input::End => self.end_of_input(),
+            Input::Failed(e) => {
+                self.failure.get_or_insert(e);
+                self.end_of_input();
+            }
+            Input::Notice(text) => sink.event(Event::Notice(&text)),
         }
     }
 

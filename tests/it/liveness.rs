@@ -457,3 +457,38 @@ async fn file_refuses_devices_and_fifos_at_once() {
         "{frames:?}"
     );
 }
+
+/// Issue 14: a stdin line over the limit was a message on stderr and exit 0; it is an error
+/// through the printer, with a non-zero exit, and the lines before it still went out.
+#[tokio::test]
+async fn a_stdin_line_over_the_limit_is_an_error_not_exit_0() {
+    let server = Hostile::start(vec![Step::AwaitFrames(2)]).await;
+    let mut input = b"first\n".to_vec();
+    input.extend(vec![b'x'; 300]);
+    input.extend(b"\nnever\n");
+    let out = run_with(
+        args(&[&server.url, "--max-message-size", "200", "-w", "0.5"]),
+        Some(input),
+    )
+    .await;
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("error: stdin line 2 is longer than --max-message-size (200 bytes)"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("hint: raise --max-message-size"),
+        "{}",
+        out.stderr
+    );
+    let frames = server.finish().await;
+    assert!(
+        frames
+            .iter()
+            .any(|f| f.opcode == 0x1 && f.payload == b"first"),
+        "{frames:?}"
+    );
+    assert!(!frames.iter().any(|f| f.payload == b"never"), "{frames:?}");
+}
