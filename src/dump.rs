@@ -9,18 +9,8 @@ use std::time::Duration;
 use colored::{ColoredString, Colorize};
 use serde_json::{json, Value};
 
-use crate::frame::{close_code_name, Frame};
+use crate::frame::{close_code_name, Direction, Frame};
 use crate::hexdump::{hex_plain, push_hex, xxd_indented};
-
-/// Which way a frame travelled, from our point of view.
-#[derive(Clone, Copy, PartialEq, Eq, Debug, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Direction {
-    /// Written to the socket by us.
-    Outgoing,
-    /// Read from the socket.
-    Incoming,
-}
 
 const INDENT: &str = "    ";
 

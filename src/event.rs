@@ -115,7 +115,7 @@ pub enum Event<'a> {
     Closed(&'a Ending),
     /// A frame seen on the wire by the tap (--dump).
     Frame {
-        dir: crate::dump::Direction,
+        dir: crate::frame::Direction,
         at: Duration,
         frame: &'a crate::frame::Frame,
     },
@@ -147,7 +147,7 @@ pub enum OwnedEvent {
     Help,
     Verbose(bool),
     Closed(Ending),
-    Frame(crate::dump::Direction, Duration, Box<crate::frame::Frame>),
+    Frame(crate::frame::Direction, Duration, Box<crate::frame::Frame>),
     Failed(String, Option<String>),
     Expect(Box<crate::script::Report>),
 }

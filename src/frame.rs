@@ -6,6 +6,17 @@
 //! no matter what length the peer declares.
 
 /// Which of the three RFC 6455 payload-length encodings carried the length.
+
+/// Which way a frame travelled, from our point of view.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// Written to the socket by us.
+    Outgoing,
+    /// Read from the socket.
+    Incoming,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LengthForm {
     /// Length in the 7 bits of the second header byte (0..=125).

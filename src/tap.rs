@@ -21,7 +21,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::mpsc::error::TryRecvError;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 
-use crate::dump::Direction;
+use crate::frame::Direction;
 use crate::frame::{Frame, FrameDecoder};
 
 /// A decoded frame with its direction and time since `start`.
