@@ -5,8 +5,6 @@
 //! the dump never hides anything. Memory stays bounded by `limit` per frame
 //! no matter what length the peer declares.
 
-/// Which of the three RFC 6455 payload-length encodings carried the length.
-
 /// Which way a frame travelled, from our point of view.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -17,6 +15,7 @@ pub enum Direction {
     Incoming,
 }
 
+/// Which of the three RFC 6455 payload-length encodings carried the length.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LengthForm {
     /// Length in the 7 bits of the second header byte (0..=125).
