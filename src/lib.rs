@@ -11,6 +11,7 @@ pub mod cli;
 pub mod coalesce;
 pub mod command;
 pub mod connect;
+pub mod deflate;
 pub mod dial;
 pub mod dump;
 pub mod error;
