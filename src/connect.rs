@@ -221,17 +221,30 @@ async fn connect(
     } else {
         (up.stream, None)
     };
-    // Above the tap, so the dump still shows the bytes that broke the rule.
+    // Above the tap, so the dump still shows the bytes that broke the rule (and compressed
+    // frames as they were); the guard judges what the inflater made of them.
     let wire = WireFacts::default();
+    let link = report
+        .verdict
+        .as_ref()
+        .and_then(|v| v.deflate)
+        .map(|agreed| crate::deflate::Link::new(agreed, session::Role::Client));
+    let (stream, leftover) = crate::deflate::layer(
+        stream,
+        up.leftover,
+        link.as_ref(),
+        conn.max_message_size,
+        &wire,
+    );
     let stream: BoxStream = Box::new(Guard::new(
         stream,
-        &up.leftover,
+        &leftover,
         wire.clone(),
         conn.max_message_size,
     ));
     let ws = WebSocketStream::from_partially_read(
         stream,
-        up.leftover,
+        leftover,
         session::Role::Client.ws(),
         Some(session::ws_config(conn.max_message_size)),
     )
@@ -250,6 +263,7 @@ async fn connect(
         max_message_size: conn.max_message_size,
         dump: dump_rx.as_ref().map(|_| enabled.clone()),
         wire: Some(wire),
+        deflate: link,
     };
     let stats = Stats::new(
         report.url.clone(),

@@ -7,7 +7,7 @@ use crate::session::Role;
 pub const NAME: &str = "permessage-deflate";
 
 /// What the four parameters settle for a connection (§7.1). Window sizes are base-2 logarithms.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Agreed {
     pub server_no_context_takeover: bool,
     pub client_no_context_takeover: bool,
