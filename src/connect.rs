@@ -208,6 +208,11 @@ async fn connect(
         printer.warn("TLS certificate verification is off (-k/--insecure): anyone on the path could read or change this connection");
     }
 
+    let link = report
+        .verdict
+        .as_ref()
+        .and_then(|v| v.deflate)
+        .map(|agreed| crate::deflate::Link::new(agreed, session::Role::Client));
     let enabled = Arc::new(AtomicBool::new(dumping));
     // `-x '/dump on'` switches the dump on mid-script, so it needs the tap as much as --dump does.
     let scripted_dump = session
@@ -216,6 +221,9 @@ async fn connect(
         .any(|x| x.trim_start().starts_with("/dump"));
     let (stream, dump_rx): (BoxStream, _) = if dumping || interactive || scripted_dump {
         let (sink, rx) = TapSink::new(live.dump_limit, Instant::now(), enabled.clone());
+        if let Some(link) = &link {
+            crate::deflate::dump_inflated(&sink, link, conn.max_message_size, live.dump_limit);
+        }
         sink.record(Direction::Incoming, &up.leftover);
         (Box::new(Tap::new(up.stream, sink)), Some(rx))
     } else {
@@ -224,11 +232,6 @@ async fn connect(
     // Above the tap, so the dump still shows the bytes that broke the rule (and compressed
     // frames as they were); the guard judges what the inflater made of them.
     let wire = WireFacts::default();
-    let link = report
-        .verdict
-        .as_ref()
-        .and_then(|v| v.deflate)
-        .map(|agreed| crate::deflate::Link::new(agreed, session::Role::Client));
     let (stream, leftover) = crate::deflate::layer(
         stream,
         up.leftover,

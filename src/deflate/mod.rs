@@ -5,6 +5,7 @@
 //! the session what each message weighed on the wire.
 
 pub mod codec;
+pub mod mirror;
 pub mod params;
 pub mod stream;
 
@@ -115,6 +116,22 @@ impl Link {
         frame.header_mut().rsv1 = true;
         (Message::Frame(frame), wire)
     }
+}
+
+/// Let the tap's decoders show what compressed frames inflate to (each direction its own
+/// inflater, stopping at `cap`, keeping `keep` bytes per frame).
+pub fn dump_inflated(tap: &crate::tap::TapSink, link: &Link, cap: usize, keep: usize) {
+    use crate::dump::Direction;
+    let incoming = link.agreed.receiving_fresh(link.role);
+    let (_, outgoing) = link.agreed.sending(link.role);
+    tap.inflate(
+        Direction::Incoming,
+        mirror::Mirror::new(incoming, cap, keep),
+    );
+    tap.inflate(
+        Direction::Outgoing,
+        mirror::Mirror::new(outgoing, cap, keep),
+    );
 }
 
 /// The wire facts of a received data message, with or without deflate.

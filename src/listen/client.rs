@@ -189,6 +189,9 @@ pub async fn run(id: u64, tcp: TcpStream, peer: SocketAddr, shared: Arc<Shared>,
 
     // The tap is always there: `/dump on` may switch the dump on at any time.
     let (tap, frames) = TapSink::new(shared.dump_limit, Instant::now(), shared.dump.clone());
+    if let Some(link) = &link {
+        crate::deflate::dump_inflated(&tap, link, shared.max_message_size, shared.dump_limit);
+    }
     tap.record(Direction::Incoming, &leftover);
     let stream: BoxStream = Box::new(Tap::new(stream, tap));
     // Above the tap, as for our own connections: the dump still shows what broke a rule, and

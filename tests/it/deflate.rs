@@ -478,3 +478,24 @@ async fn listen_no_deflate_declines() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[tokio::test]
+async fn the_dump_shows_rsv1_the_compressed_bytes_and_what_they_inflate_to() {
+    let script = vec![(1, frame(0xC1, HELLO)), (1, frame(0xC1, HELLO_AGAIN))];
+    let (url, _server) = peer(Some("permessage-deflate"), script).await;
+    let out = support::run(args(&[&url, "--dump", "--count", "2", "-x", "sent"])).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let err = &out.stderr;
+    for line in [
+        "<< ",
+        "FIN RSV1 text  len 7 (7-bit)",
+        "c107 f248 cdc9 c907 00",
+        "inflated 5 bytes from 7 (140%)",
+        "inflated 5 bytes from 5 (100%)",
+        "inflated: \"Hello\"",
+        "inflated: \"sent\"",
+    ] {
+        assert!(err.contains(line), "missing {line:?} in\n{err}");
+    }
+    assert!(!err.contains("needs a negotiated extension"), "{err}");
+}
