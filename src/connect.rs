@@ -268,10 +268,15 @@ async fn connect(
         wire: Some(wire),
         deflate: link,
     };
+    // /status shows what deflate settled next to the extension's header value.
+    let mut extensions = report.extensions();
+    if let (Some(first), Some(link)) = (extensions.first_mut(), &opts.deflate) {
+        first.push_str(&format!(" [{}]", link.agreed.describe()));
+    }
     let stats = Stats::new(
         report.url.clone(),
         report.subprotocol().map(String::from),
-        report.extensions(),
+        extensions,
     );
     // The prompt appears once the summary is on screen; typed lines queue behind the -x ones.
     if let Some(repl) = repl.as_mut() {

@@ -499,3 +499,27 @@ async fn the_dump_shows_rsv1_the_compressed_bytes_and_what_they_inflate_to() {
     }
     assert!(!err.contains("needs a negotiated extension"), "{err}");
 }
+
+#[tokio::test]
+async fn status_shows_the_agreement_and_wire_bytes_against_message_bytes() {
+    let (url, _server) = peer(
+        Some("permessage-deflate; server_no_context_takeover"),
+        vec![],
+    )
+    .await;
+    let long = "a".repeat(1000);
+    let out = support::run(args(&[&url, "-x", &long, "-x", "/status", "-w", "0"])).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let all = out.stdout + &out.stderr;
+    assert!(
+        all.contains(
+            "server 15-bit window, context reset per message; client 15-bit window, context kept"
+        ),
+        "{all}"
+    );
+    let sent = all
+        .lines()
+        .find(|l| l.contains("sent") && l.contains("1000 bytes"))
+        .unwrap_or_else(|| panic!("no sent row in {all}"));
+    assert!(sent.contains("on the wire"), "{sent}");
+}
