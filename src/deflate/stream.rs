@@ -409,3 +409,98 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Inflate<S> {
         Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::deflate::{Agreed, Link};
+    use crate::session::Role;
+    use tokio::io::AsyncReadExt;
+
+    const HELLO: &[u8] = &[0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00];
+
+    fn agreed() -> Agreed {
+        Agreed {
+            server_no_context_takeover: false,
+            client_no_context_takeover: false,
+            server_max_window_bits: 15,
+            client_max_window_bits: 15,
+        }
+    }
+
+    fn frame(b0: u8, payload: &[u8]) -> Vec<u8> {
+        let mut f = vec![b0, payload.len() as u8];
+        f.extend_from_slice(payload);
+        f
+    }
+
+    /// Read everything through the layer, `step` bytes at a time at most.
+    async fn through(wire: &[u8], leftover: usize, step: usize, limit: usize) -> (Vec<u8>, Link) {
+        let link = Link::new(agreed(), Role::Client);
+        let (left, rest) = wire.split_at(leftover);
+        let mut s = Inflate::new(
+            rest,
+            left.to_vec(),
+            false,
+            limit,
+            WireFacts::default(),
+            link.clone(),
+        );
+        let mut out = Vec::new();
+        let mut buf = vec![0u8; step];
+        loop {
+            let n = s.read(&mut buf).await.unwrap();
+            if n == 0 {
+                return (out, link);
+            }
+            out.extend_from_slice(&buf[..n]);
+        }
+    }
+
+    #[tokio::test]
+    async fn any_split_hands_up_the_same_plain_frames() {
+        let mut wire = frame(0xC1, HELLO);
+        wire.extend(frame(0x41, &[0xf2, 0x00]));
+        wire.extend(frame(0x89, b"p"));
+        wire.extend(frame(0x80, &[0x11, 0x00, 0x00]));
+        wire.extend(frame(0x82, b"raw"));
+        let mut want = frame(0x81, b"Hello");
+        // Each fragment hands up what its bytes inflate to: "H" already, then the rest.
+        want.extend(frame(0x01, b"H"));
+        want.extend(frame(0x89, b"p"));
+        want.extend(frame(0x80, b"ello"));
+        want.extend(frame(0x82, b"raw"));
+        for leftover in [0, 1, 5, wire.len()] {
+            for step in [1, 2, 3, 7, 4096] {
+                let (out, link) = through(&wire, leftover, step, 1 << 20).await;
+                assert_eq!(out, want, "leftover {leftover}, step {step}");
+                let seen: Vec<Wire> = (0..3).map(|_| link.received(0)).collect();
+                assert_eq!(
+                    seen,
+                    [
+                        Wire {
+                            compressed: true,
+                            size: 7
+                        },
+                        Wire {
+                            compressed: true,
+                            size: 5
+                        },
+                        Wire {
+                            compressed: false,
+                            size: 3
+                        },
+                    ]
+                );
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn over_the_limit_the_message_is_dropped_and_the_stream_goes_on() {
+        let mut wire = frame(0xC1, HELLO);
+        wire.extend(frame(0x88, &[0x03, 0xe8]));
+        let (out, _) = through(&wire, 0, 4096, 4).await;
+        assert_eq!(out, frame(0x88, &[0x03, 0xe8]));
+    }
+}
