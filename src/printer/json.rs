@@ -144,6 +144,10 @@ pub fn open(started: Instant, r: &crate::handshake::Report) -> Value {
     m.insert("subprotocol".into(), json!(r.subprotocol()));
     m.insert("extensions".into(), json!(r.extensions()));
     m.insert(
+        "deflate".into(),
+        json!(r.verdict.as_ref().and_then(|v| v.deflate)),
+    );
+    m.insert(
         "ms".into(),
         json!(r.timings.total.map(|d| d.as_secs_f64() * 1e3)),
     );

@@ -213,6 +213,8 @@ async fn compressed_messages_both_ways_with_context_takeover_fragments_and_a_pin
     let data: Vec<&Frame> = frames.iter().filter(|f| f.opcode == 0x1).collect();
     assert!(data.iter().all(|f| f.mask.is_some()));
     assert!(data[1].payload_len < data[0].payload_len, "{data:?}");
+    let open = out.stdout.lines().find(|l| l.contains("\"open\"")).unwrap();
+    assert!(open.contains("\"client_max_window_bits\":15"), "{open}");
     let sent_json = out.stdout.lines().find(|l| l.contains("\"sent\"")).unwrap();
     assert!(sent_json.contains("\"compressed\":true"), "{sent_json}");
 }
