@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_wscope_global_optspecs
-    string join \n c/connect= l/listen= slash H/header= s/subprotocol= require-subprotocol o/origin= auth= protocol-version= connect-timeout= L/location max-redirects= proxy= no-proxy ca= cert= key= k/insecure max-message-size= no-coalesce v/verbose ping-interval= ping-timeout= dump dump-limit= dump-file= x/execute= no-repl w/wait= idle= script= expect-timeout= 1/once count= close-code= close-reason= echo binary stdin-whole no-history json T/timestamps pretty P/show-ping-pong color= no-color h/help V/version
+    string join \n c/connect= l/listen= slash H/header= s/subprotocol= require-subprotocol o/origin= auth= protocol-version= connect-timeout= L/location max-redirects= proxy= no-proxy ca= cert= key= k/insecure max-message-size= no-coalesce no-deflate deflate= v/verbose ping-interval= ping-timeout= dump dump-limit= dump-file= x/execute= no-repl w/wait= idle= script= expect-timeout= 1/once count= close-code= close-reason= echo binary stdin-whole no-history json T/timestamps pretty P/show-ping-pong color= no-color h/help V/version
 end
 
 function __fish_wscope_needs_command
@@ -38,6 +38,7 @@ complete -c wscope -n "__fish_wscope_needs_command" -l ca -d 'Trust the certific
 complete -c wscope -n "__fish_wscope_needs_command" -l cert -d 'Client certificate, PEM (with --key)' -r -F
 complete -c wscope -n "__fish_wscope_needs_command" -l key -d 'Client private key, PEM PKCS#8 \'BEGIN PRIVATE KEY\' (with --cert)' -r -F
 complete -c wscope -n "__fish_wscope_needs_command" -l max-message-size -d 'Largest message or frame accepted from the server; bigger closes with 1009 [at least 125; suffixes: K, M, G]' -r
+complete -c wscope -n "__fish_wscope_needs_command" -l deflate -d 'Offer permessage-deflate with exactly these parameters, e.g. \'server_no_context_takeover; client_max_window_bits=10\' [default: \'client_max_window_bits\']' -r
 complete -c wscope -n "__fish_wscope_needs_command" -l ping-interval -d 'Send a ping every SECS and show its round-trip time [at least 0.1]' -r
 complete -c wscope -n "__fish_wscope_needs_command" -l ping-timeout -d 'Close the connection as dead when no pong arrives within SECS of a ping [at least 0.1]' -r
 complete -c wscope -n "__fish_wscope_needs_command" -l dump-limit -d 'Bytes of each payload shown by --dump before the rest is elided' -r
@@ -59,6 +60,7 @@ complete -c wscope -n "__fish_wscope_needs_command" -s L -l location -d 'Follow 
 complete -c wscope -n "__fish_wscope_needs_command" -l no-proxy -d 'Ignore proxy settings from the environment'
 complete -c wscope -n "__fish_wscope_needs_command" -s k -l insecure -d 'Skip certificate and host name verification (a warning is printed)'
 complete -c wscope -n "__fish_wscope_needs_command" -l no-coalesce -d 'Read each message the moment it arrives. By default a fast stream is read in batches, each message waiting at most 2 ms (far less CPU for both ends)'
+complete -c wscope -n "__fish_wscope_needs_command" -l no-deflate -d 'Offer no compression (by default wscope offers permessage-deflate as browsers do)'
 complete -c wscope -n "__fish_wscope_needs_command" -s v -l verbose -d 'Show the request and response in full, the handshake checks and timings'
 complete -c wscope -n "__fish_wscope_needs_command" -l dump -d 'Show every frame on the wire, decoded field by field, with a hex dump'
 complete -c wscope -n "__fish_wscope_needs_command" -l no-repl -d 'With -x on a terminal, exit after the -x messages instead of opening the REPL'
@@ -90,6 +92,7 @@ complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l ca -d 'Trust t
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l cert -d 'Client certificate, PEM (with --key)' -r -F
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l key -d 'Client private key, PEM PKCS#8 \'BEGIN PRIVATE KEY\' (with --cert)' -r -F
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l max-message-size -d 'Largest message or frame accepted from the server; bigger closes with 1009 [at least 125; suffixes: K, M, G]' -r
+complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l deflate -d 'Offer permessage-deflate with exactly these parameters, e.g. \'server_no_context_takeover; client_max_window_bits=10\' [default: \'client_max_window_bits\']' -r
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l color -d 'When to use colours' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -98,6 +101,7 @@ complete -c wscope -n "__fish_wscope_using_subcommand inspect" -s L -l location 
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l no-proxy -d 'Ignore proxy settings from the environment'
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -s k -l insecure -d 'Skip certificate and host name verification (a warning is printed)'
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l no-coalesce -d 'Read each message the moment it arrives. By default a fast stream is read in batches, each message waiting at most 2 ms (far less CPU for both ends)'
+complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l no-deflate -d 'Offer no compression (by default wscope offers permessage-deflate as browsers do)'
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -s v -l verbose -d 'Show the request and response in full, the handshake checks and timings'
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l json -d 'Print one JSON object with the whole report'
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l no-color -d 'Same as --color never'
@@ -115,6 +119,7 @@ always\t''
 never\t''"
 complete -c wscope -n "__fish_wscope_using_subcommand listen" -l echo -d 'Echo every message back to the client that sent it'
 complete -c wscope -n "__fish_wscope_using_subcommand listen" -l require-subprotocol -d 'Refuse clients that offer none of the -s subprotocols (400)'
+complete -c wscope -n "__fish_wscope_using_subcommand listen" -l no-deflate -d 'Decline permessage-deflate (by default a client\'s offer is accepted, within what it allows)'
 complete -c wscope -n "__fish_wscope_using_subcommand listen" -s v -l verbose -d 'Show each client\'s handshake'
 complete -c wscope -n "__fish_wscope_using_subcommand listen" -l dump -d 'Show every frame on the wire'
 complete -c wscope -n "__fish_wscope_using_subcommand listen" -l no-history -d 'Do not read or write the REPL history file'

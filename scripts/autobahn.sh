@@ -3,14 +3,15 @@
 #
 # Runs the suite's fuzzingserver (Python 2.7, loopback only) and connects wscope to every case as an
 # echoing client (`--echo -w inf`), then reads the suite's own verdicts from its JSON report.
-# Fails when any case of groups 1-7 or 10 is not OK/INFORMATIONAL (behaviour and close behaviour);
-# group 9 (limits/performance) is run and reported only. Compression (12, 13) is not run: wscope
-# does not offer permessage-deflate.
+# Fails when any case of groups 1-7, 10, 12 or 13 is not OK/INFORMATIONAL (behaviour and close
+# behaviour); group 9 (limits/performance) is run and reported only. Groups 12 and 13 are
+# permessage-deflate: wscope makes its default offer (12.*, and 13.* where the fuzzingserver
+# answers with each parameter combination in turn).
 #
 # Environment:
 #   WSCOPE=path            use this binary instead of building target/release/wscope
 #   PYTHON2=path           Python 2.7 interpreter (default: pyenv's 2.7.18)
-#   AUTOBAHN_CASES='..'    space-separated case patterns (default: 1.* 2.* 3.* 4.* 5.* 6.* 7.* 9.* 10.*)
+#   AUTOBAHN_CASES='..'    space-separated case patterns (default: 1.* 2.* 3.* 4.* 5.* 6.* 7.* 9.* 10.* 12.* 13.*)
 #   AUTOBAHN_OUT=dir       report directory (default: target/autobahn)
 #   AUTOBAHN_CASE_TIMEOUT  seconds per case (default 60)
 #   AUTOBAHN_ALLOW_NONSTRICT=1  do not fail on NON-STRICT verdicts (they are still listed)
@@ -21,7 +22,7 @@ ROOT=$PWD
 PREFIX=$ROOT/.tools/autobahn          # must be absolute: setup.py installs run from a temp cwd
 SITE=$PREFIX/lib/python2.7/site-packages
 OUT=${AUTOBAHN_OUT:-$ROOT/target/autobahn}
-CASES=${AUTOBAHN_CASES:-"1.* 2.* 3.* 4.* 5.* 6.* 7.* 9.* 10.*"}
+CASES=${AUTOBAHN_CASES:-"1.* 2.* 3.* 4.* 5.* 6.* 7.* 9.* 10.* 12.* 13.*"}
 CASE_TIMEOUT=${AUTOBAHN_CASE_TIMEOUT:-60}
 T0=$(date +%s)
 

@@ -4,8 +4,9 @@
 Usage: autobahn_report.py INDEX_JSON FUZZINGSERVER_LOG EXIT_CODES
 
 Prints verdict counts per case group, then every case that is not OK with its behaviour, close
-behaviour, the close code wscope sent and wscope's exit code. Exits 1 when a case of groups 1-7 or
-10 is anything but OK/INFORMATIONAL (behaviour or close behaviour); group 9 is only reported.
+behaviour, the close code wscope sent and wscope's exit code. Exits 1 when a case of groups 1-7,
+10, 12 or 13 is anything but OK/INFORMATIONAL (behaviour or close behaviour); group 9 is only
+reported.
 NON-STRICT fails too unless AUTOBAHN_ALLOW_NONSTRICT=1.
 """
 import ast
@@ -72,7 +73,7 @@ def main():
                 print("  %-10s %-14s %-14s %-10s %-6s %s" % tuple("-" if v is None else v for v in row))
 
     show("Not OK, reported only (group 9, or INFORMATIONAL):", notable)
-    show("FAILING (groups 1-7, 10):", bad)
+    show("FAILING (groups 1-7, 10, 12, 13):", bad)
     print("\nautobahn: %s" % ("FAIL, %d case(s) above" % len(bad) if bad else "PASS"))
     return 1 if bad else 0
 

@@ -2,7 +2,9 @@
 # Interop: wscope against the two most used WebSocket server stacks, at pinned versions:
 # Node's `ws` (npm, into .tools/node) and Python's `websockets` (PyPI, into .tools/py).
 # The servers (scripts/interop/server.js, server.py) log what they see as JSON lines; each
-# scenario prints PASS/FAIL and the script exits non-zero on any FAIL.
+# scenario prints PASS/FAIL and the script exits non-zero on any FAIL. permessage-deflate is
+# tried both ways: wscope against compressing servers (ws with perMessageDeflate, websockets by
+# default), and `wscope listen` against compressing clients (scripts/interop/client.js, client.py).
 #
 # Environment: WSCOPE=path (use this binary instead of building target/release/wscope).
 set -uo pipefail
@@ -57,6 +59,9 @@ openssl x509 -req -in "$TMP/server.csr" -CA "$TMP/ca.pem" -CAkey "$TMP/ca.key" -
 NODE_PORT=$(free_port)
 NODE_PATH=$ROOT/.tools/node/node_modules node scripts/interop/server.js "$NODE_PORT" > "$TMP/node.log" 2>&1 &
 PIDS+=($!)
+NODEZ_PORT=$(free_port)
+NODE_PATH=$ROOT/.tools/node/node_modules node scripts/interop/server.js "$NODEZ_PORT" deflate > "$TMP/node-deflate.log" 2>&1 &
+PIDS+=($!)
 PY_PORT=$(free_port)
 PYTHONPATH=$ROOT/.tools/py "$PY3" scripts/interop/server.py "$PY_PORT" > "$TMP/python.log" 2>&1 &
 PIDS+=($!)
@@ -64,7 +69,8 @@ TLS_PORT=$(free_port)
 PYTHONPATH=$ROOT/.tools/py "$PY3" scripts/interop/server.py "$TLS_PORT" "$TMP/server.pem" "$TMP/server.key" \
     > "$TMP/python-tls.log" 2>&1 &
 PIDS+=($!)
-wait_listening "$TMP/node.log"; wait_listening "$TMP/python.log"; wait_listening "$TMP/python-tls.log"
+wait_listening "$TMP/node.log"; wait_listening "$TMP/node-deflate.log"
+wait_listening "$TMP/python.log"; wait_listening "$TMP/python-tls.log"
 
 # --- scenarios ------------------------------------------------------------------------------------
 FAILS=0
@@ -120,6 +126,57 @@ result "python: login flow, token taken with /let and reused, /expect-close 4000
 out=$("$W" "$base/login" -x 'login bob pw' -x '/expect --timeout 0.5 ^token-never$' 2>&1); rc=$?
 [[ $rc == 7 && $out == *"/expect ^token-never\$ failed"* && $out == *"checking credentials"* ]]
 result "python: an unmet /expect -> exit 7 with the pattern and the last messages" $? "rc=$rc $out"
+# permessage-deflate, wscope as the client: both compressing servers, messages both ways.
+LONG=$(printf 'compress me %.0s' $(seq 300))
+json_ok() { # FILE: every received event compressed, data as sent, in order
+    "$PY3" - "$1" "$LONG" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+got = [(r["data"], r["compressed"], r["wire_size"] < r["size"] or r["size"] < 64)
+       for r in rows if r.get("event") == "received"]
+want = [(sys.argv[2], True, True), ("short", True, True)]
+sys.exit(0 if got == want else print(got) or 1)
+PY
+}
+for server in node-deflate python; do
+    if [[ $server == node-deflate ]]; then port=$NODEZ_PORT; else port=$PY_PORT; fi
+    log=$TMP/$server.log
+    base=ws://127.0.0.1:$port
+    "$W" "$base/echo?z=1" --json -x "$LONG" -x short --count 2 -w 10 > "$TMP/z.json" 2> "$TMP/z.err"; rc=$?
+    seen "$log" "/echo?z=1" '{"event":"open","headers":{"sec-websocket-extensions":"permessage-deflate; client_max_window_bits"}}' \
+        && grep -q '"extensions":"permessage-deflate' "$log" && json_ok "$TMP/z.json" && [[ $rc == 0 ]]
+    result "$server: permessage-deflate negotiated, both ways compressed (--json compressed, wire_size)" $? \
+        "rc=$rc $(tail -n2 "$TMP/z.err")"
+    seq 20000 | "$W" "$base/echo?z=2" --count 20000 -w 10 > "$TMP/echo.out" 2> "$TMP/echo.err"; rc=$?
+    cmp -s "$TMP/echo.out" <(seq 20000)
+    result "$server: 20000 lines echoed losslessly, compressed with context takeover" $? \
+        "rc=$rc, $(wc -l < "$TMP/echo.out") lines back; $(tail -n2 "$TMP/echo.err")"
+done
+out=$("$W" "ws://127.0.0.1:$PY_PORT/echo?z=3" --no-deflate --json -x plain --once 2>&1); rc=$?
+seen "$TMP/python.log" "/echo?z=3" '{"event":"open","extensions":null}' \
+    && [[ $rc == 0 && $out == *'"compressed":false'* ]]
+result "python: --no-deflate offers nothing, messages go uncompressed" $? "rc=$rc $out"
+
+# permessage-deflate, wscope as the server: compressing clients against `wscope listen --echo`.
+listen() { # LOG ARGS...: start `wscope listen` on a free port (killed on exit); its URL in $LISTEN
+    local log=$1; shift
+    local port; port=$(free_port)
+    "$W" listen "127.0.0.1:$port" "$@" > /dev/null 2> "$log" &
+    PIDS+=($!)
+    for _ in $(seq 1 100); do grep -q listening "$log" && break; sleep 0.1; done
+    LISTEN="ws://127.0.0.1:$port/"
+}
+listen "$TMP/listen.log" --echo
+out=$(NODE_PATH=$ROOT/.tools/node/node_modules node scripts/interop/client.js "$LISTEN" 2>&1); rc=$?
+[[ $rc == 0 && $out == *'"extensions":"permessage-deflate"'* && $out == *'"ok":true'* ]]
+result "node client (perMessageDeflate) -> wscope listen --echo: negotiated, echoes equal" $? "rc=$rc $out"
+out=$(PYTHONPATH=$ROOT/.tools/py "$PY3" scripts/interop/client.py "$LISTEN" 2>&1); rc=$?
+[[ $rc == 0 && $out == *'"extensions": "permessage-deflate'* && $out == *'"ok": true'* ]]
+result "python client (compression default) -> wscope listen --echo: negotiated, echoes equal" $? "rc=$rc $out"
+listen "$TMP/listen-plain.log" --echo --no-deflate
+out=$(PYTHONPATH=$ROOT/.tools/py "$PY3" scripts/interop/client.py "$LISTEN" 2>&1); rc=$?
+[[ $rc == 0 && $out == *'"extensions": null'* && $out == *'"ok": true'* ]]
+result "python client -> wscope listen --no-deflate: declined, echoes equal" $? "rc=$rc $out"
 
 # wss with a test CA (python websockets over TLS).
 out=$("$W" "wss://localhost:$TLS_PORT/echo" --ca "$TMP/ca.pem" -x 'over tls' --once 2>&1); rc=$?

@@ -215,6 +215,15 @@ pub struct ConnectArgs {
     #[arg(long, hide_short_help = true)]
     pub no_coalesce: bool,
 
+    // permessage-deflate (RFC 7692): offered by default as browsers offer it.
+    /// Offer no compression (by default wscope offers permessage-deflate as browsers do)
+    #[arg(long, conflicts_with = "deflate", help_heading = "Compression")]
+    pub no_deflate: bool,
+
+    /// Offer permessage-deflate with exactly these parameters, e.g. 'server_no_context_takeover; client_max_window_bits=10' [default: 'client_max_window_bits']
+    #[arg(long, value_name = "PARAMS", value_parser = parse_deflate, help_heading = "Compression", hide_short_help = true)]
+    pub deflate: Option<crate::deflate::Offer>,
+
     /// Show the request and response in full, the handshake checks and timings
     #[arg(short, long)]
     pub verbose: bool,
@@ -398,6 +407,10 @@ pub struct ListenArgs {
     #[arg(long, value_name = "BYTES", default_value = "64M", value_parser = parse_size)]
     pub max_message_size: usize,
 
+    /// Decline permessage-deflate (by default a client's offer is accepted, within what it allows)
+    #[arg(long)]
+    pub no_deflate: bool,
+
     /// Show each client's handshake
     #[arg(short, long)]
     pub verbose: bool,
@@ -472,6 +485,17 @@ fn parse_max_message(s: &str) -> Result<usize, String> {
         ));
     }
     Ok(n)
+}
+
+/// `--deflate PARAMS`: known parameter names, window sizes 8 to 15.
+fn parse_deflate(s: &str) -> Result<crate::deflate::Offer, String> {
+    crate::deflate::Offer::parse(s).map_err(|e| {
+        format!(
+            "'{s}': {e}; the parameters are server_no_context_takeover, \
+             client_no_context_takeover, server_max_window_bits=8..15 and \
+             client_max_window_bits[=8..15]"
+        )
+    })
 }
 
 fn parse_wait(s: &str) -> Result<Wait, String> {

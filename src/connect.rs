@@ -226,6 +226,11 @@ async fn connect(
         printer.warn("TLS certificate verification is off (-k/--insecure): anyone on the path could read or change this connection");
     }
 
+    let link = report
+        .verdict
+        .as_ref()
+        .and_then(|v| v.deflate)
+        .map(|agreed| crate::deflate::Link::new(agreed, session::Role::Client));
     let enabled = Arc::new(AtomicBool::new(dumping));
     // `-x '/dump on'` switches the dump on mid-script, so it needs the tap as much as --dump does.
     let scripted_dump = script
@@ -234,22 +239,33 @@ async fn connect(
         .any(|x| x.trim_start().starts_with("/dump"));
     let (stream, dump_rx): (BoxStream, _) = if dumping || interactive || scripted_dump {
         let (sink, rx) = TapSink::new(live.dump_limit, Instant::now(), enabled.clone());
+        if let Some(link) = &link {
+            crate::deflate::dump_inflated(&sink, link, conn.max_message_size, live.dump_limit);
+        }
         sink.record(Direction::Incoming, &up.leftover);
         (Box::new(Tap::new(up.stream, sink)), Some(rx))
     } else {
         (up.stream, None)
     };
-    // Above the tap, so the dump still shows the bytes that broke the rule.
+    // Above the tap, so the dump still shows the bytes that broke the rule (and compressed
+    // frames as they were); the guard judges what the inflater made of them.
     let wire = WireFacts::default();
+    let (stream, leftover) = crate::deflate::layer(
+        stream,
+        up.leftover,
+        link.as_ref(),
+        conn.max_message_size,
+        &wire,
+    );
     let stream: BoxStream = Box::new(Guard::new(
         stream,
-        &up.leftover,
+        &leftover,
         wire.clone(),
         conn.max_message_size,
     ));
     let ws = WebSocketStream::from_partially_read(
         stream,
-        up.leftover,
+        leftover,
         session::Role::Client.ws(),
         Some(session::ws_config(conn.max_message_size)),
     )
@@ -282,11 +298,17 @@ async fn connect(
         max_message_size: conn.max_message_size,
         dump: dump_rx.as_ref().map(|_| enabled.clone()),
         wire: Some(wire),
+        deflate: link,
     };
+    // /status shows what deflate settled next to the extension's header value.
+    let mut extensions = report.extensions();
+    if let (Some(first), Some(link)) = (extensions.first_mut(), &opts.deflate) {
+        first.push_str(&format!(" [{}]", link.agreed.describe()));
+    }
     let stats = Stats::new(
         report.url.clone(),
         report.subprotocol().map(String::from),
-        report.extensions(),
+        extensions,
     );
     // The prompt appears once the summary is on screen; typed lines queue behind the -x ones.
     if let Some(repl) = repl.as_mut() {

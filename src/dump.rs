@@ -104,6 +104,10 @@ pub fn render_frame(frame: &Frame, dir: Direction, elapsed: Duration, out: &mut 
                 out.push_str("payload (unmasked):\n");
                 xxd_indented(&[&frame.payload], INDENT, out);
             }
+            None if frame.inflated.is_some() => {
+                out.push_str(INDENT);
+                out.push_str("payload: (compressed; bytes above)\n");
+            }
             None => {
                 out.push_str(INDENT);
                 out.push_str("payload: (not printable UTF-8; bytes above)\n");
@@ -117,12 +121,49 @@ pub fn render_frame(frame: &Frame, dir: Direction, elapsed: Duration, out: &mut 
             frame.elided
         );
     }
+    if let Some(inflated) = &frame.inflated {
+        inflated_lines(inflated, colour, out);
+    }
     if !frame.complete && frame.header_complete() {
         let _ = writeln!(
             out,
             "{INDENT}… stream ended after {} of {} payload bytes",
             frame.received_payload(),
             frame.payload_len
+        );
+    }
+}
+
+/// A compressed frame's inflated bytes: sizes and ratio, then the text or a hex dump.
+fn inflated_lines(inflated: &crate::deflate::mirror::Inflated, colour: bool, out: &mut String) {
+    out.push_str(INDENT);
+    paint(out, colour, &inflated.summary(), |t| t.yellow());
+    if let Some(note) = &inflated.note {
+        out.push_str(", ");
+        out.push_str(note);
+    }
+    out.push('\n');
+    if inflated.kept.is_empty() {
+        return;
+    }
+    match std::str::from_utf8(&inflated.kept) {
+        Ok(text) if is_printable(text) => {
+            out.push_str(INDENT);
+            out.push_str("inflated: ");
+            push_quoted(text, out);
+            out.push('\n');
+        }
+        _ => {
+            out.push_str(INDENT);
+            out.push_str("inflated:\n");
+            xxd_indented(&[&inflated.kept], INDENT, out);
+        }
+    }
+    let more = inflated.size.saturating_sub(inflated.kept.len() as u64);
+    if more > 0 {
+        let _ = writeln!(
+            out,
+            "{INDENT}… {more} more inflated bytes elided (--dump-limit)"
         );
     }
 }
@@ -175,6 +216,18 @@ pub fn frame_json(frame: &Frame, dir: Direction, elapsed: Duration) -> Value {
             if let Some(text) = text_prefix(frame) {
                 map.insert("text".into(), Value::from(text));
             }
+        }
+        if let Some(i) = &frame.inflated {
+            map.insert(
+                "inflated".into(),
+                json!({
+                    "size": i.size,
+                    "wire_size": i.wire,
+                    "payload_hex": hex_plain(&i.kept),
+                    "text": std::str::from_utf8(&i.kept).ok(),
+                    "note": i.note,
+                }),
+            );
         }
         if let Some(close) = frame.close_info() {
             map.insert(

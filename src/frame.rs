@@ -81,6 +81,9 @@ pub struct Frame {
     pub elided: u64,
     /// False when the stream ended (or the decoder was flushed) mid-frame.
     pub complete: bool,
+    /// A frame of a permessage-deflate message: what it inflates to (when the decoder was told
+    /// compression was negotiated, see [`FrameDecoder::inflate`]).
+    pub inflated: Option<crate::deflate::mirror::Inflated>,
 }
 
 impl Frame {
@@ -150,7 +153,7 @@ impl Frame {
         }
         // RSV bits are legal only with a negotiated extension; the decoder
         // cannot see the handshake, so the wording leaves that door open.
-        if self.rsv1 {
+        if self.rsv1 && self.inflated.is_none() {
             problems.push("RSV1 set (needs a negotiated extension)");
         }
         if self.rsv2 {
@@ -322,6 +325,7 @@ fn parse_header(header: &[u8]) -> Frame {
         payload: Vec::new(),
         elided: 0,
         complete: false,
+        inflated: None,
     }
 }
 
@@ -335,6 +339,8 @@ pub struct FrameDecoder {
     current: Option<Frame>,
     /// Payload bytes still to pass of a frame followed by [`FrameDecoder::skip`].
     skipping: u64,
+    /// permessage-deflate was negotiated: compressed frames are shown inflated too.
+    mirror: Option<crate::deflate::mirror::Mirror>,
 }
 
 impl FrameDecoder {
@@ -345,7 +351,13 @@ impl FrameDecoder {
             header: Vec::with_capacity(14),
             current: None,
             skipping: 0,
+            mirror: None,
         }
+    }
+
+    /// From now on, show what the frames of compressed messages inflate to.
+    pub fn inflate(&mut self, mirror: crate::deflate::mirror::Mirror) {
+        self.mirror = Some(mirror);
     }
 
     /// Follows frame boundaries through `bytes` without keeping anything: what a tap does while
@@ -353,6 +365,9 @@ impl FrameDecoder {
     /// whose header is complete here when [`FrameDecoder::feed`] takes over (a header cut off here
     /// is finished there, and its frame shown).
     pub fn skip(&mut self, bytes: &[u8]) {
+        if let Some(m) = self.mirror.as_mut() {
+            m.missed();
+        }
         if let Some(frame) = self.current.take() {
             self.skipping = frame.payload_len - frame.received_payload();
         }
@@ -396,8 +411,15 @@ impl FrameDecoder {
             if self.header.len() >= header_size(&self.header) {
                 let mut frame = parse_header(&self.header);
                 self.header.clear();
+                if let Some(m) = self.mirror.as_mut().filter(|_| frame.header_complete()) {
+                    frame.inflated = m.start(frame.opcode, frame.rsv1);
+                }
                 if frame.payload_len == 0 {
                     frame.complete = true;
+                    if let (Some(m), Some(shown)) = (self.mirror.as_mut(), frame.inflated.as_mut())
+                    {
+                        m.end(shown, frame.fin);
+                    }
                     out.push(frame);
                 } else {
                     self.current = Some(frame);
@@ -414,6 +436,20 @@ impl FrameDecoder {
         let remaining = frame.payload_len - frame.received_payload();
         let take = usize::try_from(remaining).map_or(bytes.len(), |r| r.min(bytes.len()));
         let (chunk, rest) = bytes.split_at(take);
+        if let (Some(m), Some(shown)) = (self.mirror.as_mut(), frame.inflated.as_mut()) {
+            let at = frame.raw_payload.len() as u64 + frame.elided;
+            match frame.mask {
+                Some(key) => {
+                    let plain: Vec<u8> = chunk
+                        .iter()
+                        .zip(key.iter().cycle().skip((at % 4) as usize))
+                        .map(|(b, k)| b ^ k)
+                        .collect();
+                    m.feed(shown, &plain);
+                }
+                None => m.feed(shown, chunk),
+            }
+        }
         let room = self.limit.saturating_sub(frame.raw_payload.len());
         let (kept, skipped) = chunk.split_at(room.min(chunk.len()));
         let start = frame.raw_payload.len();
@@ -428,6 +464,9 @@ impl FrameDecoder {
         }
         frame.elided += skipped.len() as u64;
         if frame.received_payload() == frame.payload_len {
+            if let (Some(m), Some(shown)) = (self.mirror.as_mut(), frame.inflated.as_mut()) {
+                m.end(shown, frame.fin);
+            }
             if let Some(mut done) = self.current.take() {
                 done.complete = true;
                 out.push(done);

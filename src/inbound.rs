@@ -52,6 +52,9 @@ pub enum Unexpected {
     ReservedBits(u8),
     /// The stream after the 101 starts with an HTTP response: its status line, made visible.
     HttpResponse(String),
+    /// permessage-deflate was negotiated and a frame broke its rules (RSV1 on a control frame
+    /// or a continuation, RSV2/RSV3, data that does not inflate): what, in words.
+    Deflate(String),
 }
 
 impl Unexpected {
@@ -74,6 +77,9 @@ impl Unexpected {
                 "the {peer} sent an HTTP response after the upgrade instead of WebSocket \
                  frames: {line}"
             ),
+            Unexpected::Deflate(what) => {
+                format!("the {peer} broke permessage-deflate (RFC 7692): {what}")
+            }
         }
     }
 }
@@ -93,8 +99,9 @@ pub fn unexpected(e: &io::Error) -> Option<Unexpected> {
         .cloned()
 }
 
-/// Bits of a frame's first byte that only a negotiated extension may set. wscope negotiates
-/// none (it cannot decode permessage-deflate yet), so all three are reserved.
+/// Bits of a frame's first byte that only a negotiated extension may set. When
+/// permessage-deflate is negotiated, its inflater below this watch takes RSV1 (and clears it):
+/// what reaches the watch with any of the three set is a violation either way.
 const RESERVED_BITS: u8 = 0x70;
 
 /// How much of an HTTP status line sent after the 101 is shown.
@@ -573,7 +580,8 @@ impl WireFacts {
             .take()
     }
 
-    fn set_too_big(&self, t: TooBig) {
+    /// Also told by the inflater below the guard (crate::deflate::stream).
+    pub(crate) fn set_too_big(&self, t: TooBig) {
         *self
             .too_big
             .lock()

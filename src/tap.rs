@@ -155,6 +155,14 @@ impl TapSink {
         self.send(dir, frames);
     }
 
+    /// permessage-deflate was negotiated: show what `dir`'s compressed frames inflate to.
+    pub fn inflate(&self, dir: Direction, mirror: crate::deflate::mirror::Mirror) {
+        self.decoder(dir)
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .inflate(mirror);
+    }
+
     /// Emits the frame cut off in `dir` by the end of the stream, if any.
     /// `Tap` calls this itself on read EOF and on shutdown.
     pub fn finish(&self, dir: Direction) {

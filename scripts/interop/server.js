@@ -1,6 +1,7 @@
 // Interop peer for wscope, built on Node's `ws` package.
 //
-// Usage: NODE_PATH=.tools/node/node_modules node server.js PORT   (binds 127.0.0.1)
+// Usage: NODE_PATH=.tools/node/node_modules node server.js PORT [deflate]   (binds 127.0.0.1)
+// With "deflate", permessage-deflate is on (threshold 0: every message is compressed).
 // Prints one compact JSON object per event on stdout, like server.py, with the same paths:
 //   /record  record the handshake (path, headers, subprotocol) and every frame received
 //   /echo    echo every data message
@@ -10,11 +11,13 @@ const { WebSocketServer } = require('ws');
 
 const emit = (event) => process.stdout.write(JSON.stringify(event) + '\n');
 const port = Number(process.argv[2]);
+const deflate = process.argv[3] === 'deflate';
 
 const wss = new WebSocketServer({
   host: '127.0.0.1',
   port,
   maxPayload: 0x7fffffff,
+  perMessageDeflate: deflate ? { threshold: 0 } : false,
   handleProtocols: (offered) => ['chat.v2', 'chat.v1'].find((p) => offered.has(p)) ?? false,
 });
 
@@ -23,7 +26,8 @@ wss.on('connection', (ws, req) => {
   const path = req.url;
   const headers = {};
   for (let i = 0; i < req.rawHeaders.length; i += 2) headers[req.rawHeaders[i].toLowerCase()] = req.rawHeaders[i + 1];
-  emit({ event: 'open', server: 'node', path, subprotocol: ws.protocol || null, headers });
+  emit({ event: 'open', server: 'node', path, subprotocol: ws.protocol || null, headers,
+    extensions: ws.extensions || null });
   if (path.startsWith('/close')) {
     ws.close(4001, 'server says bye');
     return;

@@ -36,7 +36,8 @@ def select_subprotocol(connection, offered):
 async def handler(ws):
     path = ws.request.path
     emit(event="open", server="python", path=path, subprotocol=ws.subprotocol,
-         headers={k.lower(): v for k, v in ws.request.headers.raw_items()})
+         headers={k.lower(): v for k, v in ws.request.headers.raw_items()},
+         extensions=ws.response.headers.get("Sec-WebSocket-Extensions"))
     if path.startswith("/close"):
         await ws.close(4001, "server says bye")
         return

@@ -12,6 +12,8 @@ use super::response::Response;
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     Pass,
+    /// Valid, but worth knowing (it does not fail the handshake).
+    Warn,
     Fail,
 }
 
@@ -42,12 +44,14 @@ pub struct Verdict {
     pub accept: AcceptCheck,
     pub subprotocol: Negotiation,
     pub extensions: Negotiation,
+    /// What permessage-deflate settled, when the server accepted it and the answer is valid.
+    pub deflate: Option<crate::deflate::Agreed>,
     pub hint: Option<String>,
 }
 
 impl Verdict {
     pub fn passed(&self) -> bool {
-        self.checks.iter().all(|c| c.outcome == Outcome::Pass)
+        self.checks.iter().all(|c| c.outcome != Outcome::Fail)
     }
 
     pub fn first_failure(&self) -> Option<&Check> {
@@ -114,6 +118,7 @@ pub fn evaluate(req: &Request, resp: &Response, require_subprotocol: bool) -> Ve
             accept,
             subprotocol,
             extensions,
+            deflate: None,
             hint,
         };
     }
@@ -230,12 +235,14 @@ pub fn evaluate(req: &Request, resp: &Response, require_subprotocol: bool) -> Ve
                 join(&unoffered)
             ),
         )
-    } else if let Some(deflate) = ext
-        .selected
-        .iter()
-        .find(|e| e.trim_start().starts_with("permessage-deflate"))
-    {
-        (false, format!("the server accepted '{deflate}', which wscope cannot decode yet (do not offer it with -H)"))
+    } else if ext.selected.len() > 1 {
+        (
+            false,
+            format!(
+                "the server accepted more than one extension ({}): wscope uses at most one",
+                ext.selected.join(", ")
+            ),
+        )
     } else if ext.selected.is_empty() {
         (
             true,
@@ -248,11 +255,19 @@ pub fn evaluate(req: &Request, resp: &Response, require_subprotocol: bool) -> Ve
     } else {
         (true, format!("{} accepted", ext.selected.join(", ")))
     };
+    let extensions_ok = ok;
     checks.push(check("extensions", ok, detail));
+    let deflate = match ext.selected.as_slice() {
+        [one] if extensions_ok && crate::deflate::params::is_deflate(one) => {
+            deflate_checks(&ext.offered, one, &mut checks)
+        }
+        _ => None,
+    };
     let hint = checks.iter().find(|c| c.outcome == Outcome::Fail).map(|c| match c.name {
         "accept" => "the server computed Sec-WebSocket-Accept wrongly: it is not a conforming WebSocket server (or a proxy rewrote the key)".to_string(),
         "subprotocol" => "offer the subprotocol the server wants with -s NAME".to_string(),
         "upgrade" | "connection" => "a proxy or load balancer may be stripping the Upgrade/Connection headers".to_string(),
+        "deflate" => "the server's permessage-deflate answer breaks RFC 7692: --no-deflate connects without compression".to_string(),
         _ => "see the check above".to_string(),
     });
     Verdict {
@@ -260,7 +275,51 @@ pub fn evaluate(req: &Request, resp: &Response, require_subprotocol: bool) -> Ve
         accept,
         subprotocol,
         extensions,
+        deflate,
         hint,
+    }
+}
+
+/// The `deflate` check (the server's answer against our offer, RFC 7692 §7.1) and its warnings
+/// (`deflate-warning`); what was agreed when the answer is valid.
+fn deflate_checks(
+    offered: &[String],
+    answer: &str,
+    checks: &mut Vec<Check>,
+) -> Option<crate::deflate::Agreed> {
+    use crate::deflate::params::{is_deflate, Offer};
+    let offers: Vec<Offer> = offered
+        .iter()
+        .filter(|o| is_deflate(o))
+        .filter_map(|o| Offer::parse(o).ok())
+        .collect();
+    let mut verdicts = offers.iter().map(|o| o.check_response(answer));
+    let first = verdicts.next();
+    let verdict = match first {
+        Some(Err(e)) => verdicts.find(Result::is_ok).unwrap_or(Err(e)),
+        Some(ok) => ok,
+        None => Err("no permessage-deflate offer that wscope can check was made".into()),
+    };
+    match verdict {
+        Ok((agreed, warnings)) => {
+            checks.push(check(
+                "deflate",
+                true,
+                format!("'{answer}': {}", agreed.describe()),
+            ));
+            for w in warnings {
+                checks.push(Check {
+                    name: "deflate-warning",
+                    outcome: Outcome::Warn,
+                    detail: w,
+                });
+            }
+            Some(agreed)
+        }
+        Err(e) => {
+            checks.push(check("deflate", false, format!("'{answer}': {e}")));
+            None
+        }
     }
 }
 

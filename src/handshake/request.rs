@@ -84,6 +84,19 @@ fn check_subprotocol(p: &str) -> Result<()> {
     ))
 }
 
+/// The permessage-deflate offer of the request: browsers' by default, the user's with
+/// `--deflate`, none with `--no-deflate` (a -H Sec-WebSocket-Extensions replaces it anyway).
+pub fn deflate_offer(args: &ConnectArgs) -> Option<crate::deflate::Offer> {
+    if args.no_deflate {
+        return None;
+    }
+    Some(
+        args.deflate
+            .clone()
+            .unwrap_or_else(crate::deflate::Offer::browser),
+    )
+}
+
 /// Split a comma-separated header value into trimmed, non-empty items.
 pub fn list(value: &str) -> impl Iterator<Item = &str> {
     value.split(',').map(str::trim).filter(|s| !s.is_empty())
@@ -108,6 +121,9 @@ pub fn build(target: &Target, args: &ConnectArgs, key: String) -> Result<Request
             "Sec-WebSocket-Protocol".into(),
             args.subprotocols.join(", "),
         ));
+    }
+    if let Some(offer) = deflate_offer(args) {
+        headers.push(("Sec-WebSocket-Extensions".into(), offer.header_value()));
     }
     if let Some(origin) = &args.origin {
         if let Some(c) = origin.chars().find(|c| c.is_control()) {
@@ -190,8 +206,35 @@ mod tests {
     fn request_line_and_defaults() {
         let t = Target::parse("ws://h:9/p?q=1").unwrap();
         let r = build(&t, &args(&[]), "dGhlIHNhbXBsZSBub25jZQ==".into()).unwrap();
-        assert!(r.text.starts_with("GET /p?q=1 HTTP/1.1\r\nHost: h:9\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"));
+        assert!(r.text.starts_with("GET /p?q=1 HTTP/1.1\r\nHost: h:9\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"));
         assert!(r.text.ends_with("\r\n\r\n"));
+        assert_eq!(
+            r.offered_extensions,
+            ["permessage-deflate; client_max_window_bits"]
+        );
+    }
+
+    #[test]
+    fn deflate_is_offered_as_asked() {
+        let t = Target::parse("ws://h/").unwrap();
+        let r = build(&t, &args(&["--no-deflate"]), "k".into()).unwrap();
+        assert!(!r.text.contains("Sec-WebSocket-Extensions"));
+        let a = args(&["--deflate", "server_no_context_takeover"]);
+        let r = build(&t, &a, "k".into()).unwrap();
+        assert!(r.text.contains(
+            "\r\nSec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover\r\n"
+        ));
+        let a = args(&["-H", "Sec-WebSocket-Extensions: x-foo"]);
+        let r = build(&t, &a, "k".into()).unwrap();
+        assert_eq!(r.offered_extensions, ["x-foo"]);
+        for bad in ["server_max_window_bits=16", "zip"] {
+            let mut v = vec!["wscope", "ws://h/", "--deflate", bad];
+            v.truncate(4);
+            assert!(Cli::try_parse_from(v).is_err(), "{bad}");
+        }
+        assert!(
+            Cli::try_parse_from(["wscope", "ws://h/", "--deflate", "", "--no-deflate"]).is_err()
+        );
     }
 
     #[test]

@@ -27,6 +27,8 @@ pub struct Policy {
     /// `-H`, in the order given; a name that matches one of ours replaces it.
     pub headers: Vec<(String, String)>,
     pub max_clients: Option<usize>,
+    /// `--no-deflate`: decline permessage-deflate offers.
+    pub no_deflate: bool,
 }
 
 impl Policy {
@@ -42,6 +44,7 @@ impl Policy {
             origin_allow: args.origin_allow.clone(),
             headers,
             max_clients: args.max_clients,
+            no_deflate: args.no_deflate,
         })
     }
 }
@@ -142,6 +145,8 @@ pub enum Decision {
         /// The 101 head, exactly as it will be written.
         response: String,
         subprotocol: Option<String>,
+        /// permessage-deflate, when a client's offer was accepted.
+        deflate: Option<crate::deflate::Agreed>,
     },
     Refuse {
         status: u16,
@@ -287,10 +292,19 @@ pub fn decide(req: &ClientRequest, policy: &Policy, clients: usize) -> Decision 
     if let Some(p) = &subprotocol {
         ours.push(("Sec-WebSocket-Protocol".into(), p.clone()));
     }
+    let deflate = match policy.no_deflate {
+        true => None,
+        false => crate::deflate::params::accept(&req.offered_extensions()),
+    };
+    let deflate = deflate.map(|(answer, agreed)| {
+        ours.push(("Sec-WebSocket-Extensions".into(), answer));
+        agreed
+    });
     let response = head("HTTP/1.1 101 Switching Protocols", ours, &policy.headers);
     Decision::Accept {
         response,
         subprotocol,
+        deflate,
     }
 }
 
@@ -458,8 +472,36 @@ mod tests {
         );
         let d = decide(&request(&[("Sec-WebSocket-Protocol", "x, b")]), &policy, 0);
         assert!(
-            matches!(d, Decision::Accept { subprotocol: Some(ref p), ref response } if p == "b" && response.contains("Sec-WebSocket-Protocol: b\r\n"))
+            matches!(d, Decision::Accept { subprotocol: Some(ref p), ref response, .. } if p == "b" && response.contains("Sec-WebSocket-Protocol: b\r\n"))
         );
+    }
+
+    #[test]
+    fn deflate_is_accepted_as_chromium_offers_it_unless_declined() {
+        let chromium = request(&[(
+            "Sec-WebSocket-Extensions",
+            "permessage-deflate; client_max_window_bits",
+        )]);
+        let Decision::Accept {
+            response, deflate, ..
+        } = decide(&chromium, &Policy::default(), 0)
+        else {
+            panic!("refused");
+        };
+        assert!(response.contains("\r\nSec-WebSocket-Extensions: permessage-deflate\r\n"));
+        assert_eq!(deflate.map(|d| d.server_max_window_bits), Some(15));
+        let declined = Policy {
+            no_deflate: true,
+            ..Policy::default()
+        };
+        let Decision::Accept {
+            response, deflate, ..
+        } = decide(&chromium, &declined, 0)
+        else {
+            panic!("refused");
+        };
+        assert!(!response.contains("Sec-WebSocket-Extensions"));
+        assert_eq!(deflate, None);
     }
 
     #[test]

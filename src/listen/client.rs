@@ -52,6 +52,8 @@ pub struct ClientInfo {
     pub subprotocol: Option<String>,
     pub origin: Option<String>,
     pub since: Instant,
+    /// permessage-deflate, when its offer was accepted.
+    pub deflate: Option<crate::deflate::Agreed>,
 }
 
 /// The handshake as `-v` shows it: what was received and what we answered.
@@ -65,6 +67,8 @@ pub struct HandshakeView {
     pub offered_extensions: Vec<String>,
     pub origin: Option<String>,
     pub subprotocol: Option<String>,
+    /// The extension accepted (our Sec-WebSocket-Extensions answer) and what it settled.
+    pub extension: Option<String>,
     pub status: u16,
 }
 
@@ -169,9 +173,13 @@ pub async fn run(id: u64, tcp: TcpStream, peer: SocketAddr, shared: Arc<Shared>,
         }
         Ok(Ok(x)) => x,
     };
+    let extensions = view.extension.iter().cloned().collect();
     report(ClientEvent::Handshake(view));
     let (tx, rx) = mpsc::channel(CLIENT_QUEUE);
-    let stats = Stats::new(info.path.clone(), info.subprotocol.clone(), Vec::new());
+    let stats = Stats::new(info.path.clone(), info.subprotocol.clone(), extensions);
+    let link = info
+        .deflate
+        .map(|agreed| crate::deflate::Link::new(agreed, Role::Server));
     hub.send(FromClient::Joined {
         id,
         info,
@@ -181,10 +189,21 @@ pub async fn run(id: u64, tcp: TcpStream, peer: SocketAddr, shared: Arc<Shared>,
 
     // The tap is always there: `/dump on` may switch the dump on at any time.
     let (tap, frames) = TapSink::new(shared.dump_limit, Instant::now(), shared.dump.clone());
+    if let Some(link) = &link {
+        crate::deflate::dump_inflated(&tap, link, shared.max_message_size, shared.dump_limit);
+    }
     tap.record(Direction::Incoming, &leftover);
     let stream: BoxStream = Box::new(Tap::new(stream, tap));
-    // Above the tap, as for our own connections: the dump still shows what broke a rule.
+    // Above the tap, as for our own connections: the dump still shows what broke a rule, and
+    // shows it compressed; the guard judges the inflated bytes.
     let wire = WireFacts::default();
+    let (stream, leftover) = crate::deflate::layer(
+        stream,
+        leftover,
+        link.as_ref(),
+        shared.max_message_size,
+        &wire,
+    );
     let stream: BoxStream = Box::new(Guard::new(
         stream,
         &leftover,
@@ -212,6 +231,7 @@ pub async fn run(id: u64, tcp: TcpStream, peer: SocketAddr, shared: Arc<Shared>,
         max_message_size: shared.max_message_size,
         wire: Some(wire),
         dump: Some(shared.dump.clone()),
+        deflate: link,
     };
     let mut sink = HubSink { id, hub: &hub };
     // The session reports its own ending and error (Event::Closed, Event::Failed).
@@ -246,6 +266,7 @@ async fn handshake(
         Decision::Accept {
             response,
             subprotocol,
+            ..
         } => {
             // No await between the check in `decide` and this: the slot cannot be taken twice.
             // It is given back on drop, also when the handshake times out from here on.
@@ -257,6 +278,10 @@ async fn handshake(
             status, response, ..
         } => (*status, response.clone(), None, None),
     };
+    let deflate = match &decision {
+        Decision::Accept { deflate, .. } => *deflate,
+        Decision::Refuse { .. } => None,
+    };
     let view = Box::new(HandshakeView {
         peer,
         tls: shared.tls.is_some(),
@@ -266,6 +291,7 @@ async fn handshake(
         offered_extensions: req.offered_extensions(),
         origin: req.header("Origin").map(String::from),
         subprotocol: subprotocol.clone(),
+        extension: deflate.map(|d| format!("permessage-deflate [{}]", d.describe())),
         status,
     });
     let written = async {
@@ -304,6 +330,7 @@ async fn handshake(
         subprotocol,
         origin: view.origin.clone(),
         since: Instant::now(),
+        deflate,
     };
     Ok((stream, leftover, info, view, slot))
 }

@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use serde_json::{json, Map, Value};
 
+use crate::deflate::Wire;
 use crate::event::{DataKind, Event};
 use crate::frame::close_code_name;
 use crate::hexdump::hex_plain;
@@ -24,9 +25,11 @@ fn seconds(d: std::time::Duration) -> Value {
     json!(if t < 1e-5 { 0.0 } else { t })
 }
 
-fn data(m: &mut Map<String, Value>, kind: DataKind, bytes: &[u8]) {
+fn data(m: &mut Map<String, Value>, kind: DataKind, bytes: &[u8], wire: Wire) {
     m.insert("type".into(), json!(kind));
     m.insert("size".into(), json!(bytes.len()));
+    m.insert("compressed".into(), json!(wire.compressed));
+    m.insert("wire_size".into(), json!(wire.size));
     match (kind, std::str::from_utf8(bytes)) {
         (DataKind::Text, Ok(s)) => m.insert("data".into(), s.into()),
         _ => m.insert("hex".into(), hex_plain(bytes).into()),
@@ -48,14 +51,22 @@ fn close(m: &mut Map<String, Value>, dir: &str, code: Option<u16>, reason: &str)
 
 pub fn event(started: Instant, ev: &Event<'_>) -> Option<Value> {
     let v = match ev {
-        Event::Sent { kind, data: d } => {
+        Event::Sent {
+            kind,
+            data: d,
+            wire,
+        } => {
             let mut m = base(started, "sent");
-            data(&mut m, *kind, d);
+            data(&mut m, *kind, d, *wire);
             m
         }
-        Event::Received { kind, data: d } => {
+        Event::Received {
+            kind,
+            data: d,
+            wire,
+        } => {
             let mut m = base(started, "received");
-            data(&mut m, *kind, d);
+            data(&mut m, *kind, d, *wire);
             m
         }
         Event::PingSent(p) => {
@@ -145,6 +156,10 @@ pub fn open(started: Instant, r: &crate::handshake::Report) -> Value {
     m.insert("url".into(), r.url.clone().into());
     m.insert("subprotocol".into(), json!(r.subprotocol()));
     m.insert("extensions".into(), json!(r.extensions()));
+    m.insert(
+        "deflate".into(),
+        json!(r.verdict.as_ref().and_then(|v| v.deflate)),
+    );
     m.insert(
         "ms".into(),
         json!(r.timings.total.map(|d| d.as_secs_f64() * 1e3)),

@@ -170,15 +170,11 @@ impl Printer {
             Shown(&none(&h.offered_subprotocols)),
             Shown(h.subprotocol.as_deref().unwrap_or("none"))
         ));
-        let declined = if h.offered_extensions.is_empty() {
-            ""
-        } else {
-            " (extensions are not supported)"
-        };
         lines.push(format!(
-            "{} extensions: offered {}; accepted none{declined}",
+            "{} extensions: offered {}; accepted {}",
             "*".dimmed(),
-            Shown(&none(&h.offered_extensions))
+            Shown(&none(&h.offered_extensions)),
+            Shown(h.extension.as_deref().unwrap_or("none"))
         ));
         lines.push(format!(
             "{} origin: {}",

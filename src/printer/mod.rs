@@ -369,17 +369,8 @@ impl Printer {
                 },
             ),
             ("uptime", crate::error::secs(up)),
-            (
-                "sent",
-                format!("{} messages, {} bytes", s.messages_sent, s.bytes_sent),
-            ),
-            (
-                "received",
-                format!(
-                    "{} messages, {} bytes",
-                    s.messages_received, s.bytes_received
-                ),
-            ),
+            ("sent", s.traffic(true)),
+            ("received", s.traffic(false)),
             (
                 "last ping",
                 s.last_rtt
@@ -472,8 +463,8 @@ impl EventSink for Printer {
             || self.style.verbose
             || matches!(self.screen, Screen::Prompt(_));
         match ev {
-            Event::Received { kind, data } => self.data_line(kind, data),
-            Event::Sent { kind, data } => {
+            Event::Received { kind, data, .. } => self.data_line(kind, data),
+            Event::Sent { kind, data, .. } => {
                 if self.style.show_sent
                     && matches!(self.screen, Screen::Prompt(_))
                     && kind == DataKind::Binary

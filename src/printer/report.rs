@@ -30,10 +30,10 @@ pub fn summary(r: &Report, preamble: bool) -> String {
         None => "no subprotocol".into(),
     };
     let ext = r.extensions();
-    let ext = if ext.is_empty() {
-        "no extensions".to_string()
-    } else {
-        format!("extensions {}", Shown(&ext.join(", ")))
+    let ext = match (ext.is_empty(), r.verdict.as_ref().and_then(|v| v.deflate)) {
+        (true, _) => "no extensions".to_string(),
+        (false, Some(d)) => format!("extensions {} [{}]", Shown(&ext.join(", ")), d.describe()),
+        (false, None) => format!("extensions {}", Shown(&ext.join(", "))),
     };
     let via = match &r.proxy {
         Some(p) => format!(" via proxy {}", Shown(&p.url)),
@@ -161,6 +161,7 @@ pub fn full(r: &Report) -> String {
         for c in &v.checks {
             let mark = match c.outcome {
                 Outcome::Pass => "✓".green().bold(),
+                Outcome::Warn => "!".yellow().bold(),
                 Outcome::Fail => "✗".red().bold(),
             };
             let _ = writeln!(o, "  {mark} {:<12} {}", c.name, Shown(&c.detail));
@@ -176,6 +177,9 @@ pub fn full(r: &Report) -> String {
                 Shown(a.received.as_deref().unwrap_or("(none)"))
             );
             // Subprotocol and extensions, offered against selected, are the checks' own lines.
+            if let Some(d) = &v.deflate {
+                let _ = writeln!(o, "  {:<14} {}", "deflate", d.describe());
+            }
         }
         // A failed check's hint is not repeated here: the error that ends the run prints it,
         // right under the error line (and `--json` carries it in both places, as data).

@@ -123,6 +123,8 @@ pub struct Options {
     pub wire: Option<crate::inbound::WireFacts>,
     /// Toggled by /dump; None when there is no tap to toggle.
     pub dump: Option<Arc<AtomicBool>>,
+    /// permessage-deflate, when negotiated: compresses what we send, knows what came compressed.
+    pub deflate: Option<crate::deflate::Link>,
 }
 
 type Ws = WebSocketStream<BoxStream>;

@@ -45,10 +45,12 @@ impl Loop<'_> {
         let Some((kind, data)) = data_of(&m) else {
             return;
         };
+        let (out, wire) = crate::deflate::outgoing(&self.opts.deflate, m.clone());
         self.stats.messages_sent += 1;
         self.stats.bytes_sent += data.len() as u64;
-        sink.event(Event::Sent { kind, data });
-        self.send(m).await;
+        self.stats.wire_bytes_sent += wire.size;
+        sink.event(Event::Sent { kind, data, wire });
+        self.send(out).await;
     }
 
     pub(super) async fn send_ping(&mut self, payload: Vec<u8>, sink: &mut dyn EventSink) {
@@ -238,6 +240,7 @@ impl Loop<'_> {
         let Some((kind, data)) = data_of(&m) else {
             return;
         };
+        let wire = crate::deflate::received(&self.opts.deflate, data.len());
         if self.data_limit().is_some_and(|n| self.received_data >= n) {
             // --once/--count: exactly that many are shown, however many came in the same read.
             return;
@@ -246,7 +249,8 @@ impl Loop<'_> {
         self.received_data += 1;
         self.stats.messages_received += 1;
         self.stats.bytes_received += data.len() as u64;
-        sink.event(Event::Received { kind, data });
+        self.stats.wire_bytes_received += wire.size;
+        sink.event(Event::Received { kind, data, wire });
         self.script.on_data(&m, sink);
         if self.opts.echo && !self.close_sent {
             // The same buffer goes back out (Bytes are reference-counted): no copy.

@@ -405,7 +405,7 @@ async fn extra_headers_appear_in_the_101_and_verbose_shows_the_handshake() {
         "[1] < GET /chat?room=1 HTTP/1.1",
         "[1] > HTTP/1.1 101 Switching Protocols",
         "[1] > X-Test: yes",
-        "[1] * extensions: offered permessage-deflate; accepted none",
+        "[1] * extensions: offered permessage-deflate; accepted permessage-deflate [server 15-bit window, context kept; client 15-bit window, context kept]",
         "[1] * subprotocol: offered none; selected none",
     ] {
         assert!(err.contains(line), "missing {line:?} in\n{err}");

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod deflate;
 mod dump;
 mod expect;
 mod generated;
