@@ -5,6 +5,21 @@
 //! the dump never hides anything. Memory stays bounded by `limit` per frame
 //! no matter what length the peer declares.
 
+/// Unmask `piece` into the start of `out` (at least as long), with `key` from `*pos` on (a
+/// payload's position modulo 4), and move `*pos` past it: for payloads that arrive in pieces.
+pub(crate) fn unmask_into<'a>(
+    piece: &[u8],
+    key: [u8; 4],
+    pos: &mut usize,
+    out: &'a mut [u8],
+) -> &'a [u8] {
+    for (i, b) in piece.iter().enumerate() {
+        out[i] = b ^ key[(*pos + i) % 4];
+    }
+    *pos = (*pos + piece.len()) % 4;
+    &out[..piece.len()]
+}
+
 /// Which way a frame travelled, from our point of view.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, serde::Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -454,13 +454,7 @@ impl Watch {
         let mut buf = [0u8; 512];
         for piece in chunk.chunks(buf.len()) {
             let data = match self.mask {
-                Some(key) => {
-                    for (i, b) in piece.iter().enumerate() {
-                        buf[i] = b ^ key[(self.mask_pos + i) % 4];
-                    }
-                    self.mask_pos = (self.mask_pos + piece.len()) % 4;
-                    &buf[..piece.len()]
-                }
+                Some(key) => crate::frame::unmask_into(piece, key, &mut self.mask_pos, &mut buf),
                 None => piece,
             };
             let check = if reason {

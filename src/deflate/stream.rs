@@ -239,11 +239,7 @@ impl<S> Inflate<S> {
                 for piece in chunk.chunks(buf.len()) {
                     let data = match self.mask {
                         Some(key) => {
-                            for (i, b) in piece.iter().enumerate() {
-                                buf[i] = b ^ key[(self.mask_pos + i) % 4];
-                            }
-                            self.mask_pos = (self.mask_pos + piece.len()) % 4;
-                            &buf[..piece.len()]
+                            crate::frame::unmask_into(piece, key, &mut self.mask_pos, &mut buf)
                         }
                         None => piece,
                     };
