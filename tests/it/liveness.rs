@@ -243,13 +243,16 @@ async fn a_ping_timeout_reports_1001_and_does_not_linger() {
 }
 
 /// Spawn wscope with stdout into a pipe that nobody reads (as `wscope URL | sleep 60`).
-fn spawn_with_stuck_stdout(args: &[&str]) -> (std::process::Child, std::process::ChildStdout) {
+fn spawn_with_stuck_stdout(
+    args: &[&str],
+    stderr: Stdio,
+) -> (std::process::Child, std::process::ChildStdout) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_wscope"))
         .args(args)
         .env("NO_COLOR", "1")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()
         .unwrap();
     let out = child.stdout.take().unwrap();
@@ -281,8 +284,10 @@ async fn a_blocked_stdout_stops_neither_timers_nor_signals() {
     let line = "x".repeat(1000);
     let flood: Vec<u8> = (0..4000).flat_map(|_| hostile::text(&line)).collect();
     let server = Hostile::start(vec![Step::Send(flood), Step::Pause(Duration::from_secs(3))]).await;
-    let (child, _stdout) =
-        spawn_with_stuck_stdout(&[&server.url, "-w", "inf", "--ping-interval", "0.3"]);
+    let (child, _stdout) = spawn_with_stuck_stdout(
+        &[&server.url, "-w", "inf", "--ping-interval", "0.3"],
+        Stdio::null(),
+    );
     tokio::time::sleep(Duration::from_millis(2500)).await;
     // Timers ran while stdout was stuck: pings went out.
     let pings = server.frames().iter().filter(|f| f.opcode == 0x9).count();
@@ -300,19 +305,7 @@ async fn a_blocked_stdout_stops_neither_timers_nor_signals() {
 #[tokio::test]
 async fn listen_with_a_blocked_stdout_still_answers_new_clients() {
     use futures_util::SinkExt;
-    let (child, _stdout) = {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_wscope"))
-            .args(["listen", "127.0.0.1:0"])
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let out = child.stdout.take().unwrap();
-        (child, out)
-    };
-    let mut child = child;
+    let (mut child, _stdout) = spawn_with_stuck_stdout(&["listen", "127.0.0.1:0"], Stdio::piped());
     let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
     let mut first = String::new();
     std::io::BufRead::read_line(&mut err, &mut first).unwrap();
