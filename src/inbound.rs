@@ -755,9 +755,10 @@ impl<S: AsyncRead + Unpin> AsyncRead for Guard<S> {
             return Poll::Ready(Err(e));
         }
         loop {
-            let mut scratch = [0u8; CHUNK];
+            // Not zeroed: this runs for every read, and ReadBuf tracks what was filled.
+            let mut scratch = [std::mem::MaybeUninit::<u8>::uninit(); CHUNK];
             let want = buf.remaining().clamp(1, CHUNK);
-            let mut rb = ReadBuf::new(&mut scratch[..want]);
+            let mut rb = ReadBuf::uninit(&mut scratch[..want]);
             match Pin::new(&mut this.inner).poll_read(cx, &mut rb) {
                 Poll::Ready(Ok(())) => {}
                 other => return other,
