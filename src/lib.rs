@@ -29,6 +29,7 @@ pub(crate) mod event;
 pub mod frame;
 pub mod handshake;
 pub(crate) mod hexdump;
+pub(crate) mod http;
 pub mod inbound;
 pub(crate) mod input;
 pub(crate) mod inspect;

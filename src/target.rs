@@ -244,8 +244,10 @@ impl Target {
         // URL credentials stay with the same server, and never leave TLS: on a plain connection
         // anyone on the path could read them.
         let downgrade = self.secure && !next.secure;
-        if next.auth.is_none()
-            && !downgrade
+        if downgrade {
+            // Even credentials the Location itself names: they would cross in clear text.
+            next.auth = None;
+        } else if next.auth.is_none()
             && next.host == self.host
             && next.port == self.port
             && next.unix_socket == self.unix_socket

@@ -5,8 +5,9 @@
 use serde::Serialize;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 
-use super::request::{list, Request};
+use super::request::Request;
 use super::response::Response;
+use crate::http::list;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]

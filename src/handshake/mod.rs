@@ -34,7 +34,7 @@ pub struct Redirect {
 pub struct ResponseView {
     pub status: u16,
     pub reason: String,
-    pub headers: Vec<(String, String)>,
+    pub headers: crate::http::Headers,
     pub head: String,
     /// A refusal's body (lossy UTF-8), truncated to response::MAX_BODY.
     pub body: Option<String>,
@@ -124,13 +124,9 @@ pub async fn open(target: &Target, args: &ConnectArgs) -> (Report, Result<Upgrad
         // A redirect to follow: attempt() only returns Ok(None) for a 3xx with -L and a Location.
         let resp = report.response.as_ref();
         let location = resp
-            .and_then(|r| {
-                r.headers
-                    .iter()
-                    .find(|(n, _)| n.eq_ignore_ascii_case("Location"))
-            })
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default();
+            .and_then(|r| r.headers.get("Location"))
+            .unwrap_or_default()
+            .to_string();
         let status = resp.map(|r| r.status).unwrap_or(0);
         hops += 1;
         // A hop beyond the limit is refused, so it is named in the error, not listed as followed.

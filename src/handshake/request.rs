@@ -97,11 +97,6 @@ pub fn deflate_offer(args: &ConnectArgs) -> Option<crate::deflate::Offer> {
     )
 }
 
-/// Split a comma-separated header value into trimmed, non-empty items.
-pub fn list(value: &str) -> impl Iterator<Item = &str> {
-    value.split(',').map(str::trim).filter(|s| !s.is_empty())
-}
-
 pub fn build(target: &Target, args: &ConnectArgs, key: String) -> Result<Request> {
     let mut headers: Vec<(String, String)> = vec![
         ("Host".into(), target.host_header.clone()),
@@ -169,10 +164,10 @@ pub fn build(target: &Target, args: &ConnectArgs, key: String) -> Result<Request
     };
     let key = get("Sec-WebSocket-Key").unwrap_or_default().to_string();
     let offered_protocols = get("Sec-WebSocket-Protocol")
-        .map(|v| list(v).map(String::from).collect())
+        .map(|v| crate::http::list(v).map(String::from).collect())
         .unwrap_or_default();
     let offered_extensions = get("Sec-WebSocket-Extensions")
-        .map(|v| list(v).map(String::from).collect())
+        .map(|v| crate::http::list(v).map(String::from).collect())
         .unwrap_or_default();
     let mut text = format!("GET {} HTTP/1.1\r\n", target.resource);
     for (n, v) in &headers {

@@ -1,16 +1,15 @@
-//! Reading the server's answer to the upgrade: the head, bounded in size (the caller bounds it in
-//! time), parsed with httparse but kept raw for display; any bytes behind the head (a server may send
-//! frames right after its 101) are handed back; and, for a refusal, the body up to a bound.
+//! The server's answer to the upgrade: its head, read by the one HTTP head reader
+//! ([`crate::http::head`]) and kept raw for display, failures explained in terms of the upgrade
+//! (a TLS server behind ws://, frames without a handshake), and, for a refusal, the body up to a
+//! bound.
 
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 use crate::error::{Error, Result};
+use crate::http::{head, Head, HeadError, Headers, Kind, Start};
 
-/// The same bounds tungstenite uses for a response head.
-const MAX_HEAD: usize = 64 * 1024;
-const MAX_HEADERS: usize = 124;
 /// How much of a refusal's body we keep.
 pub const MAX_BODY: usize = 64 * 1024;
 
@@ -18,7 +17,7 @@ pub const MAX_BODY: usize = 64 * 1024;
 pub struct Response {
     pub status: u16,
     pub reason: String,
-    pub headers: Vec<(String, String)>,
+    pub headers: Headers,
     /// The head as received (lossy UTF-8), CRLFs included.
     pub text: String,
     pub body: Vec<u8>,
@@ -27,55 +26,54 @@ pub struct Response {
 
 impl Response {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.get(name)
     }
 
-    /// Every value of a header that may repeat, joined as one list.
+    /// Every value of a header that may repeat.
     pub fn header_all(&self, name: &str) -> Vec<&str> {
-        self.headers
-            .iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-            .collect()
+        self.headers.all(name)
+    }
+
+    fn from_head(h: Head) -> Response {
+        let (status, reason) = match h.start {
+            Start::Response { status, reason } => (status, reason),
+            Start::Request { .. } => (0, String::new()),
+        };
+        Response {
+            status,
+            reason,
+            headers: h.headers,
+            text: h.text,
+            body: Vec::new(),
+            body_truncated: false,
+        }
     }
 }
 
 /// Parse a complete head. `Ok(None)`: more bytes needed.
 pub fn parse_head(buf: &[u8]) -> Result<Option<(Response, usize)>> {
-    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut resp = httparse::Response::new(&mut headers);
-    match resp.parse(buf) {
-        Ok(httparse::Status::Partial) => Ok(None),
-        Ok(httparse::Status::Complete(len)) => {
-            let headers = resp
-                .headers
-                .iter()
-                .map(|h| {
-                    (
-                        h.name.to_string(),
-                        String::from_utf8_lossy(h.value).into_owned(),
-                    )
-                })
-                .collect();
-            Ok(Some((
-                Response {
-                    status: resp.code.unwrap_or(0),
-                    reason: resp.reason.unwrap_or("").to_string(),
-                    headers,
-                    text: String::from_utf8_lossy(&buf[..len]).into_owned(),
-                    body: Vec::new(),
-                    body_truncated: false,
-                },
-                len,
-            )))
+    match head::parse(buf, Kind::Response) {
+        Ok(found) => Ok(found.map(|(h, len)| (Response::from_head(h), len))),
+        Err(e) => Err(explain(e)),
+    }
+}
+
+/// What a failure to read the head means for the upgrade.
+fn explain(e: HeadError) -> Error {
+    match e {
+        HeadError::Ended { received, reset } => {
+            ended(received, if reset { "reset" } else { "closed" })
         }
-        Err(httparse::Error::TooManyHeaders) => Err(bad(format!(
-            "the response has more than {MAX_HEADERS} headers"
-        ))),
-        Err(e) => Err(not_http(buf, &e.to_string())),
+        HeadError::Io(e) => Error::io("reading the upgrade response", e),
+        HeadError::TooLarge => bad(format!(
+            "the response head is larger than {} KiB",
+            head::MAX_HEAD / 1024
+        )),
+        HeadError::TooManyHeaders => bad(format!(
+            "the response has more than {} headers",
+            head::MAX_HEADERS
+        )),
+        HeadError::Malformed { why, start } => not_http(&start, &why),
     }
 }
 
@@ -108,14 +106,11 @@ fn not_http(buf: &[u8], why: &str) -> Error {
     }
 }
 
-fn is_reset(e: &std::io::Error) -> bool {
-    use std::io::ErrorKind::{BrokenPipe, ConnectionAborted, ConnectionReset};
-    matches!(e.kind(), ConnectionReset | ConnectionAborted | BrokenPipe)
-}
-
-/// The connection ended (`how`: "closed" or "reset") before a whole head arrived.
-fn ended(buf: &[u8], how: &str) -> Error {
-    if buf.is_empty() {
+/// The connection ended (`how`: "closed" or "reset") before a whole head arrived. A reset is the
+/// same failure as a close (exit 5, not a runtime error): the server was reached and ended the
+/// connection before its answer was whole.
+fn ended(received: usize, how: &str) -> Error {
+    if received == 0 {
         // What a TLS server does with a plain HTTP request (OpenSSL, among others).
         return Error::Handshake {
             message: format!(
@@ -125,37 +120,14 @@ fn ended(buf: &[u8], how: &str) -> Error {
         };
     }
     bad(format!(
-        "the server {how} the connection in the middle of its response head ({} bytes received)",
-        buf.len()
+        "the server {how} the connection in the middle of its response head ({received} bytes received)"
     ))
 }
 
 /// Read until a whole head has arrived. Returns the response and the bytes that followed it.
 pub async fn read_head<S: AsyncRead + Unpin>(stream: &mut S) -> Result<(Response, Vec<u8>)> {
-    let mut buf = Vec::with_capacity(4096);
-    let mut chunk = [0u8; 4096];
-    loop {
-        let n = match stream.read(&mut chunk).await {
-            Ok(n) => n,
-            // A reset is the same failure as a close (exit 5, not a runtime error): the server
-            // was reached and ended the connection before its answer was whole.
-            Err(e) if is_reset(&e) => return Err(ended(&buf, "reset")),
-            Err(e) => return Err(Error::io("reading the upgrade response", e)),
-        };
-        if n == 0 {
-            return Err(ended(&buf, "closed"));
-        }
-        buf.extend_from_slice(&chunk[..n]);
-        if let Some((resp, len)) = parse_head(&buf)? {
-            return Ok((resp, buf.split_off(len)));
-        }
-        if buf.len() > MAX_HEAD {
-            return Err(bad(format!(
-                "the response head is larger than {} KiB",
-                MAX_HEAD / 1024
-            )));
-        }
-    }
+    let (h, rest) = head::read(stream, Kind::Response).await.map_err(explain)?;
+    Ok((Response::from_head(h), rest))
 }
 
 /// Read a refusal's body: up to Content-Length (or to the end of the connection), at most
@@ -238,7 +210,7 @@ mod tests {
         let (r, len) = parse_head(raw).unwrap().unwrap();
         assert_eq!(r.status, 101);
         assert_eq!(r.header("upgrade"), Some("websocket"));
-        assert_eq!(r.headers[1].0, "X-Case");
+        assert_eq!(r.headers.iter().nth(1).map(|h| h.0), Some("X-Case"));
         assert_eq!(&raw[len..], b"\x81\x02hi");
     }
 

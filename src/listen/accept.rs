@@ -6,15 +6,12 @@
 
 use std::time::Duration;
 
-use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::io::AsyncRead;
 
 use crate::cli::ListenArgs;
 use crate::error::Result;
-use crate::handshake::request::{list, parse_header};
-
-/// tungstenite's own bounds for a request head.
-const MAX_HEAD: usize = 64 * 1024;
-const MAX_HEADERS: usize = 124;
+use crate::handshake::request::parse_header;
+use crate::http::{head, HeadError, Headers, Kind, Start};
 /// How long a client may take to send its request (TLS included).
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -25,7 +22,7 @@ pub struct Policy {
     pub require_subprotocol: bool,
     pub origin_allow: Vec<String>,
     /// `-H`, in the order given; a name that matches one of ours replaces it.
-    pub headers: Vec<(String, String)>,
+    pub headers: Headers,
     pub max_clients: Option<usize>,
     /// `--no-deflate`: decline permessage-deflate offers.
     pub no_deflate: bool,
@@ -37,7 +34,7 @@ impl Policy {
             .headers
             .iter()
             .map(|h| parse_header(h, "-H"))
-            .collect::<Result<Vec<_>>>()?;
+            .collect::<Result<Headers>>()?;
         Ok(Policy {
             subprotocols: args.subprotocols.clone(),
             require_subprotocol: args.require_subprotocol,
@@ -59,24 +56,17 @@ pub struct ClientRequest {
     /// The minor HTTP version: 1 for HTTP/1.1, 0 for HTTP/1.0.
     pub minor_version: u8,
     /// Names as the client spelled them.
-    pub headers: Vec<(String, String)>,
+    pub headers: Headers,
 }
 
 impl ClientRequest {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.get(name)
     }
 
     /// Every comma-separated item of every header called `name`.
     pub fn items(&self, name: &str) -> Vec<String> {
-        self.headers
-            .iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
-            .flat_map(|(_, v)| list(v).map(String::from).collect::<Vec<_>>())
-            .collect()
+        self.headers.items(name)
     }
 
     pub fn offered_protocols(&self) -> Vec<String> {
@@ -88,54 +78,39 @@ impl ClientRequest {
     }
 }
 
-/// Read one request head. Returns it with the bytes read after it (a client may send frames at once).
+/// Read one request head, with the one HTTP head reader. Returns it with the bytes read after it
+/// (a client may send frames at once).
 pub async fn read_request<S: AsyncRead + Unpin>(
     stream: &mut S,
 ) -> std::result::Result<(ClientRequest, Vec<u8>), String> {
-    let mut buf = Vec::with_capacity(1024);
-    let mut chunk = [0u8; 4096];
-    loop {
-        let n = stream
-            .read(&mut chunk)
-            .await
-            .map_err(|e| format!("reading the request failed: {e}"))?;
-        if n == 0 {
-            return Err(if buf.is_empty() {
-                "the client closed the connection without sending a request".into()
-            } else {
-                "the client closed the connection in the middle of its request".into()
-            });
-        }
-        buf.extend_from_slice(&chunk[..n]);
-        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-        let mut req = httparse::Request::new(&mut headers);
-        match req.parse(&buf) {
-            Ok(httparse::Status::Complete(len)) => {
-                let parsed = ClientRequest {
-                    text: String::from_utf8_lossy(&buf[..len]).into_owned(),
-                    method: req.method.unwrap_or_default().to_string(),
-                    path: req.path.unwrap_or_default().to_string(),
-                    minor_version: req.version.unwrap_or(0),
-                    headers: req
-                        .headers
-                        .iter()
-                        .map(|h| {
-                            (
-                                h.name.to_string(),
-                                String::from_utf8_lossy(h.value).into_owned(),
-                            )
-                        })
-                        .collect(),
-                };
-                return Ok((parsed, buf[len..].to_vec()));
+    let (h, rest) = head::read(stream, Kind::Request)
+        .await
+        .map_err(|e| match e {
+            HeadError::Ended { received: 0, .. } => {
+                "the client closed the connection without sending a request".to_string()
             }
-            Ok(httparse::Status::Partial) if buf.len() < MAX_HEAD => {}
-            Ok(httparse::Status::Partial) => {
-                return Err(format!("the request head is over {MAX_HEAD} bytes"))
+            HeadError::Ended { .. } => {
+                "the client closed the connection in the middle of its request".to_string()
             }
-            Err(e) => return Err(format!("not an HTTP request: {e}")),
-        }
-    }
+            HeadError::Io(e) => format!("reading the request failed: {e}"),
+            HeadError::TooLarge => format!("the request head is over {} bytes", head::MAX_HEAD),
+            HeadError::TooManyHeaders => {
+                format!("the request has more than {} headers", head::MAX_HEADERS)
+            }
+            HeadError::Malformed { why, .. } => format!("not an HTTP request: {why}"),
+        })?;
+    let (method, path) = match h.start {
+        Start::Request { method, path } => (method, path),
+        Start::Response { .. } => Default::default(),
+    };
+    let req = ClientRequest {
+        text: h.text,
+        method,
+        path,
+        minor_version: h.minor_version,
+        headers: h.headers,
+    };
+    Ok((req, rest))
 }
 
 /// The answer to a request.
@@ -300,7 +275,7 @@ pub fn decide(req: &ClientRequest, policy: &Policy, clients: usize) -> Decision 
         ours.push(("Sec-WebSocket-Extensions".into(), answer));
         agreed
     });
-    let response = head("HTTP/1.1 101 Switching Protocols", ours, &policy.headers);
+    let response = response_head("HTTP/1.1 101 Switching Protocols", ours, &policy.headers);
     Decision::Accept {
         response,
         subprotocol,
@@ -358,20 +333,19 @@ fn reason_phrase(status: u16) -> &'static str {
 }
 
 /// A status line and headers; `extra` (-H) replaces ours of the same name, then adds the rest.
-fn head(status_line: &str, ours: Vec<(String, String)>, extra: &[(String, String)]) -> String {
+fn response_head(status_line: &str, ours: Vec<(String, String)>, extra: &Headers) -> String {
     let mut out = format!("{status_line}\r\n");
-    let replaced = |name: &str| extra.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
-    for (n, v) in ours.iter().filter(|(n, _)| !replaced(n)) {
+    for (n, v) in ours.iter().filter(|(n, _)| !extra.contains(n)) {
         out.push_str(&format!("{n}: {v}\r\n"));
     }
-    for (n, v) in extra {
+    for (n, v) in extra.iter() {
         out.push_str(&format!("{n}: {v}\r\n"));
     }
     out.push_str("\r\n");
     out
 }
 
-fn refusal(status: u16, reason: &str, extra: &[(&str, &str)], user: &[(String, String)]) -> String {
+fn refusal(status: u16, reason: &str, extra: &[(&str, &str)], user: &Headers) -> String {
     let body = format!("{reason}\n");
     let mut ours: Vec<(String, String)> = extra
         .iter()
@@ -381,7 +355,7 @@ fn refusal(status: u16, reason: &str, extra: &[(&str, &str)], user: &[(String, S
     ours.push(("Content-Length".into(), body.len().to_string()));
     ours.push(("Connection".into(), "close".into()));
     let status_line = format!("HTTP/1.1 {status} {}", reason_phrase(status));
-    let mut out = head(&status_line, ours, user);
+    let mut out = response_head(&status_line, ours, user);
     out.push_str(&body);
     out
 }
@@ -391,7 +365,7 @@ mod tests {
     use super::*;
 
     fn request(extra: &[(&str, &str)]) -> ClientRequest {
-        let mut headers: Vec<(String, String)> = [
+        let mut headers: Headers = [
             ("Host", "localhost"),
             ("Upgrade", "websocket"),
             ("Connection", "keep-alive, Upgrade"),
@@ -401,7 +375,9 @@ mod tests {
         .iter()
         .map(|(n, v)| (n.to_string(), v.to_string()))
         .collect();
-        headers.extend(extra.iter().map(|(n, v)| (n.to_string(), v.to_string())));
+        for (n, v) in extra {
+            headers.push(*n, *v);
+        }
         ClientRequest {
             text: String::new(),
             method: "GET".into(),
@@ -421,7 +397,7 @@ mod tests {
         };
         assert_eq!(status(&decide(&old, &policy, 0)), 505);
         let mut hostless = request(&[]);
-        hostless.headers.retain(|(n, _)| n != "Host");
+        hostless.headers.remove("Host");
         let d = decide(&hostless, &policy, 0);
         assert_eq!(status(&d), 400);
         let Decision::Refuse { reason, .. } = d else {
@@ -440,7 +416,9 @@ mod tests {
     #[test]
     fn accepts_with_the_rfc_accept_key_and_user_headers() {
         let policy = Policy {
-            headers: vec![("X-Test".into(), "1".into())],
+            headers: [("X-Test".to_string(), "1".to_string())]
+                .into_iter()
+                .collect(),
             ..Policy::default()
         };
         let Decision::Accept { response, .. } = decide(&request(&[]), &policy, 0) else {
@@ -543,15 +521,15 @@ mod tests {
         r.method = "POST".into();
         assert_eq!(status(&decide(&r, &p, 0)), 405);
         let mut r = request(&[]);
-        r.headers.retain(|(n, _)| n != "Upgrade");
+        r.headers.remove("Upgrade");
         assert_eq!(status(&decide(&r, &p, 0)), 426);
         let mut r = request(&[]);
-        r.headers.retain(|(n, _)| n != "Sec-WebSocket-Version");
-        r.headers.push(("Sec-WebSocket-Version".into(), "8".into()));
+        r.headers.remove("Sec-WebSocket-Version");
+        r.headers.push("Sec-WebSocket-Version", "8");
         assert_eq!(status(&decide(&r, &p, 0)), 426);
         let mut r = request(&[]);
-        r.headers.retain(|(n, _)| n != "Sec-WebSocket-Key");
-        r.headers.push(("Sec-WebSocket-Key".into(), "short".into()));
+        r.headers.remove("Sec-WebSocket-Key");
+        r.headers.push("Sec-WebSocket-Key", "short");
         assert_eq!(status(&decide(&r, &p, 0)), 400);
         let full = Policy {
             max_clients: Some(1),

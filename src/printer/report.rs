@@ -250,7 +250,9 @@ mod tests {
             response: Some(ResponseView {
                 status: 403,
                 reason: evil.into(),
-                headers: vec![("X-Evil".into(), evil.into())],
+                headers: [("X-Evil".to_string(), evil.to_string())]
+                    .into_iter()
+                    .collect(),
                 head: format!("HTTP/1.1 403 {evil}\r\nX-Evil: {evil}\r\n\r\n"),
                 body: Some(format!("{evil}\n{evil}")),
                 body_truncated: false,

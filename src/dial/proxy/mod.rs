@@ -12,12 +12,6 @@ pub const DEFAULT_SOCKS_PORT: u16 = 1080;
 /// most common default in the wild, so a bare `--proxy myproxy` is likelier to work.
 pub const DEFAULT_HTTP_PORT: u16 = 3128;
 
-/// A proxy that answers with more than this has no business being trusted with a tunnel.
-const MAX_HEAD_BYTES: usize = 64 * 1024;
-const MAX_HEADERS: usize = 100;
-/// Small reads keep at most one chunk of over-read in memory; the head is tiny anyway.
-const READ_CHUNK: usize = 1024;
-
 #[derive(Debug, Clone, PartialEq)]
 pub enum ProxyKind {
     HttpConnect,

@@ -5,10 +5,11 @@ use std::fmt::Write as _;
 use std::net::{IpAddr, SocketAddr};
 
 use base64::Engine as _;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
 use super::*;
+use crate::http::{head, HeadError, Kind};
 
 /// `host:port` for a request line, bracketing IPv6 literals.
 fn authority(host: &str, port: u16) -> String {
@@ -90,63 +91,53 @@ async fn http_connect(
         proxy: proxy.url.clone(),
         why,
     };
-    let mut buf: Vec<u8> = Vec::with_capacity(READ_CHUNK);
-    let mut chunk = [0u8; READ_CHUNK];
-    let (head_len, status) = loop {
-        let n = stream.read(&mut chunk).await.map_err(io_err)?;
-        if n == 0 {
-            return Err(malformed(if buf.is_empty() {
-                "it closed the connection without answering CONNECT".to_string()
-            } else {
-                format!(
-                    "it closed the connection in the middle of its answer: {:?}",
-                    String::from_utf8_lossy(&buf[..buf.len().min(200)])
-                )
-            }));
+    let quoted = |bytes: &[u8]| {
+        format!(
+            "{:?}",
+            String::from_utf8_lossy(&bytes[..bytes.len().min(200)])
+        )
+    };
+    let (answer, after) = match head::read(stream, Kind::Response).await {
+        Ok(read) => read,
+        Err(HeadError::Ended { received: 0, .. }) => {
+            return Err(malformed(
+                "it closed the connection without answering CONNECT".to_string(),
+            ))
         }
-        buf.extend_from_slice(&chunk[..n]);
-        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-        let mut response = httparse::Response::new(&mut headers);
-        match response.parse(&buf) {
-            Ok(httparse::Status::Complete(len)) => {
-                // httparse only leaves the code unset on Partial.
-                break (len, response.code.unwrap_or(0));
-            }
-            Ok(httparse::Status::Partial) if buf.len() > MAX_HEAD_BYTES => {
-                return Err(malformed(format!(
-                    "its answer to CONNECT has no end within {} KiB",
-                    MAX_HEAD_BYTES / 1024
-                )))
-            }
-            Ok(httparse::Status::Partial) => continue,
-            Err(httparse::Error::TooManyHeaders) => {
-                return Err(malformed(format!(
-                    "its answer to CONNECT has more than {MAX_HEADERS} headers"
-                )))
-            }
-            Err(e) => {
-                return Err(malformed(format!(
-                    "not an HTTP response ({e}): {:?}",
-                    String::from_utf8_lossy(&buf[..buf.len().min(200)])
-                )))
-            }
+        Err(HeadError::Ended { .. }) => {
+            return Err(malformed(
+                "it closed the connection in the middle of its answer".to_string(),
+            ))
+        }
+        Err(HeadError::Io(e)) => return Err(io_err(e)),
+        Err(HeadError::TooLarge) => {
+            return Err(malformed(format!(
+                "its answer to CONNECT has no end within {} KiB",
+                head::MAX_HEAD / 1024
+            )))
+        }
+        Err(HeadError::TooManyHeaders) => {
+            return Err(malformed(format!(
+                "its answer to CONNECT has more than {} headers",
+                head::MAX_HEADERS
+            )))
+        }
+        Err(HeadError::Malformed { why, start }) => {
+            return Err(malformed(format!(
+                "not an HTTP response ({why}): {}",
+                quoted(&start)
+            )))
         }
     };
-    if head_len > MAX_HEAD_BYTES {
-        return Err(malformed(format!(
-            "its answer to CONNECT is larger than {} KiB",
-            MAX_HEAD_BYTES / 1024
-        )));
-    }
-
-    let head = String::from_utf8_lossy(&buf[..head_len]).into_owned();
+    let status = answer.status();
+    let head = answer.text;
     if (200..300).contains(&status) {
         // ws and wss clients speak first, so anything here is not from the
         // target: passing it on would desynchronise TLS or the handshake.
-        if buf.len() > head_len {
+        if !after.is_empty() {
             return Err(malformed(format!(
                 "it sent {} bytes after '{}' before we spoke",
-                buf.len() - head_len,
+                after.len(),
                 head.lines().next().unwrap_or("").trim_end()
             )));
         }
