@@ -9,7 +9,8 @@ use std::time::Duration;
 use colored::{ColoredString, Colorize};
 use serde_json::{json, Value};
 
-use crate::frame::{close_code_name, Direction, Frame};
+use crate::close;
+use crate::frame::{Direction, Frame};
 use crate::hexdump::{hex_plain, push_hex, xxd_indented};
 
 const INDENT: &str = "    ";
@@ -69,7 +70,7 @@ pub fn render_frame(frame: &Frame, dir: Direction, elapsed: Duration, out: &mut 
     if let Some(close) = frame.close_info() {
         match close.code {
             Some(code) => {
-                let _ = write!(out, "  code {code} {}", close_code_name(code));
+                let _ = write!(out, "  code {code} {}", close::name(code));
             }
             None if frame.payload_len == 0 => out.push_str("  no status code"),
             None => {}
@@ -234,7 +235,7 @@ pub fn frame_json(frame: &Frame, dir: Direction, elapsed: Duration) -> Value {
                 "close".into(),
                 json!({
                     "code": close.code,
-                    "name": close.code.map(close_code_name),
+                    "name": close.code.map(close::name),
                     "reason": close.reason,
                 }),
             );

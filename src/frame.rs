@@ -216,7 +216,7 @@ impl Frame {
             _ => (None, &[][..]),
         };
         let code_problem = code.and_then(|c| {
-            (!close_code_allowed_on_wire(c)).then_some("close code not allowed on the wire")
+            (!crate::close::may_be_sent(c)).then_some("close code not allowed on the wire")
         });
         let utf8_problem = match std::str::from_utf8(rest) {
             Ok(_) => None,
@@ -247,36 +247,6 @@ fn reserved_opcode_problem(opcode: u8) -> Option<&'static str> {
         0xf => "reserved opcode 0xf",
         _ => return None,
     })
-}
-
-/// RFC 6455 7.4: 1005, 1006 and 1015 are reserved for local reporting, and
-/// everything below 3000 that is not assigned may not be sent either.
-fn close_code_allowed_on_wire(code: u16) -> bool {
-    matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999)
-}
-
-/// Name of a close status code (IANA registry plus RFC 6455 ranges).
-pub fn close_code_name(code: u16) -> &'static str {
-    match code {
-        1000 => "normal closure",
-        1001 => "going away",
-        1002 => "protocol error",
-        1003 => "unsupported data",
-        1005 => "no status received",
-        1006 => "abnormal closure",
-        1007 => "invalid payload data",
-        1008 => "policy violation",
-        1009 => "message too big",
-        1010 => "mandatory extension",
-        1011 => "internal error",
-        1012 => "service restart",
-        1013 => "try again later",
-        1014 => "bad gateway",
-        1015 => "TLS handshake failure",
-        3000..=3999 => "registered (IANA)",
-        4000..=4999 => "private use",
-        _ => "reserved/unassigned",
-    }
 }
 
 /// Total header size implied by the bytes seen so far (2 until the second
@@ -727,7 +697,7 @@ mod tests {
         let f = one(256, &encode(0x88, Some(KEY), &1005u16.to_be_bytes(), None));
         let c = f.close_info().unwrap();
         assert_eq!(c.code, Some(1005));
-        assert_eq!(close_code_name(1005), "no status received");
+        assert_eq!(crate::close::name(1005), "no status received");
         assert_eq!(f.problems(), ["close code not allowed on the wire"]);
 
         let f = one(256, &encode(0x88, None, &[0x03], None));
@@ -745,16 +715,6 @@ mod tests {
         let c = f.close_info().unwrap();
         assert_eq!((c.code, c.problem), (None, None));
         assert!(one(256, &[0x81, 0x00]).close_info().is_none());
-    }
-
-    #[test]
-    fn close_code_names() {
-        assert_eq!(close_code_name(1000), "normal closure");
-        assert_eq!(close_code_name(1015), "TLS handshake failure");
-        assert_eq!(close_code_name(3001), "registered (IANA)");
-        assert_eq!(close_code_name(4999), "private use");
-        assert_eq!(close_code_name(1004), "reserved/unassigned");
-        assert_eq!(close_code_name(5000), "reserved/unassigned");
     }
 
     #[test]

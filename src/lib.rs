@@ -17,6 +17,7 @@
 //! tests or the fuzz targets use them.
 
 pub mod cli;
+pub(crate) mod close;
 pub(crate) mod coalesce;
 pub mod command;
 pub mod completions;
@@ -34,6 +35,7 @@ pub mod inbound;
 pub(crate) mod input;
 pub(crate) mod inspect;
 pub(crate) mod listen;
+pub(crate) mod pem;
 pub(crate) mod printer;
 pub(crate) mod repl;
 pub(crate) mod script;

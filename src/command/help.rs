@@ -3,7 +3,8 @@
 
 use std::fmt::Write as _;
 
-use super::{split_word, CLOSE_CODE_NAMES};
+use super::split_word;
+use crate::close::NAMES as CLOSE_CODE_NAMES;
 
 /// One row of the `/help` table; `name` has no leading `/`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -14,6 +14,7 @@ use base64::{DecodeError, Engine as _};
 
 mod help;
 
+use crate::close;
 use help::{closest_command, usage};
 pub use help::{complete, help_text, CommandHelp, COMMANDS};
 
@@ -125,9 +126,12 @@ pub enum CommandError {
     ControlPayloadTooLong { frame: &'static str, len: usize },
     #[error("close code '{given}' is neither a number from 1000 to 4999 nor a close code name")]
     BadCloseCode { given: String },
-    #[error("{}", close_code_refusal(*code))]
+    #[error("{}", close::refusal(*code))]
     CloseCodeRefused { code: u16 },
-    #[error("close reason is {len} bytes; at most {MAX_CLOSE_REASON} fit in a close frame")]
+    #[error(
+        "close reason is {len} bytes; at most {} fit in a close frame",
+        close::MAX_REASON
+    )]
     CloseReasonTooLong { len: usize },
     #[error("client ID '{given}' is not a number")]
     BadClientId { given: String },
@@ -170,7 +174,7 @@ impl CommandError {
                 "send larger payloads as a /text or /binary message".to_owned()
             }
             CommandError::BadCloseCode { .. } => {
-                let names: Vec<&str> = CLOSE_CODE_NAMES.iter().map(|(n, _)| *n).collect();
+                let names: Vec<&str> = close::NAMES.iter().map(|(n, _)| *n).collect();
                 format!("{CLOSE_USAGE}, or a name: {}", names.join(", "))
             }
             CommandError::CloseCodeRefused { .. } => CLOSE_USAGE.to_owned(),
@@ -190,66 +194,21 @@ impl CommandError {
     }
 }
 
-/// Close codes by name, accepted wherever a close code is, and offered by
-/// Tab completion. Only codes that may be sent are named.
-pub const CLOSE_CODE_NAMES: &[(&str, u16)] = &[
-    ("normal", 1000),
-    ("away", 1001),
-    ("protocol", 1002),
-    ("unsupported", 1003),
-    ("invalid", 1007),
-    ("policy", 1008),
-    ("too-big", 1009),
-    ("extension", 1010),
-    ("internal", 1011),
-    ("restart", 1012),
-    ("try-again", 1013),
-    ("bad-gateway", 1014),
-];
-
-/// Control frames carry at most 125 payload bytes (RFC 6455 §5.5).
-const MAX_CONTROL_PAYLOAD: usize = 125;
-/// The close payload's first two bytes are the code, leaving 123 for the reason.
-const MAX_CLOSE_REASON: usize = MAX_CONTROL_PAYLOAD - 2;
-
-/// Accepts the codes an endpoint may put in a close frame. 1014 is allowed on
-/// purpose: IANA registered it ("bad gateway") after RFC 6455, even though
-/// some libraries (tungstenite's `is_allowed`) still refuse it.
+/// Accepts the codes an endpoint may put in a close frame ([`close::may_be_sent`]).
 pub fn check_close_code(code: u16) -> Result<(), CommandError> {
-    match code {
-        1000..=1003 | 1007..=1014 | 3000..=4999 => Ok(()),
-        _ => Err(CommandError::CloseCodeRefused { code }),
+    if close::may_be_sent(code) {
+        Ok(())
+    } else {
+        Err(CommandError::CloseCodeRefused { code })
     }
 }
 
 /// Refuses reasons that would not fit in a close frame next to the code.
 pub fn check_close_reason(reason: &str) -> Result<(), CommandError> {
-    if reason.len() > MAX_CLOSE_REASON {
+    if reason.len() > close::MAX_REASON {
         return Err(CommandError::CloseReasonTooLong { len: reason.len() });
     }
     Ok(())
-}
-
-fn close_code_refusal(code: u16) -> String {
-    let never_sent = |what: &str| {
-        format!(
-            "close code {code} ({what}) is reserved: it must never be sent on the wire (RFC 6455 §7.4.1)"
-        )
-    };
-    match code {
-        0..=999 => format!("close code {code} is not allowed: codes 0-999 are unused (RFC 6455 §7.4.2)"),
-        1004 => "close code 1004 is reserved: its meaning is undefined, so it must not be sent (RFC 6455 §7.4.1)".to_owned(),
-        1005 => never_sent("no status received"),
-        1006 => never_sent("abnormal closure"),
-        1015 => never_sent("TLS handshake failure"),
-        1016..=2999 => format!(
-            "close code {code} is unassigned: 1000-2999 are reserved for the WebSocket protocol and its extensions (RFC 6455 §7.4.2)"
-        ),
-        5000.. => format!(
-            "close code {code} is out of range: the highest usable code is 4999 (RFC 6455 §7.4.2)"
-        ),
-        _ => format!("close code {code} is allowed"),
-    }
 }
 
 /// Parses one line with REPL semantics: an empty line is [`Command::Nothing`].
@@ -463,7 +422,7 @@ fn parse_file(arg: &str) -> Result<Command, CommandError> {
 }
 
 fn control_payload(frame: &'static str, arg: &str) -> Result<Vec<u8>, CommandError> {
-    if arg.len() > MAX_CONTROL_PAYLOAD {
+    if arg.len() > close::MAX_CONTROL_PAYLOAD {
         return Err(CommandError::ControlPayloadTooLong {
             frame,
             len: arg.len(),
@@ -479,7 +438,7 @@ pub(crate) fn parse_close_code(word: &str) -> Result<u16, CommandError> {
                 given: word.to_owned(),
             })?
     } else {
-        CLOSE_CODE_NAMES
+        close::NAMES
             .iter()
             .find(|(name, _)| name.eq_ignore_ascii_case(word))
             .map(|(_, code)| *code)

@@ -1,5 +1,6 @@
 //! Unit tests of the command parser: every command, every refusal and its wording.
 use super::*;
+use crate::close::NAMES as CLOSE_CODE_NAMES;
 
 fn err(line: &str) -> CommandError {
     match parse(line) {

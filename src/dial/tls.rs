@@ -18,6 +18,7 @@ use super::tls_sniff::HelloSniffer;
 use super::BoxStream;
 use crate::cli::ConnectArgs;
 use crate::error::{Error, Result};
+use crate::pem;
 
 pub struct TlsConfig {
     connector: tokio_native_tls::TlsConnector,
@@ -130,15 +131,6 @@ pub struct TlsInfo {
     pub insecure: bool,
 }
 
-fn read_file(path: &Path, flag: &str) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| {
-        Error::usage_hint(
-            format!("cannot read {flag} file '{}': {e}", path.display()),
-            format!("{flag} takes the path of a PEM file"),
-        )
-    })
-}
-
 impl TlsConfig {
     pub fn from_args(args: &ConnectArgs) -> Result<TlsConfig> {
         let mut b = native_tls::TlsConnector::builder();
@@ -147,20 +139,9 @@ impl TlsConfig {
         // -k verifies nothing, --ca replaces the system roots: neither wants those.
         let only_roots = args.insecure || args.ca.is_some();
         if let Some(ca) = &args.ca {
-            let pem = read_file(ca, "--ca")?;
+            let pem = pem::read(ca, "--ca")?;
             // A CA file is often a bundle: every certificate in it is trusted, not just the first.
-            let certs = native_tls::Certificate::stack_from_pem(&pem).map_err(|e| {
-                Error::usage(format!(
-                    "--ca '{}' is not a PEM certificate file: {e}",
-                    ca.display()
-                ))
-            })?;
-            if certs.is_empty() {
-                return Err(Error::usage_hint(
-                    format!("--ca '{}' holds no certificate", ca.display()),
-                    "--ca takes a PEM file of one or more 'BEGIN CERTIFICATE' blocks",
-                ));
-            }
+            let certs = pem::certificates(&pem, ca, "--ca")?;
             given.ca = Some((ca.clone(), certs.len()));
             given.ca_pem = Some(pem.clone());
             roots = certs;
@@ -175,14 +156,13 @@ impl TlsConfig {
             b.add_root_certificate(cert.clone());
         }
         if let (Some(cert), Some(key)) = (&args.cert, &args.key) {
-            let cert_pem = read_file(cert, "--cert")?;
-            let key_pem = read_file(key, "--key")?;
-            let id = native_tls::Identity::from_pkcs8(&cert_pem, &key_pem).map_err(|e| {
-                Error::usage_hint(
-                    format!("cannot use --cert '{}' with --key '{}': {e}", cert.display(), key.display()),
-                    "--key must be an unencrypted PKCS#8 PEM key ('BEGIN PRIVATE KEY'); convert with `openssl pkcs8 -topk8 -nocrypt`",
-                )
-            })?;
+            let id = pem::IdentityFiles {
+                cert,
+                cert_flag: "--cert",
+                key,
+                key_flag: "--key",
+            }
+            .load()?;
             b.identity(id);
         }
         if args.insecure {

@@ -5,9 +5,9 @@ use std::time::Instant;
 
 use serde_json::{json, Map, Value};
 
+use crate::close;
 use crate::deflate::Wire;
 use crate::event::{DataKind, Event};
-use crate::frame::close_code_name;
 use crate::hexdump::hex_plain;
 
 pub(super) fn base(started: Instant, event: &str) -> Map<String, Value> {
@@ -45,7 +45,7 @@ fn control(m: &mut Map<String, Value>, dir: &str, payload: &[u8]) {
 fn close(m: &mut Map<String, Value>, dir: &str, code: Option<u16>, reason: &str) {
     m.insert("dir".into(), dir.into());
     m.insert("code".into(), json!(code));
-    m.insert("name".into(), json!(code.map(close_code_name)));
+    m.insert("name".into(), json!(code.map(close::name)));
     m.insert("reason".into(), reason.into());
 }
 

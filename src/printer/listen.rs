@@ -11,8 +11,8 @@ use serde_json::{json, Value};
 
 use super::escape::Shown;
 use super::{json, Printer};
+use crate::close;
 use crate::event::{Closer, Ending, Event, EventSink, OwnedEvent};
-use crate::frame::close_code_name;
 use crate::listen::client::{ClientEvent, ClientInfo, HandshakeView};
 
 /// One row of `/clients`.
@@ -206,7 +206,7 @@ impl Printer {
             Closer::Nobody => "connection lost",
         };
         let code = match d.code {
-            Some(c) => format!(", code {c} ({})", close_code_name(c)),
+            Some(c) => format!(", code {c} ({})", close::name(c)),
             None => String::new(),
         };
         let reason = if d.reason.is_empty() {

@@ -17,9 +17,9 @@ use std::time::Instant;
 
 use colored::Colorize;
 
+use crate::close;
 use crate::error::Error;
 use crate::event::{DataKind, Event, EventSink, Stats};
-use crate::frame::close_code_name;
 use crate::hexdump;
 use escape::Shown;
 
@@ -412,7 +412,7 @@ fn pretty_json(data: &[u8]) -> Option<String> {
 
 fn close_text(code: Option<u16>, reason: &str) -> String {
     let mut s = match code {
-        Some(c) => format!(" {c} ({})", close_code_name(c)),
+        Some(c) => format!(" {c} ({})", close::name(c)),
         None => " (no status code)".into(),
     };
     if !reason.is_empty() {
@@ -534,7 +534,7 @@ impl EventSink for Printer {
                 };
                 let how = if e.clean { "clean" } else { "not clean" };
                 let code = match e.code {
-                    Some(c) => format!(", code {c} ({})", close_code_name(c)),
+                    Some(c) => format!(", code {c} ({})", close::name(c)),
                     None => String::new(),
                 };
                 let _ = write!(self.line, "{} {who}{code}, {how}", "*".dimmed());

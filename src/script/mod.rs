@@ -554,7 +554,7 @@ fn message_len(m: &Message) -> usize {
 
 fn close_words(code: Option<u16>) -> String {
     match code {
-        Some(c) => format!(" with {c} ({})", crate::frame::close_code_name(c)),
+        Some(c) => format!(" with {c} ({})", crate::close::name(c)),
         None => " without a code".into(),
     }
 }

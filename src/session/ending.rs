@@ -13,8 +13,8 @@ pub(super) fn judge(e: &Ending, role: super::Role) -> Result<()> {
             message: match code {
                 Some(c) => format!(
                     "the {peer} closed with {c} ({}){}{}",
-                    crate::frame::close_code_name(c),
-                    if crate::command::check_close_code(c).is_err() {
+                    crate::close::name(c),
+                    if !crate::close::may_be_sent(c) {
                         ", a code that may never be sent on the wire"
                     } else {
                         ""
