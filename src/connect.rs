@@ -7,20 +7,15 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use tokio::sync::mpsc;
-use tokio_tungstenite::WebSocketStream;
 
 use crate::cli::{ConnectArgs, LiveArgs, OutputArgs, SessionArgs, Wait};
 use crate::command::{check_close_code, check_close_reason};
-use crate::dial::BoxStream;
 use crate::error::{Error, Result};
 use crate::event::{Event, EventSink, Stats};
-use crate::frame::Direction;
-use crate::inbound::{Guard, WireFacts};
 use crate::input::{self, StdinMode};
 use crate::printer::{json, report, style, Printer, Style};
 use crate::repl::{self, Repl};
 use crate::session::{self, Input, INPUT_QUEUE};
-use crate::tap::{Tap, TapSink};
 use crate::target::Target;
 
 fn validate(session: &SessionArgs) -> Result<Script> {
@@ -237,37 +232,21 @@ async fn connect(
         .lines
         .iter()
         .any(|x| x.trim_start().starts_with("/dump"));
-    let (stream, dump_rx): (BoxStream, _) = if dumping || interactive || scripted_dump {
-        let (sink, rx) = TapSink::new(live.dump_limit, Instant::now(), enabled.clone());
-        if let Some(link) = &link {
-            crate::deflate::dump_inflated(&sink, link, conn.max_message_size, live.dump_limit);
-        }
-        sink.record(Direction::Incoming, &up.leftover);
-        (Box::new(Tap::new(up.stream, sink)), Some(rx))
-    } else {
-        (up.stream, None)
-    };
-    // Above the tap, so the dump still shows the bytes that broke the rule (and compressed
-    // frames as they were); the guard judges what the inflater made of them.
-    let wire = WireFacts::default();
-    let (stream, leftover) = crate::deflate::layer(
-        stream,
+    let tapping = (dumping || interactive || scripted_dump).then(|| session::Tapping {
+        limit: live.dump_limit,
+        enabled: enabled.clone(),
+    });
+    let session::Stacked {
+        ws,
+        frames: dump_rx,
+        wire,
+    } = session::stack(
+        up.stream,
         up.leftover,
+        session::Role::Client,
         link.as_ref(),
         conn.max_message_size,
-        &wire,
-    );
-    let stream: BoxStream = Box::new(Guard::new(
-        stream,
-        &leftover,
-        wire.clone(),
-        conn.max_message_size,
-    ));
-    let ws = WebSocketStream::from_partially_read(
-        stream,
-        leftover,
-        session::Role::Client.ws(),
-        Some(session::ws_config(conn.max_message_size)),
+        tapping,
     )
     .await;
     let cancel = crate::script::Cancel::default();

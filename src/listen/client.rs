@@ -13,7 +13,6 @@ use serde::Serialize;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, Semaphore};
-use tokio_tungstenite::WebSocketStream;
 
 use super::accept::{decide, read_request, Decision, Policy, HANDSHAKE_TIMEOUT};
 use super::queue::HubTx;
@@ -21,10 +20,7 @@ use super::tls::Acceptor;
 use crate::cli::Wait;
 use crate::dial::BoxStream;
 use crate::event::{Event, EventSink, OwnedEvent, Stats};
-use crate::frame::Direction;
-use crate::inbound::{Guard, WireFacts};
 use crate::session::{self, Input, Role};
-use crate::tap::{Tap, TapSink};
 
 /// Commands the hub may queue for one client; their bytes are bounded by [`CLIENT_QUEUE_BYTES`].
 pub const CLIENT_QUEUE: usize = 1024;
@@ -188,32 +184,20 @@ pub async fn run(id: u64, tcp: TcpStream, peer: SocketAddr, shared: Arc<Shared>,
     });
 
     // The tap is always there: `/dump on` may switch the dump on at any time.
-    let (tap, frames) = TapSink::new(shared.dump_limit, Instant::now(), shared.dump.clone());
-    if let Some(link) = &link {
-        crate::deflate::dump_inflated(&tap, link, shared.max_message_size, shared.dump_limit);
-    }
-    tap.record(Direction::Incoming, &leftover);
-    let stream: BoxStream = Box::new(Tap::new(stream, tap));
-    // Above the tap, as for our own connections: the dump still shows what broke a rule, and
-    // shows it compressed; the guard judges the inflated bytes.
-    let wire = WireFacts::default();
-    let (stream, leftover) = crate::deflate::layer(
+    let tapping = session::Tapping {
+        limit: shared.dump_limit,
+        enabled: shared.dump.clone(),
+    };
+    let stacked = session::stack(
         stream,
         leftover,
+        Role::Server,
         link.as_ref(),
         shared.max_message_size,
-        &wire,
-    );
-    let stream: BoxStream = Box::new(Guard::new(
-        stream,
-        &leftover,
-        wire.clone(),
-        shared.max_message_size,
-    ));
-    let config = session::ws_config(shared.max_message_size);
-    let ws =
-        WebSocketStream::from_partially_read(stream, leftover, Role::Server.ws(), Some(config))
-            .await;
+        Some(tapping),
+    )
+    .await;
+    let (ws, frames, wire) = (stacked.ws, stacked.frames, stacked.wire);
     let opts = session::Options {
         role: Role::Server,
         signals: false,
@@ -235,7 +219,7 @@ pub async fn run(id: u64, tcp: TcpStream, peer: SocketAddr, shared: Arc<Shared>,
     };
     let mut sink = HubSink { id, hub: &hub };
     // The session reports its own ending and error (Event::Closed, Event::Failed).
-    let _ = session::run(ws, rx, Some(frames), &mut sink, opts, stats).await;
+    let _ = session::run(ws, rx, frames, &mut sink, opts, stats).await;
     hub.send(FromClient::Left(id));
 }
 

@@ -359,8 +359,11 @@ impl SignalStream {
 mod arms;
 mod ending;
 mod script;
+mod stack;
 mod state;
 mod writer;
+
+pub use stack::{stack, Stacked, Tapping};
 
 use arms::Read;
 

@@ -1,0 +1,70 @@
+//! The layers between an upgraded stream and the WebSocket library, stacked the same way for both
+//! roles: the tap (raw bytes for `--dump`, compressed as they crossed the wire), then the
+//! permessage-deflate layer, then the inbound guard (which judges the inflated bytes), then
+//! tokio-tungstenite with our limits.
+
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio_tungstenite::WebSocketStream;
+
+use super::Role;
+use crate::deflate::Link;
+use crate::dial::BoxStream;
+use crate::frame::Direction;
+use crate::inbound::{Guard, WireFacts};
+use crate::tap::{Tap, TapReceiver, TapSink};
+
+/// The dump's switch and how much of each payload it keeps, when frames are to be tapped.
+pub struct Tapping {
+    pub limit: usize,
+    pub enabled: Arc<AtomicBool>,
+}
+
+/// A connection ready for the session: the WebSocket, the tapped frames (if tapped), and what
+/// the guard learnt of the wire.
+pub struct Stacked {
+    pub ws: WebSocketStream<BoxStream>,
+    pub frames: Option<TapReceiver>,
+    pub wire: WireFacts,
+}
+
+/// Stack the layers on `stream`, whose first bytes (read behind the handshake) are `leftover`.
+pub async fn stack(
+    stream: BoxStream,
+    leftover: Vec<u8>,
+    role: Role,
+    deflate: Option<&Link>,
+    max_message_size: usize,
+    tapping: Option<Tapping>,
+) -> Stacked {
+    let (stream, frames): (BoxStream, _) = match tapping {
+        Some(t) => {
+            let (sink, rx) = TapSink::new(t.limit, Instant::now(), t.enabled);
+            if let Some(link) = deflate {
+                crate::deflate::dump_inflated(&sink, link, max_message_size, t.limit);
+            }
+            sink.record(Direction::Incoming, &leftover);
+            (Box::new(Tap::new(stream, sink)), Some(rx))
+        }
+        None => (stream, None),
+    };
+    let wire = WireFacts::default();
+    let (stream, leftover) =
+        crate::deflate::layer(stream, leftover, deflate, max_message_size, &wire);
+    let stream: BoxStream = Box::new(Guard::new(
+        stream,
+        &leftover,
+        wire.clone(),
+        max_message_size,
+    ));
+    let ws = WebSocketStream::from_partially_read(
+        stream,
+        leftover,
+        role.ws(),
+        Some(super::ws_config(max_message_size)),
+    )
+    .await;
+    Stacked { ws, frames, wire }
+}
