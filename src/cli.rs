@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub use crate::session::Wait;
+
 /// The examples of `--help`, also the man page's EXAMPLES.
 pub const EXAMPLES: &str = "\
 Examples:
@@ -436,13 +438,6 @@ pub enum ColorChoice {
     Auto,
     Always,
     Never,
-}
-
-/// `--wait`: a time after the input ended, or forever.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Wait {
-    Secs(Duration),
-    Forever,
 }
 
 pub(crate) fn parse_secs(s: &str) -> Result<Duration, String> {

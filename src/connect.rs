@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use tokio::sync::mpsc;
 
-use crate::cli::{ConnectArgs, LiveArgs, OutputArgs, SessionArgs, Wait};
+use crate::cli::{ConnectArgs, LiveArgs, OutputArgs, SessionArgs};
 use crate::command::{check_close_code, check_close_reason};
 use crate::error::{Error, Result};
 use crate::event::{Event, EventSink, Stats};
@@ -168,6 +168,7 @@ async fn connect(
 ) -> Result<()> {
     let interactive = repl.is_some();
     let target = Target::parse(url)?;
+    let upgrade = crate::config::handshake(conn)?;
     let script = validate(session)?;
     // Open the dump file before dialing: the handshake is the first thing written to it, and an
     // unwritable path is reported before any network traffic.
@@ -199,7 +200,7 @@ async fn connect(
         tx.clone(),
     );
 
-    let (report, upgraded) = crate::handshake::open(&target, conn).await;
+    let (report, upgraded) = crate::handshake::open(&target, &upgrade).await;
     let dumping = live.dump || live.dump_file.is_some();
     let full_report = conn.verbose || (upgraded.is_err() && report.response.is_some());
     if full_report {
@@ -253,7 +254,7 @@ async fn connect(
     let opts = session::Options {
         role: session::Role::Client,
         signals: true,
-        wait: session.wait.unwrap_or(Wait::Forever),
+        wait: session.wait.unwrap_or(session::Wait::Forever),
         // Silence ends the wait by default, unless -w says how long to wait.
         idle: session.idle.or_else(|| {
             session

@@ -27,14 +27,16 @@ pub async fn run(args: &InspectArgs) -> Result<()> {
         },
         Screen::Stderr,
     );
-    let target = match Target::parse(&args.url) {
-        Ok(t) => t,
+    let checked =
+        Target::parse(&args.url).and_then(|t| Ok((t, crate::config::handshake(&args.conn)?)));
+    let (target, options) = match checked {
+        Ok(both) => both,
         Err(e) => {
             printer.error(&e);
             return Err(e);
         }
     };
-    let (report, upgraded) = handshake::open(&target, &args.conn).await;
+    let (report, upgraded) = handshake::open(&target, &options).await;
     if !args.json && report.tls.as_ref().is_some_and(|t| t.insecure) {
         // The same warning as connect: -k must never go unnoticed, even in a passing report.
         printer.warn("TLS certificate verification is off (-k/--insecure): anyone on the path could read or change this connection");

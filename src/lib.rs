@@ -21,6 +21,7 @@ pub(crate) mod close;
 pub(crate) mod coalesce;
 pub mod command;
 pub mod completions;
+pub(crate) mod config;
 pub(crate) mod connect;
 pub mod deflate;
 pub mod dial;
@@ -72,8 +73,8 @@ pub fn main_entry() -> ExitCode {
     };
     // Before any thread exists: choosing the trust roots sets an environment variable.
     match &cli.command {
-        Some(Command::Inspect(args)) => dial::pin_trust_roots(&args.conn),
-        None => dial::pin_trust_roots(&cli.conn),
+        Some(Command::Inspect(args)) => dial::pin_trust_roots(&config::tls(&args.conn)),
+        None => dial::pin_trust_roots(&config::tls(&cli.conn)),
         Some(_) => {}
     }
     let runtime = match tokio::runtime::Builder::new_current_thread()

@@ -15,11 +15,10 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::time::timeout_at;
 
-use crate::cli::ConnectArgs;
 use crate::error::{Error, Result};
 use crate::target::Target;
 
-pub use tls::{alert_after_handshake, pin_trust_roots, TlsConfig, TlsInfo};
+pub use tls::{alert_after_handshake, pin_trust_roots, TlsConfig, TlsInfo, TlsSettings};
 
 /// Any byte stream we can run WebSocket over: TCP, TLS over TCP, a proxy tunnel, a tap around those.
 pub trait AsyncStream: AsyncRead + AsyncWrite + Unpin + Send {}
@@ -73,17 +72,37 @@ pub struct Reached {
     pub proxy: Option<ProxyHop>,
 }
 
-/// Which proxy applies to this target: `--proxy`, else the environment unless `--no-proxy`.
-pub fn choose_proxy(target: &Target, args: &ConnectArgs) -> Result<Option<proxy::Proxy>> {
+/// Where the proxy comes from: `--proxy`, the environment, or nowhere (`--no-proxy`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProxyChoice {
+    Given(proxy::Proxy),
+    FromEnvironment,
+    Off,
+}
+
+impl ProxyChoice {
+    /// `--proxy URL` (a URL we cannot use is a usage error), else `--no-proxy`, else the environment.
+    pub fn new(given: Option<&str>, no_proxy: bool) -> Result<ProxyChoice> {
+        match given {
+            Some(url) => proxy::Proxy::parse(url)
+                .map(ProxyChoice::Given)
+                .map_err(bad_proxy_url),
+            None if no_proxy => Ok(ProxyChoice::Off),
+            None => Ok(ProxyChoice::FromEnvironment),
+        }
+    }
+}
+
+/// Which proxy applies to this target.
+pub fn choose_proxy(target: &Target, choice: &ProxyChoice) -> Result<Option<proxy::Proxy>> {
     if target.unix_socket.is_some() {
         // A local socket is never proxied (curl ignores proxies with --unix-socket too).
         return Ok(None);
     }
-    if let Some(p) = &args.proxy {
-        return proxy::Proxy::parse(p).map(Some).map_err(bad_proxy_url);
-    }
-    if args.no_proxy {
-        return Ok(None);
+    match choice {
+        ProxyChoice::Given(p) => return Ok(Some(p.clone())),
+        ProxyChoice::Off => return Ok(None),
+        ProxyChoice::FromEnvironment => {}
     }
     let get = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     match proxy::from_env(target.secure, &target.host, target.port, &get) {

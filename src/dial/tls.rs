@@ -16,9 +16,18 @@ use tokio::net::TcpStream;
 
 use super::tls_sniff::HelloSniffer;
 use super::BoxStream;
-use crate::cli::ConnectArgs;
 use crate::error::{Error, Result};
 use crate::pem;
+
+/// The TLS flags, checked: `--ca`, `--cert` with `--key`, `-k`. The files are read when a wss hop
+/// first needs them ([`TlsConfig::new`]), so a ws:// connection never pays for TLS.
+#[derive(Debug, Clone, Default)]
+pub struct TlsSettings {
+    pub ca: Option<PathBuf>,
+    /// The client identity: certificate (chain) and private key.
+    pub identity: Option<(PathBuf, PathBuf)>,
+    pub insecure: bool,
+}
 
 pub struct TlsConfig {
     connector: tokio_native_tls::TlsConnector,
@@ -47,7 +56,7 @@ static SYSTEM: OnceLock<System> = OnceLock::new();
 /// Decide the trust roots for this process and stop OpenSSL from reading the system bundle by
 /// itself (twice). It sets `SSL_CERT_FILE`, so it must run before the process starts a second
 /// thread: `main_entry` calls it right after parsing the command line.
-pub fn pin_trust_roots(args: &ConnectArgs) {
+pub fn pin_trust_roots(args: &TlsSettings) {
     #[cfg(all(unix, not(target_vendor = "apple")))]
     {
         let system = if args.insecure || args.ca.is_some() {
@@ -132,7 +141,7 @@ pub struct TlsInfo {
 }
 
 impl TlsConfig {
-    pub fn from_args(args: &ConnectArgs) -> Result<TlsConfig> {
+    pub fn new(args: &TlsSettings) -> Result<TlsConfig> {
         let mut b = native_tls::TlsConnector::builder();
         let mut given = Given::default();
         let mut roots = Vec::new();
@@ -155,7 +164,7 @@ impl TlsConfig {
         for cert in &roots {
             b.add_root_certificate(cert.clone());
         }
-        if let (Some(cert), Some(key)) = (&args.cert, &args.key) {
+        if let Some((cert, key)) = &args.identity {
             let id = pem::IdentityFiles {
                 cert,
                 cert_flag: "--cert",
@@ -169,9 +178,9 @@ impl TlsConfig {
             b.danger_accept_invalid_certs(true);
             b.danger_accept_invalid_hostnames(true);
         }
-        let connector = b.build().map_err(|e| match (&args.cert, &args.key) {
+        let connector = b.build().map_err(|e| match &args.identity {
             // OpenSSL checks the pair only here, when it is put into the context.
-            (Some(cert), Some(key)) if e.to_string().contains("key values mismatch") => {
+            Some((cert, key)) if e.to_string().contains("key values mismatch") => {
                 Error::usage_hint(
                     format!(
                         "--key '{}' does not match --cert '{}': it is not that certificate's private key",

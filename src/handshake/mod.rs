@@ -4,8 +4,11 @@
 //! in behind the 101, ready to hand to tokio-tungstenite.
 
 pub mod checks;
+mod options;
 pub mod request;
 pub mod response;
+
+pub use options::Options;
 
 use std::time::{Duration, Instant};
 
@@ -13,7 +16,6 @@ use serde::Serialize;
 use tokio::io::AsyncWriteExt;
 use tokio::time::timeout_at;
 
-use crate::cli::ConnectArgs;
 use crate::dial::{self, BoxStream, DialTimings, ProxyHop, TlsConfig, TlsInfo};
 use crate::error::{Error, Result};
 use crate::target::Target;
@@ -97,7 +99,7 @@ pub struct Upgraded {
 
 /// Open a WebSocket connection to `target`. The report is returned in every case, so a failed
 /// upgrade can be shown in full.
-pub async fn open(target: &Target, args: &ConnectArgs) -> (Report, Result<Upgraded>) {
+pub async fn open(target: &Target, args: &Options) -> (Report, Result<Upgraded>) {
     let mut report = Report {
         url: target.url.to_string(),
         notes: target.notes.clone(),
@@ -107,7 +109,7 @@ pub async fn open(target: &Target, args: &ConnectArgs) -> (Report, Result<Upgrad
     let mut current = target.clone();
     let mut hops = 0;
     // Credentials are for the server the user named: a redirect elsewhere gets none (as curl).
-    let elsewhere = without_credentials(args);
+    let elsewhere = args.without_credentials();
     // One deadline for the whole upgrade: every redirect hop and every refusal body in it.
     let deadline = tokio::time::Instant::now() + args.connect_timeout;
     loop {
@@ -180,7 +182,7 @@ pub async fn open(target: &Target, args: &ConnectArgs) -> (Report, Result<Upgrad
             ));
         }
         let sending =
-            same_origin(target, &current) && (has_credentials(args) || current.auth.is_some());
+            same_origin(target, &current) && (args.has_credentials() || current.auth.is_some());
         if sending && leaves_tls {
             report.notes.push(format!(
                 "credentials (user:pass in the URL, --auth, -H Authorization/Cookie) are not sent \
@@ -203,25 +205,6 @@ fn same_origin(a: &Target, b: &Target) -> bool {
     a.secure == b.secure && a.host == b.host && a.port == b.port && a.unix_socket == b.unix_socket
 }
 
-/// Request headers that carry credentials.
-fn is_credential_header(raw: &str) -> bool {
-    let name = raw.split(':').next().unwrap_or("").trim();
-    ["authorization", "cookie", "proxy-authorization"]
-        .iter()
-        .any(|c| name.eq_ignore_ascii_case(c))
-}
-
-fn has_credentials(args: &ConnectArgs) -> bool {
-    args.auth.is_some() || args.headers.iter().any(|h| is_credential_header(h))
-}
-
-fn without_credentials(args: &ConnectArgs) -> ConnectArgs {
-    let mut a = args.clone();
-    a.auth = None;
-    a.headers.retain(|h| !is_credential_header(h));
-    a
-}
-
 /// Give up following redirects. The report's 3xx check says "follow it with -L", which is wrong
 /// once -L is on: show the reason we stopped instead.
 fn stop(mut report: Report, e: Error) -> (Report, Result<Upgraded>) {
@@ -240,7 +223,7 @@ fn is_followed(status: u16) -> bool {
 /// One dial + upgrade. `Ok(None)` means "follow the redirect in report.response".
 async fn attempt(
     target: &Target,
-    args: &ConnectArgs,
+    args: &Options,
     tls_config: &mut Option<TlsConfig>,
     report: &mut Report,
     deadline: tokio::time::Instant,
@@ -254,17 +237,16 @@ async fn attempt(
         if tls_config.is_none() {
             // Built once, on the first wss hop, which is the one that pays for it.
             let setup = Instant::now();
-            *tls_config = Some(TlsConfig::from_args(args)?);
+            *tls_config = Some(TlsConfig::new(&args.tls)?);
             tls_setup = Some(setup.elapsed());
         }
         tls_config.as_ref()
     } else {
         None
     };
-    // Build the request before dialing: a malformed -H is a usage error, not a connect failure.
     let key = tokio_tungstenite::tungstenite::handshake::client::generate_key();
-    let req = request::build(target, args, key)?;
-    let proxy = dial::choose_proxy(target, args)?;
+    let req = request::build(target, args, key);
+    let proxy = dial::choose_proxy(target, &args.proxy)?;
     let mut reached = dial::Reached::default();
     let dialed = dial::dial(
         target,
@@ -336,7 +318,7 @@ async fn attempt(
     if passed {
         return Ok(Some(Upgraded { stream, leftover }));
     }
-    if args.location && is_followed(resp.status) && resp.header("Location").is_some() {
+    if args.follow_redirects && is_followed(resp.status) && resp.header("Location").is_some() {
         return Ok(None);
     }
     let message = match failure {

@@ -8,9 +8,6 @@ use std::time::Duration;
 
 use tokio::io::AsyncRead;
 
-use crate::cli::ListenArgs;
-use crate::error::Result;
-use crate::handshake::request::parse_header;
 use crate::http::{head, HeadError, Headers, Kind, Start};
 /// How long a client may take to send its request (TLS included).
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -26,24 +23,6 @@ pub struct Policy {
     pub max_clients: Option<usize>,
     /// `--no-deflate`: decline permessage-deflate offers.
     pub no_deflate: bool,
-}
-
-impl Policy {
-    pub fn from_args(args: &ListenArgs) -> Result<Policy> {
-        let headers = args
-            .headers
-            .iter()
-            .map(|h| parse_header(h, "-H"))
-            .collect::<Result<Headers>>()?;
-        Ok(Policy {
-            subprotocols: args.subprotocols.clone(),
-            require_subprotocol: args.require_subprotocol,
-            origin_allow: args.origin_allow.clone(),
-            headers,
-            max_clients: args.max_clients,
-            no_deflate: args.no_deflate,
-        })
-    }
 }
 
 /// A request head as the client sent it.

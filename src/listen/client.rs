@@ -17,7 +17,7 @@ use tokio::sync::{mpsc, Semaphore};
 use super::accept::{decide, read_request, Decision, Policy, HANDSHAKE_TIMEOUT};
 use super::queue::HubTx;
 use super::tls::Acceptor;
-use crate::cli::Wait;
+
 use crate::dial::BoxStream;
 use crate::event::{Event, EventSink, OwnedEvent, Stats};
 use crate::session::{self, Input, Role};
@@ -202,7 +202,7 @@ pub async fn run(id: u64, tcp: TcpStream, peer: SocketAddr, shared: Arc<Shared>,
         role: Role::Server,
         signals: false,
         // A client stays until it or the hub closes it: the hub's input never ends it.
-        wait: Wait::Forever,
+        wait: session::Wait::Forever,
         idle: None,
         script: crate::script::Options::default(),
         once: false,

@@ -75,7 +75,7 @@ pub async fn run(args: &ListenArgs) -> Result<()> {
 
 async fn start(args: &ListenArgs, repl: Option<&mut Repl>, printer: &mut Printer) -> Result<()> {
     let addr = parse_addr(&args.addr)?;
-    let policy = accept::Policy::from_args(args)?;
+    let policy = crate::config::listen_policy(args)?;
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => Some(tls::Acceptor::from_files(cert, key)?),
         _ => None,

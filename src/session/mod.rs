@@ -18,7 +18,6 @@ use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::WebSocketStream;
 
-use crate::cli::Wait;
 use crate::command::{self, Command};
 use crate::dial::BoxStream;
 use crate::error::{Error, Result};
@@ -125,6 +124,13 @@ pub struct Options {
     pub dump: Option<Arc<AtomicBool>>,
     /// permessage-deflate, when negotiated: compresses what we send, knows what came compressed.
     pub deflate: Option<crate::deflate::Link>,
+}
+
+/// `--wait`: a time after the input ended, or forever.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Wait {
+    Secs(Duration),
+    Forever,
 }
 
 type Ws = WebSocketStream<BoxStream>;

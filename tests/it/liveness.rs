@@ -352,7 +352,9 @@ async fn listen_with_a_blocked_stdout_still_answers_new_clients() {
 /// frame in an unbounded channel (1.8 GB for an 8 MiB message).
 #[tokio::test]
 async fn the_dump_of_a_message_in_one_byte_fragments_stays_bounded() {
-    const N: usize = 600_000;
+    // Enough that the old unbounded queue (~230 bytes per frame) would pass 60 MiB by far, few
+    // enough that a debug build on a loaded machine dumps them well within the deadline.
+    const N: usize = 300_000;
     let mut bytes = Vec::with_capacity(N * 3 + 16);
     bytes.extend(hostile::frame(0x01, b"a"));
     for _ in 1..N - 1 {
@@ -386,7 +388,7 @@ async fn the_dump_of_a_message_in_one_byte_fragments_stays_bounded() {
         if let Ok(Some(s)) = child.try_wait() {
             break Some(s);
         }
-        if start.elapsed() > Duration::from_secs(60) {
+        if start.elapsed() > Duration::from_secs(150) {
             let _ = child.kill();
             break None;
         }
@@ -394,7 +396,7 @@ async fn the_dump_of_a_message_in_one_byte_fragments_stays_bounded() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert!(
-        peak < 80.0,
+        peak < 60.0,
         "RSS reached {peak:.0} MiB dumping {N} fragments"
     );
     assert_eq!(status.and_then(|s| s.code()), Some(0));
