@@ -18,9 +18,46 @@ pub enum Outcome {
     Fail,
 }
 
+/// What a check is about; shown as its kebab-case name (`-v`, `inspect --json`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CheckName {
+    Status,
+    Protocol,
+    Upgrade,
+    Connection,
+    Accept,
+    Subprotocol,
+    Extensions,
+    Deflate,
+    DeflateWarning,
+}
+
+impl CheckName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckName::Status => "status",
+            CheckName::Protocol => "protocol",
+            CheckName::Upgrade => "upgrade",
+            CheckName::Connection => "connection",
+            CheckName::Accept => "accept",
+            CheckName::Subprotocol => "subprotocol",
+            CheckName::Extensions => "extensions",
+            CheckName::Deflate => "deflate",
+            CheckName::DeflateWarning => "deflate-warning",
+        }
+    }
+}
+
+impl std::fmt::Display for CheckName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Check {
-    pub name: &'static str,
+    pub name: CheckName,
     pub outcome: Outcome,
     pub detail: String,
 }
@@ -60,7 +97,7 @@ impl Verdict {
     }
 }
 
-fn check(name: &'static str, ok: bool, detail: String) -> Check {
+fn check(name: CheckName, ok: bool, detail: String) -> Check {
     let outcome = if ok { Outcome::Pass } else { Outcome::Fail };
     Check {
         name,
@@ -99,7 +136,7 @@ pub fn evaluate(req: &Request, resp: &Response, require_subprotocol: bool) -> Ve
             .collect(),
     };
     let mut checks = vec![check(
-        "status",
+        CheckName::Status,
         resp.status == 101,
         format!(
             "{} {}{}",
@@ -133,14 +170,14 @@ pub fn evaluate(req: &Request, resp: &Response, require_subprotocol: bool) -> Ve
     .find(|h| resp.header(h).is_some())
     {
         checks.push(check(
-            "protocol",
+            CheckName::Protocol,
             false,
             format!("the server answered with a legacy draft handshake (hixie-75/76, header {legacy}): not supported"),
         ));
     }
     let upgrade = resp.header("Upgrade");
     checks.push(check(
-        "upgrade",
+        CheckName::Upgrade,
         upgrade.is_some_and(|v| v.trim().eq_ignore_ascii_case("websocket")),
         match upgrade {
             Some(v) => format!("Upgrade: {v}"),
@@ -149,7 +186,7 @@ pub fn evaluate(req: &Request, resp: &Response, require_subprotocol: bool) -> Ve
     ));
     let connection = resp.header_all("Connection");
     checks.push(check(
-        "connection",
+        CheckName::Connection,
         connection
             .iter()
             .flat_map(|v| list(v))
@@ -161,7 +198,7 @@ pub fn evaluate(req: &Request, resp: &Response, require_subprotocol: bool) -> Ve
         },
     ));
     checks.push(check(
-        "accept",
+        CheckName::Accept,
         accept.ok,
         match &accept.received {
             Some(r) if accept.ok => format!("{r} = base64(SHA-1(key + RFC 6455 GUID))"),
@@ -212,7 +249,7 @@ pub fn evaluate(req: &Request, resp: &Response, require_subprotocol: bool) -> Ve
             ),
         ),
     };
-    checks.push(check("subprotocol", ok, detail));
+    checks.push(check(CheckName::Subprotocol, ok, detail));
     let ext = &extensions;
     let unoffered: Vec<&String> = ext
         .selected
@@ -257,7 +294,7 @@ pub fn evaluate(req: &Request, resp: &Response, require_subprotocol: bool) -> Ve
         (true, format!("{} accepted", ext.selected.join(", ")))
     };
     let extensions_ok = ok;
-    checks.push(check("extensions", ok, detail));
+    checks.push(check(CheckName::Extensions, ok, detail));
     let deflate = match ext.selected.as_slice() {
         [one] if extensions_ok && crate::deflate::params::is_deflate(one) => {
             deflate_checks(&ext.offered, one, &mut checks)
@@ -265,10 +302,10 @@ pub fn evaluate(req: &Request, resp: &Response, require_subprotocol: bool) -> Ve
         _ => None,
     };
     let hint = checks.iter().find(|c| c.outcome == Outcome::Fail).map(|c| match c.name {
-        "accept" => "the server computed Sec-WebSocket-Accept wrongly: it is not a conforming WebSocket server (or a proxy rewrote the key)".to_string(),
-        "subprotocol" => "offer the subprotocol the server wants with -s NAME".to_string(),
-        "upgrade" | "connection" => "a proxy or load balancer may be stripping the Upgrade/Connection headers".to_string(),
-        "deflate" => "the server's permessage-deflate answer breaks RFC 7692: --no-deflate connects without compression".to_string(),
+        CheckName::Accept => "the server computed Sec-WebSocket-Accept wrongly: it is not a conforming WebSocket server (or a proxy rewrote the key)".to_string(),
+        CheckName::Subprotocol => "offer the subprotocol the server wants with -s NAME".to_string(),
+        CheckName::Upgrade | CheckName::Connection => "a proxy or load balancer may be stripping the Upgrade/Connection headers".to_string(),
+        CheckName::Deflate => "the server's permessage-deflate answer breaks RFC 7692: --no-deflate connects without compression".to_string(),
         _ => "see the check above".to_string(),
     });
     Verdict {
@@ -304,13 +341,13 @@ fn deflate_checks(
     match verdict {
         Ok((agreed, warnings)) => {
             checks.push(check(
-                "deflate",
+                CheckName::Deflate,
                 true,
                 format!("'{answer}': {}", agreed.describe()),
             ));
             for w in warnings {
                 checks.push(Check {
-                    name: "deflate-warning",
+                    name: CheckName::DeflateWarning,
                     outcome: Outcome::Warn,
                     detail: w,
                 });
@@ -318,7 +355,7 @@ fn deflate_checks(
             Some(agreed)
         }
         Err(e) => {
-            checks.push(check("deflate", false, format!("'{answer}': {e}")));
+            checks.push(check(CheckName::Deflate, false, format!("'{answer}': {e}")));
             None
         }
     }
@@ -441,7 +478,7 @@ mod tests {
         let r = resp("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: AAAA\r\n\r\n");
         let v = evaluate(&req(&[]), &r, false);
         let f = v.first_failure().unwrap();
-        assert_eq!(f.name, "accept");
+        assert_eq!(f.name, CheckName::Accept);
         assert!(f
             .detail
             .contains("received AAAA, expected s3pPLMBiTxaQ9kYGzzhZRbK+xOo="));
@@ -461,7 +498,7 @@ mod tests {
             .detail
             .contains("'b', which was not offered"));
         let v = evaluate(&req(&["a"]), &resp(&format!("{ok}\r\n")), true);
-        assert_eq!(v.first_failure().unwrap().name, "subprotocol");
+        assert_eq!(v.first_failure().unwrap().name, CheckName::Subprotocol);
         let v = evaluate(
             &req(&["a", "b"]),
             &resp(&format!("{ok}Sec-WebSocket-Protocol: b\r\n\r\n")),
@@ -545,6 +582,6 @@ mod tests {
             .filter(|c| c.outcome == Outcome::Fail)
             .map(|c| c.name)
             .collect();
-        assert_eq!(fails, ["upgrade", "extensions"]);
+        assert_eq!(fails, [CheckName::Upgrade, CheckName::Extensions]);
     }
 }
