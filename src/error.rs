@@ -47,8 +47,12 @@ pub enum Error {
     #[error("{what} timed out after {}", secs(*.after))]
     Timeout { what: &'static str, after: Duration },
 
-    #[error(transparent)]
-    Proxy(#[from] crate::dial::proxy::ProxyError),
+    /// The proxy hop failed (dial/proxy says what and how to fix it).
+    #[error("{message}")]
+    Proxy {
+        message: String,
+        hint: Option<String>,
+    },
 
     #[error("TLS handshake with {host} failed: {message}")]
     Tls {
@@ -118,9 +122,10 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Usage { .. } => exit::USAGE,
-            Error::Dns { .. } | Error::Connect { .. } | Error::Timeout { .. } | Error::Proxy(_) => {
-                exit::CONNECT
-            }
+            Error::Dns { .. }
+            | Error::Connect { .. }
+            | Error::Timeout { .. }
+            | Error::Proxy { .. } => exit::CONNECT,
             Error::Tls { .. } => exit::TLS,
             Error::Handshake { .. } => exit::HANDSHAKE,
             Error::Protocol { .. } => exit::PROTOCOL,
@@ -145,7 +150,7 @@ impl Error {
                 )
             }
             Error::Timeout { .. } => Some("raise the limit with --connect-timeout SECS".into()),
-            Error::Proxy(e) => e.hint(),
+            Error::Proxy { hint, .. } => hint.clone(),
             _ => None,
         }
     }

@@ -322,7 +322,9 @@ async fn attempt(
         return Ok(None);
     }
     let message = match failure {
-        Some((checks::CheckName::Status, detail)) => format!("the server refused the upgrade: {detail}"),
+        Some((checks::CheckName::Status, detail)) => {
+            format!("the server refused the upgrade: {detail}")
+        }
         Some((name, detail)) => format!("handshake check '{name}' failed: {detail}"),
         None => "the handshake failed".into(),
     };

@@ -62,13 +62,29 @@ pub enum ProxyError {
         request: String,
     },
     #[error("SOCKS5 proxy {proxy}: {message}")]
-    Socks { proxy: String, message: String },
+    Socks {
+        proxy: String,
+        failure: SocksFailure,
+        message: String,
+    },
     #[error("proxy {proxy} sent a malformed answer: {why}")]
     Malformed { proxy: String, why: String },
 }
 
-// Stable phrases in ProxyError::Socks messages; hint() keys off them so the
-// variant can stay a plain message.
+/// What went wrong in a SOCKS5 exchange: what the hint is chosen by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SocksFailure {
+    WantsAuth,
+    BadAuth,
+    NotSocks,
+    /// socks5:// resolves the target name here, and that failed.
+    LocalDns,
+    /// The proxy could not reach the target.
+    Target,
+    Other,
+}
+
+// The words of ProxyError::Socks messages.
 const SOCKS_WANTS_AUTH: &str = "the proxy wants a username and password";
 const SOCKS_BAD_AUTH: &str = "the proxy rejected the username/password";
 const SOCKS_NOT_SOCKS: &str = "the proxy does not speak SOCKS5";
@@ -120,22 +136,23 @@ impl ProxyError {
                 ),
                 _ => format!("check --proxy, {go_direct}"),
             },
-            ProxyError::Socks { message, .. } => {
-                if message.starts_with(SOCKS_WANTS_AUTH) {
+            ProxyError::Socks { failure, .. } => match failure {
+                SocksFailure::WantsAuth => {
                     "the proxy wants credentials: put them in --proxy socks5://user:pass@host:port"
                         .to_string()
-                } else if message.starts_with(SOCKS_BAD_AUTH) {
-                    "check the user and password in --proxy socks5://user:pass@host:port".to_string()
-                } else if message.starts_with(SOCKS_NOT_SOCKS) {
-                    "if it is an HTTP proxy, write --proxy http://host:port".to_string()
-                } else if message.starts_with(SOCKS_LOCAL_DNS) {
-                    "use --proxy socks5h://… to let the proxy resolve the name".to_string()
-                } else if message.starts_with(SOCKS_TARGET) {
-                    format!("check the target URL, {go_direct}")
-                } else {
-                    format!("check --proxy, {go_direct}")
                 }
-            }
+                SocksFailure::BadAuth => {
+                    "check the user and password in --proxy socks5://user:pass@host:port".to_string()
+                }
+                SocksFailure::NotSocks => {
+                    "if it is an HTTP proxy, write --proxy http://host:port".to_string()
+                }
+                SocksFailure::LocalDns => {
+                    "use --proxy socks5h://… to let the proxy resolve the name".to_string()
+                }
+                SocksFailure::Target => format!("check the target URL, {go_direct}"),
+                SocksFailure::Other => format!("check --proxy, {go_direct}"),
+            },
             ProxyError::Malformed { .. } => format!(
                 "is --proxy pointing at a real proxy? (a SOCKS proxy needs socks5://), {go_direct}"
             ),
@@ -158,6 +175,15 @@ fn auth_schemes(headers: &str) -> Vec<String> {
 fn asks_for_basic(headers: &str) -> bool {
     let schemes = auth_schemes(headers);
     schemes.is_empty() || schemes.iter().any(|s| s.eq_ignore_ascii_case("basic"))
+}
+
+impl From<ProxyError> for crate::error::Error {
+    fn from(e: ProxyError) -> Self {
+        crate::error::Error::Proxy {
+            hint: e.hint(),
+            message: e.to_string(),
+        }
+    }
 }
 
 impl ProxyError {
@@ -464,14 +490,15 @@ mod tests {
         assert!(h(refused("http://h:1", 502)).contains("could not reach the target"));
         assert!(h(refused("http://h:1", 405)).contains("CONNECT"));
         assert!(h(refused("http://h:1", 418)).contains("--proxy"));
-        let socks = |m: &str| ProxyError::Socks {
+        let socks = |failure| ProxyError::Socks {
             proxy: "socks5://h:1".into(),
-            message: m.into(),
+            failure,
+            message: "m".into(),
         };
-        assert!(h(socks(SOCKS_WANTS_AUTH)).contains("socks5://user:pass@"));
-        assert!(h(socks(&format!("{SOCKS_BAD_AUTH} (status 1)"))).contains("check the user"));
-        assert!(h(socks(&format!("{SOCKS_NOT_SOCKS}: x"))).contains("http://"));
-        assert!(h(socks(&format!("{SOCKS_LOCAL_DNS} (x): y"))).contains("socks5h://"));
+        assert!(h(socks(SocksFailure::WantsAuth)).contains("socks5://user:pass@"));
+        assert!(h(socks(SocksFailure::BadAuth)).contains("check the user"));
+        assert!(h(socks(SocksFailure::NotSocks)).contains("http://"));
+        assert!(h(socks(SocksFailure::LocalDns)).contains("socks5h://"));
         let connect = ProxyError::Connect {
             proxy: "http://h:1".into(),
             source: std::io::Error::from(std::io::ErrorKind::ConnectionRefused),

@@ -169,6 +169,7 @@ async fn socks5_connect(
 ) -> Result<(TcpStream, ProxyTrace), ProxyError> {
     let socks_err = |message: String| ProxyError::Socks {
         proxy: proxy.url.clone(),
+        failure: SocksFailure::LocalDns,
         message,
     };
     let as_user = match &proxy.auth {
@@ -224,12 +225,19 @@ pub async fn socks5_first_reachable(
     }
     Err(last_err.unwrap_or_else(|| ProxyError::Socks {
         proxy: proxy.url.clone(),
+        failure: SocksFailure::LocalDns,
         message: format!("{SOCKS_LOCAL_DNS} ({host}): no addresses"),
     }))
 }
 
 fn is_target_failure(e: &ProxyError) -> bool {
-    matches!(e, ProxyError::Socks { message, .. } if message.starts_with(SOCKS_TARGET))
+    matches!(
+        e,
+        ProxyError::Socks {
+            failure: SocksFailure::Target,
+            ..
+        }
+    )
 }
 
 async fn socks5_handshake<'t>(
@@ -247,12 +255,14 @@ async fn socks5_handshake<'t>(
         }
         None => tokio_socks::tcp::Socks5Stream::connect_with_socket(socket, target).await,
     };
-    result
-        .map(|s| s.into_inner())
-        .map_err(|e| ProxyError::Socks {
+    result.map(|s| s.into_inner()).map_err(|e| {
+        let (failure, message) = socks_failure(e, &described);
+        ProxyError::Socks {
             proxy: proxy.url.clone(),
-            message: socks_message(e, &described),
-        })
+            failure,
+            message,
+        }
+    })
 }
 
 fn describe_target<'t>(target: impl tokio_socks::IntoTargetAddr<'t>) -> String {
@@ -263,29 +273,46 @@ fn describe_target<'t>(target: impl tokio_socks::IntoTargetAddr<'t>) -> String {
     }
 }
 
-fn socks_message(e: tokio_socks::Error, target: &str) -> String {
+/// What a tokio-socks error means, and how to say it.
+fn socks_failure(e: tokio_socks::Error, target: &str) -> (SocksFailure, String) {
     use tokio_socks::Error as E;
+    use SocksFailure::*;
     match e {
-        E::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
-            format!("{SOCKS_NOT_SOCKS}: it closed the connection during the handshake")
+        E::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => (
+            NotSocks,
+            format!("{SOCKS_NOT_SOCKS}: it closed the connection during the handshake"),
+        ),
+        E::Io(io) => (
+            Other,
+            format!("I/O error during the SOCKS5 handshake: {io}"),
+        ),
+        E::InvalidResponseVersion | E::InvalidReservedByte | E::UnknownAddressType => (
+            NotSocks,
+            format!("{SOCKS_NOT_SOCKS}: its answer is not a SOCKS5 reply ({e})"),
+        ),
+        E::NoAcceptableAuthMethods | E::AuthorizationRequired => {
+            (WantsAuth, SOCKS_WANTS_AUTH.to_string())
         }
-        E::Io(io) => format!("I/O error during the SOCKS5 handshake: {io}"),
-        E::InvalidResponseVersion | E::InvalidReservedByte | E::UnknownAddressType => {
-            format!("{SOCKS_NOT_SOCKS}: its answer is not a SOCKS5 reply ({e})")
-        }
-        E::NoAcceptableAuthMethods | E::AuthorizationRequired => SOCKS_WANTS_AUTH.to_string(),
-        E::PasswordAuthFailure(code) => format!("{SOCKS_BAD_AUTH} (status {code})"),
-        E::ConnectionRefused => format!("{SOCKS_TARGET} {target}: connection refused"),
-        E::HostUnreachable => format!("{SOCKS_TARGET} {target}: host unreachable"),
-        E::NetworkUnreachable => format!("{SOCKS_TARGET} {target}: network unreachable"),
-        E::TtlExpired => format!("{SOCKS_TARGET} {target}: TTL expired"),
-        E::GeneralSocksServerFailure => {
-            format!("{SOCKS_TARGET} {target}: general SOCKS server failure")
-        }
-        E::ConnectionNotAllowedByRuleset => {
-            format!("the proxy's rules forbid a tunnel to {target}")
-        }
-        other => format!("handshake failed: {other}"),
+        E::PasswordAuthFailure(code) => (BadAuth, format!("{SOCKS_BAD_AUTH} (status {code})")),
+        E::ConnectionRefused => (
+            Target,
+            format!("{SOCKS_TARGET} {target}: connection refused"),
+        ),
+        E::HostUnreachable => (Target, format!("{SOCKS_TARGET} {target}: host unreachable")),
+        E::NetworkUnreachable => (
+            Target,
+            format!("{SOCKS_TARGET} {target}: network unreachable"),
+        ),
+        E::TtlExpired => (Target, format!("{SOCKS_TARGET} {target}: TTL expired")),
+        E::GeneralSocksServerFailure => (
+            Target,
+            format!("{SOCKS_TARGET} {target}: general SOCKS server failure"),
+        ),
+        E::ConnectionNotAllowedByRuleset => (
+            Other,
+            format!("the proxy's rules forbid a tunnel to {target}"),
+        ),
+        other => (Other, format!("handshake failed: {other}")),
     }
 }
 
