@@ -27,16 +27,11 @@ impl<'a> Loop<'a> {
             input_ended_at: None,
             last_data: Instant::now(),
             received_data: 0,
-            closing: None,
-            close_sent: false,
+            close: close::CloseState::default(),
             pings: VecDeque::new(),
             ping_seq: 0,
             failure: None,
-            server_close: None,
-            server_closed_first: false,
             backlog: VecDeque::new(),
-            close_code_sent: None,
-            server_close_at: None,
             close_wait: CLOSE_TIMEOUT,
             last_ping: None,
         }
@@ -72,7 +67,7 @@ impl Loop<'_> {
                 None => return Read::Ended(self.ended_by_eof()),
             }
             budget -= 1;
-            let room = !self.opts.echo || self.close_sent || self.wtx.capacity() > 0;
+            let room = !self.opts.echo || self.close.we_sent() || self.wtx.capacity() > 0;
             if budget > 0 && room && !sink.broken() && !sink.backlogged() {
                 next = stream.next().now_or_never();
                 drained = next.is_none();
@@ -100,7 +95,7 @@ impl Loop<'_> {
                 self.on_input(i, sink).await;
                 for _ in 0..INPUT_BURST {
                     if !self.input_open
-                        || self.closing.is_some()
+                        || self.close.we_sent()
                         || self.wtx.capacity() == 0
                         || !self.script.ready()
                     {

@@ -55,10 +55,7 @@ fn invalid_utf8_text(what: crate::inbound::InvalidUtf8, peer: &str) -> String {
 impl Loop<'_> {
     /// When the close handshake began, by either side.
     pub(super) fn close_begun_at(&self) -> Option<Instant> {
-        match (self.closing, self.server_close_at) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        self.close.begun_at()
     }
 
     pub(super) fn close_begun(&self) -> bool {
@@ -67,7 +64,7 @@ impl Loop<'_> {
 
     /// The close handshake ran out of time.
     pub(super) fn on_close_deadline(&mut self) -> Ending {
-        if self.server_close.is_some() {
+        if self.close.peer_sent() {
             // Both close frames went (ours is tungstenite's answer): only the peer's TCP close
             // is missing, and it may keep that open as long as it likes. We go.
             return self.ended_by_eof();
@@ -80,7 +77,7 @@ impl Loop<'_> {
         });
         Ending {
             closer: Closer::Us,
-            code: self.close_code_sent,
+            code: self.close.code_sent(),
             reason: String::new(),
             clean: false,
         }
@@ -116,23 +113,23 @@ impl Loop<'_> {
 
     /// The stream ended: after a close handshake, or abruptly.
     pub(super) fn ended_by_eof(&mut self) -> Ending {
-        match &self.server_close {
-            Some((code, reason)) => Ending {
+        match self.close.theirs() {
+            Some(theirs) => Ending {
                 // Whoever sent the first close frame started the handshake.
-                closer: if self.server_closed_first {
+                closer: if self.close.peer_first() {
                     Closer::Peer
                 } else {
                     Closer::Us
                 },
-                code: *code,
-                reason: reason.clone(),
+                code: theirs.code,
+                reason: theirs.reason.clone(),
                 clean: true,
             },
             // We closed (after a protocol error, say) and the stream ended before the answer:
             // ours is the close to report, not a lost connection.
-            None if self.close_sent => Ending {
+            None if self.close.we_sent() => Ending {
                 closer: Closer::Us,
-                code: self.close_code_sent,
+                code: self.close.code_sent(),
                 reason: String::new(),
                 clean: false,
             },
@@ -199,9 +196,9 @@ impl Loop<'_> {
             | WsError::Io(_)
             | WsError::ConnectionClosed
             | WsError::AlreadyClosed => {
-                return Some(if self.server_close.is_some() {
+                return Some(if self.close.peer_sent() {
                     self.ended_by_eof()
-                } else if self.close_sent {
+                } else if self.close.we_sent() {
                     self.failure.get_or_insert_with(|| Error::protocol(format!("the {peer} dropped the connection instead of answering our close frame (1006 abnormal closure)")));
                     Ending { closer: Closer::Us, code: None, reason: String::new(), clean: false }
                 } else {
@@ -224,7 +221,7 @@ impl Loop<'_> {
             other => (1002, format!("reading from the {peer} failed: {other}")),
         };
         self.fail(code, what.clone());
-        if self.close_sent {
+        if self.close.we_sent() {
             return Some(Ending {
                 closer: Closer::Us,
                 code: Some(code),

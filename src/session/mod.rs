@@ -214,7 +214,7 @@ pub async fn run(
             // echo it, so a server that pushes but never reads stalls us here, where signals and
             // timers still run, and not inside the echo's send.
             msg = async {
-                if s.opts.echo && !s.close_sent {
+                if s.opts.echo && !s.close.we_sent() {
                     let _ = s.wtx.reserve().await;
                 }
                 stream.next().await
@@ -239,12 +239,12 @@ pub async fn run(
             item = async {
                 let permit = s.wtx.reserve().await;
                 (permit.is_ok(), input.recv().await)
-            }, if s.input_open && s.closing.is_none() && s.script.ready() => {
+            }, if s.input_open && !s.close.we_sent() && s.script.ready() => {
                 if let Some(ending) = s.on_input_burst(item, &mut input, sink).await {
                     break ending;
                 }
             }
-            _ = &mut wait_timer, if wait_armed.is_some() && s.closing.is_none() => {
+            _ = &mut wait_timer, if wait_armed.is_some() && !s.close.we_sent() => {
                 match s.wait_deadline() {
                     // A message came in since the timer was set: wait out the new silence.
                     Some(d) if d > TokioInstant::now() => {
@@ -254,7 +254,7 @@ pub async fn run(
                     _ => s.begin_close(None, sink).await,
                 }
             }
-            () = s.script.wake(), if s.closing.is_none() => s.on_script_wake(sink).await,
+            () = s.script.wake(), if !s.close.we_sent() => s.on_script_wake(sink).await,
             _ = &mut ping_timer, if ping_every.is_some() && !s.close_begun() => {
                 let next = s.on_ping_timer(ping_every.unwrap_or(Duration::from_secs(30)), sink).await;
                 ping_timer.as_mut().reset(next);
@@ -363,6 +363,7 @@ impl SignalStream {
 }
 
 mod arms;
+mod close;
 mod ending;
 mod script;
 mod stack;
@@ -386,24 +387,16 @@ struct Loop<'a> {
     input_ended_at: Option<Instant>,
     last_data: Instant,
     received_data: u64,
-    /// When we sent our close frame.
-    closing: Option<Instant>,
-    close_sent: bool,
+    /// The close handshake: our close frame and the peer's.
+    close: close::CloseState,
     pings: VecDeque<(Vec<u8>, Instant)>,
     ping_seq: u64,
     /// A local reason to exit non-zero, decided before the close finished.
     failure: Option<Error>,
-    server_close: Option<(Option<u16>, String)>,
-    /// The server's close frame came before ours: it started the close handshake.
-    server_closed_first: bool,
     /// Control frames (ping, pong, close) that found the write queue full. They wait here, not
     /// in an await, so a server that stops reading cannot stop the loop: timers, signals and the
     /// close deadline keep working.
     backlog: VecDeque<Message>,
-    /// The code of the close frame we sent.
-    close_code_sent: Option<u16>,
-    /// When the peer's close frame came.
-    server_close_at: Option<Instant>,
     /// How long the close handshake may take once begun.
     close_wait: Duration,
     /// When we last sent an automatic ping.

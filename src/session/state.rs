@@ -67,7 +67,7 @@ impl Loop<'_> {
         code: Option<(u16, String)>,
         sink: &mut dyn EventSink,
     ) {
-        if self.close_sent || self.server_close.is_some() {
+        if self.close.we_sent() || self.close.peer_sent() {
             return;
         }
         let (code, reason) =
@@ -76,9 +76,7 @@ impl Loop<'_> {
             code,
             reason: &reason,
         });
-        self.close_sent = true;
-        self.close_code_sent = Some(code);
-        self.closing = Some(Instant::now());
+        self.close.we_closed(code);
         self.stats.state = State::Closing;
         self.send_control(Message::Close(Some(CloseFrame {
             code: CloseCode::from(code),
@@ -93,7 +91,7 @@ impl Loop<'_> {
 
     pub(super) async fn on_signal(&mut self, sink: &mut dyn EventSink) {
         mark_signalled();
-        if self.close_sent {
+        if self.close.we_sent() {
             // A second Ctrl-C: the user does not want to wait for the server.
             std::process::exit(130);
         }
@@ -223,10 +221,8 @@ impl Loop<'_> {
                     reason: &reason,
                 });
                 self.stats.state = State::Closing;
-                self.server_close = Some((code, reason));
-                self.server_close_at = Some(Instant::now());
                 // tungstenite answers it for us; sending anything now would be a protocol error.
-                self.server_closed_first = !self.close_sent;
+                self.close.peer_closed(code, reason);
                 self.input_open = false;
                 if let Some(e) = self.script.on_close(code, sink) {
                     self.script_failed(e, sink).await;
@@ -252,7 +248,7 @@ impl Loop<'_> {
         self.stats.wire_bytes_received += wire.size;
         sink.event(Event::Received { kind, data, wire });
         self.script.on_data(&m, sink);
-        if self.opts.echo && !self.close_sent {
+        if self.opts.echo && !self.close.we_sent() {
             // The same buffer goes back out (Bytes are reference-counted): no copy.
             self.send_data(m, sink).await;
         }
