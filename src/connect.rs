@@ -263,6 +263,10 @@ async fn connect(
         wire.clone(),
         conn.max_message_size,
     ));
+    // On top, right under the library: /raw and /frame bytes pass the guard and the tap as
+    // written bytes, so the dump shows them.
+    let raw = session::raw::Injector::default();
+    let stream = raw.layer(stream);
     let ws = WebSocketStream::from_partially_read(
         stream,
         leftover,
@@ -299,6 +303,7 @@ async fn connect(
         dump: dump_rx.as_ref().map(|_| enabled.clone()),
         wire: Some(wire),
         deflate: link,
+        raw: Some(raw),
     };
     // /status shows what deflate settled next to the extension's header value.
     let mut extensions = report.extensions();

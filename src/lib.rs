@@ -21,6 +21,7 @@ pub(crate) mod coalesce;
 pub mod command;
 pub mod completions;
 pub(crate) mod connect;
+pub mod craft;
 pub mod deflate;
 pub mod dial;
 pub(crate) mod dump;

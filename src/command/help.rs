@@ -110,6 +110,18 @@ pub const COMMANDS: &[CommandHelp] = &[
         "close the connection (default 1000)",
         "/close away brb",
     ),
+    cmd(
+        "raw",
+        "HEX",
+        "write these bytes to the socket as they are",
+        "/raw 89 00",
+    ),
+    cmd(
+        "frame",
+        "[OPTIONS] PAYLOAD",
+        "send one hand-built frame (--opcode --fin --rsv1-3 --no-mask --mask --len --hex)",
+        "/frame --opcode ping --fin 0 hi",
+    ),
     cmd("dump", "on|off", "show raw frames", "/dump on"),
     cmd(
         "verbose",
