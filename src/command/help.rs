@@ -110,16 +110,16 @@ pub const COMMANDS: &[CommandHelp] = &[
         "close the connection (default 1000)",
         "/close away brb",
     ),
-    cmd(
+    script_cmd(
         "raw",
         "HEX",
-        "write these bytes to the socket as they are",
+        "write bytes to the socket as they are",
         "/raw 89 00",
     ),
-    cmd(
+    script_cmd(
         "frame",
         "[OPTIONS] PAYLOAD",
-        "send one hand-built frame (--opcode --fin --rsv1-3 --no-mask --mask --len --hex)",
+        "send one hand-built frame",
         "/frame --opcode ping --fin 0 hi",
     ),
     cmd("dump", "on|off", "show raw frames", "/dump on"),

@@ -113,7 +113,7 @@ impl Probe {
     async fn run_check(&self, id: CheckId, first: &Report) -> Outcome {
         let limit = self.conn.connect_timeout
             + match id {
-                CheckId::MaxMessage => Duration::from_secs(30),
+                CheckId::MaxMessage => Duration::from_secs(60),
                 _ => frames::REACT + Duration::from_secs(1),
             };
         let check = async {
