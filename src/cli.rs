@@ -22,6 +22,9 @@ Examples:
   Inspect a handshake (request, response, Accept check, timings, TLS):
     wscope inspect wss://example.test/socket -s chat.v1
 
+  Probe a server: Origin policy, protocol violations, limits (one line per check):
+    wscope probe ws://localhost:8080/
+
   Watch every frame on the wire, decoded field by field:
     wscope ws://localhost:8080 -x hello --once --dump
 
@@ -137,27 +140,44 @@ pub struct ProbeArgs {
     pub conn: ConnectArgs,
 
     /// Run only these checks (comma-separated ids, repeatable)
-    #[arg(long, value_enum, value_delimiter = ',', value_name = "ID,ID")]
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        value_name = "ID,ID",
+        help_heading = "Probe"
+    )]
     pub only: Vec<crate::probe::CheckId>,
 
     /// Leave these checks out (comma-separated ids, repeatable)
-    #[arg(long, value_enum, value_delimiter = ',', value_name = "ID")]
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        value_name = "ID",
+        help_heading = "Probe"
+    )]
     pub skip: Vec<crate::probe::CheckId>,
 
     /// Largest message max-message tries (K, M, G suffixes)
-    #[arg(long, value_parser = parse_probe_max, default_value = "16M", value_name = "BYTES")]
+    #[arg(long, value_parser = parse_probe_max, default_value = "16M", value_name = "BYTES", help_heading = "Probe")]
     pub probe_max: usize,
 
     /// Print one JSON object: url, checks (id, status, title, detail), summary
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub json: bool,
 
     /// When to use colours
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN", help_heading = "Output")]
     pub color: ColorChoice,
 
     /// Same as --color never
-    #[arg(long, overrides_with = "color", hide_short_help = true)]
+    #[arg(
+        long,
+        overrides_with = "color",
+        hide_short_help = true,
+        help_heading = "Output"
+    )]
     pub no_color: bool,
 }
 
