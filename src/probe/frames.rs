@@ -193,3 +193,30 @@ pub fn rtt(d: Duration) -> String {
         secs(d)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frame::FrameDecoder;
+
+    /// Each violation frame breaks exactly the rule its check names, as the decoder reads it.
+    #[test]
+    fn each_violation_frame_breaks_its_rule() {
+        let decode = |id| {
+            let (c, want, _) = violation_frame(id).expect("a violation check");
+            let mut out = Vec::new();
+            FrameDecoder::new(256).feed(&c.encode(), &mut out);
+            (out.pop().expect("one whole frame"), want)
+        };
+        let (f, want) = decode(CheckId::Utf8);
+        assert!(std::str::from_utf8(&f.payload).is_err() && want == 1007);
+        assert_eq!(decode(CheckId::Unmasked).0.mask, None);
+        assert!(decode(CheckId::Rsv).0.rsv2);
+        assert_eq!(decode(CheckId::Opcode).0.opcode, 3);
+        let (f, _) = decode(CheckId::ControlFragmented);
+        assert_eq!((f.opcode, f.fin), (craft::PING, false));
+        let (f, _) = decode(CheckId::ControlOversized);
+        assert_eq!((f.opcode, f.payload_len), (craft::PING, 126));
+        assert!(violation_frame(CheckId::Ping).is_none());
+    }
+}

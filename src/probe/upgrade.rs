@@ -12,8 +12,9 @@ use crate::printer::escape::escape;
 /// An Origin that no page of any real server sends: `.invalid` can never resolve (RFC 6761).
 pub const FOREIGN_ORIGIN: &str = "https://probe.wscope.invalid";
 
-/// What an Origin allow-list looks like, said once for every origin-* warning.
-const FIX: &str = "fix: compare Origin with an allow-list of your own pages' origins and refuse the rest with 403";
+/// What an Origin allow-list looks like, said in every origin-* warning.
+const FIX: &str =
+    "fix: check Origin against an allow-list of your own pages' origins and refuse the rest with 403";
 
 pub async fn origin(p: &Probe, id: CheckId) -> Outcome {
     let mut conn = p.conn.clone();
@@ -46,8 +47,8 @@ pub async fn origin(p: &Probe, id: CheckId) -> Outcome {
             id,
             Status::Warn,
             format!(
-                "accepted Origin null, which sandboxed iframes and file: pages send: any of them \
-                 can open this WebSocket with the visitor's cookies; {FIX}, null not on it"
+                "accepted Origin null, which sandboxed iframes and file: pages send: any such page \
+                 can open this WebSocket with its visitors' cookies; {FIX} (null is not one)"
             ),
         ),
         (_, true, _) => Outcome::new(

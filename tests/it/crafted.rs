@@ -116,3 +116,32 @@ async fn the_servers_answer_to_a_crafted_violation_is_judged_as_usual() {
     assert!(out.stderr.contains("1002"), "{}", out.stderr);
     let _ = hostile::close(1000, "");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_script_file_sends_crafted_frames_and_checks_them_before_connecting() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("crafted.ws");
+    std::fs::write(
+        &script,
+        "# a reserved opcode, then a ping\n/frame --opcode 3 x\n/ping p\n",
+    )
+    .unwrap();
+    let server = Hostile::start(vec![Step::AwaitFrames(2)]).await;
+    let path = script.to_str().unwrap();
+    let _ = run(args(&[&server.url, "--script", path, "-w", "0.3"])).await;
+    let frames = server.finish().await;
+    let ops: Vec<u8> = frames.iter().take(2).map(|f| f.opcode).collect();
+    assert_eq!(ops, [3, 9]);
+    std::fs::write(&script, "/frame --fin maybe x\n").unwrap();
+    let out = run(args(&["ws://127.0.0.1:9/", "--script", path])).await;
+    assert_eq!(
+        out.code, 2,
+        "a syntax error is found before dialing: {}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("crafted.ws:1") && out.stderr.contains("--fin"),
+        "{}",
+        out.stderr
+    );
+}

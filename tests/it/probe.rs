@@ -36,14 +36,10 @@ const VIOLATIONS: [&str; 6] = [
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_conforming_server_passes_in_under_five_seconds_and_its_open_origin_is_a_warning() {
-    // Without --echo: this debug-built server spends seconds echoing max-message's 16 MiB.
+async fn a_conforming_server_passes_and_its_open_origin_is_a_warning() {
     let server = Listen::start(&[]);
-    let started = Instant::now();
     let out = run(args(&["probe", &server.url("/")])).await;
-    let took = started.elapsed();
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
-    assert!(took < Duration::from_secs(5), "the probe took {took:?}");
     let r = &out.stdout;
     for id in VIOLATIONS {
         assert_eq!(verdict(r, id).0, "pass", "{id}:\n{r}");
@@ -67,6 +63,21 @@ async fn a_conforming_server_passes_in_under_five_seconds_and_its_open_origin_is
         r.contains("16 checks: 13 pass, 2 warn, 0 fail, 1 n/a"),
         "{r}"
     );
+}
+
+/// The whole probe of a conforming local server takes under 5 s: scripts/interop.sh times it
+/// against Node `ws`. Here, against a debug build of `wscope listen` on a shared machine, the
+/// 16 MiB of max-message cost the server seconds of CPU; the other fifteen checks must be done in
+/// a fraction of the budget.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_checks_run_at_once_and_take_a_fraction_of_the_five_second_budget() {
+    let server = Listen::start(&[]);
+    let started = Instant::now();
+    let out = run(args(&["probe", &server.url("/"), "--skip", "max-message"])).await;
+    let took = started.elapsed();
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("15 checks:"), "{}", out.stdout);
+    assert!(took < Duration::from_secs(2), "the probe took {took:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -107,8 +118,16 @@ async fn an_origin_allow_list_turns_the_origin_warnings_into_passes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lax_server_fails_every_violation_and_exits_7() {
     let lax = Lax::start().await;
+    let started = Instant::now();
     let out = run(args(&["probe", &lax.url, "--probe-max", "1M"])).await;
+    let took = started.elapsed();
     assert_eq!(out.code, 7, "{}\n{}", out.stdout, out.stderr);
+    // Each violation waits 500 ms for a late close after the pong: one after the other, the six
+    // would take 3 s. They run at once.
+    assert!(
+        took < Duration::from_millis(2500),
+        "the probe took {took:?}"
+    );
     let r = &out.stdout;
     for id in VIOLATIONS {
         let (status, why) = verdict(r, id);
