@@ -87,6 +87,7 @@ Register-ArgumentCompleter -Native -CommandName 'wscope' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Show the opening handshake in full, close cleanly, exit 0 only if every check passed')
+            [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Check a server: Origin policy, versions, protocol violations, limits, TLS (one line each)')
             [CompletionResult]::new('listen', 'listen', [CompletionResultType]::ParameterValue, 'Run a WebSocket server for testing: prints what clients send, --echo echoes it back')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to stdout')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -121,6 +122,43 @@ Register-ArgumentCompleter -Native -CommandName 'wscope' -ScriptBlock {
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Show the request and response in full, the handshake checks and timings')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Show the request and response in full, the handshake checks and timings')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object with the whole report')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Same as --color never')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'wscope;probe' {
+            [CompletionResult]::new('-H', '-H ', [CompletionResultType]::ParameterName, 'Extra request header, ''Name: value'' (repeatable; replaces a default header of the same name)')
+            [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Extra request header, ''Name: value'' (repeatable; replaces a default header of the same name)')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Offer a subprotocol (repeatable; offered in order)')
+            [CompletionResult]::new('--subprotocol', '--subprotocol', [CompletionResultType]::ParameterName, 'Offer a subprotocol (repeatable; offered in order)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Origin header to send')
+            [CompletionResult]::new('--origin', '--origin', [CompletionResultType]::ParameterName, 'Origin header to send')
+            [CompletionResult]::new('--auth', '--auth', [CompletionResultType]::ParameterName, 'Basic credentials ''user:pass'' (also taken from user:pass@ in the URL)')
+            [CompletionResult]::new('--protocol-version', '--protocol-version', [CompletionResultType]::ParameterName, 'Sec-WebSocket-Version to send, to see how a server answers other versions')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Give up connecting after SECS (DNS, TCP, proxy, TLS and the upgrade together)')
+            [CompletionResult]::new('--max-redirects', '--max-redirects', [CompletionResultType]::ParameterName, 'Most redirects to follow with --location')
+            [CompletionResult]::new('--proxy', '--proxy', [CompletionResultType]::ParameterName, 'Proxy: http://[user:pass@]host:port (CONNECT) or socks5[h]://... [default: from HTTPS_PROXY, HTTP_PROXY, ALL_PROXY]')
+            [CompletionResult]::new('--ca', '--ca', [CompletionResultType]::ParameterName, 'Trust the certificate authorities in this PEM file instead of the system roots (as curl --cacert)')
+            [CompletionResult]::new('--cert', '--cert', [CompletionResultType]::ParameterName, 'Client certificate, PEM (with --key)')
+            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Client private key, PEM PKCS#8 ''BEGIN PRIVATE KEY'' (with --cert)')
+            [CompletionResult]::new('--max-message-size', '--max-message-size', [CompletionResultType]::ParameterName, 'Largest message or frame accepted from the server; bigger closes with 1009 [at least 125; suffixes: K, M, G]')
+            [CompletionResult]::new('--deflate', '--deflate', [CompletionResultType]::ParameterName, 'Offer permessage-deflate with exactly these parameters, e.g. ''server_no_context_takeover; client_max_window_bits=10'' [default: ''client_max_window_bits'']')
+            [CompletionResult]::new('--only', '--only', [CompletionResultType]::ParameterName, 'Run only these checks (comma-separated ids, repeatable)')
+            [CompletionResult]::new('--skip', '--skip', [CompletionResultType]::ParameterName, 'Leave these checks out (comma-separated ids, repeatable)')
+            [CompletionResult]::new('--probe-max', '--probe-max', [CompletionResultType]::ParameterName, 'Largest message max-message tries (K, M, G suffixes)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours')
+            [CompletionResult]::new('--require-subprotocol', '--require-subprotocol', [CompletionResultType]::ParameterName, 'Fail unless the server selects one of the offered subprotocols')
+            [CompletionResult]::new('-L', '-L ', [CompletionResultType]::ParameterName, 'Follow 3xx redirects, printing each hop')
+            [CompletionResult]::new('--location', '--location', [CompletionResultType]::ParameterName, 'Follow 3xx redirects, printing each hop')
+            [CompletionResult]::new('--no-proxy', '--no-proxy', [CompletionResultType]::ParameterName, 'Ignore proxy settings from the environment')
+            [CompletionResult]::new('-k', '-k', [CompletionResultType]::ParameterName, 'Skip certificate and host name verification (a warning is printed)')
+            [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Skip certificate and host name verification (a warning is printed)')
+            [CompletionResult]::new('--no-coalesce', '--no-coalesce', [CompletionResultType]::ParameterName, 'Read each message the moment it arrives. By default a fast stream is read in batches, each message waiting at most 2 ms (far less CPU for both ends)')
+            [CompletionResult]::new('--no-deflate', '--no-deflate', [CompletionResultType]::ParameterName, 'Offer no compression (by default wscope offers permessage-deflate as browsers do)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Show the request and response in full, the handshake checks and timings')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Show the request and response in full, the handshake checks and timings')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object: url, checks (id, status, title, detail), summary')
             [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Same as --color never')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -163,12 +201,16 @@ Register-ArgumentCompleter -Native -CommandName 'wscope' -ScriptBlock {
         }
         'wscope;help' {
             [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Show the opening handshake in full, close cleanly, exit 0 only if every check passed')
+            [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Check a server: Origin policy, versions, protocol violations, limits, TLS (one line each)')
             [CompletionResult]::new('listen', 'listen', [CompletionResultType]::ParameterValue, 'Run a WebSocket server for testing: prints what clients send, --echo echoes it back')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to stdout')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'wscope;help;inspect' {
+            break
+        }
+        'wscope;help;probe' {
             break
         }
         'wscope;help;listen' {

@@ -28,6 +28,9 @@ _wscope() {
             wscope,listen)
                 cmd="wscope__subcmd__listen"
                 ;;
+            wscope,probe)
+                cmd="wscope__subcmd__probe"
+                ;;
             wscope__subcmd__help,completions)
                 cmd="wscope__subcmd__help__subcmd__completions"
                 ;;
@@ -40,6 +43,9 @@ _wscope() {
             wscope__subcmd__help,listen)
                 cmd="wscope__subcmd__help__subcmd__listen"
                 ;;
+            wscope__subcmd__help,probe)
+                cmd="wscope__subcmd__help__subcmd__probe"
+                ;;
             *)
                 ;;
         esac
@@ -47,7 +53,7 @@ _wscope() {
 
     case "${cmd}" in
         wscope)
-            opts="-c -l -H -s -o -L -k -v -x -w -1 -T -P -h -V --connect --listen --slash --header --subprotocol --require-subprotocol --origin --auth --protocol-version --connect-timeout --location --max-redirects --proxy --no-proxy --ca --cert --key --insecure --max-message-size --no-coalesce --no-deflate --deflate --verbose --ping-interval --ping-timeout --dump --dump-limit --dump-file --execute --no-repl --wait --idle --script --expect-timeout --once --count --close-code --close-reason --echo --binary --stdin-whole --no-history --json --timestamps --pretty --show-ping-pong --color --no-color --help --version inspect listen completions help"
+            opts="-c -l -H -s -o -L -k -v -x -w -1 -T -P -h -V --connect --listen --slash --header --subprotocol --require-subprotocol --origin --auth --protocol-version --connect-timeout --location --max-redirects --proxy --no-proxy --ca --cert --key --insecure --max-message-size --no-coalesce --no-deflate --deflate --verbose --ping-interval --ping-timeout --dump --dump-limit --dump-file --execute --no-repl --wait --idle --script --expect-timeout --once --count --close-code --close-reason --echo --binary --stdin-whole --no-history --json --timestamps --pretty --show-ping-pong --color --no-color --help --version inspect probe listen completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -215,7 +221,7 @@ _wscope() {
             return 0
             ;;
         wscope__subcmd__help)
-            opts="inspect listen completions help"
+            opts="inspect probe listen completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -271,6 +277,20 @@ _wscope() {
             return 0
             ;;
         wscope__subcmd__help__subcmd__listen)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wscope__subcmd__help__subcmd__probe)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -410,6 +430,100 @@ _wscope() {
                     return 0
                     ;;
                 --dump-limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wscope__subcmd__probe)
+            opts="-H -s -o -L -k -v -h --header --subprotocol --require-subprotocol --origin --auth --protocol-version --connect-timeout --location --max-redirects --proxy --no-proxy --ca --cert --key --insecure --max-message-size --no-coalesce --no-deflate --deflate --verbose --only --skip --probe-max --json --color --no-color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --subprotocol)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --origin)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --auth)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --protocol-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-redirects)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --proxy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-message-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deflate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --only)
+                    COMPREPLY=($(compgen -W "origin-foreign origin-null origin-missing version subprotocol deflate ping close utf8 unmasked rsv opcode control-fragmented control-oversized max-message tls" -- "${cur}"))
+                    return 0
+                    ;;
+                --skip)
+                    COMPREPLY=($(compgen -W "origin-foreign origin-null origin-missing version subprotocol deflate ping close utf8 unmasked rsv opcode control-fragmented control-oversized max-message tls" -- "${cur}"))
+                    return 0
+                    ;;
+                --probe-max)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

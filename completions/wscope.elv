@@ -84,6 +84,7 @@ set edit:completion:arg-completer[wscope] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand inspect 'Show the opening handshake in full, close cleanly, exit 0 only if every check passed'
+            cand probe 'Check a server: Origin policy, versions, protocol violations, limits, TLS (one line each)'
             cand listen 'Run a WebSocket server for testing: prints what clients send, --echo echoes it back'
             cand completions 'Print a shell completion script to stdout'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -117,6 +118,42 @@ set edit:completion:arg-completer[wscope] = {|@words|
             cand -v 'Show the request and response in full, the handshake checks and timings'
             cand --verbose 'Show the request and response in full, the handshake checks and timings'
             cand --json 'Print one JSON object with the whole report'
+            cand --no-color 'Same as --color never'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'wscope;probe'= {
+            cand -H 'Extra request header, ''Name: value'' (repeatable; replaces a default header of the same name)'
+            cand --header 'Extra request header, ''Name: value'' (repeatable; replaces a default header of the same name)'
+            cand -s 'Offer a subprotocol (repeatable; offered in order)'
+            cand --subprotocol 'Offer a subprotocol (repeatable; offered in order)'
+            cand -o 'Origin header to send'
+            cand --origin 'Origin header to send'
+            cand --auth 'Basic credentials ''user:pass'' (also taken from user:pass@ in the URL)'
+            cand --protocol-version 'Sec-WebSocket-Version to send, to see how a server answers other versions'
+            cand --connect-timeout 'Give up connecting after SECS (DNS, TCP, proxy, TLS and the upgrade together)'
+            cand --max-redirects 'Most redirects to follow with --location'
+            cand --proxy 'Proxy: http://[user:pass@]host:port (CONNECT) or socks5[h]://... [default: from HTTPS_PROXY, HTTP_PROXY, ALL_PROXY]'
+            cand --ca 'Trust the certificate authorities in this PEM file instead of the system roots (as curl --cacert)'
+            cand --cert 'Client certificate, PEM (with --key)'
+            cand --key 'Client private key, PEM PKCS#8 ''BEGIN PRIVATE KEY'' (with --cert)'
+            cand --max-message-size 'Largest message or frame accepted from the server; bigger closes with 1009 [at least 125; suffixes: K, M, G]'
+            cand --deflate 'Offer permessage-deflate with exactly these parameters, e.g. ''server_no_context_takeover; client_max_window_bits=10'' [default: ''client_max_window_bits'']'
+            cand --only 'Run only these checks (comma-separated ids, repeatable)'
+            cand --skip 'Leave these checks out (comma-separated ids, repeatable)'
+            cand --probe-max 'Largest message max-message tries (K, M, G suffixes)'
+            cand --color 'When to use colours'
+            cand --require-subprotocol 'Fail unless the server selects one of the offered subprotocols'
+            cand -L 'Follow 3xx redirects, printing each hop'
+            cand --location 'Follow 3xx redirects, printing each hop'
+            cand --no-proxy 'Ignore proxy settings from the environment'
+            cand -k 'Skip certificate and host name verification (a warning is printed)'
+            cand --insecure 'Skip certificate and host name verification (a warning is printed)'
+            cand --no-coalesce 'Read each message the moment it arrives. By default a fast stream is read in batches, each message waiting at most 2 ms (far less CPU for both ends)'
+            cand --no-deflate 'Offer no compression (by default wscope offers permessage-deflate as browsers do)'
+            cand -v 'Show the request and response in full, the handshake checks and timings'
+            cand --verbose 'Show the request and response in full, the handshake checks and timings'
+            cand --json 'Print one JSON object: url, checks (id, status, title, detail), summary'
             cand --no-color 'Same as --color never'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
@@ -156,11 +193,14 @@ set edit:completion:arg-completer[wscope] = {|@words|
         }
         &'wscope;help'= {
             cand inspect 'Show the opening handshake in full, close cleanly, exit 0 only if every check passed'
+            cand probe 'Check a server: Origin policy, versions, protocol violations, limits, TLS (one line each)'
             cand listen 'Run a WebSocket server for testing: prints what clients send, --echo echoes it back'
             cand completions 'Print a shell completion script to stdout'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'wscope;help;inspect'= {
+        }
+        &'wscope;help;probe'= {
         }
         &'wscope;help;listen'= {
         }

@@ -77,6 +77,7 @@ complete -c wscope -n "__fish_wscope_needs_command" -l no-color -d 'Same as --co
 complete -c wscope -n "__fish_wscope_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wscope -n "__fish_wscope_needs_command" -s V -l version -d 'Print version'
 complete -c wscope -n "__fish_wscope_needs_command" -a "inspect" -d 'Show the opening handshake in full, close cleanly, exit 0 only if every check passed'
+complete -c wscope -n "__fish_wscope_needs_command" -a "probe" -d 'Check a server: Origin policy, versions, protocol violations, limits, TLS (one line each)'
 complete -c wscope -n "__fish_wscope_needs_command" -a "listen" -d 'Run a WebSocket server for testing: prints what clients send, --echo echoes it back'
 complete -c wscope -n "__fish_wscope_needs_command" -a "completions" -d 'Print a shell completion script to stdout'
 complete -c wscope -n "__fish_wscope_needs_command" -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -106,6 +107,65 @@ complete -c wscope -n "__fish_wscope_using_subcommand inspect" -s v -l verbose -
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l json -d 'Print one JSON object with the whole report'
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l no-color -d 'Same as --color never'
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c wscope -n "__fish_wscope_using_subcommand probe" -s H -l header -d 'Extra request header, \'Name: value\' (repeatable; replaces a default header of the same name)' -r
+complete -c wscope -n "__fish_wscope_using_subcommand probe" -s s -l subprotocol -d 'Offer a subprotocol (repeatable; offered in order)' -r
+complete -c wscope -n "__fish_wscope_using_subcommand probe" -s o -l origin -d 'Origin header to send' -r
+complete -c wscope -n "__fish_wscope_using_subcommand probe" -l auth -d 'Basic credentials \'user:pass\' (also taken from user:pass@ in the URL)' -r
+complete -c wscope -n "__fish_wscope_using_subcommand probe" -l protocol-version -d 'Sec-WebSocket-Version to send, to see how a server answers other versions' -r
+complete -c wscope -n "__fish_wscope_using_subcommand probe" -l connect-timeout -d 'Give up connecting after SECS (DNS, TCP, proxy, TLS and the upgrade together)' -r
+complete -c wscope -n "__fish_wscope_using_subcommand probe" -l max-redirects -d 'Most redirects to follow with --location' -r
+complete -c wscope -n "__fish_wscope_using_subcommand probe" -l proxy -d 'Proxy: http://[user:pass@]host:port (CONNECT) or socks5[h]://... [default: from HTTPS_PROXY, HTTP_PROXY, ALL_PROXY]' -r
+complete -c wscope -n "__fish_wscope_using_subcommand probe" -l ca -d 'Trust the certificate authorities in this PEM file instead of the system roots (as curl --cacert)' -r -F
+complete -c wscope -n "__fish_wscope_using_subcommand probe" -l cert -d 'Client certificate, PEM (with --key)' -r -F
+complete -c wscope -n "__fish_wscope_using_subcommand probe" -l key -d 'Client private key, PEM PKCS#8 \'BEGIN PRIVATE KEY\' (with --cert)' -r -F
+complete -c wscope -n "__fish_wscope_using_subcommand probe" -l max-message-size -d 'Largest message or frame accepted from the server; bigger closes with 1009 [at least 125; suffixes: K, M, G]' -r
+complete -c wscope -n "__fish_wscope_using_subcommand probe" -l deflate -d 'Offer permessage-deflate with exactly these parameters, e.g. \'server_no_context_takeover; client_max_window_bits=10\' [default: \'client_max_window_bits\']' -r
+complete -c wscope -n "__fish_wscope_using_subcommand probe" -l only -d 'Run only these checks (comma-separated ids, repeatable)' -r -f -a "origin-foreign\t''
+origin-null\t''
+origin-missing\t''
+version\t''
+subprotocol\t''
+deflate\t''
+ping\t''
+close\t''
+utf8\t''
+unmasked\t''
+rsv\t''
+opcode\t''
+control-fragmented\t''
+control-oversized\t''
+max-message\t''
+tls\t''"
+complete -c wscope -n "__fish_wscope_using_subcommand probe" -l skip -d 'Leave these checks out (comma-separated ids, repeatable)' -r -f -a "origin-foreign\t''
+origin-null\t''
+origin-missing\t''
+version\t''
+subprotocol\t''
+deflate\t''
+ping\t''
+close\t''
+utf8\t''
+unmasked\t''
+rsv\t''
+opcode\t''
+control-fragmented\t''
+control-oversized\t''
+max-message\t''
+tls\t''"
+complete -c wscope -n "__fish_wscope_using_subcommand probe" -l probe-max -d 'Largest message max-message tries (K, M, G suffixes)' -r
+complete -c wscope -n "__fish_wscope_using_subcommand probe" -l color -d 'When to use colours' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c wscope -n "__fish_wscope_using_subcommand probe" -l require-subprotocol -d 'Fail unless the server selects one of the offered subprotocols'
+complete -c wscope -n "__fish_wscope_using_subcommand probe" -s L -l location -d 'Follow 3xx redirects, printing each hop'
+complete -c wscope -n "__fish_wscope_using_subcommand probe" -l no-proxy -d 'Ignore proxy settings from the environment'
+complete -c wscope -n "__fish_wscope_using_subcommand probe" -s k -l insecure -d 'Skip certificate and host name verification (a warning is printed)'
+complete -c wscope -n "__fish_wscope_using_subcommand probe" -l no-coalesce -d 'Read each message the moment it arrives. By default a fast stream is read in batches, each message waiting at most 2 ms (far less CPU for both ends)'
+complete -c wscope -n "__fish_wscope_using_subcommand probe" -l no-deflate -d 'Offer no compression (by default wscope offers permessage-deflate as browsers do)'
+complete -c wscope -n "__fish_wscope_using_subcommand probe" -s v -l verbose -d 'Show the request and response in full, the handshake checks and timings'
+complete -c wscope -n "__fish_wscope_using_subcommand probe" -l json -d 'Print one JSON object: url, checks (id, status, title, detail), summary'
+complete -c wscope -n "__fish_wscope_using_subcommand probe" -l no-color -d 'Same as --color never'
+complete -c wscope -n "__fish_wscope_using_subcommand probe" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wscope -n "__fish_wscope_using_subcommand listen" -s s -l subprotocol -d 'Subprotocol to accept (repeatable; the first one a client offers that is listed here wins)' -r
 complete -c wscope -n "__fish_wscope_using_subcommand listen" -l origin-allow -d 'Accept only these Origins (repeatable; \'*\' wildcards); others get 403' -r
 complete -c wscope -n "__fish_wscope_using_subcommand listen" -s H -l header -d 'Extra response header, \'Name: value\' (repeatable)' -r
@@ -130,8 +190,9 @@ complete -c wscope -n "__fish_wscope_using_subcommand listen" -s P -l show-ping-
 complete -c wscope -n "__fish_wscope_using_subcommand listen" -l no-color -d 'Same as --color never (wscat\'s spelling)'
 complete -c wscope -n "__fish_wscope_using_subcommand listen" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wscope -n "__fish_wscope_using_subcommand completions" -s h -l help -d 'Print help'
-complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect listen completions help" -f -a "inspect" -d 'Show the opening handshake in full, close cleanly, exit 0 only if every check passed'
-complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect listen completions help" -f -a "listen" -d 'Run a WebSocket server for testing: prints what clients send, --echo echoes it back'
-complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect listen completions help" -f -a "completions" -d 'Print a shell completion script to stdout'
-complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect listen completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect probe listen completions help" -f -a "inspect" -d 'Show the opening handshake in full, close cleanly, exit 0 only if every check passed'
+complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect probe listen completions help" -f -a "probe" -d 'Check a server: Origin policy, versions, protocol violations, limits, TLS (one line each)'
+complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect probe listen completions help" -f -a "listen" -d 'Run a WebSocket server for testing: prints what clients send, --echo echoes it back'
+complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect probe listen completions help" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect probe listen completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c wscope -n "__fish_wscope_using_subcommand completions" -f -a "bash elvish fish powershell zsh"

@@ -186,5 +186,46 @@ out=$("$W" "wss://localhost:$TLS_PORT/echo" -x 'x' --once 2>&1); rc=$?
 [[ $rc == 4 ]]
 result "python: wss without the test CA -> TLS failure, exit 4" $? "rc=$rc $out"
 
+# --- probe (issue 18) -----------------------------------------------------------------------------
+# `wscope probe` against Node ws as usually deployed (conforming, any Origin) and Python websockets
+# with an `origins` allow-list: the verdicts must tell them apart (scripts/interop/probe_server.*).
+PROBE_NODE_PORT=$(free_port)
+NODE_PATH=$ROOT/.tools/node/node_modules node scripts/interop/probe_server.js "$PROBE_NODE_PORT" \
+    > "$TMP/probe-node.log" 2>&1 &
+PIDS+=($!)
+PROBE_PY_PORT=$(free_port)
+PYTHONPATH=$ROOT/.tools/py "$PY3" scripts/interop/probe_server.py "$PROBE_PY_PORT" https://app.example.test \
+    > "$TMP/probe-python.log" 2>&1 &
+PIDS+=($!)
+wait_listening "$TMP/probe-node.log"; wait_listening "$TMP/probe-python.log"
+verdicts() { # FILE ID=STATUS...: the --json report has these statuses
+    "$PY3" - "$@" <<'PY'
+import json, sys
+report = json.load(open(sys.argv[1]))
+got = {c["id"]: c["status"] for c in report["checks"]}
+bad = [w for w in sys.argv[2:] if got.get(w.split("=")[0]) != w.split("=", 1)[1]]
+sys.exit(0 if not bad else print("wanted", bad, "got", got) or 1)
+PY
+}
+VIOLATIONS="utf8=pass unmasked=pass rsv=pass opcode=pass control-fragmented=pass control-oversized=pass"
+start=$(date +%s%N)
+"$W" probe "ws://127.0.0.1:$PROBE_NODE_PORT/" --json > "$TMP/probe-node.json" 2> "$TMP/probe.err"; rc=$?
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+verdicts "$TMP/probe-node.json" origin-foreign=warn origin-null=warn origin-missing=pass ping=pass \
+    close=pass max-message=pass $VIOLATIONS && [[ $rc == 0 && $ms -lt 5000 ]]
+result "node: probe conforming, any Origin accepted (origin-foreign warn), exit 0 in $ms ms" $? \
+    "rc=$rc $(cat "$TMP/probe.err")"
+"$W" probe "ws://127.0.0.1:$PROBE_PY_PORT/" -o https://app.example.test --json \
+    > "$TMP/probe-python.json" 2> "$TMP/probe.err"; rc=$?
+verdicts "$TMP/probe-python.json" origin-foreign=pass origin-null=pass origin-missing=pass ping=pass \
+    deflate=pass max-message=pass $VIOLATIONS \
+    && grep -q '1 MiB; 4 MiB refused with 1009' "$TMP/probe-python.json" && [[ $rc == 0 ]]
+result "python: probe with an origins allow-list: foreign and null Origins refused, 1009 above 1 MiB" $? \
+    "rc=$rc $(cat "$TMP/probe.err")"
+out=$("$W" probe "ws://127.0.0.1:$PROBE_PY_PORT/" 2>&1); rc=$?
+[[ $rc == 5 && $out == *403* ]]
+result "python: probe without an allowed Origin cannot upgrade at all -> exit 5" $? "rc=$rc $out"
+# --- end probe ------------------------------------------------------------------------------------
+
 echo "interop: $FAILS failure(s) in $(( $(date +%s) - T0 )) s"
 [[ $FAILS == 0 ]]

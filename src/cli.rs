@@ -24,6 +24,9 @@ Examples:
   Inspect a handshake (request, response, Accept check, timings, TLS):
     wscope inspect wss://example.test/socket -s chat.v1
 
+  Probe a server: Origin policy, protocol violations, limits (one line per check):
+    wscope probe ws://localhost:8080/
+
   Watch every frame on the wire, decoded field by field:
     wscope ws://localhost:8080 -x hello --once --dump
 
@@ -89,6 +92,8 @@ pub struct Cli {
 pub enum Command {
     /// Show the opening handshake in full, close cleanly, exit 0 only if every check passed
     Inspect(InspectArgs),
+    /// Check a server: Origin policy, versions, protocol violations, limits, TLS (one line each)
+    Probe(ProbeArgs),
     /// Run a WebSocket server for testing: prints what clients send, --echo echoes it back
     Listen(ListenArgs),
     /// Print a shell completion script to stdout
@@ -125,6 +130,73 @@ impl InspectArgs {
     pub fn color(&self) -> ColorChoice {
         color(self.color, self.no_color)
     }
+}
+
+#[derive(Debug, Args)]
+pub struct ProbeArgs {
+    /// The server: ws://, wss://, http(s):// or host[:port][/path]
+    #[arg(value_name = "URL")]
+    pub url: String,
+
+    #[command(flatten)]
+    pub conn: ConnectArgs,
+
+    /// Run only these checks (comma-separated ids, repeatable)
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        value_name = "ID,ID",
+        help_heading = "Probe"
+    )]
+    pub only: Vec<crate::probe::CheckId>,
+
+    /// Leave these checks out (comma-separated ids, repeatable)
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        value_name = "ID",
+        help_heading = "Probe"
+    )]
+    pub skip: Vec<crate::probe::CheckId>,
+
+    /// Largest message max-message tries (K, M, G suffixes)
+    #[arg(long, value_parser = parse_probe_max, default_value = "16M", value_name = "BYTES", help_heading = "Probe")]
+    pub probe_max: usize,
+
+    /// Print one JSON object: url, checks (id, status, title, detail), summary
+    #[arg(long, help_heading = "Output")]
+    pub json: bool,
+
+    /// When to use colours
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN", help_heading = "Output")]
+    pub color: ColorChoice,
+
+    /// Same as --color never
+    #[arg(
+        long,
+        overrides_with = "color",
+        hide_short_help = true,
+        help_heading = "Output"
+    )]
+    pub no_color: bool,
+}
+
+impl ProbeArgs {
+    /// `--color`, or never with `--no-color`.
+    pub fn color(&self) -> ColorChoice {
+        color(self.color, self.no_color)
+    }
+}
+
+/// `--probe-max`: at least one byte, at most 1 GiB (the message is built in memory).
+fn parse_probe_max(s: &str) -> Result<usize, String> {
+    let n = parse_size(s)?;
+    if n == 0 || n > 1 << 30 {
+        return Err(format!("'{s}' is not between 1 byte and 1G"));
+    }
+    Ok(n)
 }
 
 /// How to reach the server and what to say in the upgrade request (connect and inspect).

@@ -241,6 +241,7 @@ async fn connect(
         ws,
         frames: dump_rx,
         wire,
+        raw,
     } = session::stack(
         up.stream,
         up.leftover,
@@ -279,6 +280,7 @@ async fn connect(
         dump: dump_rx.as_ref().map(|_| enabled.clone()),
         wire: Some(wire),
         deflate: link,
+        raw: Some(raw),
     };
     // /status shows what deflate settled next to the extension's header value.
     let mut extensions = report.extensions();

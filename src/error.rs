@@ -25,7 +25,7 @@ pub mod exit {
         (TLS, "TLS failure"),
         (HANDSHAKE, "handshake rejected: a status other than 101, or a failed check"),
         (PROTOCOL, "protocol error, abnormal close (1006), a server close code other than 1000/1001, or a ping timeout"),
-        (EXPECTATION, "an expectation failed: --once/--count not reached, or an /expect"),
+        (EXPECTATION, "an expectation failed: --once/--count not reached, an /expect, or a probe check"),
     ];
 }
 

@@ -11,7 +11,8 @@
 //! fails invalid UTF-8 and reserved bits at once, keeps the peer's real close code, drops messages
 //! over `--max-message-size`, and stops reading a peer whose pings we cannot answer.
 //!
-//! The commands: `connect` (`wscope URL`), `inspect`, `listen` (a server: each client runs on the
+//! The commands: `connect` (`wscope URL`), `inspect`, [`probe`] (a battery of checks of a
+//! server, each on its own short connection), `listen` (a server: each client runs on the
 //! same session engine in the server role) and [`completions`]; [`run`] picks one. [`error`] is
 //! the one error type and owns the exit codes. Modules are public only where the integration
 //! tests or the fuzz targets use them.
@@ -23,6 +24,7 @@ pub mod command;
 pub mod completions;
 pub(crate) mod config;
 pub(crate) mod connect;
+pub mod craft;
 pub mod deflate;
 pub mod dial;
 pub(crate) mod dump;
@@ -38,6 +40,7 @@ pub(crate) mod inspect;
 pub(crate) mod listen;
 pub(crate) mod pem;
 pub(crate) mod printer;
+pub mod probe;
 pub(crate) mod repl;
 pub(crate) mod script;
 pub(crate) mod session;
@@ -74,6 +77,7 @@ pub fn main_entry() -> ExitCode {
     // Before any thread exists: choosing the trust roots sets an environment variable.
     match &cli.command {
         Some(Command::Inspect(args)) => dial::pin_trust_roots(&config::tls(&args.conn)),
+        Some(Command::Probe(args)) => dial::pin_trust_roots(&config::tls(&args.conn)),
         None => dial::pin_trust_roots(&config::tls(&cli.conn)),
         Some(_) => {}
     }
@@ -98,6 +102,7 @@ pub fn main_entry() -> ExitCode {
 pub async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Some(Command::Inspect(args)) => inspect::run(&args).await,
+        Some(Command::Probe(args)) => probe::run(&args).await,
         Some(Command::Listen(args)) => listen::run(&args).await,
         Some(Command::Completions { shell }) => {
             use std::io::Write;

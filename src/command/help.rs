@@ -111,6 +111,18 @@ pub const COMMANDS: &[CommandHelp] = &[
         "close the connection (default 1000)",
         "/close away brb",
     ),
+    script_cmd(
+        "raw",
+        "HEX",
+        "write bytes to the socket as they are",
+        "/raw 89 00",
+    ),
+    script_cmd(
+        "frame",
+        "[OPTIONS] PAYLOAD",
+        "send one hand-built frame",
+        "/frame --opcode ping --fin 0 hi",
+    ),
     cmd("dump", "on|off", "show raw frames", "/dump on"),
     cmd(
         "verbose",

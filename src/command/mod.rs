@@ -12,6 +12,7 @@ use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
 use base64::{DecodeError, Engine as _};
 
+mod craft;
 mod help;
 
 use crate::close;
@@ -32,6 +33,10 @@ pub enum Command {
     },
     Ping(Vec<u8>),
     Pong(Vec<u8>),
+    /// `/raw HEX`: bytes for the socket as they are, behind everything queued before them.
+    Raw(Vec<u8>),
+    /// `/frame ...`: one hand-built frame, encoded (and masked) when it is sent.
+    Frame(crate::craft::Crafted),
     Close {
         code: u16,
         reason: String,
@@ -75,6 +80,8 @@ impl Command {
             Command::File { .. } => "file",
             Command::Ping(_) => "ping",
             Command::Pong(_) => "pong",
+            Command::Raw(_) => "raw",
+            Command::Frame(_) => "frame",
             Command::Close { .. } => "close",
             Command::Dump(_) => "dump",
             Command::Verbose(_) => "verbose",
@@ -120,6 +127,8 @@ pub enum CommandError {
     InvalidHexDigit { found: char, position: usize },
     #[error("hex argument has {count} digits; an odd count cannot form whole bytes")]
     OddHexDigits { count: usize },
+    #[error("/frame: {problem}")]
+    FrameOption { problem: String },
     #[error("invalid base64: {problem}")]
     InvalidBase64 { problem: String },
     #[error("{frame} payload is {len} bytes; control frames carry at most 125 (RFC 6455 §5.5)")]
@@ -164,6 +173,10 @@ impl CommandError {
             | CommandError::UnexpectedArgument { command, .. }
             | CommandError::BadSwitch { command, .. } => usage(command),
             CommandError::UnknownFileOption { .. } => usage("file"),
+            CommandError::FrameOption { .. } => format!(
+                "{}; options: --fin 0|1 --rsv1 --rsv2 --rsv3 --opcode N|NAME --no-mask|--mask HEX --len N --hex",
+                usage("frame")
+            ),
             CommandError::InvalidHexDigit { .. } | CommandError::OddHexDigits { .. } => {
                 "usage: /binary HEX, two digits per byte, spaces and 0x prefixes allowed, e.g. /binary 48 65 0x6c 6c6f".to_owned()
             }
@@ -237,6 +250,8 @@ pub fn parse(line: &str) -> Result<Command, CommandError> {
         "file" => parse_file(arg),
         "ping" => control_payload("ping", arg).map(Command::Ping),
         "pong" => control_payload("pong", arg).map(Command::Pong),
+        "raw" => craft::parse_raw(arg),
+        "frame" => craft::parse_frame(raw_arg),
         "close" => {
             let (code, reason) = parse_close_args(arg)?;
             Ok(Command::Close { code, reason })

@@ -481,6 +481,85 @@ fn unknown_commands_suggest_the_closest() {
     assert!(err("/").hint().is_some_and(|h| h.contains("//")));
 }
 
+#[test]
+fn raw_takes_hex_bytes_and_nothing_else() {
+    assert_eq!(parse("/raw 89 00"), Ok(Command::Raw(vec![0x89, 0x00])));
+    assert_eq!(parse("/raw 0x8900"), Ok(Command::Raw(vec![0x89, 0x00])));
+    assert!(matches!(
+        parse("/raw"),
+        Err(CommandError::MissingArgument { command: "raw", .. })
+    ));
+    assert!(matches!(
+        parse("/raw 8"),
+        Err(CommandError::OddHexDigits { count: 1 })
+    ));
+}
+
+#[test]
+fn frame_builds_what_its_options_say() {
+    use crate::craft::{Crafted, Mask};
+    let Ok(Command::Frame(f)) =
+        parse("/frame --fin 0 --rsv2 --opcode ping --no-mask --len 300 hi there")
+    else {
+        panic!("a frame");
+    };
+    assert_eq!(
+        f,
+        Crafted {
+            fin: false,
+            rsv1: false,
+            rsv2: true,
+            rsv3: false,
+            opcode: 9,
+            mask: Mask::None,
+            len: Some(300),
+            payload: b"hi there".to_vec(),
+        }
+    );
+    // Text by default, binary with --hex; -- lets a payload start with --.
+    assert_eq!(
+        parse("/frame hi"),
+        Ok(Command::Frame(Crafted::new(1, "hi")))
+    );
+    assert_eq!(
+        parse("/frame --hex ff 00"),
+        Ok(Command::Frame(Crafted::new(2, vec![0xff, 0])))
+    );
+    assert_eq!(
+        parse("/frame -- --x"),
+        Ok(Command::Frame(Crafted::new(1, "--x")))
+    );
+    let Ok(Command::Frame(k)) = parse("/frame --mask 01020304 --opcode 0xB x") else {
+        panic!("a frame");
+    };
+    assert_eq!((k.mask, k.opcode), (Mask::Key([1, 2, 3, 4]), 0xB));
+}
+
+#[test]
+fn frame_refuses_only_its_own_syntax_errors() {
+    for bad in [
+        "/frame --fin 2 x",
+        "/frame --opcode 16 x",
+        "/frame --opcode nope x",
+        "/frame --mask 0102 x",
+        "/frame --mask 01020304 --no-mask x",
+        "/frame --len -1 x",
+        "/frame --len",
+        "/frame --wat x",
+    ] {
+        let e = parse(bad).expect_err(bad);
+        assert!(
+            matches!(e, CommandError::FrameOption { .. }),
+            "{bad}: {e:?}"
+        );
+        assert!(e.hint().is_some_and(|h| h.contains("--opcode")), "{bad}");
+    }
+    assert!(matches!(
+        parse("/frame --hex zz"),
+        Err(CommandError::InvalidHexDigit { .. })
+    ));
+}
+
 proptest::proptest! {
     /// Any line is a command or a refusal that says why and what to type instead.
     #[test]
@@ -494,7 +573,7 @@ proptest::proptest! {
     /// The same for lines that start like commands, where the parser does its work.
     #[test]
     fn command_like_lines_never_panic(
-        name in "(text|binary|base64|file|ping|pong|close|dump|verbose|status|help|quit|exit|to|clients|kick|[a-z]{0,6})",
+        name in "(text|binary|base64|file|ping|pong|raw|frame|close|dump|verbose|status|help|quit|exit|to|clients|kick|[a-z]{0,6})",
         arg in "[ -~\u{a0}\u{3000}é€😀\t]{0,40}",
     ) {
         let line = format!("/{name} {arg}");

@@ -134,6 +134,9 @@ pub struct TlsInfo {
     pub issuer: Option<String>,
     pub not_before: Option<String>,
     pub not_after: Option<String>,
+    /// `not_after` as a Unix time, for the days left (probe's tls check).
+    #[serde(skip)]
+    pub not_after_unix: Option<i64>,
     /// The names the certificate is valid for (its subjectAltName DNS names and IP addresses).
     pub names: Vec<String>,
     /// Certificate and host name checks were skipped (-k).
@@ -296,6 +299,7 @@ fn describe_certificate(der: &[u8], info: &mut TlsInfo) {
         let v = cert.validity();
         info.not_before = Some(v.not_before.to_string());
         info.not_after = Some(v.not_after.to_string());
+        info.not_after_unix = Some(v.not_after.timestamp());
     }
 }
 

@@ -216,6 +216,8 @@ pub async fn run(id: u64, tcp: TcpStream, peer: SocketAddr, shared: Arc<Shared>,
         wire: Some(wire),
         dump: Some(shared.dump.clone()),
         deflate: link,
+        // listen's clients have no raw layer: /raw and /frame are refused there.
+        raw: None,
     };
     let mut sink = HubSink { id, hub: &hub };
     // The session reports its own ending and error (Event::Closed, Event::Failed).

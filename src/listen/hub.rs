@@ -212,6 +212,9 @@ fn sendable(cmd: Command) -> Result<Command, String> {
         | Command::Ping(_)
         | Command::Pong(_)
         | Command::Close { .. } => Ok(cmd),
+        Command::Raw(_) | Command::Frame(_) => {
+            Err("/raw and /frame work in `wscope URL` only (-x, --script and its REPL)".into())
+        }
         other => Err(format!("{other:?} cannot be sent to a client")),
     }
 }

@@ -246,6 +246,7 @@ mod tests {
                 not_after: Some(evil.into()),
                 names: vec![evil.into()],
                 insecure: false,
+                ..TlsInfo::default()
             }),
             response: Some(ResponseView {
                 status: 403,

@@ -17,7 +17,7 @@ pub(super) enum Read {
 }
 
 impl<'a> Loop<'a> {
-    pub(super) fn new(opts: Options, wtx: mpsc::Sender<Message>, stats: &'a mut Stats) -> Self {
+    pub(super) fn new(opts: Options, wtx: mpsc::Sender<Out>, stats: &'a mut Stats) -> Self {
         Loop {
             script: crate::script::Script::new(&opts.script),
             opts,
@@ -34,6 +34,7 @@ impl<'a> Loop<'a> {
             backlog: VecDeque::new(),
             close_wait: CLOSE_TIMEOUT,
             last_ping: None,
+            raw_noted: false,
         }
     }
 }
@@ -174,7 +175,7 @@ impl Loop<'_> {
     /// The writer has room again: the oldest held-back control frame goes.
     pub(super) fn on_writer_room(
         &mut self,
-        permit: std::result::Result<mpsc::OwnedPermit<Message>, mpsc::error::SendError<()>>,
+        permit: std::result::Result<mpsc::OwnedPermit<Out>, mpsc::error::SendError<()>>,
     ) {
         match (permit, self.backlog.pop_front()) {
             (Ok(p), Some(m)) => {

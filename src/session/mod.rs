@@ -124,6 +124,8 @@ pub struct Options {
     pub dump: Option<Arc<AtomicBool>>,
     /// permessage-deflate, when negotiated: compresses what we send, knows what came compressed.
     pub deflate: Option<crate::deflate::Link>,
+    /// The layer that carries `/raw` and `/frame` bytes; None where the stack has none.
+    pub raw: Option<raw::Injector>,
 }
 
 /// `--wait`: a time after the input ended, or forever.
@@ -158,9 +160,9 @@ pub async fn run(
     mut stats: Stats,
 ) -> Result<()> {
     let (sink_half, mut stream) = ws.split();
-    let (wtx, wrx) = mpsc::channel::<Message>(WRITE_QUEUE);
+    let (wtx, wrx) = mpsc::channel::<Out>(WRITE_QUEUE);
     let (werr_tx, mut werr_rx) = mpsc::channel::<WsError>(1);
-    let mut writer = tokio::spawn(write_loop(sink_half, wrx, werr_tx));
+    let mut writer = tokio::spawn(write_loop(sink_half, wrx, werr_tx, opts.raw.clone()));
 
     let mut s = Loop::new(opts, wtx, &mut stats);
     let ping_every = s.opts.ping_interval.or(s.opts.ping_timeout);
@@ -365,6 +367,7 @@ impl SignalStream {
 mod arms;
 mod close;
 mod ending;
+pub mod raw;
 mod script;
 mod stack;
 mod state;
@@ -375,13 +378,13 @@ pub use stack::{stack, Stacked, Tapping};
 use arms::Read;
 
 use ending::judge;
-use writer::write_loop;
+use writer::{write_loop, Out};
 
 /// One session's state. Its handlers live in `state.rs` (input, commands, messages) and
 /// `ending.rs` (how it ended).
 struct Loop<'a> {
     opts: Options,
-    wtx: mpsc::Sender<Message>,
+    wtx: mpsc::Sender<Out>,
     stats: &'a mut Stats,
     input_open: bool,
     input_ended_at: Option<Instant>,
@@ -396,11 +399,13 @@ struct Loop<'a> {
     /// Control frames (ping, pong, close) that found the write queue full. They wait here, not
     /// in an await, so a server that stops reading cannot stop the loop: timers, signals and the
     /// close deadline keep working.
-    backlog: VecDeque<Message>,
+    backlog: VecDeque<Out>,
     /// How long the close handshake may take once begun.
     close_wait: Duration,
     /// When we last sent an automatic ping.
     last_ping: Option<Instant>,
     /// Expectations, variables and /sleep (see `script.rs`).
     script: crate::script::Script,
+    /// We said once that crafted bytes bypass the library.
+    raw_noted: bool,
 }

@@ -1,7 +1,8 @@
 //! The layers between an upgraded stream and the WebSocket library, stacked the same way for both
 //! roles: the tap (raw bytes for `--dump`, compressed as they crossed the wire), then the
-//! permessage-deflate layer, then the inbound guard (which judges the inflated bytes), then
-//! tokio-tungstenite with our limits.
+//! permessage-deflate layer, then the inbound guard (which judges the inflated bytes), then the
+//! raw layer that carries `/raw` and `/frame` bytes (so they pass the guard and the tap as written
+//! bytes, and the dump shows them), then tokio-tungstenite with our limits.
 
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -28,6 +29,8 @@ pub struct Stacked {
     pub ws: WebSocketStream<BoxStream>,
     pub frames: Option<TapReceiver>,
     pub wire: WireFacts,
+    /// The writer's handle on the raw layer.
+    pub raw: super::raw::Injector,
 }
 
 /// Stack the layers on `stream`, whose first bytes (read behind the handshake) are `leftover`.
@@ -59,6 +62,8 @@ pub async fn stack(
         wire.clone(),
         max_message_size,
     ));
+    let raw = super::raw::Injector::default();
+    let stream = raw.layer(stream);
     let ws = WebSocketStream::from_partially_read(
         stream,
         leftover,
@@ -66,5 +71,10 @@ pub async fn stack(
         Some(super::ws_config(max_message_size)),
     )
     .await;
-    Stacked { ws, frames, wire }
+    Stacked {
+        ws,
+        frames,
+        wire,
+        raw,
+    }
 }

@@ -20,13 +20,37 @@ impl Loop<'_> {
         first.map(TokioInstant::from_std)
     }
 
-    pub(super) async fn send(&mut self, m: Message) {
+    pub(super) async fn send(&mut self, m: impl Into<Out>) {
         // The writer only goes away after an error it reports itself.
-        let _ = self.wtx.send(m).await;
+        let _ = self.wtx.send(m.into()).await;
+    }
+
+    /// `/raw` and `/frame`: bytes behind everything queued so far, unknown to tungstenite.
+    pub(super) async fn send_raw(&mut self, bytes: Vec<u8>, what: &str, sink: &mut dyn EventSink) {
+        if self.opts.raw.is_none() {
+            sink.event(Event::Refused {
+                message: "/raw and /frame are not available here",
+                hint: Some("they work in `wscope URL` (-x, --script and its REPL)"),
+            });
+            return;
+        }
+        if !self.raw_noted {
+            self.raw_noted = true;
+            sink.event(Event::Notice(
+                "note: /raw and /frame bytes bypass the WebSocket library: its state does not follow them (a crafted close does not close it, a false length desynchronises the stream)",
+            ));
+        }
+        let n = bytes.len();
+        sink.event(Event::Notice(&format!(
+            "sent {what}: {n} byte{}",
+            if n == 1 { "" } else { "s" }
+        )));
+        self.send(Out::Raw(bytes)).await;
     }
 
     /// Queue a control frame without waiting for room (see `backlog`).
     pub(super) fn send_control(&mut self, m: Message) {
+        let m = Out::Ws(m);
         if !self.backlog.is_empty() {
             // Keep the order: nothing may overtake what is already waiting.
             if self.backlog.len() < MAX_BACKLOG || m.is_close() {
@@ -147,6 +171,8 @@ impl Loop<'_> {
                 sink.event(Event::PongSent(&p));
                 self.send_control(Message::Pong(p.into()));
             }
+            Command::Raw(bytes) => self.send_raw(bytes, "raw bytes", sink).await,
+            Command::Frame(f) => self.send_raw(f.encode(), "a crafted frame", sink).await,
             Command::Close { code, reason } => {
                 self.input_open = false;
                 self.begin_close(Some((code, reason)), sink).await;

@@ -20,8 +20,8 @@ use tokio_tungstenite::WebSocketStream;
 
 const WAIT: Duration = Duration::from_secs(10);
 
-/// A running `wscope listen`, killed on drop.
-struct Server {
+/// A running `wscope listen`, killed on drop (also used by the probe tests).
+pub(crate) struct Server {
     child: Child,
     addr: SocketAddr,
     stdin: Option<ChildStdin>,
@@ -47,7 +47,7 @@ fn collect(mut r: impl Read + Send + 'static) -> Arc<Mutex<String>> {
 }
 
 impl Server {
-    fn start(args: &[&str]) -> Server {
+    pub(crate) fn start(args: &[&str]) -> Server {
         Server::start_with_env(args, &[])
     }
 
@@ -85,7 +85,7 @@ impl Server {
         }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("ws://{}{path}", self.addr)
     }
 

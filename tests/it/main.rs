@@ -3,6 +3,7 @@
 
 mod support;
 
+mod crafted;
 mod deflate;
 mod dump;
 mod expect;
@@ -12,6 +13,7 @@ mod listen;
 mod liveness;
 mod manners;
 mod network;
+mod probe;
 mod repl;
 mod session;
 mod terminal;

@@ -325,6 +325,37 @@ fn typed_lines_and_commands_reach_the_server() {
     assert_eq!(code, 0, "screen:\n{screen}");
 }
 
+/// `/frame` and `/raw` typed at the prompt (issue 18): a real server reads them as the frames they
+/// spell, and the REPL says once that the library does not follow them.
+#[test]
+fn crafted_frames_typed_at_the_prompt_reach_the_server() {
+    let server = Server::start(Behaviour::Echo);
+    let home = tempfile::tempdir().unwrap();
+    let mut pty = Pty::spawn(&[&server.url(), "--no-history"], home.path());
+    pty.wait_screen("> ");
+    pty.type_keys("/frame --opcode ping crafted\r");
+    pty.wait_screen("crafted frame");
+    pty.type_keys("/raw 81 82 00000000 6869\r");
+    pty.wait_screen("< hi");
+    pty.type_keys("/close 4002 done\r");
+    let code = pty.wait_exit();
+    assert_eq!(
+        server.recs(),
+        vec![
+            Rec::Ping(b"crafted".to_vec()),
+            Rec::Text("hi".into()),
+            Rec::Close(Some((4002, "done".into()))),
+        ]
+    );
+    let screen = pty.screen();
+    assert_eq!(
+        screen.matches("bypass the WebSocket library").count(),
+        1,
+        "{screen}"
+    );
+    assert_eq!(code, 0, "screen:\n{screen}");
+}
+
 /// The server closes while the prompt is open with a half-typed line: wscope exits by itself with
 /// the spec's code, and leaves the terminal as it found it.
 fn server_closes_while_typing(code: u16, expected_exit: i32) {

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod hostile;
+pub mod lax;
 pub mod proxies;
 pub mod pty;
 pub mod servers;

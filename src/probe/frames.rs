@@ -1,0 +1,222 @@
+//! The checks on an open connection: `ping` and `close` (does the server answer?), and the
+//! violations (invalid UTF-8, an unmasked frame, RSV2, a reserved opcode, a fragmented or
+//! oversized ping), each sent as a crafted frame followed by a ping: a conforming server closes
+//! with the code RFC 6455 names before it gets to the ping; one that answers the ping let the
+//! violation through.
+
+use std::time::{Duration, Instant};
+
+use super::check::{CheckId, Outcome, Status};
+use super::wire::{token, Answer};
+use super::Probe;
+use crate::craft::{self, Crafted, Mask};
+use crate::error::secs;
+
+/// How long a server gets to react to one frame.
+pub const REACT: Duration = Duration::from_secs(2);
+/// How long a close may come after the pong to the ping behind a violation.
+const LATE: Duration = Duration::from_millis(500);
+
+pub async fn ping(p: &Probe) -> Outcome {
+    let id = CheckId::Ping;
+    let mut w = match p.open_plain(id).await {
+        Ok(w) => w,
+        Err(o) => return o,
+    };
+    let t = token("ping");
+    let sent = Instant::now();
+    let o = match w.ping(&t, deadline()).await {
+        Answer::Pong => Outcome::new(
+            id,
+            Status::Pass,
+            format!("pong echoed the payload, RTT {}", rtt(sent.elapsed())),
+        ),
+        Answer::Closed(c) => Outcome::new(
+            id,
+            Status::Fail,
+            format!("closed with {c} instead of answering the ping"),
+        ),
+        Answer::Dropped => Outcome::new(
+            id,
+            Status::Fail,
+            "dropped the connection instead of answering the ping",
+        ),
+        Answer::Timeout => Outcome::new(
+            id,
+            Status::Fail,
+            format!(
+                "no pong with the ping's payload within {} (RFC 6455 §5.5.2)",
+                secs(REACT)
+            ),
+        ),
+    };
+    w.leave().await;
+    o
+}
+
+pub async fn close(p: &Probe) -> Outcome {
+    let id = CheckId::Close;
+    let mut w = match p.open_plain(id).await {
+        Ok(w) => w,
+        Err(o) => return o,
+    };
+    let sent = Instant::now();
+    if !w.send(&Crafted::close(1000, "wscope probe").encode()).await {
+        return Outcome::new(id, Status::Fail, "dropped the connection before our close");
+    }
+    match w.closed(deadline()).await {
+        Answer::Closed(c) => Outcome::new(
+            id,
+            Status::Pass,
+            format!("answered our 1000 with {c} in {}", rtt(sent.elapsed())),
+        ),
+        Answer::Pong | Answer::Dropped => Outcome::new(
+            id,
+            Status::Warn,
+            "dropped the connection without a close frame of its own (RFC 6455 §5.5.1 wants one back)",
+        ),
+        Answer::Timeout => Outcome::new(
+            id,
+            Status::Fail,
+            format!("no close frame within {} of ours, and the connection stayed open", secs(REACT)),
+        ),
+    }
+}
+
+/// The frame each violation check sends and the close code RFC 6455 wants for it.
+pub fn violation_frame(id: CheckId) -> Option<(Crafted, u16, &'static str)> {
+    let v = match id {
+        // A lone continuation byte and an overlong encoding: never valid UTF-8.
+        CheckId::Utf8 => (
+            Crafted::new(craft::TEXT, vec![b'h', b'i', 0xC0, 0xAF, 0xFF]),
+            1007,
+            "§8.1",
+        ),
+        CheckId::Unmasked => (
+            Crafted {
+                mask: Mask::None,
+                ..Crafted::new(craft::TEXT, "unmasked")
+            },
+            1002,
+            "§5.1",
+        ),
+        CheckId::Rsv => (
+            Crafted {
+                rsv2: true,
+                ..Crafted::new(craft::TEXT, "rsv2")
+            },
+            1002,
+            "§5.2",
+        ),
+        CheckId::Opcode => (Crafted::new(0x3, "reserved"), 1002, "§5.2"),
+        CheckId::ControlFragmented => (
+            Crafted {
+                fin: false,
+                ..Crafted::new(craft::PING, "fragment")
+            },
+            1002,
+            "§5.5",
+        ),
+        CheckId::ControlOversized => (Crafted::new(craft::PING, vec![b'x'; 126]), 1002, "§5.5"),
+        _ => return None,
+    };
+    Some(v)
+}
+
+pub async fn violation(p: &Probe, id: CheckId) -> Outcome {
+    let Some((frame, want, section)) = violation_frame(id) else {
+        return Outcome::new(id, Status::NotApplicable, "not a violation check");
+    };
+    let mut w = match p.open_plain(id).await {
+        Ok(w) => w,
+        Err(o) => return o,
+    };
+    let t = token(id.id());
+    let mut bytes = frame.encode();
+    bytes.extend(Crafted::new(craft::PING, t.clone()).encode());
+    if !w.send(&bytes).await {
+        return Outcome::new(
+            id,
+            Status::Warn,
+            format!("dropped the connection without a close {want} (RFC 6455 {section})"),
+        );
+    }
+    let mut answer = w.pong(&t, deadline()).await;
+    let mut late = "";
+    if matches!(answer, Answer::Pong) {
+        // Some servers judge a message only when the application reads it, after their
+        // library has answered the ping: give the close a moment to follow.
+        answer = match w.closed(tokio::time::Instant::now() + LATE).await {
+            Answer::Timeout => Answer::Pong,
+            other => other,
+        };
+        late = " (after answering the ping behind it)";
+    }
+    let o = match answer {
+        Answer::Closed(c) if c.code == Some(want) => {
+            Outcome::new(id, Status::Pass, format!("closed with {c}{late}"))
+        }
+        Answer::Closed(c) => Outcome::new(
+            id,
+            Status::Warn,
+            format!("closed with {c}{late}; RFC 6455 {section} wants {want}"),
+        ),
+        Answer::Dropped => Outcome::new(
+            id,
+            Status::Warn,
+            format!("dropped the connection without a close {want}{late} (RFC 6455 {section})"),
+        ),
+        Answer::Pong => Outcome::new(
+            id,
+            Status::Fail,
+            format!("let it through: answered the ping behind it and did not close with {want} (RFC 6455 {section})"),
+        ),
+        Answer::Timeout => Outcome::new(
+            id,
+            Status::Fail,
+            format!("no reaction within {}: neither a close {want} nor a pong", secs(REACT)),
+        ),
+    };
+    w.leave().await;
+    o
+}
+
+fn deadline() -> tokio::time::Instant {
+    tokio::time::Instant::now() + REACT
+}
+
+/// An RTT as it reads best: 0.3 ms, 12 ms, 1.2 s.
+pub fn rtt(d: Duration) -> String {
+    if d < Duration::from_millis(10) {
+        format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+    } else {
+        secs(d)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frame::FrameDecoder;
+
+    /// Each violation frame breaks exactly the rule its check names, as the decoder reads it.
+    #[test]
+    fn each_violation_frame_breaks_its_rule() {
+        let decode = |id| {
+            let (c, want, _) = violation_frame(id).expect("a violation check");
+            let mut out = Vec::new();
+            FrameDecoder::new(256).feed(&c.encode(), &mut out);
+            (out.pop().expect("one whole frame"), want)
+        };
+        let (f, want) = decode(CheckId::Utf8);
+        assert!(std::str::from_utf8(&f.payload).is_err() && want == 1007);
+        assert_eq!(decode(CheckId::Unmasked).0.mask, None);
+        assert!(decode(CheckId::Rsv).0.rsv2);
+        assert_eq!(decode(CheckId::Opcode).0.opcode, 3);
+        let (f, _) = decode(CheckId::ControlFragmented);
+        assert_eq!((f.opcode, f.fin), (craft::PING, false));
+        let (f, _) = decode(CheckId::ControlOversized);
+        assert_eq!((f.opcode, f.payload_len), (craft::PING, 126));
+        assert!(violation_frame(CheckId::Ping).is_none());
+    }
+}
