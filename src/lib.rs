@@ -12,7 +12,9 @@
 //! over `--max-message-size`, and stops reading a peer whose pings we cannot answer.
 //!
 //! The commands: `connect` (`wscope URL`), `inspect`, `listen` (a server: each client runs on the
-//! same session engine in the server role) and [`completions`]; [`run`] picks one. [`error`] is
+//! same session engine in the server role), `replay` (a recording's messages sent again: `connect`
+//! with the recording as its script; `record` writes the recordings) and [`completions`]; [`run`]
+//! picks one. [`error`] is
 //! the one error type and owns the exit codes. Modules are public only where the integration
 //! tests or the fuzz targets use them.
 
@@ -34,7 +36,9 @@ pub(crate) mod input;
 pub(crate) mod inspect;
 pub(crate) mod listen;
 pub(crate) mod printer;
+pub(crate) mod record;
 pub(crate) mod repl;
+pub(crate) mod replay;
 pub(crate) mod script;
 pub(crate) mod session;
 pub(crate) mod tap;
@@ -70,6 +74,7 @@ pub fn main_entry() -> ExitCode {
     // Before any thread exists: choosing the trust roots sets an environment variable.
     match &cli.command {
         Some(Command::Inspect(args)) => dial::pin_trust_roots(&args.conn),
+        Some(Command::Replay(args)) => dial::pin_trust_roots(&args.conn),
         None => dial::pin_trust_roots(&cli.conn),
         Some(_) => {}
     }
@@ -95,6 +100,7 @@ pub async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Some(Command::Inspect(args)) => inspect::run(&args).await,
         Some(Command::Listen(args)) => listen::run(&args).await,
+        Some(Command::Replay(args)) => replay::run(&args).await,
         Some(Command::Completions { shell }) => {
             use std::io::Write;
             let script = completions::render(shell);
