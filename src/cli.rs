@@ -26,7 +26,10 @@ Examples:
     wscope ws://localhost:8080 -x hello --once --dump
 
   A test server that echoes, then a client to it:
-    wscope listen 8080 --echo &  wscope ws://localhost:8080";
+    wscope listen 8080 --echo &  wscope ws://localhost:8080
+
+  Record a session, replay it later (a browser's HAR export works too):
+    wscope ws://localhost:8080 -x hello --record s.jsonl;  wscope replay s.jsonl";
 
 #[derive(Debug, Parser)]
 #[command(

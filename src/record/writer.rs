@@ -26,6 +26,8 @@ const FINISH_GRACE: Duration = Duration::from_secs(5);
 #[derive(Default)]
 struct State {
     queued: AtomicUsize,
+    /// Writing failed: checked per line without taking the lock.
+    broken: AtomicBool,
     /// The first write error, as a message.
     failed: Mutex<Option<String>>,
     /// The error has been reported (shown once).
@@ -84,6 +86,9 @@ impl Writer {
 
     /// The write error, if writing failed.
     pub fn failure(&self) -> Option<String> {
+        if !self.state.broken.load(Ordering::Acquire) {
+            return None;
+        }
         lock(&self.state.failed).clone()
     }
 
@@ -135,6 +140,7 @@ fn write_loop(rx: Receiver<Vec<u8>>, file: File, path: &Path, state: &State) {
                     "cannot write the --record file '{}': {e}",
                     path.display()
                 ));
+                state.broken.store(true, Ordering::Release);
             }
         }
     }
