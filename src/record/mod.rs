@@ -45,12 +45,16 @@ impl Recorder {
             )
         };
         // The transcript holds the session's data (and with --record-secrets its credentials).
+        // Non-blocking, so that a FIFO without a reader is an error here rather than a wait on
+        // the runtime thread; the writer thread then writes in blocking mode.
         let file = std::fs::OpenOptions::new()
             .write(true)
             .create(true)
             .truncate(true)
             .mode(0o600)
+            .custom_flags(libc::O_NONBLOCK)
             .open(path)
+            .and_then(blocking)
             .and_then(|f| crate::printer::restrict_to_owner(f, path))
             .map_err(cannot)?;
         let writer = Writer::start(path, file).map_err(cannot)?;
@@ -168,6 +172,22 @@ impl Recorder {
             )
         });
         Err(Error::Runtime(message))
+    }
+}
+
+/// Clear the `O_NONBLOCK` the file was opened with.
+fn blocking(f: std::fs::File) -> std::io::Result<std::fs::File> {
+    use std::os::fd::AsRawFd;
+    let fd = f.as_raw_fd();
+    // SAFETY: fcntl on a descriptor we own, reading and setting its status flags only.
+    let ok = unsafe {
+        let flags = libc::fcntl(fd, libc::F_GETFL);
+        flags >= 0 && libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK) >= 0
+    };
+    if ok {
+        Ok(f)
+    } else {
+        Err(std::io::Error::last_os_error())
     }
 }
 

@@ -98,8 +98,9 @@ impl Writer {
         (!self.state.reported.swap(true, Ordering::AcqRel)).then_some(failed)
     }
 
-    /// Write what is queued and stop the thread, waiting at most [`FINISH_GRACE`] (a FIFO whose
-    /// reader went away could hold it for ever).
+    /// Write what is queued and stop the thread, waiting at most [`FINISH_GRACE`] (a FIFO that
+    /// nobody reads could hold it for ever). On time out, the bytes still waiting are given up,
+    /// and that is kept as the recording's failure.
     pub fn finish(&self) {
         lock(&self.tx).take();
         let Some(thread) = lock(&self.thread).take() else {
@@ -111,6 +112,18 @@ impl Writer {
         }
         if thread.is_finished() {
             let _ = thread.join();
+            return;
+        }
+        let mut failed = lock(&self.state.failed);
+        if failed.is_none() {
+            *failed = Some(format!(
+                "the --record file '{}' is incomplete: {} bytes could not be written within {} \
+                 (is anything reading it?)",
+                self.path.display(),
+                self.state.queued.load(Ordering::Acquire),
+                crate::error::secs(FINISH_GRACE)
+            ));
+            self.state.broken.store(true, Ordering::Release);
         }
     }
 }

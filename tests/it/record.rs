@@ -3,7 +3,7 @@
 //! mode, `listen` recording each client with its id, a write error reported once, and a session
 //! killed mid-way that still left what happened in the file. Then the transcript replayed.
 
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -278,4 +278,47 @@ async fn a_killed_session_leaves_what_happened_in_the_file() {
     let all = lines(&file);
     assert_eq!(all[0]["event"], "session");
     assert_eq!(events(&all, "received")[0]["data"], "before the crash");
+}
+
+#[tokio::test]
+async fn a_record_fifo_nobody_reads_never_hangs_the_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo");
+    let c = std::ffi::CString::new(fifo.display().to_string()).unwrap();
+    // SAFETY: mkfifo on a path in our own temporary directory.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let fifo_arg = fifo.display().to_string();
+    // No reader: refused at once (a usage error), not a wait.
+    let server = servers::start(servers::Options::default()).await;
+    let url = format!("ws://{}/", server.addr);
+    let out = support::run(args(&[&url, "-x", "x", "--record", &fifo_arg])).await;
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("--record file"), "{}", out.stderr);
+    // A reader that never reads: the pipe fills, the recording falls behind, and the session
+    // still ends on its deadlines (and the process exits) instead of waiting for ever.
+    let _reader = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(&fifo)
+        .unwrap();
+    let mut lines = "y".repeat(1 << 20);
+    lines.push('\n');
+    let stdin = lines.repeat(8).into_bytes();
+    let a = args(&[&url, "--record", &fifo_arg, "--idle", "0.3"]);
+    let started = std::time::Instant::now();
+    let out = support::run_with(a, Some(stdin)).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "took {:?}",
+        started.elapsed()
+    );
+    // The recording could not be completed: said, with exit 1.
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains(&format!("the --record file '{fifo_arg}' is incomplete")),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(server.connections().len(), 1);
 }
