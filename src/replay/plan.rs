@@ -89,7 +89,8 @@ pub fn client_lines(entry: &Entry, speed: Option<f64>) -> Vec<String> {
     let mut prev = entry.opened_at;
     for m in entry.messages.iter().filter(|m| m.from_client) {
         if let (Some(speed), Some(p)) = (speed, prev) {
-            let gap = ((m.at - p) / speed).max(0.0);
+            // Within what /sleep takes (a broken clock in the file must not make a bad script).
+            let gap = ((m.at - p) / speed).clamp(0.0, 1e9);
             if gap >= 0.001 && gap.is_finite() {
                 lines.push(format!("/sleep {gap:.3}"));
             }
@@ -175,6 +176,13 @@ mod tests {
         assert_eq!(client_lines(&e, Some(2.0))[0], "/sleep 0.250");
         assert_eq!(client_lines(&e, None), ["/text a $${x}", "/text b"]);
         assert_eq!(send_line(DataKind::Binary, &[0, 1]), "/base64 AAE=");
+        let mut odd = e.clone();
+        odd.messages[1].at = 1e300;
+        odd.messages[4].at = -5.0;
+        let lines = client_lines(&odd, Some(1e-6));
+        assert_eq!(lines[0], "/sleep 1000000000.000");
+        assert_eq!(lines[2], "/text b");
+        assert!(crate::script::parse::check(lines.iter().map(String::as_str)).is_ok());
     }
 
     #[test]
