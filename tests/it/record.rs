@@ -185,6 +185,29 @@ async fn listen_records_every_client_with_its_id() {
     assert_eq!(received, [(1, "from one"), (2, "from two")]);
     // Every event of a client's session carries its id.
     assert!(all[1..].iter().all(|v| v["client"].is_u64()), "{all:?}");
+
+    // A listen transcript replays per client: entry 1 is client 2, with its path.
+    let path = file.display().to_string();
+    let out = support::run(args(&["replay", &path, "--list"])).await;
+    assert_eq!(
+        out.stdout,
+        format!(
+            "0  {}  1 sent, 1 received\n1  {}  1 sent, 1 received\n",
+            server.url("/c0"),
+            server.url("/c1")
+        )
+    );
+    let again = servers::start(servers::Options::default()).await;
+    let url = format!("ws://{}/", again.addr);
+    let out = support::run(args(&[
+        "replay", &path, &url, "--entry", "1", "--idle", "0.2",
+    ]))
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        again.single().messages.first(),
+        Some(&Message::text("from two"))
+    );
 }
 
 #[tokio::test]
