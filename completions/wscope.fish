@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_wscope_global_optspecs
-    string join \n c/connect= l/listen= slash H/header= s/subprotocol= require-subprotocol o/origin= auth= protocol-version= connect-timeout= L/location max-redirects= proxy= no-proxy ca= cert= key= k/insecure max-message-size= no-coalesce no-deflate deflate= v/verbose ping-interval= ping-timeout= dump dump-limit= dump-file= x/execute= no-repl w/wait= idle= script= expect-timeout= 1/once count= close-code= close-reason= echo binary stdin-whole no-history json T/timestamps pretty P/show-ping-pong color= no-color h/help V/version
+    string join \n c/connect= l/listen= slash H/header= s/subprotocol= require-subprotocol o/origin= auth= protocol-version= connect-timeout= L/location max-redirects= proxy= no-proxy ca= cert= key= k/insecure max-message-size= no-coalesce no-deflate deflate= v/verbose ping-interval= ping-timeout= dump dump-limit= dump-file= x/execute= no-repl w/wait= idle= script= expect-timeout= 1/once count= close-code= close-reason= echo binary stdin-whole no-history json T/timestamps pretty P/show-ping-pong color= no-color record= record-secrets h/help V/version
 end
 
 function __fish_wscope_needs_command
@@ -54,6 +54,7 @@ complete -c wscope -n "__fish_wscope_needs_command" -l close-reason -d 'Close re
 complete -c wscope -n "__fish_wscope_needs_command" -l color -d 'When to use colours (NO_COLOR is honoured)' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c wscope -n "__fish_wscope_needs_command" -l record -d 'Record the session to FILE as JSON Lines (the --json events with a first `session` line; mode 0600)' -r -F
 complete -c wscope -n "__fish_wscope_needs_command" -l slash -d 'wscat\'s switch for slash commands: accepted, they are always on'
 complete -c wscope -n "__fish_wscope_needs_command" -l require-subprotocol -d 'Fail unless the server selects one of the offered subprotocols'
 complete -c wscope -n "__fish_wscope_needs_command" -s L -l location -d 'Follow 3xx redirects, printing each hop'
@@ -74,11 +75,13 @@ complete -c wscope -n "__fish_wscope_needs_command" -s T -l timestamps -d 'Prefi
 complete -c wscope -n "__fish_wscope_needs_command" -l pretty -d 'Pretty-print received JSON text'
 complete -c wscope -n "__fish_wscope_needs_command" -s P -l show-ping-pong -d 'Show ping and pong frames in pipe mode (always shown in the REPL)'
 complete -c wscope -n "__fish_wscope_needs_command" -l no-color -d 'Same as --color never (wscat\'s spelling)'
+complete -c wscope -n "__fish_wscope_needs_command" -l record-secrets -d 'Keep Authorization, Cookie and Proxy-Authorization values in the --record file (redacted by default)'
 complete -c wscope -n "__fish_wscope_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wscope -n "__fish_wscope_needs_command" -s V -l version -d 'Print version'
 complete -c wscope -n "__fish_wscope_needs_command" -a "inspect" -d 'Show the opening handshake in full, close cleanly, exit 0 only if every check passed'
 complete -c wscope -n "__fish_wscope_needs_command" -a "probe" -d 'Check a server: Origin policy, versions, protocol violations, limits, TLS (one line each)'
 complete -c wscope -n "__fish_wscope_needs_command" -a "listen" -d 'Run a WebSocket server for testing: prints what clients send, --echo echoes it back'
+complete -c wscope -n "__fish_wscope_needs_command" -a "replay" -d 'Replay a recording (a --record transcript or a browser HAR export) against a server'
 complete -c wscope -n "__fish_wscope_needs_command" -a "completions" -d 'Print a shell completion script to stdout'
 complete -c wscope -n "__fish_wscope_needs_command" -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -s H -l header -d 'Extra request header, \'Name: value\' (repeatable; replaces a default header of the same name)' -r
@@ -174,9 +177,11 @@ complete -c wscope -n "__fish_wscope_using_subcommand listen" -l tls-key -d 'Pri
 complete -c wscope -n "__fish_wscope_using_subcommand listen" -l max-clients -d 'Most clients at once; more are refused with 503' -r
 complete -c wscope -n "__fish_wscope_using_subcommand listen" -l max-message-size -d 'Largest message accepted from a client [suffixes: K, M, G]' -r
 complete -c wscope -n "__fish_wscope_using_subcommand listen" -l dump-limit -d 'Bytes of each payload shown by --dump before the rest is elided' -r
+complete -c wscope -n "__fish_wscope_using_subcommand listen" -l replay -d 'A mock server: answer each client with the server messages of this recording (a --record transcript or a HAR export), each after the client message that preceded it' -r -F
 complete -c wscope -n "__fish_wscope_using_subcommand listen" -l color -d 'When to use colours (NO_COLOR is honoured)' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c wscope -n "__fish_wscope_using_subcommand listen" -l record -d 'Record the session to FILE as JSON Lines (the --json events with a first `session` line; mode 0600)' -r -F
 complete -c wscope -n "__fish_wscope_using_subcommand listen" -l echo -d 'Echo every message back to the client that sent it'
 complete -c wscope -n "__fish_wscope_using_subcommand listen" -l require-subprotocol -d 'Refuse clients that offer none of the -s subprotocols (400)'
 complete -c wscope -n "__fish_wscope_using_subcommand listen" -l no-deflate -d 'Decline permessage-deflate (by default a client\'s offer is accepted, within what it allows)'
@@ -188,11 +193,68 @@ complete -c wscope -n "__fish_wscope_using_subcommand listen" -s T -l timestamps
 complete -c wscope -n "__fish_wscope_using_subcommand listen" -l pretty -d 'Pretty-print received JSON text'
 complete -c wscope -n "__fish_wscope_using_subcommand listen" -s P -l show-ping-pong -d 'Show ping and pong frames in pipe mode (always shown in the REPL)'
 complete -c wscope -n "__fish_wscope_using_subcommand listen" -l no-color -d 'Same as --color never (wscat\'s spelling)'
+complete -c wscope -n "__fish_wscope_using_subcommand listen" -l record-secrets -d 'Keep Authorization, Cookie and Proxy-Authorization values in the --record file (redacted by default)'
 complete -c wscope -n "__fish_wscope_using_subcommand listen" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -l entry -d 'Which WebSocket of the recording to replay, counted from 0 (see --list) [default: 0]' -r
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -l speed -d 'Play the recorded gaps between messages X times faster (0.5 is half speed) [default: 1]' -r
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -s H -l header -d 'Extra request header, \'Name: value\' (repeatable; replaces a default header of the same name)' -r
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -s s -l subprotocol -d 'Offer a subprotocol (repeatable; offered in order)' -r
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -s o -l origin -d 'Origin header to send' -r
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -l auth -d 'Basic credentials \'user:pass\' (also taken from user:pass@ in the URL)' -r
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -l protocol-version -d 'Sec-WebSocket-Version to send, to see how a server answers other versions' -r
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -l connect-timeout -d 'Give up connecting after SECS (DNS, TCP, proxy, TLS and the upgrade together)' -r
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -l max-redirects -d 'Most redirects to follow with --location' -r
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -l proxy -d 'Proxy: http://[user:pass@]host:port (CONNECT) or socks5[h]://... [default: from HTTPS_PROXY, HTTP_PROXY, ALL_PROXY]' -r
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -l ca -d 'Trust the certificate authorities in this PEM file instead of the system roots (as curl --cacert)' -r -F
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -l cert -d 'Client certificate, PEM (with --key)' -r -F
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -l key -d 'Client private key, PEM PKCS#8 \'BEGIN PRIVATE KEY\' (with --cert)' -r -F
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -l max-message-size -d 'Largest message or frame accepted from the server; bigger closes with 1009 [at least 125; suffixes: K, M, G]' -r
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -l deflate -d 'Offer permessage-deflate with exactly these parameters, e.g. \'server_no_context_takeover; client_max_window_bits=10\' [default: \'client_max_window_bits\']' -r
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -l ping-interval -d 'Send a ping every SECS and show its round-trip time [at least 0.1]' -r
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -l ping-timeout -d 'Close the connection as dead when no pong arrives within SECS of a ping [at least 0.1]' -r
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -l dump-limit -d 'Bytes of each payload shown by --dump before the rest is elided' -r
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -l dump-file -d 'Write the frame dump to FILE instead of stderr (implies --dump)' -r -F
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -s x -l execute -d 'Send MSG after connecting (repeatable, in order; slash commands allowed: -x \'/ping\', -x \'/close 4000 done\')' -r
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -s w -l wait -d 'After the input ends, close SECS later, whatever arrives (wscat\'s -w; \'-1\' or \'inf\' waits for the server, 0 closes at once)' -r
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -l idle -d 'After the input ends, close after SECS without a message from the server [default: 2, none with -w]' -r
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -l script -d 'Run the commands in FILE, one per line as with -x (\'#\' comments and blank lines skipped), after the -x ones' -r -F
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -l expect-timeout -d 'How long /expect, /expect-json and /expect-close wait for a match unless given --timeout' -r
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -l count -d 'Exit after N data messages received' -r
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -l close-code -d 'Close code we send when we end the connection' -r
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -l close-reason -d 'Close reason we send when we end the connection' -r
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -l color -d 'When to use colours (NO_COLOR is honoured)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -l record -d 'Record the session to FILE as JSON Lines (the --json events with a first `session` line; mode 0600)' -r -F
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -l list -d 'List the recording\'s WebSockets (index, URL, messages each way) and exit'
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -l fast -d 'Send the messages one after the other, without the recorded gaps'
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -l har-cookies -d 'Also send the Cookie header of a HAR entry (left out by default)'
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -l require-subprotocol -d 'Fail unless the server selects one of the offered subprotocols'
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -s L -l location -d 'Follow 3xx redirects, printing each hop'
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -l no-proxy -d 'Ignore proxy settings from the environment'
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -s k -l insecure -d 'Skip certificate and host name verification (a warning is printed)'
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -l no-coalesce -d 'Read each message the moment it arrives. By default a fast stream is read in batches, each message waiting at most 2 ms (far less CPU for both ends)'
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -l no-deflate -d 'Offer no compression (by default wscope offers permessage-deflate as browsers do)'
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -s v -l verbose -d 'Show the request and response in full, the handshake checks and timings'
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -l dump -d 'Show every frame on the wire, decoded field by field, with a hex dump'
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -l no-repl -d 'With -x on a terminal, exit after the -x messages instead of opening the REPL'
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -s 1 -l once -d 'Exit after the first data message received'
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -l echo -d 'Echo every data message received back to the server (a mirror client)'
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -l binary -d 'Binary mode: each stdin line is a binary message, and binary replies are written raw'
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -l stdin-whole -d 'Send all of stdin as one message'
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -l no-history -d 'Do not read or write the REPL history file'
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -l json -d 'One JSON object per event (sent, received, ping, pong, close, error) on stdout'
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -s T -l timestamps -d 'Prefix every event with the time'
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -l pretty -d 'Pretty-print received JSON text'
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -s P -l show-ping-pong -d 'Show ping and pong frames in pipe mode (always shown in the REPL)'
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -l no-color -d 'Same as --color never (wscat\'s spelling)'
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -l record-secrets -d 'Keep Authorization, Cookie and Proxy-Authorization values in the --record file (redacted by default)'
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wscope -n "__fish_wscope_using_subcommand completions" -s h -l help -d 'Print help'
-complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect probe listen completions help" -f -a "inspect" -d 'Show the opening handshake in full, close cleanly, exit 0 only if every check passed'
-complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect probe listen completions help" -f -a "probe" -d 'Check a server: Origin policy, versions, protocol violations, limits, TLS (one line each)'
-complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect probe listen completions help" -f -a "listen" -d 'Run a WebSocket server for testing: prints what clients send, --echo echoes it back'
-complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect probe listen completions help" -f -a "completions" -d 'Print a shell completion script to stdout'
-complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect probe listen completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect probe listen replay completions help" -f -a "inspect" -d 'Show the opening handshake in full, close cleanly, exit 0 only if every check passed'
+complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect probe listen replay completions help" -f -a "probe" -d 'Check a server: Origin policy, versions, protocol violations, limits, TLS (one line each)'
+complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect probe listen replay completions help" -f -a "listen" -d 'Run a WebSocket server for testing: prints what clients send, --echo echoes it back'
+complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect probe listen replay completions help" -f -a "replay" -d 'Replay a recording (a --record transcript or a browser HAR export) against a server'
+complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect probe listen replay completions help" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect probe listen replay completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c wscope -n "__fish_wscope_using_subcommand completions" -f -a "bash elvish fish powershell zsh"

@@ -226,6 +226,45 @@ out=$("$W" probe "ws://127.0.0.1:$PROBE_PY_PORT/" 2>&1); rc=$?
 [[ $rc == 5 && $out == *403* ]]
 result "python: probe without an allowed Origin cannot upgrade at all -> exit 5" $? "rc=$rc $out"
 # --- end probe ------------------------------------------------------------------------------------
+# --- record and replay ---------------------------------------------------------------------------
+# A session recorded against each real server (--record), replayed against it (wscope replay) with
+# its headers, subprotocol, types and order; the Chromium-shaped HAR fixture replayed too; and the
+# transcript served back by `wscope listen --replay` to a wscope client.
+for server in node python; do
+    if [[ $server == node ]]; then port=$NODE_PORT; else port=$PY_PORT; fi
+    log=$TMP/$server.log
+    base=ws://127.0.0.1:$port
+    rec=$TMP/$server-rec.jsonl
+    out=$("$W" "$base/echo?rec=1" -s chat.v1 -H 'X-Trace: rr' -x first -x '/sleep 0.3' -x '/binary 00ff' \
+        --record "$rec" --idle 0.5 2>&1); rc=$?
+    "$PY3" - "$rec" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+s = rows[0]
+sent = [(r["type"], r.get("data", r.get("hex"))) for r in rows if r["event"] == "sent"]
+got = [(r["type"], r.get("data", r.get("hex"))) for r in rows if r["event"] == "received"]
+ok = (s["event"] == "session" and s["subprotocol"] == "chat.v1"
+      and {"name": "X-Trace", "value": "rr"} in s["headers"]
+      and sent == got == [("text", "first"), ("binary", "00ff")])
+sys.exit(0 if ok else print(rows) or 1)
+PY
+    ok=$?; [[ $ok == 0 && $rc == 0 && $(stat -c %a "$rec") == 600 ]]
+    result "$server: --record wrote the session line and both messages each way (mode 600)" $? "rc=$rc $out"
+    out=$("$W" replay "$rec" "$base/record?rp=1" --idle 0.5 2>&1); rc=$?
+    seen "$log" "/record?rp=1" '{"event":"open","subprotocol":"chat.v1","headers":{"x-trace":"rr"}}' \
+        '{"event":"text","data":"first"}' '{"event":"binary","hex":"00ff"}' && [[ $rc == 0 ]]
+    result "$server: wscope replay of the transcript: same subprotocol, header, messages and types" $? "rc=$rc $out"
+    out=$("$W" replay tests/fixtures/chromium.har "$base/record?har=1" --fast --idle 0.5 2>&1); rc=$?
+    seen "$log" "/record?har=1" '{"event":"open","subprotocol":"chat.v2","headers":{"origin":"https://chat.example.test"}}' \
+        '{"event":"text","data":"{\"type\":\"join\",\"name\":\"ada\"}"}' '{"event":"binary","hex":"000102ff"}' \
+        && [[ $rc == 0 ]]
+    result "$server: wscope replay of a Chromium HAR: Origin, subprotocol, text and base64 binary" $? "rc=$rc $out"
+done
+listen "$TMP/listen-replay.log" --replay "$TMP/node-rec.jsonl"
+out=$("$W" "$LISTEN" -x one -x two --idle 0.5 2>/dev/null); rc=$?
+[[ $rc == 0 && $out == $'first\n00ff' ]]
+result "wscope listen --replay of the node transcript answers a client as node did" $? "rc=$rc $out"
+# --- end of record and replay ---------------------------------------------------------------------
 
 echo "interop: $FAILS failure(s) in $(( $(date +%s) - T0 )) s"
 [[ $FAILS == 0 ]]

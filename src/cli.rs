@@ -31,7 +31,10 @@ Examples:
     wscope ws://localhost:8080 -x hello --once --dump
 
   A test server that echoes, then a client to it:
-    wscope listen 8080 --echo &  wscope ws://localhost:8080";
+    wscope listen 8080 --echo &  wscope ws://localhost:8080
+
+  Record a session, replay it later (a browser's HAR export works too):
+    wscope ws://localhost:8080 -x hello --record s.jsonl;  wscope replay s.jsonl";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -96,6 +99,8 @@ pub enum Command {
     Probe(ProbeArgs),
     /// Run a WebSocket server for testing: prints what clients send, --echo echoes it back
     Listen(ListenArgs),
+    /// Replay a recording (a --record transcript or a browser HAR export) against a server
+    Replay(Box<ReplayArgs>),
     /// Print a shell completion script to stdout
     Completions {
         /// The shell to generate for
@@ -422,6 +427,14 @@ pub struct OutputArgs {
     /// Same as --color never (wscat's spelling)
     #[arg(long, overrides_with = "color", hide_short_help = true)]
     pub no_color: bool,
+
+    /// Record the session to FILE as JSON Lines (the --json events with a first `session` line; mode 0600)
+    #[arg(long, value_name = "FILE", help_heading = "Recording")]
+    pub record: Option<PathBuf>,
+
+    /// Keep Authorization, Cookie and Proxy-Authorization values in the --record file (redacted by default)
+    #[arg(long, requires = "record", help_heading = "Recording")]
+    pub record_secrets: bool,
 }
 
 impl OutputArgs {
@@ -501,8 +514,66 @@ pub struct ListenArgs {
     #[arg(long)]
     pub no_history: bool,
 
+    /// A mock server: answer each client with the server messages of this recording (a --record transcript or a HAR export), each after the client message that preceded it
+    #[arg(long, value_name = "FILE", conflicts_with = "echo")]
+    pub replay: Option<PathBuf>,
+
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// `wscope replay FILE [URL]`: the client messages of a recording, sent again with their gaps.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The recording: a transcript written by --record, or a browser HAR export (DevTools "Save all as HAR")
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// Connect here instead of the recorded URL
+    #[arg(value_name = "URL")]
+    pub url: Option<String>,
+
+    /// Which WebSocket of the recording to replay, counted from 0 (see --list) [default: 0]
+    #[arg(long, value_name = "N", help_heading = "Replay")]
+    pub entry: Option<usize>,
+
+    /// List the recording's WebSockets (index, URL, messages each way) and exit
+    #[arg(long, help_heading = "Replay")]
+    pub list: bool,
+
+    /// Play the recorded gaps between messages X times faster (0.5 is half speed) [default: 1]
+    #[arg(long, value_name = "X", value_parser = parse_speed, help_heading = "Replay")]
+    pub speed: Option<f64>,
+
+    /// Send the messages one after the other, without the recorded gaps
+    #[arg(long, conflicts_with = "speed", help_heading = "Replay")]
+    pub fast: bool,
+
+    /// Also send the Cookie header of a HAR entry (left out by default)
+    #[arg(long, help_heading = "Replay")]
+    pub har_cookies: bool,
+
+    #[command(flatten)]
+    pub conn: ConnectArgs,
+
+    #[command(flatten)]
+    pub live: LiveArgs,
+
+    #[command(flatten)]
+    pub session: SessionArgs,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `--speed X`: a positive factor.
+fn parse_speed(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v <= 1e6 => Ok(v),
+        _ => Err(format!(
+            "'{s}' is not a speed: use a number above 0, e.g. 2 (twice as fast) or 0.5"
+        )),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -149,8 +149,8 @@ pub async fn run(
         conn,
         live,
         session,
+        output,
         repl.as_mut(),
-        stdin_tty,
         &mut printer,
     )
     .await;
@@ -162,14 +162,16 @@ async fn connect(
     conn: &ConnectArgs,
     live: &LiveArgs,
     session: &SessionArgs,
+    output: &OutputArgs,
     mut repl: Option<&mut Repl>,
-    stdin_tty: bool,
     printer: &mut Printer,
 ) -> Result<()> {
     let interactive = repl.is_some();
+    let stdin_tty = std::io::stdin().is_terminal();
     let target = Target::parse(url)?;
     let upgrade = crate::config::handshake(conn)?;
     let script = validate(session)?;
+    let mut recorder = crate::record::Recorder::open(output)?;
     // Open the dump file before dialing: the handshake is the first thing written to it, and an
     // unwritable path is reported before any network traffic.
     if let Some(path) = &live.dump_file {
@@ -209,6 +211,12 @@ async fn connect(
     // The handshake opens the dump; on the screen the full report already shows it.
     if dumping && (!full_report || live.dump_file.is_some()) {
         printer.dump_handshake(&report);
+    }
+    if let Some(rec) = recorder.as_mut() {
+        rec.client_session(&report);
+        if let Err(e) = &upgraded {
+            rec.error(e);
+        }
     }
     let up = upgraded?;
     printer.mark_open();
@@ -298,15 +306,19 @@ async fn connect(
         repl.start(tx.clone());
     }
     drop(tx);
+    let mut sink = crate::record::Recorded::new(printer, recorder.clone());
+    let finish_recording = || recorder.as_ref().map_or(Ok(()), |r| r.finish());
     if interactive {
         // A refused command in the REPL is the user's typo, shown and forgotten.
-        return session::run(ws, rx, dump_rx, printer, opts, stats).await;
+        let ended = session::run(ws, rx, dump_rx, &mut sink, opts, stats).await;
+        return ended.and_then(|()| finish_recording());
     }
     let mut tally = Tally {
-        inner: printer,
+        inner: &mut sink,
         refused: 0,
     };
     session::run(ws, rx, dump_rx, &mut tally, opts, stats).await?;
+    finish_recording()?;
     match tally.refused {
         0 => Ok(()),
         n => Err(Error::Runtime(format!(

@@ -13,7 +13,9 @@
 //!
 //! The commands: `connect` (`wscope URL`), `inspect`, [`probe`] (a battery of checks of a
 //! server, each on its own short connection), `listen` (a server: each client runs on the
-//! same session engine in the server role) and [`completions`]; [`run`] picks one. [`error`] is
+//! same session engine in the server role), `replay` (a recording's messages sent again: `connect`
+//! with the recording as its script; `record` writes the recordings) and [`completions`]; [`run`]
+//! picks one. [`error`] is
 //! the one error type and owns the exit codes. Modules are public only where the integration
 //! tests or the fuzz targets use them.
 
@@ -41,7 +43,9 @@ pub(crate) mod listen;
 pub(crate) mod pem;
 pub(crate) mod printer;
 pub mod probe;
+pub(crate) mod record;
 pub(crate) mod repl;
+pub(crate) mod replay;
 pub(crate) mod script;
 pub(crate) mod session;
 pub(crate) mod tap;
@@ -78,6 +82,7 @@ pub fn main_entry() -> ExitCode {
     match &cli.command {
         Some(Command::Inspect(args)) => dial::pin_trust_roots(&config::tls(&args.conn)),
         Some(Command::Probe(args)) => dial::pin_trust_roots(&config::tls(&args.conn)),
+        Some(Command::Replay(args)) => dial::pin_trust_roots(&config::tls(&args.conn)),
         None => dial::pin_trust_roots(&config::tls(&cli.conn)),
         Some(_) => {}
     }
@@ -104,6 +109,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Some(Command::Inspect(args)) => inspect::run(&args).await,
         Some(Command::Probe(args)) => probe::run(&args).await,
         Some(Command::Listen(args)) => listen::run(&args).await,
+        Some(Command::Replay(args)) => replay::run(&args).await,
         Some(Command::Completions { shell }) => {
             use std::io::Write;
             let script = completions::render(shell);

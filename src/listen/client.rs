@@ -38,6 +38,10 @@ pub struct Shared {
     pub dump: Arc<AtomicBool>,
     /// Clients past their handshake, for `--max-clients`.
     pub connected: AtomicUsize,
+    /// `--record`: every client's handshake and events go to the transcript.
+    pub record: Option<crate::record::Recorder>,
+    /// `--replay`: the recorded answers each client gets.
+    pub replay: Option<Arc<crate::replay::mock::Answers>>,
 }
 
 /// A connected client, as the hub registers it.
@@ -170,8 +174,21 @@ pub async fn run(id: u64, tcp: TcpStream, peer: SocketAddr, shared: Arc<Shared>,
         Ok(Ok(x)) => x,
     };
     let extensions = view.extension.iter().cloned().collect();
+    let recorder = shared.record.as_ref().map(|r| r.for_client(id));
+    if let Some(r) = &recorder {
+        r.handshake(&view, &info.path);
+    }
     report(ClientEvent::Handshake(view));
     let (tx, rx) = mpsc::channel(CLIENT_QUEUE);
+    let budget = Arc::new(Semaphore::new(CLIENT_QUEUE_BYTES));
+    let heard = shared.replay.as_ref().map(|answers| {
+        crate::replay::mock::start(
+            answers.clone(),
+            tx.clone(),
+            budget.clone(),
+            CLIENT_QUEUE_BYTES,
+        )
+    });
     let stats = Stats::new(info.path.clone(), info.subprotocol.clone(), extensions);
     let link = info
         .deflate
@@ -180,7 +197,7 @@ pub async fn run(id: u64, tcp: TcpStream, peer: SocketAddr, shared: Arc<Shared>,
         id,
         info,
         tx,
-        budget: Arc::new(Semaphore::new(CLIENT_QUEUE_BYTES)),
+        budget,
     });
 
     // The tap is always there: `/dump on` may switch the dump on at any time.
@@ -219,7 +236,12 @@ pub async fn run(id: u64, tcp: TcpStream, peer: SocketAddr, shared: Arc<Shared>,
         // listen's clients have no raw layer: /raw and /frame are refused there.
         raw: None,
     };
-    let mut sink = HubSink { id, hub: &hub };
+    let mut hub_sink = HubSink { id, hub: &hub };
+    let mut heard = crate::replay::mock::Heard {
+        inner: &mut hub_sink,
+        count: heard,
+    };
+    let mut sink = crate::record::Recorded::new(&mut heard, recorder);
     // The session reports its own ending and error (Event::Closed, Event::Failed).
     let _ = session::run(ws, rx, frames, &mut sink, opts, stats).await;
     hub.send(FromClient::Left(id));

@@ -76,6 +76,14 @@ pub async fn run(args: &ListenArgs) -> Result<()> {
 async fn start(args: &ListenArgs, repl: Option<&mut Repl>, printer: &mut Printer) -> Result<()> {
     let addr = parse_addr(&args.addr)?;
     let policy = crate::config::listen_policy(args)?;
+    let mut recorder = crate::record::Recorder::open(&args.output)?;
+    let (replay, notes) = match &args.replay {
+        Some(path) => {
+            let (answers, notes) = crate::replay::mock::Answers::load(path)?;
+            (Some(Arc::new(answers)), notes)
+        }
+        None => (None, Vec::new()),
+    };
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => Some(tls::Acceptor::from_files(cert, key)?),
         _ => None,
@@ -90,7 +98,15 @@ async fn start(args: &ListenArgs, repl: Option<&mut Repl>, printer: &mut Printer
         .local_addr()
         .map_err(|e| Error::io("cannot read the bound address", e))?;
     let scheme = if tls.is_some() { "wss" } else { "ws" };
-    printer.listening(&format!("{scheme}://{local}/"), args.echo);
+    let url = format!("{scheme}://{local}/");
+    printer.listening(&url, args.echo);
+    // After the first line, which scripts read the bound address from.
+    for note in notes {
+        printer.note(&note);
+    }
+    if let Some(r) = recorder.as_mut() {
+        r.server_session(&url);
+    }
     let shared = Arc::new(Shared {
         policy,
         tls,
@@ -99,6 +115,8 @@ async fn start(args: &ListenArgs, repl: Option<&mut Repl>, printer: &mut Printer
         dump_limit: args.dump_limit,
         dump: Arc::new(AtomicBool::new(args.dump)),
         connected: AtomicUsize::new(0),
+        record: recorder.clone(),
+        replay,
     });
     let (tx, rx) = mpsc::channel::<Input>(INPUT_QUEUE);
     match repl {
@@ -112,7 +130,8 @@ async fn start(args: &ListenArgs, repl: Option<&mut Repl>, printer: &mut Printer
         ),
         None => {}
     }
-    serve(listener, shared, args.verbose, rx, printer).await
+    serve(listener, shared, args.verbose, rx, printer).await?;
+    recorder.map_or(Ok(()), |r| r.finish())
 }
 
 /// Stdin is ours unless we are a background job on a terminal (`wscope listen 8080 &`), where

@@ -10,7 +10,7 @@ use crate::deflate::Wire;
 use crate::event::{DataKind, Event};
 use crate::hexdump::hex_plain;
 
-pub(super) fn base(started: Instant, event: &str) -> Map<String, Value> {
+pub(crate) fn base(started: Instant, event: &str) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("event".into(), event.into());
     m.insert("t".into(), seconds(started.elapsed()));

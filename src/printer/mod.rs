@@ -393,7 +393,10 @@ fn colour_on() -> bool {
 
 /// An existing dump file keeps its mode through `open`: narrow a regular file's to the owner too
 /// (not a device or FIFO such as /dev/stderr, which is not ours to change).
-fn restrict_to_owner(f: std::fs::File, path: &std::path::Path) -> std::io::Result<std::fs::File> {
+pub(crate) fn restrict_to_owner(
+    f: std::fs::File,
+    path: &std::path::Path,
+) -> std::io::Result<std::fs::File> {
     use std::os::unix::fs::PermissionsExt;
     let meta = f.metadata()?;
     if meta.is_file() && meta.permissions().mode() & 0o077 != 0 {

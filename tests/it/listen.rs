@@ -20,7 +20,7 @@ use tokio_tungstenite::WebSocketStream;
 
 const WAIT: Duration = Duration::from_secs(10);
 
-/// A running `wscope listen`, killed on drop (also used by the probe tests).
+/// A running `wscope listen`, killed on drop (the probe, record and replay tests use it too).
 pub(crate) struct Server {
     child: Child,
     addr: SocketAddr,
@@ -95,15 +95,15 @@ impl Server {
         stdin.flush().unwrap();
     }
 
-    fn stdout(&self) -> String {
+    pub(crate) fn stdout(&self) -> String {
         self.stdout.lock().unwrap().clone()
     }
 
-    fn stderr(&self) -> String {
+    pub(crate) fn stderr(&self) -> String {
         self.stderr.lock().unwrap().clone()
     }
 
-    async fn wait_for(&self, which: &str, needle: &str) -> String {
+    pub(crate) async fn wait_for(&self, which: &str, needle: &str) -> String {
         let deadline = tokio::time::Instant::now() + WAIT;
         loop {
             let text = if which == "stdout" {
@@ -125,7 +125,7 @@ impl Server {
         }
     }
 
-    fn signal(&self, sig: libc::c_int) {
+    pub(crate) fn signal(&self, sig: libc::c_int) {
         // SAFETY: a signal to the child we spawned and still own.
         unsafe {
             libc::kill(self.child.id() as libc::pid_t, sig);
@@ -133,7 +133,7 @@ impl Server {
     }
 
     /// Wait for the server to exit.
-    fn exit_status(&mut self) -> std::process::ExitStatus {
+    pub(crate) fn exit_status(&mut self) -> std::process::ExitStatus {
         let deadline = std::time::Instant::now() + WAIT;
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {

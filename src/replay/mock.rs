@@ -1,0 +1,126 @@
+//! `listen --replay FILE`: a mock server made from a recording. Each client's session (the same
+//! engine as any `listen` client) gets the recorded server messages as commands on its input, as
+//! the hub's would be: those sent before the client's first message right after the handshake,
+//! and each later group once the client has sent the message that preceded it in the recording.
+//! [`Heard`] is the session's sink, counting the client's messages; [`feed`] is the task that
+//! queues the answers that have become due, within the client queue's byte budget.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, Notify, Semaphore};
+
+use super::plan::{answers, Answer};
+use crate::command::Command;
+use crate::error::Result;
+use crate::event::{DataKind, Event, EventSink};
+use crate::session::{Charge, Input};
+
+/// The answers of a recording, shared by every client.
+#[derive(Debug)]
+pub struct Answers {
+    groups: Vec<Vec<Answer>>,
+}
+
+impl Answers {
+    /// The server side of the recording's first WebSocket, and notes about the file.
+    pub fn load(path: &Path) -> Result<(Answers, Vec<String>)> {
+        let rec = super::recording::load(path)?;
+        let entry = rec.entry(path, None)?;
+        let groups = answers(entry);
+        Ok((Answers { groups }, rec.notes))
+    }
+}
+
+/// How many data messages a client has sent so far, with a wake-up for its feeder.
+#[derive(Default)]
+pub struct Count {
+    messages: AtomicU64,
+    wake: Notify,
+}
+
+/// Start answering one client: queue its answers on `tx` as they fall due. The returned sink
+/// wraps the session's and counts what the client sends.
+pub fn start(
+    answers: Arc<Answers>,
+    tx: mpsc::Sender<Input>,
+    budget: Arc<Semaphore>,
+    budget_bytes: usize,
+) -> Arc<Count> {
+    let count = Arc::new(Count::default());
+    tokio::spawn(feed(answers, tx, budget, budget_bytes, count.clone()));
+    count
+}
+
+async fn feed(
+    answers: Arc<Answers>,
+    tx: mpsc::Sender<Input>,
+    budget: Arc<Semaphore>,
+    budget_bytes: usize,
+    count: Arc<Count>,
+) {
+    let mut next = 0usize;
+    while next < answers.groups.len() {
+        let heard = count.messages.load(Ordering::Acquire);
+        while next < answers.groups.len() && next as u64 <= heard {
+            for (kind, data) in &answers.groups[next] {
+                // A message bigger than the whole budget waits for all of it.
+                let cost = (data.len() + 64).min(budget_bytes) as u32;
+                let Ok(permit) = budget.clone().acquire_many_owned(cost).await else {
+                    return;
+                };
+                let cmd = match kind {
+                    DataKind::Text => Command::Text(String::from_utf8_lossy(data).into_owned()),
+                    DataKind::Binary => Command::Binary(data.clone()),
+                };
+                if tx
+                    .send(Input::Command(cmd, Charge(Some(permit))))
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+            }
+            next += 1;
+        }
+        if next >= answers.groups.len() {
+            return;
+        }
+        tokio::select! {
+            () = count.wake.notified() => {}
+            () = tx.closed() => return,
+        }
+    }
+}
+
+/// A client session's sink that counts the client's messages before passing events on.
+pub struct Heard<'a> {
+    pub inner: &'a mut dyn EventSink,
+    pub count: Option<Arc<Count>>,
+}
+
+impl EventSink for Heard<'_> {
+    fn event(&mut self, ev: Event<'_>) {
+        if let (Event::Received { .. }, Some(c)) = (&ev, &self.count) {
+            c.messages.fetch_add(1, Ordering::AcqRel);
+            c.wake.notify_one();
+        }
+        self.inner.event(ev);
+    }
+    fn flush(&mut self) {
+        self.inner.flush();
+    }
+    fn dirty(&self) -> bool {
+        self.inner.dirty()
+    }
+    fn broken(&self) -> bool {
+        self.inner.broken()
+    }
+    fn backlogged(&self) -> bool {
+        self.inner.backlogged()
+    }
+    fn stalled(&self) -> bool {
+        self.inner.stalled()
+    }
+}

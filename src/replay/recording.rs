@@ -1,0 +1,147 @@
+//! A recording as replay sees it, whatever file it came from: one or more WebSockets ([`Entry`]),
+//! each with the request headers it was opened with and its data messages in order, each marked
+//! with its direction and time. [`load`] reads a wscope transcript (`--record`) or a browser HAR
+//! export; a broken file is a usage error naming the file and the line (or entry) at fault.
+
+use std::path::Path;
+
+use crate::error::{Error, Result};
+use crate::event::DataKind;
+
+/// One data message of a recording.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    /// Sent by the client (else by the server).
+    pub from_client: bool,
+    pub kind: DataKind,
+    pub data: Vec<u8>,
+    /// Seconds, on the recording's own clock (only differences count).
+    pub at: f64,
+}
+
+/// One WebSocket of a recording.
+#[derive(Debug, Clone, Default)]
+pub struct Entry {
+    /// Where it connected, when the recording says.
+    pub url: Option<String>,
+    /// The request headers as recorded (credentials may be redacted).
+    pub headers: Vec<(String, String)>,
+    /// From a HAR file: only its Origin, subprotocols (and cookies on request) are replayed.
+    pub har: bool,
+    pub messages: Vec<Message>,
+    /// When the connection opened on the messages' clock (the first gap counts from here).
+    pub opened_at: Option<f64>,
+}
+
+impl Entry {
+    /// Messages sent by the client and by the server.
+    pub fn counts(&self) -> (usize, usize) {
+        let sent = self.messages.iter().filter(|m| m.from_client).count();
+        (sent, self.messages.len() - sent)
+    }
+
+    /// The recorded subprotocols offered (Sec-WebSocket-Protocol, comma-separated, repeatable).
+    pub fn subprotocols(&self) -> Vec<String> {
+        self.header_values("sec-websocket-protocol")
+            .flat_map(|v| v.split(','))
+            .map(|p| p.trim().to_string())
+            .filter(|p| !p.is_empty())
+            .collect()
+    }
+
+    pub fn header_values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.headers
+            .iter()
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// What a file held: its WebSockets and what the reader should be told about it.
+#[derive(Debug, Default)]
+pub struct Recording {
+    pub entries: Vec<Entry>,
+    pub notes: Vec<String>,
+}
+
+impl Recording {
+    /// Entry `n` (0 when None), or a usage error that says how many there are.
+    pub fn entry(&self, path: &Path, n: Option<usize>) -> Result<&Entry> {
+        let i = n.unwrap_or(0);
+        self.entries.get(i).ok_or_else(|| {
+            Error::usage_hint(
+                format!(
+                    "{}: --entry {i} is out of range: it holds {} WebSocket{} (0 to {})",
+                    path.display(),
+                    self.entries.len(),
+                    if self.entries.len() == 1 { "" } else { "s" },
+                    self.entries.len().saturating_sub(1)
+                ),
+                "--list shows the WebSockets of a recording with their numbers",
+            )
+        })
+    }
+}
+
+/// Read a transcript or a HAR file. A HAR with no WebSocket in it is an error here: there is
+/// nothing anyone could replay.
+pub fn load(path: &Path) -> Result<Recording> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Error::usage(format!(
+            "cannot read the recording '{}': {e}",
+            path.display()
+        ))
+    })?;
+    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let first_value = serde_json::from_str::<serde_json::Value>(first).ok();
+    let is_transcript = first_value
+        .as_ref()
+        .is_some_and(|v| v.get("event").is_some());
+    let rec = if is_transcript {
+        super::transcript::parse(path, &text)?
+    } else {
+        super::har::parse(path, &text)?
+    };
+    if rec.entries.is_empty() {
+        return Err(Error::usage_hint(
+            format!("{}: the recording holds no WebSocket", path.display()),
+            "export the HAR with DevTools open while the page's WebSocket runs (Network tab, \
+             'Save all as HAR'), or record one with `wscope URL --record FILE`",
+        ));
+    }
+    Ok(rec)
+}
+
+/// `at FILE line N: ...` as a usage error.
+pub fn bad_line(path: &Path, line: usize, what: impl std::fmt::Display) -> Error {
+    Error::usage_hint(
+        format!("{} line {line}: {what}", path.display()),
+        "the file should be a transcript written by --record (JSON Lines) or a HAR export",
+    )
+}
+
+/// Hex digits (as the transcript writes binary payloads) back to bytes.
+pub fn unhex(s: &str) -> Option<Vec<u8>> {
+    let digits: Vec<u8> = s
+        .bytes()
+        .filter(|b| !b.is_ascii_whitespace())
+        .map(|b| (b as char).to_digit(16).map(|d| d as u8))
+        .collect::<Option<_>>()?;
+    if digits.len() % 2 != 0 {
+        return None;
+    }
+    Some(digits.chunks_exact(2).map(|p| p[0] << 4 | p[1]).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_round_trips() {
+        let bytes = [0u8, 1, 0xab, 0xff];
+        assert_eq!(unhex(&crate::hexdump::hex_plain(&bytes)).unwrap(), bytes);
+        assert_eq!(unhex("0"), None);
+        assert_eq!(unhex("zz"), None);
+    }
+}
