@@ -40,6 +40,7 @@ set edit:completion:arg-completer[wscope] = {|@words|
             cand --deflate 'Offer permessage-deflate with exactly these parameters, e.g. ''server_no_context_takeover; client_max_window_bits=10'' [default: ''client_max_window_bits'']'
             cand --ping-interval 'Send a ping every SECS and show its round-trip time [at least 0.1]'
             cand --ping-timeout 'Close the connection as dead when no pong arrives within SECS of a ping [at least 0.1]'
+            cand --reconnect 'Connect again when the connection drops or the server closes with 1001, 1011, 1012 or 1013 (backoff 0.5 s to 30 s), up to MAX attempts in a row [''inf'': no limit; default: none in the REPL, 5 otherwise]'
             cand --dump-limit 'Bytes of each payload shown by --dump before the rest is elided'
             cand --dump-file 'Write the frame dump to FILE instead of stderr (implies --dump)'
             cand -x 'Send MSG after connecting (repeatable, in order; slash commands allowed: -x ''/ping'', -x ''/close 4000 done'')'

@@ -18,8 +18,9 @@ use crate::frame::Direction;
 use crate::inbound::{Guard, WireFacts};
 use crate::input::{self, StdinMode};
 use crate::printer::{json, report, style, Printer, Style};
+use crate::reconnect;
 use crate::repl::{self, Repl};
-use crate::session::{self, Input, INPUT_QUEUE};
+use crate::session::{self, Feed, Input, INPUT_QUEUE};
 use crate::tap::{Tap, TapSink};
 use crate::target::Target;
 
@@ -167,7 +168,7 @@ async fn connect(
     conn: &ConnectArgs,
     live: &LiveArgs,
     session: &SessionArgs,
-    mut repl: Option<&mut Repl>,
+    repl: Option<&mut Repl>,
     stdin_tty: bool,
     printer: &mut Printer,
 ) -> Result<()> {
@@ -195,141 +196,227 @@ async fn connect(
     if stdin_mode == StdinMode::Ignore && !interactive && !stdin_tty && stdin_has_data() {
         printer.note("note: stdin is ignored: -x and --script give the messages to send (without them, each stdin line is one message)");
     }
-    let repl_follows = interactive;
+    // The -x lines are each connection's own (see `Feed`): the stdin side only reads stdin.
     input::spawn(
-        script.lines.clone(),
+        Vec::new(),
         stdin_mode,
         conn.max_message_size,
-        !repl_follows,
+        !interactive,
         tx.clone(),
     );
-
-    let (report, upgraded) = crate::handshake::open(&target, conn).await;
-    let dumping = live.dump || live.dump_file.is_some();
-    let full_report = conn.verbose || (upgraded.is_err() && report.response.is_some());
-    if full_report {
-        printer.note(report::full(&report).trim_end());
-    }
-    // The handshake opens the dump; on the screen the full report already shows it.
-    if dumping && (!full_report || live.dump_file.is_some()) {
-        printer.dump_handshake(&report);
-    }
-    let up = upgraded?;
-    printer.mark_open();
-    if printer.style().json {
-        let v = json::open(Instant::now(), &report);
-        printer.write_json(&v);
-    } else {
-        printer.note(&report::summary(&report, !full_report));
-    }
-    if report.tls.as_ref().is_some_and(|t| t.insecure) {
-        printer.warn("TLS certificate verification is off (-k/--insecure): anyone on the path could read or change this connection");
-    }
-
-    let link = report
-        .verdict
-        .as_ref()
-        .and_then(|v| v.deflate)
-        .map(|agreed| crate::deflate::Link::new(agreed, session::Role::Client));
-    let enabled = Arc::new(AtomicBool::new(dumping));
-    // `-x '/dump on'` switches the dump on mid-script, so it needs the tap as much as --dump does.
-    let scripted_dump = script
-        .lines
-        .iter()
-        .any(|x| x.trim_start().starts_with("/dump"));
-    let (stream, dump_rx): (BoxStream, _) = if dumping || interactive || scripted_dump {
-        let (sink, rx) = TapSink::new(live.dump_limit, Instant::now(), enabled.clone());
-        if let Some(link) = &link {
-            crate::deflate::dump_inflated(&sink, link, conn.max_message_size, live.dump_limit);
-        }
-        sink.record(Direction::Incoming, &up.leftover);
-        (Box::new(Tap::new(up.stream, sink)), Some(rx))
-    } else {
-        (up.stream, None)
-    };
-    // Above the tap, so the dump still shows the bytes that broke the rule (and compressed
-    // frames as they were); the guard judges what the inflater made of them.
-    let wire = WireFacts::default();
-    let (stream, leftover) = crate::deflate::layer(
-        stream,
-        up.leftover,
-        link.as_ref(),
-        conn.max_message_size,
-        &wire,
-    );
-    let stream: BoxStream = Box::new(Guard::new(
-        stream,
-        &leftover,
-        wire.clone(),
-        conn.max_message_size,
-    ));
-    let ws = WebSocketStream::from_partially_read(
-        stream,
-        leftover,
-        session::Role::Client.ws(),
-        Some(session::ws_config(conn.max_message_size)),
-    )
-    .await;
-    let cancel = crate::script::Cancel::default();
-    let opts = session::Options {
-        role: session::Role::Client,
-        signals: true,
-        wait: session.wait.unwrap_or(Wait::Forever),
-        // Silence ends the wait by default, unless -w says how long to wait.
-        idle: session.idle.or_else(|| {
-            session
-                .wait
-                .is_none()
-                .then_some(std::time::Duration::from_secs(2))
-        }),
-        script: crate::script::Options {
-            default_timeout: session.expect_timeout,
-            keep: interactive || script.expects,
-            fatal: !interactive,
-            cancel: cancel.clone(),
-        },
-        once: session.once,
-        count: session.count,
-        close_code: session.close_code,
-        close_reason: session.close_reason.clone(),
-        echo: session.echo,
-        ping_interval: live.ping_interval,
-        ping_timeout: live.ping_timeout,
-        max_message_size: conn.max_message_size,
-        dump: dump_rx.as_ref().map(|_| enabled.clone()),
-        wire: Some(wire),
-        deflate: link,
-    };
-    // /status shows what deflate settled next to the extension's header value.
-    let mut extensions = report.extensions();
-    if let (Some(first), Some(link)) = (extensions.first_mut(), &opts.deflate) {
-        first.push_str(&format!(" [{}]", link.agreed.describe()));
-    }
-    let stats = Stats::new(
-        report.url.clone(),
-        report.subprotocol().map(String::from),
-        extensions,
-    );
-    // The prompt appears once the summary is on screen; typed lines queue behind the -x ones.
-    if let Some(repl) = repl.as_mut() {
-        repl.cancel_with(cancel);
-        repl.start(tx.clone());
-    }
-    drop(tx);
-    if interactive {
-        // A refused command in the REPL is the user's typo, shown and forgotten.
-        return session::run(ws, rx, dump_rx, printer, opts, stats).await;
-    }
-    let mut tally = Tally {
-        inner: printer,
+    let mut client = Client {
+        target,
+        conn,
+        live,
+        session,
+        script,
+        interactive,
+        tx: Some(tx),
+        cancel: crate::script::Cancel::default(),
         refused: 0,
     };
-    session::run(ws, rx, dump_rx, &mut tally, opts, stats).await?;
-    match tally.refused {
+    let mut io = reconnect::Io {
+        printer,
+        feed: Feed::new(rx),
+        repl,
+    };
+    let plan = reconnect::Plan::new(live.reconnect, interactive);
+    reconnect::run(&mut client, &mut io, plan).await?;
+    // A refused command in the REPL is the user's typo, shown and forgotten.
+    match client.refused {
         0 => Ok(()),
         n => Err(Error::Runtime(format!(
             "{n} command{} failed while running (shown above); the others were sent",
             if n == 1 { "" } else { "s" }
         ))),
+    }
+}
+
+/// What every connection of one `wscope URL` run shares.
+struct Client<'a> {
+    target: Target,
+    conn: &'a ConnectArgs,
+    live: &'a LiveArgs,
+    session: &'a SessionArgs,
+    script: Script,
+    interactive: bool,
+    /// Ours until the first connection opens: then the REPL gets it, or it is dropped so that
+    /// the input can end.
+    tx: Option<mpsc::Sender<Input>>,
+    /// Ctrl-C in the REPL cancels what a script waits for, on whichever connection.
+    cancel: crate::script::Cancel,
+    /// Commands refused while running, over all connections (pipe mode).
+    refused: usize,
+}
+
+type Dialed = (crate::handshake::Report, Result<crate::handshake::Upgraded>);
+
+impl reconnect::Client for Client<'_> {
+    async fn dial(&self) -> Dialed {
+        crate::handshake::open(&self.target, self.conn).await
+    }
+
+    async fn session(
+        &mut self,
+        (report, upgraded): Dialed,
+        io: &mut reconnect::Io<'_>,
+        carry: session::Carry,
+    ) -> reconnect::Outcome {
+        let (conn, live) = (self.conn, self.live);
+        let printer = &mut *io.printer;
+        let dumping = live.dump || live.dump_file.is_some();
+        let full_report = conn.verbose || (upgraded.is_err() && report.response.is_some());
+        if full_report {
+            printer.note(report::full(&report).trim_end());
+        }
+        // The handshake opens the dump; on the screen the full report already shows it.
+        if dumping && (!full_report || live.dump_file.is_some()) {
+            printer.dump_handshake(&report);
+        }
+        let up = match upgraded {
+            Ok(up) => up,
+            Err(e) => {
+                let status = report.response.as_ref().map(|r| r.status);
+                return reconnect::Outcome::NotOpened(e, status);
+            }
+        };
+        printer.mark_open();
+        if printer.style().json {
+            let v = json::open(Instant::now(), &report);
+            printer.write_json(&v);
+        } else {
+            printer.note(&report::summary(&report, !full_report));
+        }
+        if report.tls.as_ref().is_some_and(|t| t.insecure) {
+            printer.warn("TLS certificate verification is off (-k/--insecure): anyone on the path could read or change this connection");
+        }
+        let (ws, dump_rx, opts, stats) = self.layers(&report, up).await;
+        io.feed.start_script(&self.script.lines);
+        // The prompt appears once the summary is on screen; typed lines queue behind the -x ones.
+        if let Some(tx) = self.tx.take() {
+            if let Some(repl) = io.repl.as_mut() {
+                repl.cancel_with(self.cancel.clone());
+                repl.start(tx);
+            }
+        }
+        let ended = if self.interactive {
+            session::run_connection(ws, &mut io.feed, dump_rx, io.printer, opts, stats, carry).await
+        } else {
+            let mut tally = Tally {
+                inner: io.printer,
+                refused: 0,
+            };
+            let ended =
+                session::run_connection(ws, &mut io.feed, dump_rx, &mut tally, opts, stats, carry)
+                    .await;
+            self.refused += tally.refused;
+            ended
+        };
+        // An expectation the connection ended under no longer waits.
+        self.cancel.reset();
+        reconnect::Outcome::Ended(ended)
+    }
+}
+
+impl Client<'_> {
+    /// The layers over the upgraded stream (tap, inflater, guard) and the session's options.
+    async fn layers(
+        &self,
+        report: &crate::handshake::Report,
+        up: crate::handshake::Upgraded,
+    ) -> (
+        WebSocketStream<BoxStream>,
+        Option<crate::tap::TapReceiver>,
+        session::Options,
+        Stats,
+    ) {
+        let (conn, live, session) = (self.conn, self.live, self.session);
+        let interactive = self.interactive;
+        let dumping = live.dump || live.dump_file.is_some();
+        let link = report
+            .verdict
+            .as_ref()
+            .and_then(|v| v.deflate)
+            .map(|agreed| crate::deflate::Link::new(agreed, session::Role::Client));
+        let enabled = Arc::new(AtomicBool::new(dumping));
+        // `-x '/dump on'` switches the dump on mid-script, so it needs the tap as much as --dump does.
+        let scripted_dump = self
+            .script
+            .lines
+            .iter()
+            .any(|x| x.trim_start().starts_with("/dump"));
+        let (stream, dump_rx): (BoxStream, _) = if dumping || interactive || scripted_dump {
+            let (sink, rx) = TapSink::new(live.dump_limit, Instant::now(), enabled.clone());
+            if let Some(link) = &link {
+                crate::deflate::dump_inflated(&sink, link, conn.max_message_size, live.dump_limit);
+            }
+            sink.record(Direction::Incoming, &up.leftover);
+            (Box::new(Tap::new(up.stream, sink)), Some(rx))
+        } else {
+            (up.stream, None)
+        };
+        // Above the tap, so the dump still shows the bytes that broke the rule (and compressed
+        // frames as they were); the guard judges what the inflater made of them.
+        let wire = WireFacts::default();
+        let (stream, leftover) = crate::deflate::layer(
+            stream,
+            up.leftover,
+            link.as_ref(),
+            conn.max_message_size,
+            &wire,
+        );
+        let stream: BoxStream = Box::new(Guard::new(
+            stream,
+            &leftover,
+            wire.clone(),
+            conn.max_message_size,
+        ));
+        let ws = WebSocketStream::from_partially_read(
+            stream,
+            leftover,
+            session::Role::Client.ws(),
+            Some(session::ws_config(conn.max_message_size)),
+        )
+        .await;
+        let opts = session::Options {
+            role: session::Role::Client,
+            signals: true,
+            wait: session.wait.unwrap_or(Wait::Forever),
+            // Silence ends the wait by default, unless -w says how long to wait.
+            idle: session.idle.or_else(|| {
+                session
+                    .wait
+                    .is_none()
+                    .then_some(std::time::Duration::from_secs(2))
+            }),
+            script: crate::script::Options {
+                default_timeout: session.expect_timeout,
+                keep: interactive || self.script.expects,
+                fatal: !interactive,
+                cancel: self.cancel.clone(),
+            },
+            once: session.once,
+            count: session.count,
+            close_code: session.close_code,
+            close_reason: session.close_reason.clone(),
+            echo: session.echo,
+            ping_interval: live.ping_interval,
+            ping_timeout: live.ping_timeout,
+            max_message_size: conn.max_message_size,
+            dump: dump_rx.as_ref().map(|_| enabled.clone()),
+            wire: Some(wire),
+            deflate: link,
+        };
+        // /status shows what deflate settled next to the extension's header value.
+        let mut extensions = report.extensions();
+        if let (Some(first), Some(link)) = (extensions.first_mut(), &opts.deflate) {
+            first.push_str(&format!(" [{}]", link.agreed.describe()));
+        }
+        let stats = Stats::new(
+            report.url.clone(),
+            report.subprotocol().map(String::from),
+            extensions,
+        );
+        (ws, dump_rx, opts, stats)
     }
 }
