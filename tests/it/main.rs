@@ -12,6 +12,7 @@ mod listen;
 mod liveness;
 mod manners;
 mod network;
+mod reconnect;
 mod repl;
 mod session;
 mod terminal;

@@ -5,6 +5,7 @@
 pub mod hostile;
 pub mod proxies;
 pub mod pty;
+pub mod restarting;
 pub mod servers;
 
 use assert_cmd::assert::Assert;
