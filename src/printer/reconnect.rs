@@ -16,7 +16,9 @@ impl Printer {
             let mut m = json::base(self.started, "reconnect");
             m.insert("attempt".into(), a.attempt.into());
             m.insert("max".into(), json!(a.max));
-            m.insert("delay_s".into(), json!(a.delay.as_secs_f64()));
+            // To the millisecond: the jitter makes finer digits noise.
+            let delay = (a.delay.as_secs_f64() * 1e3).round() / 1e3;
+            m.insert("delay_s".into(), json!(delay));
             m.insert("reason".into(), a.reason.clone().into());
             self.write_json(&serde_json::Value::Object(m));
         } else {
