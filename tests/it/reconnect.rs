@@ -185,6 +185,23 @@ async fn a_normal_close_or_a_refusal_code_is_final() {
 }
 
 #[tokio::test]
+async fn an_unavailable_service_is_tried_again_a_forbidden_one_is_not() {
+    let server = Restarting::start(vec![Turn::Status(503), Turn::Stay]);
+    let out = run(args(&[&server.url, "--reconnect", "-x", "hi"])).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(server.texts(), [vec![], vec!["hi"]]);
+    let lines = attempt_lines(&out.stderr);
+    assert_eq!(lines.len(), 1, "{}", out.stderr);
+    assert!(lines[0].contains("503"), "{}", lines[0]);
+
+    let server = Restarting::start(vec![Turn::Status(403)]);
+    let out = run(args(&[&server.url, "--reconnect", "-x", "hi"])).await;
+    assert_eq!(out.code, 5, "{}", out.stderr);
+    assert_eq!(server.connections().len(), 1);
+    assert!(attempt_lines(&out.stderr).is_empty(), "{}", out.stderr);
+}
+
+#[tokio::test]
 async fn count_counts_messages_over_all_connections() {
     // The first connection echoes "a" and closes; the second echoes both: 3 in all.
     let server = Restarting::start(vec![
@@ -317,4 +334,37 @@ fn the_repl_stays_open_across_a_reconnect_and_answers_lines_typed_meanwhile() {
         pty.screen()
     );
     assert_eq!(close_code(&server.connections()[2]), Some(1000));
+}
+
+#[test]
+fn quit_typed_while_waiting_stops_reconnecting_with_the_last_failure() {
+    // Every connection after the first closes at once with 1013: the waits grow (1 s, 2 s...).
+    let turns = std::iter::once(Turn::Close {
+        code: 1012,
+        after: 1,
+    })
+    .chain(std::iter::repeat_n(
+        Turn::Close {
+            code: 1013,
+            after: 0,
+        },
+        10,
+    ))
+    .collect();
+    let server = Restarting::start(turns);
+    let home = tempfile::tempdir().unwrap();
+    let mut pty =
+        crate::repl::Pty::spawn(&[&server.url, "--no-history", "--reconnect"], home.path());
+    pty.wait_screen("> ");
+    pty.type_keys("one\r");
+    pty.wait_screen("(attempt 1): the server closed with 1013");
+    let typed = Instant::now();
+    pty.type_keys("/quit\r");
+    let code = pty.wait_exit();
+    let screen = pty.screen();
+    assert!(typed.elapsed() < Duration::from_secs(1), "{screen}");
+    assert!(screen.contains("* stopped reconnecting"), "{screen}");
+    // The last failure: the server's 1013.
+    assert_eq!(code, 6, "{screen}");
+    assert_eq!(server.connections().len(), 2, "{screen}");
 }

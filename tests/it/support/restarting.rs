@@ -31,6 +31,8 @@ pub enum Turn {
     Drop { after: usize },
     /// Echo until the client closes.
     Stay,
+    /// Refuse the upgrade with this HTTP status, and close.
+    Status(u16),
 }
 
 pub struct Restarting {
@@ -111,6 +113,9 @@ pub fn close_code(frames: &[Frame]) -> Option<u16> {
 }
 
 async fn serve(mut tcp: TcpStream, turn: Turn, log: Arc<Mutex<Vec<Vec<Frame>>>>, index: usize) {
+    if let Turn::Status(status) = turn {
+        return refuse(tcp, status).await;
+    }
     let Some(leftover) = handshake(&mut tcp).await else {
         return;
     };
@@ -166,4 +171,19 @@ async fn serve(mut tcp: TcpStream, turn: Turn, log: Arc<Mutex<Vec<Vec<Frame>>>>,
             Ok(n) => chunk = buf[..n].to_vec(),
         }
     }
+}
+
+/// Read the request head, answer `status` with an empty body, close.
+async fn refuse(mut tcp: TcpStream, status: u16) {
+    let mut head = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        match tcp.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+        }
+    }
+    let answer =
+        format!("HTTP/1.1 {status} Refused\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    let _ = tcp.write_all(answer.as_bytes()).await;
 }
