@@ -330,7 +330,7 @@ impl Client<'_> {
         session::Options,
         Stats,
     ) {
-        let (conn, live, session) = (self.conn, self.live, self.session);
+        let (conn, live) = (self.conn, self.live);
         let interactive = self.interactive;
         let dumping = live.dump || live.dump_file.is_some();
         let link = report
@@ -378,7 +378,31 @@ impl Client<'_> {
             Some(session::ws_config(conn.max_message_size)),
         )
         .await;
-        let opts = session::Options {
+        let dump = dump_rx.as_ref().map(|_| enabled.clone());
+        let opts = self.options(dump, wire, link);
+        // /status shows what deflate settled next to the extension's header value.
+        let mut extensions = report.extensions();
+        if let (Some(first), Some(link)) = (extensions.first_mut(), &opts.deflate) {
+            first.push_str(&format!(" [{}]", link.agreed.describe()));
+        }
+        let stats = Stats::new(
+            report.url.clone(),
+            report.subprotocol().map(String::from),
+            extensions,
+        );
+        (ws, dump_rx, opts, stats)
+    }
+
+    /// The session's options for one connection.
+    fn options(
+        &self,
+        dump: Option<Arc<AtomicBool>>,
+        wire: WireFacts,
+        link: Option<crate::deflate::Link>,
+    ) -> session::Options {
+        let (conn, live, session) = (self.conn, self.live, self.session);
+        let interactive = self.interactive;
+        session::Options {
             role: session::Role::Client,
             signals: true,
             wait: session.wait.unwrap_or(Wait::Forever),
@@ -403,20 +427,9 @@ impl Client<'_> {
             ping_interval: live.ping_interval,
             ping_timeout: live.ping_timeout,
             max_message_size: conn.max_message_size,
-            dump: dump_rx.as_ref().map(|_| enabled.clone()),
+            dump,
             wire: Some(wire),
             deflate: link,
-        };
-        // /status shows what deflate settled next to the extension's header value.
-        let mut extensions = report.extensions();
-        if let (Some(first), Some(link)) = (extensions.first_mut(), &opts.deflate) {
-            first.push_str(&format!(" [{}]", link.agreed.describe()));
         }
-        let stats = Stats::new(
-            report.url.clone(),
-            report.subprotocol().map(String::from),
-            extensions,
-        );
-        (ws, dump_rx, opts, stats)
     }
 }
