@@ -202,6 +202,39 @@ async fn an_unavailable_service_is_tried_again_a_forbidden_one_is_not() {
 }
 
 #[tokio::test]
+async fn a_peer_that_stops_answering_pings_is_dialled_again() {
+    // The first server never answers pings; the second closes normally at once (final).
+    let server = Restarting::start(vec![
+        Turn::Stay,
+        Turn::Close {
+            code: 1000,
+            after: 0,
+        },
+    ]);
+    let out = run(args(&[
+        &server.url,
+        "--reconnect",
+        "--ping-interval",
+        "0.2",
+        "--ping-timeout",
+        "0.5",
+        "-w",
+        "-1",
+    ]))
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(server.connections().len(), 2, "{}", out.stderr);
+    assert_eq!(close_code(&server.connections()[0]), Some(1001));
+    let lines = attempt_lines(&out.stderr);
+    assert_eq!(lines.len(), 1, "{}", out.stderr);
+    assert!(
+        lines[0].contains("the server stopped answering pings (--ping-timeout)"),
+        "{}",
+        lines[0]
+    );
+}
+
+#[tokio::test]
 async fn count_counts_messages_over_all_connections() {
     // The first connection echoes "a" and closes; the second echoes both: 3 in all.
     let server = Restarting::start(vec![
