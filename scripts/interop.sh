@@ -265,6 +265,39 @@ out=$("$W" "$LISTEN" -x one -x two --idle 0.5 2>/dev/null); rc=$?
 [[ $rc == 0 && $out == $'first\n00ff' ]]
 result "wscope listen --replay of the node transcript answers a client as node did" $? "rc=$rc $out"
 # --- end of record and replay ---------------------------------------------------------------------
+# --- reconnect ---
+# A python websockets server is killed (SIGKILL: no close frame) while `wscope --reconnect` is
+# connected, and started again on the same port a moment later: wscope dials again (refused while
+# nothing listens), runs its -x script on the new server, and a SIGTERM then closes cleanly (exit 0).
+RC_PORT=$(free_port)
+start_rc_server() { # LOG
+    : > "$1"
+    PYTHONPATH=$ROOT/.tools/py "$PY3" scripts/interop/server.py "$RC_PORT" > "$1" 2>&1 &
+    RC_PID=$!
+    PIDS+=($RC_PID)
+    wait_listening "$1"
+}
+wait_text() { # LOG TEXT
+    for _ in $(seq 1 100); do grep -q "\"data\":\"$2\"" "$1" && return 0; sleep 0.1; done
+    return 1
+}
+start_rc_server "$TMP/rc1.log"
+"$W" "ws://127.0.0.1:$RC_PORT/record" --reconnect=inf -x 'hello again' -w -1 --json \
+    > "$TMP/rc.out" 2> "$TMP/rc.err" &
+RC_W=$!
+PIDS+=($RC_W)
+wait_text "$TMP/rc1.log" 'hello again'
+kill -KILL "$RC_PID"; wait "$RC_PID" 2>/dev/null
+sleep 1.5
+start_rc_server "$TMP/rc2.log"
+wait_text "$TMP/rc2.log" 'hello again'; again=$?
+kill -TERM "$RC_W"; wait "$RC_W"; rc=$?
+attempts=$(grep -c '"event":"reconnect"' "$TMP/rc.out")
+[[ $rc == 0 && $again == 0 && $attempts -ge 2 ]] && grep -q 'Connection refused' "$TMP/rc.out" \
+    && [[ $(grep -c '"event":"open"' "$TMP/rc.out") == 2 ]]
+result "python server killed and restarted: --reconnect dials again, reruns -x, SIGTERM exits 0" $? \
+    "rc=$rc attempts=$attempts $(cat "$TMP/rc.err")"
+# --- end reconnect ---
 
 echo "interop: $FAILS failure(s) in $(( $(date +%s) - T0 )) s"
 [[ $FAILS == 0 ]]

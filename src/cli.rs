@@ -320,6 +320,10 @@ pub struct LiveArgs {
     #[arg(long, value_name = "SECS", value_parser = parse_interval, help_heading = "Connection", hide_short_help = true)]
     pub ping_timeout: Option<Duration>,
 
+    /// Connect again when the connection drops or the server closes with 1001, 1011, 1012 or 1013 (backoff 0.5 s to 30 s), up to MAX attempts in a row ['inf': no limit; default: none in the REPL, 5 otherwise]
+    #[arg(long, value_name = "MAX", num_args = 0..=1, require_equals = true, default_missing_value = "default", value_parser = crate::reconnect::parse_max, help_heading = "Connection")]
+    pub reconnect: Option<crate::reconnect::Max>,
+
     /// Show every frame on the wire, decoded field by field, with a hex dump
     #[arg(long, help_heading = "Frame dump")]
     pub dump: bool,

@@ -7,15 +7,19 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use tokio::sync::mpsc;
+use tokio_tungstenite::WebSocketStream;
 
 use crate::cli::{ConnectArgs, LiveArgs, OutputArgs, SessionArgs};
 use crate::command::{check_close_code, check_close_reason};
+use crate::dial::BoxStream;
 use crate::error::{Error, Result};
 use crate::event::{Event, EventSink, Stats};
+use crate::inbound::WireFacts;
 use crate::input::{self, StdinMode};
 use crate::printer::{json, report, style, Printer, Style};
+use crate::reconnect;
 use crate::repl::{self, Repl};
-use crate::session::{self, Input, INPUT_QUEUE};
+use crate::session::{self, Feed, Input, INPUT_QUEUE};
 use crate::target::Target;
 
 fn validate(session: &SessionArgs) -> Result<Script> {
@@ -163,7 +167,7 @@ async fn connect(
     live: &LiveArgs,
     session: &SessionArgs,
     output: &OutputArgs,
-    mut repl: Option<&mut Repl>,
+    repl: Option<&mut Repl>,
     printer: &mut Printer,
 ) -> Result<()> {
     let interactive = repl.is_some();
@@ -171,7 +175,7 @@ async fn connect(
     let target = Target::parse(url)?;
     let upgrade = crate::config::handshake(conn)?;
     let script = validate(session)?;
-    let mut recorder = crate::record::Recorder::open(output)?;
+    let recorder = crate::record::Recorder::open(output)?;
     // Open the dump file before dialing: the handshake is the first thing written to it, and an
     // unwritable path is reported before any network traffic.
     if let Some(path) = &live.dump_file {
@@ -193,137 +197,243 @@ async fn connect(
     if stdin_mode == StdinMode::Ignore && !interactive && !stdin_tty && stdin_has_data() {
         printer.note("note: stdin is ignored: -x and --script give the messages to send (without them, each stdin line is one message)");
     }
-    let repl_follows = interactive;
+    // The -x lines are each connection's own (see `Feed`): the stdin side only reads stdin.
     input::spawn(
-        script.lines.clone(),
+        Vec::new(),
         stdin_mode,
         conn.max_message_size,
-        !repl_follows,
+        !interactive,
         tx.clone(),
     );
-
-    let (report, upgraded) = crate::handshake::open(&target, &upgrade).await;
-    let dumping = live.dump || live.dump_file.is_some();
-    let full_report = conn.verbose || (upgraded.is_err() && report.response.is_some());
-    if full_report {
-        printer.note(report::full(&report).trim_end());
-    }
-    // The handshake opens the dump; on the screen the full report already shows it.
-    if dumping && (!full_report || live.dump_file.is_some()) {
-        printer.dump_handshake(&report);
-    }
-    if let Some(rec) = recorder.as_mut() {
-        rec.client_session(&report);
-        if let Err(e) = &upgraded {
-            rec.error(e);
-        }
-    }
-    let up = upgraded?;
-    printer.mark_open();
-    if printer.style().json {
-        let v = json::open(Instant::now(), &report);
-        printer.write_json(&v);
-    } else {
-        printer.note(&report::summary(&report, !full_report));
-    }
-    if report.tls.as_ref().is_some_and(|t| t.insecure) {
-        printer.warn("TLS certificate verification is off (-k/--insecure): anyone on the path could read or change this connection");
-    }
-
-    let link = report
-        .verdict
-        .as_ref()
-        .and_then(|v| v.deflate)
-        .map(|agreed| crate::deflate::Link::new(agreed, session::Role::Client));
-    let enabled = Arc::new(AtomicBool::new(dumping));
-    // `-x '/dump on'` switches the dump on mid-script, so it needs the tap as much as --dump does.
-    let scripted_dump = script
-        .lines
-        .iter()
-        .any(|x| x.trim_start().starts_with("/dump"));
-    let tapping = (dumping || interactive || scripted_dump).then(|| session::Tapping {
-        limit: live.dump_limit,
-        enabled: enabled.clone(),
-    });
-    let session::Stacked {
-        ws,
-        frames: dump_rx,
-        wire,
-        raw,
-    } = session::stack(
-        up.stream,
-        up.leftover,
-        session::Role::Client,
-        link.as_ref(),
-        conn.max_message_size,
-        tapping,
-    )
-    .await;
-    let cancel = crate::script::Cancel::default();
-    let opts = session::Options {
-        role: session::Role::Client,
-        signals: true,
-        wait: session.wait.unwrap_or(session::Wait::Forever),
-        // Silence ends the wait by default, unless -w says how long to wait.
-        idle: session.idle.or_else(|| {
-            session
-                .wait
-                .is_none()
-                .then_some(std::time::Duration::from_secs(2))
-        }),
-        script: crate::script::Options {
-            default_timeout: session.expect_timeout,
-            keep: interactive || script.expects,
-            fatal: !interactive,
-            cancel: cancel.clone(),
-        },
-        once: session.once,
-        count: session.count,
-        close_code: session.close_code,
-        close_reason: session.close_reason.clone(),
-        echo: session.echo,
-        ping_interval: live.ping_interval,
-        ping_timeout: live.ping_timeout,
-        max_message_size: conn.max_message_size,
-        dump: dump_rx.as_ref().map(|_| enabled.clone()),
-        wire: Some(wire),
-        deflate: link,
-        raw: Some(raw),
-    };
-    // /status shows what deflate settled next to the extension's header value.
-    let mut extensions = report.extensions();
-    if let (Some(first), Some(link)) = (extensions.first_mut(), &opts.deflate) {
-        first.push_str(&format!(" [{}]", link.agreed.describe()));
-    }
-    let stats = Stats::new(
-        report.url.clone(),
-        report.subprotocol().map(String::from),
-        extensions,
-    );
-    // The prompt appears once the summary is on screen; typed lines queue behind the -x ones.
-    if let Some(repl) = repl.as_mut() {
-        repl.cancel_with(cancel);
-        repl.start(tx.clone());
-    }
-    drop(tx);
-    let mut sink = crate::record::Recorded::new(printer, recorder.clone());
-    let finish_recording = || recorder.as_ref().map_or(Ok(()), |r| r.finish());
-    if interactive {
-        // A refused command in the REPL is the user's typo, shown and forgotten.
-        let ended = session::run(ws, rx, dump_rx, &mut sink, opts, stats).await;
-        return ended.and_then(|()| finish_recording());
-    }
-    let mut tally = Tally {
-        inner: &mut sink,
+    let mut client = Client {
+        target,
+        upgrade,
+        recorder,
+        conn,
+        live,
+        session,
+        script,
+        interactive,
+        tx: Some(tx),
+        cancel: crate::script::Cancel::default(),
         refused: 0,
     };
-    session::run(ws, rx, dump_rx, &mut tally, opts, stats).await?;
-    finish_recording()?;
-    match tally.refused {
+    let mut io = reconnect::Io {
+        printer,
+        feed: Feed::new(rx),
+        repl,
+    };
+    let plan = reconnect::Plan::new(live.reconnect, interactive);
+    let ran = reconnect::run(&mut client, &mut io, plan).await;
+    let recorded = client.recorder.as_ref().map_or(Ok(()), |r| r.finish());
+    ran?;
+    recorded?;
+    // A refused command in the REPL is the user's typo, shown and forgotten.
+    match client.refused {
         0 => Ok(()),
         n => Err(Error::Runtime(format!(
             "{n} command{} failed while running (shown above); the others were sent",
             if n == 1 { "" } else { "s" }
         ))),
+    }
+}
+
+/// What every connection of one `wscope URL` run shares.
+struct Client<'a> {
+    target: Target,
+    /// The upgrade's checked options.
+    upgrade: crate::handshake::Options,
+    /// `--record`: every connection's events go to the transcript.
+    recorder: Option<crate::record::Recorder>,
+    conn: &'a ConnectArgs,
+    live: &'a LiveArgs,
+    session: &'a SessionArgs,
+    script: Script,
+    interactive: bool,
+    /// Ours until the first connection opens: then the REPL gets it, or it is dropped so that
+    /// the input can end.
+    tx: Option<mpsc::Sender<Input>>,
+    /// Ctrl-C in the REPL cancels what a script waits for, on whichever connection.
+    cancel: crate::script::Cancel,
+    /// Commands refused while running, over all connections (pipe mode).
+    refused: usize,
+}
+
+type Dialed = (crate::handshake::Report, Result<crate::handshake::Upgraded>);
+
+impl reconnect::Client for Client<'_> {
+    async fn dial(&self) -> Dialed {
+        crate::handshake::open(&self.target, &self.upgrade).await
+    }
+
+    async fn session(
+        &mut self,
+        (report, upgraded): Dialed,
+        io: &mut reconnect::Io<'_>,
+        carry: session::Carry,
+    ) -> reconnect::Outcome {
+        let (conn, live) = (self.conn, self.live);
+        let printer = &mut *io.printer;
+        let dumping = live.dump || live.dump_file.is_some();
+        let full_report = conn.verbose || (upgraded.is_err() && report.response.is_some());
+        if full_report {
+            printer.note(report::full(&report).trim_end());
+        }
+        // The handshake opens the dump; on the screen the full report already shows it.
+        if dumping && (!full_report || live.dump_file.is_some()) {
+            printer.dump_handshake(&report);
+        }
+        if let Some(rec) = self.recorder.as_mut() {
+            rec.client_session(&report);
+            if let Err(e) = &upgraded {
+                rec.error(e);
+            }
+        }
+        let up = match upgraded {
+            Ok(up) => up,
+            Err(e) => {
+                let status = report.response.as_ref().map(|r| r.status);
+                return reconnect::Outcome::NotOpened(e, status);
+            }
+        };
+        printer.mark_open();
+        if printer.style().json {
+            let v = json::open(Instant::now(), &report);
+            printer.write_json(&v);
+        } else {
+            printer.note(&report::summary(&report, !full_report));
+        }
+        if report.tls.as_ref().is_some_and(|t| t.insecure) {
+            printer.warn("TLS certificate verification is off (-k/--insecure): anyone on the path could read or change this connection");
+        }
+        let (ws, dump_rx, opts, stats) = self.layers(&report, up).await;
+        io.feed.start_script(&self.script.lines);
+        // The prompt appears once the summary is on screen; typed lines queue behind the -x ones.
+        if let Some(tx) = self.tx.take() {
+            if let Some(repl) = io.repl.as_mut() {
+                repl.cancel_with(self.cancel.clone());
+                repl.start(tx);
+            }
+        }
+        let mut sink = crate::record::Recorded::new(io.printer, self.recorder.clone());
+        let ended = if self.interactive {
+            session::run_connection(ws, &mut io.feed, dump_rx, &mut sink, opts, stats, carry).await
+        } else {
+            let mut tally = Tally {
+                inner: &mut sink,
+                refused: 0,
+            };
+            let ended =
+                session::run_connection(ws, &mut io.feed, dump_rx, &mut tally, opts, stats, carry)
+                    .await;
+            self.refused += tally.refused;
+            ended
+        };
+        // An expectation the connection ended under no longer waits.
+        self.cancel.reset();
+        reconnect::Outcome::Ended(ended)
+    }
+}
+
+impl Client<'_> {
+    /// The layers over the upgraded stream (tap, inflater, guard, raw) and the session's options.
+    async fn layers(
+        &self,
+        report: &crate::handshake::Report,
+        up: crate::handshake::Upgraded,
+    ) -> (
+        WebSocketStream<BoxStream>,
+        Option<crate::tap::TapReceiver>,
+        session::Options,
+        Stats,
+    ) {
+        let (conn, live) = (self.conn, self.live);
+        let interactive = self.interactive;
+        let dumping = live.dump || live.dump_file.is_some();
+        let link = report
+            .verdict
+            .as_ref()
+            .and_then(|v| v.deflate)
+            .map(|agreed| crate::deflate::Link::new(agreed, session::Role::Client));
+        let enabled = Arc::new(AtomicBool::new(dumping));
+        // `-x '/dump on'` switches the dump on mid-script, so it needs the tap as much as --dump does.
+        let scripted_dump = self
+            .script
+            .lines
+            .iter()
+            .any(|x| x.trim_start().starts_with("/dump"));
+        let tapping = (dumping || interactive || scripted_dump).then(|| session::Tapping {
+            limit: live.dump_limit,
+            enabled: enabled.clone(),
+        });
+        let session::Stacked {
+            ws,
+            frames: dump_rx,
+            wire,
+            raw,
+        } = session::stack(
+            up.stream,
+            up.leftover,
+            session::Role::Client,
+            link.as_ref(),
+            conn.max_message_size,
+            tapping,
+        )
+        .await;
+        let dump = dump_rx.as_ref().map(|_| enabled.clone());
+        let opts = self.options(dump, wire, link, raw);
+        // /status shows what deflate settled next to the extension's header value.
+        let mut extensions = report.extensions();
+        if let (Some(first), Some(link)) = (extensions.first_mut(), &opts.deflate) {
+            first.push_str(&format!(" [{}]", link.agreed.describe()));
+        }
+        let stats = Stats::new(
+            report.url.clone(),
+            report.subprotocol().map(String::from),
+            extensions,
+        );
+        (ws, dump_rx, opts, stats)
+    }
+
+    /// The session's options for one connection.
+    fn options(
+        &self,
+        dump: Option<Arc<AtomicBool>>,
+        wire: WireFacts,
+        link: Option<crate::deflate::Link>,
+        raw: session::raw::Injector,
+    ) -> session::Options {
+        let (conn, live, session) = (self.conn, self.live, self.session);
+        let interactive = self.interactive;
+        session::Options {
+            role: session::Role::Client,
+            signals: true,
+            wait: session.wait.unwrap_or(session::Wait::Forever),
+            // Silence ends the wait by default, unless -w says how long to wait.
+            idle: session.idle.or_else(|| {
+                session
+                    .wait
+                    .is_none()
+                    .then_some(std::time::Duration::from_secs(2))
+            }),
+            script: crate::script::Options {
+                default_timeout: session.expect_timeout,
+                keep: interactive || self.script.expects,
+                fatal: !interactive,
+                cancel: self.cancel.clone(),
+            },
+            once: session.once,
+            count: session.count,
+            close_code: session.close_code,
+            close_reason: session.close_reason.clone(),
+            echo: session.echo,
+            ping_interval: live.ping_interval,
+            ping_timeout: live.ping_timeout,
+            max_message_size: conn.max_message_size,
+            dump,
+            wire: Some(wire),
+            deflate: link,
+            raw: Some(raw),
+        }
     }
 }

@@ -41,13 +41,7 @@ pub fn spawn(
             return;
         };
         for x in execute {
-            // `-x ''` sends an empty text message; in the REPL an empty line means nothing.
-            let input = if x.is_empty() {
-                Input::Text(String::new(), Charge::default())
-            } else {
-                Input::Line(x)
-            };
-            if !feed.send(input) {
+            if !feed.send(crate::session::script_input(&x)) {
                 return;
             }
         }

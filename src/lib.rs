@@ -43,6 +43,7 @@ pub(crate) mod listen;
 pub(crate) mod pem;
 pub(crate) mod printer;
 pub mod probe;
+pub(crate) mod reconnect;
 pub(crate) mod record;
 pub(crate) mod repl;
 pub(crate) mod replay;
@@ -60,7 +61,7 @@ use error::{exit, Error, Result};
 
 /// Parse the command line, run it, and turn the outcome into an exit code.
 pub fn main_entry() -> ExitCode {
-    let args = cli::rewrite_wscat_listen(std::env::args_os().collect());
+    let args = reconnect::join_max(cli::rewrite_wscat_listen(std::env::args_os().collect()));
     if let Err(e) = cli::check_first_word(&args) {
         printer::style::init_color(cli::ColorChoice::Auto, false);
         printer::Printer::new(printer::Style::default(), printer::Screen::Stderr).error(&e);

@@ -214,6 +214,8 @@ pub async fn serve(
                     input_open = false;
                 }
                 Some(Input::End) | None => input_open = false,
+                // Made only by connect's --reconnect, for its next connection.
+                Some(Input::Resend(_)) => {}
             },
             _ = sigint.recv(), if stopping.is_none() => {
                 crate::session::mark_signalled();

@@ -7,6 +7,7 @@ mod expect;
 pub mod json;
 pub mod listen;
 mod output;
+mod reconnect;
 pub mod report;
 pub mod style;
 

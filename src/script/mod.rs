@@ -78,6 +78,11 @@ impl Cancel {
         self.0.notify.notify_one();
     }
 
+    /// Forget a wait whose connection ended under it (`--reconnect`: the next one starts afresh).
+    pub fn reset(&self) {
+        self.set_waiting(false);
+    }
+
     fn set_waiting(&self, on: bool) {
         self.0.fired.store(false, Ordering::Relaxed);
         self.0.waiting.store(on, Ordering::Relaxed);

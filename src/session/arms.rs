@@ -17,7 +17,7 @@ pub(super) enum Read {
 }
 
 impl<'a> Loop<'a> {
-    pub(super) fn new(opts: Options, wtx: mpsc::Sender<Out>, stats: &'a mut Stats) -> Self {
+    pub(super) fn new(opts: Options, wtx: mpsc::Sender<Outgoing>, stats: &'a mut Stats) -> Self {
         Loop {
             script: crate::script::Script::new(&opts.script),
             opts,
@@ -35,6 +35,9 @@ impl<'a> Loop<'a> {
             close_wait: CLOSE_TIMEOUT,
             last_ping: None,
             raw_noted: false,
+            keep_unsent: false,
+            dead_peer: false,
+            local_failure: false,
         }
     }
 }
@@ -87,7 +90,7 @@ impl Loop<'_> {
     pub(super) async fn on_input_burst(
         &mut self,
         item: (bool, Option<Input>),
-        input: &mut mpsc::Receiver<Input>,
+        input: &mut Feed,
         sink: &mut dyn EventSink,
     ) -> Option<Ending> {
         match item {
@@ -103,13 +106,19 @@ impl Loop<'_> {
                         break;
                     }
                     match input.try_recv() {
-                        Ok(Input::End) => self.end_of_input(),
-                        Ok(i) => self.on_input(i, sink).await,
-                        Err(_) => break,
+                        Some(Input::End) => self.end_of_input(),
+                        Some(i) => self.on_input(i, sink).await,
+                        None => break,
                     }
                 }
             }
-            (false, _) => return Some(self.ended_by_eof()),
+            (false, item) => {
+                // The writer is gone: what was taken was not sent, and is the next one's.
+                if let Some(i) = item {
+                    input.unread(i);
+                }
+                return Some(self.ended_by_eof());
+            }
         }
         None
     }
@@ -129,6 +138,7 @@ impl Loop<'_> {
                 .is_some_and(|(_, at)| at.elapsed() >= limit)
             {
                 let peer = self.opts.role.peer();
+                self.dead_peer = true;
                 self.failure = Some(Error::Protocol {
                     message: format!(
                         "the {peer} stopped answering pings: no pong within {}",
@@ -175,11 +185,11 @@ impl Loop<'_> {
     /// The writer has room again: the oldest held-back control frame goes.
     pub(super) fn on_writer_room(
         &mut self,
-        permit: std::result::Result<mpsc::OwnedPermit<Out>, mpsc::error::SendError<()>>,
+        permit: std::result::Result<mpsc::OwnedPermit<Outgoing>, mpsc::error::SendError<()>>,
     ) {
         match (permit, self.backlog.pop_front()) {
             (Ok(p), Some(m)) => {
-                p.send(m);
+                p.send(m.into());
             }
             // The writer is gone (it reported why): nothing queued can go out any more.
             _ => self.backlog.clear(),

@@ -40,6 +40,9 @@ pub enum Input {
     Failed(Error),
     /// Something about the input the user should know.
     Notice(String),
+    /// A data message an earlier connection took but never wrote (`--reconnect`): sent as it
+    /// is, without a second `sent` event.
+    Resend(Message),
     /// No more input.
     End,
 }
@@ -153,18 +156,62 @@ const READ_BUFFER: usize = 16 * 1024;
 /// Run the session to its end. Ok is a clean end (exit 0); Err carries the exit code.
 pub async fn run(
     ws: Ws,
-    mut input: mpsc::Receiver<Input>,
+    input: mpsc::Receiver<Input>,
+    frames: Option<crate::tap::TapReceiver>,
+    sink: &mut dyn EventSink,
+    opts: Options,
+    stats: Stats,
+) -> Result<()> {
+    let mut feed = Feed::new(input);
+    run_connection(ws, &mut feed, frames, sink, opts, stats, Carry::default())
+        .await
+        .result
+}
+
+/// What a session takes over from the connections before it (`--reconnect`).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Carry {
+    /// Data messages received on earlier connections: `--once`/`--count` count them all.
+    pub received: u64,
+    /// Keep what is queued for the writer, to hand back what it never wrote.
+    pub keep_unsent: bool,
+}
+
+/// How a session ended, for a caller that may open another connection.
+#[derive(Debug)]
+pub struct Ended {
+    /// What the exit code would be if this were the last connection.
+    pub result: Result<()>,
+    /// None when the session left early because nobody reads our output any more.
+    pub ending: Option<Ending>,
+    /// Data messages received, this connection's and those of `Carry::received`.
+    pub received: u64,
+    /// We closed because the peer stopped answering pings: it looks dead, not done.
+    pub dead_peer: bool,
+    /// The session ended for a reason of ours (the input failed, a script failed, a signal):
+    /// another connection would not change it.
+    pub local: bool,
+}
+
+/// [`run`] on an input that outlives the session: what the session took and did not send is
+/// left in `input` (see [`Feed`]).
+pub async fn run_connection(
+    ws: Ws,
+    input: &mut Feed,
     mut frames: Option<crate::tap::TapReceiver>,
     sink: &mut dyn EventSink,
     opts: Options,
     mut stats: Stats,
-) -> Result<()> {
+    carry: Carry,
+) -> Ended {
     let (sink_half, mut stream) = ws.split();
-    let (wtx, wrx) = mpsc::channel::<Out>(WRITE_QUEUE);
+    let (wtx, wrx) = mpsc::channel::<Outgoing>(WRITE_QUEUE);
     let (werr_tx, mut werr_rx) = mpsc::channel::<WsError>(1);
     let mut writer = tokio::spawn(write_loop(sink_half, wrx, werr_tx, opts.raw.clone()));
 
     let mut s = Loop::new(opts, wtx, &mut stats);
+    s.received_data = carry.received;
+    s.keep_unsent = carry.keep_unsent;
     let ping_every = s.opts.ping_interval.or(s.opts.ping_timeout);
     // Timers are made once and moved only when their deadline changes: building them on every
     // pass of the loop cost a clock read and a timer registration per message.
@@ -190,7 +237,13 @@ pub async fn run(
     let ending = loop {
         if sink.broken() {
             // Nobody is reading our output any more: leave quietly.
-            return Ok(());
+            return Ended {
+                result: Ok(()),
+                ending: None,
+                received: s.received_data,
+                dead_peer: false,
+                local: true,
+            };
         }
         // The --wait deadline moves with every message; the timer is only re-armed when it first
         // applies and when it fires early (see its branch).
@@ -242,7 +295,7 @@ pub async fn run(
                 let permit = s.wtx.reserve().await;
                 (permit.is_ok(), input.recv().await)
             }, if s.input_open && !s.close.we_sent() && s.script.ready() => {
-                if let Some(ending) = s.on_input_burst(item, &mut input, sink).await {
+                if let Some(ending) = s.on_input_burst(item, input, sink).await {
                     break ending;
                 }
             }
@@ -277,17 +330,17 @@ pub async fn run(
             _ = tokio::time::sleep(BACKLOG_RETRY), if sink.stalled() || sink.backlogged() => sink.flush(),
         }
     };
-    s.finish_script(&mut input, sink);
+    s.finish_script(input, sink);
     let counted = s.count_reached();
     drop(s.wtx);
     // A writer stuck on a server that stopped reading would never finish: give it a moment to
     // write the last frames, then give up on it.
-    if tokio::time::timeout(WRITER_GRACE, &mut writer)
-        .await
-        .is_err()
-    {
-        writer.abort();
-        let _ = writer.await;
+    match tokio::time::timeout(WRITER_GRACE, &mut writer).await {
+        Ok(unsent) => input.hand_back(unsent.unwrap_or_default()),
+        Err(_) => {
+            writer.abort();
+            let _ = writer.await;
+        }
     }
     // With the writer gone this drops the stream and its tap, which reports any frame cut off
     // mid-way (one tungstenite refused to read, say) before we drain the queue.
@@ -296,9 +349,16 @@ pub async fn run(
     show_queued_frames(&mut frames, sink);
     s.stats.state = State::Closed;
     arms::report_ending(s.opts.role, s.failure.as_ref(), &ending, sink);
-    match s.failure.take() {
+    let result = match s.failure.take() {
         Some(e) => Err(e),
         None => s.script.judged(judge(&ending, s.opts.role)).and(counted),
+    };
+    Ended {
+        result,
+        received: s.received_data,
+        dead_peer: s.dead_peer,
+        local: s.local_failure || signalled(),
+        ending: Some(ending),
     }
 }
 
@@ -367,6 +427,7 @@ impl SignalStream {
 mod arms;
 mod close;
 mod ending;
+mod feed;
 pub mod raw;
 mod script;
 mod stack;
@@ -378,13 +439,14 @@ pub use stack::{stack, Stacked, Tapping};
 use arms::Read;
 
 use ending::judge;
-use writer::{write_loop, Out};
+pub use feed::{script_input, Feed};
+use writer::{write_loop, Out, Outgoing};
 
 /// One session's state. Its handlers live in `state.rs` (input, commands, messages) and
 /// `ending.rs` (how it ended).
 struct Loop<'a> {
     opts: Options,
-    wtx: mpsc::Sender<Out>,
+    wtx: mpsc::Sender<Outgoing>,
     stats: &'a mut Stats,
     input_open: bool,
     input_ended_at: Option<Instant>,
@@ -408,4 +470,10 @@ struct Loop<'a> {
     script: crate::script::Script,
     /// We said once that crafted bytes bypass the library.
     raw_noted: bool,
+    /// Data messages go to the writer with their uncompressed form, to be handed back unsent.
+    keep_unsent: bool,
+    /// The ping timeout fired: the peer looks dead.
+    dead_peer: bool,
+    /// A failure of ours (the input, a fatal script): another connection would not help.
+    local_failure: bool,
 }

@@ -50,6 +50,7 @@ impl Loop<'_> {
             return;
         }
         self.failure.get_or_insert(e);
+        self.local_failure = true;
         self.input_open = false;
         self.begin_close(None, sink).await;
     }
@@ -58,26 +59,28 @@ impl Loop<'_> {
     /// closed in the same read as the reply an /expect waited for) are judged on what came: an
     /// /expect on the messages kept, an /expect-close on the close. Then an expectation still
     /// waiting has failed.
-    pub(super) fn finish_script(
-        &mut self,
-        input: &mut mpsc::Receiver<Input>,
-        sink: &mut dyn EventSink,
-    ) {
+    pub(super) fn finish_script(&mut self, input: &mut Feed, sink: &mut dyn EventSink) {
         if self.failure.is_some() {
             return;
         }
         while self.script.ready() {
-            let Ok(Input::Line(line)) = input.try_recv() else {
+            // What is not judged here stays in the input (a next connection may send it).
+            let Some(item) = input.try_recv() else {
+                break;
+            };
+            let Input::Line(line) = &item else {
+                input.unread(item);
                 break;
             };
             // Nothing can be sent any more: stop at the first line that would send.
             if matches!(
-                crate::script::parse::parse(&line),
+                crate::script::parse::parse(line),
                 Ok(crate::script::parse::Step::Line(_)) | Err(_)
             ) {
+                input.unread(item);
                 break;
             }
-            match self.script.line(&line, sink) {
+            match self.script.line(line, sink) {
                 Run::Failed(e) => {
                     self.failure = Some(e);
                     return;

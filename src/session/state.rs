@@ -20,7 +20,7 @@ impl Loop<'_> {
         first.map(TokioInstant::from_std)
     }
 
-    pub(super) async fn send(&mut self, m: impl Into<Out>) {
+    pub(super) async fn send(&mut self, m: impl Into<Outgoing>) {
         // The writer only goes away after an error it reports itself.
         let _ = self.wtx.send(m.into()).await;
     }
@@ -58,14 +58,20 @@ impl Loop<'_> {
             }
             return;
         }
-        if let Err(mpsc::error::TrySendError::Full(m)) = self.wtx.try_send(m) {
-            self.backlog.push_back(m);
+        if let Err(mpsc::error::TrySendError::Full(o)) = self.wtx.try_send(m.into()) {
+            self.backlog.push_back(o.wire);
         }
     }
 
     /// Send a text or binary message. Taking the message whole means text is never validated twice
     /// and an echo shares the received buffer instead of copying it.
     pub(super) async fn send_data(&mut self, m: Message, sink: &mut dyn EventSink) {
+        self.send_data_as(m, true, sink).await;
+    }
+
+    /// `announce` false: a message handed back by an earlier connection, whose `sent` event
+    /// was shown when it was first queued.
+    async fn send_data_as(&mut self, m: Message, announce: bool, sink: &mut dyn EventSink) {
         let Some((kind, data)) = data_of(&m) else {
             return;
         };
@@ -73,8 +79,18 @@ impl Loop<'_> {
         self.stats.messages_sent += 1;
         self.stats.bytes_sent += data.len() as u64;
         self.stats.wire_bytes_sent += wire.size;
-        sink.event(Event::Sent { kind, data, wire });
-        self.send(out).await;
+        if announce {
+            sink.event(Event::Sent { kind, data, wire });
+        }
+        let data = self.keep_unsent.then_some(m);
+        // The writer only goes away after an error it reports itself.
+        let _ = self
+            .wtx
+            .send(Outgoing {
+                wire: Out::Ws(out),
+                data,
+            })
+            .await;
     }
 
     pub(super) async fn send_ping(&mut self, payload: Vec<u8>, sink: &mut dyn EventSink) {
@@ -130,9 +146,11 @@ impl Loop<'_> {
             Input::Binary(b, _charge) => self.send_data(Message::binary(b), sink).await,
             Input::Command(cmd, _charge) => self.on_command(cmd, sink).await,
             Input::Line(line) => self.on_line(line, sink).await,
+            Input::Resend(m) => self.send_data_as(m, false, sink).await,
             Input::End => self.end_of_input(),
             Input::Failed(e) => {
                 self.failure.get_or_insert(e);
+                self.local_failure = true;
                 self.end_of_input();
             }
             Input::Notice(text) => sink.event(Event::Notice(&text)),

@@ -14,6 +14,7 @@ mod liveness;
 mod manners;
 mod network;
 mod probe;
+mod reconnect;
 mod record;
 mod repl;
 mod replay;

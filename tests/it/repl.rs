@@ -145,7 +145,7 @@ async fn serve(tcp: tokio::net::TcpStream, recs: Arc<Mutex<Vec<Rec>>>, behaviour
 // ---------------------------------------------------------------------------------------------
 // A pseudo-terminal with the binary on its slave side.
 
-struct Pty {
+pub(crate) struct Pty {
     master: File,
     screen: Arc<Mutex<Vec<u8>>>,
     child: Child,
@@ -154,7 +154,7 @@ struct Pty {
 }
 
 impl Pty {
-    fn spawn(args: &[&str], data_home: &Path) -> Pty {
+    pub(crate) fn spawn(args: &[&str], data_home: &Path) -> Pty {
         let pty::Spawned {
             master,
             child,
@@ -181,22 +181,22 @@ impl Pty {
         }
     }
 
-    fn raw(&self) -> Vec<u8> {
+    pub(crate) fn raw(&self) -> Vec<u8> {
         self.screen.lock().unwrap().clone()
     }
 
     /// What the terminal showed, control sequences removed.
-    fn screen(&self) -> String {
+    pub(crate) fn screen(&self) -> String {
         strip_ansi(&String::from_utf8_lossy(&self.raw()))
     }
 
-    fn type_keys(&mut self, keys: &str) {
+    pub(crate) fn type_keys(&mut self, keys: &str) {
         self.master.write_all(keys.as_bytes()).unwrap();
         self.master.flush().unwrap();
     }
 
     /// Wait until the screen shows `text` (after control sequences are removed).
-    fn wait_screen(&self, text: &str) {
+    pub(crate) fn wait_screen(&self, text: &str) {
         let start = Instant::now();
         while !self.screen().contains(text) {
             if start.elapsed() > TIMEOUT {
@@ -207,7 +207,7 @@ impl Pty {
     }
 
     /// Wait for the program to exit by itself; its exit code.
-    fn wait_exit(&mut self) -> i32 {
+    pub(crate) fn wait_exit(&mut self) -> i32 {
         let start = Instant::now();
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {

@@ -6,6 +6,7 @@ pub mod hostile;
 pub mod lax;
 pub mod proxies;
 pub mod pty;
+pub mod restarting;
 pub mod servers;
 
 use assert_cmd::assert::Assert;
