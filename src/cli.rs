@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, ValueEnum};
 
 pub use crate::session::Wait;
 
@@ -49,7 +49,7 @@ Examples:
 )]
 pub struct Cli {
     #[command(subcommand)]
-    pub command: Option<Command>,
+    pub command: Option<Subcommand>,
 
     /// The server: ws://, wss://, http(s):// (mapped to ws/wss) or host[:port][/path] (ws://)
     #[arg(value_name = "URL", required_unless_present = "connect")]
@@ -91,8 +91,8 @@ pub struct Cli {
     pub output: OutputArgs,
 }
 
-#[derive(Debug, Subcommand)]
-pub enum Command {
+#[derive(Debug, clap::Subcommand)]
+pub enum Subcommand {
     /// Show the opening handshake in full, close cleanly, exit 0 only if every check passed
     Inspect(InspectArgs),
     /// Check a server: Origin policy, versions, protocol violations, limits, TLS (one line each)
@@ -154,7 +154,7 @@ pub struct ProbeArgs {
         value_name = "ID,ID",
         help_heading = "Probe"
     )]
-    pub only: Vec<crate::probe::CheckId>,
+    pub only: Vec<crate::commands::probe::CheckId>,
 
     /// Leave these checks out (comma-separated ids, repeatable)
     #[arg(
@@ -164,7 +164,7 @@ pub struct ProbeArgs {
         value_name = "ID",
         help_heading = "Probe"
     )]
-    pub skip: Vec<crate::probe::CheckId>,
+    pub skip: Vec<crate::commands::probe::CheckId>,
 
     /// Largest message max-message tries (K, M, G suffixes)
     #[arg(long, value_parser = parse_probe_max, default_value = "16M", value_name = "BYTES", help_heading = "Probe")]
@@ -815,7 +815,7 @@ mod tests {
         assert!(cli.conn.insecure);
         let cli = parse(&["wscope", "-l", "8080", "--echo"]).unwrap();
         match cli.command {
-            Some(Command::Listen(l)) => {
+            Some(Subcommand::Listen(l)) => {
                 assert_eq!(l.addr, "8080");
                 assert!(l.echo);
             }
@@ -829,7 +829,7 @@ mod tests {
             let mut v = vec!["wscope"];
             v.extend_from_slice(form);
             assert!(
-                matches!(parse(&v).unwrap().command, Some(Command::Listen(l)) if l.addr == "8080"),
+                matches!(parse(&v).unwrap().command, Some(Subcommand::Listen(l)) if l.addr == "8080"),
                 "{form:?}"
             );
         }
@@ -868,7 +868,7 @@ mod tests {
     fn inspect_takes_connection_options() {
         let cli = parse(&["wscope", "inspect", "ws://h/", "--json", "-o", "http://o"]).unwrap();
         match cli.command {
-            Some(Command::Inspect(i)) => {
+            Some(Subcommand::Inspect(i)) => {
                 assert!(i.json);
                 assert_eq!(i.conn.origin.as_deref(), Some("http://o"));
             }

@@ -5,11 +5,11 @@
 //! know nothing of clap; only the commands (`connect`, `inspect`, `listen`) read `cli` and call here.
 
 use crate::cli::{ConnectArgs, ListenArgs};
+use crate::commands::listen::accept::Policy;
 use crate::dial::{ProxyChoice, TlsSettings};
 use crate::error::{Error, Result};
 use crate::handshake;
 use crate::http::Headers;
-use crate::listen::accept::Policy;
 
 /// The upgrade's options from connect's (and inspect's) flags.
 pub fn handshake(args: &ConnectArgs) -> Result<handshake::Options> {

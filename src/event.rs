@@ -145,9 +145,9 @@ pub enum Event<'a> {
     Closed(&'a Ending),
     /// A frame seen on the wire by the tap (--dump).
     Frame {
-        dir: crate::frame::Direction,
+        dir: crate::wire::frame::Direction,
         at: Duration,
-        frame: &'a crate::frame::Frame,
+        frame: &'a crate::wire::frame::Frame,
     },
     /// An expectation of a script ended (met, timed out, cancelled).
     Expect(&'a crate::script::Report),
@@ -177,7 +177,11 @@ pub enum OwnedEvent {
     Help,
     Verbose(bool),
     Closed(Ending),
-    Frame(crate::frame::Direction, Duration, Box<crate::frame::Frame>),
+    Frame(
+        crate::wire::frame::Direction,
+        Duration,
+        Box<crate::wire::frame::Frame>,
+    ),
     Failed(String, Option<String>),
     Expect(Box<crate::script::Report>),
 }

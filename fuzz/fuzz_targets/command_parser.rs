@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use wscope::command::{complete, parse, Command};
+use wscope::slash::{complete, parse, Command};
 
 fuzz_target!(|data: &[u8]| {
     // The first byte picks the cursor for completion; the rest is the line.

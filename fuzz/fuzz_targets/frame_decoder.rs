@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use wscope::frame::{Frame, FrameDecoder};
+use wscope::wire::frame::{Frame, FrameDecoder};
 
 fn decode(limit: usize, pieces: &[&[u8]]) -> Vec<Frame> {
     let mut decoder = FrameDecoder::new(limit);

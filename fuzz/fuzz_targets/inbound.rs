@@ -5,8 +5,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use wscope::frame::FrameDecoder;
-use wscope::inbound::Watch;
+use wscope::wire::frame::FrameDecoder;
+use wscope::wire::guard::Watch;
 
 /// Feed pieces in order; false from the first piece that makes a text message invalid.
 fn watch(pieces: &[&[u8]]) -> bool {

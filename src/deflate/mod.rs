@@ -18,8 +18,8 @@ use tokio_tungstenite::tungstenite::protocol::frame::Frame;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::dial::BoxStream;
-use crate::inbound::WireFacts;
 use crate::session::Role;
+use crate::wire::guard::WireFacts;
 use codec::Deflater;
 pub use params::{Agreed, Offer};
 
@@ -120,8 +120,8 @@ impl Link {
 
 /// Let the tap's decoders show what compressed frames inflate to (each direction its own
 /// inflater, stopping at `cap`, keeping `keep` bytes per frame).
-pub fn dump_inflated(tap: &crate::tap::TapSink, link: &Link, cap: usize, keep: usize) {
-    use crate::frame::Direction;
+pub fn dump_inflated(tap: &crate::wire::tap::TapSink, link: &Link, cap: usize, keep: usize) {
+    use crate::wire::frame::Direction;
     let incoming = link.agreed.receiving_fresh(link.role);
     let (_, outgoing) = link.agreed.sending(link.role);
     tap.inflate(

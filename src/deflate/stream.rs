@@ -19,7 +19,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::codec::{InflateError, Inflater};
 use super::{Link, Wire};
-use crate::inbound::{TooBig, Unexpected, WireFacts};
+use crate::wire::guard::{TooBig, Unexpected, WireFacts};
 
 /// Bytes read from below in one go.
 const CHUNK: usize = 16 * 1024;
@@ -238,9 +238,12 @@ impl<S> Inflate<S> {
                 let mut buf = [0u8; 4096];
                 for piece in chunk.chunks(buf.len()) {
                     let data = match self.mask {
-                        Some(key) => {
-                            crate::frame::unmask_into(piece, key, &mut self.mask_pos, &mut buf)
-                        }
+                        Some(key) => crate::wire::frame::unmask_into(
+                            piece,
+                            key,
+                            &mut self.mask_pos,
+                            &mut buf,
+                        ),
                         None => piece,
                     };
                     let cap = self.cap();

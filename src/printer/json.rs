@@ -5,10 +5,10 @@ use std::time::Instant;
 
 use serde_json::{json, Map, Value};
 
-use crate::close;
 use crate::deflate::Wire;
 use crate::event::{DataKind, Event};
-use crate::hexdump::hex_plain;
+use crate::wire::close;
+use crate::wire::hexdump::hex_plain;
 
 pub(crate) fn base(started: Instant, event: &str) -> Map<String, Value> {
     let mut m = Map::new();

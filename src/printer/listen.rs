@@ -11,9 +11,9 @@ use serde_json::{json, Value};
 
 use super::escape::Shown;
 use super::{json, Printer};
-use crate::close;
+use crate::commands::listen::client::{ClientEvent, ClientInfo, HandshakeView};
 use crate::event::{Closer, Ending, Event, EventSink, OwnedEvent};
-use crate::listen::client::{ClientEvent, ClientInfo, HandshakeView};
+use crate::wire::close;
 
 /// One row of `/clients`.
 #[derive(Debug, Clone, Serialize)]
@@ -123,7 +123,7 @@ impl Printer {
             }
             ClientEvent::Session(OwnedEvent::Frame(dir, at, frame)) if !self.style.json => {
                 let mut text = String::new();
-                crate::dump::render_frame(frame, *dir, *at, &mut text);
+                crate::wire::dump::render_frame(frame, *dir, *at, &mut text);
                 let mut tagged = String::with_capacity(text.len() + 16);
                 for l in text.lines() {
                     let _ = writeln!(tagged, "{}{l}", self.tag);
@@ -251,7 +251,7 @@ impl Printer {
 
     /// `/help` for the listen REPL (with /to, /clients, /kick).
     pub fn listen_help(&mut self) {
-        let h = crate::command::help_text(true);
+        let h = crate::slash::help_text(true);
         self.note(h.trim_end());
     }
 

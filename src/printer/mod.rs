@@ -18,10 +18,10 @@ use std::time::Instant;
 
 use colored::Colorize;
 
-use crate::close;
 use crate::error::Error;
 use crate::event::{DataKind, Event, EventSink, Stats};
-use crate::hexdump;
+use crate::wire::close;
+use crate::wire::hexdump;
 use escape::Shown;
 
 /// A binary message in the REPL is dumped up to this many bytes; the rest is counted.
@@ -429,11 +429,11 @@ impl EventSink for Printer {
     fn event(&mut self, ev: Event<'_>) {
         if let Event::Frame { dir, at, frame } = ev {
             if self.style.json {
-                self.write_dump("", Some(crate::dump::frame_json(frame, dir, at)));
+                self.write_dump("", Some(crate::wire::dump::frame_json(frame, dir, at)));
             } else {
                 let mut text = std::mem::take(&mut self.dump_text);
                 text.clear();
-                crate::dump::render_frame(frame, dir, at, &mut text);
+                crate::wire::dump::render_frame(frame, dir, at, &mut text);
                 self.write_dump(&text, None);
                 // Keep the scratch unless one huge frame (a big --dump-limit) grew it.
                 if text.capacity() <= 64 * 1024 {
@@ -457,7 +457,7 @@ impl EventSink for Printer {
                 self.write_json(&v);
             }
             match ev {
-                Event::Help => self.document(&crate::command::help_text(false)),
+                Event::Help => self.document(&crate::slash::help_text(false)),
                 Event::Verbose(on) => self.style.verbose = on,
                 _ => {}
             }
@@ -514,7 +514,7 @@ impl EventSink for Printer {
             Event::Expect(_) => {}
             Event::Status(s) => self.status(s),
             Event::Help => {
-                let h = crate::command::help_text(false);
+                let h = crate::slash::help_text(false);
                 match &self.screen {
                     Screen::Stderr => {
                         self.line.clear();

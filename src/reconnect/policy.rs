@@ -57,7 +57,7 @@ fn ended_again(ended: &Ended) -> Option<String> {
         (Closer::Peer, Some(code)) if AGAIN_CODES.contains(&code) => {
             let mut why = format!(
                 "the server closed with {code} ({})",
-                crate::close::name(code)
+                crate::wire::close::name(code)
             );
             if !ending.reason.is_empty() {
                 why.push_str(&format!(": {}", ending.reason));

@@ -7,9 +7,9 @@ use std::time::Instant;
 
 use tokio::signal::unix::SignalKind;
 
-use crate::command::{self, Command};
 use crate::event::{Event, EventSink};
 use crate::session::{self, Input, SignalStream};
+use crate::slash::{self, Command};
 
 use super::Io;
 
@@ -65,7 +65,7 @@ pub async fn unless_stopped<T>(
 /// A line that ends the REPL's session also ends the reconnecting.
 fn stops(line: &str) -> bool {
     matches!(
-        command::parse(line),
+        slash::parse(line),
         Ok(Command::Quit | Command::Close { .. })
     )
 }

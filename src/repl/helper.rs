@@ -1,5 +1,5 @@
 //! What rustyline asks of us while a line is edited: Tab completion and grey hints from the command
-//! table in [`crate::command`], and Ctrl-C's meaning (clear a half-typed line,
+//! table in [`crate::slash`], and Ctrl-C's meaning (clear a half-typed line,
 //! quit on an empty one). The client REPL hides the `listen`-only commands.
 
 use std::borrow::Cow;
@@ -12,7 +12,7 @@ use rustyline::{
     Cmd, ConditionalEventHandler, Context, Event, EventContext, Movement, RepeatCount, Validator,
 };
 
-use crate::command::{self, COMMANDS};
+use crate::slash::{self, COMMANDS};
 
 #[derive(rustyline::Helper, Validator)]
 pub struct ReplHelper {
@@ -48,7 +48,7 @@ impl Completer for ReplHelper {
                 return Ok((pos, Vec::new()));
             }
         }
-        let (start, mut candidates) = command::complete(line, pos);
+        let (start, mut candidates) = slash::complete(line, pos);
         candidates.retain(|c| !c.strip_prefix('/').is_some_and(|n| self.hidden(n)));
         Ok((start, candidates))
     }

@@ -21,9 +21,9 @@ use rustyline::history::FileHistory;
 use rustyline::{CompletionType, Config, Editor, EventHandler, KeyEvent};
 use tokio::sync::mpsc::Sender;
 
-use crate::command::{self, Command};
 use crate::error::{Error, Result};
 use crate::session::Input;
+use crate::slash::{self, Command};
 use helper::{CtrlC, ReplHelper};
 use screen::{Screen, Shared};
 
@@ -271,7 +271,7 @@ fn read_lines(
         }
         // After /quit or /close the session is closing: stop prompting, so the terminal is ours
         // again and the close shows up as plain lines.
-        let last = match command::parse(&line) {
+        let last = match slash::parse(&line) {
             Ok(Command::Quit) => true,
             Ok(Command::Close { .. }) => !listen,
             _ => false,

@@ -548,7 +548,7 @@ fn refused(e: &parse::StepError) -> Run {
 fn message_text(m: &Message) -> Option<Cow<'_, str>> {
     match m {
         Message::Text(t) => Some(Cow::Borrowed(t.as_str())),
-        Message::Binary(b) => Some(Cow::Owned(crate::hexdump::hex_plain(b))),
+        Message::Binary(b) => Some(Cow::Owned(crate::wire::hexdump::hex_plain(b))),
         _ => None,
     }
 }
@@ -559,7 +559,7 @@ fn message_len(m: &Message) -> usize {
 
 fn close_words(code: Option<u16>) -> String {
     match code {
-        Some(c) => format!(" with {c} ({})", crate::close::name(c)),
+        Some(c) => format!(" with {c} ({})", crate::wire::close::name(c)),
         None => " without a code".into(),
     }
 }
@@ -568,7 +568,7 @@ fn close_words(code: Option<u16>) -> String {
 fn shown_message(m: &Message) -> String {
     match m {
         Message::Binary(b) => {
-            let hex = crate::hexdump::hex_plain(&b[..b.len().min(SHOWN_CHARS / 2)]);
+            let hex = crate::wire::hexdump::hex_plain(&b[..b.len().min(SHOWN_CHARS / 2)]);
             let more = if b.len() > SHOWN_CHARS / 2 { "..." } else { "" };
             format!("binary {hex}{more} ({} bytes)", b.len())
         }

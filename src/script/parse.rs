@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::matcher::{self, Jq};
 use super::vars::{valid_name, Template, VarError};
-use crate::command;
+use crate::slash;
 
 /// One line of a script.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,13 +60,13 @@ pub enum StepError {
         problem: String,
     },
     #[error("{0}")]
-    Command(command::CommandError),
+    Command(slash::CommandError),
 }
 
 impl StepError {
     pub fn hint(&self) -> Option<String> {
         let usage = |c: &str| {
-            crate::command::COMMANDS
+            crate::slash::COMMANDS
                 .iter()
                 .find(|h| h.name == c)
                 .map(|h| format!("usage: /{} {}, e.g. {}", h.name, h.args, h.example))
@@ -88,7 +88,7 @@ impl StepError {
 /// command language once their variables are in (see [`check`] for what is checked before).
 pub fn parse(line: &str) -> Result<Step, StepError> {
     let (name, arg) = match line.strip_prefix('/') {
-        Some(rest) if !rest.starts_with('/') => command::split_word(rest),
+        Some(rest) if !rest.starts_with('/') => slash::split_word(rest),
         _ => ("", ""),
     };
     match name {
@@ -119,7 +119,7 @@ pub fn parse(line: &str) -> Result<Step, StepError> {
             })
         }
         "let" => {
-            let (var, filter) = command::split_word(arg.trim_start());
+            let (var, filter) = slash::split_word(arg.trim_start());
             if var.is_empty() || filter.trim().is_empty() {
                 return Err(StepError::Missing {
                     command: "let",
@@ -138,7 +138,7 @@ pub fn parse(line: &str) -> Result<Step, StepError> {
             let (timeout, code) = timeout_option("expect-close", arg)?;
             let code = match code.trim() {
                 "" => None,
-                word => Some(command::parse_close_code(word).map_err(StepError::Command)?),
+                word => Some(slash::parse_close_code(word).map_err(StepError::Command)?),
             };
             Ok(Step::ExpectClose { timeout, code })
         }
@@ -163,10 +163,10 @@ fn timeout_option<'a>(
     command: &'static str,
     arg: &'a str,
 ) -> Result<(Option<Duration>, &'a str), StepError> {
-    let (first, rest) = command::split_word(arg);
+    let (first, rest) = slash::split_word(arg);
     let (secs, rest) = match first.strip_prefix("--timeout") {
         Some("") => {
-            let (secs, rest) = command::split_word(rest.trim_start());
+            let (secs, rest) = slash::split_word(rest.trim_start());
             (secs, rest)
         }
         Some(v) if v.starts_with('=') => (&v[1..], rest),
@@ -261,7 +261,7 @@ fn check_line(
             let mut first_err = None;
             let stand_ins: &[&str] = if t.is_fixed() { &[""] } else { STAND_INS };
             for s in stand_ins {
-                match command::parse(&t.stand_in(s)) {
+                match slash::parse(&t.stand_in(s)) {
                     Ok(c) if c.listen_only() => {
                         return Err(StepError::Bad {
                             command: "to",

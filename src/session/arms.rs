@@ -49,7 +49,7 @@ impl Loop<'_> {
         &mut self,
         first: Option<std::result::Result<Message, WsError>>,
         stream: &mut SplitStream<Ws>,
-        frames: &mut Option<crate::tap::TapReceiver>,
+        frames: &mut Option<crate::wire::tap::TapReceiver>,
         sink: &mut dyn EventSink,
     ) -> Read {
         let mut next = Some(first);

@@ -13,8 +13,8 @@ pub(super) fn judge(e: &Ending, role: super::Role) -> Result<()> {
             message: match code {
                 Some(c) => format!(
                     "the {peer} closed with {c} ({}){}{}",
-                    crate::close::name(c),
-                    if !crate::close::may_be_sent(c) {
+                    crate::wire::close::name(c),
+                    if !crate::wire::close::may_be_sent(c) {
                         ", a code that may never be sent on the wire"
                     } else {
                         ""
@@ -44,10 +44,10 @@ pub(super) fn judge(e: &Ending, role: super::Role) -> Result<()> {
 }
 
 /// What the inbound watch found invalid, naming the peer that sent it.
-fn invalid_utf8_text(what: crate::inbound::InvalidUtf8, peer: &str) -> String {
+fn invalid_utf8_text(what: crate::wire::guard::InvalidUtf8, peer: &str) -> String {
     let text = match what {
-        crate::inbound::InvalidUtf8::TextMessage => "text message",
-        crate::inbound::InvalidUtf8::CloseReason => "close reason",
+        crate::wire::guard::InvalidUtf8::TextMessage => "text message",
+        crate::wire::guard::InvalidUtf8::CloseReason => "close reason",
     };
     format!("the {peer} sent a {text} that is not valid UTF-8")
 }
@@ -154,7 +154,11 @@ impl Loop<'_> {
 
     /// The guard below the library dropped a message over the limit: close with 1009. The stream
     /// is still in step, so the close handshake runs as usual.
-    pub(super) async fn on_too_big(&mut self, t: crate::inbound::TooBig, sink: &mut dyn EventSink) {
+    pub(super) async fn on_too_big(
+        &mut self,
+        t: crate::wire::guard::TooBig,
+        sink: &mut dyn EventSink,
+    ) {
         let peer = self.opts.role.peer();
         self.fail(
             1009,
@@ -174,7 +178,7 @@ impl Loop<'_> {
         // was, or by tungstenite first, in bytes that came with the handshake response: then the
         // watch still knows (see the Utf8 arm).
         let watched = match &e {
-            WsError::Io(io) => crate::inbound::invalid_utf8(io),
+            WsError::Io(io) => crate::wire::guard::invalid_utf8(io),
             _ => None,
         };
         let peer = self.opts.role.peer();
@@ -182,7 +186,7 @@ impl Loop<'_> {
         // tungstenite's own error for them, from the handshake's leftover bytes, only says
         // "reserved bits".
         let unexpected = match &e {
-            WsError::Io(io) => crate::inbound::unexpected(io),
+            WsError::Io(io) => crate::wire::guard::unexpected(io),
             WsError::Protocol(ProtocolError::NonZeroReservedBits) => {
                 self.opts.wire.as_ref().and_then(|w| w.unexpected())
             }

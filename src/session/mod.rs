@@ -18,11 +18,11 @@ use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::WebSocketStream;
 
-use crate::command::{self, Command};
 use crate::dial::BoxStream;
 use crate::error::{Error, Result};
 use crate::event::{Closer, DataKind, Ending, Event, EventSink, State, Stats};
-use crate::tap::TapEvent;
+use crate::slash::{self, Command};
+use crate::wire::tap::TapEvent;
 
 /// What the input side sends us.
 #[derive(Debug)]
@@ -122,7 +122,7 @@ pub struct Options {
     pub max_message_size: usize,
     /// What the inbound watch saw: the server's close code as it was on the wire (tungstenite
     /// rewrites some to 1002), and which text was not UTF-8.
-    pub wire: Option<crate::inbound::WireFacts>,
+    pub wire: Option<crate::wire::guard::WireFacts>,
     /// Toggled by /dump; None when there is no tap to toggle.
     pub dump: Option<Arc<AtomicBool>>,
     /// permessage-deflate, when negotiated: compresses what we send, knows what came compressed.
@@ -157,7 +157,7 @@ const READ_BUFFER: usize = 16 * 1024;
 pub async fn run(
     ws: Ws,
     input: mpsc::Receiver<Input>,
-    frames: Option<crate::tap::TapReceiver>,
+    frames: Option<crate::wire::tap::TapReceiver>,
     sink: &mut dyn EventSink,
     opts: Options,
     stats: Stats,
@@ -198,7 +198,7 @@ pub struct Ended {
 pub async fn run_connection(
     ws: Ws,
     input: &mut Feed,
-    mut frames: Option<crate::tap::TapReceiver>,
+    mut frames: Option<crate::wire::tap::TapReceiver>,
     sink: &mut dyn EventSink,
     opts: Options,
     mut stats: Stats,
@@ -363,7 +363,10 @@ pub async fn run_connection(
 }
 
 /// Print the frames the tap has queued so far.
-fn show_queued_frames(frames: &mut Option<crate::tap::TapReceiver>, sink: &mut dyn EventSink) {
+fn show_queued_frames(
+    frames: &mut Option<crate::wire::tap::TapReceiver>,
+    sink: &mut dyn EventSink,
+) {
     if let Some(rx) = frames {
         while let Ok((dir, at, frame)) = rx.try_recv() {
             sink.event(Event::Frame {
@@ -375,7 +378,7 @@ fn show_queued_frames(frames: &mut Option<crate::tap::TapReceiver>, sink: &mut d
     }
 }
 
-async fn next_frame(frames: &mut Option<crate::tap::TapReceiver>) -> Option<TapEvent> {
+async fn next_frame(frames: &mut Option<crate::wire::tap::TapReceiver>) -> Option<TapEvent> {
     match frames {
         Some(rx) => rx.recv().await,
         None => std::future::pending().await,
@@ -383,7 +386,7 @@ async fn next_frame(frames: &mut Option<crate::tap::TapReceiver>) -> Option<TapE
 }
 
 /// A message over the limit that the guard dropped; pending for ever without a guard.
-async fn too_big(wire: &Option<crate::inbound::WireFacts>) -> crate::inbound::TooBig {
+async fn too_big(wire: &Option<crate::wire::guard::WireFacts>) -> crate::wire::guard::TooBig {
     match wire {
         Some(w) => w.too_big().await,
         None => std::future::pending().await,

@@ -20,7 +20,7 @@ impl Loop<'_> {
             }
             Run::Failed(e) => return self.script_failed(e, sink).await,
         };
-        match command::parse(&line) {
+        match slash::parse(&line) {
             Ok(Command::Nothing) => {}
             Ok(cmd) => self.on_command(cmd, sink).await,
             Err(e) => {

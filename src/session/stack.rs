@@ -13,9 +13,9 @@ use tokio_tungstenite::WebSocketStream;
 use super::Role;
 use crate::deflate::Link;
 use crate::dial::BoxStream;
-use crate::frame::Direction;
-use crate::inbound::{Guard, WireFacts};
-use crate::tap::{Tap, TapReceiver, TapSink};
+use crate::wire::frame::Direction;
+use crate::wire::guard::{Guard, WireFacts};
+use crate::wire::tap::{Tap, TapReceiver, TapSink};
 
 /// The dump's switch and how much of each payload it keeps, when frames are to be tapped.
 pub struct Tapping {

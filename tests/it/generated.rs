@@ -31,7 +31,7 @@ fn check(path: PathBuf, expected: &[u8], stale: &mut Vec<String>) {
 }
 
 fn completion(shell: Shell) -> Vec<u8> {
-    wscope::completions::render(shell)
+    wscope::commands::completions::render(shell)
 }
 
 /// Text for a roff page: backslashes and dashes escaped, no line starting with a control character.

@@ -13,7 +13,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::sync::Mutex as AsyncMutex;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
-use wscope::frame::{Frame, FrameDecoder};
+use wscope::wire::frame::{Frame, FrameDecoder};
 
 /// One action of a hostile server, after its 101.
 #[derive(Debug, Clone)]

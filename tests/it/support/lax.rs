@@ -4,7 +4,7 @@
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
-use wscope::frame::FrameDecoder;
+use wscope::wire::frame::FrameDecoder;
 
 use super::hostile::{frame, handshake};
 

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use wscope::frame::{Frame, FrameDecoder};
+use wscope::wire::frame::{Frame, FrameDecoder};
 
 use super::hostile::{self, handshake};
 

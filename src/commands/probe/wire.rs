@@ -7,13 +7,13 @@ use std::collections::VecDeque;
 use tokio::io::{AsyncReadExt, AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio::time::{timeout_at, Instant};
 
-use crate::close::name as close_code_name;
-use crate::craft::{self, Crafted};
 use crate::dial::BoxStream;
-use crate::frame::{Frame, FrameDecoder};
 use crate::handshake::{self, Report};
 use crate::printer::escape::escape;
 use crate::target::Target;
+use crate::wire::close::name as close_code_name;
+use crate::wire::craft::{self, Crafted};
+use crate::wire::frame::{Frame, FrameDecoder};
 
 /// Payload bytes of a frame kept: a control frame's all; a big message's are dropped as read.
 const KEEP: usize = 256;

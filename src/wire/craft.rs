@@ -131,9 +131,9 @@ pub fn random_key() -> [u8; 4] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::frame::FrameDecoder;
+    use crate::wire::frame::FrameDecoder;
 
-    fn decode(bytes: &[u8]) -> crate::frame::Frame {
+    fn decode(bytes: &[u8]) -> crate::wire::frame::Frame {
         let mut d = FrameDecoder::new(1024);
         let mut out = Vec::new();
         d.feed(bytes, &mut out);

@@ -79,7 +79,7 @@ async fn start(args: &ListenArgs, repl: Option<&mut Repl>, printer: &mut Printer
     let mut recorder = crate::record::Recorder::open(&args.output)?;
     let (replay, notes) = match &args.replay {
         Some(path) => {
-            let (answers, notes) = crate::replay::mock::Answers::load(path)?;
+            let (answers, notes) = crate::commands::replay::mock::Answers::load(path)?;
             (Some(Arc::new(answers)), notes)
         }
         None => (None, Vec::new()),
@@ -201,7 +201,7 @@ pub async fn serve(
                         stopping = Some(begin_stop(&hub, printer));
                     }
                 }
-                Some(Input::Binary(b, _)) => hub.broadcast(crate::command::Command::Binary(b), printer),
+                Some(Input::Binary(b, _)) => hub.broadcast(crate::slash::Command::Binary(b), printer),
                 Some(Input::Command(cmd, _)) => hub.broadcast(cmd, printer),
                 Some(Input::Notice(text)) => {
                     printer.note(&text);

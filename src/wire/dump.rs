@@ -9,9 +9,9 @@ use std::time::Duration;
 use colored::{ColoredString, Colorize};
 use serde_json::{json, Value};
 
-use crate::close;
-use crate::frame::{Direction, Frame};
-use crate::hexdump::{hex_plain, push_hex, xxd_indented};
+use crate::wire::close;
+use crate::wire::frame::{Direction, Frame};
+use crate::wire::hexdump::{hex_plain, push_hex, xxd_indented};
 
 const INDENT: &str = "    ";
 
@@ -267,7 +267,7 @@ fn is_printable(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::frame::FrameDecoder;
+    use crate::wire::frame::FrameDecoder;
 
     proptest::proptest! {
         #[test]

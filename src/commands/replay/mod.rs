@@ -35,7 +35,7 @@ pub async fn run(args: &ReplayArgs) -> Result<()> {
         Ok(None) => return Ok(()),
         Err(e) => return Err(e),
     };
-    crate::connect::run(&url, &conn, &args.live, &session, &args.output).await
+    crate::commands::connect::run(&url, &conn, &args.live, &session, &args.output).await
 }
 
 /// The URL and options to connect with; None once `--list` has listed. Errors are shown here.

@@ -21,8 +21,8 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::mpsc::error::TryRecvError;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 
-use crate::frame::Direction;
-use crate::frame::{Frame, FrameDecoder};
+use crate::wire::frame::Direction;
+use crate::wire::frame::{Frame, FrameDecoder};
 
 /// A decoded frame with its direction and time since `start`.
 pub type TapEvent = (Direction, Duration, Frame);

@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::check::{CheckId, Outcome, Status};
 use super::wire::{token, Answer};
 use super::Probe;
-use crate::craft::{self, Crafted};
+use crate::wire::craft::{self, Crafted};
 
 const FIRST: usize = 1024;
 const GROWTH: usize = 4;

@@ -133,7 +133,7 @@ pub fn answers(entry: &Entry) -> Vec<Vec<Answer>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::replay::recording::Message;
+    use crate::commands::replay::recording::Message;
 
     fn msg(from_client: bool, text: &str, at: f64) -> Message {
         Message {

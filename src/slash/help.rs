@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::split_word;
-use crate::close::NAMES as CLOSE_CODE_NAMES;
+use crate::wire::close::NAMES as CLOSE_CODE_NAMES;
 
 /// One row of the `/help` table; `name` has no leading `/`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -430,7 +430,7 @@ fn close_code_candidates(word: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::command::parse;
+    use crate::slash::parse;
 
     #[test]
     fn edit_distance_counts_a_swap_as_one() {

@@ -140,7 +140,10 @@ mod tests {
     #[test]
     fn hex_round_trips() {
         let bytes = [0u8, 1, 0xab, 0xff];
-        assert_eq!(unhex(&crate::hexdump::hex_plain(&bytes)).unwrap(), bytes);
+        assert_eq!(
+            unhex(&crate::wire::hexdump::hex_plain(&bytes)).unwrap(),
+            bytes
+        );
         assert_eq!(unhex("0"), None);
         assert_eq!(unhex("zz"), None);
     }

@@ -216,7 +216,7 @@ impl Frame {
             _ => (None, &[][..]),
         };
         let code_problem = code.and_then(|c| {
-            (!crate::close::may_be_sent(c)).then_some("close code not allowed on the wire")
+            (!crate::wire::close::may_be_sent(c)).then_some("close code not allowed on the wire")
         });
         let utf8_problem = match std::str::from_utf8(rest) {
             Ok(_) => None,
@@ -697,7 +697,7 @@ mod tests {
         let f = one(256, &encode(0x88, Some(KEY), &1005u16.to_be_bytes(), None));
         let c = f.close_info().unwrap();
         assert_eq!(c.code, Some(1005));
-        assert_eq!(crate::close::name(1005), "no status received");
+        assert_eq!(crate::wire::close::name(1005), "no status received");
         assert_eq!(f.problems(), ["close code not allowed on the wire"]);
 
         let f = one(256, &encode(0x88, None, &[0x03], None));

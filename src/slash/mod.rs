@@ -15,7 +15,7 @@ use base64::{DecodeError, Engine as _};
 mod craft;
 mod help;
 
-use crate::close;
+use crate::wire::close;
 use help::{closest_command, usage};
 pub use help::{complete, help_text, CommandHelp, COMMANDS};
 
@@ -36,7 +36,7 @@ pub enum Command {
     /// `/raw HEX`: bytes for the socket as they are, behind everything queued before them.
     Raw(Vec<u8>),
     /// `/frame ...`: one hand-built frame, encoded (and masked) when it is sent.
-    Frame(crate::craft::Crafted),
+    Frame(crate::wire::craft::Crafted),
     Close {
         code: u16,
         reason: String,

@@ -454,7 +454,9 @@ impl Watch {
         let mut buf = [0u8; 512];
         for piece in chunk.chunks(buf.len()) {
             let data = match self.mask {
-                Some(key) => crate::frame::unmask_into(piece, key, &mut self.mask_pos, &mut buf),
+                Some(key) => {
+                    crate::wire::frame::unmask_into(piece, key, &mut self.mask_pos, &mut buf)
+                }
                 None => piece,
             };
             let check = if reason {

@@ -3,7 +3,7 @@
 //! names, numbers that fit their field): breaking the protocol is their point.
 
 use super::{parse_hex, split_word, Command, CommandError};
-use crate::craft::{self, Crafted, Mask};
+use crate::wire::craft::{self, Crafted, Mask};
 
 /// `/raw HEX`: the bytes, as the user typed them.
 pub(super) fn parse_raw(arg: &str) -> Result<Command, CommandError> {

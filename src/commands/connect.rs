@@ -10,17 +10,17 @@ use tokio::sync::mpsc;
 use tokio_tungstenite::WebSocketStream;
 
 use crate::cli::{ConnectArgs, LiveArgs, OutputArgs, SessionArgs};
-use crate::command::{check_close_code, check_close_reason};
 use crate::dial::BoxStream;
 use crate::error::{Error, Result};
 use crate::event::{Event, EventSink, Stats};
-use crate::inbound::WireFacts;
 use crate::input::{self, StdinMode};
 use crate::printer::{json, report, style, Printer, Style};
 use crate::reconnect;
 use crate::repl::{self, Repl};
 use crate::session::{self, Feed, Input, INPUT_QUEUE};
+use crate::slash::{check_close_code, check_close_reason};
 use crate::target::Target;
+use crate::wire::guard::WireFacts;
 
 fn validate(session: &SessionArgs) -> Result<Script> {
     check_close_code(session.close_code).map_err(|e| {
@@ -343,7 +343,7 @@ impl Client<'_> {
         up: crate::handshake::Upgraded,
     ) -> (
         WebSocketStream<BoxStream>,
-        Option<crate::tap::TapReceiver>,
+        Option<crate::wire::tap::TapReceiver>,
         session::Options,
         Stats,
     ) {

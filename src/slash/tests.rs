@@ -1,6 +1,6 @@
 //! Unit tests of the command parser: every command, every refusal and its wording.
 use super::*;
-use crate::close::NAMES as CLOSE_CODE_NAMES;
+use crate::wire::close::NAMES as CLOSE_CODE_NAMES;
 
 fn err(line: &str) -> CommandError {
     match parse(line) {
@@ -497,7 +497,7 @@ fn raw_takes_hex_bytes_and_nothing_else() {
 
 #[test]
 fn frame_builds_what_its_options_say() {
-    use crate::craft::{Crafted, Mask};
+    use crate::wire::craft::{Crafted, Mask};
     let Ok(Command::Frame(f)) =
         parse("/frame --fin 0 --rsv2 --opcode ping --no-mask --len 300 hi there")
     else {

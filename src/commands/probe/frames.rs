@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use super::check::{CheckId, Outcome, Status};
 use super::wire::{token, Answer};
 use super::Probe;
-use crate::craft::{self, Crafted, Mask};
 use crate::error::secs;
+use crate::wire::craft::{self, Crafted, Mask};
 
 /// How long a server gets to react to one frame.
 pub const REACT: Duration = Duration::from_secs(2);
@@ -197,7 +197,7 @@ pub fn rtt(d: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::frame::FrameDecoder;
+    use crate::wire::frame::FrameDecoder;
 
     /// Each violation frame breaks exactly the rule its check names, as the decoder reads it.
     #[test]

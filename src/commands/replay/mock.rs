@@ -12,10 +12,10 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, Notify, Semaphore};
 
 use super::plan::{answers, Answer};
-use crate::command::Command;
 use crate::error::Result;
 use crate::event::{DataKind, Event, EventSink};
 use crate::session::{Charge, Input};
+use crate::slash::Command;
 
 /// The answers of a recording, shared by every client.
 #[derive(Debug)]

@@ -13,11 +13,11 @@ use tokio::sync::mpsc::Sender;
 use tokio::sync::Semaphore;
 
 use super::client::{ClientEvent, ClientInfo, Shared, CLIENT_QUEUE_BYTES};
-use crate::command::{self, Command};
 use crate::event::{Event, EventSink, OwnedEvent};
 use crate::printer::listen::{uptime, ClientRow};
 use crate::printer::Printer;
 use crate::session::{Charge, Input};
+use crate::slash::{self, Command};
 
 struct Entry {
     info: ClientInfo,
@@ -139,7 +139,7 @@ impl Hub {
 
     /// Run one line of the server's input.
     pub fn execute(&mut self, line: &str, shared: &Shared, out: &mut Printer) -> Flow {
-        let cmd = match command::parse(line) {
+        let cmd = match slash::parse(line) {
             Ok(c) => c,
             Err(e) => {
                 out.refused(&e.to_string(), e.hint().as_deref());

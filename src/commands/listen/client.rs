@@ -41,7 +41,7 @@ pub struct Shared {
     /// `--record`: every client's handshake and events go to the transcript.
     pub record: Option<crate::record::Recorder>,
     /// `--replay`: the recorded answers each client gets.
-    pub replay: Option<Arc<crate::replay::mock::Answers>>,
+    pub replay: Option<Arc<crate::commands::replay::mock::Answers>>,
 }
 
 /// A connected client, as the hub registers it.
@@ -182,7 +182,7 @@ pub async fn run(id: u64, tcp: TcpStream, peer: SocketAddr, shared: Arc<Shared>,
     let (tx, rx) = mpsc::channel(CLIENT_QUEUE);
     let budget = Arc::new(Semaphore::new(CLIENT_QUEUE_BYTES));
     let heard = shared.replay.as_ref().map(|answers| {
-        crate::replay::mock::start(
+        crate::commands::replay::mock::start(
             answers.clone(),
             tx.clone(),
             budget.clone(),
@@ -237,7 +237,7 @@ pub async fn run(id: u64, tcp: TcpStream, peer: SocketAddr, shared: Arc<Shared>,
         raw: None,
     };
     let mut hub_sink = HubSink { id, hub: &hub };
-    let mut heard = crate::replay::mock::Heard {
+    let mut heard = crate::commands::replay::mock::Heard {
         inner: &mut hub_sink,
         count: heard,
     };
