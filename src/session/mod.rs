@@ -22,7 +22,7 @@ use crate::cli::Wait;
 use crate::command::{self, Command};
 use crate::dial::BoxStream;
 use crate::error::{Error, Result};
-use crate::event::{Closer, DataKind, Ending, Event, EventSink, State, Stats};
+use crate::event::{Closer, DataKind, Ending, Event, EventSink, Origin, State, Stats};
 use crate::tap::TapEvent;
 
 /// What the input side sends us.
@@ -30,6 +30,8 @@ use crate::tap::TapEvent;
 pub enum Input {
     /// A line in the command language (-x, REPL): parsed here, so refusals are events like any other.
     Line(String),
+    /// A line typed at the REPL prompt: a [`Input::Line`] that the screen already shows as typed.
+    Typed(String),
     /// Data from a pipe: sent as-is. The charge holds its bytes' share of the queue's byte budget
     /// until the message leaves the queue.
     Text(String, Charge),
