@@ -25,7 +25,9 @@ if (kind === 'ws' || kind === 'wsz') {
   });
   let conns = 0;
   wss.on('connection', (ws) => {
-    fs.writeFileSync(portFile + '.conns', String(++conns));
+    // Renamed into place, so a reader never sees the file empty.
+    fs.writeFileSync(portFile + '.conns.tmp', String(++conns));
+    fs.renameSync(portFile + '.conns.tmp', portFile + '.conns');
     ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
     ws.on('error', () => {});
   });

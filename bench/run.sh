@@ -206,16 +206,17 @@ run() {
 # of its output is IN's last line. Records what `run` does: wall from the first byte written to
 # the last echo seen (polled every 20 ms), the whole process's CPU (start-up included) and peak RSS
 # from GNU time, the server's CPU over the same wall.
+conns_of() { local n; n=$(cat "$1" 2>/dev/null || true); echo "${n:-0}"; }
 run_held() {
     local name=$1 spid=$2 conns=$3 in=$4 out=$5; shift 6
     local n0 tpid cpid s0 t0 t1 s1 last fifo=$OUT/held.fifo
     sync
-    n0=$(cat "$conns" 2>/dev/null || echo 0)
+    n0=$(conns_of "$conns")
     [ -p "$fifo" ] || { rm -f "$fifo"; mkfifo "$fifo"; }
     /usr/bin/time -f '%U %S %M' -o "$OUT/time.txt" "$@" <>"$fifo" >"$out" 2>>"$OUT/stderr.log" &
     tpid=$!
-    for _ in $(seq 1000); do [ "$(cat "$conns" 2>/dev/null || echo 0)" -gt "$n0" ] && break; sleep 0.01; done
-    [ "$(cat "$conns" 2>/dev/null || echo 0)" -gt "$n0" ] || die "$name did not connect in 10 s"
+    for _ in $(seq 1000); do [ "$(conns_of "$conns")" -gt "$n0" ] && break; sleep 0.01; done
+    [ "$(conns_of "$conns")" -gt "$n0" ] || die "$name did not connect in 10 s"
     last=$(tail -n 1 "$in")
     s0=$(cpu_ticks "$spid")
     t0=$EPOCHREALTIME
