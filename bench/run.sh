@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # wscope benchmark against websocat 1.14.1 and wscat 6.1.0, on loopback. See docs/BENCHMARKS.md.
 #
-#   bench/run.sh            all of B1..B6 and the TCP floor (RUNS=7 alternated rounds)
+#   bench/run.sh            all of B1..B7 and the TCP floor (RUNS=7 alternated rounds)
 #   RUNS=3 bench/run.sh     fewer rounds
 #   ONLY="B1 B2" bench/run.sh
 #   WSCOPE=path/to/wscope bench/run.sh   measure that binary instead of building this tree
-#   BENCH_SMOKE=1 bench/run.sh   CI's smoke: one round, small inputs, the debug build, no websocat,
-#                                wscat or hyperfine (their rows are left out); checks outputs only
+#   BENCH_SMOKE=1 bench/run.sh   CI's smoke: one round, small inputs, the debug build; installs no
+#                                websocat, wscat or hyperfine (their rows are left out, but B7's
+#                                wscat row runs where wscat is installed); checks outputs only
 #
 # Installs its peers itself (idempotent) into .tools/ and writes everything else into bench/out/
 # (both git-ignored). The results table is bench/out/results.md; raw samples are bench/out/raw.tsv.
@@ -25,7 +26,7 @@ if [ -n "$SMOKE" ]; then
 else
     RUNS=${RUNS:-7} LINES=100000 BIG_MIB=16 ONESHOTS=10
 fi
-ONLY=${ONLY:-"B1 B2 B3 B4 B5 B6"}
+ONLY=${ONLY:-"B1 B2 B3 B4 B5 B6 B7"}
 BIG=$((BIG_MIB * 1024 * 1024))
 mkdir -p "$OUT" "$TOOLS"
 
@@ -60,17 +61,21 @@ if [ -z "$SMOKE" ] && need_peers && { ! [ -x "$WEBSOCAT" ] || ! "$WEBSOCAT" --ve
 fi
 have_websocat() { [ -z "$SMOKE" ] && [ -x "$WEBSOCAT" ]; }
 
-NODE_DIR=$TOOLS/node
+# Pinned as scripts/interop.sh pins ws, and installed again only when the version differs.
+NODE_DIR=$TOOLS/node WS_VERSION=8.18.3 WSCAT_VERSION=6.1.0
 WSCAT=$NODE_DIR/node_modules/.bin/wscat
-if [ -z "$SMOKE" ] && want B2 && ! [ -x "$WSCAT" ]; then
-    say "installing wscat 6.1.0 and ws 8 (npm)"
-    nice -n 10 npm install --prefix "$NODE_DIR" --no-audit --no-fund wscat@6.1.0 ws@8 >/dev/null
+npm_version() { node -p "require('$NODE_DIR/node_modules/$1/package.json').version" 2>/dev/null || true; }
+if [ -z "$SMOKE" ] && { want B2 || want B7; } && [ "$(npm_version wscat)" != "$WSCAT_VERSION" ]; then
+    say "installing wscat $WSCAT_VERSION and ws $WS_VERSION (npm)"
+    nice -n 10 npm install --silent --prefix "$NODE_DIR" --no-audit --no-fund "wscat@$WSCAT_VERSION" "ws@$WS_VERSION" >/dev/null
 fi
-if ! [ -d "$NODE_DIR/node_modules/ws" ]; then
-    say "installing ws 8.18.3 (npm, as scripts/interop.sh), the echo server's library"
-    nice -n 10 npm install --prefix "$NODE_DIR" --no-audit --no-fund ws@8.18.3 >/dev/null
+if [ "$(npm_version ws)" != "$WS_VERSION" ]; then
+    say "installing ws $WS_VERSION (npm, as scripts/interop.sh), the echo server's library"
+    nice -n 10 npm install --silent --prefix "$NODE_DIR" --no-audit --no-fund "ws@$WS_VERSION" >/dev/null
 fi
 have_wscat() { [ -z "$SMOKE" ] && [ -x "$WSCAT" ]; }
+# B7 runs wscat in the smoke too when it is there (the smoke installs nothing).
+have_wscat_b7() { [ -x "$WSCAT" ]; }
 
 FLOOR=$OUT/tcpfloor
 if ! [ -x "$FLOOR" ] || [ "$ROOT/bench/tcpfloor.c" -nt "$FLOOR" ]; then
@@ -100,7 +105,7 @@ trap cleanup EXIT
 wait_file() { for _ in $(seq 100); do [ -s "$1" ] && return 0; sleep 0.05; done; die "server did not start ($1)"; }
 
 start_node() { # kind -> prints the port; the pid goes to PIDS
-    rm -f "$OUT/$1.port"
+    rm -f "$OUT/$1.port" "$OUT/$1.port.conns"
     NODE_PATH=$NODE_DIR/node_modules node "$ROOT/bench/echo-server.js" "$1" "$OUT/$1.port" &
     PIDS+=($!)
     eval "${1^^}_PID=$!"
@@ -108,6 +113,8 @@ start_node() { # kind -> prints the port; the pid goes to PIDS
 }
 start_node ws;  WS_PORT=$(cat "$OUT/ws.port");   WS_URL=ws://127.0.0.1:$WS_PORT/
 start_node tcp; TCP_PORT=$(cat "$OUT/tcp.port")
+# B7: the same echo with permessage-deflate on; it counts connections in wsz.port.conns.
+if want B7; then start_node wsz; WSZ_URL=ws://127.0.0.1:$(cat "$OUT/wsz.port")/; fi
 
 # wscope's own server (B5, B6): port 0, the address is read back from its "listening on" line.
 # start_listen NAME ARGS... -> sets NAME_PID and NAME_URL
@@ -157,6 +164,9 @@ make_input "$BIN" "$BIG" head -c "$BIG" /dev/urandom
 # exactly that long (BIG is a multiple of 3 * 1024). No `base64 | head -c`: under pipefail the
 # SIGPIPE it gives base64 ends the script (exit 141).
 make_input "$TXT" $((BIG + 1)) sh -c 'head -c "$1" "$2" | base64 -w0 && echo' sh $((BIG / 4 * 3)) "$BIN"
+# B7's compressible message: B1's line pattern run together into one text line of BIG bytes.
+ZTXT=$OUT/$BIG_MIB""MiB-z.txt
+make_input "$ZTXT" $((BIG + 1)) sh -c 'awk -v n=$(($1 / 56 + 1)) '"'"'BEGIN{for(i=1;i<=n;i++) printf "line %06d the quick brown fox jumps over the lazy dog ", i}'"'"' | head -c "$1"; echo' sh "$BIG"
 echo hello >"$OUT/hello.txt"
 # wscat exits as soon as its stdin ends (even with -x): give it a stdin that never ends, as a terminal
 # would be, by opening a FIFO read-write.
@@ -182,6 +192,44 @@ run() {
     }
     t1=$EPOCHREALTIME
     s1=$(cpu_ticks "$spid")
+    read -r u s m < <(tail -n 1 "$OUT/time.txt")
+    printf '%s\t%s\t%s\t%s\t%s\n' "$name" \
+        "$(awk -v a="$t1" -v b="$t0" 'BEGIN{print a-b}')" "$(awk -v a="$u" -v b="$s" 'BEGIN{print a+b}')" "$m" \
+        "$(awk -v a="$s1" -v b="$s0" -v t="$TICK" 'BEGIN{print (a-b)/t}')" >>"$RAW"
+}
+
+# run_held NAME SERVER_PID CONNS_FILE IN OUT -- command...
+# For a client that reads stdin before it is connected and drops what came too early, and that does
+# not exit when its echoes are in (wscat: its line handler is attached on 'open', it exits at the
+# end of stdin, and -x has no count). Its stdin is a FIFO held open read-write; IN is written once
+# the server has counted the connection, and the client is stopped with SIGTERM once the last line
+# of its output is IN's last line. Records what `run` does: wall from the first byte written to
+# the last echo seen (polled every 20 ms), the whole process's CPU (start-up included) and peak RSS
+# from GNU time, the server's CPU over the same wall.
+conns_of() { local n; n=$(cat "$1" 2>/dev/null || true); echo "${n:-0}"; }
+run_held() {
+    local name=$1 spid=$2 conns=$3 in=$4 out=$5; shift 6
+    local n0 tpid cpid s0 t0 t1 s1 last fifo=$OUT/held.fifo
+    sync
+    n0=$(conns_of "$conns")
+    [ -p "$fifo" ] || { rm -f "$fifo"; mkfifo "$fifo"; }
+    /usr/bin/time -f '%U %S %M' -o "$OUT/time.txt" "$@" <>"$fifo" >"$out" 2>>"$OUT/stderr.log" &
+    tpid=$!
+    for _ in $(seq 1000); do [ "$(conns_of "$conns")" -gt "$n0" ] && break; sleep 0.01; done
+    [ "$(conns_of "$conns")" -gt "$n0" ] || die "$name did not connect in 10 s"
+    last=$(tail -n 1 "$in")
+    s0=$(cpu_ticks "$spid")
+    t0=$EPOCHREALTIME
+    cat "$in" >"$fifo"
+    for _ in $(seq 30000); do # 600 s at most
+        [ "$(tail -n 1 "$out" | sed 's/^\(> \)*//')" = "$last" ] && break
+        sleep 0.02
+    done
+    t1=$EPOCHREALTIME
+    s1=$(cpu_ticks "$spid")
+    cpid=$(pgrep -P "$tpid" || true)
+    [ -n "$cpid" ] && kill "$cpid"
+    wait "$tpid" 2>/dev/null || true
     read -r u s m < <(tail -n 1 "$OUT/time.txt")
     printf '%s\t%s\t%s\t%s\t%s\n' "$name" \
         "$(awk -v a="$t1" -v b="$t0" 'BEGIN{print a-b}')" "$(awk -v a="$u" -v b="$s" 'BEGIN{print a+b}')" "$m" \
@@ -326,6 +374,39 @@ if want B6; then
         sed -n '/^Timings/,/total/p' >"$OUT/b6.timings"
 fi
 
+if want B7; then
+    say "B7: permessage-deflate: $LINES lines and a $BIG_MIB MiB compressible message through a compressing echo server, a warm-up round and $RUNS rounds"
+    WSZ_CONNS=$OUT/wsz.port.conns
+    B7_CMDS=("wscope")
+    have_wscat_b7 && B7_CMDS+=("wscat")
+    n=${#B7_CMDS[@]}
+    for r in $(seq 0 "$RUNS"); do
+        for k in $(seq 0 $((n - 1))); do
+            t=${B7_CMDS[$(((k + r) % n))]}
+            name=b7-$t
+            [ "$r" = 0 ] && name=warmup:$name
+            if [ "$t" = wscope ]; then
+                # Held open like wscat, so both walls start at the first line and count no start-up.
+                run_held "$name" "$WSZ_PID" "$WSZ_CONNS" "$OUT/lines.txt" "$OUT/b7.$t.out" -- "$WSCOPE" "$WSZ_URL" --count "$LINES"
+            else
+                run_held "$name" "$WSZ_PID" "$WSZ_CONNS" "$OUT/lines.txt" "$OUT/b7.$t.out" -- "$WSCAT" -c "$WSZ_URL"
+            fi
+            # wscat writes its readline prompt ("> ") to stdout for every line it reads, even to a
+            # pipe: taken off before the check.
+            sed 's/^\(> \)*//' "$OUT/b7.$t.out" | cmp -s - "$OUT/lines.txt" || die "$name: the echo differs from what was sent (bench/out/b7.$t.out)"
+        done
+        [ "$r" = 0 ] && continue
+        run b7-big "$WSZ_PID" "$ZTXT" "$OUT/b7.big.out" -- "$WSCOPE" "$WSZ_URL" --once
+        check_same b7-big "$ZTXT" "$OUT/b7.big.out"
+        printf '.' >&2
+    done
+    echo >&2
+    # What the big message weighed on the wire each way, from one run's --json events.
+    "$WSCOPE" "$WSZ_URL" --once --json <"$ZTXT" 2>/dev/null |
+        node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{for(const l of s.split("\n")){if(!l)continue;const e=JSON.parse(l);if(e.event==="sent"||e.event==="received")console.log(e.event,e.size??"",e.wire_size,e.compressed)}})' >"$OUT/b7.wire" || true
+    "$WSCOPE" "$WSZ_URL" -x hi --once -v 2>&1 >/dev/null | sed -n 's/^ *deflate  *//p' | head -n 1 >"$OUT/b7.agreed" || true
+fi
+
 # ---------------------------------------------------------------------------------------------
 # Report
 # ---------------------------------------------------------------------------------------------
@@ -420,6 +501,31 @@ version_of() { # name command...: its version, or "absent"
         echo
         echo "- wss --ca / ws: **$(ratio "$(med b6-wss-ca 2)" "$(med b6-ws 2)")** (target <= 3), wss -k / ws: $(ratio "$(med b6-wss-k 2)" "$(med b6-ws 2)")"
         echo "- one wss --ca run's -v timings: $(awk 'NR>1{printf "%s%s %s %s", sep, $1 ($2 ~ /^[a-z]/ ? " " $2 : ""), $(NF-1), $NF; sep=", "}' "$OUT/b6.timings")"
+        echo
+    fi
+    if want B7; then
+        echo "### B7 permessage-deflate: the Node ws echo server with perMessageDeflate on (threshold 0: it compresses every echo)"
+        echo
+        echo "$LINES lines, wscope and wscat, each with its stdin held open until the last echo is in (wall from the first line written; CPU and RSS of the whole process):"
+        echo
+        echo "| tool | wall ms (spread) | client CPU ms (spread) | server CPU ms | peak RSS MiB |"
+        echo "|---|---|---|---|---|"
+        for t in $(present b7-wscope b7-wscat); do
+            echo "| ${t#b7-} | $(ms "$(med $t 2)") ($(spread $t 2)) | $(ms "$(med $t 3)") ($(spread $t 3)) | $(ms "$(med $t 5)") | $(mib "$(med $t 4)") |"
+        done
+        echo
+        have_wscat_b7 && echo "- wscope / wscat: CPU **$(ratio "$(med b7-wscope 3)" "$(med b7-wscat 3)")** (target <= 0.5), wall $(ratio "$(med b7-wscope 2)" "$(med b7-wscat 2)")"
+        echo "- agreed (wscope -v): permessage-deflate, $(cat "$OUT/b7.agreed" 2>/dev/null)"
+        echo
+        echo "A $BIG_MIB MiB compressible text message (B1's line pattern run together) sent and echoed back byte-identical, wscope alone:"
+        echo
+        echo "| run | peak RSS MiB (min - max) | wall ms (spread) | CPU ms |"
+        echo "|---|---|---|---|"
+        read -r m lo hi < <(stat b7-big 4)
+        echo "| wscope --once | $(mib "$m") ($(mib "$lo") - $(mib "$hi")) | $(ms "$(med b7-big 2)") ($(spread b7-big 2)) | $(ms "$(med b7-big 3)") |"
+        echo
+        echo "- wscope peak RSS $(mib "$(med b7-big 4)") MiB (target <= 64 MiB)"
+        echo "- on the wire (payload bytes, --json): $(awk '{printf "%s%s %s bytes -> %s", sep, $1, $2, $3; sep="; "}' "$OUT/b7.wire" 2>/dev/null)"
         echo
     fi
 } >"$RES"

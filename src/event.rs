@@ -12,6 +12,20 @@ pub enum DataKind {
     Binary,
 }
 
+/// Where a sent data message came from: the REPL echoes what its screen does not show already,
+/// and `listen` echoes and counts its own sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// A plain line typed at the REPL prompt, which stays on the screen as it was sent.
+    Typed,
+    /// Anything else of the user's: `-x`, a pipe, `/text`, `/binary`, `/file`, a script.
+    User,
+    /// `--echo`: a received message sent back.
+    Echo,
+    /// `listen`'s own input: a broadcast or `/to`, handed to the client by the hub.
+    Hub,
+}
+
 /// Who ended the connection: whoever sent the first close frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -111,6 +125,7 @@ pub enum Event<'a> {
         data: &'a [u8],
         /// How it went on the wire (compressed or not, and its size there).
         wire: crate::deflate::Wire,
+        origin: Origin,
     },
     Received {
         kind: DataKind,
@@ -163,7 +178,7 @@ pub enum Event<'a> {
 /// these to the hub, which owns the printer. [`OwnedEvent::as_event`] lends it back.
 #[derive(Debug, Clone)]
 pub enum OwnedEvent {
-    Sent(DataKind, Vec<u8>, crate::deflate::Wire),
+    Sent(DataKind, Vec<u8>, crate::deflate::Wire, Origin),
     Received(DataKind, Vec<u8>, crate::deflate::Wire),
     PingSent(Vec<u8>),
     PongSent(Vec<u8>),
@@ -189,7 +204,12 @@ pub enum OwnedEvent {
 impl OwnedEvent {
     pub fn new(ev: &Event<'_>) -> OwnedEvent {
         match *ev {
-            Event::Sent { kind, data, wire } => OwnedEvent::Sent(kind, data.to_vec(), wire),
+            Event::Sent {
+                kind,
+                data,
+                wire,
+                origin,
+            } => OwnedEvent::Sent(kind, data.to_vec(), wire, origin),
             Event::Received { kind, data, wire } => OwnedEvent::Received(kind, data.to_vec(), wire),
             Event::PingSent(p) => OwnedEvent::PingSent(p.to_vec()),
             Event::PongSent(p) => OwnedEvent::PongSent(p.to_vec()),
@@ -217,10 +237,11 @@ impl OwnedEvent {
 
     pub fn as_event(&self) -> Event<'_> {
         match self {
-            OwnedEvent::Sent(kind, data, wire) => Event::Sent {
+            OwnedEvent::Sent(kind, data, wire, origin) => Event::Sent {
                 kind: *kind,
                 data,
                 wire: *wire,
+                origin: *origin,
             },
             OwnedEvent::Received(kind, data, wire) => Event::Received {
                 kind: *kind,
@@ -265,7 +286,7 @@ impl OwnedEvent {
     pub fn cost(&self) -> usize {
         const BASE: usize = 64;
         BASE + match self {
-            OwnedEvent::Sent(_, d, _) | OwnedEvent::Received(_, d, _) => d.len(),
+            OwnedEvent::Sent(_, d, _, _) | OwnedEvent::Received(_, d, _) => d.len(),
             OwnedEvent::PingSent(p)
             | OwnedEvent::PongSent(p)
             | OwnedEvent::PingReceived(p)

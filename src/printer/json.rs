@@ -55,6 +55,7 @@ pub fn event(started: Instant, ev: &Event<'_>) -> Option<Value> {
             kind,
             data: d,
             wire,
+            ..
         } => {
             let mut m = base(started, "sent");
             data(&mut m, *kind, d, *wire);

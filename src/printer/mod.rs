@@ -18,8 +18,9 @@ use std::time::Instant;
 
 use colored::Colorize;
 
+use crate::deflate::Wire;
 use crate::error::Error;
-use crate::event::{DataKind, Event, EventSink, Stats};
+use crate::event::{DataKind, Event, EventSink, Origin, Stats};
 use crate::wire::close;
 use crate::wire::hexdump;
 use escape::Shown;
@@ -265,7 +266,19 @@ impl Printer {
         }
     }
 
-    fn data_line(&mut self, kind: DataKind, data: &[u8]) {
+    /// Whether a sent message is echoed: in the REPL every one but the line just typed (the
+    /// prompt line shows it as sent); in `listen` its own sends, on stderr on a pipe (not
+    /// `--echo`'s, which would double every line).
+    fn shows_sent(&self, origin: Origin) -> bool {
+        match origin {
+            Origin::Typed => false,
+            Origin::Hub => true,
+            Origin::Echo => self.client.is_none() && self.style.show_sent,
+            Origin::User => self.style.show_sent,
+        }
+    }
+
+    fn data_line(&mut self, kind: DataKind, data: &[u8], wire: Wire) {
         // Pipe mode: the message itself on stdout, nothing added (but -T).
         if matches!(self.screen, Screen::Stderr) {
             if self.style.timestamps {
@@ -300,19 +313,31 @@ impl Printer {
         }
         self.prefix();
         let _ = write!(self.line, "{} ", "<".green().bold());
-        self.message_body(kind, data);
+        self.message_body(kind, data, wire);
         self.emit_human();
     }
 
-    /// A message as the REPL shows it: text as-is (or pretty JSON), binary as a hex+ASCII dump.
-    fn message_body(&mut self, kind: DataKind, data: &[u8]) {
+    /// A message as the REPL shows it: text as-is (or pretty JSON), binary as a hex+ASCII dump;
+    /// with `verbose` (`-v`, `/verbose on`) its type and sizes too, on the wire and unpacked.
+    fn message_body(&mut self, kind: DataKind, data: &[u8], wire: Wire) {
         match kind {
-            DataKind::Text => match self.style.pretty.then(|| pretty_json(data)).flatten() {
-                Some(p) => escape::escape_into(&mut self.line, &p),
-                None => escape::escape_bytes_into(&mut self.line, data),
-            },
+            DataKind::Text => {
+                match self.style.pretty.then(|| pretty_json(data)).flatten() {
+                    Some(p) => escape::escape_into(&mut self.line, &p),
+                    None => escape::escape_bytes_into(&mut self.line, data),
+                }
+                if self.style.verbose {
+                    let detail = format!("(text, {})", sizes(data.len(), wire));
+                    let _ = write!(self.line, "  {}", detail.dimmed());
+                }
+            }
             DataKind::Binary => {
-                let _ = writeln!(self.line, "{} {} bytes", "binary".cyan(), data.len());
+                let _ = write!(self.line, "{} {} bytes", "binary".cyan(), data.len());
+                if self.style.verbose && wire.compressed {
+                    let detail = format!("({})", sizes(data.len(), wire));
+                    let _ = write!(self.line, " {}", detail.dimmed());
+                }
+                self.line.push('\n');
                 // Render only what is shown: the dump is ~4.5 bytes per byte, and a screen shows
                 // a few KiB of it at best.
                 let shown = data.len().min(MAX_SHOWN_BINARY);
@@ -414,6 +439,15 @@ fn pretty_json(data: &[u8]) -> Option<String> {
     serde_json::to_string_pretty(&v).ok()
 }
 
+/// `5 bytes`, or `120 bytes, 31 on the wire (compressed)` for a compressed message.
+fn sizes(len: usize, wire: Wire) -> String {
+    if wire.compressed {
+        format!("{len} bytes, {} on the wire (compressed)", wire.size)
+    } else {
+        format!("{len} bytes")
+    }
+}
+
 fn close_text(code: Option<u16>, reason: &str) -> String {
     let mut s = match code {
         Some(c) => format!(" {c} ({})", close::name(c)),
@@ -467,15 +501,17 @@ impl EventSink for Printer {
             || self.style.verbose
             || matches!(self.screen, Screen::Prompt(_));
         match ev {
-            Event::Received { kind, data, .. } => self.data_line(kind, data),
-            Event::Sent { kind, data, .. } => {
-                if self.style.show_sent
-                    && matches!(self.screen, Screen::Prompt(_))
-                    && kind == DataKind::Binary
-                {
+            Event::Received { kind, data, wire } => self.data_line(kind, data, wire),
+            Event::Sent {
+                kind,
+                data,
+                wire,
+                origin,
+            } => {
+                if self.shows_sent(origin) {
                     self.prefix();
                     let _ = write!(self.line, "{} ", ">".blue().bold());
-                    self.message_body(kind, data);
+                    self.message_body(kind, data, wire);
                     self.emit_human();
                 }
             }

@@ -55,7 +55,7 @@ pub async fn unless_stopped<T>(
             }
             line = io.feed.channel().recv(), if repl => match line {
                 None => return None,
-                Some(Input::Line(l)) if stops(&l) => return None,
+                Some(Input::Line(l) | Input::Typed(l)) if stops(&l) => return None,
                 Some(_) => not_connected(io, until),
             },
         }

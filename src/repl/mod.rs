@@ -1,5 +1,5 @@
 //! The interactive REPL, used when stdin and stdout are terminals. rustyline edits lines on a std
-//! thread and each finished line goes to the session as [`Input::Line`], the same channel `-x` feeds;
+//! thread and each finished line goes to the session as [`Input::Typed`], on the channel `-x` feeds;
 //! the printer's lines come back through [`screen`] and appear above the prompt. A blocked
 //! `readline` cannot be cancelled, so when the session ends on its own (the server closed, the
 //! connection dropped) [`Repl::finish`] takes the terminal back: it restores the termios saved at
@@ -276,7 +276,7 @@ fn read_lines(
             Ok(Command::Close { .. }) => !listen,
             _ => false,
         };
-        if input.blocking_send(Input::Line(line)).is_err() || last {
+        if input.blocking_send(Input::Typed(line)).is_err() || last {
             return;
         }
     }

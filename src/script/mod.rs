@@ -160,8 +160,9 @@ pub struct Script {
     /// What arrived while nothing waited, for the next expectation.
     kept: VecDeque<Message>,
     kept_bytes: usize,
-    /// The last few messages, for a failure's report.
-    recent: VecDeque<Message>,
+    /// The last few messages, for a failure's report: the start of each (see [`head_of`]) and
+    /// its size.
+    recent: VecDeque<(Message, usize)>,
     received: u64,
     /// The text of the message the last expectation matched, for `/let`.
     last_match: Option<String>,
@@ -334,11 +335,11 @@ impl Script {
             }
             JqOutcome::NotJson => Err(fail(format!(
                 "the last matched message is not JSON: {}",
-                shown_text(text)
+                shown_text(text, text.len())
             ))),
             JqOutcome::Nothing => Err(fail(format!(
                 "the filter gave no value for {}",
-                shown_text(text)
+                shown_text(text, text.len())
             ))),
         }
     }
@@ -412,7 +413,7 @@ impl Script {
         if self.recent.len() == RECENT {
             self.recent.pop_front();
         }
-        self.recent.push_back(m.clone());
+        self.recent.push_back((head_of(m), m.len()));
         match std::mem::replace(&mut self.hold, Hold::Nothing) {
             Hold::Expect(mut p) => {
                 if self.try_match(&mut p, m, sink) {
@@ -525,9 +526,9 @@ impl Script {
                 self.recent.len(),
                 self.received
             ));
-            for m in &self.recent {
+            for (m, len) in &self.recent {
                 message.push_str("\n    ");
-                message.push_str(&shown_message(m));
+                message.push_str(&shown_message(m, *len));
             }
         }
         Error::Expectation {
@@ -565,23 +566,44 @@ fn close_words(code: Option<u16>) -> String {
 }
 
 /// A message on one line, elided: line breaks made visible (the printer escapes the rest).
-fn shown_message(m: &Message) -> String {
+/// A copy of as much of `m` as a report shows. Not `m` itself: a received message shares the
+/// library's read buffer, and one kept for the whole stream pins it, after which tungstenite reads
+/// the socket a message at a time (docs/BENCHMARKS.md, "B1 regression").
+fn head_of(m: &Message) -> Message {
+    match m {
+        Message::Binary(b) => Message::binary(b[..b.len().min(SHOWN_CHARS / 2)].to_vec()),
+        Message::Text(t) => {
+            let t = t.as_str();
+            // One character more than is shown, so that `shown_text` marks the cut.
+            let cut = t
+                .char_indices()
+                .nth(SHOWN_CHARS + 1)
+                .map_or(t.len(), |(i, _)| i);
+            Message::text(t[..cut].to_string())
+        }
+        other => other.clone(),
+    }
+}
+
+/// `m` as a report shows it (`m` may be the start of a message of `len` bytes, see [`head_of`]).
+fn shown_message(m: &Message, len: usize) -> String {
     match m {
         Message::Binary(b) => {
             let hex = crate::wire::hexdump::hex_plain(&b[..b.len().min(SHOWN_CHARS / 2)]);
-            let more = if b.len() > SHOWN_CHARS / 2 { "..." } else { "" };
-            format!("binary {hex}{more} ({} bytes)", b.len())
+            let more = if len > SHOWN_CHARS / 2 { "..." } else { "" };
+            format!("binary {hex}{more} ({len} bytes)")
         }
-        Message::Text(t) => shown_text(t.as_str()),
+        Message::Text(t) => shown_text(t.as_str(), len),
         _ => String::new(),
     }
 }
 
-fn shown_text(t: &str) -> String {
+/// The start of a text of `len` bytes (`t` may be only its start).
+fn shown_text(t: &str, len: usize) -> String {
     let mut out = String::new();
     for (i, c) in t.chars().enumerate() {
         if i == SHOWN_CHARS {
-            out.push_str(&format!("... ({} bytes)", t.len()));
+            out.push_str(&format!("... ({len} bytes)"));
             break;
         }
         match c {

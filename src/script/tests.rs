@@ -198,3 +198,31 @@ fn the_kept_messages_are_bounded() {
     s.on_data(&Message::binary(vec![0u8; KEEP_BYTES]), &mut sink);
     assert!(s.kept_bytes <= KEEP_BYTES);
 }
+
+/// A message that nothing waits for is not held: it shares the library's read buffer, and holding
+/// each one pinned that buffer so the socket was read a message at a time (B1 in
+/// docs/BENCHMARKS.md went from 0.3 s to 3.3 s). A failure still reports the last ones, cut.
+#[test]
+fn messages_nothing_waits_for_are_not_held_and_a_failure_still_shows_the_last() {
+    let mut s = script(false);
+    let mut sink = Sink::default();
+    let payload = tokio_tungstenite::tungstenite::Bytes::from(vec![0xab; 4096]);
+    s.on_data(&Message::Binary(payload.clone()), &mut sink);
+    let text = "é".repeat(300);
+    s.on_data(&Message::text(text.clone()), &mut sink);
+    assert!(
+        payload.try_into_mut().is_ok(),
+        "the script still holds the received buffer"
+    );
+    s.line("/expect never", &mut sink);
+    let e = s.at_end(&mut sink).unwrap().to_string();
+    assert!(e.contains("last 2 of 2 received"), "{e}");
+    assert!(
+        e.contains("binary abab") && e.contains("... (4096 bytes)"),
+        "{e}"
+    );
+    assert!(
+        e.contains(&format!("{}... (600 bytes)", "é".repeat(100))),
+        "{e}"
+    );
+}

@@ -20,7 +20,7 @@ use tokio_tungstenite::WebSocketStream;
 
 use crate::dial::BoxStream;
 use crate::error::{Error, Result};
-use crate::event::{Closer, DataKind, Ending, Event, EventSink, State, Stats};
+use crate::event::{Closer, DataKind, Ending, Event, EventSink, Origin, State, Stats};
 use crate::slash::{self, Command};
 use crate::wire::tap::TapEvent;
 
@@ -29,6 +29,8 @@ use crate::wire::tap::TapEvent;
 pub enum Input {
     /// A line in the command language (-x, REPL): parsed here, so refusals are events like any other.
     Line(String),
+    /// A line typed at the REPL prompt: a [`Input::Line`] that the screen already shows as typed.
+    Typed(String),
     /// Data from a pipe: sent as-is. The charge holds its bytes' share of the queue's byte budget
     /// until the message leaves the queue.
     Text(String, Charge),

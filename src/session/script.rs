@@ -6,8 +6,9 @@ use super::*;
 use crate::script::Run;
 
 impl Loop<'_> {
-    /// A line of -x, --script or the REPL.
-    pub(super) async fn on_line(&mut self, line: String, sink: &mut dyn EventSink) {
+    /// A line of -x, --script or the REPL; `typed` when it was typed at the REPL prompt.
+    pub(super) async fn on_line(&mut self, line: String, typed: bool, sink: &mut dyn EventSink) {
+        let typed_line = typed.then(|| line.clone());
         let line = match self.script.line(&line, sink) {
             Run::Command(line) => line,
             Run::Done => return,
@@ -22,7 +23,17 @@ impl Loop<'_> {
         };
         match slash::parse(&line) {
             Ok(Command::Nothing) => {}
-            Ok(cmd) => self.on_command(cmd, sink).await,
+            Ok(cmd) => {
+                // A plain line sent as it was typed is on the screen already; `/text MSG`,
+                // `//text` or a line the script rewrote shows something else than what is sent.
+                let as_typed = typed_line.is_some_and(|t| t == line && !line.starts_with('/'));
+                let origin = if as_typed {
+                    Origin::Typed
+                } else {
+                    Origin::User
+                };
+                self.on_command(cmd, origin, sink).await
+            }
             Err(e) => {
                 let hint = e.hint();
                 sink.event(Event::Refused {
@@ -68,7 +79,7 @@ impl Loop<'_> {
             let Some(item) = input.try_recv() else {
                 break;
             };
-            let Input::Line(line) = &item else {
+            let (Input::Line(line) | Input::Typed(line)) = &item else {
                 input.unread(item);
                 break;
             };

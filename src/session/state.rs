@@ -65,13 +65,19 @@ impl Loop<'_> {
 
     /// Send a text or binary message. Taking the message whole means text is never validated twice
     /// and an echo shares the received buffer instead of copying it.
-    pub(super) async fn send_data(&mut self, m: Message, sink: &mut dyn EventSink) {
-        self.send_data_as(m, true, sink).await;
+    pub(super) async fn send_data(&mut self, m: Message, origin: Origin, sink: &mut dyn EventSink) {
+        self.send_data_as(m, origin, true, sink).await;
     }
 
     /// `announce` false: a message handed back by an earlier connection, whose `sent` event
     /// was shown when it was first queued.
-    async fn send_data_as(&mut self, m: Message, announce: bool, sink: &mut dyn EventSink) {
+    async fn send_data_as(
+        &mut self,
+        m: Message,
+        origin: Origin,
+        announce: bool,
+        sink: &mut dyn EventSink,
+    ) {
         let Some((kind, data)) = data_of(&m) else {
             return;
         };
@@ -80,7 +86,12 @@ impl Loop<'_> {
         self.stats.bytes_sent += data.len() as u64;
         self.stats.wire_bytes_sent += wire.size;
         if announce {
-            sink.event(Event::Sent { kind, data, wire });
+            sink.event(Event::Sent {
+                kind,
+                data,
+                wire,
+                origin,
+            });
         }
         let data = self.keep_unsent.then_some(m);
         // The writer only goes away after an error it reports itself.
@@ -142,11 +153,15 @@ impl Loop<'_> {
     pub(super) async fn on_input(&mut self, input: Input, sink: &mut dyn EventSink) {
         match input {
             // The charge is given back once the message has moved on to the writer.
-            Input::Text(t, _charge) => self.send_data(Message::text(t), sink).await,
-            Input::Binary(b, _charge) => self.send_data(Message::binary(b), sink).await,
-            Input::Command(cmd, _charge) => self.on_command(cmd, sink).await,
-            Input::Line(line) => self.on_line(line, sink).await,
-            Input::Resend(m) => self.send_data_as(m, false, sink).await,
+            Input::Text(t, _charge) => self.send_data(Message::text(t), Origin::User, sink).await,
+            Input::Binary(b, _charge) => {
+                self.send_data(Message::binary(b), Origin::User, sink).await
+            }
+            // Only listen's hub queues parsed commands.
+            Input::Command(cmd, _charge) => self.on_command(cmd, Origin::Hub, sink).await,
+            Input::Line(line) => self.on_line(line, false, sink).await,
+            Input::Typed(line) => self.on_line(line, true, sink).await,
+            Input::Resend(m) => self.send_data_as(m, Origin::User, false, sink).await,
             Input::End => self.end_of_input(),
             Input::Failed(e) => {
                 self.failure.get_or_insert(e);
@@ -157,11 +172,17 @@ impl Loop<'_> {
         }
     }
 
-    pub(super) async fn on_command(&mut self, cmd: Command, sink: &mut dyn EventSink) {
+    /// Carry out `cmd`; what it sends came from `origin`.
+    pub(super) async fn on_command(
+        &mut self,
+        cmd: Command,
+        origin: Origin,
+        sink: &mut dyn EventSink,
+    ) {
         match cmd {
             Command::Nothing => {}
-            Command::Text(t) => self.send_data(Message::text(t), sink).await,
-            Command::Binary(b) => self.send_data(Message::binary(b), sink).await,
+            Command::Text(t) => self.send_data(Message::text(t), origin, sink).await,
+            Command::Binary(b) => self.send_data(Message::binary(b), origin, sink).await,
             Command::File { path, force_binary } => {
                 let max = self.opts.max_message_size;
                 // Off the runtime thread: a slow disk must not stop the loop (and the file is
@@ -176,7 +197,13 @@ impl Loop<'_> {
                             Ok(text) => Message::binary(text.into_bytes()),
                             Err(e) => Message::binary(e.into_bytes()),
                         };
-                        self.send_data(m, sink).await;
+                        // Not the typed line itself: a file's contents are never on the screen.
+                        let origin = if origin == Origin::Typed {
+                            Origin::User
+                        } else {
+                            origin
+                        };
+                        self.send_data(m, origin, sink).await;
                     }
                     Err(msg) => sink.event(Event::Refused {
                         message: &msg,
@@ -294,7 +321,7 @@ impl Loop<'_> {
         self.script.on_data(&m, sink);
         if self.opts.echo && !self.close.we_sent() {
             // The same buffer goes back out (Bytes are reference-counted): no copy.
-            self.send_data(m, sink).await;
+            self.send_data(m, Origin::Echo, sink).await;
         }
         if self.data_limit().is_some_and(|n| self.received_data >= n) {
             self.input_open = false;

@@ -127,8 +127,8 @@ pub const COMMANDS: &[CommandHelp] = &[
     cmd(
         "verbose",
         "on|off",
-        "show control frames and events",
-        "/verbose off",
+        "show each message's type and sizes, pings and handshakes",
+        "/verbose on",
     ),
     cmd(
         "status",

@@ -325,6 +325,69 @@ async fn stdin_broadcasts_to_and_kick_then_sigterm_closes_with_1001() {
     );
 }
 
+/// The `sent` column of client `id`'s row in the last `/clients` table of `err`.
+fn sent_column(err: &str, id: u64) -> Option<u64> {
+    let table = err.rsplit("  id  peer").next()?;
+    table
+        .lines()
+        .find(|l| l.trim_start().starts_with(&format!("{id}  127.0.0.1:")))
+        .and_then(|l| l.split_whitespace().last())
+        .and_then(|n| n.parse().ok())
+}
+
+/// Issue 20 item 7: what the server sends itself (a broadcast, `/to`) is echoed on stderr tagged
+/// with each client's id, and `/clients` counts it at once, even right after the broadcast; what
+/// `--echo` sends back is counted but not echoed (it would double every line).
+#[tokio::test]
+async fn own_sends_are_echoed_per_client_and_counted_at_once() {
+    let mut s = Server::start(&[]);
+    let mut a = connect(&s, 1).await;
+    let mut b = connect(&s, 2).await;
+    // One write: the table is asked for before the clients' sessions report the sends.
+    s.send_line("hello all\n/clients");
+    let err = s.wait_for("stderr", "  id  peer").await;
+    assert_eq!(sent_column(&err, 1), Some(1), "{err}");
+    assert_eq!(sent_column(&err, 2), Some(1), "{err}");
+    assert_eq!(next(&mut a).await, Message::text("hello all"));
+    assert_eq!(next(&mut b).await, Message::text("hello all"));
+    s.wait_for("stderr", "[1] > hello all\n").await;
+    s.wait_for("stderr", "[2] > hello all\n").await;
+
+    s.send_line("/to 2 just you");
+    assert_eq!(next(&mut b).await, Message::text("just you"));
+    s.send_line("/binary 01 02");
+    assert_eq!(next(&mut a).await, Message::binary(vec![1, 2]));
+    let err = s.wait_for("stderr", "[1] > binary 2 bytes").await;
+    let err = if err.contains("[2] > binary 2 bytes") {
+        err
+    } else {
+        s.wait_for("stderr", "[2] > binary 2 bytes").await
+    };
+    assert!(err.contains("[2] > just you\n"), "{err}");
+    assert!(!err.contains("[1] > just you"), "{err}");
+    // Nothing of ours reaches stdout, which holds what the clients sent.
+    assert!(!s.stdout().contains("just you"), "{}", s.stdout());
+
+    s.send_line("/clients");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let err = s.stderr();
+    assert_eq!(sent_column(&err, 1), Some(2), "{err}");
+    assert_eq!(sent_column(&err, 2), Some(3), "{err}");
+}
+
+#[tokio::test]
+async fn echoes_are_counted_but_not_echoed_on_stderr() {
+    let mut s = Server::start(&["--echo"]);
+    let mut a = connect(&s, 1).await;
+    a.send(Message::text("bounce")).await.unwrap();
+    assert_eq!(next(&mut a).await, Message::text("bounce"));
+    s.wait_for("stdout", "[1] bounce").await;
+    s.send_line("/clients");
+    let err = s.wait_for("stderr", "  id  peer").await;
+    assert_eq!(sent_column(&err, 1), Some(1), "{err}");
+    assert!(!err.contains("> bounce"), "{err}");
+}
+
 #[tokio::test]
 async fn subprotocol_selection_and_require_subprotocol() {
     let s = Server::start(&["-s", "chat", "-s", "superchat", "--require-subprotocol"]);

@@ -541,3 +541,68 @@ fn ctrl_c_cancels_a_waiting_expect_and_queued_lines_follow() {
     let code = pty.wait_exit();
     assert_eq!(code, 0, "screen:\n{}", pty.screen());
 }
+
+/// Issue 20 item 7: what is sent is echoed as `> ...` whatever its source (`-x`, `/file`,
+/// `/text`, `/binary`), except a plain typed line, which the prompt line already shows as sent;
+/// `/verbose on` adds each message's type and size, `/verbose off` takes them away again.
+#[test]
+fn sent_messages_are_echoed_whatever_their_source_and_verbose_shows_their_sizes() {
+    let server = Server::start(Behaviour::Echo);
+    let home = tempfile::tempdir().unwrap();
+    let file = home.path().join("note.txt");
+    std::fs::write(&file, "text from a file").unwrap();
+    let mut pty = Pty::spawn(
+        &[&server.url(), "--no-history", "-x", "text from -x"],
+        home.path(),
+    );
+    pty.wait_screen("> text from -x");
+    pty.wait_screen("< text from -x");
+    settle();
+    pty.type_keys(&format!("/file {}\r", file.display()));
+    pty.wait_screen("> text from a file");
+    settle();
+    pty.type_keys("/text via text\r");
+    pty.wait_screen("> via text");
+    settle();
+    pty.type_keys("plain typed\r");
+    pty.wait_screen("< plain typed");
+    settle();
+    pty.type_keys("/verbose on\r");
+    pty.wait_screen("verbose on");
+    settle();
+    pty.type_keys("sized\r");
+    pty.wait_screen("< sized  (text, 5 bytes)");
+    settle();
+    pty.type_keys("/verbose off\r");
+    pty.wait_screen("verbose off");
+    settle();
+    pty.type_keys("quiet\r");
+    pty.wait_screen("< quiet");
+    settle();
+    pty.type_keys("/quit\r");
+    assert_eq!(pty.wait_exit(), 0, "screen:\n{}", pty.screen());
+
+    assert_eq!(
+        server.recs()[..5],
+        [
+            Rec::Text("text from -x".into()),
+            Rec::Text("text from a file".into()),
+            Rec::Text("via text".into()),
+            Rec::Text("plain typed".into()),
+            Rec::Text("sized".into()),
+        ]
+    );
+    let screen = pty.screen();
+    let lines: Vec<&str> = screen.lines().map(str::trim_end).collect();
+    // The typed line is on the screen once (as typed), not echoed a second time.
+    assert_eq!(
+        lines.iter().filter(|l| **l == "> plain typed").count(),
+        1,
+        "{screen}"
+    );
+    let quiet: Vec<&&str> = lines.iter().filter(|l| l.contains("quiet")).collect();
+    assert!(
+        !quiet.is_empty() && quiet.iter().all(|l| !l.contains("bytes")),
+        "/verbose off still shows sizes: {quiet:?}\n{screen}"
+    );
+}

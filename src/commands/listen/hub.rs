@@ -13,7 +13,7 @@ use tokio::sync::mpsc::Sender;
 use tokio::sync::Semaphore;
 
 use super::client::{ClientEvent, ClientInfo, Shared, CLIENT_QUEUE_BYTES};
-use crate::event::{Event, EventSink, OwnedEvent};
+use crate::event::{Event, EventSink, Origin, OwnedEvent};
 use crate::printer::listen::{uptime, ClientRow};
 use crate::printer::Printer;
 use crate::session::{Charge, Input};
@@ -64,12 +64,15 @@ impl Hub {
         self.clients.is_empty()
     }
 
-    /// Keep the message counts of `/clients`.
+    /// Keep the message counts of `/clients`. What the hub itself sends was counted when it was
+    /// handed over (see `send_to`), so that `/clients` right after a broadcast counts it.
     pub fn count(&mut self, id: u64, ev: &ClientEvent) {
         if let Some(e) = self.clients.get_mut(&id) {
             match ev {
                 ClientEvent::Session(OwnedEvent::Received(..)) => e.received += 1,
-                ClientEvent::Session(OwnedEvent::Sent(..)) => e.sent += 1,
+                ClientEvent::Session(OwnedEvent::Sent(.., origin)) if *origin != Origin::Hub => {
+                    e.sent += 1
+                }
                 _ => {}
             }
         }
@@ -90,15 +93,15 @@ impl Hub {
             .collect()
     }
 
-    /// Queue `cmd` for client `id`; the error is for the user.
-    fn send_to(&self, id: u64, cmd: Command) -> Result<(), String> {
-        let Some(e) = self.clients.get(&id) else {
-            let known: Vec<String> = self.clients.keys().map(u64::to_string).collect();
-            return Err(if known.is_empty() {
-                format!("no client {id}: no clients are connected")
-            } else {
-                format!("no client {id}: connected are {}", known.join(", "))
-            });
+    /// Queue `cmd` for client `id`, and count it if it is a message (a `/file` that its session
+    /// then cannot read is counted too: it is refused on the screen). The error is for the user.
+    fn send_to(&mut self, id: u64, cmd: Command) -> Result<(), String> {
+        let data = matches!(
+            cmd,
+            Command::Text(_) | Command::Binary(_) | Command::File { .. }
+        );
+        let Some(e) = self.clients.get_mut(&id) else {
+            return Err(self.unknown(id));
         };
         let full =
             || format!("client {id} is not reading: its queue is full, message not delivered");
@@ -110,20 +113,34 @@ impl Hub {
             .try_acquire_many_owned(cost)
             .map_err(|_| full())?;
         match e.tx.try_send(Input::Command(cmd, Charge(Some(permit)))) {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                e.sent += u64::from(data);
+                Ok(())
+            }
             Err(TrySendError::Full(_)) => Err(full()),
             // It is leaving; its disconnect line follows.
             Err(TrySendError::Closed(_)) => Ok(()),
         }
     }
 
-    pub fn broadcast(&self, cmd: Command, out: &mut Printer) {
+    /// Why there is no client `id`, for the user.
+    fn unknown(&self, id: u64) -> String {
+        let known: Vec<String> = self.clients.keys().map(u64::to_string).collect();
+        if known.is_empty() {
+            format!("no client {id}: no clients are connected")
+        } else {
+            format!("no client {id}: connected are {}", known.join(", "))
+        }
+    }
+
+    pub fn broadcast(&mut self, cmd: Command, out: &mut Printer) {
         if self.clients.is_empty() {
             out.refused("no clients are connected: nothing was sent", None);
             return;
         }
-        for id in self.clients.keys() {
-            if let Err(e) = self.send_to(*id, cmd.clone()) {
+        let ids: Vec<u64> = self.clients.keys().copied().collect();
+        for id in ids {
+            if let Err(e) = self.send_to(id, cmd.clone()) {
                 out.refused(&e, None);
             }
         }

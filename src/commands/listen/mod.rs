@@ -196,7 +196,7 @@ pub async fn serve(
             }
             _ = tokio::time::sleep(Duration::from_millis(10)), if printer.stalled() || printer.backlogged() => printer.flush(),
             item = input.recv(), if input_open && stopping.is_none() => match item {
-                Some(Input::Line(l) | Input::Text(l, _)) => {
+                Some(Input::Line(l) | Input::Typed(l) | Input::Text(l, _)) => {
                     if hub.execute(&l, &shared, printer) == Flow::Quit {
                         stopping = Some(begin_stop(&hub, printer));
                     }
