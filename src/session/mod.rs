@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use futures_util::stream::SplitSink;
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use tokio::sync::mpsc;
-use tokio::time::{sleep_until, Instant as TokioInstant};
+use tokio::time::Instant as TokioInstant;
 use tokio_tungstenite::tungstenite::error::{CapacityError, ProtocolError};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
@@ -195,6 +195,19 @@ pub struct Ended {
     pub local: bool,
 }
 
+impl Ended {
+    /// Nobody reads our output any more.
+    fn unread(received: u64) -> Ended {
+        Ended {
+            result: Ok(()),
+            ending: None,
+            received,
+            dead_peer: false,
+            local: true,
+        }
+    }
+}
+
 /// [`run`] on an input that outlives the session: what the session took and did not send is
 /// left in `input` (see [`Feed`]).
 pub async fn run_connection(
@@ -209,62 +222,21 @@ pub async fn run_connection(
     let (sink_half, mut stream) = ws.split();
     let (wtx, wrx) = mpsc::channel::<Outgoing>(WRITE_QUEUE);
     let (werr_tx, mut werr_rx) = mpsc::channel::<WsError>(1);
-    let mut writer = tokio::spawn(write_loop(sink_half, wrx, werr_tx, opts.raw.clone()));
+    let writer = tokio::spawn(write_loop(sink_half, wrx, werr_tx, opts.raw.clone()));
 
     let mut s = Loop::new(opts, wtx, &mut stats);
     s.received_data = carry.received;
     s.keep_unsent = carry.keep_unsent;
-    let ping_every = s.opts.ping_interval.or(s.opts.ping_timeout);
-    // Timers are made once and moved only when their deadline changes: building them on every
-    // pass of the loop cost a clock read and a timer registration per message.
-    let wait_timer = sleep_until(far_future());
-    let ping_timer = sleep_until(ping_every.map_or_else(far_future, |i| TokioInstant::now() + i));
-    let close_timer = sleep_until(far_future());
-    // While a stream flows in, reads wait for this (crate::coalesce).
-    let read_hold = sleep_until(far_future());
-    tokio::pin!(wait_timer, ping_timer, close_timer, read_hold);
-    let mut reads_held = false;
-    let mut wait_armed: Option<TokioInstant> = None;
-    let mut close_armed = false;
+    let mut t = timers::Timers::new(s.opts.ping_interval.or(s.opts.ping_timeout));
     // Made once, outside the loop: a signal that arrives between two passes must not be lost.
-    let (mut sigterm, mut sigint) = if s.opts.signals {
-        (
-            signal_stream(tokio::signal::unix::SignalKind::terminate()),
-            signal_stream(tokio::signal::unix::SignalKind::interrupt()),
-        )
-    } else {
-        (SignalStream(None), SignalStream(None))
-    };
+    let (mut sigterm, mut sigint) = signal_streams(s.opts.signals);
 
     let ending = loop {
         if sink.broken() {
             // Nobody is reading our output any more: leave quietly.
-            return Ended {
-                result: Ok(()),
-                ending: None,
-                received: s.received_data,
-                dead_peer: false,
-                local: true,
-            };
+            return Ended::unread(s.received_data);
         }
-        // The --wait deadline moves with every message; the timer is only re-armed when it first
-        // applies and when it fires early (see its branch).
-        match (s.wait_deadline(), wait_armed) {
-            (Some(d), None) => {
-                wait_timer.as_mut().reset(d);
-                wait_armed = Some(d);
-            }
-            (None, Some(_)) => wait_armed = None,
-            _ => {}
-        }
-        // The close handshake has a deadline whoever began it: a peer that sent its close and
-        // keeps TCP open must not keep us for ever.
-        if let (Some(t), false) = (s.close_begun_at(), close_armed) {
-            close_timer
-                .as_mut()
-                .reset(TokioInstant::from_std(t + s.close_wait));
-            close_armed = true;
-        }
+        t.rearm(s.wait_deadline(), s.close_begun_at(), s.close_wait);
         tokio::select! {
             biased;
             // With --echo each message read is written back: read only once there is room to
@@ -275,19 +247,14 @@ pub async fn run_connection(
                     let _ = s.wtx.reserve().await;
                 }
                 stream.next().await
-            }, if !reads_held && !sink.backlogged() => {
+            }, if !t.reads_held && !sink.backlogged() => {
                 match s.on_readable(msg, &mut stream, &mut frames, sink).await {
                     Read::Ended(ending) => break ending,
-                    Read::Drained(n) => {
-                        if let Some(until) = crate::coalesce::after_burst(n) {
-                            read_hold.as_mut().reset(TokioInstant::from_std(until));
-                            reads_held = true;
-                        }
-                    }
+                    Read::Drained(n) => t.after_burst(n),
                     Read::More => {}
                 }
             }
-            _ = &mut read_hold, if reads_held => reads_held = false,
+            _ = &mut t.read_hold, if t.reads_held => t.reads_held = false,
             t = too_big(&s.opts.wire) => s.on_too_big(t, sink).await,
             Some((dir, at, frame)) = next_frame(&mut frames), if !sink.backlogged() => {
                 sink.event(Event::Frame { dir, at, frame: &frame });
@@ -301,22 +268,17 @@ pub async fn run_connection(
                     break ending;
                 }
             }
-            _ = &mut wait_timer, if wait_armed.is_some() && !s.close.we_sent() => {
-                match s.wait_deadline() {
-                    // A message came in since the timer was set: wait out the new silence.
-                    Some(d) if d > TokioInstant::now() => {
-                        wait_timer.as_mut().reset(d);
-                        wait_armed = Some(d);
-                    }
-                    _ => s.begin_close(None, sink).await,
+            _ = &mut t.wait, if t.wait_armed.is_some() && !s.close.we_sent() => {
+                if t.wait_fired(s.wait_deadline()) {
+                    s.begin_close(None, sink).await;
                 }
             }
             () = s.script.wake(), if !s.close.we_sent() => s.on_script_wake(sink).await,
-            _ = &mut ping_timer, if ping_every.is_some() && !s.close_begun() => {
-                let next = s.on_ping_timer(ping_every.unwrap_or(Duration::from_secs(30)), sink).await;
-                ping_timer.as_mut().reset(next);
+            _ = &mut t.ping, if t.ping_every.is_some() && !s.close_begun() => {
+                let next = s.on_ping_timer(t.ping_every.unwrap_or(Duration::from_secs(30)), sink).await;
+                t.ping.as_mut().reset(next);
             }
-            _ = &mut close_timer, if close_armed => break s.on_close_deadline(),
+            _ = &mut t.close, if t.close_armed => break s.on_close_deadline(),
             _ = sigint.recv(), if s.opts.signals => {
                 s.on_signal(sink).await;
             }
@@ -332,23 +294,29 @@ pub async fn run_connection(
             _ = tokio::time::sleep(BACKLOG_RETRY), if sink.stalled() || sink.backlogged() => sink.flush(),
         }
     };
+    wind_up(s, ending, writer, stream, &mut frames, input, sink).await
+}
+
+/// After the loop: run what the script has left, let the writer finish, show the last frames,
+/// report the ending and judge it.
+async fn wind_up(
+    mut s: Loop<'_>,
+    ending: Ending,
+    writer: tokio::task::JoinHandle<Vec<Message>>,
+    stream: futures_util::stream::SplitStream<Ws>,
+    frames: &mut Option<crate::wire::tap::TapReceiver>,
+    input: &mut Feed,
+    sink: &mut dyn EventSink,
+) -> Ended {
     s.finish_script(input, sink);
     let counted = s.count_reached();
-    drop(s.wtx);
-    // A writer stuck on a server that stopped reading would never finish: give it a moment to
-    // write the last frames, then give up on it.
-    match tokio::time::timeout(WRITER_GRACE, &mut writer).await {
-        Ok(unsent) => input.hand_back(unsent.unwrap_or_default()),
-        Err(_) => {
-            writer.abort();
-            let _ = writer.await;
-        }
-    }
+    let unsent = stop_writer(s.wtx, writer).await;
+    input.hand_back(unsent);
     // With the writer gone this drops the stream and its tap, which reports any frame cut off
     // mid-way (one tungstenite refused to read, say) before we drain the queue.
     drop(stream);
     // The last frames (the close handshake) may still be in the tap's queue.
-    show_queued_frames(&mut frames, sink);
+    show_queued_frames(frames, sink);
     s.stats.state = State::Closed;
     arms::report_ending(s.opts.role, s.failure.as_ref(), &ending, sink);
     let result = match s.failure.take() {
@@ -361,6 +329,35 @@ pub async fn run_connection(
         dead_peer: s.dead_peer,
         local: s.local_failure || signalled(),
         ending: Some(ending),
+    }
+}
+
+/// The signal streams a session listens to (none where it is not the process's to stop).
+fn signal_streams(on: bool) -> (SignalStream, SignalStream) {
+    if !on {
+        return (SignalStream(None), SignalStream(None));
+    }
+    (
+        signal_stream(tokio::signal::unix::SignalKind::terminate()),
+        signal_stream(tokio::signal::unix::SignalKind::interrupt()),
+    )
+}
+
+/// Close the write queue and let the writer write the last frames. A writer stuck on a server
+/// that stopped reading would never finish: it gets a moment, then is given up on. Returns the
+/// data messages it never wrote.
+async fn stop_writer(
+    wtx: mpsc::Sender<Outgoing>,
+    mut writer: tokio::task::JoinHandle<Vec<Message>>,
+) -> Vec<Message> {
+    drop(wtx);
+    match tokio::time::timeout(WRITER_GRACE, &mut writer).await {
+        Ok(unsent) => unsent.unwrap_or_default(),
+        Err(_) => {
+            writer.abort();
+            let _ = writer.await;
+            Vec::new()
+        }
     }
 }
 
@@ -437,6 +434,7 @@ pub mod raw;
 mod script;
 mod stack;
 mod state;
+mod timers;
 mod writer;
 
 pub use stack::{stack, Stacked, Tapping};
