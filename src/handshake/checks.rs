@@ -107,49 +107,34 @@ fn check(name: CheckName, ok: bool, detail: String) -> Check {
 }
 
 pub fn evaluate(req: &Request, resp: &Response, require_subprotocol: bool) -> Verdict {
-    let expected = derive_accept_key(req.key.as_bytes());
-    let received = resp
-        .header("Sec-WebSocket-Accept")
-        .map(|v| v.trim().to_string());
-    let accept = AcceptCheck {
-        key: req.key.clone(),
-        ok: received.as_deref() == Some(expected.as_str()),
-        expected,
-        received,
-    };
-    let subprotocol = Negotiation {
-        offered: req.offered_protocols.clone(),
+    let accept = accept_check(req, resp);
+    let negotiation = |offered: &[String], header: &str| Negotiation {
+        offered: offered.to_vec(),
         selected: resp
-            .header_all("Sec-WebSocket-Protocol")
+            .header_all(header)
             .into_iter()
             .flat_map(list)
             .map(String::from)
             .collect(),
     };
-    let extensions = Negotiation {
-        offered: req.offered_extensions.clone(),
-        selected: resp
-            .header_all("Sec-WebSocket-Extensions")
-            .into_iter()
-            .flat_map(list)
-            .map(String::from)
-            .collect(),
-    };
+    let subprotocol = negotiation(&req.offered_protocols, "Sec-WebSocket-Protocol");
+    let extensions = negotiation(&req.offered_extensions, "Sec-WebSocket-Extensions");
+    let upgraded = resp.status == 101;
     let mut checks = vec![check(
         CheckName::Status,
-        resp.status == 101,
+        upgraded,
         format!(
             "{} {}{}",
             resp.status,
             resp.reason,
-            if resp.status == 101 {
+            if upgraded {
                 ""
             } else {
                 " (expected 101 Switching Protocols)"
             }
         ),
     )];
-    if resp.status != 101 {
+    if !upgraded {
         let hint = hint_for_status(req, resp);
         return Verdict {
             checks,
@@ -160,86 +145,130 @@ pub fn evaluate(req: &Request, resp: &Response, require_subprotocol: bool) -> Ve
             hint,
         };
     }
-    if let Some(legacy) = [
+    checks.extend(legacy_check(resp));
+    checks.extend(upgrade_checks(resp));
+    checks.push(accept.check());
+    checks.push(subprotocol_check(&subprotocol, require_subprotocol));
+    let ext = extensions_check(&extensions);
+    let deflate = match extensions.selected.as_slice() {
+        [one] if ext.outcome == Outcome::Pass && crate::deflate::params::is_deflate(one) => {
+            checks.push(ext);
+            deflate_checks(&extensions.offered, one, &mut checks)
+        }
+        _ => {
+            checks.push(ext);
+            None
+        }
+    };
+    let hint = failure_hint(&checks);
+    Verdict {
+        checks,
+        accept,
+        subprotocol,
+        extensions,
+        deflate,
+        hint,
+    }
+}
+
+fn accept_check(req: &Request, resp: &Response) -> AcceptCheck {
+    let expected = derive_accept_key(req.key.as_bytes());
+    let received = resp
+        .header("Sec-WebSocket-Accept")
+        .map(|v| v.trim().to_string());
+    AcceptCheck {
+        key: req.key.clone(),
+        ok: received.as_deref() == Some(expected.as_str()),
+        expected,
+        received,
+    }
+}
+
+impl AcceptCheck {
+    fn check(&self) -> Check {
+        check(
+            CheckName::Accept,
+            self.ok,
+            match &self.received {
+                Some(r) if self.ok => format!("{r} = base64(SHA-1(key + RFC 6455 GUID))"),
+                Some(r) => format!(
+                    "Sec-WebSocket-Accept: received {r}, expected {} (for key {})",
+                    self.expected, self.key
+                ),
+                None => format!(
+                    "no Sec-WebSocket-Accept header (expected {})",
+                    self.expected
+                ),
+            },
+        )
+    }
+}
+
+/// A hixie-75/76 answer.
+fn legacy_check(resp: &Response) -> Option<Check> {
+    let legacy = [
         "Sec-WebSocket-Origin",
         "WebSocket-Origin",
         "Sec-WebSocket-Location",
         "WebSocket-Location",
     ]
     .into_iter()
-    .find(|h| resp.header(h).is_some())
-    {
-        checks.push(check(
-            CheckName::Protocol,
-            false,
-            format!("the server answered with a legacy draft handshake (hixie-75/76, header {legacy}): not supported"),
-        ));
-    }
+    .find(|h| resp.header(h).is_some())?;
+    Some(check(
+        CheckName::Protocol,
+        false,
+        format!("the server answered with a legacy draft handshake (hixie-75/76, header {legacy}): not supported"),
+    ))
+}
+
+/// `Upgrade: websocket` and `Connection: Upgrade`.
+fn upgrade_checks(resp: &Response) -> [Check; 2] {
     let upgrade = resp.header("Upgrade");
-    checks.push(check(
-        CheckName::Upgrade,
-        upgrade.is_some_and(|v| v.trim().eq_ignore_ascii_case("websocket")),
-        match upgrade {
-            Some(v) => format!("Upgrade: {v}"),
-            None => "no Upgrade header (expected Upgrade: websocket)".into(),
-        },
-    ));
     let connection = resp.header_all("Connection");
-    checks.push(check(
-        CheckName::Connection,
-        connection
-            .iter()
-            .flat_map(|v| list(v))
-            .any(|t| t.eq_ignore_ascii_case("upgrade")),
-        if connection.is_empty() {
-            "no Connection header (expected Connection: Upgrade)".into()
-        } else {
-            format!("Connection: {}", connection.join(", "))
-        },
-    ));
-    checks.push(check(
-        CheckName::Accept,
-        accept.ok,
-        match &accept.received {
-            Some(r) if accept.ok => format!("{r} = base64(SHA-1(key + RFC 6455 GUID))"),
-            Some(r) => format!(
-                "Sec-WebSocket-Accept: received {r}, expected {} (for key {})",
-                accept.expected, accept.key
-            ),
-            None => format!(
-                "no Sec-WebSocket-Accept header (expected {})",
-                accept.expected
-            ),
-        },
-    ));
-    let sp = &subprotocol;
+    [
+        check(
+            CheckName::Upgrade,
+            upgrade.is_some_and(|v| v.trim().eq_ignore_ascii_case("websocket")),
+            match upgrade {
+                Some(v) => format!("Upgrade: {v}"),
+                None => "no Upgrade header (expected Upgrade: websocket)".into(),
+            },
+        ),
+        check(
+            CheckName::Connection,
+            connection
+                .iter()
+                .flat_map(|v| list(v))
+                .any(|t| t.eq_ignore_ascii_case("upgrade")),
+            if connection.is_empty() {
+                "no Connection header (expected Connection: Upgrade)".into()
+            } else {
+                format!("Connection: {}", connection.join(", "))
+            },
+        ),
+    ]
+}
+
+/// The selected subprotocol against the offered ones (RFC 6455 §4.1: one of them, or none).
+fn subprotocol_check(sp: &Negotiation, required: bool) -> Check {
+    let offered = sp.offered.join(", ");
     let (ok, detail) = match sp.selected.as_slice() {
-        [] if require_subprotocol => (
+        [] if required => (
             false,
-            format!(
-                "none selected; offered {} and --require-subprotocol was given",
-                sp.offered.join(", ")
-            ),
+            format!("none selected; offered {offered} and --require-subprotocol was given"),
         ),
         [] if sp.offered.is_empty() => (true, "none offered, none selected".into()),
-        [] => (
-            true,
-            format!("none selected (offered {})", sp.offered.join(", ")),
-        ),
-        [one] if sp.offered.iter().any(|o| o == one) => (
-            true,
-            format!("{one} selected (offered {})", sp.offered.join(", ")),
-        ),
+        [] => (true, format!("none selected (offered {offered})")),
+        [one] if sp.offered.iter().any(|o| o == one) => {
+            (true, format!("{one} selected (offered {offered})"))
+        }
         [one] if sp.offered.is_empty() => (
             false,
             format!("the server selected '{one}' but none was offered"),
         ),
         [one] => (
             false,
-            format!(
-                "the server selected '{one}', which was not offered ({})",
-                sp.offered.join(", ")
-            ),
+            format!("the server selected '{one}', which was not offered ({offered})"),
         ),
         many => (
             false,
@@ -249,21 +278,22 @@ pub fn evaluate(req: &Request, resp: &Response, require_subprotocol: bool) -> Ve
             ),
         ),
     };
-    checks.push(check(CheckName::Subprotocol, ok, detail));
-    let ext = &extensions;
+    check(CheckName::Subprotocol, ok, detail)
+}
+
+/// The accepted extensions against the offered ones: only offered ones, at most one.
+fn extensions_check(ext: &Negotiation) -> Check {
+    let name = |e: &str| {
+        e.split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase()
+    };
     let unoffered: Vec<&String> = ext
         .selected
         .iter()
-        .filter(|e| {
-            let name = e.split(';').next().unwrap_or("").trim();
-            !ext.offered.iter().any(|o| {
-                o.split(';')
-                    .next()
-                    .unwrap_or("")
-                    .trim()
-                    .eq_ignore_ascii_case(name)
-            })
-        })
+        .filter(|e| !ext.offered.iter().any(|o| name(o) == name(e)))
         .collect();
     let (ok, detail) = if !unoffered.is_empty() {
         (
@@ -281,41 +311,29 @@ pub fn evaluate(req: &Request, resp: &Response, require_subprotocol: bool) -> Ve
                 ext.selected.join(", ")
             ),
         )
+    } else if ext.selected.is_empty() && ext.offered.is_empty() {
+        (true, "none offered, none accepted".into())
     } else if ext.selected.is_empty() {
         (
             true,
-            if ext.offered.is_empty() {
-                "none offered, none accepted".into()
-            } else {
-                format!("none accepted (offered {})", ext.offered.join(", "))
-            },
+            format!("none accepted (offered {})", ext.offered.join(", ")),
         )
     } else {
         (true, format!("{} accepted", ext.selected.join(", ")))
     };
-    let extensions_ok = ok;
-    checks.push(check(CheckName::Extensions, ok, detail));
-    let deflate = match ext.selected.as_slice() {
-        [one] if extensions_ok && crate::deflate::params::is_deflate(one) => {
-            deflate_checks(&ext.offered, one, &mut checks)
-        }
-        _ => None,
-    };
-    let hint = checks.iter().find(|c| c.outcome == Outcome::Fail).map(|c| match c.name {
-        CheckName::Accept => "the server computed Sec-WebSocket-Accept wrongly: it is not a conforming WebSocket server (or a proxy rewrote the key)".to_string(),
-        CheckName::Subprotocol => "offer the subprotocol the server wants with -s NAME".to_string(),
-        CheckName::Upgrade | CheckName::Connection => "a proxy or load balancer may be stripping the Upgrade/Connection headers".to_string(),
-        CheckName::Deflate => "the server's permessage-deflate answer breaks RFC 7692: --no-deflate connects without compression".to_string(),
-        _ => "see the check above".to_string(),
-    });
-    Verdict {
-        checks,
-        accept,
-        subprotocol,
-        extensions,
-        deflate,
-        hint,
-    }
+    check(CheckName::Extensions, ok, detail)
+}
+
+/// The hint of the first failed check.
+fn failure_hint(checks: &[Check]) -> Option<String> {
+    let failed = checks.iter().find(|c| c.outcome == Outcome::Fail)?;
+    Some(match failed.name {
+        CheckName::Accept => "the server computed Sec-WebSocket-Accept wrongly: it is not a conforming WebSocket server (or a proxy rewrote the key)",
+        CheckName::Subprotocol => "offer the subprotocol the server wants with -s NAME",
+        CheckName::Upgrade | CheckName::Connection => "a proxy or load balancer may be stripping the Upgrade/Connection headers",
+        CheckName::Deflate => "the server's permessage-deflate answer breaks RFC 7692: --no-deflate connects without compression",
+        _ => "see the check above",
+    }.to_string())
 }
 
 /// The `deflate` check (the server's answer against our offer, RFC 7692 §7.1) and its warnings

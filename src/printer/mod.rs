@@ -22,6 +22,7 @@ use crate::deflate::Wire;
 use crate::error::Error;
 use crate::event::{DataKind, Event, EventSink, Origin, Stats};
 use crate::wire::close;
+use crate::wire::frame::Direction;
 use crate::wire::hexdump;
 use escape::Shown;
 
@@ -354,12 +355,149 @@ impl Printer {
         }
     }
 
-    fn control(&mut self, arrow: &str, what: &str, payload: &[u8], extra: &str) {
+    /// A frame for `--dump`.
+    fn frame(
+        &mut self,
+        dir: Direction,
+        at: std::time::Duration,
+        frame: &crate::wire::frame::Frame,
+    ) {
+        if self.style.json {
+            self.write_dump("", Some(crate::wire::dump::frame_json(frame, dir, at)));
+            return;
+        }
+        let mut text = std::mem::take(&mut self.dump_text);
+        text.clear();
+        crate::wire::dump::render_frame(frame, dir, at, &mut text);
+        self.write_dump(&text, None);
+        // Keep the scratch unless one huge frame (a big --dump-limit) grew it.
+        if text.capacity() <= 64 * 1024 {
+            self.dump_text = text;
+        }
+    }
+
+    fn json_event(&mut self, ev: Event<'_>) {
+        if let Some(v) = json::event(self.started, &ev) {
+            self.write_json(&v);
+        }
+        match ev {
+            // The library answers every ping itself: the pong is part of the record too.
+            Event::PingReceived(p) => {
+                let v = json::auto_pong(self.started, p);
+                self.write_json(&v);
+            }
+            Event::Help => self.document(&crate::slash::help_text(false)),
+            Event::Verbose(on) => self.style.verbose = on,
+            _ => {}
+        }
+    }
+
+    fn human_event(&mut self, ev: Event<'_>) {
+        let pings = self.style.show_ping_pong
+            || self.style.verbose
+            || matches!(self.screen, Screen::Prompt(_));
+        match ev {
+            Event::Received { kind, data, wire } => self.data_line(kind, data, wire),
+            Event::Sent {
+                kind,
+                data,
+                wire,
+                origin,
+            } => {
+                if self.shows_sent(origin) {
+                    self.prefix();
+                    let _ = write!(self.line, "{} ", ">".blue().bold());
+                    self.message_body(kind, data, wire);
+                    self.emit_human();
+                }
+            }
+            Event::PingSent(p) if pings => self.control(Direction::Outgoing, "ping", p, ""),
+            Event::PongSent(p) if pings => self.control(Direction::Outgoing, "pong", p, ""),
+            Event::PingReceived(p) if pings => {
+                self.control(Direction::Incoming, "ping", p, " (pong sent)")
+            }
+            Event::PongReceived { payload, rtt } if pings => {
+                let extra = match rtt {
+                    Some(d) => format!(" rtt {:.2} ms", d.as_secs_f64() * 1e3),
+                    None => " (unsolicited)".into(),
+                };
+                self.control(Direction::Incoming, "pong", payload, &extra);
+            }
+            Event::PingSent(_)
+            | Event::PongSent(_)
+            | Event::PingReceived(_)
+            | Event::PongReceived { .. } => {}
+            Event::CloseSent { code, reason } => self.control(
+                Direction::Outgoing,
+                "close",
+                &[],
+                &close_text(Some(code), reason),
+            ),
+            Event::CloseReceived { code, reason } => {
+                self.control(Direction::Incoming, "close", &[], &close_text(code, reason))
+            }
+            Event::Refused { message, hint } | Event::Failed { message, hint } => {
+                self.error_line(message, hint)
+            }
+            Event::Notice(text) => self.note(text),
+            Event::Expect(r) if self.style.show_sent || self.style.verbose => {
+                self.note(&expect::line(r))
+            }
+            Event::Expect(_) => {}
+            Event::Status(s) => self.status(s),
+            Event::Help => self.help(),
+            Event::Verbose(on) => {
+                self.style.verbose = on;
+                self.note(if on { "verbose on" } else { "verbose off" });
+            }
+            Event::Frame { .. } => {}
+            Event::Closed(e) => self.closed_line(e),
+        }
+    }
+
+    fn error_line(&mut self, message: &str, hint: Option<&str>) {
         self.prefix();
-        let arrow = if arrow == "<" {
-            arrow.green().bold()
-        } else {
-            arrow.blue().bold()
+        let _ = write!(self.line, "{} {}", "error:".red().bold(), Shown(message));
+        if let Some(h) = hint {
+            let _ = write!(self.line, "\n  {} {}", "hint:".yellow(), Shown(h));
+        }
+        self.emit_human();
+    }
+
+    fn help(&mut self) {
+        let h = crate::slash::help_text(false);
+        match &self.screen {
+            Screen::Stderr => {
+                self.line.clear();
+                self.line.push_str(&h);
+                self.emit_human();
+            }
+            Screen::Prompt(_) => self.document(&h),
+        }
+    }
+
+    /// How the connection ended: who closed, the code, clean or not.
+    fn closed_line(&mut self, e: &crate::event::Ending) {
+        self.prefix();
+        let who = match e.closer {
+            crate::event::Closer::Us => "closed by us",
+            crate::event::Closer::Peer => "closed by the server",
+            crate::event::Closer::Nobody => "connection lost",
+        };
+        let how = if e.clean { "clean" } else { "not clean" };
+        let code = match e.code {
+            Some(c) => format!(", code {c} ({})", close::name(c)),
+            None => String::new(),
+        };
+        let _ = write!(self.line, "{} {who}{code}, {how}", "*".dimmed());
+        self.emit_human();
+    }
+
+    fn control(&mut self, dir: Direction, what: &str, payload: &[u8], extra: &str) {
+        self.prefix();
+        let arrow = match dir {
+            Direction::Incoming => "<".green().bold(),
+            Direction::Outgoing => ">".blue().bold(),
         };
         let _ = write!(self.line, "{arrow} {}", what.magenta());
         if !payload.is_empty() {
@@ -462,124 +600,14 @@ fn close_text(code: Option<u16>, reason: &str) -> String {
 impl EventSink for Printer {
     fn event(&mut self, ev: Event<'_>) {
         if let Event::Frame { dir, at, frame } = ev {
-            if self.style.json {
-                self.write_dump("", Some(crate::wire::dump::frame_json(frame, dir, at)));
-            } else {
-                let mut text = std::mem::take(&mut self.dump_text);
-                text.clear();
-                crate::wire::dump::render_frame(frame, dir, at, &mut text);
-                self.write_dump(&text, None);
-                // Keep the scratch unless one huge frame (a big --dump-limit) grew it.
-                if text.capacity() <= 64 * 1024 {
-                    self.dump_text = text;
-                }
-            }
-            return;
-        }
-        if let (Event::Closed(e), Some(_)) = (&ev, self.client) {
+            self.frame(dir, at, frame);
+        } else if let (Event::Closed(e), Some(_)) = (&ev, self.client) {
             // A listen client's ending reads as its disconnect.
             self.disconnected(e);
-            return;
-        }
-        if self.style.json {
-            if let Some(v) = json::event(self.started, &ev) {
-                self.write_json(&v);
-            }
-            if let Event::PingReceived(p) = ev {
-                // The library answers every ping itself: the pong is part of the record too.
-                let v = json::auto_pong(self.started, p);
-                self.write_json(&v);
-            }
-            match ev {
-                Event::Help => self.document(&crate::slash::help_text(false)),
-                Event::Verbose(on) => self.style.verbose = on,
-                _ => {}
-            }
-            return;
-        }
-        let pings = self.style.show_ping_pong
-            || self.style.verbose
-            || matches!(self.screen, Screen::Prompt(_));
-        match ev {
-            Event::Received { kind, data, wire } => self.data_line(kind, data, wire),
-            Event::Sent {
-                kind,
-                data,
-                wire,
-                origin,
-            } => {
-                if self.shows_sent(origin) {
-                    self.prefix();
-                    let _ = write!(self.line, "{} ", ">".blue().bold());
-                    self.message_body(kind, data, wire);
-                    self.emit_human();
-                }
-            }
-            Event::PingSent(p) if pings => self.control(">", "ping", p, ""),
-            Event::PongSent(p) if pings => self.control(">", "pong", p, ""),
-            Event::PingReceived(p) if pings => self.control("<", "ping", p, " (pong sent)"),
-            Event::PongReceived { payload, rtt } if pings => {
-                let extra = match rtt {
-                    Some(d) => format!(" rtt {:.2} ms", d.as_secs_f64() * 1e3),
-                    None => " (unsolicited)".into(),
-                };
-                self.control("<", "pong", payload, &extra);
-            }
-            Event::PingSent(_)
-            | Event::PongSent(_)
-            | Event::PingReceived(_)
-            | Event::PongReceived { .. } => {}
-            Event::CloseSent { code, reason } => {
-                self.control(">", "close", &[], &close_text(Some(code), reason))
-            }
-            Event::CloseReceived { code, reason } => {
-                self.control("<", "close", &[], &close_text(code, reason))
-            }
-            Event::Refused { message, hint } | Event::Failed { message, hint } => {
-                self.prefix();
-                let _ = write!(self.line, "{} {}", "error:".red().bold(), Shown(message));
-                if let Some(h) = hint {
-                    let _ = write!(self.line, "\n  {} {}", "hint:".yellow(), Shown(h));
-                }
-                self.emit_human();
-            }
-            Event::Notice(text) => self.note(text),
-            Event::Expect(r) if self.style.show_sent || self.style.verbose => {
-                self.note(&expect::line(r))
-            }
-            Event::Expect(_) => {}
-            Event::Status(s) => self.status(s),
-            Event::Help => {
-                let h = crate::slash::help_text(false);
-                match &self.screen {
-                    Screen::Stderr => {
-                        self.line.clear();
-                        self.line.push_str(&h);
-                        self.emit_human();
-                    }
-                    Screen::Prompt(_) => self.document(&h),
-                }
-            }
-            Event::Verbose(on) => {
-                self.style.verbose = on;
-                self.note(if on { "verbose on" } else { "verbose off" });
-            }
-            Event::Frame { .. } => {}
-            Event::Closed(e) => {
-                self.prefix();
-                let who = match e.closer {
-                    crate::event::Closer::Us => "closed by us",
-                    crate::event::Closer::Peer => "closed by the server",
-                    crate::event::Closer::Nobody => "connection lost",
-                };
-                let how = if e.clean { "clean" } else { "not clean" };
-                let code = match e.code {
-                    Some(c) => format!(", code {c} ({})", close::name(c)),
-                    None => String::new(),
-                };
-                let _ = write!(self.line, "{} {who}{code}, {how}", "*".dimmed());
-                self.emit_human();
-            }
+        } else if self.style.json {
+            self.json_event(ev);
+        } else {
+            self.human_event(ev);
         }
     }
 
