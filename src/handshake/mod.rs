@@ -124,79 +124,89 @@ pub async fn open(target: &Target, args: &Options) -> (Report, Result<Upgraded>)
             Err(e) => return (report, Err(e)),
         }
         // A redirect to follow: attempt() only returns Ok(None) for a 3xx with -L and a Location.
-        let resp = report.response.as_ref();
-        let location = resp
-            .and_then(|r| r.headers.get("Location"))
-            .unwrap_or_default()
-            .to_string();
-        let status = resp.map(|r| r.status).unwrap_or(0);
         hops += 1;
-        // A hop beyond the limit is refused, so it is named in the error, not listed as followed.
-        if hops > args.max_redirects {
-            let limit = args.max_redirects;
-            return stop(
-                report,
-                Error::Handshake {
-                    message: format!(
-                        "too many redirects: the limit is {limit} (--max-redirects) and the \
-                         server redirects again, to {location}"
-                    ),
-                    hint: Some(format!(
-                        "raise the limit with --max-redirects N (now {limit}), or connect to \
-                         the last URL directly"
-                    )),
-                },
-            );
-        }
-        report.redirects.push(Redirect {
-            from: current.url.to_string(),
-            status,
-            location: location.clone(),
-            notes_before: report.notes.len(),
-        });
-        let next = match current.redirect(&location) {
-            Ok(n) => n,
+        let next = match follow(&current, hops, args.max_redirects, &mut report) {
+            Ok(next) => next,
             Err(e) => return stop(report, e),
         };
-        let visited = |url: &str| report.redirects.iter().any(|r| r.from == url);
-        if visited(next.url.as_str()) {
-            return stop(
-                report,
-                Error::Handshake {
-                    message: format!(
-                        "redirect loop: {} was already visited (after {hops} of at most {} \
-                         redirects, --max-redirects)",
-                        next.url, args.max_redirects
-                    ),
-                    hint: Some("the server redirects in a circle: check the URL".into()),
-                },
-            );
-        }
-        report.url = next.url.to_string();
-        report.notes.extend(next.notes.iter().cloned());
-        let leaves_tls = current.secure && !next.secure;
-        if leaves_tls {
-            report.notes.push(format!(
-                "the redirect to {} leaves TLS: the rest is not encrypted",
-                next.url
-            ));
-        }
         let sending =
             same_origin(target, &current) && (args.has_credentials() || current.auth.is_some());
-        if sending && leaves_tls {
-            report.notes.push(format!(
-                "credentials (user:pass in the URL, --auth, -H Authorization/Cookie) are not sent \
-                 to {}: the redirect leaves TLS, and they would travel in clear text",
-                next.url
-            ));
-        } else if sending && !same_origin(target, &next) {
-            report.notes.push(format!(
-                "credentials (--auth, -H Authorization/Cookie) are not sent to {}: it is not \
-                 the server in the URL",
-                next.url
-            ));
-        }
+        note_the_hop(
+            &current,
+            &next,
+            sending && !same_origin(target, &next),
+            &mut report,
+        );
         current = next;
+    }
+}
+
+/// The redirect in `report.response`, checked against the limit and for loops, and listed in
+/// the report.
+fn follow(current: &Target, hops: u32, limit: u32, report: &mut Report) -> Result<Target> {
+    let resp = report.response.as_ref();
+    let location = resp
+        .and_then(|r| r.headers.get("Location"))
+        .unwrap_or_default()
+        .to_string();
+    let status = resp.map(|r| r.status).unwrap_or(0);
+    // A hop beyond the limit is refused, so it is named in the error, not listed as followed.
+    if hops > limit {
+        return Err(Error::Handshake {
+            message: format!(
+                "too many redirects: the limit is {limit} (--max-redirects) and the \
+                 server redirects again, to {location}"
+            ),
+            hint: Some(format!(
+                "raise the limit with --max-redirects N (now {limit}), or connect to \
+                 the last URL directly"
+            )),
+        });
+    }
+    report.redirects.push(Redirect {
+        from: current.url.to_string(),
+        status,
+        location: location.clone(),
+        notes_before: report.notes.len(),
+    });
+    let next = current.redirect(&location)?;
+    if report.redirects.iter().any(|r| r.from == next.url.as_str()) {
+        return Err(Error::Handshake {
+            message: format!(
+                "redirect loop: {} was already visited (after {hops} of at most {limit} \
+                 redirects, --max-redirects)",
+                next.url
+            ),
+            hint: Some("the server redirects in a circle: check the URL".into()),
+        });
+    }
+    report.url = next.url.to_string();
+    report.notes.extend(next.notes.iter().cloned());
+    Ok(next)
+}
+
+/// Notes on a hop: leaving TLS, and credentials left behind (`elsewhere`: the hop leaves the
+/// server the user named, with credentials that were being sent; leaving TLS always does).
+fn note_the_hop(current: &Target, next: &Target, elsewhere: bool, report: &mut Report) {
+    let leaves_tls = current.secure && !next.secure;
+    if leaves_tls {
+        report.notes.push(format!(
+            "the redirect to {} leaves TLS: the rest is not encrypted",
+            next.url
+        ));
+    }
+    if elsewhere && leaves_tls {
+        report.notes.push(format!(
+            "credentials (user:pass in the URL, --auth, -H Authorization/Cookie) are not sent \
+             to {}: the redirect leaves TLS, and they would travel in clear text",
+            next.url
+        ));
+    } else if elsewhere {
+        report.notes.push(format!(
+            "credentials (--auth, -H Authorization/Cookie) are not sent to {}: it is not \
+             the server in the URL",
+            next.url
+        ));
     }
 }
 
