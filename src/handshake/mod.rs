@@ -242,70 +242,12 @@ async fn attempt(
     report.timings = Timings::default();
     report.response = None;
     report.verdict = None;
-    let mut tls_setup = None;
-    let tls = if target.secure {
-        if tls_config.is_none() {
-            // Built once, on the first wss hop, which is the one that pays for it.
-            let setup = Instant::now();
-            *tls_config = Some(TlsConfig::new(&args.tls)?);
-            tls_setup = Some(setup.elapsed());
-        }
-        tls_config.as_ref()
-    } else {
-        None
-    };
     let key = tokio_tungstenite::tungstenite::handshake::client::generate_key();
     let req = request::build(target, args, key);
-    let proxy = dial::choose_proxy(target, &args.proxy)?;
-    let mut reached = dial::Reached::default();
-    let dialed = dial::dial(
-        target,
-        proxy.as_ref(),
-        tls,
-        deadline,
-        args.connect_timeout,
-        &mut reached,
-    )
-    .await;
-    // What was reached is shown even when TLS (say) failed after it.
-    report.timings.dial = reached.timings;
-    report.timings.tls_setup = tls_setup;
-    report.proxy = reached.proxy;
-    let socket = target.unix_socket.as_ref();
-    report.peer = match reached.peer {
-        Some(p) => Some(p.to_string()),
-        None => socket.map(|p| format!("Unix socket {}", p.display())),
-    };
-    let dialed = dialed?;
-    report.tls = dialed.tls;
-    let mut stream = dialed.stream;
+    let mut stream = reach(target, args, tls_config, report, deadline).await?;
     report.request = Some(req.text.clone());
-
     let upgrade_start = Instant::now();
-    let timed_out = || Error::Timeout {
-        what: "waiting for the upgrade response",
-        after: args.connect_timeout,
-    };
-    let exchange = async {
-        stream
-            .write_all(req.text.as_bytes())
-            .await
-            .map_err(|e| Error::io("sending the upgrade request", e))?;
-        stream
-            .flush()
-            .await
-            .map_err(|e| Error::io("sending the upgrade request", e))?;
-        response::read_head(&mut stream).await
-    };
-    let (mut resp, leftover) = timeout_at(deadline, exchange)
-        .await
-        .map_err(|_| timed_out())?
-        .map_err(|e| match &e {
-            Error::Io { source, .. } => {
-                crate::dial::alert_after_handshake(source, &target.host).unwrap_or(e)
-            }
-            _ => e,
-        })?;
+    let (mut resp, leftover) = exchange(&mut stream, &req, target, args, deadline).await?;
     report.timings.upgrade = Some(upgrade_start.elapsed());
     if resp.status != 101 {
         let idle = Duration::from_millis(500).min(args.connect_timeout);
@@ -339,4 +281,79 @@ async fn attempt(
         None => "the handshake failed".into(),
     };
     Err(Error::Handshake { message, hint })
+}
+
+/// Dial the target (TCP or a Unix socket, the proxy, TLS for wss), noting in the report how far
+/// it got even when a later step fails. The TLS context is built once, on the first wss hop,
+/// which is the one that pays for it.
+async fn reach(
+    target: &Target,
+    args: &Options,
+    tls_config: &mut Option<TlsConfig>,
+    report: &mut Report,
+    deadline: tokio::time::Instant,
+) -> Result<BoxStream> {
+    let mut tls_setup = None;
+    if target.secure && tls_config.is_none() {
+        let setup = Instant::now();
+        *tls_config = Some(TlsConfig::new(&args.tls)?);
+        tls_setup = Some(setup.elapsed());
+    }
+    let tls = tls_config.as_ref().filter(|_| target.secure);
+    let proxy = dial::choose_proxy(target, &args.proxy)?;
+    let mut reached = dial::Reached::default();
+    let dialed = dial::dial(
+        target,
+        proxy.as_ref(),
+        tls,
+        deadline,
+        args.connect_timeout,
+        &mut reached,
+    )
+    .await;
+    // What was reached is shown even when TLS (say) failed after it.
+    report.timings.dial = reached.timings;
+    report.timings.tls_setup = tls_setup;
+    report.proxy = reached.proxy;
+    let socket = target.unix_socket.as_ref();
+    report.peer = match reached.peer {
+        Some(p) => Some(p.to_string()),
+        None => socket.map(|p| format!("Unix socket {}", p.display())),
+    };
+    let dialed = dialed?;
+    report.tls = dialed.tls;
+    Ok(dialed.stream)
+}
+
+/// Write the upgrade request and read the response head, by the upgrade's deadline.
+async fn exchange(
+    stream: &mut BoxStream,
+    req: &request::Request,
+    target: &Target,
+    args: &Options,
+    deadline: tokio::time::Instant,
+) -> Result<(response::Response, Vec<u8>)> {
+    let talk = async {
+        let sending = |e| Error::io("sending the upgrade request", e);
+        stream
+            .write_all(req.text.as_bytes())
+            .await
+            .map_err(sending)?;
+        stream.flush().await.map_err(sending)?;
+        response::read_head(stream).await
+    };
+    timeout_at(deadline, talk)
+        .await
+        .map_err(|_| Error::Timeout {
+            what: "waiting for the upgrade response",
+            after: args.connect_timeout,
+        })?
+        // A TLS alert that comes after the handshake (a client certificate refused) reads as
+        // an I/O error here: say what it was.
+        .map_err(|e| match &e {
+            Error::Io { source, .. } => {
+                crate::dial::alert_after_handshake(source, &target.host).unwrap_or(e)
+            }
+            _ => e,
+        })
 }
