@@ -113,130 +113,27 @@ pub enum Decision {
 
 /// Decide how to answer `req`. `clients` is how many clients are connected now.
 pub fn decide(req: &ClientRequest, policy: &Policy, clients: usize) -> Decision {
-    let refuse = |status: u16, reason: String, extra: &[(&str, &str)]| {
-        let response = refusal(status, &reason, extra, &policy.headers);
-        Decision::Refuse {
+    let checked = upgrade_request(req).and_then(|key| {
+        allowed_origin(req, policy)?;
+        let subprotocol = subprotocol(req, policy)?;
+        capacity(policy, clients)?;
+        Ok((key, subprotocol))
+    });
+    let (key, subprotocol) = match checked {
+        Ok(ok) => ok,
+        Err(Refusal {
             status,
             reason,
-            response,
+            extra,
+        }) => {
+            let response = refusal(status, &reason, extra, &policy.headers);
+            return Decision::Refuse {
+                status,
+                reason,
+                response,
+            };
         }
     };
-    if req.method != "GET" {
-        return refuse(
-            405,
-            format!(
-                "method {} is not allowed: a WebSocket upgrade is a GET",
-                req.method
-            ),
-            &[("Allow", "GET")],
-        );
-    }
-    // RFC 6455 4.2.1: an HTTP/1.1 (or later) GET with a Host header, before anything else.
-    if req.minor_version < 1 {
-        return refuse(
-            505,
-            "the request is HTTP/1.0: a WebSocket upgrade needs HTTP/1.1 (RFC 6455 4.2.1)".into(),
-            &[],
-        );
-    }
-    if req.header("Host").is_none_or(|h| h.trim().is_empty()) {
-        return refuse(
-            400,
-            "the request has no Host header (RFC 6455 4.2.1)".into(),
-            &[],
-        );
-    }
-    let upgrade = req.items("Upgrade");
-    if !upgrade.iter().any(|u| u.eq_ignore_ascii_case("websocket")) {
-        return refuse(
-            426,
-            "this is a WebSocket endpoint (wscope listen): the request has no 'Upgrade: websocket'"
-                .into(),
-            &[("Upgrade", "websocket"), ("Sec-WebSocket-Version", "13")],
-        );
-    }
-    if !req
-        .items("Connection")
-        .iter()
-        .any(|c| c.eq_ignore_ascii_case("upgrade"))
-    {
-        return refuse(
-            400,
-            "the Connection header does not contain 'Upgrade'".into(),
-            &[],
-        );
-    }
-    match req.header("Sec-WebSocket-Version").map(str::trim) {
-        Some("13") => {}
-        other => {
-            let got = other.map_or("no Sec-WebSocket-Version".to_string(), |v| {
-                format!("Sec-WebSocket-Version '{v}'")
-            });
-            return refuse(
-                426,
-                format!("{got}: this server speaks version 13 (RFC 6455)"),
-                &[("Sec-WebSocket-Version", "13")],
-            );
-        }
-    }
-    let Some(key) = req.header("Sec-WebSocket-Key").map(str::trim) else {
-        return refuse(400, "the request has no Sec-WebSocket-Key".into(), &[]);
-    };
-    if !key_is_valid(key) {
-        return refuse(
-            400,
-            format!("Sec-WebSocket-Key '{key}' is not the base64 of 16 bytes"),
-            &[],
-        );
-    }
-    if !policy.origin_allow.is_empty() {
-        match req.header("Origin") {
-            None => {
-                return refuse(
-                    403,
-                    "the request has no Origin header, and --origin-allow requires one".into(),
-                    &[],
-                )
-            }
-            Some(o) if !policy.origin_allow.iter().any(|p| origin_matches(p, o)) => {
-                return refuse(
-                    403,
-                    format!(
-                        "Origin '{o}' is not allowed (--origin-allow {})",
-                        policy.origin_allow.join(", ")
-                    ),
-                    &[],
-                )
-            }
-            Some(_) => {}
-        }
-    }
-    let offered = req.offered_protocols();
-    let subprotocol = choose_subprotocol(&offered, &policy.subprotocols);
-    if subprotocol.is_none() && policy.require_subprotocol {
-        let why = if offered.is_empty() {
-            "the client offered no subprotocol".to_string()
-        } else {
-            format!("the client offered {}", offered.join(", "))
-        };
-        return refuse(
-            400,
-            format!(
-                "{why}, but this server requires one of: {}",
-                policy.subprotocols.join(", ")
-            ),
-            &[],
-        );
-    }
-    if let Some(max) = policy.max_clients {
-        if clients >= max {
-            return refuse(
-                503,
-                format!("the server is full: {clients} of --max-clients {max} connected"),
-                &[("Retry-After", "1")],
-            );
-        }
-    }
     let accept = tokio_tungstenite::tungstenite::handshake::derive_accept_key(key.as_bytes());
     let mut ours: Vec<(String, String)> = vec![
         ("Upgrade".into(), "websocket".into()),
@@ -259,6 +156,139 @@ pub fn decide(req: &ClientRequest, policy: &Policy, clients: usize) -> Decision 
         response,
         subprotocol,
         deflate,
+    }
+}
+
+/// Why a request is refused: the status, the sentence, and headers that say what would do.
+struct Refusal {
+    status: u16,
+    reason: String,
+    extra: &'static [(&'static str, &'static str)],
+}
+
+fn refuse<T>(status: u16, reason: impl Into<String>) -> Result<T, Refusal> {
+    refuse_with(status, reason, &[])
+}
+
+fn refuse_with<T>(
+    status: u16,
+    reason: impl Into<String>,
+    extra: &'static [(&'static str, &'static str)],
+) -> Result<T, Refusal> {
+    Err(Refusal {
+        status,
+        reason: reason.into(),
+        extra,
+    })
+}
+
+/// RFC 6455 §4.2.1: an HTTP/1.1 (or later) GET with Host, Upgrade, Connection, version 13 and a
+/// key. Returns the key.
+fn upgrade_request(req: &ClientRequest) -> Result<&str, Refusal> {
+    if req.method != "GET" {
+        let why = format!(
+            "method {} is not allowed: a WebSocket upgrade is a GET",
+            req.method
+        );
+        return refuse_with(405, why, &[("Allow", "GET")]);
+    }
+    if req.minor_version < 1 {
+        return refuse(
+            505,
+            "the request is HTTP/1.0: a WebSocket upgrade needs HTTP/1.1 (RFC 6455 4.2.1)",
+        );
+    }
+    if req.header("Host").is_none_or(|h| h.trim().is_empty()) {
+        return refuse(400, "the request has no Host header (RFC 6455 4.2.1)");
+    }
+    let upgrade = req.items("Upgrade");
+    if !upgrade.iter().any(|u| u.eq_ignore_ascii_case("websocket")) {
+        return refuse_with(
+            426,
+            "this is a WebSocket endpoint (wscope listen): the request has no 'Upgrade: websocket'",
+            &[("Upgrade", "websocket"), ("Sec-WebSocket-Version", "13")],
+        );
+    }
+    let connection = req.items("Connection");
+    if !connection.iter().any(|c| c.eq_ignore_ascii_case("upgrade")) {
+        return refuse(400, "the Connection header does not contain 'Upgrade'");
+    }
+    match req.header("Sec-WebSocket-Version").map(str::trim) {
+        Some("13") => {}
+        other => {
+            let got = other.map_or("no Sec-WebSocket-Version".to_string(), |v| {
+                format!("Sec-WebSocket-Version '{v}'")
+            });
+            return refuse_with(
+                426,
+                format!("{got}: this server speaks version 13 (RFC 6455)"),
+                &[("Sec-WebSocket-Version", "13")],
+            );
+        }
+    }
+    let Some(key) = req.header("Sec-WebSocket-Key").map(str::trim) else {
+        return refuse(400, "the request has no Sec-WebSocket-Key");
+    };
+    if !key_is_valid(key) {
+        return refuse(
+            400,
+            format!("Sec-WebSocket-Key '{key}' is not the base64 of 16 bytes"),
+        );
+    }
+    Ok(key)
+}
+
+/// `--origin-allow`: with an allow-list, an Origin on it is required.
+fn allowed_origin(req: &ClientRequest, policy: &Policy) -> Result<(), Refusal> {
+    if policy.origin_allow.is_empty() {
+        return Ok(());
+    }
+    match req.header("Origin") {
+        None => refuse(
+            403,
+            "the request has no Origin header, and --origin-allow requires one",
+        ),
+        Some(o) if !policy.origin_allow.iter().any(|p| origin_matches(p, o)) => refuse(
+            403,
+            format!(
+                "Origin '{o}' is not allowed (--origin-allow {})",
+                policy.origin_allow.join(", ")
+            ),
+        ),
+        Some(_) => Ok(()),
+    }
+}
+
+/// The subprotocol to select; refused when `--require-subprotocol` finds none in common.
+fn subprotocol(req: &ClientRequest, policy: &Policy) -> Result<Option<String>, Refusal> {
+    let offered = req.offered_protocols();
+    let chosen = choose_subprotocol(&offered, &policy.subprotocols);
+    if chosen.is_none() && policy.require_subprotocol {
+        let why = if offered.is_empty() {
+            "the client offered no subprotocol".to_string()
+        } else {
+            format!("the client offered {}", offered.join(", "))
+        };
+        return refuse(
+            400,
+            format!(
+                "{why}, but this server requires one of: {}",
+                policy.subprotocols.join(", ")
+            ),
+        );
+    }
+    Ok(chosen)
+}
+
+/// `--max-clients`.
+fn capacity(policy: &Policy, clients: usize) -> Result<(), Refusal> {
+    match policy.max_clients {
+        Some(max) if clients >= max => refuse_with(
+            503,
+            format!("the server is full: {clients} of --max-clients {max} connected"),
+            &[("Retry-After", "1")],
+        ),
+        _ => Ok(()),
     }
 }
 
