@@ -55,26 +55,7 @@ impl Target {
                 "a URL looks like ws://host:port/path or wss://host/path",
             )
         })?;
-        let scheme = url.scheme().to_string();
-        let secure = match scheme.as_str() {
-            "ws" => false,
-            "wss" => true,
-            s @ ("http" | "https") => {
-                let ws = if s == "http" { "ws" } else { "wss" };
-                notes.push(format!("{s}:// URL mapped to {ws}://"));
-                // Url refuses to change a "special" scheme into a non-special one, so rebuild it.
-                let rest = &url.as_str()[s.len()..];
-                url = Url::parse(&format!("{ws}{rest}"))
-                    .map_err(|e| Error::usage(format!("invalid URL '{input}': {e}")))?;
-                s == "https"
-            }
-            other => {
-                return Err(Error::usage_hint(
-                    format!("unsupported URL scheme '{other}' in '{input}'"),
-                    "use ws://, wss://, http:// or https://",
-                ))
-            }
-        };
+        let secure = ws_scheme(&mut url, input, &mut notes)?;
         // The URL standard skips extra slashes in ws/wss URLs ("wss:///path" has host "path");
         // a user who typed nothing between "//" and "/" forgot the host.
         let authority = with_scheme.split_once("://").map_or("", |(_, rest)| rest);
@@ -84,29 +65,7 @@ impl Target {
                 "a URL looks like ws://host:port/path",
             ));
         }
-        let host = match url.host() {
-            Some(url::Host::Ipv6(a)) => a.to_string(),
-            Some(h) => h.to_string(),
-            None => {
-                return Err(Error::usage_hint(
-                    format!("the URL '{input}' has no host"),
-                    "a URL looks like ws://host:port/path",
-                ))
-            }
-        };
-        if host.is_empty() {
-            return Err(Error::usage(format!("the URL '{input}' has no host")));
-        }
-        // The URL standard already turned an international name into its ASCII (punycode) form,
-        // which is what DNS, TLS SNI and the Host header need; say so, since it looks different.
-        if !authority.is_ascii() && host.contains("xn--") {
-            let unicode = url::quirks::domain_to_unicode(&host);
-            if unicode != host {
-                notes.push(format!(
-                    "the international host name {unicode} is sent as {host} (IDNA)"
-                ));
-            }
-        }
+        let host = host_of(&url, input, authority, &mut notes)?;
         let auth = if !url.username().is_empty() || url.password().is_some() {
             let user = percent_decode(url.username());
             let pass = url.password().map(percent_decode).unwrap_or_default();
@@ -118,15 +77,7 @@ impl Target {
         };
         let default_port = if secure { 443 } else { 80 };
         let port = url.port().unwrap_or(default_port);
-        let host_for_header = match url.host() {
-            Some(url::Host::Ipv6(a)) => format!("[{a}]"),
-            _ => host.clone(),
-        };
-        let host_header = if port == default_port {
-            host_for_header
-        } else {
-            format!("{host_for_header}:{port}")
-        };
+        let host_header = host_header(&url, &host, port, default_port);
         url.set_fragment(None);
         let resource = match url.query() {
             Some(q) => format!("{}?{q}", url.path()),
@@ -255,6 +206,71 @@ impl Target {
             next.auth = self.auth.clone();
         }
         Ok(next)
+    }
+}
+
+/// ws or wss; http(s):// is mapped to ws(s):// with a note, any other scheme is a usage error.
+fn ws_scheme(url: &mut Url, input: &str, notes: &mut Vec<String>) -> Result<bool> {
+    let scheme = url.scheme().to_string();
+    Ok(match scheme.as_str() {
+        "ws" => false,
+        "wss" => true,
+        s @ ("http" | "https") => {
+            let ws = if s == "http" { "ws" } else { "wss" };
+            notes.push(format!("{s}:// URL mapped to {ws}://"));
+            // Url refuses to change a "special" scheme into a non-special one, so rebuild it.
+            let rest = &url.as_str()[s.len()..];
+            *url = Url::parse(&format!("{ws}{rest}"))
+                .map_err(|e| Error::usage(format!("invalid URL '{input}': {e}")))?;
+            s == "https"
+        }
+        other => {
+            return Err(Error::usage_hint(
+                format!("unsupported URL scheme '{other}' in '{input}'"),
+                "use ws://, wss://, http:// or https://",
+            ))
+        }
+    })
+}
+
+/// The host, without brackets for IPv6; an international name noted as the punycode it is sent as.
+fn host_of(url: &Url, input: &str, authority: &str, notes: &mut Vec<String>) -> Result<String> {
+    let host = match url.host() {
+        Some(url::Host::Ipv6(a)) => a.to_string(),
+        Some(h) => h.to_string(),
+        None => {
+            return Err(Error::usage_hint(
+                format!("the URL '{input}' has no host"),
+                "a URL looks like ws://host:port/path",
+            ))
+        }
+    };
+    if host.is_empty() {
+        return Err(Error::usage(format!("the URL '{input}' has no host")));
+    }
+    // The URL standard already turned an international name into its ASCII (punycode) form,
+    // which is what DNS, TLS SNI and the Host header need; say so, since it looks different.
+    if !authority.is_ascii() && host.contains("xn--") {
+        let unicode = url::quirks::domain_to_unicode(&host);
+        if unicode != host {
+            notes.push(format!(
+                "the international host name {unicode} is sent as {host} (IDNA)"
+            ));
+        }
+    }
+    Ok(host)
+}
+
+/// The Host header: IPv6 bracketed, the port unless it is the scheme's default.
+fn host_header(url: &Url, host: &str, port: u16, default_port: u16) -> String {
+    let host_for_header = match url.host() {
+        Some(url::Host::Ipv6(a)) => format!("[{a}]"),
+        _ => host.to_string(),
+    };
+    if port == default_port {
+        host_for_header
+    } else {
+        format!("{host_for_header}:{port}")
     }
 }
 
