@@ -102,89 +102,113 @@ pub fn full(r: &Report) -> String {
         let _ = writeln!(o, "{} connected to {}", "*".dimmed(), Shown(peer));
     }
     if let Some(t) = &r.tls {
-        let _ = writeln!(
-            o,
-            "{} TLS {}",
-            "*".dimmed(),
-            Shown(t.version.as_deref().unwrap_or("(version unknown)"))
-        );
-        if let Some(s) = &t.subject {
-            let _ = writeln!(o, "{}   subject: {}", "*".dimmed(), Shown(s));
-        }
-        if let Some(i) = &t.issuer {
-            let _ = writeln!(o, "{}   issuer:  {}", "*".dimmed(), Shown(i));
-        }
-        if !t.names.is_empty() {
-            let names = t.names.join(", ");
-            let _ = writeln!(o, "{}   names:   {}", "*".dimmed(), Shown(&names));
-        }
-        if let (Some(a), Some(b)) = (&t.not_before, &t.not_after) {
-            let _ = writeln!(
-                o,
-                "{}   valid:   {} to {}",
-                "*".dimmed(),
-                Shown(a),
-                Shown(b)
-            );
-        }
-        if t.insecure {
-            let _ = writeln!(
-                o,
-                "{}",
-                "*   certificate verification skipped (-k)".yellow()
-            );
-        }
+        tls_lines(&mut o, t);
     }
     if let Some(req) = &r.request {
         head(&mut o, ">", req);
     }
     if let Some(resp) = &r.response {
-        head(&mut o, "<", &resp.head);
-        if let Some(body) = resp.body.as_deref().filter(|b| !b.is_empty()) {
-            const SHOWN: usize = 2048;
-            let mut cut = body.len().min(SHOWN);
-            while !body.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            let _ = writeln!(o, "{}", "< (body)".dimmed());
-            for line in body[..cut].lines() {
-                let _ = writeln!(o, "{} {}", "<".dimmed(), Shown(line));
-            }
-            if cut < body.len() || resp.body_truncated {
-                let _ = writeln!(o, "{}", "< … (body truncated)".dimmed());
-            }
-        }
+        response_lines(&mut o, resp);
     }
     if let Some(v) = &r.verdict {
-        let _ = writeln!(o);
-        let _ = writeln!(o, "{}", "Checks".bold());
-        for c in &v.checks {
-            let mark = match c.outcome {
-                Outcome::Pass => "✓".green().bold(),
-                Outcome::Warn => "!".yellow().bold(),
-                Outcome::Fail => "✗".red().bold(),
-            };
-            let _ = writeln!(o, "  {mark} {:<12} {}", c.name, Shown(&c.detail));
-        }
-        if r.response.as_ref().is_some_and(|resp| resp.status == 101) {
-            let a = &v.accept;
-            let _ = writeln!(o, "  {:<14} {}", "key sent", Shown(&a.key));
-            let _ = writeln!(o, "  {:<14} {}", "expected", Shown(&a.expected));
-            let _ = writeln!(
-                o,
-                "  {:<14} {}",
-                "received",
-                Shown(a.received.as_deref().unwrap_or("(none)"))
-            );
-            // Subprotocol and extensions, offered against selected, are the checks' own lines.
-            if let Some(d) = &v.deflate {
-                let _ = writeln!(o, "  {:<14} {}", "deflate", d.describe());
-            }
-        }
-        // A failed check's hint is not repeated here: the error that ends the run prints it,
-        // right under the error line (and `--json` carries it in both places, as data).
+        checks_table(
+            &mut o,
+            v,
+            r.response.as_ref().is_some_and(|resp| resp.status == 101),
+        );
     }
-    let t = &r.timings;
+    timings_table(&mut o, &r.timings);
+    o
+}
+
+/// The TLS session: version, the certificate's subject, issuer, names and validity.
+fn tls_lines(o: &mut String, t: &crate::dial::TlsInfo) {
+    let _ = writeln!(
+        o,
+        "{} TLS {}",
+        "*".dimmed(),
+        Shown(t.version.as_deref().unwrap_or("(version unknown)"))
+    );
+    if let Some(s) = &t.subject {
+        let _ = writeln!(o, "{}   subject: {}", "*".dimmed(), Shown(s));
+    }
+    if let Some(i) = &t.issuer {
+        let _ = writeln!(o, "{}   issuer:  {}", "*".dimmed(), Shown(i));
+    }
+    if !t.names.is_empty() {
+        let names = t.names.join(", ");
+        let _ = writeln!(o, "{}   names:   {}", "*".dimmed(), Shown(&names));
+    }
+    if let (Some(a), Some(b)) = (&t.not_before, &t.not_after) {
+        let _ = writeln!(
+            o,
+            "{}   valid:   {} to {}",
+            "*".dimmed(),
+            Shown(a),
+            Shown(b)
+        );
+    }
+    if t.insecure {
+        let _ = writeln!(
+            o,
+            "{}",
+            "*   certificate verification skipped (-k)".yellow()
+        );
+    }
+}
+
+/// The response head, and a refusal's body (its start).
+fn response_lines(o: &mut String, resp: &crate::handshake::ResponseView) {
+    head(o, "<", &resp.head);
+    if let Some(body) = resp.body.as_deref().filter(|b| !b.is_empty()) {
+        const SHOWN: usize = 2048;
+        let mut cut = body.len().min(SHOWN);
+        while !body.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let _ = writeln!(o, "{}", "< (body)".dimmed());
+        for line in body[..cut].lines() {
+            let _ = writeln!(o, "{} {}", "<".dimmed(), Shown(line));
+        }
+        if cut < body.len() || resp.body_truncated {
+            let _ = writeln!(o, "{}", "< … (body truncated)".dimmed());
+        }
+    }
+}
+
+/// The checks, and for a 101 the Sec-WebSocket-Accept computation and what deflate settled.
+fn checks_table(o: &mut String, v: &crate::handshake::checks::Verdict, upgraded: bool) {
+    let _ = writeln!(o);
+    let _ = writeln!(o, "{}", "Checks".bold());
+    for c in &v.checks {
+        let mark = match c.outcome {
+            Outcome::Pass => "✓".green().bold(),
+            Outcome::Warn => "!".yellow().bold(),
+            Outcome::Fail => "✗".red().bold(),
+        };
+        let _ = writeln!(o, "  {mark} {:<12} {}", c.name, Shown(&c.detail));
+    }
+    if upgraded {
+        let a = &v.accept;
+        let _ = writeln!(o, "  {:<14} {}", "key sent", Shown(&a.key));
+        let _ = writeln!(o, "  {:<14} {}", "expected", Shown(&a.expected));
+        let _ = writeln!(
+            o,
+            "  {:<14} {}",
+            "received",
+            Shown(a.received.as_deref().unwrap_or("(none)"))
+        );
+        // Subprotocol and extensions, offered against selected, are the checks' own lines.
+        if let Some(d) = &v.deflate {
+            let _ = writeln!(o, "  {:<14} {}", "deflate", d.describe());
+        }
+    }
+    // A failed check's hint is not repeated here: the error that ends the run prints it,
+    // right under the error line (and `--json` carries it in both places, as data).
+}
+
+/// The timings of the steps that ran, in the order they happen.
+fn timings_table(o: &mut String, t: &crate::handshake::Timings) {
     let rows: Vec<(&str, Duration)> = [
         // In the order they happen: the TLS context is built before dialing.
         ("tls setup", t.tls_setup),
@@ -206,7 +230,6 @@ pub fn full(r: &Report) -> String {
             let _ = writeln!(o, "  {name:<10} {:>10}", ms(Some(d)));
         }
     }
-    o
 }
 
 #[cfg(test)]
