@@ -19,6 +19,31 @@ const INDENT: &str = "    ";
 /// `out`, without a format string per field: with --dump this runs for every frame.
 pub fn render_frame(frame: &Frame, dir: Direction, elapsed: Duration, out: &mut String) {
     let colour = colored::control::SHOULD_COLORIZE.should_colorize();
+    header_line(frame, dir, elapsed, colour, out);
+    xxd_indented(&[&frame.header, &frame.raw_payload], INDENT, out);
+    payload_line(frame, out);
+    if frame.elided > 0 {
+        let _ = writeln!(
+            out,
+            "{INDENT}… {} more payload bytes elided (--dump-limit)",
+            frame.elided
+        );
+    }
+    if let Some(inflated) = &frame.inflated {
+        inflated_lines(inflated, colour, out);
+    }
+    if !frame.complete && frame.header_complete() {
+        let _ = writeln!(
+            out,
+            "{INDENT}… stream ended after {} of {} payload bytes",
+            frame.received_payload(),
+            frame.payload_len
+        );
+    }
+}
+
+/// The frame's first line: direction, time, flags, opcode, mask, length, close code, problems.
+fn header_line(frame: &Frame, dir: Direction, elapsed: Duration, colour: bool, out: &mut String) {
     match dir {
         Direction::Outgoing => paint(out, colour, ">>", |t| t.green().bold()),
         Direction::Incoming => paint(out, colour, "<<", |t| t.cyan().bold()),
@@ -86,9 +111,10 @@ pub fn render_frame(frame: &Frame, dir: Direction, elapsed: Duration, out: &mut 
         paint(out, colour, &text, |t| t.red().bold());
     }
     out.push('\n');
+}
 
-    xxd_indented(&[&frame.header, &frame.raw_payload], INDENT, out);
-
+/// The payload as text when it is, or unmasked bytes (the dump above shows them masked).
+fn payload_line(frame: &Frame, out: &mut String) {
     let wants_payload_line = frame.mask.is_some() || matches!(frame.opcode, 0x0 | 0x1);
     if wants_payload_line && !frame.payload.is_empty() {
         match text_prefix(frame).filter(|t| is_printable(t)) {
@@ -114,24 +140,6 @@ pub fn render_frame(frame: &Frame, dir: Direction, elapsed: Duration, out: &mut 
                 out.push_str("payload: (not printable UTF-8; bytes above)\n");
             }
         }
-    }
-    if frame.elided > 0 {
-        let _ = writeln!(
-            out,
-            "{INDENT}… {} more payload bytes elided (--dump-limit)",
-            frame.elided
-        );
-    }
-    if let Some(inflated) = &frame.inflated {
-        inflated_lines(inflated, colour, out);
-    }
-    if !frame.complete && frame.header_complete() {
-        let _ = writeln!(
-            out,
-            "{INDENT}… stream ended after {} of {} payload bytes",
-            frame.received_payload(),
-            frame.payload_len
-        );
     }
 }
 
