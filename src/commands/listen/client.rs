@@ -152,26 +152,9 @@ impl Drop for Slot<'_> {
 pub async fn run(id: u64, tcp: TcpStream, peer: SocketAddr, shared: Arc<Shared>, hub: HubTx) {
     let report = |ev: ClientEvent| hub.send(FromClient::Event(id, ev));
     let _ = tcp.set_nodelay(true);
-    let opened = tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake(tcp, peer, &shared)).await;
-    let (stream, leftover, info, view, _slot) = match opened {
-        Err(_) => {
-            report(ClientEvent::Failed {
-                peer,
-                error: format!(
-                    "no complete handshake within {}",
-                    crate::error::secs(HANDSHAKE_TIMEOUT)
-                ),
-            });
-            return;
-        }
-        Ok(Err((view, ev))) => {
-            if let Some(view) = view {
-                report(ClientEvent::Handshake(view));
-            }
-            report(ev);
-            return;
-        }
-        Ok(Ok(x)) => x,
+    let Some((stream, leftover, info, view, _slot)) = open(tcp, peer, &shared, &report).await
+    else {
+        return;
     };
     let extensions = view.extension.iter().cloned().collect();
     let recorder = shared.record.as_ref().map(|r| r.for_client(id));
@@ -215,7 +198,55 @@ pub async fn run(id: u64, tcp: TcpStream, peer: SocketAddr, shared: Arc<Shared>,
     )
     .await;
     let (ws, frames, wire) = (stacked.ws, stacked.frames, stacked.wire);
-    let opts = session::Options {
+    let opts = server_options(&shared, wire, link);
+    let mut hub_sink = HubSink { id, hub: &hub };
+    let mut heard = crate::commands::replay::mock::Heard {
+        inner: &mut hub_sink,
+        count: heard,
+    };
+    let mut sink = crate::record::Recorded::new(&mut heard, recorder);
+    // The session reports its own ending and error (Event::Closed, Event::Failed).
+    let _ = session::run(ws, rx, frames, &mut sink, opts, stats).await;
+    hub.send(FromClient::Left(id));
+}
+
+/// The handshake within its deadline; a failure is reported (with the handshake as far as it
+/// went) and gives None.
+async fn open<'a>(
+    tcp: TcpStream,
+    peer: SocketAddr,
+    shared: &'a Shared,
+    report: &impl Fn(ClientEvent),
+) -> Option<Opened<'a>> {
+    match tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake(tcp, peer, shared)).await {
+        Err(_) => {
+            report(ClientEvent::Failed {
+                peer,
+                error: format!(
+                    "no complete handshake within {}",
+                    crate::error::secs(HANDSHAKE_TIMEOUT)
+                ),
+            });
+            None
+        }
+        Ok(Err((view, ev))) => {
+            if let Some(view) = view {
+                report(ClientEvent::Handshake(view));
+            }
+            report(ev);
+            None
+        }
+        Ok(Ok(opened)) => Some(opened),
+    }
+}
+
+/// The session's options for a client: the server role, listen's limits, no timers of its own.
+fn server_options(
+    shared: &Shared,
+    wire: crate::wire::guard::WireFacts,
+    link: Option<crate::deflate::Link>,
+) -> session::Options {
+    session::Options {
         role: Role::Server,
         signals: false,
         // A client stays until it or the hub closes it: the hub's input never ends it.
@@ -235,16 +266,7 @@ pub async fn run(id: u64, tcp: TcpStream, peer: SocketAddr, shared: Arc<Shared>,
         deflate: link,
         // listen's clients have no raw layer: /raw and /frame are refused there.
         raw: None,
-    };
-    let mut hub_sink = HubSink { id, hub: &hub };
-    let mut heard = crate::commands::replay::mock::Heard {
-        inner: &mut hub_sink,
-        count: heard,
-    };
-    let mut sink = crate::record::Recorded::new(&mut heard, recorder);
-    // The session reports its own ending and error (Event::Closed, Event::Failed).
-    let _ = session::run(ws, rx, frames, &mut sink, opts, stats).await;
-    hub.send(FromClient::Left(id));
+    }
 }
 
 /// The upgraded stream, bytes read after the request, and the `--max-clients` slot it holds.
