@@ -91,44 +91,12 @@ async fn http_connect(
         proxy: proxy.url.clone(),
         why,
     };
-    let quoted = |bytes: &[u8]| {
-        format!(
-            "{:?}",
-            String::from_utf8_lossy(&bytes[..bytes.len().min(200)])
-        )
-    };
-    let (answer, after) = match head::read(stream, Kind::Response).await {
-        Ok(read) => read,
-        Err(HeadError::Ended { received: 0, .. }) => {
-            return Err(malformed(
-                "it closed the connection without answering CONNECT".to_string(),
-            ))
-        }
-        Err(HeadError::Ended { .. }) => {
-            return Err(malformed(
-                "it closed the connection in the middle of its answer".to_string(),
-            ))
-        }
-        Err(HeadError::Io(e)) => return Err(io_err(e)),
-        Err(HeadError::TooLarge) => {
-            return Err(malformed(format!(
-                "its answer to CONNECT has no end within {} KiB",
-                head::MAX_HEAD / 1024
-            )))
-        }
-        Err(HeadError::TooManyHeaders) => {
-            return Err(malformed(format!(
-                "its answer to CONNECT has more than {} headers",
-                head::MAX_HEADERS
-            )))
-        }
-        Err(HeadError::Malformed { why, start }) => {
-            return Err(malformed(format!(
-                "not an HTTP response ({why}): {}",
-                quoted(&start)
-            )))
-        }
-    };
+    let (answer, after) = head::read(stream, Kind::Response)
+        .await
+        .map_err(|e| match e {
+            HeadError::Io(e) => io_err(e),
+            other => malformed(unreadable_answer(other)),
+        })?;
     let status = answer.status();
     let head = answer.text;
     if (200..300).contains(&status) {
@@ -159,6 +127,31 @@ async fn http_connect(
         headers,
         request: shown,
     })
+}
+
+/// Why the proxy's answer to CONNECT could not be read (not an I/O error).
+fn unreadable_answer(e: HeadError) -> String {
+    match e {
+        HeadError::Ended { received: 0, .. } => {
+            "it closed the connection without answering CONNECT".to_string()
+        }
+        HeadError::Ended { .. } => {
+            "it closed the connection in the middle of its answer".to_string()
+        }
+        HeadError::Io(e) => format!("reading its answer failed: {e}"),
+        HeadError::TooLarge => format!(
+            "its answer to CONNECT has no end within {} KiB",
+            head::MAX_HEAD / 1024
+        ),
+        HeadError::TooManyHeaders => format!(
+            "its answer to CONNECT has more than {} headers",
+            head::MAX_HEADERS
+        ),
+        HeadError::Malformed { why, start } => format!(
+            "not an HTTP response ({why}): {:?}",
+            String::from_utf8_lossy(&start)
+        ),
+    }
 }
 
 async fn socks5_connect(
