@@ -160,6 +160,47 @@ impl ProxyError {
     }
 }
 
+/// What a proxy URL's scheme asks for; the schemes we do not do, said as such.
+fn proxy_kind(scheme: &str) -> Result<ProxyKind, String> {
+    Ok(match scheme {
+        "http" => ProxyKind::HttpConnect,
+        "socks5" => ProxyKind::Socks5 { remote_dns: false },
+        "socks5h" => ProxyKind::Socks5 { remote_dns: true },
+        "https" => {
+            return Err(
+                "TLS to the proxy (https://) is not supported; use http:// for a CONNECT proxy"
+                    .into(),
+            )
+        }
+        "socks" | "socks4" | "socks4a" => {
+            return Err("SOCKS4 is not supported; use socks5:// or socks5h://".into())
+        }
+        other => {
+            return Err(format!(
+                "unsupported scheme '{other}'; use http://, socks5:// or socks5h://"
+            ))
+        }
+    })
+}
+
+/// The user and password of a proxy URL, percent-decoded and checked for what the protocol allows.
+fn credentials(parsed: &url::Url, kind: &ProxyKind) -> Result<Option<(String, String)>, String> {
+    if parsed.username().is_empty() && parsed.password().is_none() {
+        return Ok(None);
+    }
+    let user = percent_decode(parsed.username())?;
+    let pass = percent_decode(parsed.password().unwrap_or(""))?;
+    if let ProxyKind::Socks5 { .. } = kind {
+        // RFC 1929 fields are 1..=255 bytes (and tokio-socks enforces it).
+        if user.is_empty() || user.len() > 255 || pass.is_empty() || pass.len() > 255 {
+            return Err("SOCKS5 needs both a user name and a password, each 1 to 255 bytes".into());
+        }
+    } else if user.contains(':') {
+        return Err("the user name cannot contain ':' in Basic auth".into());
+    }
+    Ok(Some((user, pass)))
+}
+
 /// The schemes a 407 offers in its `Proxy-Authenticate` headers (`Basic`, `NTLM`, ...).
 fn auth_schemes(headers: &str) -> Vec<String> {
     headers
@@ -227,23 +268,7 @@ impl Proxy {
         };
         let parsed = url::Url::parse(&full).map_err(|e| bad(&e.to_string()))?;
         let scheme = parsed.scheme().to_string();
-        let kind =
-            match scheme.as_str() {
-                "http" => ProxyKind::HttpConnect,
-                "socks5" => ProxyKind::Socks5 { remote_dns: false },
-                "socks5h" => ProxyKind::Socks5 { remote_dns: true },
-                "https" => return Err(bad(
-                    "TLS to the proxy (https://) is not supported; use http:// for a CONNECT proxy",
-                )),
-                "socks" | "socks4" | "socks4a" => {
-                    return Err(bad("SOCKS4 is not supported; use socks5:// or socks5h://"))
-                }
-                other => {
-                    return Err(bad(&format!(
-                        "unsupported scheme '{other}'; use http://, socks5:// or socks5h://"
-                    )))
-                }
-            };
+        let kind = proxy_kind(&scheme).map_err(|why| bad(&why))?;
 
         let host = match parsed.host() {
             Some(url::Host::Domain(d)) if !d.is_empty() => {
@@ -270,23 +295,7 @@ impl Proxy {
             return Err(bad("port 0 is not a valid proxy port"));
         }
 
-        let auth = if parsed.username().is_empty() && parsed.password().is_none() {
-            None
-        } else {
-            let user = percent_decode(parsed.username()).map_err(|why| bad(&why))?;
-            let pass = percent_decode(parsed.password().unwrap_or("")).map_err(|why| bad(&why))?;
-            if let ProxyKind::Socks5 { .. } = kind {
-                // RFC 1929 fields are 1..=255 bytes (and tokio-socks enforces it).
-                if user.is_empty() || user.len() > 255 || pass.is_empty() || pass.len() > 255 {
-                    return Err(bad(
-                        "SOCKS5 needs both a user name and a password, each 1 to 255 bytes",
-                    ));
-                }
-            } else if user.contains(':') {
-                return Err(bad("the user name cannot contain ':' in Basic auth"));
-            }
-            Some((user, pass))
-        };
+        let auth = credentials(&parsed, &kind).map_err(|why| bad(&why))?;
 
         let host_shown = if host.contains(':') {
             format!("[{host}]")
