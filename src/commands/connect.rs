@@ -138,7 +138,7 @@ pub async fn run(
     // In the REPL the screen is stdout (rustyline draws there); otherwise diagnostics go to stderr.
     style::init_color(output.color(), interactive);
     let style = Style {
-        json: output.json,
+        format: crate::printer::Format::json_if(output.json),
         timestamps: output.timestamps,
         pretty: output.pretty,
         show_ping_pong: output.show_ping_pong,
@@ -297,7 +297,7 @@ impl reconnect::Client for Client<'_> {
             }
         };
         printer.mark_open();
-        if printer.style().json {
+        if printer.style().json() {
             let v = json::open(Instant::now(), &report);
             printer.write_json(&v);
         } else {

@@ -38,7 +38,7 @@ impl Printer {
     /// The first line of `listen`, always on stderr so a script can read the bound address from it.
     pub fn listening(&mut self, url: &str, echo: bool) {
         let line = format!("listening on {url}{}", if echo { " (echo)" } else { "" });
-        if self.style.json {
+        if self.style.json() {
             let mut m = json::base(self.started, "listening");
             m.insert("url".into(), url.into());
             m.insert("echo".into(), echo.into());
@@ -61,7 +61,7 @@ impl Printer {
 
     pub fn joined(&mut self, id: u64, c: &ClientInfo) {
         self.set_client(Some(id));
-        if self.style.json {
+        if self.style.json() {
             self.listen_json(
                 "connected",
                 json!({"peer": c.peer.to_string(), "path": c.path,
@@ -96,7 +96,7 @@ impl Printer {
                 status,
                 reason,
             } => {
-                if self.style.json {
+                if self.style.json() {
                     self.listen_json(
                         "refused",
                         json!({"peer": peer.to_string(), "status": status, "reason": reason}),
@@ -111,7 +111,7 @@ impl Printer {
                 }
             }
             ClientEvent::Failed { peer, error } => {
-                if self.style.json {
+                if self.style.json() {
                     self.listen_json(
                         "handshake_failed",
                         json!({"peer": peer.to_string(), "message": error}),
@@ -121,7 +121,7 @@ impl Printer {
                     self.note(&text);
                 }
             }
-            ClientEvent::Session(OwnedEvent::Frame(dir, at, frame)) if !self.style.json => {
+            ClientEvent::Session(OwnedEvent::Frame(dir, at, frame)) if !self.style.json() => {
                 let mut text = String::new();
                 crate::wire::dump::render_frame(frame, *dir, *at, &mut text);
                 let mut tagged = String::with_capacity(text.len() + 16);
@@ -137,7 +137,7 @@ impl Printer {
     }
 
     fn handshake(&mut self, h: &HandshakeView) {
-        if self.style.json {
+        if self.style.json() {
             let v = serde_json::to_value(h).unwrap_or(Value::Null);
             self.listen_json("handshake", v);
             return;
@@ -188,7 +188,7 @@ impl Printer {
 
     /// A client's session ended (its [`Event::Closed`]).
     pub(super) fn disconnected(&mut self, d: &Ending) {
-        if self.style.json {
+        if self.style.json() {
             let closer = match d.closer {
                 Closer::Peer => "client",
                 Closer::Us => "server",
@@ -221,7 +221,7 @@ impl Printer {
 
     /// `/clients`.
     pub fn clients(&mut self, rows: &[ClientRow]) {
-        if self.style.json {
+        if self.style.json() {
             self.listen_json("clients", json!({ "clients": rows }));
             EventSink::flush(self);
             return;

@@ -32,7 +32,7 @@ const MAX_SHOWN_BINARY: usize = 64 * 1024;
 /// How output should look; fixed at start-up except `verbose` (/verbose on|off).
 #[derive(Debug, Clone, Default)]
 pub struct Style {
-    pub json: bool,
+    pub format: Format,
     pub timestamps: bool,
     pub pretty: bool,
     pub show_ping_pong: bool,
@@ -41,6 +41,31 @@ pub struct Style {
     pub verbose: bool,
     /// Show what we send (REPL, listen).
     pub show_sent: bool,
+}
+
+/// What the output is made of: lines for a person, or one JSON object per event (`--json`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Format {
+    #[default]
+    Human,
+    Json,
+}
+
+impl Format {
+    /// From the `--json` flag.
+    pub fn json_if(json: bool) -> Format {
+        if json {
+            Format::Json
+        } else {
+            Format::Human
+        }
+    }
+}
+
+impl Style {
+    pub fn json(&self) -> bool {
+        self.format == Format::Json
+    }
 }
 
 /// Where human-readable lines go.
@@ -182,7 +207,7 @@ impl Printer {
 
     /// A diagnostic line (note, warning) outside the event stream.
     pub fn note(&mut self, text: &str) {
-        if self.style.json {
+        if self.style.json() {
             let v = json::notice(self.started, text);
             self.write_json(&v);
             return;
@@ -247,7 +272,7 @@ impl Printer {
 
     /// A fatal error, with its hint: stderr, plus a JSON event in --json mode.
     pub fn error(&mut self, e: &Error) {
-        if self.style.json {
+        if self.style.json() {
             let v = json::error(self.started, &e.to_string(), e.hint().as_deref());
             self.write_json(&v);
         }
@@ -362,7 +387,7 @@ impl Printer {
         at: std::time::Duration,
         frame: &crate::wire::frame::Frame,
     ) {
-        if self.style.json {
+        if self.style.json() {
             self.write_dump("", Some(crate::wire::dump::frame_json(frame, dir, at)));
             return;
         }
@@ -604,7 +629,7 @@ impl EventSink for Printer {
         } else if let (Event::Closed(e), Some(_)) = (&ev, self.client) {
             // A listen client's ending reads as its disconnect.
             self.disconnected(e);
-        } else if self.style.json {
+        } else if self.style.json() {
             self.json_event(ev);
         } else {
             self.human_event(ev);

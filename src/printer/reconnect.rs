@@ -12,7 +12,7 @@ use crate::reconnect::Attempt;
 
 impl Printer {
     pub fn reconnecting(&mut self, a: &Attempt) {
-        if self.style.json {
+        if self.style.json() {
             let mut m = json::base(self.started, "reconnect");
             m.insert("attempt".into(), a.attempt.into());
             m.insert("max".into(), json!(a.max));
@@ -53,7 +53,7 @@ impl Printer {
     }
 
     fn aside(&mut self, text: &str) {
-        if self.style.json {
+        if self.style.json() {
             self.note(text);
         } else {
             self.note(&format!("{} {text}", "*".dimmed()));

@@ -60,7 +60,7 @@ pub async fn run(args: &ListenArgs) -> Result<()> {
     // In the REPL the screen is stdout (rustyline draws there); otherwise diagnostics go to stderr.
     style::init_color(args.output.color(), interactive);
     let style = Style {
-        json: args.output.json,
+        format: crate::printer::Format::json_if(args.output.json),
         timestamps: args.output.timestamps,
         pretty: args.output.pretty,
         // A test server shows every ping and pong.

@@ -42,7 +42,7 @@ pub async fn run(args: &ProbeArgs) -> Result<()> {
     style::init_color(args.color(), true);
     let mut printer = Printer::new(
         Style {
-            json: args.json,
+            format: crate::printer::Format::json_if(args.json),
             ..Style::default()
         },
         Screen::Stderr,

@@ -22,7 +22,7 @@ pub async fn run(args: &ReplayArgs) -> Result<()> {
     style::init_color(args.output.color(), false);
     let mut printer = Printer::new(
         Style {
-            json: args.output.json,
+            format: crate::printer::Format::json_if(args.output.json),
             ..Style::default()
         },
         Screen::Stderr,
