@@ -4,12 +4,13 @@
 //! the deflate offer decided, listen's accept policy built. `dial`, `handshake` and `session`
 //! know nothing of clap; only the commands (`connect`, `inspect`, `listen`) read `cli` and call here.
 
-use crate::cli::{ConnectArgs, ListenArgs};
+use crate::cli::{ConnectArgs, ListenArgs, OutputArgs, SessionArgs};
 use crate::commands::listen::accept::Policy;
 use crate::dial::{ProxyChoice, TlsSettings};
 use crate::error::{Error, Result};
 use crate::handshake;
 use crate::http::Headers;
+use crate::printer::{Format, Style};
 
 /// The upgrade's options from connect's (and inspect's) flags.
 pub fn handshake(args: &ConnectArgs) -> Result<handshake::Options> {
@@ -48,6 +49,35 @@ pub fn handshake(args: &ConnectArgs) -> Result<handshake::Options> {
         tls: tls(args),
         deflate: deflate_offer(args),
     })
+}
+
+/// How connect's output looks (`interactive`: the REPL, which also shows what is sent).
+pub fn connect_style(
+    output: &OutputArgs,
+    session: &SessionArgs,
+    conn: &ConnectArgs,
+    interactive: bool,
+) -> Style {
+    Style {
+        format: Format::json_if(output.json),
+        timestamps: output.timestamps,
+        pretty: output.pretty,
+        show_ping_pong: output.show_ping_pong,
+        binary_raw: session.binary,
+        verbose: conn.verbose,
+        show_sent: interactive,
+    }
+}
+
+/// How listen's output looks: a test server shows every ping and pong.
+pub fn listen_style(output: &OutputArgs) -> Style {
+    Style {
+        format: Format::json_if(output.json),
+        timestamps: output.timestamps,
+        pretty: output.pretty,
+        show_ping_pong: true,
+        ..Style::default()
+    }
 }
 
 /// The TLS settings (clap makes `--cert` and `--key` go together).

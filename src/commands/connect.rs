@@ -14,7 +14,7 @@ use crate::dial::BoxStream;
 use crate::error::{Error, Result};
 use crate::event::{Event, EventSink, Stats};
 use crate::input::{self, StdinMode};
-use crate::printer::{json, report, style, Printer, Style};
+use crate::printer::{json, report, style, Printer};
 use crate::reconnect;
 use crate::repl::{self, Repl};
 use crate::session::{self, Feed, Input, INPUT_QUEUE};
@@ -137,15 +137,7 @@ pub async fn run(
         && ((session.execute.is_empty() && session.script.is_none()) || !session.no_repl);
     // In the REPL the screen is stdout (rustyline draws there); otherwise diagnostics go to stderr.
     style::init_color(output.color(), interactive);
-    let style = Style {
-        format: crate::printer::Format::json_if(output.json),
-        timestamps: output.timestamps,
-        pretty: output.pretty,
-        show_ping_pong: output.show_ping_pong,
-        binary_raw: session.binary,
-        verbose: conn.verbose,
-        show_sent: interactive,
-    };
+    let style = crate::config::connect_style(output, session, conn, interactive);
     let (mut printer, mut repl) =
         repl::printer_and_repl(style, interactive, !session.no_history, false)?;
     let result = connect(

@@ -25,7 +25,7 @@ use crate::cli::ListenArgs;
 use crate::error::{Error, Result};
 use crate::event::EventSink;
 use crate::input::{self, StdinMode};
-use crate::printer::{style, Printer, Style};
+use crate::printer::{style, Printer};
 use crate::repl::{self, Repl};
 use crate::session::{signal_stream, Input, INPUT_QUEUE};
 use client::{FromClient, Shared};
@@ -59,14 +59,7 @@ pub async fn run(args: &ListenArgs) -> Result<()> {
         && reads_stdin();
     // In the REPL the screen is stdout (rustyline draws there); otherwise diagnostics go to stderr.
     style::init_color(args.output.color(), interactive);
-    let style = Style {
-        format: crate::printer::Format::json_if(args.output.json),
-        timestamps: args.output.timestamps,
-        pretty: args.output.pretty,
-        // A test server shows every ping and pong.
-        show_ping_pong: true,
-        ..Style::default()
-    };
+    let style = crate::config::listen_style(&args.output);
     let (mut printer, mut repl) =
         repl::printer_and_repl(style, interactive, !args.no_history, true)?;
     let result = start(args, repl.as_mut(), &mut printer).await;
