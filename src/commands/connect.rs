@@ -217,7 +217,10 @@ async fn connect(
     };
     let plan = reconnect::Plan::new(live.reconnect, interactive);
     let ran = reconnect::run(&mut client, &mut io, plan).await;
-    let recorded = client.recorder.as_ref().map_or(Ok(()), |r| r.finish());
+    let recorded = match client.recorder.as_ref() {
+        Some(r) => r.finish().await,
+        None => Ok(()),
+    };
     ran?;
     recorded?;
     // A refused command in the REPL is the user's typo, shown and forgotten.

@@ -159,8 +159,8 @@ impl Recorder {
     }
 
     /// Write out what is queued and end the recording: Err (exit 1) when the file is incomplete.
-    pub fn finish(&self) -> Result<()> {
-        self.writer.finish();
+    pub async fn finish(&self) -> Result<()> {
+        self.writer.finish_async().await;
         if self.writer.failure().is_none() {
             return Ok(());
         }

@@ -102,14 +102,43 @@ impl Writer {
     /// nobody reads could hold it for ever). On time out, the bytes still waiting are given up,
     /// and that is kept as the recording's failure.
     pub fn finish(&self) {
-        lock(&self.tx).take();
-        let Some(thread) = lock(&self.thread).take() else {
+        let Some(thread) = self.stop() else {
             return;
         };
         let deadline = Instant::now() + FINISH_GRACE;
         while !thread.is_finished() && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(5));
         }
+        self.settle(thread);
+    }
+
+    /// [`Writer::finish`] for async callers: the runtime thread keeps running while it waits,
+    /// and Ctrl-C or SIGTERM cuts the grace short.
+    pub async fn finish_async(&self) {
+        let Some(thread) = self.stop() else {
+            return;
+        };
+        let deadline = tokio::time::Instant::now() + FINISH_GRACE;
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        while !thread.is_finished() && tokio::time::Instant::now() < deadline {
+            tokio::select! {
+                () = tokio::time::sleep(Duration::from_millis(5)) => {}
+                _ = tokio::signal::ctrl_c() => break,
+                _ = async { match term.as_mut() { Some(t) => t.recv().await, None => std::future::pending().await } } => break,
+            }
+        }
+        self.settle(thread);
+    }
+
+    /// Close the queue; the thread, if it is still there.
+    fn stop(&self) -> Option<std::thread::JoinHandle<()>> {
+        lock(&self.tx).take();
+        lock(&self.thread).take()
+    }
+
+    /// Join a thread that is done; one that is not is given up on, and that is the failure.
+    fn settle(&self, thread: std::thread::JoinHandle<()>) {
         if thread.is_finished() {
             let _ = thread.join();
             return;

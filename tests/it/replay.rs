@@ -342,3 +342,30 @@ async fn listen_replay_is_a_mock_server_for_a_wscope_client() {
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(out.stderr.contains("bad.jsonl line 2"), "{}", out.stderr);
 }
+
+/// Review finding: the recording was read with a blocking read on the runtime thread, so a FIFO
+/// with no writer hung `replay` (and `listen --replay`) for ever. Only a regular file is read.
+#[tokio::test]
+async fn a_fifo_as_the_recording_is_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo");
+    let c = std::ffi::CString::new(fifo.display().to_string()).unwrap();
+    // SAFETY: mkfifo on a path in our own temporary directory.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let fifo_arg = fifo.display().to_string();
+    let ran = tokio::time::timeout(
+        Duration::from_secs(20),
+        support::run(args(&["replay", &fifo_arg, "--fast"])),
+    )
+    .await;
+    let out = ran.expect("replay of a FIFO without a writer hung");
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("not a regular file"), "{}", out.stderr);
+    let ran = tokio::time::timeout(
+        Duration::from_secs(20),
+        support::run(args(&["listen", "127.0.0.1:0", "--replay", &fifo_arg])),
+    )
+    .await;
+    let out = ran.expect("listen --replay of a FIFO without a writer hung");
+    assert_eq!(out.code, 2, "{}", out.stderr);
+}

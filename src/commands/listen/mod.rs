@@ -124,7 +124,10 @@ async fn start(args: &ListenArgs, repl: Option<&mut Repl>, printer: &mut Printer
         None => {}
     }
     serve(listener, shared, args.verbose, rx, printer).await?;
-    recorder.map_or(Ok(()), |r| r.finish())
+    match recorder {
+        Some(r) => r.finish().await,
+        None => Ok(()),
+    }
 }
 
 /// Stdin is ours unless we are a background job on a terminal (`wscope listen 8080 &`), where

@@ -147,10 +147,14 @@ impl Wire {
         self.pong(token, deadline).await
     }
 
-    /// Leave politely: a close 1000, then the socket is dropped without waiting.
+    /// Leave politely: a close 1000, then the socket is dropped without waiting; a server that
+    /// takes no bytes gets a second, not a hold on the probe.
     pub async fn leave(mut self) {
-        let _ = self.send(&Crafted::close(1000, "").encode()).await;
-        let _ = self.wr.shutdown().await;
+        let bye = async {
+            let _ = self.send(&Crafted::close(1000, "").encode()).await;
+            let _ = self.wr.shutdown().await;
+        };
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(1), bye).await;
     }
 }
 

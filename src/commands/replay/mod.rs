@@ -102,7 +102,7 @@ fn listing(rec: &Recording) -> String {
         let _ = writeln!(
             out,
             "{i}  {}  {sent} sent, {received} received",
-            e.url.as_deref().unwrap_or("(no URL)")
+            crate::printer::escape::escape(e.url.as_deref().unwrap_or("(no URL)"))
         );
     }
     out

@@ -65,6 +65,7 @@ pub fn connect_args(
             continue;
         }
         if value == REDACTED {
+            let name = crate::printer::escape::escape(name);
             notes.push(format!(
                 "note: the recorded {name} header was redacted: not sent (record with \
                  --record-secrets, or give it with -H '{name}: ...')"

@@ -86,12 +86,20 @@ impl Recording {
 /// Read a transcript or a HAR file. A HAR with no WebSocket in it is an error here: there is
 /// nothing anyone could replay.
 pub fn load(path: &Path) -> Result<Recording> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        Error::usage(format!(
-            "cannot read the recording '{}': {e}",
-            path.display()
-        ))
-    })?;
+    let unreadable = |why: String| {
+        Error::usage_hint(
+            format!("cannot read the recording '{}': {why}", path.display()),
+            "give the path of a transcript (--record FILE) or a HAR export: `wscope replay FILE`, `wscope listen PORT --replay FILE`",
+        )
+    };
+    // Read before connecting, on the runtime thread: only a regular file, which cannot block
+    // (a FIFO without a writer would wait for ever).
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => {}
+        Ok(_) => return Err(unreadable("it is not a regular file".into())),
+        Err(e) => return Err(unreadable(e.to_string())),
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| unreadable(e.to_string()))?;
     let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
     let first_value = serde_json::from_str::<serde_json::Value>(first).ok();
     let is_transcript = first_value
