@@ -34,36 +34,28 @@ const fn cmd(
     }
 }
 
+/// A command of `listen` only.
 const fn listen_cmd(
     name: &'static str,
     args: &'static str,
     summary: &'static str,
     example: &'static str,
 ) -> CommandHelp {
-    CommandHelp {
-        name,
-        args,
-        summary,
-        example,
-        listen_only: true,
-        client_only: false,
-    }
+    let mut c = cmd(name, args, summary, example);
+    c.listen_only = true;
+    c
 }
 
+/// A script command: `wscope URL` only (-x, --script and its REPL).
 const fn script_cmd(
     name: &'static str,
     args: &'static str,
     summary: &'static str,
     example: &'static str,
 ) -> CommandHelp {
-    CommandHelp {
-        name,
-        args,
-        summary,
-        example,
-        listen_only: false,
-        client_only: true,
-    }
+    let mut c = cmd(name, args, summary, example);
+    c.client_only = true;
+    c
 }
 
 /// Every command, in `/help` order. `/exit` is an alias of `/quit` and is
