@@ -326,3 +326,33 @@ pub trait EventSink: Send {
         false
     }
 }
+
+/// A sink that looks at each event before passing it on to `inner`. Everything else (flushing,
+/// and what the session asks before reading: broken, backlogged, stalled) is `inner`'s answer,
+/// so a wrapper can never hide the output's backpressure from the session.
+pub struct Observed<'a, F> {
+    pub inner: &'a mut dyn EventSink,
+    pub look: F,
+}
+
+impl<F: FnMut(&Event<'_>) + Send> EventSink for Observed<'_, F> {
+    fn event(&mut self, ev: Event<'_>) {
+        (self.look)(&ev);
+        self.inner.event(ev);
+    }
+    fn flush(&mut self) {
+        self.inner.flush();
+    }
+    fn dirty(&self) -> bool {
+        self.inner.dirty()
+    }
+    fn broken(&self) -> bool {
+        self.inner.broken()
+    }
+    fn backlogged(&self) -> bool {
+        self.inner.backlogged()
+    }
+    fn stalled(&self) -> bool {
+        self.inner.stalled()
+    }
+}

@@ -12,7 +12,7 @@ use tokio_tungstenite::WebSocketStream;
 use crate::cli::{ConnectArgs, LiveArgs, OutputArgs, SessionArgs};
 use crate::dial::BoxStream;
 use crate::error::{Error, Result};
-use crate::event::{Event, EventSink, Stats};
+use crate::event::{Event, Observed, Stats};
 use crate::input::{self, StdinMode};
 use crate::printer::{json, report, style, Printer};
 use crate::reconnect;
@@ -93,31 +93,6 @@ fn stdin_has_data() -> bool {
         .metadata()
         .map(|m| m.file_type().is_fifo() || m.file_type().is_file() || m.file_type().is_socket())
         .unwrap_or(false)
-}
-
-/// Passes every event on, counting the commands refused while running (an unreadable `/file`):
-/// in pipe mode they make the exit code 1 once the session is over.
-struct Tally<'a> {
-    inner: &'a mut dyn EventSink,
-    refused: usize,
-}
-
-impl EventSink for Tally<'_> {
-    fn event(&mut self, ev: Event<'_>) {
-        if matches!(ev, Event::Refused { .. }) {
-            self.refused += 1;
-        }
-        self.inner.event(ev);
-    }
-    fn flush(&mut self) {
-        self.inner.flush();
-    }
-    fn dirty(&self) -> bool {
-        self.inner.dirty()
-    }
-    fn broken(&self) -> bool {
-        self.inner.broken()
-    }
 }
 
 pub async fn run(
@@ -221,8 +196,10 @@ async fn connect(
         Some(r) => r.finish().await,
         None => Ok(()),
     };
-    ran?;
+    // A recording that could not be written out is the cause of what went wrong after it (the
+    // session stops reading while the recording is behind): it is the error reported.
     recorded?;
+    ran?;
     // A refused command in the REPL is the user's typo, shown and forgotten.
     match client.refused {
         0 => Ok(()),
@@ -314,14 +291,21 @@ impl reconnect::Client for Client<'_> {
         let ended = if self.interactive {
             session::run_connection(ws, &mut io.feed, dump_rx, &mut sink, opts, stats, carry).await
         } else {
-            let mut tally = Tally {
+            // The commands refused while running (an unreadable `/file`): in pipe mode they make
+            // the exit code 1 once the session is over.
+            let mut refused = 0;
+            let mut tally = Observed {
                 inner: &mut sink,
-                refused: 0,
+                look: |ev: &Event<'_>| {
+                    if matches!(ev, Event::Refused { .. }) {
+                        refused += 1;
+                    }
+                },
             };
             let ended =
                 session::run_connection(ws, &mut io.feed, dump_rx, &mut tally, opts, stats, carry)
                     .await;
-            self.refused += tally.refused;
+            self.refused += refused;
             ended
         };
         // An expectation the connection ended under no longer waits.

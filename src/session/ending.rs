@@ -63,7 +63,9 @@ impl Loop<'_> {
     }
 
     /// The close handshake ran out of time.
-    pub(super) fn on_close_deadline(&mut self) -> Ending {
+    /// `held`: our own output was backed up, so reads were paused and the peer's answer may be
+    /// sitting unread: say so rather than blame the peer.
+    pub(super) fn on_close_deadline(&mut self, held: bool) -> Ending {
         if self.close.peer_sent() {
             // Both close frames went (ours is tungstenite's answer): only the peer's TCP close
             // is missing, and it may keep that open as long as it likes. We go.
@@ -71,9 +73,19 @@ impl Loop<'_> {
         }
         let peer = self.opts.role.peer();
         let wait = crate::error::secs(self.close_wait);
-        self.failure.get_or_insert_with(|| Error::Protocol {
-            message: format!("the {peer} did not answer our close frame within {wait}"),
-            hint: None,
+        self.failure.get_or_insert_with(|| {
+            let message = if held {
+                format!(
+                    "the {peer}'s answer to our close frame could not be read within {wait}: our \
+                     output is blocked (nothing reads stdout, or the --record file)"
+                )
+            } else {
+                format!("the {peer} did not answer our close frame within {wait}")
+            };
+            Error::Protocol {
+                message,
+                hint: None,
+            }
         });
         Ending {
             closer: Closer::Us,

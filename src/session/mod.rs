@@ -278,7 +278,7 @@ pub async fn run_connection(
                 let next = s.on_ping_timer(t.ping_every.unwrap_or(Duration::from_secs(30)), sink).await;
                 t.ping.as_mut().reset(next);
             }
-            _ = &mut t.close, if t.close_armed => break s.on_close_deadline(),
+            _ = &mut t.close, if t.close_armed => break s.on_close_deadline(sink.backlogged()),
             _ = sigint.recv(), if s.opts.signals => {
                 s.on_signal(sink).await;
             }

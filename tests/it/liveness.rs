@@ -300,6 +300,28 @@ async fn a_blocked_stdout_stops_neither_timers_nor_signals() {
     );
 }
 
+/// Review finding: in pipe mode the session's sink is wrapped (it counts refused commands), and
+/// the wrapper did not pass on "output is backlogged", so with stdout blocked the session kept
+/// reading a flooding server and the output queue grew without bound.
+#[tokio::test]
+async fn a_blocked_stdout_in_pipe_mode_stops_reading_a_flooding_server() {
+    let url = flooder(hostile::text(&"y".repeat(1000)), 6).await;
+    let (mut child, _stdout) = spawn_with_stuck_stdout(&[&url, "-w", "inf"], Stdio::null());
+    let pid = child.id();
+    let mut peak: f64 = 0.0;
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(4) {
+        peak = peak.max(rss_mib(pid));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+    let _ = child.wait();
+    assert!(
+        peak < 60.0,
+        "RSS reached {peak:.0} MiB while stdout was blocked and the server flooded"
+    );
+}
+
 /// Issue 15 item 5, listen: with its stdout blocked, every client froze and new handshakes went
 /// unanswered.
 #[tokio::test]

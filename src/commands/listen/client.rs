@@ -200,9 +200,9 @@ pub async fn run(id: u64, tcp: TcpStream, peer: SocketAddr, shared: Arc<Shared>,
     let (ws, frames, wire) = (stacked.ws, stacked.frames, stacked.wire);
     let opts = server_options(&shared, wire, link);
     let mut hub_sink = HubSink { id, hub: &hub };
-    let mut heard = crate::commands::replay::mock::Heard {
+    let mut heard = crate::event::Observed {
         inner: &mut hub_sink,
-        count: heard,
+        look: |ev: &crate::event::Event<'_>| crate::commands::replay::mock::heard(&heard, ev),
     };
     let mut sink = crate::record::Recorded::new(&mut heard, recorder);
     // The session reports its own ending and error (Event::Closed, Event::Failed).

@@ -2,7 +2,7 @@
 //! engine as any `listen` client) gets the recorded server messages as commands on its input, as
 //! the hub's would be: those sent before the client's first message right after the handshake,
 //! and each later group once the client has sent the message that preceded it in the recording.
-//! [`Heard`] is the session's sink, counting the client's messages; [`feed`] is the task that
+//! [`heard`] counts the client's messages as its session's sink sees them; [`feed`] is the task that
 //! queues the answers that have become due, within the client queue's byte budget.
 
 use std::path::Path;
@@ -13,7 +13,7 @@ use tokio::sync::{mpsc, Notify, Semaphore};
 
 use super::plan::{answers, Answer};
 use crate::error::Result;
-use crate::event::{DataKind, Event, EventSink};
+use crate::event::{DataKind, Event};
 use crate::session::{Charge, Input};
 use crate::slash::Command;
 
@@ -94,33 +94,11 @@ async fn feed(
     }
 }
 
-/// A client session's sink that counts the client's messages before passing events on.
-pub struct Heard<'a> {
-    pub inner: &'a mut dyn EventSink,
-    pub count: Option<Arc<Count>>,
-}
-
-impl EventSink for Heard<'_> {
-    fn event(&mut self, ev: Event<'_>) {
-        if let (Event::Received { .. }, Some(c)) = (&ev, &self.count) {
-            c.messages.fetch_add(1, Ordering::AcqRel);
-            c.wake.notify_one();
-        }
-        self.inner.event(ev);
-    }
-    fn flush(&mut self) {
-        self.inner.flush();
-    }
-    fn dirty(&self) -> bool {
-        self.inner.dirty()
-    }
-    fn broken(&self) -> bool {
-        self.inner.broken()
-    }
-    fn backlogged(&self) -> bool {
-        self.inner.backlogged()
-    }
-    fn stalled(&self) -> bool {
-        self.inner.stalled()
+/// Count a client message the session received, and wake the feeder: the look of the client
+/// session's [`crate::event::Observed`] sink.
+pub fn heard(count: &Option<Arc<Count>>, ev: &Event<'_>) {
+    if let (Event::Received { .. }, Some(c)) = (ev, count) {
+        c.messages.fetch_add(1, Ordering::AcqRel);
+        c.wake.notify_one();
     }
 }
