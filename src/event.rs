@@ -1,6 +1,7 @@
 //! What happens on a connection, as data: the session emits these and the printer alone decides
 //! how they look. Events borrow their payloads, so printing a message costs no copy of it.
 
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -165,7 +166,7 @@ pub enum Event<'a> {
         frame: &'a crate::wire::frame::Frame,
     },
     /// An expectation of a script ended (met, timed out, cancelled).
-    Expect(&'a crate::script::Report),
+    Expect(&'a Report),
     /// Why the connection is failing, said the moment it is known. Only a session whose caller
     /// does not report its error itself emits this (a client of `listen`).
     Failed {
@@ -198,7 +199,7 @@ pub enum OwnedEvent {
         Box<crate::wire::frame::Frame>,
     ),
     Failed(String, Option<String>),
-    Expect(Box<crate::script::Report>),
+    Expect(Box<Report>),
 }
 
 impl OwnedEvent {
@@ -355,4 +356,56 @@ impl<F: FnMut(&Event<'_>) + Send> EventSink for Observed<'_, F> {
     fn stalled(&self) -> bool {
         self.inner.stalled()
     }
+}
+
+/// How an expectation ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Matched,
+    Timeout,
+    /// The connection ended (or the peer closed) first.
+    Closed,
+    /// Ctrl-C in the REPL.
+    Cancelled,
+}
+
+/// One expectation's end, for the printer.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// The command as written, variables in.
+    pub pattern: String,
+    pub result: Outcome,
+    pub waited: Duration,
+    /// Every variable set so far.
+    pub vars: crate::script::vars::Vars,
+}
+
+/// A connected client, as the hub registers it.
+#[derive(Debug, Clone)]
+pub struct ClientInfo {
+    pub peer: SocketAddr,
+    pub path: String,
+    pub subprotocol: Option<String>,
+    pub origin: Option<String>,
+    pub since: Instant,
+    /// permessage-deflate, when its offer was accepted.
+    pub deflate: Option<crate::deflate::Agreed>,
+}
+
+/// What a client task tells the hub. A session's events are the engine's own [`OwnedEvent`]s.
+#[derive(Debug)]
+pub enum ClientEvent {
+    Handshake(Box<crate::handshake::accept::HandshakeView>),
+    Refused {
+        peer: SocketAddr,
+        status: u16,
+        reason: String,
+    },
+    /// The connection ended before an HTTP answer was possible (TLS, garbage, timeout).
+    Failed {
+        peer: SocketAddr,
+        error: String,
+    },
+    Session(OwnedEvent),
 }

@@ -1,17 +1,21 @@
 //! wscope: a command-line WebSocket client and debugger.
 //!
-//! The data flows one way: [`cli`] (what the user asked, as clap parses it) -> `config` (the same,
-//! checked, in the engine's types) -> [`dial`] (TCP / proxy / TLS, with `pem` for the files) ->
-//! [`handshake`] (upgrade, checks, timings, over the one HTTP head reader in `http`) -> `session`
+//! The data flows one way: [`cli`] (what the user asked, as clap parses it, after the argv
+//! rewrites of `cli::argv`; numbers with units are read by `units`) -> `config` (the same,
+//! checked, in the engine's types; the only reader of `cli`) -> [`dial`] (TCP / proxy / TLS,
+//! with `pem` for the files) -> [`handshake`] (upgrade, checks, timings, over the one HTTP head reader in `http`) -> `session`
 //! (the one engine: the event loop of a connection, whatever its role) -> `printer` (every byte
 //! the user sees, written off the runtime thread). Input comes from `input` (stdin lines, -x) or
 //! `repl` (rustyline); `script` runs the expect language on top of the slash-command language of
 //! [`slash`]. `record` writes transcripts, `reconnect` dials again when a connection drops.
 //!
 //! [`wire`] is everything below the WebSocket library: the frame format and decoder, close codes,
-//! hand-built frames, the tap and dump for `--dump`, and the guard that reads ahead of
-//! tungstenite. [`deflate`] is permessage-deflate, as a layer of the same stack.
+//! hand-built frames, the tap and dump for `--dump`, the guard that reads ahead of tungstenite,
+//! and the [`wire::role`] every layer asks which end it is. [`deflate`] is permessage-deflate, as
+//! a layer of the same stack.
 //!
+//! `event` is the vocabulary the engine and the printer share (an expectation's report, listen's
+//! client events); [`probe_checks`] names probe's checks for `cli`, `config` and the command.
 //! [`commands`] holds one module per command (`connect`, `inspect`, `probe`, `replay`, `listen`,
 //! `completions`); [`run`] picks one. [`error`] is the one error type and owns the exit codes.
 //! Modules are public only where the integration tests or the fuzz targets use them.
@@ -29,6 +33,7 @@ pub(crate) mod http;
 pub(crate) mod input;
 pub(crate) mod pem;
 pub(crate) mod printer;
+pub mod probe_checks;
 pub(crate) mod reconnect;
 pub(crate) mod record;
 pub(crate) mod repl;
@@ -36,6 +41,7 @@ pub(crate) mod script;
 pub(crate) mod session;
 pub mod slash;
 pub mod target;
+pub(crate) mod units;
 pub mod wire;
 
 use std::process::ExitCode;
@@ -47,8 +53,8 @@ use error::{exit, Error, Result};
 
 /// Parse the command line, run it, and turn the outcome into an exit code.
 pub fn main_entry() -> ExitCode {
-    let args = reconnect::join_max(cli::rewrite_wscat_listen(std::env::args_os().collect()));
-    if let Err(e) = cli::check_first_word(&args) {
+    let args = cli::argv::rewrite(std::env::args_os().collect());
+    if let Err(e) = cli::argv::check_first_word(&args) {
         printer::style::init_color(cli::ColorChoice::Auto, false);
         printer::Printer::new(printer::Style::default(), printer::Screen::Stderr).error(&e);
         return ExitCode::from(e.exit_code());

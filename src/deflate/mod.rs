@@ -18,8 +18,8 @@ use tokio_tungstenite::tungstenite::protocol::frame::Frame;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::dial::BoxStream;
-use crate::session::Role;
 use crate::wire::guard::WireFacts;
+use crate::wire::role::Role;
 use codec::Deflater;
 pub use params::{Agreed, Offer};
 

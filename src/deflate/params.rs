@@ -2,7 +2,7 @@
 //! default, or the user's `--deflate PARAMS`), the rules a server's answer must follow, and the
 //! answer `listen` gives to a client's offers. What both ends agreed on is an [`Agreed`].
 
-use crate::session::Role;
+use crate::wire::role::Role;
 
 pub const NAME: &str = "permessage-deflate";
 

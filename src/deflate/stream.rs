@@ -413,7 +413,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Inflate<S> {
 mod tests {
     use super::*;
     use crate::deflate::{Agreed, Link};
-    use crate::session::Role;
+    use crate::wire::role::Role;
     use tokio::io::AsyncReadExt;
 
     const HELLO: &[u8] = &[0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00];

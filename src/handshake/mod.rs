@@ -3,6 +3,7 @@
 //! in a [`Report`] for the printer. On success the caller gets the raw stream plus any bytes that came
 //! in behind the 101, ready to hand to tokio-tungstenite.
 
+pub mod accept;
 pub mod checks;
 mod options;
 pub mod request;

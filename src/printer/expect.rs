@@ -1,10 +1,7 @@
-//! How an expectation's end looks: a line in the REPL (or with -v), an `expect` object in --json.
+//! How an expectation's end looks as a line, in the REPL or with -v (its `expect` object in
+//! --json is `json::expect`).
 
-use std::time::Instant;
-
-use serde_json::{json, Value};
-
-use crate::script::{Outcome, Report};
+use crate::event::{Outcome, Report};
 
 /// `expect /expect ^ok$: matched in 12 ms (token=abc)`
 pub(super) fn line(r: &Report) -> String {
@@ -24,16 +21,4 @@ pub(super) fn line(r: &Report) -> String {
         s.push_str(&format!(" ({})", vars.join(", ")));
     }
     s
-}
-
-pub(super) fn json(started: Instant, r: &Report) -> Value {
-    let mut m = super::json::base(started, "expect");
-    m.insert("pattern".into(), r.pattern.clone().into());
-    m.insert("result".into(), json!(r.result));
-    m.insert(
-        "ms".into(),
-        json!((r.waited.as_secs_f64() * 1e6).round() / 1e3),
-    );
-    m.insert("vars".into(), json!(r.vars));
-    Value::Object(m)
 }

@@ -10,6 +10,19 @@ use crate::event::{DataKind, Event};
 use crate::wire::close;
 use crate::wire::hexdump::hex_plain;
 
+/// An expectation's end as an `expect` object.
+fn expect(started: Instant, r: &crate::event::Report) -> Value {
+    let mut m = base(started, "expect");
+    m.insert("pattern".into(), r.pattern.clone().into());
+    m.insert("result".into(), json!(r.result));
+    m.insert(
+        "ms".into(),
+        json!((r.waited.as_secs_f64() * 1e6).round() / 1e3),
+    );
+    m.insert("vars".into(), json!(r.vars));
+    Value::Object(m)
+}
+
 pub(crate) fn base(started: Instant, event: &str) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("event".into(), event.into());
@@ -105,7 +118,7 @@ pub fn event(started: Instant, ev: &Event<'_>) -> Option<Value> {
             return Some(error(started, message, *hint))
         }
         Event::Notice(text) => return Some(notice(started, text)),
-        Event::Expect(r) => return Some(super::expect::json(started, r)),
+        Event::Expect(r) => return Some(expect(started, r)),
         Event::Status(s) => {
             let mut m = base(started, "status");
             if let Ok(Value::Object(o)) = serde_json::to_value(s) {

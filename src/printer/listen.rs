@@ -11,8 +11,9 @@ use serde_json::{json, Value};
 
 use super::escape::Shown;
 use super::{json, Printer};
-use crate::commands::listen::client::{ClientEvent, ClientInfo, HandshakeView};
+use crate::event::{ClientEvent, ClientInfo};
 use crate::event::{Closer, Ending, Event, EventSink, OwnedEvent};
+use crate::handshake::accept::HandshakeView;
 use crate::wire::close;
 
 /// One row of `/clients`.

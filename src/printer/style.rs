@@ -4,7 +4,13 @@
 use std::io::IsTerminal;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::cli::ColorChoice;
+/// `--color WHEN`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
 
 /// Decide and install the colour setting for the whole process.
 pub fn init_color(choice: ColorChoice, human_stream_is_stdout: bool) -> bool {

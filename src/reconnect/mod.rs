@@ -6,10 +6,10 @@
 //! exits with the last failure's code.
 
 mod backoff;
+mod max;
 mod policy;
 mod wait;
 
-use std::ffi::OsString;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
@@ -19,65 +19,12 @@ use crate::printer::Printer;
 use crate::repl::Repl;
 use crate::session::{Carry, Feed};
 
+pub use max::{parse_max, Max};
 pub use policy::Outcome;
 use wait::{unless_stopped, Signals};
 
 /// Attempts in a row when `--reconnect` gives no number and there is no REPL to stop it from.
 pub const PIPE_DEFAULT: u32 = 5;
-
-/// The MAX of `--reconnect[=MAX]`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Max {
-    /// No number: no limit in the REPL, [`PIPE_DEFAULT`] otherwise.
-    Default,
-    Limit(u32),
-    /// `inf` (or `-1`, as `-w` takes it): no limit.
-    Unlimited,
-}
-
-/// clap's parser for MAX.
-pub fn parse_max(s: &str) -> std::result::Result<Max, String> {
-    match s {
-        "default" => Ok(Max::Default),
-        "inf" | "-1" => Ok(Max::Unlimited),
-        _ => match s.parse::<u32>() {
-            Ok(0) => Err("0 attempts would never reconnect: leave --reconnect out".into()),
-            Ok(n) => Ok(Max::Limit(n)),
-            Err(_) => Err(format!(
-                "'{s}' is not a number of attempts (a number from 1, or 'inf' for no limit)"
-            )),
-        },
-    }
-}
-
-/// `--reconnect 5` as `--reconnect=5`: MAX is optional, so clap takes it only after `=` (or
-/// `--reconnect URL` would read the URL as MAX). A word that looks like a MAX is joined to it.
-pub fn join_max(args: Vec<OsString>) -> Vec<OsString> {
-    let mut out = Vec::with_capacity(args.len());
-    let mut it = args.into_iter().peekable();
-    while let Some(a) = it.next() {
-        if a == "--" {
-            out.push(a);
-            out.extend(it);
-            break;
-        }
-        let looks_like_max = |v: &OsString| {
-            v.to_str().is_some_and(|v| {
-                v == "inf" || v == "-1" || v.bytes().all(|b| b.is_ascii_digit()) && !v.is_empty()
-            })
-        };
-        match it.peek() {
-            Some(v) if a == "--reconnect" && looks_like_max(v) => {
-                let mut joined = a;
-                joined.push("=");
-                joined.push(it.next().unwrap_or_default());
-                out.push(joined);
-            }
-            _ => out.push(a),
-        }
-    }
-    out
-}
 
 /// One attempt line: which attempt of how many, after how long, and why.
 #[derive(Debug, Clone)]
@@ -219,34 +166,6 @@ fn stopped(last: Option<Outcome>, io: &mut Io<'_>) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn joined(args: &[&str]) -> Vec<String> {
-        join_max(args.iter().map(OsString::from).collect())
-            .into_iter()
-            .map(|a| a.into_string().unwrap())
-            .collect()
-    }
-
-    #[test]
-    fn a_max_after_the_flag_is_joined_to_it_and_a_url_is_not() {
-        assert_eq!(
-            joined(&["w", "--reconnect", "3", "u"]),
-            ["w", "--reconnect=3", "u"]
-        );
-        assert_eq!(
-            joined(&["w", "--reconnect", "inf"]),
-            ["w", "--reconnect=inf"]
-        );
-        assert_eq!(
-            joined(&["w", "--reconnect", "ws://h/"]),
-            ["w", "--reconnect", "ws://h/"]
-        );
-        assert_eq!(joined(&["w", "--reconnect"]), ["w", "--reconnect"]);
-        assert_eq!(
-            joined(&["w", "--", "--reconnect", "3"]),
-            ["w", "--", "--reconnect", "3"]
-        );
-    }
 
     #[test]
     fn max_defaults_to_no_limit_in_the_repl_and_five_in_a_pipe() {

@@ -111,7 +111,7 @@ impl Recorder {
     }
 
     /// A `listen` client's opening handshake (call on the client's recorder).
-    pub fn handshake(&self, view: &crate::commands::listen::client::HandshakeView, path: &str) {
+    pub fn handshake(&self, view: &crate::handshake::accept::HandshakeView, path: &str) {
         let mut m = json::base(self.started, "handshake");
         m.insert("peer".into(), view.peer.to_string().into());
         m.insert("path".into(), path.into());

@@ -15,12 +15,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
 use tokio::sync::Notify;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::error::{secs, Error};
 use crate::event::{Event, EventSink};
+pub use crate::event::{Outcome, Report};
 use matcher::{Jq, JqOutcome};
 use parse::Step;
 use vars::{verbatim, Vars};
@@ -91,29 +91,6 @@ impl Cancel {
     fn take(&self) -> bool {
         self.0.fired.swap(false, Ordering::Relaxed)
     }
-}
-
-/// How an expectation ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Outcome {
-    Matched,
-    Timeout,
-    /// The connection ended (or the peer closed) first.
-    Closed,
-    /// Ctrl-C in the REPL.
-    Cancelled,
-}
-
-/// One expectation's end, for the printer.
-#[derive(Debug, Clone)]
-pub struct Report {
-    /// The command as written, variables in.
-    pub pattern: String,
-    pub result: Outcome,
-    pub waited: Duration,
-    /// Every variable set so far.
-    pub vars: Vars,
 }
 
 /// What the session does with a line after the script has seen it.

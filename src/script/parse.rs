@@ -147,7 +147,7 @@ pub fn parse(line: &str) -> Result<Step, StepError> {
                 command: "sleep",
                 what: "SECS",
             }),
-            secs => crate::cli::parse_secs(secs)
+            secs => crate::units::parse_secs(secs)
                 .map(Step::Sleep)
                 .map_err(|problem| StepError::Bad {
                     command: "sleep",
@@ -179,7 +179,7 @@ fn timeout_option<'a>(
             what: "SECS after --timeout",
         });
     }
-    let d = crate::cli::parse_secs(secs).map_err(|p| StepError::Bad {
+    let d = crate::units::parse_secs(secs).map_err(|p| StepError::Bad {
         command,
         problem: format!("--timeout {p}"),
     })?;
@@ -285,6 +285,14 @@ fn check_line(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_listed_script_command_parses() {
+        for c in crate::slash::COMMANDS.iter().filter(|c| c.client_only) {
+            let step = check([c.example]);
+            assert!(step.is_ok(), "{}: {step:?}", c.example);
+        }
+    }
 
     fn err(lines: &[&str]) -> (usize, String) {
         let (i, e) = check(lines.iter().copied()).unwrap_err();

@@ -75,34 +75,6 @@ const BACKLOG_RETRY: Duration = Duration::from_millis(10);
 /// How long the writer may take to finish once the session is over.
 const WRITER_GRACE: Duration = Duration::from_secs(1);
 
-/// Which end of the connection we are. One engine runs both; where the protocol treats the ends
-/// differently (who masks, who may send what) or messages must name the other end, the role
-/// decides.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    /// `wscope URL`: our connection to a server.
-    Client,
-    /// A client's connection to `wscope listen`.
-    Server,
-}
-
-impl Role {
-    /// The other end, as messages name it.
-    pub fn peer(self) -> &'static str {
-        match self {
-            Role::Client => "server",
-            Role::Server => "client",
-        }
-    }
-
-    pub fn ws(self) -> tokio_tungstenite::tungstenite::protocol::Role {
-        match self {
-            Role::Client => tokio_tungstenite::tungstenite::protocol::Role::Client,
-            Role::Server => tokio_tungstenite::tungstenite::protocol::Role::Server,
-        }
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct Options {
     pub role: Role,
@@ -131,13 +103,6 @@ pub struct Options {
     pub deflate: Option<crate::deflate::Link>,
     /// The layer that carries `/raw` and `/frame` bytes; None where the stack has none.
     pub raw: Option<raw::Injector>,
-}
-
-/// `--wait`: a time after the input ended, or forever.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Wait {
-    Secs(Duration),
-    Forever,
 }
 
 type Ws = WebSocketStream<BoxStream>;
@@ -435,9 +400,12 @@ mod script;
 mod stack;
 mod state;
 mod timers;
+mod wait;
 mod writer;
 
+pub use crate::wire::role::Role;
 pub use stack::{stack, Stacked, Tapping};
+pub use wait::Wait;
 
 use arms::Read;
 

@@ -10,4 +10,5 @@ pub(crate) mod dump;
 pub mod frame;
 pub mod guard;
 pub(crate) mod hexdump;
+pub mod role;
 pub(crate) mod tap;

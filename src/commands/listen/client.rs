@@ -1,26 +1,27 @@
-//! One client's life, in its own task: TLS (wss), the opening handshake (decided by [`accept`]),
-//! then the same session engine as `wscope URL` runs the connection in the server role (echo,
-//! commands from the hub, limits, the close handshake). It never prints: its events go to the hub,
-//! which owns the printer, through a queue bounded in bytes. A client that misbehaves ends its own
-//! task and nothing else.
+//! One client's life, in its own task: TLS (wss), the opening handshake (decided by
+//! `handshake::accept`), then the same session engine as `wscope URL` runs the connection in the
+//! server role (echo, commands from the hub, limits, the close handshake). It never prints: its
+//! events go to the hub, which owns the printer, through a queue bounded in bytes. A client
+//! that misbehaves ends its own task and nothing else.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use serde::Serialize;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, Semaphore};
 
-use super::accept::{decide, read_request, Decision, Policy, HANDSHAKE_TIMEOUT};
+use super::message::FromClient;
 use super::queue::HubTx;
 use super::tls::Acceptor;
+use crate::handshake::accept::{decide, read_request, Decision, Policy, HANDSHAKE_TIMEOUT};
 
 use crate::dial::BoxStream;
-use crate::event::{Event, EventSink, OwnedEvent, Stats};
-use crate::session::{self, Input, Role};
+use crate::event::{ClientEvent, ClientInfo, Event, EventSink, OwnedEvent, Stats};
+use crate::handshake::accept::HandshakeView;
+use crate::session::{self, Role};
 
 /// Commands the hub may queue for one client; their bytes are bounded by [`CLIENT_QUEUE_BYTES`].
 pub const CLIENT_QUEUE: usize = 1024;
@@ -42,76 +43,6 @@ pub struct Shared {
     pub record: Option<crate::record::Recorder>,
     /// `--replay`: the recorded answers each client gets.
     pub replay: Option<Arc<crate::commands::replay::mock::Answers>>,
-}
-
-/// A connected client, as the hub registers it.
-#[derive(Debug, Clone)]
-pub struct ClientInfo {
-    pub peer: SocketAddr,
-    pub path: String,
-    pub subprotocol: Option<String>,
-    pub origin: Option<String>,
-    pub since: Instant,
-    /// permessage-deflate, when its offer was accepted.
-    pub deflate: Option<crate::deflate::Agreed>,
-}
-
-/// The handshake as `-v` shows it: what was received and what we answered.
-#[derive(Debug, Clone, Serialize)]
-pub struct HandshakeView {
-    pub peer: SocketAddr,
-    pub tls: bool,
-    pub request: String,
-    pub response: String,
-    pub offered_subprotocols: Vec<String>,
-    pub offered_extensions: Vec<String>,
-    pub origin: Option<String>,
-    pub subprotocol: Option<String>,
-    /// The extension accepted (our Sec-WebSocket-Extensions answer) and what it settled.
-    pub extension: Option<String>,
-    pub status: u16,
-}
-
-/// What a client task tells the hub. A session's events are the engine's own [`OwnedEvent`]s.
-#[derive(Debug)]
-pub enum ClientEvent {
-    Handshake(Box<HandshakeView>),
-    Refused {
-        peer: SocketAddr,
-        status: u16,
-        reason: String,
-    },
-    /// The connection ended before an HTTP answer was possible (TLS, garbage, timeout).
-    Failed {
-        peer: SocketAddr,
-        error: String,
-    },
-    Session(OwnedEvent),
-}
-
-pub enum FromClient {
-    Joined {
-        id: u64,
-        info: ClientInfo,
-        tx: mpsc::Sender<Input>,
-        /// The byte budget of `tx` (see [`CLIENT_QUEUE_BYTES`]).
-        budget: Arc<Semaphore>,
-    },
-    Event(u64, ClientEvent),
-    Left(u64),
-}
-
-impl FromClient {
-    /// Roughly the bytes it holds, for the hub queue's bound.
-    pub fn cost(&self) -> usize {
-        match self {
-            FromClient::Event(_, ClientEvent::Session(ev)) => ev.cost(),
-            FromClient::Event(_, ClientEvent::Handshake(h)) => {
-                256 + h.request.len() + h.response.len()
-            }
-            _ => 256,
-        }
-    }
 }
 
 /// The session's events, on their way to the hub. Reads stop while the hub is behind.

@@ -12,7 +12,8 @@ use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::mpsc::Sender;
 use tokio::sync::Semaphore;
 
-use super::client::{ClientEvent, ClientInfo, Shared, CLIENT_QUEUE_BYTES};
+use super::client::{Shared, CLIENT_QUEUE_BYTES};
+use crate::event::{ClientEvent, ClientInfo};
 use crate::event::{Event, EventSink, Origin, OwnedEvent};
 use crate::printer::listen::{uptime, ClientRow};
 use crate::printer::Printer;

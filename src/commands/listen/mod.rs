@@ -4,9 +4,9 @@
 //! [`client`] runs one connection, [`hub`] keeps the registry and runs commands, [`tls`] is wss.
 //! Ctrl-C, SIGTERM or `/quit` close every client with 1001 "going away" and exit 0.
 
-pub mod accept;
 pub mod client;
 pub mod hub;
+mod message;
 mod queue;
 mod tls;
 
@@ -28,8 +28,9 @@ use crate::input::{self, StdinMode};
 use crate::printer::{style, Printer};
 use crate::repl::{self, Repl};
 use crate::session::{signal_stream, Input, INPUT_QUEUE};
-use client::{FromClient, Shared};
+use client::Shared;
 use hub::{Flow, Hub};
+use message::FromClient;
 
 /// How long clients get to answer our 1001 before the server exits anyway.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 
-use super::client::FromClient;
+use super::message::FromClient;
 
 /// Bytes of client events the hub may have queued before sessions stop reading.
 pub const HUB_QUEUE_BYTES: usize = 16 << 20;

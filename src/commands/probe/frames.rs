@@ -6,10 +6,10 @@
 
 use std::time::{Duration, Instant};
 
-use super::check::{CheckId, Outcome, Status};
 use super::wire::{token, Answer};
 use super::Probe;
 use crate::error::secs;
+use crate::probe_checks::{CheckId, Outcome, Status};
 use crate::wire::craft::{self, Crafted, Mask};
 
 /// How long a server gets to react to one frame.

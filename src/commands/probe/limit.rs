@@ -5,9 +5,9 @@
 
 use std::time::Duration;
 
-use super::check::{CheckId, Outcome, Status};
 use super::wire::{token, Answer};
 use super::Probe;
+use crate::probe_checks::{CheckId, Outcome, Status};
 use crate::wire::craft::{self, Crafted};
 
 const FIRST: usize = 1024;

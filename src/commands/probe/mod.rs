@@ -9,7 +9,7 @@
 //! [`frames`] the ones on an open connection, [`limit`] `max-message`; [`wire`] is a check's
 //! connection and [`report`] turns the outcomes into text or JSON.
 
-pub mod check;
+pub use crate::probe_checks as check;
 mod frames;
 mod limit;
 mod report;

@@ -8,7 +8,7 @@ use std::time::Duration;
 use colored::Colorize;
 use serde_json::{json, Value};
 
-use super::check::{Outcome, Status};
+use crate::probe_checks::{Outcome, Status};
 
 const STATUSES: [Status; 4] = [
     Status::Pass,
@@ -81,8 +81,8 @@ pub fn json(url: &str, outcomes: &[Outcome], elapsed: Duration) -> Value {
 
 #[cfg(test)]
 mod tests {
-    use super::super::check::CheckId;
     use super::*;
+    use crate::probe_checks::CheckId;
 
     #[test]
     fn lines_align_and_the_summary_counts() {

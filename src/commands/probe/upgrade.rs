@@ -3,11 +3,11 @@
 //! selects a subprotocol nobody offered, how it negotiates permessage-deflate, and what its TLS
 //! certificate says.
 
-use super::check::{CheckId, Outcome, Status};
 use super::Probe;
 use crate::handshake::checks::Outcome as HandshakeOutcome;
 use crate::handshake::Report;
 use crate::printer::escape::escape;
+use crate::probe_checks::{CheckId, Outcome, Status};
 
 /// An Origin that no page of any real server sends: `.invalid` can never resolve (RFC 6761).
 pub const FOREIGN_ORIGIN: &str = "https://probe.wscope.invalid";

@@ -26,7 +26,7 @@ pub struct Answers {
 impl Answers {
     /// The server side of the recording's first WebSocket, and notes about the file.
     pub fn load(path: &Path) -> Result<(Answers, Vec<String>)> {
-        let rec = super::recording::load(path)?;
+        let rec = super::load::load(path)?;
         let entry = rec.entry(path, None)?;
         let groups = answers(entry);
         Ok((Answers { groups }, rec.notes))

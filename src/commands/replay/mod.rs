@@ -6,6 +6,7 @@
 //! answers clients with its server side ([`mock`]).
 
 pub mod har;
+pub mod load;
 pub mod mock;
 pub mod plan;
 pub mod recording;
@@ -54,7 +55,7 @@ fn plan_session(
     args: &ReplayArgs,
     printer: &mut Printer,
 ) -> Result<Option<(String, crate::cli::ConnectArgs, SessionArgs)>> {
-    let rec = recording::load(&args.file)?;
+    let rec = load::load(&args.file)?;
     for note in &rec.notes {
         printer.note(note);
     }

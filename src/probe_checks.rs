@@ -1,4 +1,5 @@
-//! What a probe check is called and what it found: the ids of SPEC "probe" (also the values of
+//! What a probe check is called and what it found (the vocabulary `cli`, `config` and
+//! `commands::probe` share, kept below all three): the ids of SPEC "probe" (also the values of
 //! `--only` and `--skip`), the verdicts, and one check's result.
 
 use serde::Serialize;

@@ -4,11 +4,30 @@
 //! exactly the bytes that crossed the wire and a refusal can carry a body that says why. Deciding is
 //! pure ([`decide`]); only [`read_request`] does I/O.
 
+use std::net::SocketAddr;
 use std::time::Duration;
+
+use serde::Serialize;
 
 use tokio::io::AsyncRead;
 
 use crate::http::{head, HeadError, Headers, Kind, Start};
+/// The handshake as `-v` shows it: what was received and what we answered.
+#[derive(Debug, Clone, Serialize)]
+pub struct HandshakeView {
+    pub peer: SocketAddr,
+    pub tls: bool,
+    pub request: String,
+    pub response: String,
+    pub offered_subprotocols: Vec<String>,
+    pub offered_extensions: Vec<String>,
+    pub origin: Option<String>,
+    pub subprotocol: Option<String>,
+    /// The extension accepted (our Sec-WebSocket-Extensions answer) and what it settled.
+    pub extension: Option<String>,
+    pub status: u16,
+}
+
 /// How long a client may take to send its request (TLS included).
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 

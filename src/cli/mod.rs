@@ -5,9 +5,16 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, ValueEnum};
+use clap::{Args, Parser};
 
+pub use crate::printer::style::ColorChoice;
 pub use crate::session::Wait;
+use crate::units::{
+    parse_interval, parse_max_message, parse_probe_max, parse_secs, parse_size, parse_speed,
+    parse_wait,
+};
+
+pub mod argv;
 
 /// The examples of `--help`, also the man page's EXAMPLES.
 pub const EXAMPLES: &str = "\
@@ -154,7 +161,7 @@ pub struct ProbeArgs {
         value_name = "ID,ID",
         help_heading = "Probe"
     )]
-    pub only: Vec<crate::commands::probe::CheckId>,
+    pub only: Vec<crate::probe_checks::CheckId>,
 
     /// Leave these checks out (comma-separated ids, repeatable)
     #[arg(
@@ -164,7 +171,7 @@ pub struct ProbeArgs {
         value_name = "ID",
         help_heading = "Probe"
     )]
-    pub skip: Vec<crate::commands::probe::CheckId>,
+    pub skip: Vec<crate::probe_checks::CheckId>,
 
     /// Largest message max-message tries (K, M, G suffixes)
     #[arg(long, value_parser = parse_probe_max, default_value = "16M", value_name = "BYTES", help_heading = "Probe")]
@@ -194,16 +201,6 @@ impl ProbeArgs {
         color(self.color, self.no_color)
     }
 }
-
-/// `--probe-max`: at least one byte, at most 1 GiB (the message is built in memory).
-fn parse_probe_max(s: &str) -> Result<usize, String> {
-    let n = parse_size(s)?;
-    if n == 0 || n > 1 << 30 {
-        return Err(format!("'{s}' is not between 1 byte and 1G"));
-    }
-    Ok(n)
-}
-
 /// How to reach the server and what to say in the upgrade request (connect and inspect).
 #[derive(Debug, Args, Clone)]
 #[command(next_help_heading = "Connection")]
@@ -570,65 +567,6 @@ pub struct ReplayArgs {
     pub output: OutputArgs,
 }
 
-/// `--speed X`: a positive factor.
-fn parse_speed(s: &str) -> Result<f64, String> {
-    match s.trim().parse::<f64>() {
-        Ok(v) if v.is_finite() && v > 0.0 && v <= 1e6 => Ok(v),
-        _ => Err(format!(
-            "'{s}' is not a speed: use a number above 0, e.g. 2 (twice as fast) or 0.5"
-        )),
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
-    Auto,
-    Always,
-    Never,
-}
-
-pub(crate) fn parse_secs(s: &str) -> Result<Duration, String> {
-    let v: f64 = s
-        .trim()
-        .parse()
-        .map_err(|_| format!("'{s}' is not a number of seconds"))?;
-    if !v.is_finite() || !(0.0..=1e9).contains(&v) {
-        return Err(format!(
-            "'{s}' is not a number of seconds between 0 and 1e9"
-        ));
-    }
-    Ok(Duration::from_secs_f64(v))
-}
-
-/// The shortest `--ping-interval`, `--ping-timeout` and `--connect-timeout`: 0 meant a ping storm
-/// (~900/s) or a timeout before anything could happen.
-const MIN_INTERVAL: f64 = 0.1;
-
-fn parse_interval(s: &str) -> Result<Duration, String> {
-    let d = parse_secs(s)?;
-    if d.as_secs_f64() < MIN_INTERVAL {
-        return Err(format!(
-            "'{s}' is too short: use {MIN_INTERVAL} to 1e9 seconds"
-        ));
-    }
-    Ok(d)
-}
-
-/// Control frames (a close, a ping) carry up to 125 bytes and must always get through: a smaller
-/// limit would refuse the server's close.
-pub const MIN_MESSAGE_SIZE: usize = 125;
-
-fn parse_max_message(s: &str) -> Result<usize, String> {
-    let n = parse_size(s)?;
-    if n < MIN_MESSAGE_SIZE {
-        return Err(format!(
-            "'{s}' is below {MIN_MESSAGE_SIZE} bytes: control frames (close, ping, pong) carry up \
-             to {MIN_MESSAGE_SIZE} bytes and must always be accepted; use at least {MIN_MESSAGE_SIZE}"
-        ));
-    }
-    Ok(n)
-}
-
 /// `--deflate PARAMS`: known parameter names, window sizes 8 to 15.
 fn parse_deflate(s: &str) -> Result<crate::deflate::Offer, String> {
     crate::deflate::Offer::parse(s).map_err(|e| {
@@ -640,294 +578,5 @@ fn parse_deflate(s: &str) -> Result<crate::deflate::Offer, String> {
     })
 }
 
-fn parse_wait(s: &str) -> Result<Wait, String> {
-    match s.trim() {
-        "-1" | "inf" | "infinite" | "forever" => Ok(Wait::Forever),
-        other => parse_secs(other).map(Wait::Secs),
-    }
-}
-
-/// Bytes with an optional K/M/G suffix (powers of 1024), e.g. `64M`, `256`, `1.5K`.
-pub fn parse_size(s: &str) -> Result<usize, String> {
-    let t = s.trim();
-    let (num, mult) = match t.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
-        None => (t, 1u64),
-        Some((i, _)) => {
-            let unit = t[i..].to_ascii_lowercase();
-            let mult = match unit.trim_end_matches("ib").trim_end_matches('b') {
-                "" => 1,
-                "k" => 1 << 10,
-                "m" => 1 << 20,
-                "g" => 1 << 30,
-                _ => return Err(format!("'{s}': unknown size unit (use K, M or G)")),
-            };
-            (&t[..i], mult)
-        }
-    };
-    let v: f64 = num
-        .trim()
-        .parse()
-        .map_err(|_| format!("'{s}' is not a size in bytes"))?;
-    let bytes = v * mult as f64;
-    if !bytes.is_finite() || bytes < 0.0 || bytes > usize::MAX as f64 {
-        return Err(format!("'{s}' is out of range"));
-    }
-    Ok(bytes as usize)
-}
-
-/// Turn wscat's `-l PORT` (also `-lPORT`, `--listen PORT`, `--listen=PORT`) into our
-/// `listen PORT`, so muscle memory works without a second copy of the listen options at the top
-/// level.
-pub fn rewrite_wscat_listen(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
-    let mut out = Vec::with_capacity(args.len() + 1);
-    let mut it = args.into_iter();
-    if let Some(bin) = it.next() {
-        out.push(bin);
-    }
-    let rest: Vec<_> = it.collect();
-    let mut rewritten = false;
-    let mut i = 0;
-    while i < rest.len() {
-        let a = rest[i].to_str().unwrap_or("");
-        if !rewritten && (a == "-l" || a == "--listen") {
-            out.insert(1, "listen".into());
-            rewritten = true;
-        } else if let Some(v) = a
-            .strip_prefix("--listen=")
-            .or_else(|| attached_listen_value(a))
-            .filter(|_| !rewritten)
-        {
-            out.insert(1, "listen".into());
-            out.push(v.into());
-            rewritten = true;
-        } else if a == "--" {
-            out.extend(rest[i..].iter().cloned());
-            break;
-        } else {
-            out.push(rest[i].clone());
-        }
-        i += 1;
-    }
-    out
-}
-
-/// The `8080` of `-l8080` (an address follows: a digit, `[` or `:`), not some other `-l...`.
-fn attached_listen_value(arg: &str) -> Option<&str> {
-    let v = arg.strip_prefix("-l")?;
-    v.starts_with(|c: char| c.is_ascii_digit() || c == '[' || c == ':')
-        .then_some(v)
-}
-
-/// Words people type for things wscope does another way, with where that is.
-const ELSEWHERE: &[(&str, &str)] = &[
-    (
-        "man",
-        "the manual is `man wscope` (man/wscope.1), and `wscope --help` lists every option",
-    ),
-    (
-        "manual",
-        "the manual is `man wscope` (man/wscope.1), and `wscope --help` lists every option",
-    ),
-    ("version", "the version is `wscope --version`"),
-    (
-        "connect",
-        "connecting takes no command: `wscope URL` (or wscat's `wscope -c URL`)",
-    ),
-];
-
-/// A first argument that is no URL but a mistyped command (`wscope lisen 8080`) or a word for
-/// something wscope does another way (`wscope man`) is a usage error, found before anything is
-/// dialed: taken as a host name it would cost a DNS lookup and say "cannot resolve host".
-pub fn check_first_word(args: &[std::ffi::OsString]) -> crate::error::Result<()> {
-    use clap::CommandFactory;
-    let Some(word) = args.get(1).and_then(|a| a.to_str()) else {
-        return Ok(());
-    };
-    // Anything with a scheme, port, path, dot or userinfo is meant as an address.
-    if word.starts_with('-') || word.is_empty() || word.contains([':', '/', '.', '[', '@']) {
-        return Ok(());
-    }
-    let cmd = Cli::command();
-    let names: Vec<String> = cmd
-        .get_subcommands()
-        .flat_map(|c| std::iter::once(c.get_name()).chain(c.get_all_aliases()))
-        .map(str::to_string)
-        .collect();
-    // `help` is clap's; it is not offered as a guess (`hello` is a fine host name).
-    if word == "help" || names.iter().any(|n| n == word) {
-        return Ok(());
-    }
-    let host_hint =
-        format!("to connect to a host of that name, write ws://{word} (or wss://{word})");
-    if let Some((_, where_)) = ELSEWHERE.iter().find(|(w, _)| w.eq_ignore_ascii_case(word)) {
-        return Err(crate::error::Error::usage_hint(
-            format!("'{word}' is not a command of wscope"),
-            format!("{where_}; {host_hint}"),
-        ));
-    }
-    let lower = word.to_ascii_lowercase();
-    let close = names
-        .iter()
-        .map(|n| (strsim::damerau_levenshtein(&lower, n), n))
-        .filter(|(d, n)| {
-            *d <= 2.min(n.len() / 3 + 1) || (lower.len() >= 3 && n.starts_with(&lower))
-        })
-        .min_by_key(|(d, _)| *d);
-    match close {
-        Some((_, meant)) => Err(crate::error::Error::usage_hint(
-            format!("'{word}' is not a command of wscope: did you mean '{meant}'?"),
-            format!("`wscope {meant} ...` (see `wscope --help`); {host_hint}"),
-        )),
-        None => Ok(()),
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use clap::CommandFactory;
-
-    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
-        let v = rewrite_wscat_listen(args.iter().map(Into::into).collect());
-        Cli::try_parse_from(v)
-    }
-
-    #[test]
-    fn clap_definition_is_consistent() {
-        Cli::command().debug_assert();
-    }
-
-    #[test]
-    fn bare_url_is_connect() {
-        let cli = parse(&["wscope", "ws://h/", "-H", "A: b", "-s", "x", "-s", "y"]).unwrap();
-        assert!(cli.command.is_none());
-        assert_eq!(cli.url.as_deref(), Some("ws://h/"));
-        assert_eq!(cli.conn.subprotocols, ["x", "y"]);
-        assert_eq!(cli.session.wait, None);
-        assert_eq!(cli.session.idle, None);
-        assert_eq!(cli.session.expect_timeout, Duration::from_secs(10));
-        assert_eq!(cli.conn.max_message_size, 64 << 20);
-    }
-
-    #[test]
-    fn wscat_aliases() {
-        let cli = parse(&["wscope", "-n", "wss://h/"]).unwrap();
-        assert!(cli.conn.insecure);
-        let cli = parse(&["wscope", "-l", "8080", "--echo"]).unwrap();
-        match cli.command {
-            Some(Subcommand::Listen(l)) => {
-                assert_eq!(l.addr, "8080");
-                assert!(l.echo);
-            }
-            other => panic!("expected listen, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn wscat_listen_forms_and_first_words() {
-        for form in [&["-l8080"][..], &["--listen=8080"], &["--listen", "8080"]] {
-            let mut v = vec!["wscope"];
-            v.extend_from_slice(form);
-            assert!(
-                matches!(parse(&v).unwrap().command, Some(Subcommand::Listen(l)) if l.addr == "8080"),
-                "{form:?}"
-            );
-        }
-        // Only an address is taken from `-l...`.
-        assert_eq!(attached_listen_value("-lfoo"), None);
-        assert_eq!(attached_listen_value("-l[::1]:80"), Some("[::1]:80"));
-        let first = |w: &str| check_first_word(&["wscope".into(), w.into()]);
-        for ok in [
-            "localhost",
-            "ws://lisen",
-            "lisen:80",
-            "listen",
-            "help",
-            "hello",
-            "-v",
-            "db",
-        ] {
-            assert!(first(ok).is_ok(), "{ok}");
-        }
-        for typo in ["lisen", "Inspct", "completion", "insp", "man"] {
-            assert_eq!(first(typo).map_err(|e| e.exit_code()), Err(2), "{typo}");
-        }
-        let cli = parse(&[
-            "wscope",
-            "ws://h/",
-            "--color",
-            "always",
-            "--no-color",
-            "--slash",
-        ])
-        .unwrap();
-        assert_eq!(cli.output.color(), ColorChoice::Never);
-    }
-
-    #[test]
-    fn inspect_takes_connection_options() {
-        let cli = parse(&["wscope", "inspect", "ws://h/", "--json", "-o", "http://o"]).unwrap();
-        match cli.command {
-            Some(Subcommand::Inspect(i)) => {
-                assert!(i.json);
-                assert_eq!(i.conn.origin.as_deref(), Some("http://o"));
-            }
-            other => panic!("expected inspect, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn wait_and_sizes() {
-        assert_eq!(parse_wait("inf").unwrap(), Wait::Forever);
-        assert_eq!(parse_wait("0").unwrap(), Wait::Secs(Duration::ZERO));
-        assert_eq!(parse_wait("-1").unwrap(), Wait::Forever);
-        assert!(parse_wait("-2").is_err());
-        let cli = parse(&["wscope", "ws://h/", "-w", "-1", "--idle", "0.5"]).unwrap();
-        assert_eq!(cli.session.wait, Some(Wait::Forever));
-        assert_eq!(cli.session.idle, Some(Duration::from_millis(500)));
-        assert_eq!(parse_size("1K").unwrap(), 1024);
-        assert_eq!(parse_size("2MiB").unwrap(), 2 << 20);
-        assert!(parse_size("3Q").is_err());
-    }
-
-    #[test]
-    fn intervals_and_limits_have_a_floor() {
-        assert!(parse_interval("0").unwrap_err().contains("0.1 to 1e9"));
-        assert!(parse_interval("0.05").is_err());
-        assert_eq!(parse_interval("0.1").unwrap(), Duration::from_millis(100));
-        assert!(parse_max_message("124")
-            .unwrap_err()
-            .contains("at least 125"));
-        assert_eq!(parse_max_message("125").unwrap(), 125);
-        for flags in [
-            &["--ping-interval", "0"][..],
-            &["--connect-timeout", "0"][..],
-            &["--max-message-size", "16"][..],
-        ] {
-            let mut v = vec!["wscope", "ws://h/"];
-            v.extend_from_slice(flags);
-            assert!(parse(&v).is_err(), "{flags:?}");
-        }
-    }
-
-    #[test]
-    fn inspect_does_not_take_what_it_would_ignore() {
-        for flag in [
-            "--dump",
-            "--ping-interval=1",
-            "--ping-timeout=1",
-            "--dump-file=f",
-        ] {
-            assert!(
-                parse(&["wscope", "inspect", "ws://h/", flag]).is_err(),
-                "{flag}"
-            );
-            assert!(parse(&["wscope", "ws://h/", flag]).is_ok(), "{flag}");
-        }
-    }
-
-    #[test]
-    fn missing_url_is_an_error() {
-        assert!(parse(&["wscope"]).is_err());
-    }
-}
+mod tests;

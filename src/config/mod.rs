@@ -5,10 +5,10 @@
 //! know nothing of clap; only the commands (`connect`, `inspect`, `listen`) read `cli` and call here.
 
 use crate::cli::{ConnectArgs, ListenArgs, OutputArgs, SessionArgs};
-use crate::commands::listen::accept::Policy;
 use crate::dial::{ProxyChoice, TlsSettings};
 use crate::error::{Error, Result};
 use crate::handshake;
+use crate::handshake::accept::Policy;
 use crate::http::Headers;
 use crate::printer::{Format, Style};
 
@@ -184,6 +184,9 @@ fn deflate_offer(args: &ConnectArgs) -> Option<crate::deflate::Offer> {
             .unwrap_or_else(crate::deflate::Offer::browser),
     )
 }
+
+#[cfg(test)]
+mod request_tests;
 
 #[cfg(test)]
 mod tests {
