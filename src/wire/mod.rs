@@ -9,5 +9,6 @@ pub(crate) mod craft;
 pub(crate) mod dump;
 pub mod frame;
 pub mod guard;
+pub mod header;
 pub(crate) mod hexdump;
 pub(crate) mod tap;
