@@ -121,6 +121,18 @@ pub struct InspectArgs {
     #[arg(long)]
     pub json: bool,
 
+    /// Show the frames of the close (and any the server sent before it), decoded, with a hex dump
+    #[arg(long, help_heading = "Frame dump")]
+    pub dump: bool,
+
+    /// Bytes of each payload shown by --dump before the rest is elided
+    #[arg(long, value_name = "BYTES", default_value = "256", value_parser = parse_size, help_heading = "Frame dump", hide_short_help = true)]
+    pub dump_limit: usize,
+
+    /// Write the frame dump to FILE instead of stderr (implies --dump)
+    #[arg(long, value_name = "FILE", help_heading = "Frame dump")]
+    pub dump_file: Option<PathBuf>,
+
     /// When to use colours
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
@@ -912,17 +924,22 @@ mod tests {
 
     #[test]
     fn inspect_does_not_take_what_it_would_ignore() {
-        for flag in [
-            "--dump",
-            "--ping-interval=1",
-            "--ping-timeout=1",
-            "--dump-file=f",
-        ] {
+        for flag in ["--ping-interval=1", "--ping-timeout=1"] {
             assert!(
                 parse(&["wscope", "inspect", "ws://h/", flag]).is_err(),
                 "{flag}"
             );
             assert!(parse(&["wscope", "ws://h/", flag]).is_ok(), "{flag}");
+        }
+    }
+
+    #[test]
+    fn inspect_takes_the_dump_of_its_close() {
+        for flag in ["--dump", "--dump-file=f", "--dump-limit=10"] {
+            assert!(
+                parse(&["wscope", "inspect", "ws://h/", flag]).is_ok(),
+                "{flag}"
+            );
         }
     }
 
