@@ -128,6 +128,18 @@ pub struct InspectArgs {
     #[arg(long)]
     pub json: bool,
 
+    /// Show the frames of the close (and any the server sent before it), decoded, with a hex dump
+    #[arg(long, help_heading = "Frame dump")]
+    pub dump: bool,
+
+    /// Bytes of each payload shown by --dump before the rest is elided
+    #[arg(long, value_name = "BYTES", default_value = "256", value_parser = parse_size, help_heading = "Frame dump", hide_short_help = true)]
+    pub dump_limit: usize,
+
+    /// Write the frame dump to FILE instead of stderr (implies --dump)
+    #[arg(long, value_name = "FILE", help_heading = "Frame dump")]
+    pub dump_file: Option<PathBuf>,
+
     /// When to use colours
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,

@@ -129,17 +129,22 @@ fn intervals_and_limits_have_a_floor() {
 
 #[test]
 fn inspect_does_not_take_what_it_would_ignore() {
-    for flag in [
-        "--dump",
-        "--ping-interval=1",
-        "--ping-timeout=1",
-        "--dump-file=f",
-    ] {
+    for flag in ["--ping-interval=1", "--ping-timeout=1"] {
         assert!(
             parse(&["wscope", "inspect", "ws://h/", flag]).is_err(),
             "{flag}"
         );
         assert!(parse(&["wscope", "ws://h/", flag]).is_ok(), "{flag}");
+    }
+}
+
+#[test]
+fn inspect_takes_the_dump_of_its_close() {
+    for flag in ["--dump", "--dump-file=f", "--dump-limit=10"] {
+        assert!(
+            parse(&["wscope", "inspect", "ws://h/", flag]).is_ok(),
+            "{flag}"
+        );
     }
 }
 

@@ -1,22 +1,22 @@
 //! `wscope inspect URL`: the handshake report in full (or one JSON object), then a clean close, and
-//! exit 0 only when every check passed and the server answered our close.
+//! exit 0 only when every check passed and the server answered our close. The close runs on the
+//! session engine over the same stack as connect (tap, inflater, guard, tungstenite), so a server
+//! that compresses or greets is judged as `wscope URL` judges it, and `--dump` shows the frames.
 
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
-use tokio_tungstenite::tungstenite::protocol::{frame::coding::CloseCode, CloseFrame, Role};
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::WebSocketStream;
+use tokio::sync::mpsc;
 
 use crate::cli::InspectArgs;
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::event::{Closer, Ending, Event, EventSink, Stats};
 use crate::handshake;
 use crate::printer::{report, style, Printer, Screen, Style};
+use crate::session::{self, Input, Role};
 use crate::target::Target;
-
-/// How long the server gets to answer our close frame.
-const CLOSE_WAIT: Duration = Duration::from_secs(3);
 
 pub async fn run(args: &InspectArgs) -> Result<()> {
     style::init_color(args.color(), true);
@@ -27,10 +27,16 @@ pub async fn run(args: &InspectArgs) -> Result<()> {
         },
         Screen::Stderr,
     );
-    let checked =
-        Target::parse(&args.url).and_then(|t| Ok((t, crate::config::handshake(&args.conn)?)));
-    let (target, options) = match checked {
-        Ok(both) => both,
+    // The dump file is opened before dialing: an unwritable path is said before any traffic.
+    let checked = Target::parse(&args.url).and_then(|t| {
+        Ok((
+            t,
+            crate::config::handshake(&args.conn)?,
+            dump_printer(args)?,
+        ))
+    });
+    let (target, options, mut dumper) = match checked {
+        Ok(all) => all,
         Err(e) => {
             printer.error(&e);
             return Err(e);
@@ -41,20 +47,16 @@ pub async fn run(args: &InspectArgs) -> Result<()> {
         // The same warning as connect: -k must never go unnoticed, even in a passing report.
         printer.warn("TLS certificate verification is off (-k/--insecure): anyone on the path could read or change this connection");
     }
+    if let (Some(d), true) = (dumper.as_mut(), args.dump_file.is_some()) {
+        // The report shows the handshake on the screen; a dump file opens with it.
+        d.dump_handshake(&report);
+    }
     let (close, outcome) = match upgraded {
-        Ok(up) => {
-            let config = crate::session::ws_config(args.conn.max_message_size);
-            let ws = WebSocketStream::from_partially_read(
-                up.stream,
-                up.leftover,
-                Role::Client,
-                Some(config),
-            )
-            .await;
-            close_cleanly(ws).await
-        }
+        Ok(up) => close_on_the_engine(&report, up, args, dumper.as_mut()).await,
         Err(e) => (None, Err(e)),
     };
+    // The dump is written out before the report and any error.
+    drop(dumper);
     if args.json {
         let mut v = serde_json::to_value(&report).unwrap_or_else(|_| json!({}));
         if let Some(obj) = v.as_object_mut() {
@@ -89,59 +91,131 @@ pub async fn run(args: &InspectArgs) -> Result<()> {
     outcome
 }
 
-/// Send 1000 and wait for the server's close. Returns a description and the verdict.
-async fn close_cleanly<S>(mut ws: WebSocketStream<S>) -> (Option<String>, Result<()>)
-where
-    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
-{
-    let frame = CloseFrame {
-        code: CloseCode::Normal,
-        reason: "".into(),
-    };
-    if let Err(e) = ws.send(Message::Close(Some(frame))).await {
-        return (
-            Some(format!("sending our close failed: {e}")),
-            Err(Error::protocol(format!(
-                "could not send a close frame: {e}"
-            ))),
-        );
+/// The printer of `--dump`/`--dump-file`: its own, human text on stderr or in the file, so the
+/// report's one JSON document on stdout stays one.
+fn dump_printer(args: &InspectArgs) -> Result<Option<Printer>> {
+    if !args.dump && args.dump_file.is_none() {
+        return Ok(None);
     }
-    let wait = async {
-        while let Some(m) = ws.next().await {
-            match m {
-                Ok(Message::Close(f)) => {
-                    return Ok(match f {
-                        Some(f) => format!(
-                            "the server answered our 1000 with {} {:?}",
-                            u16::from(f.code),
-                            f.reason.as_str()
-                        ),
-                        None => {
-                            "the server answered our 1000 with an empty close frame".to_string()
-                        }
-                    })
-                }
-                Ok(_) => continue,
-                Err(e) => return Err(format!("{e}")),
-            }
-        }
-        Err("the connection ended without a close frame".to_string())
+    let mut p = Printer::new(Style::default(), Screen::Stderr);
+    if let Some(path) = &args.dump_file {
+        p.dump_to_file(path)?;
+    }
+    Ok(Some(p))
+}
+
+/// Send 1000 and wait for the server's close, on the session engine over the whole stack.
+/// Returns a description of the close and the verdict.
+async fn close_on_the_engine(
+    report: &handshake::Report,
+    up: handshake::Upgraded,
+    args: &InspectArgs,
+    dump: Option<&mut Printer>,
+) -> (Option<String>, Result<()>) {
+    let max = args.conn.max_message_size;
+    let link = report
+        .verdict
+        .as_ref()
+        .and_then(|v| v.deflate)
+        .map(|agreed| crate::deflate::Link::new(agreed, Role::Client));
+    let tapping = dump.is_some().then(|| session::Tapping {
+        limit: args.dump_limit,
+        enabled: Arc::new(AtomicBool::new(true)),
+    });
+    let stacked = session::stack(
+        up.stream,
+        up.leftover,
+        Role::Client,
+        link.as_ref(),
+        max,
+        tapping,
+    )
+    .await;
+    let opts = session::Options {
+        role: Role::Client,
+        signals: true,
+        // No input: the close begins at once.
+        wait: session::Wait::Secs(Duration::ZERO),
+        idle: None,
+        script: crate::script::Options::default(),
+        once: false,
+        count: None,
+        close_code: 1000,
+        close_reason: String::new(),
+        echo: false,
+        ping_interval: None,
+        ping_timeout: None,
+        max_message_size: max,
+        dump: None,
+        wire: Some(stacked.wire),
+        deflate: link,
+        raw: Some(stacked.raw),
     };
-    match tokio::time::timeout(CLOSE_WAIT, wait).await {
-        Ok(Ok(desc)) => (Some(desc), Ok(())),
-        Ok(Err(why)) => (
-            Some(format!(
-                "the server did not answer our close cleanly: {why}"
-            )),
-            Err(Error::protocol(format!(
-                "the server did not answer our close frame cleanly: {why}"
-            ))),
-        ),
-        Err(_) => (
-            Some("the server did not answer our close within 3 s".into()),
-            Err(Error::protocol(
-                "the server did not answer our close frame within 3 s",
-            )),
-        ),
+    let (tx, rx) = mpsc::channel(1);
+    let _ = tx.try_send(Input::End);
+    drop(tx);
+    let mut feed = session::Feed::new(rx);
+    let stats = Stats::new(report.url.clone(), None, Vec::new());
+    let mut sink = CloseSink { dump };
+    let ended = session::run_connection(
+        stacked.ws,
+        &mut feed,
+        stacked.frames,
+        &mut sink,
+        opts,
+        stats,
+        session::Carry::default(),
+    )
+    .await;
+    let shown = describe(ended.ending.as_ref(), &ended.result);
+    (Some(shown), ended.result)
+}
+
+/// The close as the report's "Close" section says it.
+fn describe(ending: Option<&Ending>, result: &Result<()>) -> String {
+    let code = |e: &Ending| match e.code {
+        Some(c) if e.reason.is_empty() => format!("{c}"),
+        Some(c) => format!("{c} {:?}", e.reason),
+        None => "an empty close frame".into(),
+    };
+    match (ending, result) {
+        (_, Err(e)) if e.to_string().contains("did not answer our close") => e.to_string(),
+        (_, Err(e)) => format!("the server did not answer our close cleanly: {e}"),
+        (Some(e), Ok(())) if e.closer == Closer::Peer => {
+            format!("the server closed first, with {}", code(e))
+        }
+        (Some(e), Ok(())) => format!("the server answered our 1000 with {}", code(e)),
+        (None, Ok(())) => "nobody reads our output any more".into(),
+    }
+}
+
+/// The session's events, as inspect wants them: the frames go to the dump (if any); the rest is
+/// the report's, told once the close is over.
+struct CloseSink<'a> {
+    dump: Option<&'a mut Printer>,
+}
+
+impl EventSink for CloseSink<'_> {
+    fn event(&mut self, ev: Event<'_>) {
+        if let (Event::Frame { .. }, Some(d)) = (&ev, self.dump.as_mut()) {
+            d.event(ev);
+        }
+    }
+    fn flush(&mut self) {
+        if let Some(d) = self.dump.as_mut() {
+            d.flush();
+        }
+    }
+    fn dirty(&self) -> bool {
+        self.dump.as_ref().is_some_and(|d| d.dirty())
+    }
+    fn broken(&self) -> bool {
+        false
+    }
+    fn backlogged(&self) -> bool {
+        self.dump.as_ref().is_some_and(|d| d.backlogged())
+    }
+    fn stalled(&self) -> bool {
+        self.dump.as_ref().is_some_and(|d| d.stalled())
     }
 }

@@ -191,6 +191,13 @@ impl Deflater {
         if out.ends_with(&TAIL) {
             out.truncate(out.len() - TAIL.len());
         }
+        if out.is_empty() {
+            // Nothing new to flush (an empty message after another: zlib writes nothing at all
+            // on a second sync flush). An empty payload is no deflate block and the peer's
+            // inflater, given the tail, reads a broken one: an empty message is `00`, an empty
+            // stored block once the tail is put back (§7.2.3.6).
+            out.push(0x00);
+        }
         if self.fresh_each_message {
             if self.bits == 15 {
                 self.c.reset();
@@ -243,6 +250,25 @@ mod tests {
         assert_eq!(d.message(b"Hello"), HELLO);
         assert_eq!(d.message(b"Hello"), HELLO);
         assert_eq!(d.message(b""), [0x00]);
+    }
+
+    /// After any message, zlib's sync flush of nothing writes nothing: it must still be `00`,
+    /// and inflate to nothing without spoiling the next message, in every configuration.
+    #[test]
+    fn an_empty_message_after_others_is_00_and_inflates_to_nothing() {
+        for bits in COMPRESSIBLE_BITS {
+            for fresh in [false, true] {
+                let mut d = Deflater::new(bits, fresh).unwrap();
+                let mut i = Inflater::new(fresh);
+                for m in [&b"a"[..], b"", b"", b"b", b"", b"Hello Hello"] {
+                    let packed = d.message(m);
+                    assert!(!packed.is_empty(), "bits {bits} fresh {fresh}");
+                    assert_eq!(i.message(&packed, 1 << 20).unwrap(), m, "bits {bits}");
+                }
+                d.message(b"a");
+                assert_eq!(d.message(b""), [0x00], "bits {bits} fresh {fresh}");
+            }
+        }
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //! inflater (a mirror of the peer's or of ours, fed the same wire bytes) and attaches to each
 //! frame of a compressed message what it inflates to — its size, the ratio, and the first
 //! `--dump-limit` bytes. It is the dump's alone, so the connection never waits for it; it stops
-//! at `--max-message-size` like the real inflater, and says so when the dump was off for a
-//! message whose window a later one needs.
+//! at `--max-message-size` like the real inflater. While the dump is off the decoder still feeds
+//! it (keeping nothing), so a message whose window an earlier one filled shows once it is on.
 
 use super::codec::{InflateError, Inflater};
 
@@ -44,7 +44,7 @@ pub struct Mirror {
     compressed: bool,
     /// Inflated bytes of the message so far.
     total: u64,
-    /// The window is unknown (the dump was off, or inflation failed): nothing is shown until a
+    /// The window is unknown (inflation failed): nothing is shown until a
     /// message starts afresh.
     lost: Option<String>,
     scratch: Vec<u8>,
@@ -105,17 +105,6 @@ impl Mirror {
         if fin {
             self.compressed = false;
         }
-    }
-
-    /// The dump was off: the bytes went by unseen.
-    pub fn missed(&mut self) {
-        if !self.fresh {
-            self.lost = Some(
-                "not shown: the dump was off for earlier messages whose window this one uses"
-                    .into(),
-            );
-        }
-        self.compressed = false;
     }
 
     fn budget(&self) -> usize {

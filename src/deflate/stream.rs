@@ -20,6 +20,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use super::codec::{InflateError, Inflater};
 use super::{Link, Wire};
 use crate::wire::guard::{TooBig, Unexpected, WireFacts};
+use crate::wire::header::{Accumulator, Header, RSV1};
 
 /// Bytes read from below in one go.
 const CHUNK: usize = 16 * 1024;
@@ -57,8 +58,7 @@ pub struct Inflate<S> {
     /// Bytes for the layer above, from `out_at` on.
     out: Vec<u8>,
     out_at: usize,
-    header: [u8; 14],
-    header_len: usize,
+    header: Accumulator,
     remaining: u64,
     mask: Option<[u8; 4]>,
     mask_pos: usize,
@@ -72,6 +72,9 @@ pub struct Inflate<S> {
     broken: bool,
     /// After an error (raised once), or a length nobody will read: pass everything.
     gave_up: bool,
+    /// The peer's close frame went by: what follows is no frame and is passed unparsed (the
+    /// guard above drops it).
+    closed: bool,
 }
 
 impl<S> Inflate<S> {
@@ -95,8 +98,7 @@ impl<S> Inflate<S> {
             leftover,
             out: Vec::new(),
             out_at: 0,
-            header: [0; 14],
-            header_len: 0,
+            header: Accumulator::default(),
             remaining: 0,
             mask: None,
             mask_pos: 0,
@@ -107,36 +109,22 @@ impl<S> Inflate<S> {
             message: None,
             broken: false,
             gave_up: false,
+            closed: false,
         }
-    }
-
-    fn header_want(&self) -> usize {
-        if self.header_len < 2 {
-            return 2;
-        }
-        let len_bytes = match self.header[1] & 0x7f {
-            126 => 2,
-            127 => 8,
-            _ => 0,
-        };
-        2 + len_bytes + if self.header[1] & 0x80 != 0 { 4 } else { 0 }
     }
 
     /// Follow `data`, appending to `out` what the layer above may see.
     fn process(&mut self, mut data: &[u8]) -> Result<(), Unexpected> {
         while !data.is_empty() {
-            if self.gave_up {
+            if self.gave_up || (self.closed && self.remaining == 0) {
                 self.out.extend_from_slice(data);
                 return Ok(());
             }
-            if self.remaining == 0 && (self.header_len < 2 || self.header_len < self.header_want())
-            {
-                let take = (self.header_want() - self.header_len).min(data.len());
-                self.header[self.header_len..self.header_len + take].copy_from_slice(&data[..take]);
-                self.header_len += take;
-                data = &data[take..];
-                if self.header_len >= 2 && self.header_len == self.header_want() {
-                    self.start_frame()?;
+            if self.remaining == 0 {
+                let (n, done) = self.header.push(data);
+                data = &data[n..];
+                if let Some(h) = done {
+                    self.start_frame(&h)?;
                 }
                 continue;
             }
@@ -154,80 +142,78 @@ impl<S> Inflate<S> {
         Ok(())
     }
 
-    fn start_frame(&mut self) -> Result<(), Unexpected> {
-        let h = self.header;
-        self.fin = h[0] & 0x80 != 0;
-        self.opcode = h[0] & 0x0f;
-        let rsv1 = h[0] & 0x40 != 0;
-        let len = match h[1] & 0x7f {
-            126 => u64::from(u16::from_be_bytes([h[2], h[3]])),
-            127 => u64::from_be_bytes([h[2], h[3], h[4], h[5], h[6], h[7], h[8], h[9]]),
-            n => u64::from(n),
-        };
-        self.mask = (h[1] & 0x80 != 0).then(|| {
-            let at = self.header_len - 4;
-            [h[at], h[at + 1], h[at + 2], h[at + 3]]
-        });
+    fn start_frame(&mut self, h: &Header) -> Result<(), Unexpected> {
+        self.fin = h.fin;
+        self.opcode = h.opcode;
+        self.mask = h.mask;
         self.mask_pos = 0;
-        self.remaining = len;
-        let fail = |what: &str| Err(Unexpected::Deflate(what.to_string()));
-        if h[0] & 0x30 != 0 {
-            return fail(
-                "a frame with RSV2 or RSV3 set (only RSV1, for compression, was negotiated)",
-            );
+        self.remaining = h.len;
+        self.closed = h.opcode == 0x8;
+        if h.rsv & !RSV1 != 0 {
+            return Err(Unexpected::Deflate(
+                "a frame with RSV2 or RSV3 set (only RSV1, for compression, was negotiated)".into(),
+            ));
         }
-        let control = self.opcode & 0x08 != 0;
-        self.payload = Payload::Pass;
-        if control {
+        self.payload = self.judge_rsv1(h)?;
+        // Reserved opcodes and stray continuations pass: tungstenite names those.
+        if h.len > i64::MAX as u64 {
+            // Nobody reads such a frame: the library refuses its length.
+            self.gave_up = true;
+            self.out.extend_from_slice(self.header.bytes());
+            return Ok(());
+        }
+        if let Some(m) = self.message.as_mut().filter(|_| !h.is_control()) {
+            m.wire = m.wire.saturating_add(h.len);
+            if !m.compressed {
+                m.size = m.size.saturating_add(h.len);
+            }
+        }
+        if self.payload == Payload::Pass {
+            self.out.extend_from_slice(self.header.bytes());
+        }
+        if h.len == 0 {
+            self.end_frame()?;
+        }
+        Ok(())
+    }
+
+    /// What to do with the payload of the frame `h` begins, as RSV1 and the message say; Err for
+    /// RSV1 where it may not be.
+    fn judge_rsv1(&mut self, h: &Header) -> Result<Payload, Unexpected> {
+        let fail = |what: &str| Err(Unexpected::Deflate(what.to_string()));
+        let rsv1 = h.rsv1();
+        if h.is_control() {
             if rsv1 {
                 return fail("RSV1 on a control frame (control frames are never compressed)");
             }
-        } else if self.opcode == 0x0 {
+            return Ok(Payload::Pass);
+        }
+        if h.opcode == 0x0 {
             if rsv1 {
                 return fail(
                     "RSV1 on a continuation frame (only a message's first frame carries it)",
                 );
             }
-            match &self.message {
-                Some(m) if m.dropped => self.payload = Payload::Drop,
-                Some(m) if m.compressed => self.payload = Payload::Inflate,
-                _ => {}
-            }
-        } else if matches!(self.opcode, 0x1 | 0x2) {
-            let dropped = rsv1 && self.broken;
-            self.message = Some(Message {
-                compressed: rsv1,
-                dropped,
-                ..Message::default()
+            return Ok(match &self.message {
+                Some(m) if m.dropped => Payload::Drop,
+                Some(m) if m.compressed => Payload::Inflate,
+                _ => Payload::Pass,
             });
-            self.payload = match (rsv1, dropped) {
-                (_, true) => Payload::Drop,
-                (true, false) => Payload::Inflate,
-                (false, false) => Payload::Pass,
-            };
         }
-        // Reserved opcodes and stray continuations pass: tungstenite names those.
-        if len > i64::MAX as u64 {
-            // Nobody reads such a frame: the library refuses its length.
-            self.gave_up = true;
-            self.out.extend_from_slice(&h[..self.header_len]);
-            self.header_len = 0;
-            return Ok(());
+        if !matches!(h.opcode, 0x1 | 0x2) {
+            return Ok(Payload::Pass);
         }
-        if let Some(m) = self.message.as_mut().filter(|_| !control) {
-            m.wire = m.wire.saturating_add(len);
-            if !m.compressed {
-                m.size = m.size.saturating_add(len);
-            }
-        }
-        if self.payload == Payload::Pass {
-            self.out.extend_from_slice(&h[..self.header_len]);
-        }
-        self.header_len = 0;
-        if len == 0 {
-            self.end_frame()?;
-        }
-        Ok(())
+        let dropped = rsv1 && self.broken;
+        self.message = Some(Message {
+            compressed: rsv1,
+            dropped,
+            ..Message::default()
+        });
+        Ok(match (rsv1, dropped) {
+            (_, true) => Payload::Drop,
+            (true, false) => Payload::Inflate,
+            (false, false) => Payload::Pass,
+        })
     }
 
     fn payload_bytes(&mut self, chunk: &[u8]) -> Result<(), Unexpected> {
@@ -312,33 +298,12 @@ impl<S> Inflate<S> {
         Ok(())
     }
 
-    /// The inflated frame, as a plain one: RSV1 cleared, its new length, a zero mask if masked.
+    /// The inflated frame, as a plain one: RSV1 cleared, its new length, a zero mask if masked
+    /// (a zero key: the payload reads the same masked or not).
     fn emit_inflated(&mut self) {
         let body = std::mem::take(&mut self.frame_out);
-        let mut head = [0u8; 14];
-        head[0] = if self.fin { 0x80 } else { 0 } | self.opcode;
-        let mask_bit = if self.mask.is_some() { 0x80 } else { 0 };
-        let mut n = match body.len() {
-            len @ 0..=125 => {
-                head[1] = mask_bit | len as u8;
-                2
-            }
-            len @ 126..=0xffff => {
-                head[1] = mask_bit | 126;
-                head[2..4].copy_from_slice(&(len as u16).to_be_bytes());
-                4
-            }
-            len => {
-                head[1] = mask_bit | 127;
-                head[2..10].copy_from_slice(&(len as u64).to_be_bytes());
-                10
-            }
-        };
-        if self.mask.is_some() {
-            // A zero key: the payload reads the same masked or not.
-            n += 4;
-        }
-        self.out.extend_from_slice(&head[..n]);
+        let mask = self.mask.map(|_| [0u8; 4]);
+        Header::new(self.fin, 0, self.opcode, mask, body.len() as u64).encode(&mut self.out);
         self.out.extend_from_slice(&body);
         if let Some(m) = self.message.as_mut() {
             m.size = m.size.saturating_add(body.len() as u64);

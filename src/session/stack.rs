@@ -45,6 +45,7 @@ pub async fn stack(
     let (stream, frames): (BoxStream, _) = match tapping {
         Some(t) => {
             let (sink, rx) = TapSink::new(t.limit, Instant::now(), t.enabled);
+            sink.until_close();
             if let Some(link) = deflate {
                 crate::deflate::dump_inflated(&sink, link, max_message_size, t.limit);
             }

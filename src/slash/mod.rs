@@ -315,41 +315,16 @@ fn parse_switch(command: &'static str, arg: &str) -> Result<bool, CommandError> 
     }
 }
 
-/// Hex digits two per byte; whitespace anywhere is ignored and each
-/// whitespace-separated group may start with `0x`, so dumps from most tools
-/// paste straight in. Positions in errors are 1-based characters of `arg`.
+/// Hex for `/binary`, `/raw` and `--mask`, read by the crate's one hex decoder. Positions in
+/// errors are 1-based characters of `arg`.
 fn parse_hex(arg: &str) -> Result<Vec<u8>, CommandError> {
-    let mut nibbles = Vec::with_capacity(arg.len());
-    let mut group_start = true;
-    let mut chars = arg.chars().enumerate().peekable();
-    while let Some((i, c)) = chars.next() {
-        if c.is_whitespace() {
-            group_start = true;
-            continue;
+    use crate::wire::hexdump::HexError;
+    crate::wire::hexdump::decode(arg).map_err(|e| match e {
+        HexError::InvalidDigit { found, position } => {
+            CommandError::InvalidHexDigit { found, position }
         }
-        if group_start && c == '0' && matches!(chars.peek(), Some((_, 'x' | 'X'))) {
-            chars.next();
-            group_start = false;
-            continue;
-        }
-        group_start = false;
-        match c.to_digit(16) {
-            // to_digit(16) is below 16, so the cast cannot truncate.
-            Some(d) => nibbles.push(d as u8),
-            None => {
-                return Err(CommandError::InvalidHexDigit {
-                    found: c,
-                    position: i + 1,
-                })
-            }
-        }
-    }
-    if nibbles.len() % 2 != 0 {
-        return Err(CommandError::OddHexDigits {
-            count: nibbles.len(),
-        });
-    }
-    Ok(nibbles.chunks_exact(2).map(|p| p[0] << 4 | p[1]).collect())
+        HexError::OddDigits { count } => CommandError::OddHexDigits { count },
+    })
 }
 
 /// Standard-alphabet base64 with optional padding. Whitespace is ignored

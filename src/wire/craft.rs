@@ -3,6 +3,8 @@
 //! protocol (a crafted frame may break every rule of RFC 6455 §5.2 on purpose); the one thing it
 //! guarantees is that the bytes say exactly what the fields say.
 
+use super::header::Header;
+
 /// How the payload is masked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mask {
@@ -73,34 +75,13 @@ impl Crafted {
         let len = self.len.unwrap_or(self.payload.len() as u64);
         let mut out = Vec::with_capacity(14 + self.payload.len());
         let bit = |on: bool, b: u8| if on { b } else { 0 };
-        out.push(
-            bit(self.fin, 0x80)
-                | bit(self.rsv1, 0x40)
-                | bit(self.rsv2, 0x20)
-                | bit(self.rsv3, 0x10)
-                | (self.opcode & 0x0F),
-        );
-        let masked = bit(key.is_some(), 0x80);
-        // The shortest length form that holds `len` (RFC 6455 §5.2).
-        match len {
-            0..=125 => out.push(masked | len as u8),
-            126..=0xFFFF => {
-                out.push(masked | 126);
-                out.extend_from_slice(&(len as u16).to_be_bytes());
-            }
-            _ => {
-                out.push(masked | 127);
-                out.extend_from_slice(&len.to_be_bytes());
-            }
-        }
+        let rsv = bit(self.rsv1, 0x40) | bit(self.rsv2, 0x20) | bit(self.rsv3, 0x10);
+        // The shortest length form that holds `len` (RFC 6455 §5.2); the key after it.
+        Header::new(self.fin, rsv, self.opcode, key, len).encode(&mut out);
         match key {
             // XOR with zeros changes nothing: skip the byte-by-byte pass (big probe messages).
-            Some(k) if k == [0; 4] => {
-                out.extend_from_slice(&k);
-                out.extend_from_slice(&self.payload);
-            }
+            Some(k) if k == [0; 4] => out.extend_from_slice(&self.payload),
             Some(k) => {
-                out.extend_from_slice(&k);
                 out.extend(
                     self.payload
                         .iter()

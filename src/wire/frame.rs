@@ -30,43 +30,8 @@ pub enum Direction {
     Incoming,
 }
 
-/// Which of the three RFC 6455 payload-length encodings carried the length.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LengthForm {
-    /// Length in the 7 bits of the second header byte (0..=125).
-    Seven,
-    /// Marker 126 followed by a 16-bit big-endian length.
-    Sixteen,
-    /// Marker 127 followed by a 64-bit big-endian length.
-    SixtyFour,
-}
-
-impl LengthForm {
-    /// Width of the length field, as shown to users ("16-bit").
-    pub fn bits(self) -> u8 {
-        match self {
-            LengthForm::Seven => 7,
-            LengthForm::Sixteen => 16,
-            LengthForm::SixtyFour => 64,
-        }
-    }
-
-    fn extra_bytes(self) -> usize {
-        match self {
-            LengthForm::Seven => 0,
-            LengthForm::Sixteen => 2,
-            LengthForm::SixtyFour => 8,
-        }
-    }
-
-    fn from_marker(len7: u8) -> Self {
-        match len7 {
-            126 => LengthForm::Sixteen,
-            127 => LengthForm::SixtyFour,
-            _ => LengthForm::Seven,
-        }
-    }
-}
+pub use super::header::LengthForm;
+use super::header::{Accumulator, Header};
 
 /// One frame as seen on the wire, possibly malformed or truncated.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -151,7 +116,7 @@ impl Frame {
     /// False only for a frame cut off by EOF inside its header, whose length
     /// and mask fields may then be missing.
     pub fn header_complete(&self) -> bool {
-        self.header.len() >= header_size(&self.header)
+        self.header.len() >= super::header::size(&self.header)
     }
 
     /// Number of payload bytes that actually arrived.
@@ -249,83 +214,83 @@ fn reserved_opcode_problem(opcode: u8) -> Option<&'static str> {
     })
 }
 
-/// Total header size implied by the bytes seen so far (2 until the second
-/// byte reveals the length form and mask bit).
-fn header_size(header: &[u8]) -> usize {
-    match header.get(1) {
-        None => 2,
-        Some(b) => {
-            let mask = if b & 0x80 != 0 { 4 } else { 0 };
-            2 + LengthForm::from_marker(b & 0x7f).extra_bytes() + mask
+impl Frame {
+    /// A frame whose header `h` (of bytes `raw`) is complete and whose payload is to come.
+    fn from_header(h: &Header, raw: &[u8]) -> Frame {
+        Frame {
+            fin: h.fin,
+            rsv1: h.rsv & 0x40 != 0,
+            rsv2: h.rsv & 0x20 != 0,
+            rsv3: h.rsv & 0x10 != 0,
+            opcode: h.opcode,
+            mask: h.mask,
+            payload_len: h.len,
+            length_form: h.form,
+            non_minimal_length: h.non_minimal(),
+            header: raw.to_vec(),
+            raw_payload: Vec::new(),
+            payload: Vec::new(),
+            elided: 0,
+            complete: false,
+            inflated: None,
         }
     }
-}
 
-/// The payload length a (possibly incomplete) header declares; 0 while its
-/// extended length bytes are missing.
-fn declared_len(header: &[u8]) -> u64 {
-    let b1 = header.get(1).copied().unwrap_or(0);
-    let form = LengthForm::from_marker(b1 & 0x7f);
-    match (form, header.get(2..2 + form.extra_bytes())) {
-        (LengthForm::Seven, _) => u64::from(b1 & 0x7f),
-        (_, Some(bytes)) => bytes.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)),
-        (_, None) => 0,
-    }
-}
-
-/// Builds a frame from (possibly incomplete) header bytes; fields whose
-/// bytes are missing keep neutral defaults.
-fn parse_header(header: &[u8]) -> Frame {
-    let b0 = header.first().copied().unwrap_or(0);
-    let b1 = header.get(1).copied().unwrap_or(0);
-    let form = LengthForm::from_marker(b1 & 0x7f);
-    let ext_end = 2 + form.extra_bytes();
-    let ext = header.get(2..ext_end);
-    let payload_len = declared_len(header);
-    let non_minimal_length = ext.is_some()
-        && match form {
-            LengthForm::Seven => false,
-            LengthForm::Sixteen => payload_len < 126,
-            LengthForm::SixtyFour => payload_len <= 0xffff,
+    /// A header cut off by the end of the stream: the fields its bytes hold, neutral defaults for
+    /// the rest (no mask, length 0).
+    fn cut_off(raw: &[u8]) -> Frame {
+        let b0 = raw.first().copied().unwrap_or(0);
+        let form = LengthForm::from_marker(raw.get(1).copied().unwrap_or(0) & 0x7f);
+        // The length, when its bytes are all in: the header without its mask key, read as one.
+        let unmasked = [raw.get(1).copied().unwrap_or(0) & 0x7f];
+        let len_bytes = raw.get(2..2 + form.extra_bytes());
+        let len = match len_bytes {
+            Some(ext) => {
+                let mut head = vec![b0, unmasked[0]];
+                head.extend_from_slice(ext);
+                match super::header::parse(&head) {
+                    super::header::Parsed::Header(h, _) => h.len,
+                    super::header::Parsed::Need(_) => 0,
+                }
+            }
+            None => 0,
         };
-    let mask = if b1 & 0x80 != 0 {
-        header
-            .get(ext_end..ext_end + 4)
-            .and_then(|k| <[u8; 4]>::try_from(k).ok())
-    } else {
-        None
-    };
-    Frame {
-        fin: b0 & 0x80 != 0,
-        rsv1: b0 & 0x40 != 0,
-        rsv2: b0 & 0x20 != 0,
-        rsv3: b0 & 0x10 != 0,
-        opcode: b0 & 0x0f,
-        mask,
-        payload_len,
-        length_form: form,
-        non_minimal_length,
-        header: header.to_vec(),
-        raw_payload: Vec::new(),
-        payload: Vec::new(),
-        elided: 0,
-        complete: false,
-        inflated: None,
+        let mut h = Header::new(b0 & 0x80 != 0, b0, b0, None, len);
+        h.form = form;
+        let mut f = Frame::from_header(&h, raw);
+        f.non_minimal_length = len_bytes.is_some() && h.non_minimal();
+        f
     }
+}
+
+/// The payload of a frame the dump does not keep (it is off), followed for its length and, for a
+/// compressed message, fed to the dump's inflater so its window stays whole.
+#[derive(Debug, Default)]
+struct Skipping {
+    left: u64,
+    mask: Option<[u8; 4]>,
+    /// Payload bytes passed so far (the mask's position).
+    at: u64,
+    fin: bool,
+    shown: Option<crate::deflate::mirror::Inflated>,
 }
 
 /// Streaming decoder: feed it socket bytes in any chunking, get frames out.
 #[derive(Debug)]
 pub struct FrameDecoder {
     limit: usize,
-    /// Header bytes of the frame being started (at most 14).
-    header: Vec<u8>,
+    /// Header bytes of the frame being started.
+    header: Accumulator,
     /// Frame whose header is complete and whose payload is still arriving.
     current: Option<Frame>,
-    /// Payload bytes still to pass of a frame followed by [`FrameDecoder::skip`].
-    skipping: u64,
+    /// The frame followed by [`FrameDecoder::skip`], whose payload is still arriving.
+    skipping: Skipping,
     /// permessage-deflate was negotiated: compressed frames are shown inflated too.
     mirror: Option<crate::deflate::mirror::Mirror>,
+    /// Stop at a close frame (see [`FrameDecoder::until_close`]).
+    until_close: bool,
+    /// A close frame's header was read: after its payload, nothing more is parsed.
+    closed: bool,
 }
 
 impl FrameDecoder {
@@ -333,10 +298,12 @@ impl FrameDecoder {
     pub fn new(limit: usize) -> Self {
         FrameDecoder {
             limit,
-            header: Vec::with_capacity(14),
+            header: Accumulator::default(),
             current: None,
-            skipping: 0,
+            skipping: Skipping::default(),
             mirror: None,
+            until_close: false,
+            closed: false,
         }
     }
 
@@ -345,37 +312,75 @@ impl FrameDecoder {
         self.mirror = Some(mirror);
     }
 
+    /// Parse nothing after a close frame: nothing that follows it is a frame of this connection
+    /// (RFC 6455 §5.5.1), so it is neither shown nor inflated (an HTTP server may write a response
+    /// there). The tap's decoders do; a decoder of arbitrary bytes (tests, fuzzing) does not.
+    pub fn until_close(mut self) -> Self {
+        self.until_close = true;
+        self
+    }
+
+    /// A header is complete: what follows is its payload (and after a close, nothing).
+    fn started(&mut self, h: &Header) -> Option<crate::deflate::mirror::Inflated> {
+        self.closed |= self.until_close && h.opcode == 0x8;
+        self.mirror
+            .as_mut()
+            .and_then(|m| m.start(h.opcode, h.rsv1()))
+    }
+
     /// Follows frame boundaries through `bytes` without keeping anything: what a tap does while
     /// its dump is off, with no allocation per frame. A frame in progress is dropped, and so is one
     /// whose header is complete here when [`FrameDecoder::feed`] takes over (a header cut off here
-    /// is finished there, and its frame shown).
+    /// is finished there, and its frame shown). The payloads of compressed messages still go
+    /// through the dump's inflater, so the window of a later message is whole when the dump is on.
     pub fn skip(&mut self, bytes: &[u8]) {
-        if let Some(m) = self.mirror.as_mut() {
-            m.missed();
-        }
         if let Some(frame) = self.current.take() {
-            self.skipping = frame.payload_len - frame.received_payload();
+            self.skipping = Skipping {
+                left: frame.payload_len - frame.received_payload(),
+                mask: frame.mask,
+                at: frame.received_payload(),
+                fin: frame.fin,
+                shown: frame.inflated,
+            };
         }
         let mut rest = bytes;
         while !rest.is_empty() {
             rest = self.pass_skipped(rest);
-            let Some((&b, tail)) = rest.split_first() else {
+            if rest.is_empty() || self.closed {
                 break;
-            };
-            rest = tail;
-            self.header.push(b);
-            if self.header.len() >= header_size(&self.header) {
-                self.skipping = declared_len(&self.header);
-                self.header.clear();
+            }
+            let (n, done) = self.header.push(rest);
+            rest = &rest[n..];
+            if let Some(h) = done {
+                let shown = self.started(&h);
+                self.skipping = Skipping {
+                    left: h.len,
+                    mask: h.mask,
+                    at: 0,
+                    fin: h.fin,
+                    shown,
+                };
+                self.pass_skipped(&[]);
             }
         }
     }
 
-    /// Passes over what is left of a skipped frame's payload; returns the rest.
+    /// Passes over what is left of a skipped frame's payload (inflating it for the dump when it
+    /// is compressed); returns the rest.
     fn pass_skipped<'a>(&mut self, bytes: &'a [u8]) -> &'a [u8] {
-        let n = usize::try_from(self.skipping).map_or(bytes.len(), |s| s.min(bytes.len()));
-        self.skipping -= n as u64;
-        &bytes[n..]
+        let sk = &mut self.skipping;
+        let n = usize::try_from(sk.left).map_or(bytes.len(), |s| s.min(bytes.len()));
+        let (chunk, rest) = bytes.split_at(n);
+        if let (Some(m), Some(shown)) = (self.mirror.as_mut(), sk.shown.as_mut()) {
+            feed_mirror(m, shown, chunk, sk.mask, sk.at);
+            if sk.left == n as u64 {
+                m.end(shown, sk.fin);
+                sk.shown = None;
+            }
+        }
+        sk.left -= n as u64;
+        sk.at += n as u64;
+        rest
     }
 
     /// Decodes `bytes`, appending every frame they complete to `out`.
@@ -386,29 +391,24 @@ impl FrameDecoder {
                 rest = self.take_payload(rest, out);
                 continue;
             }
-            // Header bytes one at a time: at most 14, and the size is only
-            // known once the second byte has arrived.
-            let Some((&b, tail)) = rest.split_first() else {
+            if self.closed {
                 break;
+            }
+            let (n, done) = self.header.push(rest);
+            rest = &rest[n..];
+            let Some(h) = done else {
+                continue;
             };
-            rest = tail;
-            self.header.push(b);
-            if self.header.len() >= header_size(&self.header) {
-                let mut frame = parse_header(&self.header);
-                self.header.clear();
-                if let Some(m) = self.mirror.as_mut().filter(|_| frame.header_complete()) {
-                    frame.inflated = m.start(frame.opcode, frame.rsv1);
+            let mut frame = Frame::from_header(&h, self.header.bytes());
+            frame.inflated = self.started(&h);
+            if frame.payload_len == 0 {
+                frame.complete = true;
+                if let (Some(m), Some(shown)) = (self.mirror.as_mut(), frame.inflated.as_mut()) {
+                    m.end(shown, frame.fin);
                 }
-                if frame.payload_len == 0 {
-                    frame.complete = true;
-                    if let (Some(m), Some(shown)) = (self.mirror.as_mut(), frame.inflated.as_mut())
-                    {
-                        m.end(shown, frame.fin);
-                    }
-                    out.push(frame);
-                } else {
-                    self.current = Some(frame);
-                }
+                out.push(frame);
+            } else {
+                self.current = Some(frame);
             }
         }
     }
@@ -423,17 +423,7 @@ impl FrameDecoder {
         let (chunk, rest) = bytes.split_at(take);
         if let (Some(m), Some(shown)) = (self.mirror.as_mut(), frame.inflated.as_mut()) {
             let at = frame.raw_payload.len() as u64 + frame.elided;
-            match frame.mask {
-                Some(key) => {
-                    let plain: Vec<u8> = chunk
-                        .iter()
-                        .zip(key.iter().cycle().skip((at % 4) as usize))
-                        .map(|(b, k)| b ^ k)
-                        .collect();
-                    m.feed(shown, &plain);
-                }
-                None => m.feed(shown, chunk),
-            }
+            feed_mirror(m, shown, chunk, frame.mask, at);
         }
         let room = self.limit.saturating_sub(frame.raw_payload.len());
         let (kept, skipped) = chunk.split_at(room.min(chunk.len()));
@@ -463,16 +453,37 @@ impl FrameDecoder {
     /// Flushes a frame cut off by the end of the stream (`complete == false`)
     /// and resets the decoder; `None` when the stream ended between frames.
     pub fn finish(&mut self) -> Option<Frame> {
-        self.skipping = 0;
+        self.skipping = Skipping::default();
         if let Some(frame) = self.current.take() {
             return Some(frame);
         }
-        if self.header.is_empty() {
+        if !self.header.partial() {
             return None;
         }
-        let frame = parse_header(&self.header);
+        let frame = Frame::cut_off(self.header.bytes());
         self.header.clear();
         Some(frame)
+    }
+}
+
+/// Feed payload bytes (masked with `mask` from payload position `at`) to the dump's inflater.
+fn feed_mirror(
+    m: &mut crate::deflate::mirror::Mirror,
+    shown: &mut crate::deflate::mirror::Inflated,
+    chunk: &[u8],
+    mask: Option<[u8; 4]>,
+    at: u64,
+) {
+    match mask {
+        Some(key) => {
+            let mut buf = [0u8; 4096];
+            let mut pos = (at % 4) as usize;
+            for piece in chunk.chunks(buf.len()) {
+                let plain = unmask_into(piece, key, &mut pos, &mut buf);
+                m.feed(shown, plain);
+            }
+        }
+        None => m.feed(shown, chunk),
     }
 }
 

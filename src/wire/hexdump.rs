@@ -1,6 +1,7 @@
-//! Hex rendering helpers for the frame dump: an `xxd`-compatible multi-line
-//! dump (so output can be compared with, or reversed by, `xxd -r`) and a
-//! compact one-line form for headers and log lines.
+//! Hex both ways, the crate's one place for it: rendering for the frame dump (an
+//! `xxd`-compatible multi-line dump, so output can be compared with, or reversed by, `xxd -r`,
+//! and compact one-line forms for headers, masks and JSON) and the one decoder, [`decode`], that
+//! `/binary`, `/raw`, `/frame --mask` and the transcripts' binary payloads read hex with.
 
 const PER_LINE: usize = 16;
 /// Width of a full line's hex column: 8 groups of 4 digits plus 7 spaces.
@@ -80,6 +81,51 @@ fn push_line(offset: usize, chunk: &[u8], out: &mut Vec<u8>) {
     let end = ASCII_AT + chunk.len();
     line[end] = b'\n';
     out.extend_from_slice(&line[8..=end]);
+}
+
+/// Why [`decode`] refused its text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HexError {
+    /// Not a hex digit, at this 1-based character position.
+    InvalidDigit { found: char, position: usize },
+    /// An odd number of digits cannot form whole bytes.
+    OddDigits { count: usize },
+}
+
+/// Hex digits two per byte; whitespace anywhere is ignored and each whitespace-separated group
+/// may start with `0x`, so dumps from most tools (and our own [`hex_plain`]) paste straight in.
+pub fn decode(text: &str) -> Result<Vec<u8>, HexError> {
+    let mut nibbles = Vec::with_capacity(text.len());
+    let mut group_start = true;
+    let mut chars = text.chars().enumerate().peekable();
+    while let Some((i, c)) = chars.next() {
+        if c.is_whitespace() {
+            group_start = true;
+            continue;
+        }
+        if group_start && c == '0' && matches!(chars.peek(), Some((_, 'x' | 'X'))) {
+            chars.next();
+            group_start = false;
+            continue;
+        }
+        group_start = false;
+        match c.to_digit(16) {
+            // to_digit(16) is below 16, so the cast cannot truncate.
+            Some(d) => nibbles.push(d as u8),
+            None => {
+                return Err(HexError::InvalidDigit {
+                    found: c,
+                    position: i + 1,
+                })
+            }
+        }
+    }
+    if nibbles.len() % 2 != 0 {
+        return Err(HexError::OddDigits {
+            count: nibbles.len(),
+        });
+    }
+    Ok(nibbles.chunks_exact(2).map(|p| p[0] << 4 | p[1]).collect())
 }
 
 /// Space-separated lowercase hex pairs, e.g. `81 85 37 fa`.

@@ -109,6 +109,19 @@ impl TapSink {
         (sink, TapReceiver { rx, bound })
     }
 
+    /// Stop decoding each direction at its close frame ([`FrameDecoder::until_close`]): what a
+    /// connection's tap does, so bytes a peer writes after its close are never shown as frames.
+    pub fn until_close(&self) {
+        for dir in [Direction::Incoming, Direction::Outgoing] {
+            let mut d = self
+                .decoder(dir)
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            let taken = std::mem::replace(&mut *d, FrameDecoder::new(0));
+            *d = taken.until_close();
+        }
+    }
+
     /// The queue is over its bound: a read should wait (`cx` is woken when it drains).
     fn must_wait(&self, cx: &Context<'_>) -> bool {
         if !self.bound.full() {

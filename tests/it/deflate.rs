@@ -15,9 +15,9 @@ use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use wscope::wire::frame::{Frame, FrameDecoder};
 
 /// RFC 7692 §7.2.3.1: "Hello" compressed.
-const HELLO: &[u8] = &[0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00];
+pub(crate) const HELLO: &[u8] = &[0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00];
 /// §7.2.3.2: "Hello" again, with the window of the first.
-const HELLO_AGAIN: &[u8] = &[0xf2, 0x00, 0x11, 0x00, 0x00];
+pub(crate) const HELLO_AGAIN: &[u8] = &[0xf2, 0x00, 0x11, 0x00, 0x00];
 
 /// Compress messages one after the other in one context (takeover), as a peer would.
 fn compress(messages: &[&[u8]], level: u32) -> Vec<Vec<u8>> {
@@ -66,7 +66,7 @@ fn inflate(frames: &[Frame]) -> Vec<(bool, Vec<u8>)> {
 /// (none for None), writes each `(n, bytes)` of `script` once the client has sent n data frames
 /// (those with 0 in the same write as the 101: the handshake's leftover), records the client's
 /// frames until its close, which it answers. Gives back the request head and those frames.
-async fn peer(
+pub(crate) async fn peer(
     extension: Option<&str>,
     script: Vec<(usize, Vec<u8>)>,
 ) -> (String, tokio::task::JoinHandle<(String, Vec<Frame>)>) {
@@ -373,7 +373,7 @@ async fn a_decompression_bomb_stops_at_the_limit_and_closes_with_1009() {
 }
 
 /// `wscope listen 127.0.0.1:0 ARGS`, and the address it bound.
-fn listen(extra: &[&str]) -> (std::process::Child, String) {
+pub(crate) fn listen(extra: &[&str]) -> (std::process::Child, String) {
     let mut child = Command::new(assert_cmd::cargo::cargo_bin("wscope"))
         .args(["listen", "127.0.0.1:0"])
         .args(extra)

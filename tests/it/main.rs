@@ -23,3 +23,4 @@ mod terminal;
 mod tls;
 mod urls;
 mod usage;
+mod wire;

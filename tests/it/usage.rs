@@ -127,13 +127,8 @@ fn zero_intervals_and_tiny_limits_are_usage_errors_naming_the_range() {
 
 #[test]
 fn inspect_refuses_the_options_it_would_ignore() {
-    for extra in [
-        &["--dump"][..],
-        &["--dump-file", "/tmp/never-written"][..],
-        &["--dump-limit", "10"][..],
-        &["--ping-interval", "1"][..],
-        &["--ping-timeout", "1"][..],
-    ] {
+    // --dump, --dump-file and --dump-limit show the frames of inspect's close (SPEC).
+    for extra in [&["--ping-interval", "1"][..], &["--ping-timeout", "1"][..]] {
         let mut cmd = vec!["inspect", "ws://127.0.0.1:1/"];
         cmd.extend_from_slice(extra);
         let (line, err) = usage_error(&cmd);

@@ -93,15 +93,7 @@ pub fn bad_line(path: &Path, line: usize, what: impl std::fmt::Display) -> Error
 
 /// Hex digits (as the transcript writes binary payloads) back to bytes.
 pub fn unhex(s: &str) -> Option<Vec<u8>> {
-    let digits: Vec<u8> = s
-        .bytes()
-        .filter(|b| !b.is_ascii_whitespace())
-        .map(|b| (b as char).to_digit(16).map(|d| d as u8))
-        .collect::<Option<_>>()?;
-    if digits.len() % 2 != 0 {
-        return None;
-    }
-    Some(digits.chunks_exact(2).map(|p| p[0] << 4 | p[1]).collect())
+    crate::wire::hexdump::decode(s).ok()
 }
 
 #[cfg(test)]
