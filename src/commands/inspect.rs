@@ -9,41 +9,26 @@ use tokio_tungstenite::tungstenite::protocol::{frame::coding::CloseCode, CloseFr
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
-use crate::cli::InspectArgs;
+use crate::config::Inspect;
 use crate::error::{Error, Result};
 use crate::handshake;
-use crate::printer::{report, style, Printer, Screen, Style};
-use crate::target::Target;
+use crate::printer::{report, Screen};
 
 /// How long the server gets to answer our close frame.
 const CLOSE_WAIT: Duration = Duration::from_secs(3);
 
-pub async fn run(args: &InspectArgs) -> Result<()> {
-    style::init_color(args.color(), true);
-    let mut printer = Printer::new(
-        Style {
-            format: crate::printer::Format::json_if(args.json),
-            ..Style::default()
-        },
-        Screen::Stderr,
-    );
-    let checked =
-        Target::parse(&args.url).and_then(|t| Ok((t, crate::config::handshake(&args.conn)?)));
-    let (target, options) = match checked {
-        Ok(both) => both,
-        Err(e) => {
-            printer.error(&e);
-            return Err(e);
-        }
-    };
+pub async fn run(cfg: Inspect) -> Result<()> {
+    let mut printer = cfg.output.printer(Screen::Stderr);
+    let json = cfg.output.style.json();
+    let (target, options) = (cfg.target, cfg.upgrade);
     let (report, upgraded) = handshake::open(&target, &options).await;
-    if !args.json && report.tls.as_ref().is_some_and(|t| t.insecure) {
+    if !json && report.tls.as_ref().is_some_and(|t| t.insecure) {
         // The same warning as connect: -k must never go unnoticed, even in a passing report.
         printer.warn("TLS certificate verification is off (-k/--insecure): anyone on the path could read or change this connection");
     }
     let (close, outcome) = match upgraded {
         Ok(up) => {
-            let config = crate::session::ws_config(args.conn.max_message_size);
+            let config = crate::session::ws_config(cfg.max_message_size);
             let ws = WebSocketStream::from_partially_read(
                 up.stream,
                 up.leftover,
@@ -55,7 +40,7 @@ pub async fn run(args: &InspectArgs) -> Result<()> {
         }
         Err(e) => (None, Err(e)),
     };
-    if args.json {
+    if json {
         let mut v = serde_json::to_value(&report).unwrap_or_else(|_| json!({}));
         if let Some(obj) = v.as_object_mut() {
             obj.insert("ok".into(), json!(outcome.is_ok()));
@@ -80,12 +65,8 @@ pub async fn run(args: &InspectArgs) -> Result<()> {
             ));
         }
     }
+    // The error, if any, is reported at the edge (with --json it is in the object above).
     crate::event::EventSink::flush(&mut printer);
-    if let Err(e) = &outcome {
-        if !args.json {
-            printer.error(e);
-        }
-    }
     outcome
 }
 

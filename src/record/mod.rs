@@ -13,7 +13,6 @@ use std::time::Instant;
 
 use serde_json::{json, Value};
 
-use crate::cli::OutputArgs;
 use crate::error::{Error, Result};
 use crate::event::{Event, EventSink};
 use crate::printer::json;
@@ -30,11 +29,19 @@ pub struct Recorder {
     secrets: bool,
 }
 
+/// `--record FILE` and `--record-secrets`: where the transcript goes and whether credentials stay
+/// in it.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub path: std::path::PathBuf,
+    pub secrets: bool,
+}
+
 impl Recorder {
     /// Create the `--record` file (before anything is dialed or bound, so a bad path costs no
     /// traffic); None without `--record`.
-    pub fn open(output: &OutputArgs) -> Result<Option<Recorder>> {
-        let Some(path) = &output.record else {
+    pub fn open(settings: Option<&Settings>) -> Result<Option<Recorder>> {
+        let Some(Settings { path, secrets }) = settings else {
             return Ok(None);
         };
         use std::os::unix::fs::OpenOptionsExt;
@@ -62,7 +69,7 @@ impl Recorder {
             writer: Arc::new(writer),
             started: Instant::now(),
             client: None,
-            secrets: output.record_secrets,
+            secrets: *secrets,
         }))
     }
 
