@@ -84,12 +84,11 @@ impl Recorder {
     /// The first line of a client's transcript: what was asked for and what was agreed.
     pub fn client_session(&mut self, report: &crate::handshake::Report) {
         self.started = Instant::now();
-        let head = report.request.as_deref().unwrap_or("");
-        let sent = headers::parse_head(head);
+        let sent = &report.request_headers;
         let offered: Vec<&str> = sent
-            .iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case("sec-websocket-protocol"))
-            .flat_map(|(_, v)| v.split(','))
+            .all("sec-websocket-protocol")
+            .into_iter()
+            .flat_map(|v| v.split(','))
             .map(str::trim)
             .filter(|p| !p.is_empty())
             .collect();
@@ -99,7 +98,7 @@ impl Recorder {
             "url".into(),
             headers::redact_url(&report.url, self.secrets).into(),
         );
-        m.insert("headers".into(), headers::to_json(&sent, self.secrets));
+        m.insert("headers".into(), headers::to_json(sent, self.secrets));
         m.insert("subprotocols".into(), json!(offered));
         m.insert("subprotocol".into(), json!(report.subprotocol()));
         m.insert("extensions".into(), json!(report.extensions()));
@@ -122,8 +121,10 @@ impl Recorder {
         let mut m = json::base(self.started, "handshake");
         m.insert("peer".into(), view.peer.to_string().into());
         m.insert("path".into(), path.into());
-        let received = headers::parse_head(&view.request);
-        m.insert("headers".into(), headers::to_json(&received, self.secrets));
+        m.insert(
+            "headers".into(),
+            headers::to_json(&view.headers, self.secrets),
+        );
         m.insert("subprotocols".into(), json!(view.offered_subprotocols));
         m.insert("subprotocol".into(), json!(view.subprotocol));
         m.insert(

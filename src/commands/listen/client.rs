@@ -232,6 +232,7 @@ async fn handshake(
         peer,
         tls: shared.tls.is_some(),
         request: req.text.clone(),
+        headers: req.headers.clone(),
         response: response.clone(),
         offered_subprotocols: req.offered_protocols(),
         offered_extensions: req.offered_extensions(),
