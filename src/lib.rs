@@ -2,12 +2,15 @@
 //!
 //! The data flows one way: [`cli`] (what the user asked, as clap parses it, after the argv
 //! rewrites of `cli::argv`; numbers with units are read by `units`) -> `config` (the same,
-//! checked, in the engine's types; the only reader of `cli`) -> [`dial`] (TCP / proxy / TLS,
-//! with `pem` for the files) -> [`handshake`] (upgrade, checks, timings, over the one HTTP head reader in `http`) -> `session`
-//! (the one engine: the event loop of a connection, whatever its role) -> `printer` (every byte
-//! the user sees, written off the runtime thread). Input comes from `input` (stdin lines, -x) or
-//! `repl` (rustyline); `script` runs the expect language on top of the slash-command language of
-//! [`slash`]. `record` writes transcripts, `reconnect` dials again when a connection drops.
+//! checked, one value per command in the engine's types; the only reader of `cli`) -> the command
+//! (`run(cfg)`) -> [`dial`] (TCP / proxy / TLS, with `pem` for the files) -> [`handshake`]
+//! (upgrade, checks, timings, the server half for listen, over the one HTTP head reader in
+//! `http`) -> `session` (the one engine: the event loop of a connection, whatever its role) ->
+//! `printer` (every byte the user sees, written off the runtime thread; built by
+//! `config::Output::printer`). Input comes from `input` (stdin lines, -x) or `repl` (rustyline);
+//! `script` runs the expect language on top of the slash-command language of [`slash`]. `record`
+//! writes transcripts, `reconnect` dials again when a connection drops. docs/ARCHITECTURE.md has
+//! the layers and who owns which rule.
 //!
 //! [`wire`] is everything below the WebSocket library: the frame format and decoder, close codes,
 //! hand-built frames, the tap and dump for `--dump`, the guard that reads ahead of tungstenite,
@@ -17,7 +20,8 @@
 //! `event` is the vocabulary the engine and the printer share (an expectation's report, listen's
 //! client events); [`probe_checks`] names probe's checks for `cli`, `config` and the command.
 //! [`commands`] holds one module per command (`connect`, `inspect`, `probe`, `replay`, `listen`,
-//! `completions`); [`run`] picks one. [`error`] is the one error type and owns the exit codes.
+//! `completions`); `run` picks one, and `main_entry` reports its error, once. [`error`] is the one
+//! error type and owns the exit codes.
 //! Modules are public only where the integration tests or the fuzz targets use them.
 
 pub mod cli;
