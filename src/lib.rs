@@ -2,12 +2,15 @@
 //!
 //! The data flows one way: [`cli`] (what the user asked, as clap parses it, after the argv
 //! rewrites of `cli::argv`; numbers with units are read by `units`) -> `config` (the same,
-//! checked, in the engine's types; the only reader of `cli`) -> [`dial`] (TCP / proxy / TLS,
-//! with `pem` for the files) -> [`handshake`] (upgrade, checks, timings, over the one HTTP head reader in `http`) -> `session`
-//! (the one engine: the event loop of a connection, whatever its role) -> `printer` (every byte
-//! the user sees, written off the runtime thread). Input comes from `input` (stdin lines, -x) or
-//! `repl` (rustyline); `script` runs the expect language on top of the slash-command language of
-//! [`slash`]. `record` writes transcripts, `reconnect` dials again when a connection drops.
+//! checked, one value per command in the engine's types; the only reader of `cli`) -> the command
+//! (`run(cfg)`) -> [`dial`] (TCP / proxy / TLS, with `pem` for the files) -> [`handshake`]
+//! (upgrade, checks, timings, the server half for listen, over the one HTTP head reader in
+//! `http`) -> `session` (the one engine: the event loop of a connection, whatever its role) ->
+//! `printer` (every byte the user sees, written off the runtime thread; built by
+//! `config::Output::printer`). Input comes from `input` (stdin lines, -x) or `repl` (rustyline);
+//! `script` runs the expect language on top of the slash-command language of [`slash`]. `record`
+//! writes transcripts, `reconnect` dials again when a connection drops. docs/ARCHITECTURE.md has
+//! the layers and who owns which rule.
 //!
 //! [`wire`] is everything below the WebSocket library: the frame format and decoder, close codes,
 //! hand-built frames, the tap and dump for `--dump`, the guard that reads ahead of tungstenite,
@@ -17,7 +20,8 @@
 //! `event` is the vocabulary the engine and the printer share (an expectation's report, listen's
 //! client events); [`probe_checks`] names probe's checks for `cli`, `config` and the command.
 //! [`commands`] holds one module per command (`connect`, `inspect`, `probe`, `replay`, `listen`,
-//! `completions`); [`run`] picks one. [`error`] is the one error type and owns the exit codes.
+//! `completions`); `run` picks one, and `main_entry` reports its error, once. [`error`] is the one
+//! error type and owns the exit codes.
 //! Modules are public only where the integration tests or the fuzz targets use them.
 
 pub mod cli;
@@ -48,16 +52,15 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use cli::{Cli, Subcommand};
+use cli::Cli;
+use config::{Command, Config, Output};
 use error::{exit, Error, Result};
 
-/// Parse the command line, run it, and turn the outcome into an exit code.
+/// Parse the command line, check it, run the command, and report its error once, here.
 pub fn main_entry() -> ExitCode {
     let args = cli::argv::rewrite(std::env::args_os().collect());
     if let Err(e) = cli::argv::check_first_word(&args) {
-        printer::style::init_color(cli::ColorChoice::Auto, false);
-        printer::Printer::new(printer::Style::default(), printer::Screen::Stderr).error(&e);
-        return ExitCode::from(e.exit_code());
+        return report(&Output::plain(), e);
     }
     let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,
@@ -71,13 +74,14 @@ pub fn main_entry() -> ExitCode {
             });
         }
     };
+    let Config { output, command } = Config::from_cli(cli);
+    let command = match command {
+        Ok(c) => c,
+        Err(e) => return report(&output, e),
+    };
     // Before any thread exists: choosing the trust roots sets an environment variable.
-    match &cli.command {
-        Some(Subcommand::Inspect(args)) => dial::pin_trust_roots(&config::tls(&args.conn)),
-        Some(Subcommand::Probe(args)) => dial::pin_trust_roots(&config::tls(&args.conn)),
-        Some(Subcommand::Replay(args)) => dial::pin_trust_roots(&config::tls(&args.conn)),
-        None => dial::pin_trust_roots(&config::tls(&cli.conn)),
-        Some(_) => {}
+    if let Some(tls) = command.tls() {
+        dial::pin_trust_roots(tls);
     }
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -86,24 +90,36 @@ pub fn main_entry() -> ExitCode {
     {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("wscope: cannot start the async runtime: {e}");
-            return ExitCode::from(exit::RUNTIME);
+            let e = Error::Runtime(format!("cannot start the async runtime: {e}"));
+            return report(&output, e);
         }
     };
-    match runtime.block_on(run(cli)) {
+    match runtime.block_on(run(command)) {
         Ok(()) => ExitCode::from(exit::OK),
-        Err(e) => ExitCode::from(e.exit_code()),
+        Err(e) => report(&output, e),
     }
 }
 
-/// Run one command. Errors are reported here, once, by the printer of the command that failed.
-pub async fn run(cli: Cli) -> Result<()> {
-    match cli.command {
-        Some(Subcommand::Inspect(args)) => commands::inspect::run(&args).await,
-        Some(Subcommand::Probe(args)) => commands::probe::run(&args).await,
-        Some(Subcommand::Listen(args)) => commands::listen::run(&args).await,
-        Some(Subcommand::Replay(args)) => commands::replay::run(&args).await,
-        Some(Subcommand::Completions { shell }) => {
+/// The one place an error is shown: in the command's output format, unless the command's own
+/// report already holds it (`inspect --json`). Its exit code is the process's.
+fn report(output: &Output, e: Error) -> ExitCode {
+    if !output.error_in_report {
+        let mut printer = output.printer(printer::Screen::Stderr);
+        printer.error(&e);
+        event::EventSink::flush(&mut printer);
+    }
+    ExitCode::from(e.exit_code())
+}
+
+/// Run one command on its checked configuration.
+pub(crate) async fn run(command: Command) -> Result<()> {
+    match command {
+        Command::Connect(cfg) => commands::connect::run(*cfg).await,
+        Command::Inspect(cfg) => commands::inspect::run(cfg).await,
+        Command::Probe(cfg) => commands::probe::run(cfg).await,
+        Command::Listen(cfg) => commands::listen::run(*cfg).await,
+        Command::Replay(cfg) => commands::replay::run(*cfg).await,
+        Command::Completions(shell) => {
             use std::io::Write;
             let script = commands::completions::render(shell);
             match std::io::stdout().write_all(&script) {
@@ -112,13 +128,6 @@ pub async fn run(cli: Cli) -> Result<()> {
                 }
                 _ => Ok(()),
             }
-        }
-        None => {
-            let url = cli
-                .url
-                .or(cli.connect)
-                .ok_or_else(|| Error::usage("a URL is required"))?;
-            commands::connect::run(&url, &cli.conn, &cli.live, &cli.session, &cli.output).await
         }
     }
 }

@@ -9,78 +9,17 @@ use std::time::Instant;
 use tokio::sync::mpsc;
 use tokio_tungstenite::WebSocketStream;
 
-use crate::cli::{ConnectArgs, LiveArgs, OutputArgs, SessionArgs};
+use crate::config::Connect;
 use crate::dial::BoxStream;
 use crate::error::{Error, Result};
 use crate::event::{Event, Observed, Stats};
 use crate::input::{self, StdinMode};
-use crate::printer::{json, report, style, Printer};
+use crate::printer::{json, report, Printer};
 use crate::reconnect;
 use crate::repl::{self, Repl};
 use crate::session::{self, Feed, Input, INPUT_QUEUE};
-use crate::slash::{check_close_code, check_close_reason};
 use crate::target::Target;
 use crate::wire::guard::WireFacts;
-
-fn validate(session: &SessionArgs) -> Result<Script> {
-    check_close_code(session.close_code).map_err(|e| {
-        Error::usage_hint(
-            format!("--close-code {}: {e}", session.close_code),
-            "use 1000-1003, 1007-1014 or 3000-4999",
-        )
-    })?;
-    check_close_reason(&session.close_reason)
-        .map_err(|e| Error::usage(format!("--close-reason: {e}")))?;
-    if session.count == Some(0) {
-        return Err(Error::usage("--count must be at least 1"));
-    }
-    check_scripts(session)
-}
-
-/// The lines to run: the -x ones, then those of --script, each with where it came from.
-struct Script {
-    lines: Vec<String>,
-    /// It has expectations: what arrives before each must be kept for it.
-    expects: bool,
-}
-
-/// `-x` and `--script` commands are parsed before connecting, in order, as they will run: a bad
-/// one (a syntax error, a bad regex or jq filter, a variable no earlier line sets) is a usage
-/// error naming it, and nothing is sent. (The session parses them again as they run; parsing is
-/// pure, so it agrees.)
-fn check_scripts(session: &SessionArgs) -> Result<Script> {
-    let mut lines = session.execute.clone();
-    let mut origins: Vec<String> = session.execute.iter().map(|_| "-x".to_string()).collect();
-    if let Some(path) = &session.script {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            Error::usage(format!("--script {}: cannot read it: {e}", path.display()))
-        })?;
-        for (i, line) in text.lines().enumerate() {
-            let line = line.strip_suffix('\r').unwrap_or(line);
-            if line.trim().is_empty() || line.trim_start().starts_with('#') {
-                continue;
-            }
-            lines.push(line.to_string());
-            origins.push(format!("{}:{}", path.display(), i + 1));
-        }
-    }
-    let summary =
-        crate::script::parse::check(lines.iter().map(String::as_str)).map_err(|(i, e)| {
-            let shown = lines
-                .get(i)
-                .map(|l| l.escape_debug().to_string())
-                .unwrap_or_default();
-            let origin = origins.get(i).map_or("-x", String::as_str);
-            Error::Usage {
-                message: format!("{origin} '{shown}': {e}"),
-                hint: e.hint(),
-            }
-        })?;
-    Ok(Script {
-        lines,
-        expects: summary.expects,
-    })
-}
 
 /// True when stdin is a pipe or a file: data someone meant to send (not a terminal or /dev/null).
 fn stdin_has_data() -> bool {
@@ -95,94 +34,45 @@ fn stdin_has_data() -> bool {
         .unwrap_or(false)
 }
 
-pub async fn run(
-    url: &str,
-    conn: &ConnectArgs,
-    live: &LiveArgs,
-    session: &SessionArgs,
-    output: &OutputArgs,
-) -> Result<()> {
-    if conn.no_coalesce {
+pub async fn run(cfg: Connect) -> Result<()> {
+    if cfg.no_coalesce {
         crate::coalesce::disable();
     }
-    let stdin_tty = std::io::stdin().is_terminal();
-    let interactive = stdin_tty
-        && std::io::stdout().is_terminal()
-        && !output.json
-        && ((session.execute.is_empty() && session.script.is_none()) || !session.no_repl);
-    // In the REPL the screen is stdout (rustyline draws there); otherwise diagnostics go to stderr.
-    style::init_color(output.color(), interactive);
-    let style = crate::config::connect_style(output, session, conn, interactive);
     let (mut printer, mut repl) =
-        repl::printer_and_repl(style, interactive, !session.no_history, false)?;
-    let result = connect(
-        url,
-        conn,
-        live,
-        session,
-        output,
-        repl.as_mut(),
-        &mut printer,
-    )
-    .await;
+        repl::printer_and_repl(&cfg.output, cfg.interactive, cfg.history, false)?;
+    let result = connect(cfg, repl.as_mut(), &mut printer).await;
     repl::end(printer, repl, result)
 }
 
-async fn connect(
-    url: &str,
-    conn: &ConnectArgs,
-    live: &LiveArgs,
-    session: &SessionArgs,
-    output: &OutputArgs,
-    repl: Option<&mut Repl>,
-    printer: &mut Printer,
-) -> Result<()> {
-    let interactive = repl.is_some();
-    let stdin_tty = std::io::stdin().is_terminal();
-    let target = Target::parse(url)?;
-    let upgrade = crate::config::handshake(conn)?;
-    let script = validate(session)?;
-    let recorder = crate::record::Recorder::open(output)?;
+async fn connect(cfg: Connect, repl: Option<&mut Repl>, printer: &mut Printer) -> Result<()> {
+    let target = Target::parse(&cfg.url)?;
+    let recorder = crate::record::Recorder::open(cfg.output.record.as_ref())?;
     // Open the dump file before dialing: the handshake is the first thing written to it, and an
     // unwritable path is reported before any network traffic.
-    if let Some(path) = &live.dump_file {
+    if let Some(path) = &cfg.dump.file {
         printer.dump_to_file(path)?;
     }
     // Start reading input now: what is piped in while we connect is queued, never lost.
     let (tx, rx) = mpsc::channel::<Input>(INPUT_QUEUE);
-    let stdin_mode = if interactive || !script.lines.is_empty() || stdin_tty {
-        StdinMode::Ignore
-    } else if session.stdin_whole {
-        StdinMode::Whole {
-            binary: session.binary,
-        }
-    } else if session.binary {
-        StdinMode::BinaryLines
-    } else {
-        StdinMode::Lines
-    };
-    if stdin_mode == StdinMode::Ignore && !interactive && !stdin_tty && stdin_has_data() {
+    let stdin_tty = std::io::stdin().is_terminal();
+    if cfg.stdin == StdinMode::Ignore && !cfg.interactive && !stdin_tty && stdin_has_data() {
         printer.note("note: stdin is ignored: -x and --script give the messages to send (without them, each stdin line is one message)");
     }
     // The -x lines are each connection's own (see `Feed`): the stdin side only reads stdin.
     input::spawn(
         Vec::new(),
-        stdin_mode,
-        conn.max_message_size,
-        !interactive,
+        cfg.stdin,
+        cfg.session.max_message_size,
+        !cfg.interactive,
         tx.clone(),
     );
+    let plan = reconnect::Plan::new(cfg.reconnect, cfg.interactive);
     let mut client = Client {
         target,
-        upgrade,
         recorder,
-        conn,
-        live,
-        session,
-        script,
-        interactive,
+        cancel: cfg.session.script.cancel.clone(),
+        cfg,
         tx: Some(tx),
-        cancel: crate::script::Cancel::default(),
         refused: 0,
     };
     let mut io = reconnect::Io {
@@ -190,7 +80,6 @@ async fn connect(
         feed: Feed::new(rx),
         repl,
     };
-    let plan = reconnect::Plan::new(live.reconnect, interactive);
     let ran = reconnect::run(&mut client, &mut io, plan).await;
     let recorded = match client.recorder.as_ref() {
         Some(r) => r.finish().await,
@@ -211,17 +100,11 @@ async fn connect(
 }
 
 /// What every connection of one `wscope URL` run shares.
-struct Client<'a> {
+struct Client {
     target: Target,
-    /// The upgrade's checked options.
-    upgrade: crate::handshake::Options,
     /// `--record`: every connection's events go to the transcript.
     recorder: Option<crate::record::Recorder>,
-    conn: &'a ConnectArgs,
-    live: &'a LiveArgs,
-    session: &'a SessionArgs,
-    script: Script,
-    interactive: bool,
+    cfg: Connect,
     /// Ours until the first connection opens: then the REPL gets it, or it is dropped so that
     /// the input can end.
     tx: Option<mpsc::Sender<Input>>,
@@ -233,9 +116,9 @@ struct Client<'a> {
 
 type Dialed = (crate::handshake::Report, Result<crate::handshake::Upgraded>);
 
-impl reconnect::Client for Client<'_> {
+impl reconnect::Client for Client {
     async fn dial(&self) -> Dialed {
-        crate::handshake::open(&self.target, &self.upgrade).await
+        crate::handshake::open(&self.target, &self.cfg.upgrade).await
     }
 
     async fn session(
@@ -244,15 +127,14 @@ impl reconnect::Client for Client<'_> {
         io: &mut reconnect::Io<'_>,
         carry: session::Carry,
     ) -> reconnect::Outcome {
-        let (conn, live) = (self.conn, self.live);
         let printer = &mut *io.printer;
-        let dumping = live.dump || live.dump_file.is_some();
-        let full_report = conn.verbose || (upgraded.is_err() && report.response.is_some());
+        let dump = &self.cfg.dump;
+        let full_report = self.cfg.verbose || (upgraded.is_err() && report.response.is_some());
         if full_report {
             printer.note(report::full(&report).trim_end());
         }
         // The handshake opens the dump; on the screen the full report already shows it.
-        if dumping && (!full_report || live.dump_file.is_some()) {
+        if dump.on && (!full_report || dump.file.is_some()) {
             printer.dump_handshake(&report);
         }
         if let Some(rec) = self.recorder.as_mut() {
@@ -279,7 +161,7 @@ impl reconnect::Client for Client<'_> {
             printer.warn("TLS certificate verification is off (-k/--insecure): anyone on the path could read or change this connection");
         }
         let (ws, dump_rx, opts, stats) = self.layers(&report, up).await;
-        io.feed.start_script(&self.script.lines);
+        io.feed.start_script(&self.cfg.script);
         // The prompt appears once the summary is on screen; typed lines queue behind the -x ones.
         if let Some(tx) = self.tx.take() {
             if let Some(repl) = io.repl.as_mut() {
@@ -288,7 +170,7 @@ impl reconnect::Client for Client<'_> {
             }
         }
         let mut sink = crate::record::Recorded::new(io.printer, self.recorder.clone());
-        let ended = if self.interactive {
+        let ended = if self.cfg.interactive {
             session::run_connection(ws, &mut io.feed, dump_rx, &mut sink, opts, stats, carry).await
         } else {
             // The commands refused while running (an unreadable `/file`): in pipe mode they make
@@ -314,7 +196,7 @@ impl reconnect::Client for Client<'_> {
     }
 }
 
-impl Client<'_> {
+impl Client {
     /// The layers over the upgraded stream (tap, inflater, guard, raw) and the session's options.
     async fn layers(
         &self,
@@ -326,9 +208,7 @@ impl Client<'_> {
         session::Options,
         Stats,
     ) {
-        let (conn, live) = (self.conn, self.live);
-        let interactive = self.interactive;
-        let dumping = live.dump || live.dump_file.is_some();
+        let dumping = self.cfg.dump.on;
         let link = report
             .verdict
             .as_ref()
@@ -337,14 +217,15 @@ impl Client<'_> {
         let enabled = Arc::new(AtomicBool::new(dumping));
         // `-x '/dump on'` switches the dump on mid-script, so it needs the tap as much as --dump does.
         let scripted_dump = self
+            .cfg
             .script
-            .lines
             .iter()
             .any(|x| x.trim_start().starts_with("/dump"));
-        let tapping = (dumping || interactive || scripted_dump).then(|| session::Tapping {
-            limit: live.dump_limit,
-            enabled: enabled.clone(),
-        });
+        let tapping =
+            (dumping || self.cfg.interactive || scripted_dump).then(|| session::Tapping {
+                limit: self.cfg.dump.limit,
+                enabled: enabled.clone(),
+            });
         let session::Stacked {
             ws,
             frames: dump_rx,
@@ -355,7 +236,7 @@ impl Client<'_> {
             up.leftover,
             session::Role::Client,
             link.as_ref(),
-            conn.max_message_size,
+            self.cfg.session.max_message_size,
             tapping,
         )
         .await;
@@ -374,7 +255,8 @@ impl Client<'_> {
         (ws, dump_rx, opts, stats)
     }
 
-    /// The session's options for one connection.
+    /// The session's options for one connection: the configured ones, with this connection's
+    /// layers.
     fn options(
         &self,
         dump: Option<Arc<AtomicBool>>,
@@ -382,37 +264,12 @@ impl Client<'_> {
         link: Option<crate::deflate::Link>,
         raw: session::raw::Injector,
     ) -> session::Options {
-        let (conn, live, session) = (self.conn, self.live, self.session);
-        let interactive = self.interactive;
         session::Options {
-            role: session::Role::Client,
-            signals: true,
-            wait: session.wait.unwrap_or(session::Wait::Forever),
-            // Silence ends the wait by default, unless -w says how long to wait.
-            idle: session.idle.or_else(|| {
-                session
-                    .wait
-                    .is_none()
-                    .then_some(std::time::Duration::from_secs(2))
-            }),
-            script: crate::script::Options {
-                default_timeout: session.expect_timeout,
-                keep: interactive || self.script.expects,
-                fatal: !interactive,
-                cancel: self.cancel.clone(),
-            },
-            once: session.once,
-            count: session.count,
-            close_code: session.close_code,
-            close_reason: session.close_reason.clone(),
-            echo: session.echo,
-            ping_interval: live.ping_interval,
-            ping_timeout: live.ping_timeout,
-            max_message_size: conn.max_message_size,
             dump,
             wire: Some(wire),
             deflate: link,
             raw: Some(raw),
+            ..self.cfg.session.clone()
         }
     }
 }

@@ -10,54 +10,34 @@ use std::time::Duration;
 use serde_json::json;
 use tokio::sync::mpsc;
 
-use crate::cli::InspectArgs;
+use crate::config::{Dump, Inspect};
 use crate::error::Result;
 use crate::event::{Closer, Ending, Event, EventSink, Stats};
 use crate::handshake;
-use crate::printer::{report, style, Printer, Screen, Style};
+use crate::printer::{report, Format, Printer, Screen, Style};
 use crate::session::{self, Input, Role};
-use crate::target::Target;
 
-pub async fn run(args: &InspectArgs) -> Result<()> {
-    style::init_color(args.color(), true);
-    let mut printer = Printer::new(
-        Style {
-            format: crate::printer::Format::json_if(args.json),
-            ..Style::default()
-        },
-        Screen::Stderr,
-    );
+pub async fn run(cfg: Inspect) -> Result<()> {
+    let mut printer = cfg.output.printer(Screen::Stderr);
+    let json = cfg.output.style.json();
     // The dump file is opened before dialing: an unwritable path is said before any traffic.
-    let checked = Target::parse(&args.url).and_then(|t| {
-        Ok((
-            t,
-            crate::config::handshake(&args.conn)?,
-            dump_printer(args)?,
-        ))
-    });
-    let (target, options, mut dumper) = match checked {
-        Ok(all) => all,
-        Err(e) => {
-            printer.error(&e);
-            return Err(e);
-        }
-    };
-    let (report, upgraded) = handshake::open(&target, &options).await;
-    if !args.json && report.tls.as_ref().is_some_and(|t| t.insecure) {
+    let mut dumper = dump_printer(&cfg)?;
+    let (report, upgraded) = handshake::open(&cfg.target, &cfg.upgrade).await;
+    if !json && report.tls.as_ref().is_some_and(|t| t.insecure) {
         // The same warning as connect: -k must never go unnoticed, even in a passing report.
         printer.warn("TLS certificate verification is off (-k/--insecure): anyone on the path could read or change this connection");
     }
-    if let (Some(d), true) = (dumper.as_mut(), args.dump_file.is_some()) {
+    if let (Some(d), true) = (dumper.as_mut(), cfg.dump.file.is_some()) {
         // The report shows the handshake on the screen; a dump file opens with it.
         d.dump_handshake(&report);
     }
     let (close, outcome) = match upgraded {
-        Ok(up) => close_on_the_engine(&report, up, args, dumper.as_mut()).await,
+        Ok(up) => close_on_the_engine(&report, up, &cfg, dumper.as_mut()).await,
         Err(e) => (None, Err(e)),
     };
     // The dump is written out before the report and any error.
     drop(dumper);
-    if args.json {
+    if json {
         let mut v = serde_json::to_value(&report).unwrap_or_else(|_| json!({}));
         if let Some(obj) = v.as_object_mut() {
             obj.insert("ok".into(), json!(outcome.is_ok()));
@@ -82,23 +62,25 @@ pub async fn run(args: &InspectArgs) -> Result<()> {
             ));
         }
     }
+    // The error, if any, is reported at the edge (with --json it is in the object above).
     crate::event::EventSink::flush(&mut printer);
-    if let Err(e) = &outcome {
-        if !args.json {
-            printer.error(e);
-        }
-    }
     outcome
 }
 
 /// The printer of `--dump`/`--dump-file`: its own, human text on stderr or in the file, so the
 /// report's one JSON document on stdout stays one.
-fn dump_printer(args: &InspectArgs) -> Result<Option<Printer>> {
-    if !args.dump && args.dump_file.is_none() {
+fn dump_printer(cfg: &Inspect) -> Result<Option<Printer>> {
+    let Dump { on, file, .. } = &cfg.dump;
+    if !on && file.is_none() {
         return Ok(None);
     }
-    let mut p = Printer::new(Style::default(), Screen::Stderr);
-    if let Some(path) = &args.dump_file {
+    let mut output = cfg.output.clone();
+    output.style = Style {
+        format: Format::Human,
+        ..Style::default()
+    };
+    let mut p = output.printer(Screen::Stderr);
+    if let Some(path) = file {
         p.dump_to_file(path)?;
     }
     Ok(Some(p))
@@ -109,17 +91,17 @@ fn dump_printer(args: &InspectArgs) -> Result<Option<Printer>> {
 async fn close_on_the_engine(
     report: &handshake::Report,
     up: handshake::Upgraded,
-    args: &InspectArgs,
+    cfg: &Inspect,
     dump: Option<&mut Printer>,
 ) -> (Option<String>, Result<()>) {
-    let max = args.conn.max_message_size;
+    let max = cfg.max_message_size;
     let link = report
         .verdict
         .as_ref()
         .and_then(|v| v.deflate)
         .map(|agreed| crate::deflate::Link::new(agreed, Role::Client));
     let tapping = dump.is_some().then(|| session::Tapping {
-        limit: args.dump_limit,
+        limit: cfg.dump.limit,
         enabled: Arc::new(AtomicBool::new(true)),
     });
     let stacked = session::stack(

@@ -1,251 +1,377 @@
 //! The checked configuration: what the command line asked for, validated once and turned into the
-//! types the engine takes (ripgrep's low-level args -> high-level args). Headers are parsed,
-//! subprotocols and the Origin checked, credentials split, the proxy chosen, the TLS settings and
-//! the deflate offer decided, listen's accept policy built. `dial`, `handshake` and `session`
-//! know nothing of clap; only the commands (`connect`, `inspect`, `listen`) read `cli` and call here.
+//! types the engine takes (ripgrep's low-level args -> high-level args). This module tree is the
+//! only reader of `crate::cli` (besides `lib.rs` and the completions command): [`Config::from_cli`]
+//! gives one value per command, and each command is `run(cfg)` on it. `dial`, `handshake`,
+//! `session` and the commands know nothing of clap.
+//!
+//! [`upgrade`] turns the connection flags into `handshake::Options` (and listen's accept policy),
+//! [`session`] builds the session's options and checks the script, [`output`] decides how the
+//! output looks and builds the printer.
 
-use crate::cli::{ConnectArgs, ListenArgs, OutputArgs, SessionArgs};
-use crate::dial::{ProxyChoice, TlsSettings};
+pub mod output;
+pub mod session;
+mod upgrade;
+
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use crate::cli::{Cli, ConnectArgs, InspectArgs, ListenArgs, ProbeArgs, ReplayArgs, Subcommand};
+use crate::cli::{LiveArgs, OutputArgs, SessionArgs};
+use crate::dial::TlsSettings;
 use crate::error::{Error, Result};
-use crate::handshake;
 use crate::handshake::accept::Policy;
-use crate::http::Headers;
-use crate::printer::{Format, Style};
+use crate::input::StdinMode;
+use crate::printer::Style;
+use crate::probe_checks::CheckId;
+use crate::target::Target;
 
-/// The upgrade's options from connect's (and inspect's) flags.
-pub fn handshake(args: &ConnectArgs) -> Result<handshake::Options> {
-    let headers = args
-        .headers
-        .iter()
-        .map(|h| parse_header(h, "-H"))
-        .collect::<Result<Headers>>()?;
-    for p in &args.subprotocols {
-        check_subprotocol(p)?;
-    }
-    if let Some(origin) = &args.origin {
-        if let Some(c) = origin.chars().find(|c| c.is_control()) {
-            return Err(Error::usage(format!(
-                "--origin '{}' contains the control character {}",
-                origin.escape_debug(),
-                char_code(c)
-            )));
-        }
-    }
-    let auth = args.auth.as_ref().map(|a| match a.split_once(':') {
-        Some((u, p)) => (u.to_string(), p.to_string()),
-        None => (a.clone(), String::new()),
-    });
-    Ok(handshake::Options {
-        headers,
-        subprotocols: args.subprotocols.clone(),
-        require_subprotocol: args.require_subprotocol,
-        origin: args.origin.clone(),
-        auth,
-        protocol_version: args.protocol_version,
-        connect_timeout: args.connect_timeout,
-        follow_redirects: args.location,
-        max_redirects: args.max_redirects,
-        proxy: ProxyChoice::new(args.proxy.as_deref(), args.no_proxy)?,
-        tls: tls(args),
-        deflate: deflate_offer(args),
-    })
+pub use output::Output;
+pub use upgrade::{add_recorded, handshake};
+
+/// What the command line asked for, checked. The output is there even when the rest was refused,
+/// so that the error is shown as asked (`--json`).
+pub struct Config {
+    pub output: Output,
+    pub command: Result<Command>,
 }
 
-/// How connect's output looks (`interactive`: the REPL, which also shows what is sent).
-pub fn connect_style(
-    output: &OutputArgs,
-    session: &SessionArgs,
+/// One checked value per command.
+pub enum Command {
+    Connect(Box<Connect>),
+    Inspect(Inspect),
+    Probe(Probe),
+    Listen(Box<Listen>),
+    Replay(Box<Replay>),
+    Completions(clap_complete::Shell),
+}
+
+/// `wscope URL` (and the connection `replay` makes).
+pub struct Connect {
+    pub url: String,
+    pub upgrade: crate::handshake::Options,
+    /// The session's options, but for what each connection adds (see [`session`]).
+    pub session: crate::session::Options,
+    /// `-x` then `--script`, checked.
+    pub script: Vec<String>,
+    /// The REPL runs (a terminal on both ends, no `--json`, no script without the REPL).
+    pub interactive: bool,
+    pub stdin: StdinMode,
+    pub dump: Dump,
+    pub reconnect: Option<crate::reconnect::Max>,
+    pub verbose: bool,
+    /// REPL history (`--no-history` turns it off).
+    pub history: bool,
+    /// `--no-coalesce`.
+    pub no_coalesce: bool,
+    pub output: Output,
+}
+
+/// `--dump`, `--dump-limit`, `--dump-file`.
+pub struct Dump {
+    /// On from the start (`--dump` or `--dump-file`).
+    pub on: bool,
+    pub limit: usize,
+    pub file: Option<PathBuf>,
+}
+
+/// `wscope inspect URL`.
+pub struct Inspect {
+    pub target: Target,
+    pub upgrade: crate::handshake::Options,
+    pub max_message_size: usize,
+    /// `--dump`/`--dump-file`: the frames of inspect's close.
+    pub dump: Dump,
+    pub output: Output,
+}
+
+/// `wscope probe URL`.
+pub struct Probe {
+    pub target: Target,
+    pub upgrade: crate::handshake::Options,
+    /// `--only` (all when empty) and `--skip`.
+    pub only: Vec<CheckId>,
+    pub skip: Vec<CheckId>,
+    /// `--probe-max`.
+    pub max: usize,
+    pub output: Output,
+}
+
+/// `wscope listen [ADDR:]PORT`.
+pub struct Listen {
+    pub addr: SocketAddr,
+    pub policy: Policy,
+    /// `--tls-cert` and `--tls-key` (clap makes them go together).
+    pub tls: Option<(PathBuf, PathBuf)>,
+    pub echo: bool,
+    pub max_message_size: usize,
+    /// Every client's session options, but for what each connection adds.
+    pub session: crate::session::Options,
+    pub verbose: bool,
+    pub dump: bool,
+    pub dump_limit: usize,
+    pub history: bool,
+    /// `--replay FILE`: a mock server.
+    pub replay: Option<PathBuf>,
+    pub interactive: bool,
+    /// Stdin is ours (not a background job's terminal).
+    pub reads_stdin: bool,
+    pub output: Output,
+}
+
+/// `wscope replay FILE [URL]`: the connection to make, before the recording adds to it.
+pub struct Replay {
+    pub file: PathBuf,
+    pub url: Option<String>,
+    pub entry: Option<usize>,
+    pub list: bool,
+    /// Gaps divided by this; None with `--fast`.
+    pub speed: Option<f64>,
+    pub har_cookies: bool,
+    /// The user's options; `url` is empty until the recording says where.
+    pub connect: Connect,
+    /// Replay's own notes and `--list` (the session then prints as connect does).
+    pub output: Output,
+}
+
+impl Config {
+    /// Check the command line and turn it into the command to run.
+    pub fn from_cli(cli: Cli) -> Config {
+        match cli.command {
+            None => {
+                let Cli {
+                    url,
+                    connect,
+                    conn,
+                    live,
+                    session,
+                    output,
+                    ..
+                } = cli;
+                let (out, c) = connect_cfg(url.or(connect), &conn, &live, &session, &output, false);
+                Config {
+                    output: out,
+                    command: c.map(|c| Command::Connect(Box::new(c))),
+                }
+            }
+            Some(Subcommand::Inspect(a)) => Config::one(inspect(&a)),
+            Some(Subcommand::Probe(a)) => Config::one(probe(&a)),
+            Some(Subcommand::Listen(a)) => {
+                let (out, l) = listen(&a);
+                Config {
+                    output: out,
+                    command: l.map(|l| Command::Listen(Box::new(l))),
+                }
+            }
+            Some(Subcommand::Replay(a)) => {
+                let (out, r) = replay(&a);
+                Config {
+                    output: out,
+                    command: r.map(|r| Command::Replay(Box::new(r))),
+                }
+            }
+            Some(Subcommand::Completions { shell }) => Config {
+                output: Output::plain(),
+                command: Ok(Command::Completions(shell)),
+            },
+        }
+    }
+
+    fn one(made: (Output, Result<Command>)) -> Config {
+        Config {
+            output: made.0,
+            command: made.1,
+        }
+    }
+}
+
+impl Command {
+    /// The TLS settings to pin the trust roots for, before any thread exists.
+    pub fn tls(&self) -> Option<&TlsSettings> {
+        match self {
+            Command::Connect(c) => Some(&c.upgrade.tls),
+            Command::Inspect(i) => Some(&i.upgrade.tls),
+            Command::Probe(p) => Some(&p.upgrade.tls),
+            Command::Replay(r) => Some(&r.connect.upgrade.tls),
+            Command::Listen(_) | Command::Completions(_) => None,
+        }
+    }
+}
+
+fn inspect(a: &InspectArgs) -> (Output, Result<Command>) {
+    let mut output = output::oneshot(a.json, a.color(), true);
+    // --json: the one object holds the error.
+    output.error_in_report = a.json;
+    let checked = Target::parse(&a.url).and_then(|t| Ok((t, handshake(&a.conn)?)));
+    let cmd = checked.map(|(target, upgrade)| {
+        Command::Inspect(Inspect {
+            target,
+            upgrade,
+            max_message_size: a.conn.max_message_size,
+            dump: Dump {
+                on: a.dump || a.dump_file.is_some(),
+                limit: a.dump_limit,
+                file: a.dump_file.clone(),
+            },
+            output: output.clone(),
+        })
+    });
+    (output, cmd)
+}
+
+fn probe(a: &ProbeArgs) -> (Output, Result<Command>) {
+    let output = output::oneshot(a.json, a.color(), true);
+    let checked = Target::parse(&a.url).and_then(|t| Ok((t, handshake(&a.conn)?)));
+    let cmd = checked.map(|(target, upgrade)| {
+        Command::Probe(Probe {
+            target,
+            upgrade,
+            only: a.only.clone(),
+            skip: a.skip.clone(),
+            max: a.probe_max,
+            output: output.clone(),
+        })
+    });
+    (output, cmd)
+}
+
+/// connect's configuration; `replaying`: the recording gives the script, never the REPL.
+fn connect_cfg(
+    url: Option<String>,
     conn: &ConnectArgs,
-    interactive: bool,
-) -> Style {
-    Style {
-        format: Format::json_if(output.json),
-        timestamps: output.timestamps,
-        pretty: output.pretty,
-        show_ping_pong: output.show_ping_pong,
+    live: &LiveArgs,
+    session: &SessionArgs,
+    out: &OutputArgs,
+    replaying: bool,
+) -> (Output, Result<Connect>) {
+    let stdin_tty = std::io::stdin().is_terminal();
+    let scripted = replaying || !session.execute.is_empty() || session.script.is_some();
+    let interactive = stdin_tty
+        && std::io::stdout().is_terminal()
+        && !out.json
+        && (!scripted || !(session.no_repl || replaying));
+    let style = Style {
+        show_ping_pong: out.show_ping_pong,
         binary_raw: session.binary,
         verbose: conn.verbose,
         show_sent: interactive,
-    }
+        ..Style::default()
+    };
+    // In the REPL the screen is stdout (rustyline draws there); otherwise diagnostics go to stderr.
+    let output = output::streaming(out, style, interactive);
+    let checked = (|| {
+        let url = match url {
+            Some(u) => u,
+            None if replaying => String::new(),
+            None => return Err(Error::usage("a URL is required")),
+        };
+        if !replaying {
+            // The URL is checked first, as it is read first (connect parses it again to dial).
+            crate::target::Target::parse(&url)?;
+        }
+        let upgrade = handshake(conn)?;
+        let script = session::script(session)?;
+        let has_lines = replaying || !script.lines.is_empty();
+        Ok(Connect {
+            url,
+            upgrade,
+            session: session::client(session, live, conn, interactive, script.expects),
+            stdin: session::stdin_mode(session, interactive, has_lines, stdin_tty),
+            script: script.lines,
+            interactive,
+            dump: Dump {
+                on: live.dump || live.dump_file.is_some(),
+                limit: live.dump_limit,
+                file: live.dump_file.clone(),
+            },
+            reconnect: live.reconnect,
+            verbose: conn.verbose,
+            history: !session.no_history,
+            no_coalesce: conn.no_coalesce,
+            output: output.clone(),
+        })
+    })();
+    (output, checked)
 }
 
-/// How listen's output looks: a test server shows every ping and pong.
-pub fn listen_style(output: &OutputArgs) -> Style {
-    Style {
-        format: Format::json_if(output.json),
-        timestamps: output.timestamps,
-        pretty: output.pretty,
+fn listen(a: &ListenArgs) -> (Output, Result<Listen>) {
+    let reads_stdin = reads_stdin();
+    // A REPL when we own a terminal (not as a background job); lines from a pipe otherwise.
+    let interactive = std::io::stdin().is_terminal()
+        && std::io::stdout().is_terminal()
+        && !a.output.json
+        && reads_stdin;
+    // A test server shows every ping and pong.
+    let style = Style {
         show_ping_pong: true,
         ..Style::default()
-    }
+    };
+    let output = output::streaming(&a.output, style, interactive);
+    let checked = (|| {
+        Ok(Listen {
+            addr: parse_addr(&a.addr)?,
+            policy: upgrade::listen_policy(a)?,
+            tls: a.tls_cert.clone().zip(a.tls_key.clone()),
+            echo: a.echo,
+            max_message_size: a.max_message_size,
+            session: session::server(a.echo, a.max_message_size),
+            verbose: a.verbose,
+            dump: a.dump,
+            dump_limit: a.dump_limit,
+            history: !a.no_history,
+            replay: a.replay.clone(),
+            interactive,
+            reads_stdin,
+            output: output.clone(),
+        })
+    })();
+    (output, checked)
 }
 
-/// The TLS settings (clap makes `--cert` and `--key` go together).
-pub fn tls(args: &ConnectArgs) -> TlsSettings {
-    TlsSettings {
-        ca: args.ca.clone(),
-        identity: args.cert.clone().zip(args.key.clone()),
-        insecure: args.insecure,
-    }
+fn replay(a: &ReplayArgs) -> (Output, Result<Replay>) {
+    let (connect_out, connect) = connect_cfg(None, &a.conn, &a.live, &a.session, &a.output, true);
+    // Replay's own notes: only the format is the user's.
+    let output = output::oneshot(a.output.json, a.output.color(), false);
+    let checked = connect.map(|connect| Replay {
+        file: a.file.clone(),
+        url: a.url.clone(),
+        entry: a.entry,
+        list: a.list,
+        speed: (!a.fast).then_some(a.speed.unwrap_or(1.0)),
+        har_cookies: a.har_cookies,
+        connect,
+        output: output.clone(),
+    });
+    (connect_out, checked)
 }
 
-/// What `listen` accepts, from its flags.
-pub fn listen_policy(args: &ListenArgs) -> Result<Policy> {
-    let headers = args
-        .headers
-        .iter()
-        .map(|h| parse_header(h, "-H"))
-        .collect::<Result<Headers>>()?;
-    Ok(Policy {
-        subprotocols: args.subprotocols.clone(),
-        require_subprotocol: args.require_subprotocol,
-        origin_allow: args.origin_allow.clone(),
-        headers,
-        max_clients: args.max_clients,
-        no_deflate: args.no_deflate,
+/// `8080` or `127.0.0.1:8080` or `[::1]:8080`; a bare port listens on loopback only.
+pub fn parse_addr(s: &str) -> Result<SocketAddr> {
+    if let Ok(port) = s.parse::<u16>() {
+        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    s.parse().map_err(|_| {
+        // `::1:8080`: an IPv6 address takes brackets before its port.
+        let hint = match s.rsplit_once(':') {
+            Some((ip, port)) if ip.parse::<std::net::Ipv6Addr>().is_ok() => {
+                format!("an IPv6 address takes brackets: `wscope listen [{ip}]:{port}`")
+            }
+            _ => "e.g. `wscope listen 8080` or `wscope listen 0.0.0.0:8080`".into(),
+        };
+        Error::usage_hint(format!("'{s}' is not a port or ADDR:PORT"), hint)
     })
 }
 
-/// Split `Name: value`, refusing what would corrupt the request.
-fn parse_header(raw: &str, flag: &str) -> Result<(String, String)> {
-    let Some((name, value)) = raw.split_once(':') else {
-        return Err(Error::usage_hint(
-            format!("header '{raw}' has no colon"),
-            format!("write it as {flag} 'Name: value'"),
-        ));
-    };
-    let name = name.trim();
-    if name.is_empty() || !name.chars().all(is_token_char) {
-        return Err(Error::usage_hint(
-            format!(
-                "'{}' is not a valid header name (in {flag} '{}')",
-                name.escape_debug(),
-                raw.escape_debug()
-            ),
-            "header names are letters, digits and - (no spaces)",
-        ));
+/// Stdin is ours unless we are a background job on a terminal (`wscope listen 8080 &`), where
+/// reading would stop the process with SIGTTIN.
+fn reads_stdin() -> bool {
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        return true;
     }
-    let value = value.trim();
-    // HTAB belongs to a field value's syntax (RFC 9110 §5.5); every other control would go into
-    // the request raw (CR/LF would even start a header of their own).
-    if let Some(c) = value.chars().find(|&c| c.is_control() && c != '\t') {
-        return Err(Error::usage_hint(
-            format!(
-                "{flag} '{}': the value of header '{name}' contains the control character {}",
-                raw.escape_debug(),
-                char_code(c)
-            ),
-            "header values may not contain control characters (TAB excepted)",
-        ));
-    }
-    Ok((name.to_string(), value.to_string()))
-}
-
-/// `0x01`, or `U+009B` beyond ASCII: how a refused character is named.
-fn char_code(c: char) -> String {
-    if c.is_ascii() {
-        format!("0x{:02x}", u32::from(c))
-    } else {
-        format!("U+{:04X}", u32::from(c))
-    }
-}
-
-/// RFC 9110 `tchar`: what header names and subprotocol names (RFC 6455 §4.1) are made of.
-fn is_token_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c)
-}
-
-/// A `-s` name must be a token; say which character is not.
-fn check_subprotocol(p: &str) -> Result<()> {
-    let bad = match p.chars().find(|&c| !is_token_char(c)) {
-        None if !p.is_empty() => return Ok(()),
-        None => "it is empty".to_string(),
-        Some(c) if c.is_control() || c == ' ' => format!("it contains {}", char_code(c)),
-        Some(c) => format!("it contains '{c}' ({})", char_code(c)),
-    };
-    Err(Error::usage_hint(
-        format!(
-            "-s '{}' is not a valid subprotocol name: {bad}",
-            p.escape_debug()
-        ),
-        "a subprotocol name is a token: letters, digits and !#$%&'*+-.^_`|~ (offer several with -s A -s B)",
-    ))
-}
-
-/// The permessage-deflate offer of the request: browsers' by default, the user's with
-/// `--deflate`, none with `--no-deflate` (a -H Sec-WebSocket-Extensions replaces it anyway).
-fn deflate_offer(args: &ConnectArgs) -> Option<crate::deflate::Offer> {
-    if args.no_deflate {
-        return None;
-    }
-    Some(
-        args.deflate
-            .clone()
-            .unwrap_or_else(crate::deflate::Offer::browser),
-    )
+    // SAFETY: plain queries about our own process group and the terminal on fd 0.
+    unsafe { libc::tcgetpgrp(0) == libc::getpgrp() }
 }
 
 #[cfg(test)]
 mod request_tests;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::cli::Cli;
-    use clap::Parser;
-
-    fn conn(extra: &[&str]) -> ConnectArgs {
-        let mut v = vec!["wscope", "ws://h/"];
-        v.extend_from_slice(extra);
-        Cli::try_parse_from(v).unwrap().conn
-    }
-
-    #[test]
-    fn bad_headers_are_usage_errors() {
-        let e = parse_header("NoColonHere", "-H").unwrap_err();
-        assert_eq!(e.exit_code(), 2);
-        assert!(e.to_string().contains("has no colon"));
-        assert!(parse_header("Bad Name: x", "-H").is_err());
-        for (raw, code) in [
-            ("A: x\u{1}", "0x01"),
-            ("A: \u{1b}[0m", "0x1b"),
-            ("A: \u{9b}", "U+009B"),
-        ] {
-            let e = parse_header(raw, "-H").unwrap_err();
-            assert_eq!(e.exit_code(), 2);
-            assert!(e.to_string().contains(code), "{e}");
-            assert!(!e.to_string().chars().any(char::is_control), "{e:?}");
-        }
-        assert_eq!(parse_header("A: x\ty", "-H").unwrap().1, "x\ty");
-    }
-
-    #[test]
-    fn subprotocols_must_be_tokens() {
-        for (p, why) in [
-            ("a\tb", "0x09"),
-            ("a b", "0x20"),
-            ("a,b", "','"),
-            ("a/b", "'/'"),
-        ] {
-            let e = handshake(&conn(&["-s", p])).unwrap_err();
-            assert_eq!(e.exit_code(), 2);
-            assert!(
-                e.to_string().contains(why) && e.to_string().contains("-s"),
-                "{e}"
-            );
-        }
-        assert!(handshake(&conn(&["-s", "mqtt.v3.1_x~"])).is_ok());
-    }
-
-    #[test]
-    fn origin_and_proxy_are_checked_before_anything_is_sent() {
-        let e = handshake(&conn(&["-o", "http://a\u{1b}[31m"])).unwrap_err();
-        assert_eq!(e.exit_code(), 2);
-        assert!(e.to_string().contains("0x1b"), "{e}");
-        let e = handshake(&conn(&["--proxy", "ftp://p"])).unwrap_err();
-        assert_eq!(e.exit_code(), 2);
-        let o = handshake(&conn(&["--auth", "u", "--no-proxy"])).unwrap();
-        assert_eq!(o.auth, Some(("u".to_string(), String::new())));
-        assert_eq!(o.proxy, ProxyChoice::Off);
-    }
-}

@@ -18,6 +18,9 @@ pub struct HandshakeView {
     pub peer: SocketAddr,
     pub tls: bool,
     pub request: String,
+    /// The request's header fields, as read (the same as `request`, without the text to re-read).
+    #[serde(skip)]
+    pub headers: Headers,
     pub response: String,
     pub offered_subprotocols: Vec<String>,
     pub offered_extensions: Vec<String>,

@@ -476,6 +476,7 @@ mod tests {
             key: "dGhlIHNhbXBsZSBub25jZQ==".into(),
             offered_protocols: protocols.iter().map(|s| s.to_string()).collect(),
             offered_extensions: vec![],
+            headers: Default::default(),
         }
     }
 

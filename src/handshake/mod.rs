@@ -66,6 +66,9 @@ pub struct Report {
     pub peer: Option<String>,
     pub proxy: Option<ProxyHop>,
     pub request: Option<String>,
+    /// The request's headers as sent (the same as `request`, without the text to re-read).
+    #[serde(skip)]
+    pub request_headers: crate::http::Headers,
     pub response: Option<ResponseView>,
     #[serde(flatten)]
     pub verdict: Option<Verdict>,
@@ -247,6 +250,7 @@ async fn attempt(
     let req = request::build(target, args, key);
     let mut stream = reach(target, args, tls_config, report, deadline).await?;
     report.request = Some(req.text.clone());
+    report.request_headers = req.headers.clone();
     let upgrade_start = Instant::now();
     let (mut resp, leftover) = exchange(&mut stream, &req, target, args, deadline).await?;
     report.timings.upgrade = Some(upgrade_start.elapsed());

@@ -15,6 +15,8 @@ pub struct Request {
     pub key: String,
     pub offered_protocols: Vec<String>,
     pub offered_extensions: Vec<String>,
+    /// The header fields of `text`, in order.
+    pub headers: crate::http::Headers,
 }
 
 pub fn build(target: &Target, args: &Options, key: String) -> Request {
@@ -82,6 +84,7 @@ pub fn build(target: &Target, args: &Options, key: String) -> Request {
     }
     text.push_str("\r\n");
     Request {
+        headers: headers.into_iter().collect(),
         text,
         key,
         offered_protocols,

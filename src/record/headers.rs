@@ -1,27 +1,16 @@
-//! The request headers of a recording: taken from the request head as it was sent, with the values
+//! The request headers of a recording: as the handshake sent or read them, with the values
 //! of credentials (Authorization, Cookie, Proxy-Authorization) replaced by [`REDACTED`] unless
 //! `--record-secrets`, so a transcript can be shared without the session's secrets.
 
 use serde_json::{json, Value};
+
+use crate::http::Headers;
 
 /// What a secret header's value becomes in a transcript.
 pub const REDACTED: &str = "[redacted]";
 
 /// Headers whose values are credentials.
 const SECRETS: &[&str] = &["authorization", "cookie", "proxy-authorization"];
-
-/// The header lines of an HTTP request head (the request line and anything after the blank line
-/// are not headers), as (name, value) in the order sent.
-pub fn parse_head(head: &str) -> Vec<(String, String)> {
-    head.split("\r\n\r\n")
-        .next()
-        .unwrap_or("")
-        .split("\r\n")
-        .skip(1)
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
-        .collect()
-}
 
 /// True for a header whose value is a credential.
 pub fn is_secret(name: &str) -> bool {
@@ -30,7 +19,7 @@ pub fn is_secret(name: &str) -> bool {
 
 /// The headers as the transcript's `headers` array (`[{"name", "value"}]`, HAR's shape), secrets
 /// redacted unless `secrets`.
-pub fn to_json(headers: &[(String, String)], secrets: bool) -> Value {
+pub fn to_json(headers: &Headers, secrets: bool) -> Value {
     let list: Vec<Value> = headers
         .iter()
         .map(|(n, v)| {
@@ -68,8 +57,11 @@ mod tests {
     fn secrets_are_redacted_unless_asked() {
         let head = "GET / HTTP/1.1\r\nHost: h\r\nauthorization: Basic eDp5\r\nCookie: a=b\r\n\
                     Proxy-Authorization: x\r\nX-Token: t\r\n\r\n";
-        let h = parse_head(head);
-        assert_eq!(h.len(), 5);
+        let (parsed, _) = crate::http::head::parse(head.as_bytes(), crate::http::Kind::Request)
+            .unwrap()
+            .unwrap();
+        let h = parsed.headers;
+        assert_eq!(h.iter().count(), 5);
         let v = to_json(&h, false).to_string();
         assert!(!v.contains("eDp5") && !v.contains("a=b") && v.contains("\"X-Token\""));
         assert_eq!(v.matches(REDACTED).count(), 3);

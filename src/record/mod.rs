@@ -13,7 +13,6 @@ use std::time::Instant;
 
 use serde_json::{json, Value};
 
-use crate::cli::OutputArgs;
 use crate::error::{Error, Result};
 use crate::event::{Event, EventSink};
 use crate::printer::json;
@@ -30,11 +29,19 @@ pub struct Recorder {
     secrets: bool,
 }
 
+/// `--record FILE` and `--record-secrets`: where the transcript goes and whether credentials stay
+/// in it.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub path: std::path::PathBuf,
+    pub secrets: bool,
+}
+
 impl Recorder {
     /// Create the `--record` file (before anything is dialed or bound, so a bad path costs no
     /// traffic); None without `--record`.
-    pub fn open(output: &OutputArgs) -> Result<Option<Recorder>> {
-        let Some(path) = &output.record else {
+    pub fn open(settings: Option<&Settings>) -> Result<Option<Recorder>> {
+        let Some(Settings { path, secrets }) = settings else {
             return Ok(None);
         };
         use std::os::unix::fs::OpenOptionsExt;
@@ -62,7 +69,7 @@ impl Recorder {
             writer: Arc::new(writer),
             started: Instant::now(),
             client: None,
-            secrets: output.record_secrets,
+            secrets: *secrets,
         }))
     }
 
@@ -77,12 +84,11 @@ impl Recorder {
     /// The first line of a client's transcript: what was asked for and what was agreed.
     pub fn client_session(&mut self, report: &crate::handshake::Report) {
         self.started = Instant::now();
-        let head = report.request.as_deref().unwrap_or("");
-        let sent = headers::parse_head(head);
+        let sent = &report.request_headers;
         let offered: Vec<&str> = sent
-            .iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case("sec-websocket-protocol"))
-            .flat_map(|(_, v)| v.split(','))
+            .all("sec-websocket-protocol")
+            .into_iter()
+            .flat_map(|v| v.split(','))
             .map(str::trim)
             .filter(|p| !p.is_empty())
             .collect();
@@ -92,7 +98,7 @@ impl Recorder {
             "url".into(),
             headers::redact_url(&report.url, self.secrets).into(),
         );
-        m.insert("headers".into(), headers::to_json(&sent, self.secrets));
+        m.insert("headers".into(), headers::to_json(sent, self.secrets));
         m.insert("subprotocols".into(), json!(offered));
         m.insert("subprotocol".into(), json!(report.subprotocol()));
         m.insert("extensions".into(), json!(report.extensions()));
@@ -115,8 +121,10 @@ impl Recorder {
         let mut m = json::base(self.started, "handshake");
         m.insert("peer".into(), view.peer.to_string().into());
         m.insert("path".into(), path.into());
-        let received = headers::parse_head(&view.request);
-        m.insert("headers".into(), headers::to_json(&received, self.secrets));
+        m.insert(
+            "headers".into(),
+            headers::to_json(&view.headers, self.secrets),
+        );
         m.insert("subprotocols".into(), json!(view.offered_subprotocols));
         m.insert("subprotocol".into(), json!(view.subprotocol));
         m.insert(

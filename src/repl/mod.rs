@@ -59,36 +59,29 @@ pub struct Repl {
 }
 
 /// The printer for a command, and the REPL when `interactive`: the printer then writes above the
-/// prompt. A REPL that cannot start is reported (on stderr) and returned as the error.
+/// prompt. A REPL that cannot start is the error.
 pub fn printer_and_repl(
-    style: crate::printer::Style,
+    output: &crate::config::Output,
     interactive: bool,
     history: bool,
     listen: bool,
 ) -> Result<(crate::printer::Printer, Option<Repl>)> {
-    use crate::printer::{Printer, Screen as Out};
+    use crate::printer::Screen as Out;
     if !interactive {
-        return Ok((Printer::new(style, Out::Stderr), None));
+        return Ok((output.printer(Out::Stderr), None));
     }
-    match Repl::new(history, listen) {
-        Ok((repl, tx)) => Ok((Printer::new(style, Out::Prompt(tx)), Some(repl))),
-        Err(e) => {
-            Printer::new(style, Out::Stderr).error(&e);
-            Err(e)
-        }
-    }
+    let (repl, tx) = Repl::new(history, listen)?;
+    Ok((output.printer(Out::Prompt(tx)), Some(repl)))
 }
 
-/// End a command run by [`printer_and_repl`]: report its error, flush, and let the REPL print what
-/// the printer left once it has the terminal back from readline.
+/// End a command run by [`printer_and_repl`]: flush, and let the REPL print what the printer left
+/// once it has the terminal back from readline. The error, if any, is reported by the caller's
+/// caller, at the edge (`lib.rs`), once the terminal is the shell's again.
 pub fn end(
     mut printer: crate::printer::Printer,
     repl: Option<Repl>,
     result: Result<()>,
 ) -> Result<()> {
-    if let Err(e) = &result {
-        printer.error(e);
-    }
     crate::event::EventSink::flush(&mut printer);
     drop(printer);
     if let Some(repl) = repl {

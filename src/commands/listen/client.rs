@@ -32,8 +32,8 @@ pub const CLIENT_QUEUE_BYTES: usize = 8 << 20;
 pub struct Shared {
     pub policy: Policy,
     pub tls: Option<Acceptor>,
-    pub echo: bool,
-    pub max_message_size: usize,
+    /// Every client's session options (`config::session::server`), but for its own layers.
+    pub session: session::Options,
     pub dump_limit: usize,
     /// `--dump`, toggled by `/dump on|off`.
     pub dump: Arc<AtomicBool>,
@@ -124,7 +124,7 @@ pub async fn run(id: u64, tcp: TcpStream, peer: SocketAddr, shared: Arc<Shared>,
         leftover,
         Role::Server,
         link.as_ref(),
-        shared.max_message_size,
+        shared.session.max_message_size,
         Some(tapping),
     )
     .await;
@@ -171,32 +171,17 @@ async fn open<'a>(
     }
 }
 
-/// The session's options for a client: the server role, listen's limits, no timers of its own.
+/// The session's options for a client: the configured ones, with this connection's layers.
 fn server_options(
     shared: &Shared,
     wire: crate::wire::guard::WireFacts,
     link: Option<crate::deflate::Link>,
 ) -> session::Options {
     session::Options {
-        role: Role::Server,
-        signals: false,
-        // A client stays until it or the hub closes it: the hub's input never ends it.
-        wait: session::Wait::Forever,
-        idle: None,
-        script: crate::script::Options::default(),
-        once: false,
-        count: None,
-        close_code: 1000,
-        close_reason: String::new(),
-        echo: shared.echo,
-        ping_interval: None,
-        ping_timeout: None,
-        max_message_size: shared.max_message_size,
         wire: Some(wire),
         dump: Some(shared.dump.clone()),
         deflate: link,
-        // listen's clients have no raw layer: /raw and /frame are refused there.
-        raw: None,
+        ..shared.session.clone()
     }
 }
 
@@ -247,6 +232,7 @@ async fn handshake(
         peer,
         tls: shared.tls.is_some(),
         request: req.text.clone(),
+        headers: req.headers.clone(),
         response: response.clone(),
         offered_subprotocols: req.offered_protocols(),
         offered_extensions: req.offered_extensions(),

@@ -1,6 +1,6 @@
 //! `wscope listen [ADDR:]PORT`: a WebSocket server for testing. Any number of clients, each tagged
 //! with an id; what they send is printed (and echoed with --echo); input lines are broadcast, and
-//! `/to`, `/kick`, `/clients` act on single clients. The pieces: [`accept`] decides each handshake,
+//! `/to`, `/kick`, `/clients` act on single clients. The pieces: `handshake::accept` decides each handshake,
 //! [`client`] runs one connection, [`hub`] keeps the registry and runs commands, [`tls`] is wss.
 //! Ctrl-C, SIGTERM or `/quit` close every client with 1001 "going away" and exit 0.
 
@@ -10,8 +10,6 @@ mod message;
 mod queue;
 mod tls;
 
-use std::io::IsTerminal;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,11 +19,11 @@ use tokio::signal::unix::SignalKind;
 use tokio::sync::mpsc;
 use tokio::time::{sleep_until, Instant};
 
-use crate::cli::ListenArgs;
+use crate::config::Listen;
 use crate::error::{Error, Result};
 use crate::event::EventSink;
 use crate::input::{self, StdinMode};
-use crate::printer::{style, Printer};
+use crate::printer::Printer;
 use crate::repl::{self, Repl};
 use crate::session::{signal_stream, Input, INPUT_QUEUE};
 use client::Shared;
@@ -35,52 +33,26 @@ use message::FromClient;
 /// How long clients get to answer our 1001 before the server exits anyway.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 
-/// `8080` or `127.0.0.1:8080` or `[::1]:8080`; a bare port listens on loopback only.
-pub fn parse_addr(s: &str) -> Result<SocketAddr> {
-    if let Ok(port) = s.parse::<u16>() {
-        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
-    }
-    s.parse().map_err(|_| {
-        // `::1:8080`: an IPv6 address takes brackets before its port.
-        let hint = match s.rsplit_once(':') {
-            Some((ip, port)) if ip.parse::<std::net::Ipv6Addr>().is_ok() => {
-                format!("an IPv6 address takes brackets: `wscope listen [{ip}]:{port}`")
-            }
-            _ => "e.g. `wscope listen 8080` or `wscope listen 0.0.0.0:8080`".into(),
-        };
-        Error::usage_hint(format!("'{s}' is not a port or ADDR:PORT"), hint)
-    })
-}
-
-pub async fn run(args: &ListenArgs) -> Result<()> {
-    // A REPL when we own a terminal (not as a background job); lines from a pipe otherwise.
-    let interactive = std::io::stdin().is_terminal()
-        && std::io::stdout().is_terminal()
-        && !args.output.json
-        && reads_stdin();
-    // In the REPL the screen is stdout (rustyline draws there); otherwise diagnostics go to stderr.
-    style::init_color(args.output.color(), interactive);
-    let style = crate::config::listen_style(&args.output);
+pub async fn run(cfg: Listen) -> Result<()> {
     let (mut printer, mut repl) =
-        repl::printer_and_repl(style, interactive, !args.no_history, true)?;
-    let result = start(args, repl.as_mut(), &mut printer).await;
+        repl::printer_and_repl(&cfg.output, cfg.interactive, cfg.history, true)?;
+    let result = start(cfg, repl.as_mut(), &mut printer).await;
     repl::end(printer, repl, result)
 }
 
-async fn start(args: &ListenArgs, repl: Option<&mut Repl>, printer: &mut Printer) -> Result<()> {
-    let addr = parse_addr(&args.addr)?;
-    let policy = crate::config::listen_policy(args)?;
-    let mut recorder = crate::record::Recorder::open(&args.output)?;
-    let (replay, notes) = match &args.replay {
+async fn start(cfg: Listen, repl: Option<&mut Repl>, printer: &mut Printer) -> Result<()> {
+    let addr = cfg.addr;
+    let mut recorder = crate::record::Recorder::open(cfg.output.record.as_ref())?;
+    let (replay, notes) = match &cfg.replay {
         Some(path) => {
             let (answers, notes) = crate::commands::replay::mock::Answers::load(path)?;
             (Some(Arc::new(answers)), notes)
         }
         None => (None, Vec::new()),
     };
-    let tls = match (&args.tls_cert, &args.tls_key) {
-        (Some(cert), Some(key)) => Some(tls::Acceptor::from_files(cert, key)?),
-        _ => None,
+    let tls = match &cfg.tls {
+        Some((cert, key)) => Some(tls::Acceptor::from_files(cert, key)?),
+        None => None,
     };
     let listener = TcpListener::bind(addr).await.map_err(|e| {
         Error::io(
@@ -93,7 +65,7 @@ async fn start(args: &ListenArgs, repl: Option<&mut Repl>, printer: &mut Printer
         .map_err(|e| Error::io("cannot read the bound address", e))?;
     let scheme = if tls.is_some() { "wss" } else { "ws" };
     let url = format!("{scheme}://{local}/");
-    printer.listening(&url, args.echo);
+    printer.listening(&url, cfg.echo);
     // After the first line, which scripts read the bound address from.
     for note in notes {
         printer.note(&note);
@@ -102,12 +74,11 @@ async fn start(args: &ListenArgs, repl: Option<&mut Repl>, printer: &mut Printer
         r.server_session(&url);
     }
     let shared = Arc::new(Shared {
-        policy,
+        policy: cfg.policy,
         tls,
-        echo: args.echo,
-        max_message_size: args.max_message_size,
-        dump_limit: args.dump_limit,
-        dump: Arc::new(AtomicBool::new(args.dump)),
+        session: cfg.session,
+        dump_limit: cfg.dump_limit,
+        dump: Arc::new(AtomicBool::new(cfg.dump)),
         connected: AtomicUsize::new(0),
         record: recorder.clone(),
         replay,
@@ -115,31 +86,16 @@ async fn start(args: &ListenArgs, repl: Option<&mut Repl>, printer: &mut Printer
     let (tx, rx) = mpsc::channel::<Input>(INPUT_QUEUE);
     match repl {
         Some(repl) => repl.start(tx),
-        None if reads_stdin() => input::spawn(
-            Vec::new(),
-            StdinMode::Lines,
-            args.max_message_size,
-            true,
-            tx,
-        ),
+        None if cfg.reads_stdin => {
+            input::spawn(Vec::new(), StdinMode::Lines, cfg.max_message_size, true, tx)
+        }
         None => {}
     }
-    serve(listener, shared, args.verbose, rx, printer).await?;
+    serve(listener, shared, cfg.verbose, rx, printer).await?;
     match recorder {
         Some(r) => r.finish().await,
         None => Ok(()),
     }
-}
-
-/// Stdin is ours unless we are a background job on a terminal (`wscope listen 8080 &`), where
-/// reading would stop the process with SIGTTIN.
-fn reads_stdin() -> bool {
-    let stdin = std::io::stdin();
-    if !stdin.is_terminal() {
-        return true;
-    }
-    // SAFETY: plain queries about our own process group and the terminal on fd 0.
-    unsafe { libc::tcgetpgrp(0) == libc::getpgrp() }
 }
 
 /// Accept clients and run input until stopped. Takes its listener and input so tests can bind

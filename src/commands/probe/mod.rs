@@ -24,10 +24,10 @@ use futures_util::FutureExt;
 pub use check::CheckId;
 use check::{Outcome, Status};
 
-use crate::cli::ProbeArgs;
+use crate::config;
 use crate::error::{Error, Result};
 use crate::handshake::{self, Report};
-use crate::printer::{style, Printer, Screen, Style};
+use crate::printer::{Printer, Screen};
 use crate::target::Target;
 
 /// What every check shares: where to go and how.
@@ -38,42 +38,32 @@ pub struct Probe {
     max: usize,
 }
 
-pub async fn run(args: &ProbeArgs) -> Result<()> {
-    style::init_color(args.color(), true);
-    let mut printer = Printer::new(
-        Style {
-            format: crate::printer::Format::json_if(args.json),
-            ..Style::default()
-        },
-        Screen::Stderr,
-    );
-    let result = probe(args, &mut printer).await;
-    if let Err(e) = &result {
-        printer.error(e);
-    }
+pub async fn run(cfg: config::Probe) -> Result<()> {
+    let mut printer = cfg.output.printer(Screen::Stderr);
+    let result = probe(cfg, &mut printer).await;
     crate::event::EventSink::flush(&mut printer);
     result
 }
 
-async fn probe(args: &ProbeArgs, printer: &mut Printer) -> Result<()> {
-    let target = Target::parse(&args.url)?;
+async fn probe(cfg: config::Probe, printer: &mut Printer) -> Result<()> {
+    let json = cfg.output.style.json();
     let started = Instant::now();
     let p = Probe {
-        target,
-        conn: crate::config::handshake(&args.conn)?,
-        max: args.probe_max,
+        target: cfg.target,
+        conn: cfg.upgrade,
+        max: cfg.max,
     };
     // Can it be reached and upgraded at all? Its report also holds the TLS facts.
     let (first, upgraded) = wire::open(&p.target, &p.conn).await.map_err(|(_, e)| e)?;
-    if first.tls.as_ref().is_some_and(|t| t.insecure) && !args.json {
+    if first.tls.as_ref().is_some_and(|t| t.insecure) && !json {
         printer
             .warn("TLS certificate verification is off (-k/--insecure): the tls check reports it");
     }
     upgraded.leave().await;
-    let selected = select(&args.only, &args.skip);
+    let selected = select(&cfg.only, &cfg.skip);
     let outcomes = join_all(selected.iter().map(|&id| p.run_check(id, &first))).await;
     let elapsed = started.elapsed();
-    if args.json {
+    if json {
         printer.write_json(&report::json(&first.url, &outcomes, elapsed));
     } else {
         printer.document(&report::human(&first.url, &outcomes, elapsed));

@@ -14,85 +14,61 @@ pub mod transcript;
 
 use std::fmt::Write as _;
 
-use crate::cli::{ReplayArgs, SessionArgs};
+use crate::config::{Connect, Replay};
 use crate::error::{Error, Result};
-use crate::printer::{style, Printer, Screen, Style};
+use crate::printer::{Printer, Screen};
 use recording::Recording;
 
-pub async fn run(args: &ReplayArgs) -> Result<()> {
-    style::init_color(args.output.color(), false);
-    let mut printer = Printer::new(
-        Style {
-            format: crate::printer::Format::json_if(args.output.json),
-            ..Style::default()
-        },
-        Screen::Stderr,
-    );
-    let prepared = prepare(args, &mut printer);
+pub async fn run(cfg: Replay) -> Result<()> {
+    let mut printer = cfg.output.printer(Screen::Stderr);
+    let planned = plan_session(cfg, &mut printer);
     // What the recording said is out before the session's own printer starts.
     drop(printer);
-    let (url, conn, session) = match prepared {
-        Ok(Some(p)) => p,
-        Ok(None) => return Ok(()),
-        Err(e) => return Err(e),
-    };
-    crate::commands::connect::run(&url, &conn, &args.live, &session, &args.output).await
-}
-
-/// The URL and options to connect with; None once `--list` has listed. Errors are shown here.
-fn prepare(
-    args: &ReplayArgs,
-    printer: &mut Printer,
-) -> Result<Option<(String, crate::cli::ConnectArgs, SessionArgs)>> {
-    let outcome = plan_session(args, printer);
-    if let Err(e) = &outcome {
-        printer.error(e);
+    match planned? {
+        Some(connect) => crate::commands::connect::run(connect).await,
+        None => Ok(()),
     }
-    outcome
 }
 
-fn plan_session(
-    args: &ReplayArgs,
-    printer: &mut Printer,
-) -> Result<Option<(String, crate::cli::ConnectArgs, SessionArgs)>> {
-    let rec = load::load(&args.file)?;
+/// The connection to make: the user's options with what the recording adds; None once `--list`
+/// has listed.
+fn plan_session(cfg: Replay, printer: &mut Printer) -> Result<Option<Connect>> {
+    let rec = load::load(&cfg.file)?;
     for note in &rec.notes {
         printer.note(note);
     }
-    if args.list {
+    if cfg.list {
         printer.document(&listing(&rec));
         return Ok(None);
     }
-    let entry = rec.entry(&args.file, args.entry)?;
-    let url = match (&args.url, &entry.url) {
-        (Some(u), _) | (None, Some(u)) => u.clone(),
+    let entry = rec.entry(&cfg.file, cfg.entry)?;
+    let mut connect = cfg.connect;
+    connect.url = match (cfg.url, &entry.url) {
+        (Some(u), _) => u,
+        (None, Some(u)) => u.clone(),
         (None, None) => {
             return Err(Error::usage_hint(
                 format!(
                     "{}: the recording does not say where it connected",
-                    args.file.display()
+                    cfg.file.display()
                 ),
                 "give the URL: wscope replay FILE URL",
             ))
         }
     };
-    let (conn, notes) = plan::connect_args(entry, &args.conn, args.har_cookies);
-    for note in notes {
+    for note in plan::add_recorded(entry, &mut connect.upgrade, cfg.har_cookies)? {
         printer.note(&note);
     }
-    let speed = (!args.fast).then_some(args.speed.unwrap_or(1.0));
-    let mut lines = plan::client_lines(entry, speed);
+    let mut lines = plan::client_lines(entry, cfg.speed);
     if lines.is_empty() {
         printer.note("note: the recording holds no message of the client: nothing to send");
         // Still a script, so the session runs as in pipe mode (no REPL).
         lines.push("/sleep 0".into());
     }
-    let mut session = args.session.clone();
     // The recording first, then the user's -x (an /expect on what came back, say).
-    lines.append(&mut session.execute);
-    session.execute = lines;
-    session.no_repl = true;
-    Ok(Some((url, conn, session)))
+    lines.append(&mut connect.script);
+    connect.script = lines;
+    Ok(Some(connect))
 }
 
 /// `--list`: one line per WebSocket.

@@ -7,7 +7,7 @@
 use base64::Engine as _;
 
 use super::recording::Entry;
-use crate::cli::ConnectArgs;
+use crate::error::Result;
 use crate::event::DataKind;
 use crate::record::headers::REDACTED;
 
@@ -32,27 +32,14 @@ const NOT_REPLAYED: &[&str] = &[
     "origin",
 ];
 
-/// The options of the connection: the user's, with what the recording adds where the user gave
-/// nothing. Notes say what was left out and why.
-pub fn connect_args(
+/// Add what the recording says to the user's upgrade (`config::add_recorded` checks it): its
+/// subprotocols, Origin and headers where the user gave none. Notes say what was left out and why.
+pub fn add_recorded(
     entry: &Entry,
-    user: &ConnectArgs,
+    upgrade: &mut crate::handshake::Options,
     har_cookies: bool,
-) -> (ConnectArgs, Vec<String>) {
-    let mut conn = user.clone();
+) -> Result<Vec<String>> {
     let mut notes = Vec::new();
-    if conn.subprotocols.is_empty() {
-        conn.subprotocols = entry.subprotocols();
-    }
-    if conn.origin.is_none() {
-        conn.origin = entry.header_values("origin").next().map(String::from);
-    }
-    let given = |name: &str| {
-        user.headers.iter().any(|h| {
-            h.split_once(':')
-                .is_some_and(|(n, _)| n.trim().eq_ignore_ascii_case(name))
-        })
-    };
     let mut extra = Vec::new();
     for (name, value) in &entry.headers {
         let lower = name.to_ascii_lowercase();
@@ -61,7 +48,7 @@ pub fn connect_args(
         } else {
             !NOT_REPLAYED.contains(&lower.as_str()) && !name.starts_with(':')
         };
-        if !wanted || given(name) {
+        if !wanted || upgrade.headers.contains(name) {
             continue;
         }
         if value == REDACTED {
@@ -72,15 +59,14 @@ pub fn connect_args(
             ));
             continue;
         }
-        extra.push(format!("{name}: {value}"));
+        extra.push((name.clone(), value.clone()));
     }
     if entry.har && !har_cookies && entry.header_values("cookie").next().is_some() {
         notes.push("note: the HAR entry's cookies are not sent (--har-cookies sends them)".into());
     }
-    // The recorded ones first: the user's -H come later and so win.
-    extra.append(&mut conn.headers);
-    conn.headers = extra;
-    (conn, notes)
+    let origin = entry.header_values("origin").next().map(String::from);
+    crate::config::add_recorded(upgrade, entry.subprotocols(), origin, &extra)?;
+    Ok(notes)
 }
 
 /// The client's messages as script lines, each after the recorded gap divided by `speed` (no
@@ -197,12 +183,29 @@ mod tests {
 
     #[test]
     fn headers_from_transcripts_and_hars() {
-        use clap::Parser;
-        let user = crate::cli::Cli::parse_from(["wscope", "ws://h/", "-H", "x-custom: mine"]).conn;
-        let (c, notes) = connect_args(&entry(), &user, false);
+        let mut user = crate::handshake::Options {
+            headers: Default::default(),
+            subprotocols: Vec::new(),
+            require_subprotocol: false,
+            origin: None,
+            auth: None,
+            protocol_version: 13,
+            connect_timeout: std::time::Duration::from_secs(10),
+            follow_redirects: false,
+            max_redirects: 5,
+            proxy: crate::dial::ProxyChoice::Off,
+            tls: Default::default(),
+            deflate: None,
+        };
+        user.headers.push("x-custom", "mine");
+        let headers = |o: &crate::handshake::Options| -> Vec<String> {
+            o.headers.iter().map(|(n, v)| format!("{n}: {v}")).collect()
+        };
+        let mut c = user.clone();
+        let notes = add_recorded(&entry(), &mut c, false).unwrap();
         assert_eq!(c.subprotocols, ["a", "b"]);
         assert_eq!(c.origin.as_deref(), Some("http://o"));
-        assert_eq!(c.headers, ["Cookie: k=v", "x-custom: mine"]);
+        assert_eq!(headers(&c), ["Cookie: k=v", "x-custom: mine"]);
         assert!(
             notes[0].contains("Authorization header was redacted"),
             "{notes:?}"
@@ -211,10 +214,12 @@ mod tests {
             har: true,
             ..entry()
         };
-        let (c, notes) = connect_args(&har, &user, false);
-        assert_eq!(c.headers, ["x-custom: mine"]);
+        let mut c = user.clone();
+        let notes = add_recorded(&har, &mut c, false).unwrap();
+        assert_eq!(headers(&c), ["x-custom: mine"]);
         assert!(notes[0].contains("--har-cookies"));
-        let (c, _) = connect_args(&har, &user, true);
-        assert_eq!(c.headers, ["Cookie: k=v", "x-custom: mine"]);
+        let mut c = user.clone();
+        add_recorded(&har, &mut c, true).unwrap();
+        assert_eq!(headers(&c), ["Cookie: k=v", "x-custom: mine"]);
     }
 }
