@@ -101,6 +101,10 @@ pub enum Subcommand {
     Listen(ListenArgs),
     /// Replay a recording (a --record transcript or a browser HAR export) against a server
     Replay(Box<ReplayArgs>),
+    /// Load and latency: many connections, messages, round-trip percentiles (HDR histogram)
+    // -n is bench's --messages, not wscat's --insecure.
+    #[command(mut_arg("insecure", |a| a.short_alias(None)))]
+    Bench(Box<BenchArgs>),
     /// Print a shell completion script to stdout
     Completions {
         /// The shell to generate for
@@ -568,6 +572,93 @@ pub struct ReplayArgs {
 
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// `wscope bench URL`: many connections, messages, round-trip percentiles.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// The server: ws://, wss://, http(s):// or host[:port][/path]
+    #[arg(value_name = "URL", required_unless_present = "merge")]
+    pub url: Option<String>,
+
+    /// Connections to open
+    #[arg(short = 'c', long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1_000_000), help_heading = "Load")]
+    pub connections: u32,
+
+    /// Open connections at this many per second [default: all at once]
+    #[arg(long, value_name = "PER_SEC", value_parser = parse_rate, help_heading = "Load")]
+    pub ramp: Option<f64>,
+
+    /// Messages per connection (then stop) instead of a duration
+    #[arg(short = 'n', long, value_name = "N", conflicts_with = "duration", value_parser = clap::value_parser!(u64).range(1..), help_heading = "Load")]
+    pub messages: Option<u64>,
+
+    /// How long to send [default: 10]
+    #[arg(short = 'd', long, value_name = "SECS", value_parser = parse_interval, help_heading = "Load")]
+    pub duration: Option<Duration>,
+
+    /// Messages per second per connection, sent on schedule whatever the replies do (open loop) [default: closed loop, the next message leaves when the reply to the last came]
+    #[arg(long, value_name = "MSGS_PER_SEC", value_parser = parse_rate, help_heading = "Load")]
+    pub rate: Option<f64>,
+
+    /// Payload size: random printable text (random bytes with --binary) [default: 64; suffixes: K, M]
+    #[arg(long, value_name = "BYTES", value_parser = parse_size, help_heading = "Load")]
+    pub size: Option<usize>,
+
+    /// Send binary messages
+    #[arg(long, help_heading = "Load")]
+    pub binary: bool,
+
+    /// Payload template: ${seq} (message number), ${conn} (connection number), ${now_ms} (Unix time in ms)
+    #[arg(
+        short = 'x',
+        long = "template",
+        value_name = "TEMPLATE",
+        conflicts_with = "size",
+        help_heading = "Load"
+    )]
+    pub template: Option<String>,
+
+    /// Pair replies with requests by this jq filter, run on both (e.g. '.id') [default: the reply equal to what was sent]
+    #[arg(long = "match", value_name = "FILTER", help_heading = "Load")]
+    pub match_filter: Option<String>,
+
+    /// Take the next message received as the reply
+    #[arg(long, conflicts_with = "match_filter", help_heading = "Load")]
+    pub any_reply: bool,
+
+    /// A message without a reply after SECS counts as missing
+    #[arg(long, value_name = "SECS", default_value = "5", value_parser = parse_interval, help_heading = "Load")]
+    pub reply_timeout: Duration,
+
+    /// Worker threads [default: the number of cores]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024), help_heading = "Load")]
+    pub threads: Option<u16>,
+
+    /// Print the report as one JSON object
+    #[arg(long, help_heading = "Report")]
+    pub json: bool,
+
+    /// Write the round-trip histogram to FILE as an HdrHistogram interval log (one interval a second)
+    #[arg(long, value_name = "FILE", help_heading = "Report")]
+    pub hist: Option<PathBuf>,
+
+    /// Print the combined report of these interval logs (written by --hist) and exit
+    #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with = "url", help_heading = "Report")]
+    pub merge: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub conn: ConnectArgs,
+}
+
+/// `--rate`, `--ramp`: a positive number per second.
+fn parse_rate(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v <= 1e9 => Ok(v),
+        _ => Err(format!(
+            "'{s}' is not a rate: use a number per second above 0, e.g. 100 or 0.5"
+        )),
+    }
 }
 
 /// `--speed X`: a positive factor.

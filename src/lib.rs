@@ -13,7 +13,7 @@
 //! tungstenite. [`deflate`] is permessage-deflate, as a layer of the same stack.
 //!
 //! [`commands`] holds one module per command (`connect`, `inspect`, `probe`, `replay`, `listen`,
-//! `completions`); [`run`] picks one. [`error`] is the one error type and owns the exit codes.
+//! `bench`, `completions`); [`run`] picks one. [`error`] is the one error type and owns the exit codes.
 //! Modules are public only where the integration tests or the fuzz targets use them.
 
 pub mod cli;
@@ -70,14 +70,22 @@ pub fn main_entry() -> ExitCode {
         Some(Subcommand::Inspect(args)) => dial::pin_trust_roots(&config::tls(&args.conn)),
         Some(Subcommand::Probe(args)) => dial::pin_trust_roots(&config::tls(&args.conn)),
         Some(Subcommand::Replay(args)) => dial::pin_trust_roots(&config::tls(&args.conn)),
+        Some(Subcommand::Bench(args)) => dial::pin_trust_roots(&config::tls(&args.conn)),
         None => dial::pin_trust_roots(&config::tls(&cli.conn)),
         Some(_) => {}
     }
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .on_thread_park(coalesce::before_park)
-        .build()
-    {
+    let runtime = match &cli.command {
+        // bench alone uses every core; the rest of wscope is one thread.
+        Some(Subcommand::Bench(args)) => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(config::bench_threads(args))
+            .enable_all()
+            .build(),
+        _ => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .on_thread_park(coalesce::before_park)
+            .build(),
+    };
+    let runtime = match runtime {
         Ok(r) => r,
         Err(e) => {
             eprintln!("wscope: cannot start the async runtime: {e}");
@@ -97,6 +105,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Some(Subcommand::Probe(args)) => commands::probe::run(&args).await,
         Some(Subcommand::Listen(args)) => commands::listen::run(&args).await,
         Some(Subcommand::Replay(args)) => commands::replay::run(&args).await,
+        Some(Subcommand::Bench(args)) => commands::bench::run(&args).await,
         Some(Subcommand::Completions { shell }) => {
             use std::io::Write;
             let script = commands::completions::render(shell);
