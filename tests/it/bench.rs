@@ -24,7 +24,8 @@ fn report(out: &support::Out) -> serde_json::Value {
 }
 
 /// A server whose answer to the `n`th text message (from 1) on a connection is `reply(n, text)`:
-/// None sends nothing; it closes a connection with 1001 when the answer is "CLOSE".
+/// None sends nothing; it closes a connection with 1001 when the answer is "CLOSE", and sends 100
+/// messages "junk" before the rest of an answer that starts with "FLOOD:".
 async fn replying(reply: fn(u64, &str) -> Option<String>) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -45,6 +46,12 @@ async fn replying(reply: fn(u64, &str) -> Option<String>) -> SocketAddr {
                                 reason: "bye".into(),
                             };
                             let _ = ws.close(Some(frame)).await;
+                        }
+                        Some(r) if r.starts_with("FLOOD:") => {
+                            for _ in 0..100 {
+                                let _ = ws.feed(Message::text("junk")).await;
+                            }
+                            let _ = ws.send(Message::text(&r["FLOOD:".len()..])).await;
                         }
                         Some(r) if ws.send(Message::text(r.clone())).await.is_err() => return,
                         Some(_) | None => {}
@@ -88,6 +95,53 @@ async fn against_listen_echo_every_message_is_answered() {
         assert!(rt[k].as_f64().is_some_and(|v| v > 0.0), "{k}: {r}");
     }
     assert!(rt["p50"].as_f64() <= rt["p99"].as_f64() && rt["p99"].as_f64() <= rt["max"].as_f64());
+    // stderr is not a terminal: no progress line.
+    assert!(!out.stderr.contains("msg/s"), "{}", out.stderr);
+}
+
+#[tokio::test]
+async fn progress_is_drawn_on_a_terminal() {
+    use std::io::Read;
+    let s = Listen::start(&["--echo"]);
+    let url = s.url("/");
+    let (code, screen) = tokio::task::spawn_blocking(move || {
+        let home = tempfile::tempdir().unwrap();
+        let support::pty::Spawned {
+            master, mut child, ..
+        } = support::pty::spawn(&["bench", &url, "-c", "2", "-d", "1.5"], home.path());
+        let screen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (mut reader, s) = (master.try_clone().unwrap(), screen.clone());
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                s.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        });
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let code = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status.code();
+            }
+            assert!(std::time::Instant::now() < deadline, "bench did not end");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let screen = String::from_utf8_lossy(&screen.lock().unwrap()).into_owned();
+        (code, screen)
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, Some(0), "{screen}");
+    // The progress line, redrawn in place, then the report.
+    assert!(
+        screen.contains("2 open") && screen.contains("msg/s  p50 "),
+        "{screen:?}"
+    );
+    assert!(screen.contains("\r\x1b[2K"), "{screen:?}");
+    assert!(screen.contains("Round trip"), "{screen:?}");
 }
 
 #[tokio::test]
@@ -201,6 +255,26 @@ async fn missing_replies_exit_7_with_the_count() {
         out.stderr
     );
     assert!(out.stderr.contains("--reply-timeout"), "{}", out.stderr);
+}
+
+#[tokio::test]
+async fn a_flood_of_unpaired_messages_is_counted_and_the_replies_still_found() {
+    let addr = replying(|_, text| Some(format!("FLOOD:{text}"))).await;
+    let out = run(args(&[
+        "bench",
+        &format!("ws://{addr}/"),
+        "-c",
+        "2",
+        "-n",
+        "10",
+        "--json",
+    ]))
+    .await;
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let r = report(&out);
+    assert_eq!(r["replies"]["answered"], 20, "{r}");
+    assert_eq!(r["replies"]["unpaired"], 2000, "{r}");
+    assert_eq!(r["received"]["messages"], 2020, "{r}");
 }
 
 #[tokio::test]
