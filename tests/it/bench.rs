@@ -411,3 +411,42 @@ async fn bad_flags_are_usage_errors() {
         assert!(out.stderr.contains(needle), "{bad:?}: {}", out.stderr);
     }
 }
+
+#[tokio::test]
+async fn ctrl_c_closes_every_connection_and_prints_the_report() {
+    let s = Listen::start(&["--echo"]);
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("wscope"))
+        .args(["bench", &s.url("/"), "-c", "2", "-d", "600"])
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    s.wait_for("stderr", "[2] connected").await;
+    // SAFETY: kill(2) on the pid of the child we own.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("opened 2   failed 0   closed early 0"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("missing 0"), "{stdout}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    // Both connections were closed with a close handshake, not dropped.
+    let err = s.wait_for("stderr", "[2] disconnected").await;
+    assert!(
+        err.contains("[1] disconnected (closed by the client"),
+        "{err}"
+    );
+    assert!(
+        err.contains("[2] disconnected (closed by the client"),
+        "{err}"
+    );
+}

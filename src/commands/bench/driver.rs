@@ -14,7 +14,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use tokio::time::{sleep_until, timeout, Instant as TokioInstant};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::WebSocketStream;
@@ -31,6 +31,8 @@ type Ws = WebSocketStream<BoxStream>;
 
 /// How long our close frame may wait for the server's.
 const CLOSE_WAIT: Duration = Duration::from_secs(5);
+/// Messages read in one go when they are already there, all stamped with one reading of the clock.
+const READ_BURST: usize = 64;
 
 /// What every connection shares.
 pub struct Ctx {
@@ -38,6 +40,8 @@ pub struct Ctx {
     pub shared: Arc<Shared>,
     /// `-d`: when sending stops (None with `-n`).
     pub stop_at: Option<Instant>,
+    /// Becomes true on Ctrl-C or SIGTERM: every connection stops sending and closes.
+    pub stop: tokio::sync::watch::Receiver<bool>,
 }
 
 /// How the load on a connection ended.
@@ -48,12 +52,18 @@ enum End {
     ClosedByServer(Option<u16>),
     /// The connection broke, or a send never finished.
     Broken(String),
+    /// A signal stopped the run: close now, what is in flight is neither answered nor missing.
+    Stopped,
 }
 
 /// Open connection number `id` (from 1), run its load, close it.
 pub async fn connection(id: u32, ctx: Arc<Ctx>) {
     let cfg = &ctx.cfg;
-    let (report, upgraded) = handshake::open(&cfg.target, &cfg.handshake).await;
+    let mut stop = ctx.stop.clone();
+    let (report, upgraded) = tokio::select! {
+        opened = handshake::open(&cfg.target, &cfg.handshake) => opened,
+        () = stopped(&mut stop) => return,
+    };
     let up = match upgraded {
         Ok(up) => up,
         Err(e) => return ctx.shared.failed(e),
@@ -80,12 +90,15 @@ pub async fn connection(id: u32, ctx: Arc<Ctx>) {
         .open
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let mut load = Load::new(id, &ctx);
-    let end = load.run(&mut ws).await;
+    let end = load.run(&mut ws, &mut stop).await;
     let now = Instant::now();
-    load.rec.tally.missing += load.inflight.abandon();
+    let in_flight = load.inflight.abandon();
+    if !matches!(end, End::Stopped) {
+        load.rec.tally.missing += in_flight;
+    }
     load.rec.flush(now, &ctx.shared);
     match end {
-        End::Done => close(&mut ws, &ctx.shared).await,
+        End::Done | End::Stopped => close(&mut ws, &ctx.shared).await,
         End::ClosedByServer(code) => ctx.shared.closed_early(match code {
             Some(c) => format!("the server closed the connection early with {c}"),
             None => "the server closed the connection early without a code".to_string(),
@@ -148,7 +161,7 @@ impl<'a> Load<'a> {
             || self.ctx.stop_at.is_some_and(|t| now >= t)
     }
 
-    async fn run(&mut self, ws: &mut Ws) -> End {
+    async fn run(&mut self, ws: &mut Ws, stop: &mut tokio::sync::watch::Receiver<bool>) -> End {
         let timeout_after = self.ctx.cfg.reply_timeout;
         loop {
             let now = Instant::now();
@@ -168,15 +181,12 @@ impl<'a> Load<'a> {
             let stop_at = self.ctx.stop_at.filter(|_| self.sending);
             tokio::select! {
                 biased;
-                m = ws.next() => match m {
-                    Some(Ok(m)) => {
-                        if let Some(end) = self.on_message(m) {
-                            return end;
-                        }
+                () = stopped(stop) => return End::Stopped,
+                m = ws.next() => {
+                    if let Some(end) = self.on_readable(m, ws) {
+                        return end;
                     }
-                    Some(Err(e)) => return End::Broken(format!("the connection broke: {e}")),
-                    None => return End::Broken("the connection ended without a close frame".into()),
-                },
+                }
                 _ = sleep_until(TokioInstant::from_std(self.next_due)), if self.sending && self.interval.is_some() => {
                     if let Err(why) = self.send_due(ws).await {
                         return End::Broken(why);
@@ -192,9 +202,36 @@ impl<'a> Load<'a> {
         }
     }
 
-    /// A message from the server: a reply, something unpaired, or its close.
-    fn on_message(&mut self, m: Message) -> Option<End> {
+    /// The socket was readable: take this message and those already behind it (up to
+    /// [`READ_BURST`]), all stamped with one reading of the clock.
+    fn on_readable(&mut self, first: Option<Result<Message, WsError>>, ws: &mut Ws) -> Option<End> {
         let now = Instant::now();
+        let mut next = Some(first);
+        let mut n = 0;
+        while let Some(m) = next.take() {
+            match m {
+                Some(Ok(m)) => {
+                    if let Some(end) = self.on_message(m, now) {
+                        return Some(end);
+                    }
+                }
+                Some(Err(e)) => return Some(End::Broken(format!("the connection broke: {e}"))),
+                None => {
+                    return Some(End::Broken(
+                        "the connection ended without a close frame".into(),
+                    ))
+                }
+            }
+            n += 1;
+            if n < READ_BURST {
+                next = ws.next().now_or_never();
+            }
+        }
+        None
+    }
+
+    /// A message from the server, read at `now`: a reply, something unpaired, or its close.
+    fn on_message(&mut self, m: Message, now: Instant) -> Option<End> {
         let Some(b) = body(&m) else {
             return match m {
                 Message::Close(f) => Some(End::ClosedByServer(f.map(|f| u16::from(f.code)))),
@@ -273,6 +310,13 @@ impl<'a> Load<'a> {
             Ok(Err(e)) => Err(format!("sending failed: {e}")),
             Err(_) => Err(stalled(wait)),
         }
+    }
+}
+
+/// Resolves once a signal stopped the run (never, should the sender be gone).
+async fn stopped(stop: &mut tokio::sync::watch::Receiver<bool>) {
+    if stop.wait_for(|stopped| *stopped).await.is_err() {
+        std::future::pending::<()>().await;
     }
 }
 

@@ -57,12 +57,14 @@ async fn bench(cfg: Bench, printer: &mut Printer) -> Result<()> {
     let shared = Arc::new(Shared::new(cfg.threads));
     let collector = progress::Collector::start(shared.clone(), hist);
     let started = Instant::now();
+    let (stop_tx, stop) = tokio::sync::watch::channel(false);
     let ctx = Arc::new(driver::Ctx {
         stop_at: cfg.messages.is_none().then(|| started + cfg.duration),
         cfg: Arc::new(cfg),
         shared: shared.clone(),
+        stop,
     });
-    let interrupted = drive(&ctx, started).await;
+    let interrupted = drive(&ctx, started, &stop_tx).await;
     let elapsed = started.elapsed();
     let totals = tokio::task::spawn_blocking(move || collector.finish())
         .await
@@ -98,29 +100,50 @@ async fn bench(cfg: Bench, printer: &mut Printer) -> Result<()> {
     verdict(&summary, outcomes.first_failure.take())
 }
 
-/// Open the connections and wait for them all; a signal stops them. True when interrupted.
-async fn drive(ctx: &Arc<driver::Ctx>, started: Instant) -> bool {
+/// Open the connections and wait for them all. A first Ctrl-C or SIGTERM stops the load and
+/// closes every connection; a second one drops them. True when interrupted.
+async fn drive(
+    ctx: &Arc<driver::Ctx>,
+    started: Instant,
+    stop: &tokio::sync::watch::Sender<bool>,
+) -> bool {
     let mut set = JoinSet::new();
     let n = ctx.cfg.connections;
     let ramp = ctx.cfg.ramp;
-    let all = async {
-        for i in 0..n {
-            if let Some(per_sec) = ramp {
-                let at = started + Duration::from_secs_f64(f64::from(i) / per_sec);
-                sleep_until(TokioInstant::from_std(at)).await;
-            }
-            set.spawn(driver::connection(i + 1, ctx.clone()));
-        }
-        while set.join_next().await.is_some() {}
-    };
     let mut sigint = crate::session::signal_stream(tokio::signal::unix::SignalKind::interrupt());
     let mut sigterm = crate::session::signal_stream(tokio::signal::unix::SignalKind::terminate());
-    let interrupted = tokio::select! {
-        () = all => false,
-        () = sigint.recv() => true,
-        () = sigterm.recv() => true,
+    let mut interrupted = false;
+    let finished = {
+        let all = async {
+            for i in 0..n {
+                if let Some(per_sec) = ramp {
+                    let at = started + Duration::from_secs_f64(f64::from(i) / per_sec);
+                    sleep_until(TokioInstant::from_std(at)).await;
+                }
+                if *ctx.stop.borrow() {
+                    break;
+                }
+                set.spawn(driver::connection(i + 1, ctx.clone()));
+            }
+            while set.join_next().await.is_some() {}
+        };
+        tokio::pin!(all);
+        loop {
+            tokio::select! {
+                () = &mut all => break true,
+                () = sigint.recv() => {},
+                () = sigterm.recv() => {},
+            }
+            if interrupted {
+                break false;
+            }
+            interrupted = true;
+            crate::session::mark_signalled();
+            let _ = stop.send(true);
+        }
     };
-    if interrupted {
+    if !finished {
+        // The second signal: no more waiting for closes.
         set.abort_all();
         while set.join_next().await.is_some() {}
     }
