@@ -227,7 +227,7 @@ _wscope() {
             return 0
             ;;
         wscope__subcmd__bench)
-            opts="-c -n -d -x -H -s -k -v -o -L -h --connections --ramp --messages --duration --rate --size --binary --template --match --any-reply --reply-timeout --threads --json --hist --merge --header --subprotocol --require-subprotocol --protocol-version --max-redirects --proxy --no-proxy --ca --cert --key --max-message-size --no-coalesce --no-deflate --deflate --insecure --verbose --origin --auth --location --connect-timeout --help"
+            opts="-c -n -d -x -H -s -k -v -o -L -h --connections --ramp --messages --duration --rate --size --binary --template --match --any-reply --reply-timeout --threads --json --hist --merge --header --subprotocol --require-subprotocol --protocol-version --max-redirects --proxy --no-proxy --ca --cert --key --max-message-size --no-coalesce --insecure --verbose --origin --auth --location --connect-timeout --no-deflate --deflate --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -341,10 +341,6 @@ _wscope() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --deflate)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --origin)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -358,6 +354,10 @@ _wscope() {
                     return 0
                     ;;
                 --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deflate)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -274,20 +274,20 @@ complete -c wscope -n "__fish_wscope_using_subcommand bench" -l ca -d 'Trust the
 complete -c wscope -n "__fish_wscope_using_subcommand bench" -l cert -d 'Client certificate, PEM (with --key)' -r -F
 complete -c wscope -n "__fish_wscope_using_subcommand bench" -l key -d 'Client private key, PEM PKCS#8 \'BEGIN PRIVATE KEY\' (with --cert)' -r -F
 complete -c wscope -n "__fish_wscope_using_subcommand bench" -l max-message-size -d 'Largest message or frame accepted from the server; bigger closes with 1009 [at least 125; suffixes: K, M, G]' -r
-complete -c wscope -n "__fish_wscope_using_subcommand bench" -l deflate -d 'Offer permessage-deflate with exactly these parameters, e.g. \'server_no_context_takeover; client_max_window_bits=10\' [default: \'client_max_window_bits\']' -r
 complete -c wscope -n "__fish_wscope_using_subcommand bench" -s o -l origin -d 'Origin header to send' -r
 complete -c wscope -n "__fish_wscope_using_subcommand bench" -l auth -d 'Basic credentials \'user:pass\' (also taken from user:pass@ in the URL)' -r
 complete -c wscope -n "__fish_wscope_using_subcommand bench" -l connect-timeout -d 'Give up connecting after SECS (DNS, TCP, proxy, TLS and the upgrade together)' -r
+complete -c wscope -n "__fish_wscope_using_subcommand bench" -l deflate -d 'Offer permessage-deflate with these parameters, e.g. \'client_max_window_bits\' [default: none; each compressing connection holds ~300 KiB of zlib state]' -r
 complete -c wscope -n "__fish_wscope_using_subcommand bench" -l binary -d 'Send binary messages'
 complete -c wscope -n "__fish_wscope_using_subcommand bench" -l any-reply -d 'Take the next message received as the reply'
 complete -c wscope -n "__fish_wscope_using_subcommand bench" -l json -d 'Print the report as one JSON object'
 complete -c wscope -n "__fish_wscope_using_subcommand bench" -l require-subprotocol -d 'Fail unless the server selects one of the offered subprotocols'
 complete -c wscope -n "__fish_wscope_using_subcommand bench" -l no-proxy -d 'Ignore proxy settings from the environment'
 complete -c wscope -n "__fish_wscope_using_subcommand bench" -l no-coalesce -d 'Read each message the moment it arrives. By default a fast stream is read in batches, each message waiting at most 2 ms (far less CPU for both ends)'
-complete -c wscope -n "__fish_wscope_using_subcommand bench" -l no-deflate -d 'Offer no compression (by default wscope offers permessage-deflate as browsers do)'
 complete -c wscope -n "__fish_wscope_using_subcommand bench" -s k -l insecure -d 'Skip certificate and host name verification (a warning is printed)'
 complete -c wscope -n "__fish_wscope_using_subcommand bench" -s v -l verbose -d 'Show the request and response in full, the handshake checks and timings'
 complete -c wscope -n "__fish_wscope_using_subcommand bench" -s L -l location -d 'Follow 3xx redirects, printing each hop'
+complete -c wscope -n "__fish_wscope_using_subcommand bench" -l no-deflate -d 'Offer no compression (by default wscope offers permessage-deflate as browsers do)'
 complete -c wscope -n "__fish_wscope_using_subcommand bench" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wscope -n "__fish_wscope_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect probe listen replay bench completions help" -f -a "inspect" -d 'Show the opening handshake in full, close cleanly, exit 0 only if every check passed'

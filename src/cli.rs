@@ -111,6 +111,8 @@ pub enum Subcommand {
         mut_arg("auth", |a| a.hide_short_help(true)),
         mut_arg("location", |a| a.hide_short_help(true)),
         mut_arg("connect_timeout", |a| a.hide_short_help(true)),
+        mut_arg("no_deflate", |a| a.hide(true)),
+        mut_arg("deflate", |a| a.help("Offer permessage-deflate with these parameters, e.g. 'client_max_window_bits' [default: none; each compressing connection holds ~300 KiB of zlib state]")),
         after_long_help = BENCH_EXAMPLES
     )]
     Bench(Box<BenchArgs>),

@@ -204,7 +204,10 @@ pub fn bench(args: &crate::cli::BenchArgs) -> Result<crate::commands::bench::opt
         .as_deref()
         .ok_or_else(|| Error::usage("a URL is required (or --merge FILE...)"))?;
     let target = crate::target::Target::parse(url)?;
-    let handshake = handshake(&args.conn)?;
+    let mut handshake = handshake(&args.conn)?;
+    // No permessage-deflate unless --deflate PARAMS asks: each compressing connection holds some
+    // 300 KiB of zlib state, and 10,000 of them would be 3 GiB.
+    handshake.deflate = args.conn.deflate.clone();
     let payload = match &args.template {
         Some(t) => Payload::Template {
             parts: parse_template(t).map_err(Error::usage)?,

@@ -100,6 +100,29 @@ async fn against_listen_echo_every_message_is_answered() {
 }
 
 #[tokio::test]
+async fn deflate_is_offered_with_deflate_and_the_echoes_still_pair() {
+    let s = Listen::start(&["--echo", "-v"]);
+    let out = run(args(&[
+        "bench",
+        &s.url("/"),
+        "-c",
+        "2",
+        "-n",
+        "20",
+        "--size",
+        "2000",
+        "--deflate",
+        "client_max_window_bits",
+        "--json",
+    ]))
+    .await;
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(report(&out)["replies"]["answered"], 40);
+    let err = s.wait_for("stderr", "[2] disconnected").await;
+    assert!(err.contains("permessage-deflate"), "{err}");
+}
+
+#[tokio::test]
 async fn progress_is_drawn_on_a_terminal() {
     use std::io::Read;
     let s = Listen::start(&["--echo"]);
@@ -162,10 +185,17 @@ async fn the_text_report_against_the_in_process_server_open_loop_and_binary() {
     ] {
         assert!(out.stdout.contains(needle), "{needle:?} in {}", out.stdout);
     }
-    // What the server received: 5 binary messages of 100 bytes on each connection.
+    // What the server received: 5 binary messages of 100 bytes on each connection, and no
+    // permessage-deflate offer (bench offers it only with --deflate).
     let conns = s.connections();
     assert_eq!(conns.len(), 2);
     for c in conns {
+        assert_eq!(
+            c.header_exact("Sec-WebSocket-Extensions"),
+            None,
+            "{}",
+            c.raw_head
+        );
         let data: Vec<_> = c.messages.iter().filter(|m| m.is_binary()).collect();
         assert_eq!(data.len(), 5, "{:?}", c.messages);
         assert!(data.iter().all(|m| m.len() == 100));

@@ -146,7 +146,10 @@ impl<'a> Load<'a> {
         Load {
             ctx,
             gen: Generator::new(&ctx.cfg.payload, id),
-            inflight: InFlight::new(ctx.cfg.pairing.clone()),
+            inflight: InFlight::new(
+                ctx.cfg.pairing.clone(),
+                super::pairing::share(ctx.cfg.connections),
+            ),
             rec: Recorder::new(now),
             seq: 0,
             sending: true,

@@ -1,8 +1,8 @@
 //! Which reply answers which request: the messages in flight on one connection, with their send
 //! times, and the three rules of the SPEC. By default the reply equal to what was sent (an echo
 //! server); `--match FILTER` pairs JSON messages whose jq key is the same; `--any-reply` takes
-//! the next message. The queue is bounded: past [`MAX_IN_FLIGHT`], the oldest request is given
-//! up on and counted as missing.
+//! the next message. The queue is bounded: past its share of [`IN_FLIGHT_BUDGET`] (at most
+//! [`MAX_IN_FLIGHT`]), the oldest request is given up on and counted as missing.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -15,6 +15,16 @@ use crate::script::matcher::{Jq, JqOutcome};
 
 /// Requests awaiting a reply per connection, at most.
 pub const MAX_IN_FLIGHT: usize = 4096;
+/// Requests awaiting a reply in the whole process, at most (~64 bytes each, plus a `-x` payload):
+/// each connection gets an equal share, so 10,000 connections cannot hold gigabytes of them.
+pub const IN_FLIGHT_BUDGET: usize = 1 << 20;
+/// The smallest share of a connection.
+const MIN_IN_FLIGHT: usize = 16;
+
+/// A connection's share of the budget when there are `connections`.
+pub fn share(connections: u32) -> usize {
+    (IN_FLIGHT_BUDGET / connections.max(1) as usize).clamp(MIN_IN_FLIGHT, MAX_IN_FLIGHT)
+}
 
 /// How replies are paired with requests.
 #[derive(Debug, Clone)]
@@ -46,13 +56,16 @@ pub enum Paired {
 pub struct InFlight {
     queue: VecDeque<Pending>,
     pairing: Pairing,
+    cap: usize,
 }
 
 impl InFlight {
-    pub fn new(pairing: Pairing) -> InFlight {
+    /// At most `cap` requests in flight.
+    pub fn new(pairing: Pairing, cap: usize) -> InFlight {
         InFlight {
             queue: VecDeque::new(),
             pairing,
+            cap: cap.max(1),
         }
     }
 
@@ -73,7 +86,7 @@ impl InFlight {
             Pairing::Match(jq) => (None, key(jq, m)),
             Pairing::Any => (None, None),
         };
-        let evicted = self.queue.len() >= MAX_IN_FLIGHT && self.queue.pop_front().is_some();
+        let evicted = self.queue.len() >= self.cap && self.queue.pop_front().is_some();
         self.queue.push_back(Pending { at, sent, key });
         evicted
     }
@@ -150,7 +163,7 @@ mod tests {
     fn echo_pairs_the_equal_message_even_out_of_order() {
         let t0 = Instant::now();
         let t1 = t0 + Duration::from_millis(1);
-        let mut f = InFlight::new(Pairing::Echo);
+        let mut f = InFlight::new(Pairing::Echo, 64);
         f.push(t0, &text("a"));
         f.push(t1, &text("b"));
         assert_eq!(f.pair(&text("b")), Paired::Answer(t1));
@@ -168,7 +181,7 @@ mod tests {
         let jq = Arc::new(Jq::compile(".id").unwrap());
         let t0 = Instant::now();
         let t1 = t0 + Duration::from_millis(1);
-        let mut f = InFlight::new(Pairing::Match(jq));
+        let mut f = InFlight::new(Pairing::Match(jq), 64);
         f.push(t0, &text(r#"{"id":1,"q":"x"}"#));
         f.push(t1, &text(r#"{"id":2,"q":"y"}"#));
         assert_eq!(
@@ -183,7 +196,7 @@ mod tests {
     #[test]
     fn any_reply_takes_the_oldest_and_expiry_counts_the_rest() {
         let t0 = Instant::now();
-        let mut f = InFlight::new(Pairing::Any);
+        let mut f = InFlight::new(Pairing::Any, 64);
         assert_eq!(f.pair(&text("x")), Paired::Unpaired);
         f.push(t0, &text("a"));
         f.push(t0 + Duration::from_secs(2), &text("b"));
@@ -200,10 +213,12 @@ mod tests {
     #[test]
     fn the_queue_is_bounded() {
         let t0 = Instant::now();
-        let mut f = InFlight::new(Pairing::Any);
+        let mut f = InFlight::new(Pairing::Any, share(1));
         let evicted = (0..MAX_IN_FLIGHT + 3)
             .filter(|_| f.push(t0, &text("a")))
             .count();
         assert_eq!((evicted, f.len()), (3, MAX_IN_FLIGHT));
+        assert_eq!(share(10_000), IN_FLIGHT_BUDGET / 10_000);
+        assert_eq!(share(1_000_000), MIN_IN_FLIGHT);
     }
 }
