@@ -33,6 +33,8 @@ type Ws = WebSocketStream<BoxStream>;
 const CLOSE_WAIT: Duration = Duration::from_secs(5);
 /// Messages read in one go when they are already there, all stamped with one reading of the clock.
 const READ_BURST: usize = 64;
+/// Messages sent in one go in open loop before reads get a turn.
+const SEND_BURST: usize = 256;
 
 /// What every connection shares.
 pub struct Ctx {
@@ -268,7 +270,11 @@ impl<'a> Load<'a> {
             return Ok(());
         };
         let now = Instant::now();
-        while self.sending && self.next_due <= now {
+        // Far behind schedule (a huge --rate, a stalled loop), a burst is cut short so reads get
+        // their turn; the rest is due at once on the next pass.
+        let mut burst = 0;
+        while self.sending && self.next_due <= now && burst < SEND_BURST {
+            burst += 1;
             self.seq += 1;
             let m = self.gen.message(self.seq);
             let due = self.next_due;
