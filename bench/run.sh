@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # wscope benchmark against websocat 1.14.1 and wscat 6.1.0, on loopback. See docs/BENCHMARKS.md.
 #
-#   bench/run.sh            all of B1..B7 and the TCP floor (RUNS=7 alternated rounds)
+#   bench/run.sh            all of B1..B8 and the TCP floor (RUNS=7 alternated rounds)
 #   RUNS=3 bench/run.sh     fewer rounds
 #   ONLY="B1 B2" bench/run.sh
 #   WSCOPE=path/to/wscope bench/run.sh   measure that binary instead of building this tree
@@ -26,7 +26,7 @@ if [ -n "$SMOKE" ]; then
 else
     RUNS=${RUNS:-7} LINES=100000 BIG_MIB=16 ONESHOTS=10
 fi
-ONLY=${ONLY:-"B1 B2 B3 B4 B5 B6 B7"}
+ONLY=${ONLY:-"B1 B2 B3 B4 B5 B6 B7 B8"}
 BIG=$((BIG_MIB * 1024 * 1024))
 mkdir -p "$OUT" "$TOOLS"
 
@@ -130,7 +130,7 @@ start_listen() {
     [ -n "$url" ] || die "wscope listen did not start: $(cat "$OUT/$name.err")"
     eval "${name^^}_URL=$url"
 }
-if want B5 || want B6; then start_listen listen; fi
+if want B5 || want B6 || want B8; then start_listen listen; fi
 if want B6; then
     # A self-signed certificate for 127.0.0.1, made once; --ca trusts exactly it.
     CERT=$OUT/tls-cert.pem KEY=$OUT/tls-key.pem
@@ -407,6 +407,33 @@ if want B7; then
     "$WSCOPE" "$WSZ_URL" -x hi --once -v 2>&1 >/dev/null | sed -n 's/^ *deflate  *//p' | head -n 1 >"$OUT/b7.agreed" || true
 fi
 
+if want B8; then
+    # wscope bench as the client: its messages per client CPU-second, against the Node ws echo and
+    # against wscope listen --echo, at 1 and 50 connections (closed loop, 64-byte text messages).
+    if [ -n "$SMOKE" ]; then B8_SECS=1; else B8_SECS=5; fi
+    rm -f "$OUT"/b8.*.tsv
+    say "B8: wscope bench, $B8_SECS s at 1 and 50 connections against node ws and wscope listen ($RUNS rounds)"
+    for r in $(seq 1 "$RUNS"); do
+        for server in node listen; do
+            if [ $server = node ]; then url=$WS_URL spid=$WS_PID; else url=$LISTEN_URL spid=$LISTEN_PID; fi
+            for c in 1 50; do
+                out=$OUT/b8.$server.$c.json
+                run "b8-$server-$c" "$spid" /dev/null "$out" -- "$WSCOPE" bench "$url" -c "$c" -d "$B8_SECS" --json
+                node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1]));
+                    if (r.connections.opened !== +process.argv[2] || r.replies.missing !== 0 || r.replies.answered < 1) process.exit(1);
+                    console.log([r.replies.answered, r.received.messages_per_sec, r.round_trip_ms.p50, r.round_trip_ms.p99].join("\t"))' \
+                    "$out" "$c" >>"$OUT/b8.$server.$c.tsv" || die "b8-$server-$c: not every connection opened or every message answered ($out)"
+            done
+        done
+        printf '.' >&2
+    done
+    echo >&2
+    if [ -z "$SMOKE" ]; then
+        # 10,000 connections from one process, one message each, against the Node ws echo.
+        run b8-10k "$WS_PID" /dev/null "$OUT/b8.10k.json" -- "$WSCOPE" bench "$WS_URL" -c 10000 -n 1 --json
+    fi
+fi
+
 # ---------------------------------------------------------------------------------------------
 # Report
 # ---------------------------------------------------------------------------------------------
@@ -526,6 +553,25 @@ version_of() { # name command...: its version, or "absent"
         echo
         echo "- wscope peak RSS $(mib "$(med b7-big 4)") MiB (target <= 64 MiB)"
         echo "- on the wire (payload bytes, --json): $(awk '{printf "%s%s %s bytes -> %s", sep, $1, $2, $3; sep="; "}' "$OUT/b7.wire" 2>/dev/null)"
+        echo
+    fi
+    if want B8; then
+        echo "### B8 \`wscope bench\` as the client: closed loop, 64-byte text, $B8_SECS s per run (medians of $RUNS rounds)"
+        echo
+        echo "| server | connections | replies | msg/s | p50 ms | p99 ms | client CPU s | msg per client CPU-s | peak RSS MiB |"
+        echo "|---|---|---|---|---|---|---|---|---|"
+        for server in node listen; do
+            for c in 1 50; do
+                t=b8-$server-$c
+                read -r n rate p50 p99 < <(sort -t$'\t' -k2 -g "$OUT/b8.$server.$c.tsv" | awk 'NR==int((c+1)/2)' c="$(wc -l <"$OUT/b8.$server.$c.tsv")")
+                cpu=$(med "$t" 3)
+                echo "| $server | $c | $n | $rate | $p50 | $p99 | $cpu | $(awk -v n="$n" -v c="$cpu" 'BEGIN{ if (c>0) printf "%.0f", n/c; else print "-" }') | $(mib "$(med "$t" 4)") |"
+            done
+        done
+        if [ -s "$OUT/b8.10k.json" ]; then
+            echo
+            echo "- 10,000 connections, one message each (node ws): $(node -p 'const r=JSON.parse(require("fs").readFileSync(process.argv[1]));`opened ${r.connections.opened}, answered ${r.replies.answered}`' "$OUT/b8.10k.json"), peak RSS $(mib "$(med b8-10k 4)") MiB (target < 300 MiB)"
+        fi
         echo
     fi
 } >"$RES"

@@ -93,6 +93,7 @@ Register-ArgumentCompleter -Native -CommandName 'wscope' -ScriptBlock {
             [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Check a server: Origin policy, versions, protocol violations, limits, TLS (one line each)')
             [CompletionResult]::new('listen', 'listen', [CompletionResultType]::ParameterValue, 'Run a WebSocket server for testing: prints what clients send, --echo echoes it back')
             [CompletionResult]::new('replay', 'replay', [CompletionResultType]::ParameterValue, 'Replay a recording (a --record transcript or a browser HAR export) against a server')
+            [CompletionResult]::new('bench', 'bench', [CompletionResultType]::ParameterValue, 'Load and latency: many connections, messages, round-trip percentiles (HDR histogram)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to stdout')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -273,6 +274,56 @@ Register-ArgumentCompleter -Native -CommandName 'wscope' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'wscope;bench' {
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Connections to open')
+            [CompletionResult]::new('--connections', '--connections', [CompletionResultType]::ParameterName, 'Connections to open')
+            [CompletionResult]::new('--ramp', '--ramp', [CompletionResultType]::ParameterName, 'Open connections at this many per second [default: all at once]')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Messages per connection (then stop) instead of a duration')
+            [CompletionResult]::new('--messages', '--messages', [CompletionResultType]::ParameterName, 'Messages per connection (then stop) instead of a duration')
+            [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'How long to send [default: 10]')
+            [CompletionResult]::new('--duration', '--duration', [CompletionResultType]::ParameterName, 'How long to send [default: 10]')
+            [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'Messages a second per connection (open loop) [default: closed loop]')
+            [CompletionResult]::new('--size', '--size', [CompletionResultType]::ParameterName, 'Payload size in bytes [default: 64]')
+            [CompletionResult]::new('-x', '-x', [CompletionResultType]::ParameterName, 'Payload template with ${seq}, ${conn}, ${now_ms}')
+            [CompletionResult]::new('--template', '--template', [CompletionResultType]::ParameterName, 'Payload template with ${seq}, ${conn}, ${now_ms}')
+            [CompletionResult]::new('--match', '--match', [CompletionResultType]::ParameterName, 'Pair replies by this jq key, e.g. .id [default: echo equality]')
+            [CompletionResult]::new('--reply-timeout', '--reply-timeout', [CompletionResultType]::ParameterName, 'A message without a reply after SECS counts as missing')
+            [CompletionResult]::new('--threads', '--threads', [CompletionResultType]::ParameterName, 'Worker threads [default: the number of cores]')
+            [CompletionResult]::new('--hist', '--hist', [CompletionResultType]::ParameterName, 'Write the round trips to FILE as an HdrHistogram interval log')
+            [CompletionResult]::new('--merge', '--merge', [CompletionResultType]::ParameterName, 'Print the combined report of --hist logs and exit')
+            [CompletionResult]::new('-H', '-H ', [CompletionResultType]::ParameterName, 'Extra request header, ''Name: value'' (repeatable; replaces a default header of the same name)')
+            [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Extra request header, ''Name: value'' (repeatable; replaces a default header of the same name)')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Offer a subprotocol (repeatable; offered in order)')
+            [CompletionResult]::new('--subprotocol', '--subprotocol', [CompletionResultType]::ParameterName, 'Offer a subprotocol (repeatable; offered in order)')
+            [CompletionResult]::new('--protocol-version', '--protocol-version', [CompletionResultType]::ParameterName, 'Sec-WebSocket-Version to send, to see how a server answers other versions')
+            [CompletionResult]::new('--max-redirects', '--max-redirects', [CompletionResultType]::ParameterName, 'Most redirects to follow with --location')
+            [CompletionResult]::new('--proxy', '--proxy', [CompletionResultType]::ParameterName, 'Proxy: http://[user:pass@]host:port (CONNECT) or socks5[h]://... [default: from HTTPS_PROXY, HTTP_PROXY, ALL_PROXY]')
+            [CompletionResult]::new('--ca', '--ca', [CompletionResultType]::ParameterName, 'Trust the certificate authorities in this PEM file instead of the system roots (as curl --cacert)')
+            [CompletionResult]::new('--cert', '--cert', [CompletionResultType]::ParameterName, 'Client certificate, PEM (with --key)')
+            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Client private key, PEM PKCS#8 ''BEGIN PRIVATE KEY'' (with --cert)')
+            [CompletionResult]::new('--max-message-size', '--max-message-size', [CompletionResultType]::ParameterName, 'Largest message or frame accepted from the server; bigger closes with 1009 [at least 125; suffixes: K, M, G]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Origin header to send')
+            [CompletionResult]::new('--origin', '--origin', [CompletionResultType]::ParameterName, 'Origin header to send')
+            [CompletionResult]::new('--auth', '--auth', [CompletionResultType]::ParameterName, 'Basic credentials ''user:pass'' (also taken from user:pass@ in the URL)')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Give up connecting after SECS (DNS, TCP, proxy, TLS and the upgrade together)')
+            [CompletionResult]::new('--deflate', '--deflate', [CompletionResultType]::ParameterName, 'Offer permessage-deflate with these parameters, e.g. ''client_max_window_bits'' [default: none; each compressing connection holds ~300 KiB of zlib state]')
+            [CompletionResult]::new('--binary', '--binary', [CompletionResultType]::ParameterName, 'Send binary messages')
+            [CompletionResult]::new('--any-reply', '--any-reply', [CompletionResultType]::ParameterName, 'Take the next message received as the reply')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the report as one JSON object')
+            [CompletionResult]::new('--require-subprotocol', '--require-subprotocol', [CompletionResultType]::ParameterName, 'Fail unless the server selects one of the offered subprotocols')
+            [CompletionResult]::new('--no-proxy', '--no-proxy', [CompletionResultType]::ParameterName, 'Ignore proxy settings from the environment')
+            [CompletionResult]::new('--no-coalesce', '--no-coalesce', [CompletionResultType]::ParameterName, 'Read each message the moment it arrives. By default a fast stream is read in batches, each message waiting at most 2 ms (far less CPU for both ends)')
+            [CompletionResult]::new('-k', '-k', [CompletionResultType]::ParameterName, 'Skip certificate and host name verification (a warning is printed)')
+            [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Skip certificate and host name verification (a warning is printed)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Show the request and response in full, the handshake checks and timings')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Show the request and response in full, the handshake checks and timings')
+            [CompletionResult]::new('-L', '-L ', [CompletionResultType]::ParameterName, 'Follow 3xx redirects, printing each hop')
+            [CompletionResult]::new('--location', '--location', [CompletionResultType]::ParameterName, 'Follow 3xx redirects, printing each hop')
+            [CompletionResult]::new('--no-deflate', '--no-deflate', [CompletionResultType]::ParameterName, 'Offer no compression (by default wscope offers permessage-deflate as browsers do)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'wscope;completions' {
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -283,6 +334,7 @@ Register-ArgumentCompleter -Native -CommandName 'wscope' -ScriptBlock {
             [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Check a server: Origin policy, versions, protocol violations, limits, TLS (one line each)')
             [CompletionResult]::new('listen', 'listen', [CompletionResultType]::ParameterValue, 'Run a WebSocket server for testing: prints what clients send, --echo echoes it back')
             [CompletionResult]::new('replay', 'replay', [CompletionResultType]::ParameterValue, 'Replay a recording (a --record transcript or a browser HAR export) against a server')
+            [CompletionResult]::new('bench', 'bench', [CompletionResultType]::ParameterValue, 'Load and latency: many connections, messages, round-trip percentiles (HDR histogram)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to stdout')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -297,6 +349,9 @@ Register-ArgumentCompleter -Native -CommandName 'wscope' -ScriptBlock {
             break
         }
         'wscope;help;replay' {
+            break
+        }
+        'wscope;help;bench' {
             break
         }
         'wscope;help;completions' {

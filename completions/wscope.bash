@@ -16,6 +16,9 @@ _wscope() {
             ",$1")
                 cmd="wscope"
                 ;;
+            wscope,bench)
+                cmd="wscope__subcmd__bench"
+                ;;
             wscope,completions)
                 cmd="wscope__subcmd__completions"
                 ;;
@@ -33,6 +36,9 @@ _wscope() {
                 ;;
             wscope,replay)
                 cmd="wscope__subcmd__replay"
+                ;;
+            wscope__subcmd__help,bench)
+                cmd="wscope__subcmd__help__subcmd__bench"
                 ;;
             wscope__subcmd__help,completions)
                 cmd="wscope__subcmd__help__subcmd__completions"
@@ -59,7 +65,7 @@ _wscope() {
 
     case "${cmd}" in
         wscope)
-            opts="-c -l -H -s -o -L -k -v -x -w -1 -T -P -h -V --connect --listen --slash --header --subprotocol --require-subprotocol --origin --auth --protocol-version --connect-timeout --location --max-redirects --proxy --no-proxy --ca --cert --key --insecure --max-message-size --no-coalesce --no-deflate --deflate --verbose --ping-interval --ping-timeout --reconnect --dump --dump-limit --dump-file --execute --no-repl --wait --idle --script --expect-timeout --once --count --close-code --close-reason --echo --binary --stdin-whole --no-history --json --timestamps --pretty --show-ping-pong --color --no-color --record --record-secrets --help --version inspect probe listen replay completions help"
+            opts="-c -l -H -s -o -L -k -v -x -w -1 -T -P -h -V --connect --listen --slash --header --subprotocol --require-subprotocol --origin --auth --protocol-version --connect-timeout --location --max-redirects --proxy --no-proxy --ca --cert --key --insecure --max-message-size --no-coalesce --no-deflate --deflate --verbose --ping-interval --ping-timeout --reconnect --dump --dump-limit --dump-file --execute --no-repl --wait --idle --script --expect-timeout --once --count --close-code --close-reason --echo --binary --stdin-whole --no-history --json --timestamps --pretty --show-ping-pong --color --no-color --record --record-secrets --help --version inspect probe listen replay bench completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -220,6 +226,148 @@ _wscope() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        wscope__subcmd__bench)
+            opts="-c -n -d -x -H -s -k -v -o -L -h --connections --ramp --messages --duration --rate --size --binary --template --match --any-reply --reply-timeout --threads --json --hist --merge --header --subprotocol --require-subprotocol --protocol-version --max-redirects --proxy --no-proxy --ca --cert --key --max-message-size --no-coalesce --insecure --verbose --origin --auth --location --connect-timeout --no-deflate --deflate --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --connections)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ramp)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --messages)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --duration)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --template)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -x)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --match)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --reply-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --threads)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hist)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --merge)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --subprotocol)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --protocol-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-redirects)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --proxy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-message-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --origin)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --auth)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deflate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         wscope__subcmd__completions)
             opts="-h --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -235,8 +383,22 @@ _wscope() {
             return 0
             ;;
         wscope__subcmd__help)
-            opts="inspect probe listen replay completions help"
+            opts="inspect probe listen replay bench completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wscope__subcmd__help__subcmd__bench)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

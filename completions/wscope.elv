@@ -90,6 +90,7 @@ set edit:completion:arg-completer[wscope] = {|@words|
             cand probe 'Check a server: Origin policy, versions, protocol violations, limits, TLS (one line each)'
             cand listen 'Run a WebSocket server for testing: prints what clients send, --echo echoes it back'
             cand replay 'Replay a recording (a --record transcript or a browser HAR export) against a server'
+            cand bench 'Load and latency: many connections, messages, round-trip percentiles (HDR histogram)'
             cand completions 'Print a shell completion script to stdout'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -265,6 +266,55 @@ set edit:completion:arg-completer[wscope] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'wscope;bench'= {
+            cand -c 'Connections to open'
+            cand --connections 'Connections to open'
+            cand --ramp 'Open connections at this many per second [default: all at once]'
+            cand -n 'Messages per connection (then stop) instead of a duration'
+            cand --messages 'Messages per connection (then stop) instead of a duration'
+            cand -d 'How long to send [default: 10]'
+            cand --duration 'How long to send [default: 10]'
+            cand --rate 'Messages a second per connection (open loop) [default: closed loop]'
+            cand --size 'Payload size in bytes [default: 64]'
+            cand -x 'Payload template with ${seq}, ${conn}, ${now_ms}'
+            cand --template 'Payload template with ${seq}, ${conn}, ${now_ms}'
+            cand --match 'Pair replies by this jq key, e.g. .id [default: echo equality]'
+            cand --reply-timeout 'A message without a reply after SECS counts as missing'
+            cand --threads 'Worker threads [default: the number of cores]'
+            cand --hist 'Write the round trips to FILE as an HdrHistogram interval log'
+            cand --merge 'Print the combined report of --hist logs and exit'
+            cand -H 'Extra request header, ''Name: value'' (repeatable; replaces a default header of the same name)'
+            cand --header 'Extra request header, ''Name: value'' (repeatable; replaces a default header of the same name)'
+            cand -s 'Offer a subprotocol (repeatable; offered in order)'
+            cand --subprotocol 'Offer a subprotocol (repeatable; offered in order)'
+            cand --protocol-version 'Sec-WebSocket-Version to send, to see how a server answers other versions'
+            cand --max-redirects 'Most redirects to follow with --location'
+            cand --proxy 'Proxy: http://[user:pass@]host:port (CONNECT) or socks5[h]://... [default: from HTTPS_PROXY, HTTP_PROXY, ALL_PROXY]'
+            cand --ca 'Trust the certificate authorities in this PEM file instead of the system roots (as curl --cacert)'
+            cand --cert 'Client certificate, PEM (with --key)'
+            cand --key 'Client private key, PEM PKCS#8 ''BEGIN PRIVATE KEY'' (with --cert)'
+            cand --max-message-size 'Largest message or frame accepted from the server; bigger closes with 1009 [at least 125; suffixes: K, M, G]'
+            cand -o 'Origin header to send'
+            cand --origin 'Origin header to send'
+            cand --auth 'Basic credentials ''user:pass'' (also taken from user:pass@ in the URL)'
+            cand --connect-timeout 'Give up connecting after SECS (DNS, TCP, proxy, TLS and the upgrade together)'
+            cand --deflate 'Offer permessage-deflate with these parameters, e.g. ''client_max_window_bits'' [default: none; each compressing connection holds ~300 KiB of zlib state]'
+            cand --binary 'Send binary messages'
+            cand --any-reply 'Take the next message received as the reply'
+            cand --json 'Print the report as one JSON object'
+            cand --require-subprotocol 'Fail unless the server selects one of the offered subprotocols'
+            cand --no-proxy 'Ignore proxy settings from the environment'
+            cand --no-coalesce 'Read each message the moment it arrives. By default a fast stream is read in batches, each message waiting at most 2 ms (far less CPU for both ends)'
+            cand -k 'Skip certificate and host name verification (a warning is printed)'
+            cand --insecure 'Skip certificate and host name verification (a warning is printed)'
+            cand -v 'Show the request and response in full, the handshake checks and timings'
+            cand --verbose 'Show the request and response in full, the handshake checks and timings'
+            cand -L 'Follow 3xx redirects, printing each hop'
+            cand --location 'Follow 3xx redirects, printing each hop'
+            cand --no-deflate 'Offer no compression (by default wscope offers permessage-deflate as browsers do)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'wscope;completions'= {
             cand -h 'Print help'
             cand --help 'Print help'
@@ -274,6 +324,7 @@ set edit:completion:arg-completer[wscope] = {|@words|
             cand probe 'Check a server: Origin policy, versions, protocol violations, limits, TLS (one line each)'
             cand listen 'Run a WebSocket server for testing: prints what clients send, --echo echoes it back'
             cand replay 'Replay a recording (a --record transcript or a browser HAR export) against a server'
+            cand bench 'Load and latency: many connections, messages, round-trip percentiles (HDR histogram)'
             cand completions 'Print a shell completion script to stdout'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -284,6 +335,8 @@ set edit:completion:arg-completer[wscope] = {|@words|
         &'wscope;help;listen'= {
         }
         &'wscope;help;replay'= {
+        }
+        &'wscope;help;bench'= {
         }
         &'wscope;help;completions'= {
         }

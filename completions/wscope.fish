@@ -83,6 +83,7 @@ complete -c wscope -n "__fish_wscope_needs_command" -a "inspect" -d 'Show the op
 complete -c wscope -n "__fish_wscope_needs_command" -a "probe" -d 'Check a server: Origin policy, versions, protocol violations, limits, TLS (one line each)'
 complete -c wscope -n "__fish_wscope_needs_command" -a "listen" -d 'Run a WebSocket server for testing: prints what clients send, --echo echoes it back'
 complete -c wscope -n "__fish_wscope_needs_command" -a "replay" -d 'Replay a recording (a --record transcript or a browser HAR export) against a server'
+complete -c wscope -n "__fish_wscope_needs_command" -a "bench" -d 'Load and latency: many connections, messages, round-trip percentiles (HDR histogram)'
 complete -c wscope -n "__fish_wscope_needs_command" -a "completions" -d 'Print a shell completion script to stdout'
 complete -c wscope -n "__fish_wscope_needs_command" -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -s H -l header -d 'Extra request header, \'Name: value\' (repeatable; replaces a default header of the same name)' -r
@@ -255,11 +256,48 @@ complete -c wscope -n "__fish_wscope_using_subcommand replay" -s P -l show-ping-
 complete -c wscope -n "__fish_wscope_using_subcommand replay" -l no-color -d 'Same as --color never (wscat\'s spelling)'
 complete -c wscope -n "__fish_wscope_using_subcommand replay" -l record-secrets -d 'Keep Authorization, Cookie and Proxy-Authorization values in the --record file (redacted by default)'
 complete -c wscope -n "__fish_wscope_using_subcommand replay" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c wscope -n "__fish_wscope_using_subcommand bench" -s c -l connections -d 'Connections to open' -r
+complete -c wscope -n "__fish_wscope_using_subcommand bench" -l ramp -d 'Open connections at this many per second [default: all at once]' -r
+complete -c wscope -n "__fish_wscope_using_subcommand bench" -s n -l messages -d 'Messages per connection (then stop) instead of a duration' -r
+complete -c wscope -n "__fish_wscope_using_subcommand bench" -s d -l duration -d 'How long to send [default: 10]' -r
+complete -c wscope -n "__fish_wscope_using_subcommand bench" -l rate -d 'Messages a second per connection (open loop) [default: closed loop]' -r
+complete -c wscope -n "__fish_wscope_using_subcommand bench" -l size -d 'Payload size in bytes [default: 64]' -r
+complete -c wscope -n "__fish_wscope_using_subcommand bench" -s x -l template -d 'Payload template with ${seq}, ${conn}, ${now_ms}' -r
+complete -c wscope -n "__fish_wscope_using_subcommand bench" -l match -d 'Pair replies by this jq key, e.g. .id [default: echo equality]' -r
+complete -c wscope -n "__fish_wscope_using_subcommand bench" -l reply-timeout -d 'A message without a reply after SECS counts as missing' -r
+complete -c wscope -n "__fish_wscope_using_subcommand bench" -l threads -d 'Worker threads [default: the number of cores]' -r
+complete -c wscope -n "__fish_wscope_using_subcommand bench" -l hist -d 'Write the round trips to FILE as an HdrHistogram interval log' -r -F
+complete -c wscope -n "__fish_wscope_using_subcommand bench" -l merge -d 'Print the combined report of --hist logs and exit' -r -F
+complete -c wscope -n "__fish_wscope_using_subcommand bench" -s H -l header -d 'Extra request header, \'Name: value\' (repeatable; replaces a default header of the same name)' -r
+complete -c wscope -n "__fish_wscope_using_subcommand bench" -s s -l subprotocol -d 'Offer a subprotocol (repeatable; offered in order)' -r
+complete -c wscope -n "__fish_wscope_using_subcommand bench" -l protocol-version -d 'Sec-WebSocket-Version to send, to see how a server answers other versions' -r
+complete -c wscope -n "__fish_wscope_using_subcommand bench" -l max-redirects -d 'Most redirects to follow with --location' -r
+complete -c wscope -n "__fish_wscope_using_subcommand bench" -l proxy -d 'Proxy: http://[user:pass@]host:port (CONNECT) or socks5[h]://... [default: from HTTPS_PROXY, HTTP_PROXY, ALL_PROXY]' -r
+complete -c wscope -n "__fish_wscope_using_subcommand bench" -l ca -d 'Trust the certificate authorities in this PEM file instead of the system roots (as curl --cacert)' -r -F
+complete -c wscope -n "__fish_wscope_using_subcommand bench" -l cert -d 'Client certificate, PEM (with --key)' -r -F
+complete -c wscope -n "__fish_wscope_using_subcommand bench" -l key -d 'Client private key, PEM PKCS#8 \'BEGIN PRIVATE KEY\' (with --cert)' -r -F
+complete -c wscope -n "__fish_wscope_using_subcommand bench" -l max-message-size -d 'Largest message or frame accepted from the server; bigger closes with 1009 [at least 125; suffixes: K, M, G]' -r
+complete -c wscope -n "__fish_wscope_using_subcommand bench" -s o -l origin -d 'Origin header to send' -r
+complete -c wscope -n "__fish_wscope_using_subcommand bench" -l auth -d 'Basic credentials \'user:pass\' (also taken from user:pass@ in the URL)' -r
+complete -c wscope -n "__fish_wscope_using_subcommand bench" -l connect-timeout -d 'Give up connecting after SECS (DNS, TCP, proxy, TLS and the upgrade together)' -r
+complete -c wscope -n "__fish_wscope_using_subcommand bench" -l deflate -d 'Offer permessage-deflate with these parameters, e.g. \'client_max_window_bits\' [default: none; each compressing connection holds ~300 KiB of zlib state]' -r
+complete -c wscope -n "__fish_wscope_using_subcommand bench" -l binary -d 'Send binary messages'
+complete -c wscope -n "__fish_wscope_using_subcommand bench" -l any-reply -d 'Take the next message received as the reply'
+complete -c wscope -n "__fish_wscope_using_subcommand bench" -l json -d 'Print the report as one JSON object'
+complete -c wscope -n "__fish_wscope_using_subcommand bench" -l require-subprotocol -d 'Fail unless the server selects one of the offered subprotocols'
+complete -c wscope -n "__fish_wscope_using_subcommand bench" -l no-proxy -d 'Ignore proxy settings from the environment'
+complete -c wscope -n "__fish_wscope_using_subcommand bench" -l no-coalesce -d 'Read each message the moment it arrives. By default a fast stream is read in batches, each message waiting at most 2 ms (far less CPU for both ends)'
+complete -c wscope -n "__fish_wscope_using_subcommand bench" -s k -l insecure -d 'Skip certificate and host name verification (a warning is printed)'
+complete -c wscope -n "__fish_wscope_using_subcommand bench" -s v -l verbose -d 'Show the request and response in full, the handshake checks and timings'
+complete -c wscope -n "__fish_wscope_using_subcommand bench" -s L -l location -d 'Follow 3xx redirects, printing each hop'
+complete -c wscope -n "__fish_wscope_using_subcommand bench" -l no-deflate -d 'Offer no compression (by default wscope offers permessage-deflate as browsers do)'
+complete -c wscope -n "__fish_wscope_using_subcommand bench" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wscope -n "__fish_wscope_using_subcommand completions" -s h -l help -d 'Print help'
-complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect probe listen replay completions help" -f -a "inspect" -d 'Show the opening handshake in full, close cleanly, exit 0 only if every check passed'
-complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect probe listen replay completions help" -f -a "probe" -d 'Check a server: Origin policy, versions, protocol violations, limits, TLS (one line each)'
-complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect probe listen replay completions help" -f -a "listen" -d 'Run a WebSocket server for testing: prints what clients send, --echo echoes it back'
-complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect probe listen replay completions help" -f -a "replay" -d 'Replay a recording (a --record transcript or a browser HAR export) against a server'
-complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect probe listen replay completions help" -f -a "completions" -d 'Print a shell completion script to stdout'
-complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect probe listen replay completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect probe listen replay bench completions help" -f -a "inspect" -d 'Show the opening handshake in full, close cleanly, exit 0 only if every check passed'
+complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect probe listen replay bench completions help" -f -a "probe" -d 'Check a server: Origin policy, versions, protocol violations, limits, TLS (one line each)'
+complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect probe listen replay bench completions help" -f -a "listen" -d 'Run a WebSocket server for testing: prints what clients send, --echo echoes it back'
+complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect probe listen replay bench completions help" -f -a "replay" -d 'Replay a recording (a --record transcript or a browser HAR export) against a server'
+complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect probe listen replay bench completions help" -f -a "bench" -d 'Load and latency: many connections, messages, round-trip percentiles (HDR histogram)'
+complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect probe listen replay bench completions help" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect probe listen replay bench completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c wscope -n "__fish_wscope_using_subcommand completions" -f -a "bash elvish fish powershell zsh"

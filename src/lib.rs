@@ -20,7 +20,7 @@
 //! `event` is the vocabulary the engine and the printer share (an expectation's report, listen's
 //! client events); [`probe_checks`] names probe's checks for `cli`, `config` and the command.
 //! [`commands`] holds one module per command (`connect`, `inspect`, `probe`, `replay`, `listen`,
-//! `completions`); `run` picks one, and `main_entry` reports its error, once. [`error`] is the one
+//! `bench`, `completions`); `run` picks one, and `main_entry` reports its error, once. [`error`] is the one
 //! error type and owns the exit codes.
 //! Modules are public only where the integration tests or the fuzz targets use them.
 
@@ -83,11 +83,18 @@ pub fn main_entry() -> ExitCode {
     if let Some(tls) = command.tls() {
         dial::pin_trust_roots(tls);
     }
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .on_thread_park(coalesce::before_park)
-        .build()
-    {
+    let runtime = match command.worker_threads() {
+        // bench alone uses every core; the rest of wscope is one thread.
+        Some(threads) => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .enable_all()
+            .build(),
+        None => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .on_thread_park(coalesce::before_park)
+            .build(),
+    };
+    let runtime = match runtime {
         Ok(r) => r,
         Err(e) => {
             let e = Error::Runtime(format!("cannot start the async runtime: {e}"));
@@ -119,6 +126,7 @@ pub(crate) async fn run(command: Command) -> Result<()> {
         Command::Probe(cfg) => commands::probe::run(cfg).await,
         Command::Listen(cfg) => commands::listen::run(*cfg).await,
         Command::Replay(cfg) => commands::replay::run(*cfg).await,
+        Command::Bench(mode, output) => commands::bench::run(*mode, output).await,
         Command::Completions(shell) => {
             use std::io::Write;
             let script = commands::completions::render(shell);

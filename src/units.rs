@@ -102,3 +102,13 @@ pub fn parse_speed(s: &str) -> Result<f64, String> {
         )),
     }
 }
+
+/// `--rate`, `--ramp`: a positive number per second.
+pub fn parse_rate(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v <= 1e9 => Ok(v),
+        _ => Err(format!(
+            "'{s}' is not a rate: use a number per second above 0, e.g. 100 or 0.5"
+        )),
+    }
+}

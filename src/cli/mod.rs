@@ -10,8 +10,8 @@ use clap::{Args, Parser};
 pub use crate::printer::style::ColorChoice;
 pub use crate::session::Wait;
 use crate::units::{
-    parse_interval, parse_max_message, parse_probe_max, parse_secs, parse_size, parse_speed,
-    parse_wait,
+    parse_interval, parse_max_message, parse_probe_max, parse_rate, parse_secs, parse_size,
+    parse_speed, parse_wait,
 };
 
 pub mod argv;
@@ -108,6 +108,21 @@ pub enum Subcommand {
     Listen(ListenArgs),
     /// Replay a recording (a --record transcript or a browser HAR export) against a server
     Replay(Box<ReplayArgs>),
+    /// Load and latency: many connections, messages, round-trip percentiles (HDR histogram)
+    // -n is bench's --messages, not wscat's --insecure.
+    // -v is connect's: bench shows no handshake.
+    #[command(
+        mut_arg("insecure", |a| a.short_alias(None)),
+        mut_arg("verbose", |a| a.hide(true)),
+        mut_arg("origin", |a| a.hide_short_help(true)),
+        mut_arg("auth", |a| a.hide_short_help(true)),
+        mut_arg("location", |a| a.hide_short_help(true)),
+        mut_arg("connect_timeout", |a| a.hide_short_help(true)),
+        mut_arg("no_deflate", |a| a.hide(true)),
+        mut_arg("deflate", |a| a.help("Offer permessage-deflate with these parameters, e.g. 'client_max_window_bits' [default: none; each compressing connection holds ~300 KiB of zlib state]")),
+        after_long_help = BENCH_EXAMPLES
+    )]
+    Bench(Box<BenchArgs>),
     /// Print a shell completion script to stdout
     Completions {
         /// The shell to generate for
@@ -577,6 +592,123 @@ pub struct ReplayArgs {
 
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// The examples of `wscope bench --help`.
+pub const BENCH_EXAMPLES: &str = "\
+Examples:
+  50 connections for 10 s, each sending the next message when the last came back:
+    wscope bench ws://localhost:8080 -c 50
+
+  100 messages a second on each of 10 connections (open loop), 1000 each, as JSON:
+    wscope bench ws://localhost:8080 -c 10 --rate 100 -n 1000 --json
+
+  A server that answers with another body: pair by the request's id:
+    wscope bench ws://localhost:8080/rpc -x '{\"id\":${seq},\"method\":\"ping\"}' --match .id
+
+  Runs on two machines, merged into one report:
+    wscope bench URL -c 5000 --hist a.hlog   (on A)    wscope bench URL -c 5000 --hist b.hlog   (on B)
+    wscope bench --merge a.hlog b.hlog
+
+Exit status: 0 every connection opened and every message was answered; 7 replies or connections
+were missing (the report says how many); 3, 4 or 5 no connection could be opened (connect, TLS,
+handshake).";
+
+/// `wscope bench URL`: many connections, messages, round-trip percentiles.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// The server: ws://, wss://, http(s):// or host[:port][/path]
+    #[arg(value_name = "URL", required_unless_present = "merge")]
+    pub url: Option<String>,
+
+    /// Connections to open
+    #[arg(short = 'c', long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1_000_000), help_heading = "Load")]
+    pub connections: u32,
+
+    /// Open connections at this many per second [default: all at once]
+    #[arg(long, value_name = "PER_SEC", value_parser = parse_rate, help_heading = "Load")]
+    pub ramp: Option<f64>,
+
+    /// Messages per connection (then stop) instead of a duration
+    #[arg(short = 'n', long, value_name = "N", conflicts_with = "duration", value_parser = clap::value_parser!(u64).range(1..), help_heading = "Load")]
+    pub messages: Option<u64>,
+
+    /// How long to send [default: 10]
+    #[arg(short = 'd', long, value_name = "SECS", value_parser = parse_interval, help_heading = "Load")]
+    pub duration: Option<Duration>,
+
+    /// Messages a second per connection (open loop) [default: closed loop]
+    ///
+    /// Messages leave on schedule whatever the replies do, and each round trip counts from when
+    /// its message was due (no coordinated omission). Without it the next message leaves when the
+    /// reply to the last one came.
+    #[arg(long, value_name = "MSGS_PER_SEC", value_parser = parse_rate, help_heading = "Load")]
+    pub rate: Option<f64>,
+
+    /// Payload size in bytes [default: 64]
+    ///
+    /// Random printable text (random bytes with --binary), made once per connection [default: 64;
+    /// suffixes: K, M].
+    #[arg(long, value_name = "BYTES", value_parser = parse_size, help_heading = "Load")]
+    pub size: Option<usize>,
+
+    /// Send binary messages
+    #[arg(long, help_heading = "Load", hide_short_help = true)]
+    pub binary: bool,
+
+    /// Payload template with ${seq}, ${conn}, ${now_ms}
+    ///
+    /// ${seq} is the message number on its connection (from 1), ${conn} the connection number
+    /// (from 1), ${now_ms} the Unix time in milliseconds.
+    #[arg(
+        short = 'x',
+        long = "template",
+        value_name = "TEMPLATE",
+        conflicts_with = "size",
+        help_heading = "Load"
+    )]
+    pub template: Option<String>,
+
+    /// Pair replies by this jq key, e.g. .id [default: echo equality]
+    ///
+    /// The filter runs on both the request and the reply (JSON); a reply answers the request in
+    /// flight whose key is the same.
+    #[arg(long = "match", value_name = "FILTER", help_heading = "Load")]
+    pub match_filter: Option<String>,
+
+    /// Take the next message received as the reply
+    #[arg(
+        long,
+        conflicts_with = "match_filter",
+        help_heading = "Load",
+        hide_short_help = true
+    )]
+    pub any_reply: bool,
+
+    /// A message without a reply after SECS counts as missing
+    #[arg(long, value_name = "SECS", default_value = "5", value_parser = parse_interval, help_heading = "Load", hide_short_help = true)]
+    pub reply_timeout: Duration,
+
+    /// Worker threads [default: the number of cores]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024), help_heading = "Load", hide_short_help = true)]
+    pub threads: Option<u16>,
+
+    /// Print the report as one JSON object
+    #[arg(long, help_heading = "Report")]
+    pub json: bool,
+
+    /// Write the round trips to FILE as an HdrHistogram interval log
+    ///
+    /// One histogram a second, values in microseconds; `--merge` adds up the logs of several runs.
+    #[arg(long, value_name = "FILE", help_heading = "Report")]
+    pub hist: Option<PathBuf>,
+
+    /// Print the combined report of --hist logs and exit
+    #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with = "url", help_heading = "Report")]
+    pub merge: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub conn: ConnectArgs,
 }
 
 /// `--deflate PARAMS`: known parameter names, window sizes 8 to 15.

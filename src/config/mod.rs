@@ -8,6 +8,7 @@
 //! [`session`] builds the session's options and checks the script, [`output`] decides how the
 //! output looks and builds the printer.
 
+mod bench;
 pub mod output;
 pub mod session;
 mod upgrade;
@@ -43,6 +44,7 @@ pub enum Command {
     Probe(Probe),
     Listen(Box<Listen>),
     Replay(Box<Replay>),
+    Bench(Box<crate::commands::bench::options::Mode>, Output),
     Completions(clap_complete::Shell),
 }
 
@@ -170,6 +172,7 @@ impl Config {
                     command: r.map(|r| Command::Replay(Box::new(r))),
                 }
             }
+            Some(Subcommand::Bench(a)) => Config::one(bench::bench(&a)),
             Some(Subcommand::Completions { shell }) => Config {
                 output: Output::plain(),
                 command: Ok(Command::Completions(shell)),
@@ -193,7 +196,23 @@ impl Command {
             Command::Inspect(i) => Some(&i.upgrade.tls),
             Command::Probe(p) => Some(&p.upgrade.tls),
             Command::Replay(r) => Some(&r.connect.upgrade.tls),
+            Command::Bench(b, _) => match &**b {
+                crate::commands::bench::options::Mode::Run(b) => Some(&b.handshake.tls),
+                crate::commands::bench::options::Mode::Merge { .. } => None,
+            },
             Command::Listen(_) | Command::Completions(_) => None,
+        }
+    }
+
+    /// The worker threads of the runtime: bench alone uses every core (`--threads`); the rest of
+    /// wscope is one thread (None).
+    pub fn worker_threads(&self) -> Option<usize> {
+        match self {
+            Command::Bench(b, _) => match &**b {
+                crate::commands::bench::options::Mode::Run(b) => Some(b.threads),
+                crate::commands::bench::options::Mode::Merge { .. } => None,
+            },
+            _ => None,
         }
     }
 }

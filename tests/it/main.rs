@@ -3,6 +3,7 @@
 
 mod support;
 
+mod bench;
 mod crafted;
 mod deflate;
 mod dump;

@@ -1,0 +1,482 @@
+//! `wscope bench` against `wscope listen --echo`, the in-process echo server and small servers of
+//! its own that answer with another body, drop messages or close early: the counts, the JSON
+//! report, the pairing rules, the exit codes and the interval logs. Nothing here is timed.
+
+use crate::listen::Server as Listen;
+use crate::support::{self, args, run, servers};
+
+use std::net::SocketAddr;
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpListener;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::Message;
+
+/// The report of a `--json` run.
+fn report(out: &support::Out) -> serde_json::Value {
+    serde_json::from_str(out.stdout.trim()).unwrap_or_else(|e| {
+        panic!(
+            "not one JSON object ({e}): {}\nstderr: {}",
+            out.stdout, out.stderr
+        )
+    })
+}
+
+/// A server whose answer to the `n`th text message (from 1) on a connection is `reply(n, text)`:
+/// None sends nothing; it closes a connection with 1001 when the answer is "CLOSE", and sends 100
+/// messages "junk" before the rest of an answer that starts with "FLOOD:".
+async fn replying(reply: fn(u64, &str) -> Option<String>) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let Ok(mut ws) = tokio_tungstenite::accept_async(tcp).await else {
+                    return;
+                };
+                let mut n = 0;
+                while let Some(Ok(m)) = ws.next().await {
+                    let Message::Text(t) = m else { continue };
+                    n += 1;
+                    match reply(n, t.as_str()) {
+                        Some(r) if r == "CLOSE" => {
+                            let frame = CloseFrame {
+                                code: CloseCode::Away,
+                                reason: "bye".into(),
+                            };
+                            let _ = ws.close(Some(frame)).await;
+                        }
+                        Some(r) if r.starts_with("FLOOD:") => {
+                            for _ in 0..100 {
+                                let _ = ws.feed(Message::text("junk")).await;
+                            }
+                            let _ = ws.send(Message::text(&r["FLOOD:".len()..])).await;
+                        }
+                        Some(r) if ws.send(Message::text(r.clone())).await.is_err() => return,
+                        Some(_) | None => {}
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn against_listen_echo_every_message_is_answered() {
+    let s = Listen::start(&["--echo"]);
+    let out = run(args(&[
+        "bench",
+        &s.url("/"),
+        "-c",
+        "3",
+        "-n",
+        "20",
+        "--size",
+        "32",
+        "--json",
+    ]))
+    .await;
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let r = report(&out);
+    assert_eq!(r["connections"]["opened"], 3, "{r}");
+    assert_eq!(r["connections"]["failed"], 0, "{r}");
+    assert_eq!(r["sent"]["messages"], 60, "{r}");
+    assert_eq!(r["sent"]["bytes"], 60 * 32, "{r}");
+    assert_eq!(r["received"]["messages"], 60, "{r}");
+    assert_eq!(r["replies"]["answered"], 60, "{r}");
+    assert_eq!(r["replies"]["missing"], 0, "{r}");
+    assert_eq!(r["round_trip_ms"]["count"], 60, "{r}");
+    assert_eq!(r["connect_ms"]["count"], 3, "{r}");
+    assert_eq!(r["mode"], "closed", "{r}");
+    let rt = &r["round_trip_ms"];
+    for k in ["p50", "p90", "p99", "p99_9", "max", "mean"] {
+        assert!(rt[k].as_f64().is_some_and(|v| v > 0.0), "{k}: {r}");
+    }
+    assert!(rt["p50"].as_f64() <= rt["p99"].as_f64() && rt["p99"].as_f64() <= rt["max"].as_f64());
+    // stderr is not a terminal: no progress line.
+    assert!(!out.stderr.contains("msg/s"), "{}", out.stderr);
+}
+
+#[tokio::test]
+async fn deflate_is_offered_with_deflate_and_the_echoes_still_pair() {
+    let s = Listen::start(&["--echo", "-v"]);
+    let out = run(args(&[
+        "bench",
+        &s.url("/"),
+        "-c",
+        "2",
+        "-n",
+        "20",
+        "--size",
+        "2000",
+        "--deflate",
+        "client_max_window_bits",
+        "--json",
+    ]))
+    .await;
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(report(&out)["replies"]["answered"], 40);
+    let err = s.wait_for("stderr", "[2] disconnected").await;
+    assert!(err.contains("permessage-deflate"), "{err}");
+}
+
+#[tokio::test]
+async fn progress_is_drawn_on_a_terminal() {
+    use std::io::Read;
+    let s = Listen::start(&["--echo"]);
+    let url = s.url("/");
+    let (code, screen) = tokio::task::spawn_blocking(move || {
+        let home = tempfile::tempdir().unwrap();
+        let support::pty::Spawned {
+            master, mut child, ..
+        } = support::pty::spawn(&["bench", &url, "-c", "2", "-d", "1.5"], home.path());
+        let screen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (mut reader, s) = (master.try_clone().unwrap(), screen.clone());
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                s.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        });
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let code = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status.code();
+            }
+            assert!(std::time::Instant::now() < deadline, "bench did not end");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let screen = String::from_utf8_lossy(&screen.lock().unwrap()).into_owned();
+        (code, screen)
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, Some(0), "{screen}");
+    // The progress line, redrawn in place, then the report.
+    assert!(
+        screen.contains("2 open") && screen.contains("msg/s  p50 "),
+        "{screen:?}"
+    );
+    assert!(screen.contains("\r\x1b[2K"), "{screen:?}");
+    assert!(screen.contains("Round trip"), "{screen:?}");
+}
+
+#[tokio::test]
+async fn the_text_report_against_the_in_process_server_open_loop_and_binary() {
+    let s = servers::start(servers::Options::default()).await;
+    let url = format!("ws://{}/", s.addr);
+    let out = run(args(&[
+        "bench", &url, "-c", "2", "-n", "5", "--rate", "50", "--binary", "--size", "100",
+    ]))
+    .await;
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    for needle in [
+        "opened 2   failed 0   closed early 0",
+        "open loop, 50 msg/s per connection",
+        "Round trip     10 replies",
+        "p99.9",
+        "expected 10   answered 10   missing 0",
+    ] {
+        assert!(out.stdout.contains(needle), "{needle:?} in {}", out.stdout);
+    }
+    // What the server received: 5 binary messages of 100 bytes on each connection, and no
+    // permessage-deflate offer (bench offers it only with --deflate).
+    let conns = s.connections();
+    assert_eq!(conns.len(), 2);
+    for c in conns {
+        assert_eq!(
+            c.header_exact("Sec-WebSocket-Extensions"),
+            None,
+            "{}",
+            c.raw_head
+        );
+        let data: Vec<_> = c.messages.iter().filter(|m| m.is_binary()).collect();
+        assert_eq!(data.len(), 5, "{:?}", c.messages);
+        assert!(data.iter().all(|m| m.len() == 100));
+    }
+}
+
+#[tokio::test]
+async fn match_pairs_replies_by_key_and_echo_pairing_would_miss_them() {
+    // Replies carry the request's id and another body.
+    let addr = replying(|_, text| {
+        let v: serde_json::Value = serde_json::from_str(text).ok()?;
+        Some(format!(r#"{{"id":{},"result":"ok"}}"#, v["id"]))
+    })
+    .await;
+    let url = format!("ws://{addr}/");
+    let template = r#"{"id":${seq},"conn":${conn},"q":"ping"}"#;
+    let out = run(args(&[
+        "bench", &url, "-c", "2", "-n", "10", "-x", template, "--match", ".id", "--json",
+    ]))
+    .await;
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let r = report(&out);
+    assert_eq!(r["replies"]["answered"], 20, "{r}");
+    assert_eq!(r["replies"]["unpaired"], 0, "{r}");
+
+    // By default a reply must equal the request: none does here.
+    let out = run(args(&[
+        "bench",
+        &url,
+        "-n",
+        "2",
+        "-x",
+        template,
+        "--reply-timeout",
+        "0.2",
+        "--json",
+    ]))
+    .await;
+    assert_eq!(out.code, 7, "{}{}", out.stdout, out.stderr);
+    let r = report(&out);
+    assert_eq!(r["replies"]["missing"], 2, "{r}");
+    assert_eq!(r["replies"]["unpaired"], 2, "{r}");
+    assert!(
+        out.stderr.contains("2 of 2 messages got no reply"),
+        "{}",
+        out.stderr
+    );
+
+    // --any-reply takes whatever comes next.
+    let out = run(args(&[
+        "bench",
+        &url,
+        "-n",
+        "3",
+        "-x",
+        template,
+        "--any-reply",
+    ]))
+    .await;
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+}
+
+#[tokio::test]
+async fn missing_replies_exit_7_with_the_count() {
+    // Every third message goes unanswered.
+    let addr = replying(|n, text| (n % 3 != 0).then(|| text.to_string())).await;
+    let out = run(args(&[
+        "bench",
+        &format!("ws://{addr}/"),
+        "-c",
+        "2",
+        "-n",
+        "9",
+        "--reply-timeout",
+        "0.2",
+        "--json",
+    ]))
+    .await;
+    assert_eq!(out.code, 7, "{}{}", out.stdout, out.stderr);
+    let r = report(&out);
+    assert_eq!(r["replies"]["expected"], 18, "{r}");
+    assert_eq!(r["replies"]["answered"], 12, "{r}");
+    assert_eq!(r["replies"]["missing"], 6, "{r}");
+    assert!(
+        out.stderr.contains("6 of 18 messages got no reply"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("--reply-timeout"), "{}", out.stderr);
+}
+
+#[tokio::test]
+async fn a_flood_of_unpaired_messages_is_counted_and_the_replies_still_found() {
+    let addr = replying(|_, text| Some(format!("FLOOD:{text}"))).await;
+    let out = run(args(&[
+        "bench",
+        &format!("ws://{addr}/"),
+        "-c",
+        "2",
+        "-n",
+        "10",
+        "--json",
+    ]))
+    .await;
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let r = report(&out);
+    assert_eq!(r["replies"]["answered"], 20, "{r}");
+    assert_eq!(r["replies"]["unpaired"], 2000, "{r}");
+    assert_eq!(r["received"]["messages"], 2020, "{r}");
+}
+
+#[tokio::test]
+async fn a_server_that_closes_early_is_counted_and_exits_7() {
+    // The fourth message is answered with a close.
+    let addr = replying(|n, text| Some(if n == 4 { "CLOSE".into() } else { text.into() })).await;
+    let out = run(args(&[
+        "bench",
+        &format!("ws://{addr}/"),
+        "-c",
+        "2",
+        "-n",
+        "10",
+        "--json",
+    ]))
+    .await;
+    assert_eq!(out.code, 7, "{}{}", out.stdout, out.stderr);
+    let r = report(&out);
+    assert_eq!(r["connections"]["opened"], 2, "{r}");
+    assert_eq!(r["connections"]["closed_early"], 2, "{r}");
+    assert_eq!(r["replies"]["answered"], 6, "{r}");
+    assert_eq!(r["replies"]["missing"], 2, "{r}");
+    let kinds = r["errors"].as_object().unwrap();
+    assert!(
+        kinds
+            .keys()
+            .any(|k| k.contains("closed the connection early with 1001")),
+        "{r}"
+    );
+}
+
+#[tokio::test]
+async fn unreachable_exits_3_and_a_refused_upgrade_5() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let out = run(args(&[
+        "bench",
+        &format!("ws://127.0.0.1:{port}/"),
+        "-c",
+        "3",
+        "-n",
+        "1",
+    ]))
+    .await;
+    assert_eq!(out.code, 3, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("opened 0   failed 3"), "{}", out.stdout);
+    assert!(out.stderr.contains("cannot connect"), "{}", out.stderr);
+
+    // An HTTP server that is not a WebSocket endpoint.
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut tcp, _)) = l.accept().await {
+            tokio::spawn(async move {
+                use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                let mut buf = [0u8; 4096];
+                let _ = tcp.read(&mut buf).await;
+                let _ = tcp
+                    .write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+                    .await;
+            });
+        }
+    });
+    let out = run(args(&[
+        "bench",
+        &format!("ws://{addr}/"),
+        "-n",
+        "1",
+        "--json",
+    ]))
+    .await;
+    assert_eq!(out.code, 5, "{}{}", out.stdout, out.stderr);
+    assert_eq!(
+        report(&out)["connections"]["failed_by_class"]["handshake"],
+        1
+    );
+}
+
+#[tokio::test]
+async fn hist_logs_are_written_and_merge_to_the_sum() {
+    let s = Listen::start(&["--echo"]);
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.hlog");
+    let b = dir.path().join("b.hlog");
+    for (file, n) in [(&a, "5"), (&b, "7")] {
+        let out = run(args(&[
+            "bench",
+            &s.url("/"),
+            "-n",
+            n,
+            "--hist",
+            file.to_str().unwrap(),
+        ]))
+        .await;
+        assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+        let log = std::fs::read_to_string(file).unwrap();
+        assert!(
+            log.contains("#[StartTime:") && log.contains("HISTF"),
+            "{log}"
+        );
+    }
+    let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
+    let out = run(args(&["bench", "--merge", a, b, "--json"])).await;
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let r = report(&out);
+    assert_eq!(r["round_trip_ms"]["count"], 12, "{r}");
+    assert_eq!(r["logs"], 2, "{r}");
+    let out = run(args(&["bench", "--merge", a])).await;
+    assert!(
+        out.stdout.contains("Round trip     5 replies"),
+        "{}",
+        out.stdout
+    );
+    // Not a log: a usage error naming the file.
+    let out = run(args(&["bench", "--merge", "Cargo.toml"])).await;
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("--merge Cargo.toml"), "{}", out.stderr);
+}
+
+#[tokio::test]
+async fn bad_flags_are_usage_errors() {
+    for (bad, needle) in [
+        (&["-x", "${nope}"][..], "${nope}"),
+        (&["--match", ".id"][..], "finds nothing"),
+        (&["--match", ".["][..], "--match"),
+        (&["-n", "1", "-d", "1"][..], "cannot be used with"),
+    ] {
+        let mut a = args(&["bench", "ws://127.0.0.1:9/"]);
+        a.extend(args(bad));
+        let out = run(a).await;
+        assert_eq!(out.code, 2, "{bad:?}: {}", out.stderr);
+        assert!(out.stderr.contains(needle), "{bad:?}: {}", out.stderr);
+    }
+}
+
+#[tokio::test]
+async fn ctrl_c_closes_every_connection_and_prints_the_report() {
+    let s = Listen::start(&["--echo"]);
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("wscope"))
+        .args(["bench", &s.url("/"), "-c", "2", "-d", "600"])
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    s.wait_for("stderr", "[2] connected").await;
+    // SAFETY: kill(2) on the pid of the child we own.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("opened 2   failed 0   closed early 0"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("missing 0"), "{stdout}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    // Both connections were closed with a close handshake, not dropped.
+    let err = s.wait_for("stderr", "[2] disconnected").await;
+    assert!(
+        err.contains("[1] disconnected (closed by the client"),
+        "{err}"
+    );
+    assert!(
+        err.contains("[2] disconnected (closed by the client"),
+        "{err}"
+    );
+}
