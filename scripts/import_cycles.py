@@ -92,6 +92,7 @@ def strip_comments_and_strings(text):
 
 def expand_use_tree(text):
     """'a::{b, c::{d, e}}' -> ['a::b', 'a::c::d', 'a::c::e'] (aliases and globs dropped)."""
+    text = re.sub(r"\s+as\s+" + IDENT, "", text)
     text = re.sub(r"\s+", "", text)
 
     def parse(s, pos, prefix):
@@ -123,8 +124,7 @@ def expand_use_tree(text):
         return paths, pos
 
     paths, _ = parse(text, 0, "")
-    return [re.sub(r"as" + IDENT + "$", "", p) if False else re.split(r"(?<=[A-Za-z0-9_])as(?=[A-Za-z_])", p)[0]
-            for p in paths]
+    return paths
 
 
 class File:

@@ -60,7 +60,7 @@ use error::{exit, Error, Result};
 pub fn main_entry() -> ExitCode {
     let args = cli::argv::rewrite(std::env::args_os().collect());
     if let Err(e) = cli::argv::check_first_word(&args) {
-        return report(&Output::plain(), e);
+        return report(&Output::plain(), e, false);
     }
     let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,
@@ -77,7 +77,8 @@ pub fn main_entry() -> ExitCode {
     let Config { output, command } = Config::from_cli(cli);
     let command = match command {
         Ok(c) => c,
-        Err(e) => return report(&output, e),
+        // Nothing has run: the error is not in any report yet.
+        Err(e) => return report(&output, e, false),
     };
     // Before any thread exists: choosing the trust roots sets an environment variable.
     if let Some(tls) = command.tls() {
@@ -98,19 +99,19 @@ pub fn main_entry() -> ExitCode {
         Ok(r) => r,
         Err(e) => {
             let e = Error::Runtime(format!("cannot start the async runtime: {e}"));
-            return report(&output, e);
+            return report(&output, e, false);
         }
     };
     match runtime.block_on(run(command)) {
         Ok(()) => ExitCode::from(exit::OK),
-        Err(e) => report(&output, e),
+        Err(e) => report(&output, e, output.error_in_report),
     }
 }
 
-/// The one place an error is shown: in the command's output format, unless the command's own
-/// report already holds it (`inspect --json`). Its exit code is the process's.
-fn report(output: &Output, e: Error) -> ExitCode {
-    if !output.error_in_report {
+/// The one place an error is shown, in the command's output format, unless `shown`: the command's
+/// own report holds it (`inspect --json`). Its exit code is the process's.
+fn report(output: &Output, e: Error, shown: bool) -> ExitCode {
+    if !shown {
         let mut printer = output.printer(printer::Screen::Stderr);
         printer.error(&e);
         event::EventSink::flush(&mut printer);

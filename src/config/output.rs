@@ -11,7 +11,8 @@ pub struct Output {
     pub style: Style,
     /// `--record FILE`.
     pub record: Option<crate::record::Settings>,
-    /// The command's own report carries its error (`inspect --json`): the edge adds nothing.
+    /// Once the command runs, its own report carries its error (`inspect --json`): the edge adds
+    /// nothing then.
     pub error_in_report: bool,
 }
 

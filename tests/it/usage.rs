@@ -79,6 +79,29 @@ fn a_header_without_colon_is_refused_before_dialing() {
     assert!(err.contains("Name: value"), "{err}");
 }
 
+/// An error found while checking the command line is reported once, at the edge, in the format
+/// the command was asked for: `--json` adds its `error` object, whichever command it is (inspect
+/// included, whose own report would hold a later error).
+#[test]
+fn a_usage_error_is_reported_once_in_the_format_asked_for() {
+    for args in [
+        &["ws://127.0.0.1:1/", "-H", "bad", "--json"][..],
+        &["inspect", "ws://127.0.0.1:1/", "-H", "bad", "--json"][..],
+        &["probe", "ws://127.0.0.1:1/", "-H", "bad", "--json"][..],
+    ] {
+        let a = wscope().args(args).assert();
+        let (out, err) = (support::stdout(&a), stderr(&a));
+        a.code(2);
+        assert_eq!(
+            out.matches("\"event\":\"error\"").count(),
+            1,
+            "{args:?}: {out}"
+        );
+        assert!(out.contains("has no colon"), "{args:?}: {out}");
+        assert_eq!(err.matches("error:").count(), 1, "{args:?}: {err}");
+    }
+}
+
 #[test]
 fn control_bytes_in_headers_and_subprotocols_are_refused_before_dialing() {
     for (flag, value, byte) in [

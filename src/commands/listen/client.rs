@@ -191,6 +191,31 @@ type Opened<'a> = (BoxStream, Vec<u8>, ClientInfo, Box<HandshakeView>, Slot<'a>)
 /// Why a client was not accepted: the handshake as far as it went, and the event that says why.
 type NotOpened = (Option<Box<HandshakeView>>, ClientEvent);
 
+/// The handshake as `-v` shows it and `--record` writes it.
+fn view(
+    peer: SocketAddr,
+    tls: bool,
+    req: &crate::handshake::accept::ClientRequest,
+    response: &str,
+    subprotocol: &Option<String>,
+    deflate: Option<crate::deflate::Agreed>,
+    status: u16,
+) -> Box<HandshakeView> {
+    Box::new(HandshakeView {
+        peer,
+        tls,
+        request: req.text.clone(),
+        headers: req.headers.clone(),
+        response: response.to_string(),
+        offered_subprotocols: req.offered_protocols(),
+        offered_extensions: req.offered_extensions(),
+        origin: req.header("Origin").map(String::from),
+        subprotocol: subprotocol.clone(),
+        extension: deflate.map(|d| format!("permessage-deflate [{}]", d.describe())),
+        status,
+    })
+}
+
 /// TLS, then the request and our answer.
 async fn handshake(
     tcp: TcpStream,
@@ -228,19 +253,15 @@ async fn handshake(
         Decision::Accept { deflate, .. } => *deflate,
         Decision::Refuse { .. } => None,
     };
-    let view = Box::new(HandshakeView {
+    let view = view(
         peer,
-        tls: shared.tls.is_some(),
-        request: req.text.clone(),
-        headers: req.headers.clone(),
-        response: response.clone(),
-        offered_subprotocols: req.offered_protocols(),
-        offered_extensions: req.offered_extensions(),
-        origin: req.header("Origin").map(String::from),
-        subprotocol: subprotocol.clone(),
-        extension: deflate.map(|d| format!("permessage-deflate [{}]", d.describe())),
+        shared.tls.is_some(),
+        &req,
+        &response,
+        &subprotocol,
+        deflate,
         status,
-    });
+    );
     let written = async {
         stream.write_all(response.as_bytes()).await?;
         stream.flush().await
