@@ -10,6 +10,7 @@ mod expect;
 mod generated;
 mod handshake;
 mod listen;
+mod listen_hostile;
 mod liveness;
 mod manners;
 mod network;

@@ -7,6 +7,7 @@
 pub mod accept;
 pub mod client;
 pub mod hub;
+mod limits;
 mod queue;
 mod tls;
 
@@ -68,7 +69,7 @@ pub async fn run(args: &ListenArgs) -> Result<()> {
 
 async fn start(args: &ListenArgs, repl: Option<&mut Repl>, printer: &mut Printer) -> Result<()> {
     let addr = parse_addr(&args.addr)?;
-    let policy = crate::config::listen_policy(args)?;
+    let mut policy = crate::config::listen_policy(args)?;
     let mut recorder = crate::record::Recorder::open(&args.output)?;
     let (replay, notes) = match &args.replay {
         Some(path) => {
@@ -77,6 +78,13 @@ async fn start(args: &ListenArgs, repl: Option<&mut Repl>, printer: &mut Printer
         }
         None => (None, Vec::new()),
     };
+    // The recorded session's subprotocol is selected when a client offers it, as the recorded
+    // server did (`-s` adds more).
+    for p in replay.iter().flat_map(|a| a.subprotocols()) {
+        if !policy.subprotocols.contains(p) {
+            policy.subprotocols.push(p.clone());
+        }
+    }
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => Some(tls::Acceptor::from_files(cert, key)?),
         _ => None,
@@ -96,6 +104,9 @@ async fn start(args: &ListenArgs, repl: Option<&mut Repl>, printer: &mut Printer
     // After the first line, which scripts read the bound address from.
     for note in notes {
         printer.note(&note);
+    }
+    if let Some(room) = limits::raise_open_files() {
+        printer.note(&room);
     }
     if let Some(r) = recorder.as_mut() {
         r.server_session(&url);
@@ -156,23 +167,40 @@ pub async fn serve(
     let mut next_id: u64 = 0;
     let mut input_open = true;
     let mut stopping: Option<Instant> = None;
+    let mut failures = limits::AcceptFailures::default();
+    // After a failed accept (out of descriptors, say), accepting pauses: the loop must not spin.
+    let mut paused: Option<Instant> = None;
+    // Nothing wakes us when stdout breaks while all is quiet: look now and then.
+    let mut look = tokio::time::interval(STDOUT_LOOK);
+    look.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut sigterm = signal_stream(SignalKind::terminate());
     let mut sigint = signal_stream(SignalKind::interrupt());
     loop {
+        if stopping.is_none() && printer.broken() {
+            // Nobody reads our output any more (`wscope listen 8080 | head -1`): close every
+            // client and leave quietly, with 0, as connect does.
+            hub.close_all();
+            stopping = Some(Instant::now());
+        }
         let deadline = stopping.map(|t| t + SHUTDOWN_GRACE);
         tokio::select! {
-            accepted = listener.accept(), if stopping.is_none() => match accepted {
+            accepted = listener.accept(), if stopping.is_none() && paused.is_none() => match accepted {
                 Ok((tcp, peer)) => {
+                    failures.succeeded();
                     next_id += 1;
                     tokio::spawn(client::run(next_id, tcp, peer, shared.clone(), tx.clone()));
                 }
                 Err(e) => {
-                    // Out of file descriptors and the like: say so, and do not spin.
-                    printer.warn(&format!("accepting a connection failed: {e}"));
-                    printer.flush();
-                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    // Out of file descriptors and the like: say so once per burst, do not spin.
+                    if let Some(line) = failures.failed(&e) {
+                        printer.warn(&line);
+                        printer.flush();
+                    }
+                    paused = Some(Instant::now() + limits::ACCEPT_PAUSE);
                 }
             },
+            _ = sleep_until(paused.unwrap_or_else(Instant::now)), if paused.is_some() => paused = None,
+            _ = look.tick(), if stopping.is_none() => {}
             // While the output is backed up, client events wait in their bounded queue (and the
             // clients' sessions stop reading): nothing here blocks on stdout.
             Some(msg) = rx.recv(), if !printer.backlogged() => {
@@ -230,6 +258,9 @@ pub async fn serve(
     printer.flush();
     Ok(())
 }
+
+/// How often an idle server looks whether its stdout broke.
+const STDOUT_LOOK: Duration = Duration::from_millis(200);
 
 /// Events handled per pass of the loop when several are queued.
 const HUB_BURST: usize = 256;

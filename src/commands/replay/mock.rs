@@ -21,6 +21,8 @@ use crate::slash::Command;
 #[derive(Debug)]
 pub struct Answers {
     groups: Vec<Vec<Answer>>,
+    /// The subprotocols the recorded client offered: the recorded server selected one of them.
+    subprotocols: Vec<String>,
 }
 
 impl Answers {
@@ -29,7 +31,19 @@ impl Answers {
         let rec = super::recording::load(path)?;
         let entry = rec.entry(path, None)?;
         let groups = answers(entry);
-        Ok((Answers { groups }, rec.notes))
+        let subprotocols = entry.subprotocols();
+        Ok((
+            Answers {
+                groups,
+                subprotocols,
+            },
+            rec.notes,
+        ))
+    }
+
+    /// The recording's subprotocols, which a replaying server accepts.
+    pub fn subprotocols(&self) -> &[String] {
+        &self.subprotocols
     }
 }
 
