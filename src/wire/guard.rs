@@ -162,6 +162,8 @@ pub struct Watch {
     close_head_len: usize,
     /// The status code of the last close frame, as it was on the wire.
     close_code: Option<u16>,
+    /// A close frame's header has been read.
+    close_seen: bool,
     /// `--max-message-size`: a data message that grows past it is not handed up (see [`Fed`]).
     limit: Option<u64>,
     /// Payload bytes of the data message in progress, as declared by its frames so far.
@@ -396,6 +398,7 @@ impl Watch {
         }
         self.frame_is_close = opcode == 0x8;
         if self.frame_is_close {
+            self.close_seen = true;
             // A close frame without a body has no status code (1005 is what that means).
             self.close_code = None;
             self.close_head_len = 0;
@@ -525,9 +528,22 @@ pub struct WireFacts {
     too_big: Arc<std::sync::Mutex<Option<TooBig>>>,
     alarm: Arc<tokio::sync::Notify>,
     unexpected: Arc<OnceLock<Unexpected>>,
+    close_seen: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl WireFacts {
+    /// The peer's close frame has arrived (the library may not have read it yet): with --echo,
+    /// the session hands every echo to the library before the library reads that close.
+    pub fn close_seen(&self) -> bool {
+        self.close_seen.load(Ordering::Acquire)
+    }
+
+    fn set_close_seen(&self, seen: bool) {
+        if seen {
+            self.close_seen.store(true, Ordering::Release);
+        }
+    }
+
     /// Flags "a code was seen", so that code 0 is not confused with none.
     const SEEN: u32 = 1 << 16;
 
@@ -667,6 +683,7 @@ impl<S> Guard<S> {
             0
         };
         wire.set_close_code(watch.close_code());
+        wire.set_close_seen(watch.close_seen);
         Guard {
             inner,
             watch,
@@ -729,6 +746,7 @@ impl<S: AsyncRead + Unpin> Guard<S> {
             }
         }
         self.wire.set_close_code(self.watch.close_code());
+        self.wire.set_close_seen(self.watch.close_seen);
         Ok(())
     }
 }
