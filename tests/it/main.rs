@@ -15,6 +15,7 @@ mod liveness;
 mod manners;
 mod network;
 mod probe;
+mod probe_hostile;
 mod reconnect;
 mod record;
 mod repl;
