@@ -16,6 +16,7 @@
 //! `completions`); [`run`] picks one. [`error`] is the one error type and owns the exit codes.
 //! Modules are public only where the integration tests or the fuzz targets use them.
 
+pub(crate) mod bounded;
 pub mod cli;
 pub(crate) mod coalesce;
 pub mod commands;

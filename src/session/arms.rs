@@ -80,7 +80,8 @@ impl Loop<'_> {
             let room = !self.opts.echo
                 || self.close.we_sent()
                 || (self.wtx.capacity() > 0
-                    && !(self.close_arrived() && !self.handed.all(&self.wtx)));
+                    // A close behind: it waits for every echo before it to be handed over.
+                    && (!self.close_arrived() || self.handed.all(&self.wtx)));
             if budget > 0 && room && !sink.broken() && !sink.backlogged() {
                 next = stream.next().now_or_never();
                 drained = next.is_none();

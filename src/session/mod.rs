@@ -49,10 +49,8 @@ pub enum Input {
     End,
 }
 
-/// A queued input's share of the input side's byte budget, given back when it is dropped: the
-/// permit is held for its `Drop`, never read.
-#[derive(Debug, Default)]
-pub struct Charge(#[allow(dead_code)] pub Option<tokio::sync::OwnedSemaphorePermit>);
+/// A queued input's share of its queue's byte budget, given back when it is dropped.
+pub use crate::bounded::Charge;
 
 /// Capacity of the input channel, in messages. Bounded so that a fast producer waits for the
 /// server (backpressure); large, so that the stdin thread is woken once per batch of lines and not

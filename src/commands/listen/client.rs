@@ -12,10 +12,9 @@ use std::time::Instant;
 use serde::Serialize;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, Semaphore};
+use tokio::sync::mpsc;
 
 use super::accept::{decide, read_request, Decision, Policy, HANDSHAKE_TIMEOUT};
-use super::queue::HubTx;
 use super::tls::Acceptor;
 
 use crate::dial::BoxStream;
@@ -95,7 +94,7 @@ pub enum FromClient {
         info: ClientInfo,
         tx: mpsc::Sender<Input>,
         /// The byte budget of `tx` (see [`CLIENT_QUEUE_BYTES`]).
-        budget: Arc<Semaphore>,
+        budget: crate::bounded::Budget,
     },
     Event(u64, ClientEvent),
     Left(u64),
@@ -114,6 +113,18 @@ impl FromClient {
     }
 }
 
+/// The queue from the client tasks to the hub, bounded in bytes across all clients: a session
+/// stops reading from its client while it is full (see [`crate::bounded::channel`]).
+pub type HubTx = crate::bounded::Tx<FromClient>;
+/// Bytes of client events the hub may have queued before sessions stop reading.
+pub const HUB_QUEUE_BYTES: usize = 16 << 20;
+
+/// Queue `msg` for the hub, at its cost.
+fn tell(hub: &HubTx, msg: FromClient) {
+    let cost = msg.cost();
+    hub.send(msg, cost);
+}
+
 /// The session's events, on their way to the hub. Reads stop while the hub is behind.
 struct HubSink<'a> {
     id: u64,
@@ -122,10 +133,10 @@ struct HubSink<'a> {
 
 impl EventSink for HubSink<'_> {
     fn event(&mut self, ev: Event<'_>) {
-        self.hub.send(FromClient::Event(
-            self.id,
-            ClientEvent::Session(OwnedEvent::new(&ev)),
-        ));
+        tell(
+            self.hub,
+            FromClient::Event(self.id, ClientEvent::Session(OwnedEvent::new(&ev))),
+        );
     }
     fn flush(&mut self) {}
     fn dirty(&self) -> bool {
@@ -150,7 +161,7 @@ impl Drop for Slot<'_> {
 
 /// Serve one connection from accept to disconnect.
 pub async fn run(id: u64, tcp: TcpStream, peer: SocketAddr, shared: Arc<Shared>, hub: HubTx) {
-    let report = |ev: ClientEvent| hub.send(FromClient::Event(id, ev));
+    let report = |ev: ClientEvent| tell(&hub, FromClient::Event(id, ev));
     let _ = tcp.set_nodelay(true);
     let Some((stream, leftover, info, view, _slot)) = open(tcp, peer, &shared, &report).await
     else {
@@ -163,25 +174,23 @@ pub async fn run(id: u64, tcp: TcpStream, peer: SocketAddr, shared: Arc<Shared>,
     }
     report(ClientEvent::Handshake(view));
     let (tx, rx) = mpsc::channel(CLIENT_QUEUE);
-    let budget = Arc::new(Semaphore::new(CLIENT_QUEUE_BYTES));
+    let budget = crate::bounded::Budget::new(CLIENT_QUEUE_BYTES);
     let heard = shared.replay.as_ref().map(|answers| {
-        crate::commands::replay::mock::start(
-            answers.clone(),
-            tx.clone(),
-            budget.clone(),
-            CLIENT_QUEUE_BYTES,
-        )
+        crate::commands::replay::mock::start(answers.clone(), tx.clone(), budget.clone())
     });
     let stats = Stats::new(info.path.clone(), info.subprotocol.clone(), extensions);
     let link = info
         .deflate
         .map(|agreed| crate::deflate::Link::new(agreed, Role::Server));
-    hub.send(FromClient::Joined {
-        id,
-        info,
-        tx,
-        budget,
-    });
+    tell(
+        &hub,
+        FromClient::Joined {
+            id,
+            info,
+            tx,
+            budget,
+        },
+    );
 
     // The tap is always there: `/dump on` may switch the dump on at any time.
     let tapping = session::Tapping {
@@ -207,7 +216,7 @@ pub async fn run(id: u64, tcp: TcpStream, peer: SocketAddr, shared: Arc<Shared>,
     let mut sink = crate::record::Recorded::new(&mut heard, recorder);
     // The session reports its own ending and error (Event::Closed, Event::Failed).
     let _ = session::run(ws, rx, frames, &mut sink, opts, stats).await;
-    hub.send(FromClient::Left(id));
+    tell(&hub, FromClient::Left(id));
 }
 
 /// The handshake within its deadline; a failure is reported (with the handshake as far as it

@@ -8,7 +8,6 @@ pub mod accept;
 pub mod client;
 pub mod hub;
 mod limits;
-mod queue;
 mod tls;
 
 use std::io::IsTerminal;
@@ -161,7 +160,7 @@ pub async fn serve(
     mut input: mpsc::Receiver<Input>,
     printer: &mut Printer,
 ) -> Result<()> {
-    let (tx, mut rx) = queue::hub_queue();
+    let (tx, mut rx) = crate::bounded::channel(client::HUB_QUEUE_BYTES);
     let mut hub = Hub::default();
     hub.verbose = verbose;
     let mut next_id: u64 = 0;
@@ -212,8 +211,8 @@ pub async fn serve(
                         break;
                     }
                     match rx.try_recv() {
-                        Some(msg) => on_client(msg, &mut hub, stopping.is_some(), printer),
-                        None => break,
+                        Ok(msg) => on_client(msg, &mut hub, stopping.is_some(), printer),
+                        Err(_) => break,
                     }
                 }
                 printer.flush();
