@@ -5,11 +5,10 @@
 //! handshake, so lines that arrive while connecting are queued, not lost.
 
 use std::io::{BufRead, Read};
-use std::sync::Arc;
 
 use tokio::runtime::{Handle, Runtime};
 use tokio::sync::mpsc::{PermitIterator, Sender};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::OwnedSemaphorePermit;
 
 use crate::error::Error;
 use crate::session::{Charge, Input};
@@ -179,7 +178,7 @@ struct Feeder<'a> {
     /// A runtime of our own, when the caller was not inside one (keeps `handle` valid).
     _runtime: Option<Runtime>,
     permits: Option<PermitIterator<'a, Input>>,
-    budget: Arc<Semaphore>,
+    budget: crate::bounded::Budget,
     /// Budget taken but not yet handed to a line.
     chunk: Option<OwnedSemaphorePermit>,
 }
@@ -198,7 +197,7 @@ impl<'a> Feeder<'a> {
             handle,
             _runtime: runtime,
             permits: None,
-            budget: Arc::new(Semaphore::new(QUEUED_BYTES)),
+            budget: crate::bounded::Budget::new(QUEUED_BYTES),
             chunk: None,
         })
     }
@@ -210,12 +209,11 @@ impl<'a> Feeder<'a> {
         if self.chunk.as_ref().is_none_or(|c| c.num_permits() < cost) {
             // Give back what is left before waiting, or a big line could wait on our own leftovers.
             self.chunk = None;
-            let want = u32::try_from(cost.max(CHUNK)).unwrap_or(u32::MAX);
             let budget = self.budget.clone();
             let tx = self.tx;
             let chunk = self.handle.block_on(async move {
                 tokio::select! {
-                    chunk = budget.acquire_many_owned(want) => chunk.ok(),
+                    chunk = budget.take(cost.max(CHUNK)) => chunk,
                     // The session ended while we waited: it will not give anything back.
                     () = tx.closed() => None,
                 }
@@ -223,7 +221,7 @@ impl<'a> Feeder<'a> {
             self.chunk = Some(chunk);
         }
         let part = self.chunk.as_mut()?.split(cost)?;
-        Some(Charge(Some(part)))
+        Some(Charge::from(part))
     }
 
     /// False once the session is gone.

@@ -24,6 +24,7 @@
 //! error type and owns the exit codes.
 //! Modules are public only where the integration tests or the fuzz targets use them.
 
+pub(crate) mod bounded;
 pub mod cli;
 pub(crate) mod coalesce;
 pub mod commands;

@@ -239,7 +239,9 @@ fn inspect(a: &InspectArgs) -> (Output, Result<Command>) {
 }
 
 fn probe(a: &ProbeArgs) -> (Output, Result<Command>) {
-    let output = output::oneshot(a.json, a.color(), true);
+    let mut output = output::oneshot(a.json, a.color(), true);
+    // --json: the one document holds the error (and probe says it on stderr as text).
+    output.error_in_report = a.json;
     let checked = Target::parse(&a.url).and_then(|t| Ok((t, handshake(&a.conn)?)));
     let cmd = checked.map(|(target, upgrade)| {
         Command::Probe(Probe {

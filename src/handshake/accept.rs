@@ -223,6 +223,12 @@ fn upgrade_request(req: &ClientRequest) -> Result<&str, Refusal> {
     if req.header("Host").is_none_or(|h| h.trim().is_empty()) {
         return refuse(400, "the request has no Host header (RFC 6455 4.2.1)");
     }
+    // Two of a field that names one thing: which one a proxy in front of us used is anyone's guess.
+    for name in ["Host", "Sec-WebSocket-Key"] {
+        if req.headers.all(name).len() > 1 {
+            return refuse(400, format!("the request has more than one {name} header"));
+        }
+    }
     let upgrade = req.items("Upgrade");
     if !upgrade.iter().any(|u| u.eq_ignore_ascii_case("websocket")) {
         return refuse_with(

@@ -148,8 +148,21 @@ pub async fn read<S: AsyncRead + Unpin>(
     stream: &mut S,
     kind: Kind,
 ) -> Result<(Head, Vec<u8>), HeadError> {
+    read_counted(stream, kind, &mut 0).await
+}
+
+/// [`read`], counting the parses in `parses`. A head is parsed once its blank line has arrived
+/// (and once on the first read, so a peer that speaks something else is told at once): a head
+/// trickled a byte at a time costs one scan of each new byte, not a parse of all of it per read.
+async fn read_counted<S: AsyncRead + Unpin>(
+    stream: &mut S,
+    kind: Kind,
+    parses: &mut usize,
+) -> Result<(Head, Vec<u8>), HeadError> {
     let mut buf = Vec::with_capacity(4096);
     let mut chunk = [0u8; 4096];
+    // Where the search for the blank line resumes.
+    let mut scanned = 0;
     loop {
         let n = match stream.read(&mut chunk).await {
             Ok(n) => n,
@@ -167,11 +180,31 @@ pub async fn read<S: AsyncRead + Unpin>(
                 reset: false,
             });
         }
+        let first = buf.is_empty();
         buf.extend_from_slice(&chunk[..n]);
+        let ended = blank_line(&buf, scanned);
+        scanned = buf.len();
+        if !first && !ended {
+            if buf.len() > MAX_HEAD {
+                return Err(HeadError::TooLarge);
+            }
+            continue;
+        }
+        *parses += 1;
         if let Some((head, len)) = parse(&buf, kind)? {
             return Ok((head, buf.split_off(len)));
         }
     }
+}
+
+/// Whether `buf` holds the end of a head (a line feed, an optional CR, a line feed: httparse takes
+/// bare LFs too) that ends at or after `from`.
+fn blank_line(buf: &[u8], from: usize) -> bool {
+    let start = from.saturating_sub(2);
+    buf[start..].windows(2).any(|w| w == b"\n\n")
+        || buf[from.saturating_sub(3)..]
+            .windows(3)
+            .any(|w| w == b"\n\r\n")
 }
 
 #[cfg(test)]
@@ -227,5 +260,56 @@ mod tests {
                 reset: false
             })
         ));
+    }
+
+    /// Hands out one byte per read, as a peer that trickles its head one segment at a time.
+    struct Trickle(Vec<u8>, usize);
+
+    impl AsyncRead for Trickle {
+        fn poll_read(
+            mut self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+            out: &mut tokio::io::ReadBuf<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            let at = self.1;
+            if let Some(b) = self.0.get(at) {
+                out.put_slice(&[*b]);
+                self.1 += 1;
+            }
+            std::task::Poll::Ready(Ok(()))
+        }
+    }
+
+    /// Issue 25: a head trickled a byte per read was parsed from its start after every read.
+    #[tokio::test]
+    async fn a_trickled_head_is_parsed_once_its_blank_line_is_in() {
+        for ending in ["\r\n\r\n", "\n\n", "\r\n\n"] {
+            let pad = "\r\nX-Pad: 0123456789".repeat(100);
+            let head = format!("GET / HTTP/1.1\r\nHost: a{pad}{ending}");
+            let mut slow = Trickle(format!("{head}rest").into_bytes(), 0);
+            let mut parses = 0;
+            let (h, _) = read_counted(&mut slow, Kind::Request, &mut parses)
+                .await
+                .unwrap();
+            assert_eq!(h.headers.get("host"), Some("a"));
+            assert!(parses <= 2, "{parses} parses of a {}-byte head", head.len());
+        }
+        // Not HTTP at all: said after the first byte, not after 64 KiB.
+        let mut tls = Trickle(b"\x16\x03\x01\x02\x00".to_vec(), 0);
+        assert!(matches!(
+            read_counted(&mut tls, Kind::Request, &mut 0).await,
+            Err(HeadError::Malformed { .. })
+        ));
+        // No blank line ever: too large, without a parse per byte.
+        let mut endless = Trickle(
+            [b"GET / HTTP/1.1\r\nX: ".as_slice(), &[b'a'; MAX_HEAD + 10]].concat(),
+            0,
+        );
+        let mut parses = 0;
+        assert!(matches!(
+            read_counted(&mut endless, Kind::Request, &mut parses).await,
+            Err(HeadError::TooLarge)
+        ));
+        assert_eq!(parses, 1);
     }
 }

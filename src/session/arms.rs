@@ -22,6 +22,7 @@ impl<'a> Loop<'a> {
             script: crate::script::Script::new(&opts.script),
             opts,
             wtx,
+            handed: Arc::default(),
             stats,
             input_open: true,
             input_ended_at: None,
@@ -43,6 +44,11 @@ impl<'a> Loop<'a> {
 }
 
 impl Loop<'_> {
+    /// The peer's close frame has reached the guard (the library may not have read it yet).
+    pub(super) fn close_arrived(&self) -> bool {
+        self.opts.wire.as_ref().is_some_and(|w| w.close_seen())
+    }
+
     /// Handle what is already readable in one go: a pass of the loop per burst of messages, not
     /// per message (and, echoing, only while there is room to echo).
     pub(super) async fn on_readable(
@@ -71,7 +77,11 @@ impl Loop<'_> {
                 None => return Read::Ended(self.ended_by_eof()),
             }
             budget -= 1;
-            let room = !self.opts.echo || self.close.we_sent() || self.wtx.capacity() > 0;
+            let room = !self.opts.echo
+                || self.close.we_sent()
+                || (self.wtx.capacity() > 0
+                    // A close behind: it waits for every echo before it to be handed over.
+                    && (!self.close_arrived() || self.handed.all(&self.wtx)));
             if budget > 0 && room && !sink.broken() && !sink.backlogged() {
                 next = stream.next().now_or_never();
                 drained = next.is_none();

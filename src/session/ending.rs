@@ -176,8 +176,8 @@ impl Loop<'_> {
             1009,
             format!("the {peer} sent too much: {t} (--max-message-size)"),
         );
-        self.begin_close(Some((1009, "message too big".into())), sink)
-            .await;
+        let reason = close_reason(1009, &t.to_string(), peer);
+        self.begin_close(Some((1009, reason)), sink).await;
     }
 
     /// A read failed: a protocol violation by the server, a message too big, or a dropped connection.
@@ -245,13 +245,71 @@ impl Loop<'_> {
                 clean: false,
             });
         }
-        let reason = match code {
-            1007 => "invalid UTF-8",
-            1009 => "message too big",
-            _ => "protocol error",
-        };
-        self.begin_close(Some((code, reason.to_string())), sink)
-            .await;
+        let reason = close_reason(code, &what, peer);
+        self.begin_close(Some((code, reason)), sink).await;
         None
+    }
+}
+
+/// The reason our close frame carries after the peer broke a rule: the kind (`protocol error`,
+/// `invalid UTF-8`, `message too big`) and the cause the log names, without the words that only
+/// make sense to our user (who sent it, which flag), cut to the 123 bytes a reason may hold.
+pub(super) fn close_reason(code: u16, what: &str, peer: &str) -> String {
+    let kind = match code {
+        1007 => "invalid UTF-8",
+        1009 => "message too big",
+        _ => "protocol error",
+    };
+    let mut cause = what;
+    for prefix in [
+        format!("the {peer} broke the WebSocket protocol: "),
+        format!("the {peer} sent too much: "),
+        format!("the {peer} sent "),
+        format!("the {peer} "),
+    ] {
+        if let Some(rest) = cause.strip_prefix(prefix.as_str()) {
+            cause = rest;
+            break;
+        }
+    }
+    let cause = cause.trim_end_matches(" (--max-message-size)");
+    // "a text message that is not valid UTF-8" says the kind again: keep what it is about.
+    let cause = cause.trim_end_matches(" that is not valid UTF-8");
+    let reason = if cause.is_empty() {
+        kind.to_string()
+    } else {
+        format!("{kind}: {cause}")
+    };
+    let mut end = reason.len().min(crate::wire::close::MAX_REASON);
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    reason[..end].to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::close_reason;
+
+    #[test]
+    fn a_close_reason_names_the_cause_within_123_bytes() {
+        assert_eq!(
+            close_reason(1009, "the client sent too much: a message of 100 bytes, over the limit of 16 (--max-message-size)", "client"),
+            "message too big: a message of 100 bytes, over the limit of 16"
+        );
+        assert_eq!(
+            close_reason(
+                1007,
+                "the client sent a text message that is not valid UTF-8",
+                "client"
+            ),
+            "invalid UTF-8: a text message"
+        );
+        let long = format!(
+            "the client broke the WebSocket protocol: {}",
+            "é".repeat(100)
+        );
+        let r = close_reason(1002, &long, "client");
+        assert!(r.len() <= 123 && r.starts_with("protocol error: é"), "{r}");
     }
 }

@@ -49,10 +49,8 @@ pub enum Input {
     End,
 }
 
-/// A queued input's share of the input side's byte budget, given back when it is dropped: the
-/// permit is held for its `Drop`, never read.
-#[derive(Debug, Default)]
-pub struct Charge(#[allow(dead_code)] pub Option<tokio::sync::OwnedSemaphorePermit>);
+/// A queued input's share of its queue's byte budget, given back when it is dropped.
+pub use crate::bounded::Charge;
 
 /// Capacity of the input channel, in messages. Bounded so that a fast producer waits for the
 /// server (backpressure); large, so that the stdin thread is woken once per batch of lines and not
@@ -187,9 +185,17 @@ pub async fn run_connection(
     let (sink_half, mut stream) = ws.split();
     let (wtx, wrx) = mpsc::channel::<Outgoing>(WRITE_QUEUE);
     let (werr_tx, mut werr_rx) = mpsc::channel::<WsError>(1);
-    let writer = tokio::spawn(write_loop(sink_half, wrx, werr_tx, opts.raw.clone()));
+    let handed = Arc::new(writer::Handed::default());
+    let writer = tokio::spawn(write_loop(
+        sink_half,
+        wrx,
+        werr_tx,
+        opts.raw.clone(),
+        handed.clone(),
+    ));
 
     let mut s = Loop::new(opts, wtx, &mut stats);
+    s.handed = handed;
     s.received_data = carry.received;
     s.keep_unsent = carry.keep_unsent;
     let mut t = timers::Timers::new(s.opts.ping_interval.or(s.opts.ping_timeout));
@@ -210,6 +216,10 @@ pub async fn run_connection(
             msg = async {
                 if s.opts.echo && !s.close.we_sent() {
                     let _ = s.wtx.reserve().await;
+                    // The peer's close is here: the echoes before it go to the library first.
+                    if s.close_arrived() {
+                        s.handed.wait(&s.wtx).await;
+                    }
                 }
                 stream.next().await
             }, if !t.reads_held && !sink.backlogged() => {
@@ -418,6 +428,8 @@ use writer::{write_loop, Out, Outgoing};
 struct Loop<'a> {
     opts: Options,
     wtx: mpsc::Sender<Outgoing>,
+    /// Whether the writer has handed all it was given to the library (for --echo's last echoes).
+    handed: Arc<writer::Handed>,
     stats: &'a mut Stats,
     input_open: bool,
     input_ended_at: Option<Instant>,

@@ -94,6 +94,7 @@ impl Loop<'_> {
             });
         }
         let data = self.keep_unsent.then_some(m);
+        self.handed.queued();
         // The writer only goes away after an error it reports itself.
         let _ = self
             .wtx

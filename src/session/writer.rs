@@ -41,16 +41,74 @@ impl From<Message> for Outgoing {
     }
 }
 
+/// Whether the writer has handed every data message queued to the library. tungstenite refuses
+/// to send once it has read the peer's close, so with --echo the session reads a close that has
+/// arrived only after the echoes of the messages before it are handed over ([`Handed::wait`]).
+#[derive(Debug, Default)]
+pub(super) struct Handed {
+    /// Set by the session before it queues a data message; cleared by the writer once a flush
+    /// found nothing more queued (or when it ends).
+    unhanded: std::sync::atomic::AtomicBool,
+    done: tokio::sync::Notify,
+}
+
+impl Handed {
+    /// Before a data message is queued. Set first, so a writer that clears it too early costs
+    /// at most that echo, never a wait for ever.
+    pub(super) fn queued(&self) {
+        self.unhanded
+            .store(true, std::sync::atomic::Ordering::Release);
+    }
+
+    /// Every data message queued so far is in the library's hands (or there is no writer).
+    pub(super) fn all(&self, wtx: &mpsc::Sender<Outgoing>) -> bool {
+        wtx.is_closed() || !self.unhanded.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Wait until [`Handed::all`] holds. The writer clears the flag at every flush that empties
+    /// its queue and when it ends; a peer that never reads holds this, as it holds the echo.
+    pub(super) async fn wait(&self, wtx: &mpsc::Sender<Outgoing>) {
+        loop {
+            let done = self.done.notified();
+            tokio::pin!(done);
+            done.as_mut().enable();
+            if self.all(wtx) {
+                return;
+            }
+            done.await;
+        }
+    }
+
+    fn clear(&self) {
+        self.unhanded
+            .store(false, std::sync::atomic::Ordering::Release);
+        self.done.notify_waiters();
+    }
+}
+
 /// Returns the data messages that were never written, in order, for the next connection.
 ///
 /// `SplitSink` holds the last message fed in a slot of its own and hands it to tungstenite only
 /// on the next feed or flush: when that fails, the message in the slot was not written either.
 /// Messages tungstenite took count as sent, whether the peer read them or not: no one can know.
 pub(super) async fn write_loop(
-    mut sink: SplitSink<Ws, Message>,
+    sink: SplitSink<Ws, Message>,
     mut rx: mpsc::Receiver<Outgoing>,
     err: mpsc::Sender<WsError>,
     raw: Option<raw::Injector>,
+    handed: Arc<Handed>,
+) -> Vec<Message> {
+    let left = write_all(sink, &mut rx, err, raw, &handed).await;
+    handed.clear();
+    left
+}
+
+async fn write_all(
+    mut sink: SplitSink<Ws, Message>,
+    rx: &mut mpsc::Receiver<Outgoing>,
+    err: mpsc::Sender<WsError>,
+    raw: Option<raw::Injector>,
+    handed: &Handed,
 ) -> Vec<Message> {
     while let Some(first) = rx.recv().await {
         // Feed everything already queued, then flush once: one syscall for a burst of messages.
@@ -74,7 +132,12 @@ pub(super) async fn write_loop(
         let (e, mut left) = match failed {
             Some(f) => f,
             None => match sink.flush().await {
-                Ok(()) => continue,
+                Ok(()) => {
+                    if rx.is_empty() {
+                        handed.clear();
+                    }
+                    continue;
+                }
                 // Refused before writing: the message in the slot never reached tungstenite.
                 Err(e) if refused(&e) => (e, in_slot.into_iter().collect()),
                 Err(e) => (e, Vec::new()),
@@ -120,7 +183,7 @@ fn refused(e: &WsError) -> bool {
 }
 
 /// What is still queued, closing the queue first so that nothing more can join it.
-fn unsent(mut rx: mpsc::Receiver<Outgoing>) -> Vec<Message> {
+fn unsent(rx: &mut mpsc::Receiver<Outgoing>) -> Vec<Message> {
     rx.close();
     let mut left = Vec::new();
     while let Ok(o) = rx.try_recv() {

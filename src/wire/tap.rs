@@ -14,12 +14,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use std::sync::atomic::AtomicUsize;
-use std::task::Waker;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use tokio::sync::mpsc::error::TryRecvError;
-use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 
 use crate::wire::frame::Direction;
 use crate::wire::frame::{Frame, FrameDecoder};
@@ -30,51 +27,16 @@ pub type TapEvent = (Direction, Duration, Frame);
 /// Bytes of decoded frames the queue holds before the tap stops reading.
 const QUEUE_BYTES: usize = 4 << 20;
 
-/// What the tap and its reader share to bound the queue.
-#[derive(Default)]
-struct Bound {
-    queued: AtomicUsize,
-    /// The read that waits for the queue to drain.
-    reader: Mutex<Option<Waker>>,
-}
-
-impl Bound {
-    fn full(&self) -> bool {
-        self.queued.load(Ordering::Acquire) >= QUEUE_BYTES
-    }
-
-    fn taken(&self, cost: usize) {
-        let before = self.queued.fetch_sub(cost, Ordering::AcqRel);
-        if before >= QUEUE_BYTES && before - cost < QUEUE_BYTES {
-            if let Some(w) = self
-                .reader
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .take()
-            {
-                w.wake();
-            }
-        }
-    }
-}
-
 /// The session's end of the tap's queue.
-pub struct TapReceiver {
-    rx: UnboundedReceiver<(TapEvent, usize)>,
-    bound: Arc<Bound>,
-}
+pub struct TapReceiver(crate::bounded::Rx<TapEvent>);
 
 impl TapReceiver {
     pub async fn recv(&mut self) -> Option<TapEvent> {
-        let (ev, cost) = self.rx.recv().await?;
-        self.bound.taken(cost);
-        Some(ev)
+        self.0.recv().await
     }
 
     pub fn try_recv(&mut self) -> Result<TapEvent, TryRecvError> {
-        let (ev, cost) = self.rx.try_recv()?;
-        self.bound.taken(cost);
-        Ok(ev)
+        self.0.try_recv()
     }
 }
 
@@ -86,8 +48,7 @@ pub struct TapSink {
     // One lock per direction: a reader task and a writer task never contend.
     outgoing: Arc<Mutex<FrameDecoder>>,
     incoming: Arc<Mutex<FrameDecoder>>,
-    tx: UnboundedSender<(TapEvent, usize)>,
-    bound: Arc<Bound>,
+    tx: crate::bounded::Tx<TapEvent>,
     start: Instant,
     enabled: Arc<AtomicBool>,
 }
@@ -96,17 +57,15 @@ impl TapSink {
     /// `limit` is the per-frame payload budget (`--dump-limit`); `enabled`
     /// is shared with `/dump on|off`.
     pub fn new(limit: usize, start: Instant, enabled: Arc<AtomicBool>) -> (TapSink, TapReceiver) {
-        let (tx, rx) = unbounded_channel();
-        let bound = Arc::new(Bound::default());
+        let (tx, rx) = crate::bounded::channel(QUEUE_BYTES);
         let sink = TapSink {
             outgoing: Arc::new(Mutex::new(FrameDecoder::new(limit))),
             incoming: Arc::new(Mutex::new(FrameDecoder::new(limit))),
             tx,
-            bound: bound.clone(),
             start,
             enabled,
         };
-        (sink, TapReceiver { rx, bound })
+        (sink, TapReceiver(rx))
     }
 
     /// Stop decoding each direction at its close frame ([`FrameDecoder::until_close`]): what a
@@ -124,16 +83,7 @@ impl TapSink {
 
     /// The queue is over its bound: a read should wait (`cx` is woken when it drains).
     fn must_wait(&self, cx: &Context<'_>) -> bool {
-        if !self.bound.full() {
-            return false;
-        }
-        *self
-            .bound
-            .reader
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some(cx.waker().clone());
-        // It may have drained in between: then do not wait for a wake that already happened.
-        self.bound.full()
+        self.tx.must_wait(cx)
     }
 
     fn decoder(&self, dir: Direction) -> &Mutex<FrameDecoder> {
@@ -194,11 +144,8 @@ impl TapSink {
         let elapsed = self.start.elapsed();
         for frame in frames {
             let cost = frame.cost();
-            self.bound.queued.fetch_add(cost, Ordering::AcqRel);
             // A dropped receiver just means nobody is printing any more.
-            if self.tx.send(((dir, elapsed, frame), cost)).is_err() {
-                self.bound.queued.fetch_sub(cost, Ordering::AcqRel);
-            }
+            self.tx.send((dir, elapsed, frame), cost);
         }
     }
 }

@@ -627,7 +627,12 @@ async fn an_oversized_message_closes_that_client_with_1009_only() {
     let mut big = connect(&s, 1).await;
     let mut small = connect(&s, 2).await;
     big.send(Message::text("x".repeat(100))).await.unwrap();
-    expect_close(&mut big, 1009, "message too big").await;
+    expect_close(
+        &mut big,
+        1009,
+        "message too big: a message of 100 bytes, over the limit of 16",
+    )
+    .await;
     s.wait_for("stderr", "[1] error: the client sent too much")
         .await;
     small.send(Message::text("fits")).await.unwrap();

@@ -11,10 +11,9 @@ use std::time::Instant;
 
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, Semaphore};
+use tokio::sync::mpsc;
 
-use super::message::FromClient;
-use super::queue::HubTx;
+use super::message::{tell, FromClient, HubTx};
 use super::tls::Acceptor;
 use crate::handshake::accept::{decide, read_request, Decision, Policy, HANDSHAKE_TIMEOUT};
 
@@ -53,10 +52,10 @@ struct HubSink<'a> {
 
 impl EventSink for HubSink<'_> {
     fn event(&mut self, ev: Event<'_>) {
-        self.hub.send(FromClient::Event(
-            self.id,
-            ClientEvent::Session(OwnedEvent::new(&ev)),
-        ));
+        tell(
+            self.hub,
+            FromClient::Event(self.id, ClientEvent::Session(OwnedEvent::new(&ev))),
+        );
     }
     fn flush(&mut self) {}
     fn dirty(&self) -> bool {
@@ -81,7 +80,7 @@ impl Drop for Slot<'_> {
 
 /// Serve one connection from accept to disconnect.
 pub async fn run(id: u64, tcp: TcpStream, peer: SocketAddr, shared: Arc<Shared>, hub: HubTx) {
-    let report = |ev: ClientEvent| hub.send(FromClient::Event(id, ev));
+    let report = |ev: ClientEvent| tell(&hub, FromClient::Event(id, ev));
     let _ = tcp.set_nodelay(true);
     let Some((stream, leftover, info, view, _slot)) = open(tcp, peer, &shared, &report).await
     else {
@@ -94,25 +93,23 @@ pub async fn run(id: u64, tcp: TcpStream, peer: SocketAddr, shared: Arc<Shared>,
     }
     report(ClientEvent::Handshake(view));
     let (tx, rx) = mpsc::channel(CLIENT_QUEUE);
-    let budget = Arc::new(Semaphore::new(CLIENT_QUEUE_BYTES));
+    let budget = crate::bounded::Budget::new(CLIENT_QUEUE_BYTES);
     let heard = shared.replay.as_ref().map(|answers| {
-        crate::commands::replay::mock::start(
-            answers.clone(),
-            tx.clone(),
-            budget.clone(),
-            CLIENT_QUEUE_BYTES,
-        )
+        crate::commands::replay::mock::start(answers.clone(), tx.clone(), budget.clone())
     });
     let stats = Stats::new(info.path.clone(), info.subprotocol.clone(), extensions);
     let link = info
         .deflate
         .map(|agreed| crate::deflate::Link::new(agreed, Role::Server));
-    hub.send(FromClient::Joined {
-        id,
-        info,
-        tx,
-        budget,
-    });
+    tell(
+        &hub,
+        FromClient::Joined {
+            id,
+            info,
+            tx,
+            budget,
+        },
+    );
 
     // The tap is always there: `/dump on` may switch the dump on at any time.
     let tapping = session::Tapping {
@@ -138,7 +135,7 @@ pub async fn run(id: u64, tcp: TcpStream, peer: SocketAddr, shared: Arc<Shared>,
     let mut sink = crate::record::Recorded::new(&mut heard, recorder);
     // The session reports its own ending and error (Event::Closed, Event::Failed).
     let _ = session::run(ws, rx, frames, &mut sink, opts, stats).await;
-    hub.send(FromClient::Left(id));
+    tell(&hub, FromClient::Left(id));
 }
 
 /// The handshake within its deadline; a failure is reported (with the handshake as far as it

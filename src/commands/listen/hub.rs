@@ -6,13 +6,11 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
 
 use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::mpsc::Sender;
-use tokio::sync::Semaphore;
 
-use super::client::{Shared, CLIENT_QUEUE_BYTES};
+use super::client::Shared;
 use crate::event::{ClientEvent, ClientInfo};
 use crate::event::{Event, EventSink, Origin, OwnedEvent};
 use crate::printer::listen::{uptime, ClientRow};
@@ -24,7 +22,7 @@ struct Entry {
     info: ClientInfo,
     tx: Sender<Input>,
     /// The bytes `tx` may hold.
-    budget: Arc<Semaphore>,
+    budget: crate::bounded::Budget,
     received: u64,
     sent: u64,
 }
@@ -44,7 +42,13 @@ pub struct Hub {
 }
 
 impl Hub {
-    pub fn join(&mut self, id: u64, info: ClientInfo, tx: Sender<Input>, budget: Arc<Semaphore>) {
+    pub fn join(
+        &mut self,
+        id: u64,
+        info: ClientInfo,
+        tx: Sender<Input>,
+        budget: crate::bounded::Budget,
+    ) {
         self.clients.insert(
             id,
             Entry {
@@ -107,13 +111,11 @@ impl Hub {
         let full =
             || format!("client {id} is not reading: its queue is full, message not delivered");
         // A message larger than the whole budget waits alone.
-        let cost = (command_bytes(&cmd) + 64).min(CLIENT_QUEUE_BYTES) as u32;
-        let permit = e
+        let charge = e
             .budget
-            .clone()
-            .try_acquire_many_owned(cost)
-            .map_err(|_| full())?;
-        match e.tx.try_send(Input::Command(cmd, Charge(Some(permit)))) {
+            .try_charge(command_bytes(&cmd) + 64)
+            .ok_or_else(full)?;
+        match e.tx.try_send(Input::Command(cmd, charge)) {
             Ok(()) => {
                 e.sent += u64::from(data);
                 Ok(())
@@ -151,7 +153,8 @@ impl Hub {
     /// a close is a few bytes, and it must get through to a client that does not read.
     pub fn close_all(&self) {
         for e in self.clients.values() {
-            let _ = e.tx.try_send(Input::Command(going_away(), Charge(None)));
+            let _ =
+                e.tx.try_send(Input::Command(going_away(), Charge::default()));
         }
     }
 

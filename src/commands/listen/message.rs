@@ -1,9 +1,7 @@
-//! What a client task sends the hub, over the queue bounded in bytes (`queue`): kept out of the
-//! task file so the queue, the task and the hub all name it from one place.
+//! What a client task sends the hub, over the queue bounded in bytes ([`HubTx`]): kept out of the
+//! task file so the task, the hub and the server loop all name it from one place.
 
-use std::sync::Arc;
-
-use tokio::sync::{mpsc, Semaphore};
+use tokio::sync::mpsc;
 
 use crate::event::{ClientEvent, ClientInfo};
 use crate::session::Input;
@@ -14,7 +12,7 @@ pub enum FromClient {
         info: ClientInfo,
         tx: mpsc::Sender<Input>,
         /// The byte budget of `tx` (see [`super::client::CLIENT_QUEUE_BYTES`]).
-        budget: Arc<Semaphore>,
+        budget: crate::bounded::Budget,
     },
     Event(u64, ClientEvent),
     Left(u64),
@@ -31,4 +29,16 @@ impl FromClient {
             _ => 256,
         }
     }
+}
+
+/// The queue from the client tasks to the hub, bounded in bytes across all clients: a session
+/// stops reading from its client while it is full (see [`crate::bounded::channel`]).
+pub type HubTx = crate::bounded::Tx<FromClient>;
+/// Bytes of client events the hub may have queued before sessions stop reading.
+pub const HUB_QUEUE_BYTES: usize = 16 << 20;
+
+/// Queue `msg` for the hub, at its cost.
+pub fn tell(hub: &HubTx, msg: FromClient) {
+    let cost = msg.cost();
+    hub.send(msg, cost);
 }

@@ -6,8 +6,8 @@
 
 pub mod client;
 pub mod hub;
+mod limits;
 mod message;
-mod queue;
 mod tls;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize};
@@ -50,6 +50,14 @@ async fn start(cfg: Listen, repl: Option<&mut Repl>, printer: &mut Printer) -> R
         }
         None => (None, Vec::new()),
     };
+    // The recorded session's subprotocol is selected when a client offers it, as the recorded
+    // server did (`-s` adds more).
+    let mut policy = cfg.policy.clone();
+    for p in replay.iter().flat_map(|a| a.subprotocols()) {
+        if !policy.subprotocols.contains(p) {
+            policy.subprotocols.push(p.clone());
+        }
+    }
     let tls = match &cfg.tls {
         Some((cert, key)) => Some(tls::Acceptor::from_files(cert, key)?),
         None => None,
@@ -70,11 +78,14 @@ async fn start(cfg: Listen, repl: Option<&mut Repl>, printer: &mut Printer) -> R
     for note in notes {
         printer.note(&note);
     }
+    if let Some(room) = limits::raise_open_files() {
+        printer.note(&room);
+    }
     if let Some(r) = recorder.as_mut() {
         r.server_session(&url);
     }
     let shared = Arc::new(Shared {
-        policy: cfg.policy,
+        policy,
         tls,
         session: cfg.session,
         dump_limit: cfg.dump_limit,
@@ -107,29 +118,46 @@ pub async fn serve(
     mut input: mpsc::Receiver<Input>,
     printer: &mut Printer,
 ) -> Result<()> {
-    let (tx, mut rx) = queue::hub_queue();
+    let (tx, mut rx) = crate::bounded::channel(message::HUB_QUEUE_BYTES);
     let mut hub = Hub::default();
     hub.verbose = verbose;
     let mut next_id: u64 = 0;
     let mut input_open = true;
     let mut stopping: Option<Instant> = None;
+    let mut failures = limits::AcceptFailures::default();
+    // After a failed accept (out of descriptors, say), accepting pauses: the loop must not spin.
+    let mut paused: Option<Instant> = None;
+    // Nothing wakes us when stdout breaks while all is quiet: look now and then.
+    let mut look = tokio::time::interval(STDOUT_LOOK);
+    look.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut sigterm = signal_stream(SignalKind::terminate());
     let mut sigint = signal_stream(SignalKind::interrupt());
     loop {
+        if stopping.is_none() && printer.broken() {
+            // Nobody reads our output any more (`wscope listen 8080 | head -1`): close every
+            // client and leave quietly, with 0, as connect does.
+            hub.close_all();
+            stopping = Some(Instant::now());
+        }
         let deadline = stopping.map(|t| t + SHUTDOWN_GRACE);
         tokio::select! {
-            accepted = listener.accept(), if stopping.is_none() => match accepted {
+            accepted = listener.accept(), if stopping.is_none() && paused.is_none() => match accepted {
                 Ok((tcp, peer)) => {
+                    failures.succeeded();
                     next_id += 1;
                     tokio::spawn(client::run(next_id, tcp, peer, shared.clone(), tx.clone()));
                 }
                 Err(e) => {
-                    // Out of file descriptors and the like: say so, and do not spin.
-                    printer.warn(&format!("accepting a connection failed: {e}"));
-                    printer.flush();
-                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    // Out of file descriptors and the like: say so once per burst, do not spin.
+                    if let Some(line) = failures.failed(&e) {
+                        printer.warn(&line);
+                        printer.flush();
+                    }
+                    paused = Some(Instant::now() + limits::ACCEPT_PAUSE);
                 }
             },
+            _ = sleep_until(paused.unwrap_or_else(Instant::now)), if paused.is_some() => paused = None,
+            _ = look.tick(), if stopping.is_none() => {}
             // While the output is backed up, client events wait in their bounded queue (and the
             // clients' sessions stop reading): nothing here blocks on stdout.
             Some(msg) = rx.recv(), if !printer.backlogged() => {
@@ -141,8 +169,8 @@ pub async fn serve(
                         break;
                     }
                     match rx.try_recv() {
-                        Some(msg) => on_client(msg, &mut hub, stopping.is_some(), printer),
-                        None => break,
+                        Ok(msg) => on_client(msg, &mut hub, stopping.is_some(), printer),
+                        Err(_) => break,
                     }
                 }
                 printer.flush();
@@ -187,6 +215,9 @@ pub async fn serve(
     printer.flush();
     Ok(())
 }
+
+/// How often an idle server looks whether its stdout broke.
+const STDOUT_LOOK: Duration = Duration::from_millis(200);
 
 /// Events handled per pass of the loop when several are queued.
 const HUB_BURST: usize = 256;

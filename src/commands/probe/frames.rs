@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::wire::{token, Answer};
+use super::wire::{describe_pongs, short_token, token, Answer};
 use super::Probe;
 use crate::error::secs;
 use crate::probe_checks::{CheckId, Outcome, Status};
@@ -25,11 +25,28 @@ pub async fn ping(p: &Probe) -> Outcome {
     };
     let t = token("ping");
     let sent = Instant::now();
-    let o = match w.ping(&t, deadline()).await {
+    if !w.send(&Crafted::new(craft::PING, t.clone()).encode()).await {
+        return Outcome::new(
+            id,
+            Status::Fail,
+            "dropped the connection instead of answering the ping",
+        );
+    }
+    let (answer, others) = w.reader.pongs(&t, deadline()).await;
+    let o = match answer {
         Answer::Pong => Outcome::new(
             id,
             Status::Pass,
             format!("pong echoed the payload, RTT {}", rtt(sent.elapsed())),
+        ),
+        // Pongs came, none with the ping's payload whole.
+        _ if !others.is_empty() => Outcome::new(
+            id,
+            Status::Fail,
+            format!(
+                "answered, but no pong echoed the payload: {} (RFC 6455 §5.5.3 wants it whole)",
+                describe_pongs(&others, &t)
+            ),
         ),
         Answer::Closed(c) => Outcome::new(
             id,
@@ -131,7 +148,7 @@ pub async fn violation(p: &Probe, id: CheckId) -> Outcome {
         Ok(w) => w,
         Err(o) => return o,
     };
-    let t = token(id.id());
+    let t = short_token();
     let mut bytes = frame.encode();
     bytes.extend(Crafted::new(craft::PING, t.clone()).encode());
     if !w.send(&bytes).await {

@@ -40,7 +40,9 @@ pub fn human(url: &str, outcomes: &[Outcome], elapsed: Duration) -> String {
             "  {:<width$}  {}  {}",
             o.id.id(),
             coloured(o.status),
-            o.detail
+            // One line per check: a line feed in the server's words (a close reason) would
+            // start a line that reads as a check of its own.
+            o.detail.replace('\n', "\\n")
         );
     }
     let parts: Vec<String> = STATUSES

@@ -25,7 +25,7 @@ pub async fn origin(p: &Probe, id: CheckId) -> Outcome {
         CheckId::OriginNull => Some("null".to_string()),
         _ => None,
     };
-    let (report, error) = p.handshake(&conn).await;
+    let (report, error) = p.handshake(id, &conn).await;
     let status = report.response.as_ref().map(|r| r.status);
     match (id, error.is_none(), status) {
         (_, _, None) => unreachable_server(id, error),
@@ -63,7 +63,7 @@ pub async fn version(p: &Probe) -> Outcome {
     let id = CheckId::Version;
     let mut conn = p.conn.clone();
     conn.protocol_version = 8;
-    let (report, error) = p.handshake(&conn).await;
+    let (report, error) = p.handshake(id, &conn).await;
     let Some(resp) = report.response.as_ref() else {
         return unreachable_server(id, error);
     };
@@ -105,7 +105,7 @@ pub async fn subprotocol(p: &Probe) -> Outcome {
     let mut conn = p.conn.clone();
     conn.subprotocols.clear();
     conn.require_subprotocol = false;
-    let (report, error) = p.handshake(&conn).await;
+    let (report, error) = p.handshake(id, &conn).await;
     let Some(resp) = report.response.as_ref() else {
         return unreachable_server(id, error);
     };
@@ -140,7 +140,7 @@ pub async fn deflate(p: &Probe) -> Outcome {
     if conn.deflate.is_none() {
         conn.deflate = Some(crate::deflate::Offer::browser());
     }
-    let (report, error) = p.handshake(&conn).await;
+    let (report, error) = p.handshake(id, &conn).await;
     let Some(resp) = report.response.as_ref() else {
         return unreachable_server(id, error);
     };
@@ -256,17 +256,17 @@ fn name_matches(name: &str, host: &str) -> bool {
     }
 }
 
-/// A handshake with no response: the server went away between two checks.
+/// A handshake with no response: say how far it got (the server went away between two checks,
+/// or took the connection and never answered).
 fn unreachable_server(id: CheckId, error: Option<crate::error::Error>) -> Outcome {
-    let why = error.map_or_else(
-        || "no response to the upgrade request".into(),
-        |e| e.to_string(),
-    );
-    Outcome::new(
-        id,
-        Status::Fail,
-        format!("could not connect: {}", escape(&why)),
-    )
+    match error {
+        Some(e) => super::no_connection(id, &e),
+        None => Outcome::new(
+            id,
+            Status::Fail,
+            "connected, but no response to the upgrade request",
+        ),
+    }
 }
 
 fn failed_check(report: &Report) -> String {

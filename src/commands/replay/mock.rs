@@ -9,18 +9,20 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use tokio::sync::{mpsc, Notify, Semaphore};
+use tokio::sync::{mpsc, Notify};
 
 use super::plan::{answers, Answer};
 use crate::error::Result;
 use crate::event::{DataKind, Event};
-use crate::session::{Charge, Input};
+use crate::session::Input;
 use crate::slash::Command;
 
 /// The answers of a recording, shared by every client.
 #[derive(Debug)]
 pub struct Answers {
     groups: Vec<Vec<Answer>>,
+    /// The subprotocols the recorded client offered: the recorded server selected one of them.
+    subprotocols: Vec<String>,
 }
 
 impl Answers {
@@ -29,7 +31,19 @@ impl Answers {
         let rec = super::load::load(path)?;
         let entry = rec.entry(path, None)?;
         let groups = answers(entry);
-        Ok((Answers { groups }, rec.notes))
+        let subprotocols = entry.subprotocols();
+        Ok((
+            Answers {
+                groups,
+                subprotocols,
+            },
+            rec.notes,
+        ))
+    }
+
+    /// The recording's subprotocols, which a replaying server accepts.
+    pub fn subprotocols(&self) -> &[String] {
+        &self.subprotocols
     }
 }
 
@@ -45,19 +59,17 @@ pub struct Count {
 pub fn start(
     answers: Arc<Answers>,
     tx: mpsc::Sender<Input>,
-    budget: Arc<Semaphore>,
-    budget_bytes: usize,
+    budget: crate::bounded::Budget,
 ) -> Arc<Count> {
     let count = Arc::new(Count::default());
-    tokio::spawn(feed(answers, tx, budget, budget_bytes, count.clone()));
+    tokio::spawn(feed(answers, tx, budget, count.clone()));
     count
 }
 
 async fn feed(
     answers: Arc<Answers>,
     tx: mpsc::Sender<Input>,
-    budget: Arc<Semaphore>,
-    budget_bytes: usize,
+    budget: crate::bounded::Budget,
     count: Arc<Count>,
 ) {
     let mut next = 0usize;
@@ -66,19 +78,14 @@ async fn feed(
         while next < answers.groups.len() && next as u64 <= heard {
             for (kind, data) in &answers.groups[next] {
                 // A message bigger than the whole budget waits for all of it.
-                let cost = (data.len() + 64).min(budget_bytes) as u32;
-                let Ok(permit) = budget.clone().acquire_many_owned(cost).await else {
+                let Some(charge) = budget.charge(data.len() + 64).await else {
                     return;
                 };
                 let cmd = match kind {
                     DataKind::Text => Command::Text(String::from_utf8_lossy(data).into_owned()),
                     DataKind::Binary => Command::Binary(data.clone()),
                 };
-                if tx
-                    .send(Input::Command(cmd, Charge(Some(permit))))
-                    .await
-                    .is_err()
-                {
+                if tx.send(Input::Command(cmd, charge)).await.is_err() {
                     return;
                 }
             }

@@ -2,7 +2,7 @@
 //! [`WireFacts`] (the peer's close code as it was on the wire, which text was not UTF-8, what was
 //! unacceptable, a message dropped as too big) and [`TooBig`].
 
-use std::sync::atomic::{AtomicU32, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU8, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use super::verdict::{InvalidUtf8, Unexpected};
@@ -19,9 +19,22 @@ pub struct WireFacts {
     too_big: Arc<std::sync::Mutex<Option<TooBig>>>,
     alarm: Arc<tokio::sync::Notify>,
     pub(super) unexpected: Arc<OnceLock<Unexpected>>,
+    close_seen: Arc<AtomicBool>,
 }
 
 impl WireFacts {
+    /// The peer's close frame has arrived (the library may not have read it yet): with --echo,
+    /// the session hands every echo to the library before the library reads that close.
+    pub fn close_seen(&self) -> bool {
+        self.close_seen.load(Ordering::Acquire)
+    }
+
+    pub(super) fn set_close_seen(&self, seen: bool) {
+        if seen {
+            self.close_seen.store(true, Ordering::Release);
+        }
+    }
+
     /// Flags "a code was seen", so that code 0 is not confused with none.
     const SEEN: u32 = 1 << 16;
 

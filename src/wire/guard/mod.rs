@@ -65,6 +65,7 @@ impl<S> Guard<S> {
         let _ = watch.take_too_big();
         watch.hand_over_partial_header();
         wire.set_close_code(watch.close_code());
+        wire.set_close_seen(watch.close_seen());
         Guard {
             inner,
             watch,
@@ -123,6 +124,7 @@ impl<S: AsyncRead + Unpin> Guard<S> {
             }
         }
         self.wire.set_close_code(self.watch.close_code());
+        self.wire.set_close_seen(self.watch.close_seen());
         Ok(())
     }
 }

@@ -64,6 +64,8 @@ pub struct Watch {
     until_close: bool,
     /// The close frame has been read: nothing after it is a frame.
     closed: bool,
+    /// A close frame's header has been read.
+    close_seen: bool,
 }
 
 /// How far [`Watch::feed_with`] got.
@@ -251,6 +253,7 @@ impl Watch {
         }
         self.frame_is_close = opcode == 0x8;
         if self.frame_is_close {
+            self.close_seen = true;
             // A close frame without a body has no status code (1005 is what that means).
             self.close_code = None;
             self.close_head_len = 0;
@@ -321,6 +324,11 @@ impl Watch {
             }
         }
         chunk.is_empty() || self.check(chunk, true)
+    }
+
+    /// A close frame's header has been read.
+    pub fn close_seen(&self) -> bool {
+        self.close_seen
     }
 
     /// The status code of the last close frame seen, exactly as it was on the wire.
