@@ -2,11 +2,13 @@
 //! with a stack deep enough for the nesting a message may have, under a memory budget (see
 //! [`budget`](super::budget)); its answer comes back through a channel the session awaits beside
 //! its deadline and its signals, so a filter that runs for ever never holds up a timeout or a
-//! Ctrl-C. A job given up on (dropped) stops at its next allocation; one that never allocates
-//! spins until the process ends, which a failed expectation brings about. Compiling a filter
+//! Ctrl-C. A job given up on (dropped) stops at its next allocation; one that never allocates (a
+//! bare count, `last(range(1e12))`) cannot be stopped from outside without risking a lock it
+//! holds, so it is moved to the idle scheduling class, where it only takes CPU nobody else wants,
+//! until the process ends (a failed expectation in a script ends it at once). Compiling a filter
 //! the user wrote also happens on such a thread, joined at once: it is short.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -39,11 +41,22 @@ pub struct Job {
     meter: Arc<Meter>,
 }
 
-/// Set, then notified, when the job's thread has answered (or could not start).
+/// Set, then notified, when the job's thread has answered (or could not start, or failed).
 #[derive(Default)]
 struct Done {
     flag: AtomicBool,
     notify: Notify,
+    /// The thread's id while it runs (0 before), to lower its priority once given up on.
+    tid: AtomicI32,
+}
+
+/// Sets [`Done`] when the thread's work ends, a panic included.
+struct SetOnDrop(Arc<Done>);
+
+impl Drop for SetOnDrop {
+    fn drop(&mut self) {
+        self.0.set();
+    }
 }
 
 impl Done {
@@ -72,10 +85,12 @@ impl Job {
             .name("wscope-jq".into())
             .stack_size(STACK)
             .spawn(move || {
+                // SAFETY: gettid(2) has no preconditions.
+                d.tid.store(unsafe { libc::gettid() }, Ordering::Relaxed);
+                let _done = SetOnDrop(d);
                 let limit = budget_for(text.len());
                 let out = budget::metered(&m, limit, || jq.run(&text));
                 let _ = tx.send(out);
-                d.set();
             });
         if spawned.is_err() {
             // The sender is gone with the closure: `poll` says Lost.
@@ -125,6 +140,15 @@ impl Job {
 impl Drop for Job {
     fn drop(&mut self) {
         self.meter.abandon();
+        let tid = self.done.tid.load(Ordering::Relaxed);
+        if tid != 0 && !self.done.flag.load(Ordering::Acquire) {
+            // Still running: if it never allocates again, let it have only idle CPU.
+            // SAFETY: a plain syscall on a thread of this process with a valid parameter.
+            unsafe {
+                let param = libc::sched_param { sched_priority: 0 };
+                libc::sched_setscheduler(tid, libc::SCHED_IDLE, &param);
+            }
+        }
     }
 }
 
@@ -139,4 +163,34 @@ pub fn compile(code: &str) -> Result<Jq, String> {
         .map_err(|e| format!("cannot start a thread to compile it: {e}"))?
         .join()
         .unwrap_or_else(|_| Err("the jq compiler failed on it".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The scheduling policy of a thread of this process (field 41 of its stat).
+    fn policy(tid: i32) -> Option<u32> {
+        let stat = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")).ok()?;
+        let fields: Vec<&str> = stat.rsplit(')').next()?.split_whitespace().collect();
+        fields.get(38)?.parse().ok()
+    }
+
+    #[test]
+    fn a_job_answers_and_a_runaway_one_given_up_on_goes_idle() {
+        let jq = Arc::new(Jq::compile(".a + 1").unwrap());
+        let job = Job::start(jq, Arc::from(r#"{"a":1}"#));
+        assert!(matches!(
+            job.wait(Duration::from_secs(10)),
+            Some(Ended::Answer(JqOutcome::Value { text, .. })) if text == "2"
+        ));
+
+        let jq = Arc::new(Jq::compile("last(range(1e12))").unwrap());
+        let job = Job::start(jq, Arc::from("null"));
+        assert!(job.wait(Duration::from_millis(200)).is_none());
+        let tid = job.done.tid.load(Ordering::Relaxed);
+        assert_ne!(tid, 0);
+        drop(job);
+        assert_eq!(policy(tid), Some(libc::SCHED_IDLE as u32));
+    }
 }
