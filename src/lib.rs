@@ -32,7 +32,7 @@ pub(crate) mod printer;
 pub(crate) mod reconnect;
 pub(crate) mod record;
 pub(crate) mod repl;
-pub(crate) mod script;
+pub mod script;
 pub(crate) mod session;
 pub mod slash;
 pub mod target;
