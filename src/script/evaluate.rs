@@ -10,13 +10,16 @@ use std::time::{Duration, Instant};
 use super::worker::{Ended, Job};
 use super::*;
 
-/// At the end of a connection, how long a filter still running is waited for.
-const SETTLE: Duration = Duration::from_secs(1);
+/// At the end of a connection, how long a filter still running is waited for, at most, over all
+/// the times it is (the peer's close, then the end): this blocks the runtime thread.
+const SETTLE: Duration = Duration::from_millis(500);
 
 /// A filter running on one message.
 pub(super) struct Running {
     job: Job,
     text: Arc<str>,
+    /// What is left of [`SETTLE`] for it.
+    settle_left: Duration,
 }
 
 impl Running {
@@ -24,6 +27,7 @@ impl Running {
         Running {
             job: Job::start(jq.clone(), text.clone()),
             text,
+            settle_left: SETTLE,
         }
     }
 
@@ -146,18 +150,21 @@ impl Script {
     /// The end of a connection: wait (blocking, briefly) for the filters still running, so what
     /// came before the end is judged. An error when a `/let` failed.
     pub fn settle(&mut self, sink: &mut dyn EventSink) -> Option<Error> {
-        let until = Instant::now() + SETTLE;
         loop {
             if let Some(e) = self.collect(sink) {
                 return Some(e);
             }
-            let running = self.running.as_ref()?;
+            let deadline = self.deadline();
+            let running = self.running.as_mut()?;
             let now = Instant::now();
-            let limit = self.deadline().map_or(until, |d| d.min(until));
+            let until = now + running.settle_left;
+            let limit = deadline.map_or(until, |d| d.min(until));
             if now >= limit {
                 return None;
             }
-            let ended = running.job.wait(limit - now)?;
+            let ended = running.job.wait(limit - now);
+            running.settle_left = running.settle_left.saturating_sub(now.elapsed());
+            let ended = ended?;
             let running = self.running.take()?;
             if let Some(e) = self.judge(running.text, ended, sink) {
                 return Some(e);

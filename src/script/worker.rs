@@ -157,7 +157,7 @@ impl Drop for Job {
 pub fn compile(code: &str) -> Result<Jq, String> {
     let code = code.to_string();
     std::thread::Builder::new()
-        .name("wscope-jq".into())
+        .name("wscope-jq-build".into())
         .stack_size(STACK)
         .spawn(move || Jq::compile_here(&code))
         .map_err(|e| format!("cannot start a thread to compile it: {e}"))?

@@ -231,6 +231,16 @@ async fn a_runaway_filter_gives_way_to_its_timeout_with_bounded_memory() {
     }
 }
 
+/// True when process `pid` has a thread running a jq filter.
+fn jq_thread_runs(pid: u32) -> bool {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return false;
+    };
+    tasks.flatten().any(|t| {
+        std::fs::read_to_string(t.path().join("comm")).is_ok_and(|c| c.trim() == "wscope-jq")
+    })
+}
+
 /// D4: SIGTERM during a runaway filter ends wscope promptly.
 #[tokio::test]
 async fn sigterm_during_a_runaway_filter_exits_promptly() {
@@ -242,7 +252,13 @@ async fn sigterm_during_a_runaway_filter_exits_promptly() {
             "-x",
             "/expect-json --timeout 60 last(range(1e12)) > 0",
         ]);
-        std::thread::sleep(Duration::from_millis(1500));
+        // Wait until the filter runs: its thread is there (a loaded machine may take a while).
+        let start = Instant::now();
+        while !jq_thread_runs(child.id()) && start.elapsed() < Duration::from_secs(15) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(jq_thread_runs(child.id()), "the filter never started");
+        std::thread::sleep(Duration::from_millis(300));
         // SAFETY: a plain kill(2) on our own child.
         unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
         let signalled = Instant::now();
