@@ -8,8 +8,10 @@
 
 pub mod budget;
 mod evaluate;
+mod file;
 pub mod matcher;
 pub mod parse;
+mod shown;
 pub mod vars;
 pub mod worker;
 
@@ -25,8 +27,10 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::error::{secs, Error};
 use crate::event::{Event, EventSink};
+pub use file::{read_script, MAX_SCRIPT_BYTES};
 use matcher::{Jq, JqOutcome};
 use parse::Step;
+use shown::{close_words, head_of, shown_message, shown_text};
 use vars::Vars;
 
 /// Messages kept for the next expectation while nothing waits: at most this many...
@@ -593,40 +597,6 @@ impl Script {
     }
 }
 
-/// The most a `--script` file may hold.
-pub const MAX_SCRIPT_BYTES: u64 = 1 << 20;
-
-/// Read a `--script` file before connecting, by `/file`'s rule: a regular file only (a FIFO or
-/// a device could block or never end), at most [`MAX_SCRIPT_BYTES`]. The error says why.
-pub fn read_script(path: &std::path::Path) -> Result<String, String> {
-    use std::io::Read;
-    use std::os::unix::fs::OpenOptionsExt;
-    // Non-blocking, so that opening a FIFO does not wait for a writer.
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)
-        .map_err(|e| format!("cannot read it: {e}"))?;
-    let meta = file
-        .metadata()
-        .map_err(|e| format!("cannot read it: {e}"))?;
-    if !meta.is_file() {
-        return Err("it is not a regular file (a script is read whole before connecting)".into());
-    }
-    if meta.len() > MAX_SCRIPT_BYTES {
-        return Err(format!(
-            "it is {} bytes; a script may hold at most {} KiB",
-            meta.len(),
-            MAX_SCRIPT_BYTES >> 10
-        ));
-    }
-    let mut text = String::new();
-    file.take(MAX_SCRIPT_BYTES)
-        .read_to_string(&mut text)
-        .map_err(|e| format!("cannot read it: {e}"))?;
-    Ok(text)
-}
-
 fn refused(e: &parse::StepError) -> Run {
     Run::Refused {
         message: e.to_string(),
@@ -645,64 +615,6 @@ fn message_text(m: &Message) -> Option<Cow<'_, str>> {
 
 fn message_len(m: &Message) -> usize {
     m.len()
-}
-
-fn close_words(code: Option<u16>) -> String {
-    match code {
-        Some(c) => format!(" with {c} ({})", crate::wire::close::name(c)),
-        None => " without a code".into(),
-    }
-}
-
-/// A message on one line, elided: line breaks made visible (the printer escapes the rest).
-/// A copy of as much of `m` as a report shows. Not `m` itself: a received message shares the
-/// library's read buffer, and one kept for the whole stream pins it, after which tungstenite reads
-/// the socket a message at a time (docs/BENCHMARKS.md, "B1 regression").
-fn head_of(m: &Message) -> Message {
-    match m {
-        Message::Binary(b) => Message::binary(b[..b.len().min(SHOWN_CHARS / 2)].to_vec()),
-        Message::Text(t) => {
-            let t = t.as_str();
-            // One character more than is shown, so that `shown_text` marks the cut.
-            let cut = t
-                .char_indices()
-                .nth(SHOWN_CHARS + 1)
-                .map_or(t.len(), |(i, _)| i);
-            Message::text(t[..cut].to_string())
-        }
-        other => other.clone(),
-    }
-}
-
-/// `m` as a report shows it (`m` may be the start of a message of `len` bytes, see [`head_of`]).
-fn shown_message(m: &Message, len: usize) -> String {
-    match m {
-        Message::Binary(b) => {
-            let hex = crate::wire::hexdump::hex_plain(&b[..b.len().min(SHOWN_CHARS / 2)]);
-            let more = if len > SHOWN_CHARS / 2 { "..." } else { "" };
-            format!("binary {hex}{more} ({len} bytes)")
-        }
-        Message::Text(t) => shown_text(t.as_str(), len),
-        _ => String::new(),
-    }
-}
-
-/// The start of a text of `len` bytes (`t` may be only its start).
-fn shown_text(t: &str, len: usize) -> String {
-    let mut out = String::new();
-    for (i, c) in t.chars().enumerate() {
-        if i == SHOWN_CHARS {
-            out.push_str(&format!("... ({len} bytes)"));
-            break;
-        }
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]
