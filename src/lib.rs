@@ -42,7 +42,7 @@ pub mod probe_checks;
 pub(crate) mod reconnect;
 pub(crate) mod record;
 pub(crate) mod repl;
-pub(crate) mod script;
+pub mod script;
 pub(crate) mod session;
 pub mod slash;
 pub mod target;

@@ -39,7 +39,7 @@ fuzz_target!(|data: &[u8]| {
             for require_subprotocol in [false, true] {
                 let verdict = evaluate(&req, &resp, require_subprotocol);
                 assert!(!verdict.checks.is_empty());
-                assert_eq!(verdict.checks[0].name, "status");
+                assert_eq!(verdict.checks[0].name.as_str(), "status");
                 if resp.status != 101 {
                     assert!(!verdict.passed());
                 }

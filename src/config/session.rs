@@ -125,9 +125,8 @@ fn check_scripts(session: &SessionArgs) -> Result<Script> {
     let mut lines = session.execute.clone();
     let mut origins: Vec<String> = session.execute.iter().map(|_| "-x".to_string()).collect();
     if let Some(path) = &session.script {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            Error::usage(format!("--script {}: cannot read it: {e}", path.display()))
-        })?;
+        let text = crate::script::read_script(path)
+            .map_err(|e| Error::usage(format!("--script {}: {e}", path.display())))?;
         for (i, line) in text.lines().enumerate() {
             let line = line.strip_suffix('\r').unwrap_or(line);
             if line.trim().is_empty() || line.trim_start().starts_with('#') {

@@ -1,10 +1,17 @@
 //! What an expectation matches with: a Rust `regex` against a message's text (a binary message's
 //! hex form), or a jq filter run by jaq on a message that is JSON. Compiling is separate from
-//! running, so a bad pattern is refused before connecting.
+//! running, so a bad pattern is refused before connecting. jaq recurses over nesting, so both a
+//! filter and a message are measured first ([`filter_depth`], [`json_depth`]: iterative scans)
+//! and refused past a bound; running is the [`worker`](super::worker)'s, on a deep stack.
 
 use jaq_core::load::{Arena, File, Loader};
 use jaq_core::{data, Compiler, Ctx, Vars as JqVars};
 use jaq_json::Val;
+
+/// A message nested deeper than this is not JSON to a filter (SPEC.md "Expect scripting").
+pub const MAX_JSON_DEPTH: usize = 512;
+/// A filter nested deeper than this (brackets, parentheses, braces, strings) is refused.
+pub const MAX_FILTER_DEPTH: usize = 256;
 
 /// A compiled jq filter.
 pub struct Jq {
@@ -29,8 +36,33 @@ pub enum JqOutcome {
     Value { truthy: bool, text: String },
 }
 
+/// The stack of a thread that compiles or runs a filter: jaq recurses over the filter's and the
+/// value's nesting; only the part used takes memory.
+pub(super) const STACK: usize = 512 << 20;
+
 impl Jq {
+    /// Compile `code` (measured first, then compiled on a deep stack).
     pub fn compile(code: &str) -> Result<Jq, String> {
+        let depth = filter_depth(code);
+        if depth > MAX_FILTER_DEPTH {
+            return Err(format!(
+                "it is nested {depth} deep; at most {MAX_FILTER_DEPTH} levels of (), [], {{}} and strings are allowed"
+            ));
+        }
+        // Compiled on a thread with a deep stack: jaq's parser and compiler recurse over the
+        // filter's nesting.
+        let code = code.to_string();
+        std::thread::Builder::new()
+            .name("wscope-jq-build".into())
+            .stack_size(STACK)
+            .spawn(move || Jq::compile_here(&code))
+            .map_err(|e| format!("cannot start a thread to compile it: {e}"))?
+            .join()
+            .unwrap_or_else(|_| Err("the jq compiler failed on it".into()))
+    }
+
+    /// Compile on this thread: [`Jq::compile`] runs it on one with a deep enough stack.
+    pub(super) fn compile_here(code: &str) -> Result<Jq, String> {
         let defs = jaq_core::defs()
             .chain(jaq_std::defs())
             .chain(jaq_json::defs());
@@ -57,8 +89,11 @@ impl Jq {
         Ok(Jq { filter })
     }
 
-    /// Run on a message's text.
+    /// Run on a message's text, here (the [`worker`](super::worker) runs it on its own thread).
     pub fn run(&self, text: &str) -> JqOutcome {
+        if json_depth(text.as_bytes()) > MAX_JSON_DEPTH {
+            return JqOutcome::NotJson;
+        }
         let Ok(input) = jaq_json::read::parse_single(text.as_bytes()) else {
             return JqOutcome::NotJson;
         };
@@ -76,6 +111,73 @@ impl Jq {
             Some(Err(_)) | None => JqOutcome::Nothing,
         }
     }
+}
+
+/// How deep JSON text nests (arrays and objects), strings and their escapes skipped. Iterative,
+/// for text of any depth; it does not check that the text is JSON.
+pub fn json_depth(text: &[u8]) -> usize {
+    let (mut depth, mut max) = (0usize, 0usize);
+    let mut bytes = text.iter();
+    while let Some(b) = bytes.next() {
+        match b {
+            b'"' => {
+                while let Some(b) = bytes.next() {
+                    match b {
+                        b'\\' => {
+                            bytes.next();
+                        }
+                        b'"' => break,
+                        _ => {}
+                    }
+                }
+            }
+            b'[' | b'{' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}
+
+/// How deep a jq filter nests: (), [], {}, strings, and `\(...)` inside strings; `#` comments
+/// skipped. Iterative, for a filter of any depth.
+pub fn filter_depth(code: &str) -> usize {
+    // What each open level is: a bracket of code, a string, or an interpolation in a string.
+    let mut open: Vec<u8> = Vec::new();
+    let mut max = 0;
+    let mut bytes = code.bytes();
+    while let Some(b) = bytes.next() {
+        if open.last() == Some(&b'"') {
+            match b {
+                // An escape takes the next byte; `\(` opens an interpolation.
+                b'\\' if bytes.next() == Some(b'(') => open.push(b'i'),
+                b'"' => {
+                    open.pop();
+                }
+                _ => {}
+            }
+        } else {
+            match b {
+                b'"' | b'(' | b'[' | b'{' => open.push(b),
+                b')' | b']' | b'}' => {
+                    open.pop();
+                }
+                b'#' => {
+                    for c in bytes.by_ref() {
+                        if c == b'\n' {
+                            break;
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        max = max.max(open.len());
+    }
+    max
 }
 
 /// jaq's load errors as one line: what it expected, and where.
@@ -145,9 +247,11 @@ pub fn regex(pattern: &str) -> Result<regex::Regex, String> {
 }
 
 // A session holds its pending expectation across awaits, and `listen` runs sessions on spawned tasks.
+// A filter is shared with the thread that runs it.
 const _: () = {
     const fn send<T: Send>() {}
     send::<Jq>();
+    send::<std::sync::Arc<Jq>>();
 };
 
 #[cfg(test)]
@@ -219,6 +323,20 @@ mod tests {
         ] {
             assert!(Jq::compile(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn depth_scans_skip_strings_and_escapes() {
+        assert_eq!(json_depth(br#"{"a":[1,{"b":"[[[\"{{"}]}"#), 3);
+        assert_eq!(json_depth(b"\"[[[\""), 0);
+        assert_eq!(json_depth(&[b'['; 100_000]), 100_000);
+        assert_eq!(filter_depth(r#".a | [.b, "(((\"("]"#), 2);
+        assert_eq!(filter_depth(r#""a\(.b | "\(.c)")""#), 4);
+        assert_eq!(filter_depth("# (((\n.a"), 0);
+        let deep = format!("{}.{}", "(".repeat(300), ")".repeat(300));
+        assert!(Jq::compile(&deep).unwrap_err().contains("nested 300 deep"));
+        let ok = format!("{}.{}", "(".repeat(200), ")".repeat(200));
+        assert!(Jq::compile(&ok).is_ok());
     }
 
     #[test]

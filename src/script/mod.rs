@@ -3,11 +3,17 @@
 //! may flow (an expectation or a `/sleep` holds the queue), when its one deadline is, and what
 //! failed. Messages that arrive while nothing waits are kept (bounded) for the next expectation,
 //! so a fast reply is never missed. Parsing and the check before connecting are in [`parse`],
-//! substitution in [`vars`], regex and jq in [`matcher`].
+//! substitution in [`vars`], regex and jq in [`matcher`]; jq runs off the runtime thread
+//! ([`worker`], [`evaluate`]).
 
+pub mod budget;
+mod evaluate;
+mod file;
 pub mod matcher;
 pub mod parse;
+mod shown;
 pub mod vars;
+pub mod worker;
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
@@ -21,9 +27,11 @@ use tokio_tungstenite::tungstenite::Message;
 use crate::error::{secs, Error};
 use crate::event::{Event, EventSink};
 pub use crate::event::{Outcome, Report};
+pub use file::{read_script, MAX_SCRIPT_BYTES};
 use matcher::{Jq, JqOutcome};
 use parse::Step;
-use vars::{verbatim, Vars};
+use shown::{close_words, head_of, shown_message, shown_text};
+use vars::Vars;
 
 /// Messages kept for the next expectation while nothing waits: at most this many...
 const KEEP_MESSAGES: usize = 1024;
@@ -96,8 +104,8 @@ impl Cancel {
 /// What the session does with a line after the script has seen it.
 #[derive(Debug)]
 pub enum Run {
-    /// Not a script command: this line (variables in) goes to the command language.
-    Command(String),
+    /// Not a script command: what the line asks for, read as written with its values in as data.
+    Command(crate::slash::Command),
     /// Taken by the script (it may now hold the queue).
     Done,
     /// A mistake in a line typed at the REPL: shown, and the connection goes on.
@@ -111,7 +119,7 @@ pub enum Run {
 
 enum Want {
     Regex(regex::Regex),
-    Json(Jq),
+    Json(Arc<Jq>),
     Close(Option<u16>),
 }
 
@@ -129,6 +137,12 @@ enum Hold {
     Nothing,
     Expect(Pending),
     Sleep(Instant),
+    /// `/let NAME FILTER`, its filter running.
+    Let {
+        name: String,
+        code: String,
+        deadline: Instant,
+    },
 }
 
 pub struct Script {
@@ -142,8 +156,10 @@ pub struct Script {
     recent: VecDeque<(Message, usize)>,
     received: u64,
     /// The text of the message the last expectation matched, for `/let`.
-    last_match: Option<String>,
+    last_match: Option<Arc<str>>,
     hold: Hold,
+    /// The jq filter running for the hold (see [`evaluate`]).
+    running: Option<evaluate::Running>,
     /// The peer's close code, once it closed.
     peer_close: Option<Option<u16>>,
     /// An `/expect-close` was met: the connection's end is what was asked for.
@@ -161,6 +177,7 @@ impl Script {
             received: 0,
             last_match: None,
             hold: Hold::Nothing,
+            running: None,
             peer_close: None,
             close_met: false,
         }
@@ -181,19 +198,26 @@ impl Script {
             Hold::Nothing => None,
             Hold::Expect(p) => Some(p.deadline),
             Hold::Sleep(until) => Some(*until),
+            Hold::Let { deadline, .. } => Some(*deadline),
         }
     }
 
-    /// Resolves when the hold's deadline passes or the REPL cancels it; never while nothing holds.
+    /// Resolves when the hold's deadline passes, its jq filter answers, or the REPL cancels it;
+    /// never while nothing holds.
     pub async fn wake(&self) {
-        match self.deadline() {
-            None => std::future::pending().await,
-            Some(d) => {
-                tokio::select! {
-                    () = tokio::time::sleep_until(d.into()) => {}
-                    () = self.opts.cancel.0.notify.notified() => {}
-                }
+        let Some(d) = self.deadline() else {
+            return std::future::pending().await;
+        };
+        let answered = async {
+            match &self.running {
+                Some(r) => r.ended().await,
+                None => std::future::pending().await,
             }
+        };
+        tokio::select! {
+            () = tokio::time::sleep_until(d.into()) => {}
+            () = self.opts.cancel.0.notify.notified() => {}
+            () = answered => {}
         }
     }
 
@@ -201,21 +225,42 @@ impl Script {
     /// was cancelled.
     pub fn on_wake(&mut self, sink: &mut dyn EventSink) -> Option<Error> {
         let cancelled = self.opts.cancel.take();
+        if let Some(e) = self.collect(sink) {
+            return Some(e);
+        }
         let now = Instant::now();
-        if !cancelled && self.deadline().is_some_and(|d| now < d) {
+        if !cancelled && self.deadline().is_none_or(|d| now < d) {
             return None;
         }
         let hold = std::mem::replace(&mut self.hold, Hold::Nothing);
         self.opts.cancel.set_waiting(false);
-        let Hold::Expect(p) = hold else {
-            return None;
+        let p = match hold {
+            Hold::Expect(p) => p,
+            Hold::Let { name, code, .. } => {
+                let why = if cancelled {
+                    "cancelled".to_string()
+                } else {
+                    format!("no value within {}", secs(self.opts.default_timeout))
+                };
+                return Some(self.let_gave_up(&name, &code, &why));
+            }
+            Hold::Nothing | Hold::Sleep(_) => return None,
         };
+        // Whatever still runs for it is given up on.
+        let unfinished = self
+            .running
+            .take()
+            .map(|r| r.unfinished())
+            .unwrap_or_default();
         if cancelled {
             self.report(&p, Outcome::Cancelled, sink);
             return None;
         }
         self.report(&p, Outcome::Timeout, sink);
-        let why = format!("no matching message within {}", secs(p.since.elapsed()));
+        let why = format!(
+            "no matching message within {}{unfinished}",
+            secs(p.since.elapsed())
+        );
         Some(self.failure(
             &p,
             &why,
@@ -231,12 +276,12 @@ impl Script {
             Err(e) => return refused(&e),
         };
         match step {
-            Step::Line(t) => match t.render(&self.vars, &verbatim) {
-                Ok(l) => Run::Command(l),
-                Err(e) => refused(&parse::StepError::Var(e)),
+            Step::Line(t) => match parse::command(&t, &self.vars) {
+                Ok(c) => Run::Command(c),
+                Err(e) => refused(&e),
             },
             Step::Expect { timeout, pattern } => {
-                let quoted = pattern.render(&self.vars, &|v| Cow::Owned(regex::escape(v)));
+                let quoted = pattern.render(&self.vars, &vars::regex_literal);
                 let re = match quoted.map_err(parse::StepError::Var) {
                     Ok(p) => parse::compile_regex(&p),
                     Err(e) => Err(e),
@@ -253,7 +298,7 @@ impl Script {
             Step::ExpectJson { timeout, filter } => match self.jq("expect-json", &filter) {
                 Ok((jq, code)) => {
                     self.arm(
-                        Want::Json(jq),
+                        Want::Json(Arc::new(jq)),
                         format!("/expect-json {code}"),
                         timeout,
                         sink,
@@ -279,10 +324,7 @@ impl Script {
                 Run::Done
             }
             Step::Let { name, filter } => match self.jq("let", &filter) {
-                Ok((jq, code)) => match self.let_var(&name, &jq, &code) {
-                    Ok(()) => Run::Done,
-                    Err(e) => Run::Failed(e),
-                },
+                Ok((jq, code)) => self.start_let(name, jq, code),
                 Err(e) => refused(&e),
             },
         }
@@ -293,32 +335,8 @@ impl Script {
         command: &'static str,
         filter: &vars::Template,
     ) -> Result<(Jq, String), parse::StepError> {
-        let code = filter.render(&self.vars, &verbatim)?;
+        let code = filter.render(&self.vars, &vars::jq_string)?;
         Ok((parse::compile_jq(command, &code)?, code))
-    }
-
-    fn let_var(&mut self, name: &str, jq: &Jq, code: &str) -> Result<(), Error> {
-        let fail = |why: String| Error::Expectation {
-            message: format!("/let {name} {code}: {why}"),
-            hint: Some("/let reads the message the last /expect or /expect-json matched".into()),
-        };
-        let Some(text) = &self.last_match else {
-            return Err(fail("no message has matched an expectation yet".into()));
-        };
-        match jq.run(text) {
-            JqOutcome::Value { text, .. } => {
-                self.vars.insert(name.to_string(), text);
-                Ok(())
-            }
-            JqOutcome::NotJson => Err(fail(format!(
-                "the last matched message is not JSON: {}",
-                shown_text(text, text.len())
-            ))),
-            JqOutcome::Nothing => Err(fail(format!(
-                "the filter gave no value for {}",
-                shown_text(text, text.len())
-            ))),
-        }
     }
 
     /// Start waiting; what was kept since the last expectation is looked at first.
@@ -343,6 +361,13 @@ impl Script {
                 self.hold = Hold::Expect(p);
                 return;
             }
+        }
+        if let Want::Json(_) = p.want {
+            // The kept messages are judged in order off the runtime thread (see `evaluate`).
+            self.hold = Hold::Expect(p);
+            self.opts.cancel.set_waiting(true);
+            self.pump();
+            return;
         }
         while let Some(m) = self.kept.pop_front() {
             self.kept_bytes = self.kept_bytes.saturating_sub(message_len(&m));
@@ -372,14 +397,14 @@ impl Script {
                 }
                 None => false,
             },
-            Want::Json(jq) => matches!(jq.run(&text), JqOutcome::Value { truthy: true, .. }),
-            Want::Close(_) => false,
+            // Judged off the runtime thread (see `evaluate`).
+            Want::Json(_) | Want::Close(_) => false,
         };
         if !met {
             p.skipped += 1;
             return false;
         }
-        self.last_match = Some(text.into_owned());
+        self.last_match = Some(Arc::from(text.as_ref()));
         self.report(p, Outcome::Matched, sink);
         true
     }
@@ -392,6 +417,11 @@ impl Script {
         }
         self.recent.push_back((head_of(m), m.len()));
         match std::mem::replace(&mut self.hold, Hold::Nothing) {
+            Hold::Expect(p) if matches!(p.want, Want::Json(_)) => {
+                self.hold = Hold::Expect(p);
+                self.keep(m);
+                self.pump();
+            }
             Hold::Expect(mut p) => {
                 if self.try_match(&mut p, m, sink) {
                     self.opts.cancel.set_waiting(false);
@@ -423,15 +453,31 @@ impl Script {
     /// The peer's close frame arrived. An error when a waiting expectation can no longer be met.
     pub fn on_close(&mut self, code: Option<u16>, sink: &mut dyn EventSink) -> Option<Error> {
         self.peer_close = Some(code);
+        // What came before the close is judged first.
+        if let Some(e) = self.settle(sink) {
+            return Some(e);
+        }
         if matches!(&self.hold, Hold::Expect(p) if matches!(p.want, Want::Close(_))) {
             return self.close_failure(sink);
         }
-        let Hold::Expect(p) = std::mem::replace(&mut self.hold, Hold::Nothing) else {
-            return None;
+        let p = match std::mem::replace(&mut self.hold, Hold::Nothing) {
+            Hold::Expect(p) => p,
+            Hold::Let { name, code, .. } => {
+                return Some(self.let_gave_up(&name, &code, "the peer closed first"))
+            }
+            Hold::Nothing | Hold::Sleep(_) => return None,
         };
         self.opts.cancel.set_waiting(false);
+        let unfinished = self
+            .running
+            .take()
+            .map(|r| r.unfinished())
+            .unwrap_or_default();
         self.report(&p, Outcome::Closed, sink);
-        let why = format!("the peer closed the connection{} first", close_words(code));
+        let why = format!(
+            "the peer closed the connection{} first{unfinished}",
+            close_words(code)
+        );
         Some(self.failure(&p, &why, None))
     }
 
@@ -461,12 +507,25 @@ impl Script {
 
     /// The connection is over: an expectation still waiting has failed.
     pub fn at_end(&mut self, sink: &mut dyn EventSink) -> Option<Error> {
-        let Hold::Expect(p) = std::mem::replace(&mut self.hold, Hold::Nothing) else {
-            return None;
+        if let Some(e) = self.settle(sink) {
+            return Some(e);
+        }
+        let p = match std::mem::replace(&mut self.hold, Hold::Nothing) {
+            Hold::Expect(p) => p,
+            Hold::Let { name, code, .. } => {
+                return Some(self.let_gave_up(&name, &code, "the connection ended first"))
+            }
+            Hold::Nothing | Hold::Sleep(_) => return None,
         };
         self.opts.cancel.set_waiting(false);
+        let unfinished = self
+            .running
+            .take()
+            .map(|r| r.unfinished())
+            .unwrap_or_default();
         self.report(&p, Outcome::Closed, sink);
-        Some(self.failure(&p, "the connection ended first", None))
+        let why = format!("the connection ended first{unfinished}");
+        Some(self.failure(&p, &why, None))
     }
 
     /// The session's verdict on how the connection ended, unless an `/expect-close` asked for
@@ -533,64 +592,6 @@ fn message_text(m: &Message) -> Option<Cow<'_, str>> {
 
 fn message_len(m: &Message) -> usize {
     m.len()
-}
-
-fn close_words(code: Option<u16>) -> String {
-    match code {
-        Some(c) => format!(" with {c} ({})", crate::wire::close::name(c)),
-        None => " without a code".into(),
-    }
-}
-
-/// A message on one line, elided: line breaks made visible (the printer escapes the rest).
-/// A copy of as much of `m` as a report shows. Not `m` itself: a received message shares the
-/// library's read buffer, and one kept for the whole stream pins it, after which tungstenite reads
-/// the socket a message at a time (docs/BENCHMARKS.md, "B1 regression").
-fn head_of(m: &Message) -> Message {
-    match m {
-        Message::Binary(b) => Message::binary(b[..b.len().min(SHOWN_CHARS / 2)].to_vec()),
-        Message::Text(t) => {
-            let t = t.as_str();
-            // One character more than is shown, so that `shown_text` marks the cut.
-            let cut = t
-                .char_indices()
-                .nth(SHOWN_CHARS + 1)
-                .map_or(t.len(), |(i, _)| i);
-            Message::text(t[..cut].to_string())
-        }
-        other => other.clone(),
-    }
-}
-
-/// `m` as a report shows it (`m` may be the start of a message of `len` bytes, see [`head_of`]).
-fn shown_message(m: &Message, len: usize) -> String {
-    match m {
-        Message::Binary(b) => {
-            let hex = crate::wire::hexdump::hex_plain(&b[..b.len().min(SHOWN_CHARS / 2)]);
-            let more = if len > SHOWN_CHARS / 2 { "..." } else { "" };
-            format!("binary {hex}{more} ({len} bytes)")
-        }
-        Message::Text(t) => shown_text(t.as_str(), len),
-        _ => String::new(),
-    }
-}
-
-/// The start of a text of `len` bytes (`t` may be only its start).
-fn shown_text(t: &str, len: usize) -> String {
-    let mut out = String::new();
-    for (i, c) in t.chars().enumerate() {
-        if i == SHOWN_CHARS {
-            out.push_str(&format!("... ({len} bytes)"));
-            break;
-        }
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

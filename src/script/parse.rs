@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use super::matcher::{self, Jq};
-use super::vars::{valid_name, Template, VarError};
+use super::vars::{jq_string, regex_literal, valid_name, verbatim, Template, VarError, Vars};
 use crate::slash;
 
 /// One line of a script.
@@ -61,6 +61,8 @@ pub enum StepError {
     },
     #[error("{0}")]
     Command(slash::CommandError),
+    #[error("a variable cannot be part of a command's name (/{written}${{...}}): a value never chooses a command")]
+    NameFromValue { written: String },
 }
 
 impl StepError {
@@ -80,6 +82,9 @@ impl StepError {
             ),
             StepError::Jq { .. } => Some("jq syntax, e.g. '.type == \"ack\" and .id == 7'".into()),
             StepError::Command(e) => e.hint(),
+            StepError::NameFromValue { .. } => Some(
+                "write the command out, then a space and its arguments (/text ${NAME}); a line that starts with ${NAME} is sent as a message".into(),
+            ),
         }
     }
 }
@@ -186,6 +191,32 @@ fn timeout_option<'a>(
     Ok((Some(d), rest))
 }
 
+/// What a [`Step::Line`] does once its variables are in. The line is read as written first: one
+/// that starts with a value is a message whatever the value holds, and a command's name is never
+/// made of a value; values only fill the message or the arguments of the command written.
+pub fn command(t: &Template, vars: &Vars) -> Result<slash::Command, StepError> {
+    written_head(t)?;
+    let line = t.render(vars, &verbatim)?;
+    if t.starts_with_value() {
+        return Ok(if line.is_empty() {
+            slash::Command::Nothing
+        } else {
+            slash::Command::Text(line)
+        });
+    }
+    slash::parse(&line).map_err(StepError::Command)
+}
+
+/// Refuses a line whose command name a variable touches.
+fn written_head(t: &Template) -> Result<(), StepError> {
+    match t.written_command() {
+        Some(Err(written)) => Err(StepError::NameFromValue {
+            written: written.into(),
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// A regex with each `${NAME}` in as a literal: checking it with a stand-in is exact, since any
 /// escaped literal is a valid atom.
 pub fn compile_regex(pattern: &str) -> Result<regex::Regex, StepError> {
@@ -239,29 +270,34 @@ fn check_line(
     match &step {
         Step::Expect { pattern, .. } => {
             pattern.check(&known)?;
-            let re = compile_regex(&pattern.stand_in("x"))?;
+            let re = compile_regex(&pattern.stand_in("x", &regex_literal))?;
             let names: Vec<String> = group_names(&re).map(String::from).collect();
             defined.extend(names);
             summary.expects = true;
         }
         Step::ExpectJson { filter, .. } => {
             filter.check(&known)?;
-            compile_jq("expect-json", &filter.stand_in("null"))?;
+            compile_jq("expect-json", &filter.stand_in("\"\"", &jq_string))?;
             summary.expects = true;
         }
         Step::Let { name, filter } => {
             filter.check(&known)?;
-            compile_jq("let", &filter.stand_in("null"))?;
+            compile_jq("let", &filter.stand_in("\"\"", &jq_string))?;
             defined.insert(name.clone());
         }
         Step::ExpectClose { .. } => summary.expects = true,
         Step::Sleep(_) => {}
         Step::Line(t) => {
             t.check(&known)?;
+            written_head(t)?;
+            if t.starts_with_value() {
+                // A message, whatever the value.
+                return Ok(());
+            }
             let mut first_err = None;
             let stand_ins: &[&str] = if t.is_fixed() { &[""] } else { STAND_INS };
             for s in stand_ins {
-                match slash::parse(&t.stand_in(s)) {
+                match slash::parse(&t.stand_in(s, &verbatim)) {
                     Ok(c) if c.listen_only() => {
                         return Err(StepError::Bad {
                             command: "to",
@@ -386,5 +422,45 @@ mod tests {
             .contains("999"));
         assert!(err(&["/to 1 hi"]).1.contains("listen"));
         assert!(err(&["oops ${"]).1.contains("no closing"));
+    }
+
+    #[test]
+    fn a_value_never_chooses_a_command() {
+        let vars: Vars = [("r", "/file /etc/passwd"), ("c", "4000 bye")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let cmd = |line: &str| match parse(line).unwrap() {
+            Step::Line(t) => command(&t, &vars),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            cmd("${r}").unwrap(),
+            slash::Command::Text("/file /etc/passwd".into())
+        );
+        assert_eq!(
+            cmd("${r} and more").unwrap(),
+            slash::Command::Text("/file /etc/passwd and more".into())
+        );
+        assert_eq!(
+            cmd("/close ${c}").unwrap(),
+            slash::Command::Close {
+                code: 4000,
+                reason: "bye".into()
+            }
+        );
+        assert_eq!(
+            cmd("//${r}").unwrap(),
+            slash::Command::Text("//file /etc/passwd".into())
+        );
+        assert!(matches!(cmd("/${r}"), Err(StepError::NameFromValue { .. })));
+        assert!(matches!(
+            cmd("/clo${c}"),
+            Err(StepError::NameFromValue { .. })
+        ));
+        assert!(err(&["/expect (?<a>.)", "/${a}"])
+            .1
+            .contains("command's name"));
+        assert!(check(["/expect (?<a>.)", "${a}"]).is_ok());
     }
 }

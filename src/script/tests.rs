@@ -30,7 +30,7 @@ fn script(keep: bool) -> Script {
 
 fn command(run: Run) -> String {
     match run {
-        Run::Command(l) => l,
+        Run::Command(crate::slash::Command::Text(l)) => l,
         other => panic!("expected a command line, got {other:?}"),
     }
 }
@@ -67,11 +67,69 @@ fn an_expectation_holds_until_a_match_skipping_others() {
     assert!(s.deadline().is_some());
     s.on_data(&Message::text("not json"), &mut sink);
     s.on_data(&Message::text(r#"{"id":1}"#), &mut sink);
+    assert!(s.settle(&mut sink).is_none());
     assert!(!s.ready());
     s.on_data(&Message::text(r#"{"id":2,"v":"x y"}"#), &mut sink);
+    assert!(s.settle(&mut sink).is_none());
     assert!(s.ready());
     assert!(matches!(s.line("/let v .v", &mut sink), Run::Done));
+    assert!(s.settle(&mut sink).is_none());
     assert_eq!(command(s.line("${v}", &mut sink)), "x y");
+}
+
+/// Issue 25 D3: a value in a filter is a jq string, never jq code.
+#[test]
+fn a_value_in_a_filter_is_a_string() {
+    let mut s = script(true);
+    let mut sink = Sink::default();
+    s.on_data(&Message::text("id=0 or true"), &mut sink);
+    s.line("/expect ^id=(?<id>.*)$", &mut sink);
+    s.on_data(&Message::text(r#"{"n":5}"#), &mut sink);
+    assert!(matches!(
+        s.line("/expect-json .n == ${id}", &mut sink),
+        Run::Done
+    ));
+    assert!(s.settle(&mut sink).is_none());
+    assert!(!s.ready(), "0 or true was run as jq");
+    s.on_data(&Message::text(r#"{"n":"0 or true"}"#), &mut sink);
+    assert!(s.settle(&mut sink).is_none());
+    assert!(s.ready());
+}
+
+/// Issue 25 D1: a message nested past the bound is not JSON, to an expectation and to /let.
+#[test]
+fn a_message_nested_too_deep_is_not_json() {
+    let mut s = script(true);
+    let mut sink = Sink::default();
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    s.on_data(&Message::text(deep.clone()), &mut sink);
+    s.line("/expect-json --timeout 5 true", &mut sink);
+    assert!(s.settle(&mut sink).is_none());
+    assert!(!s.ready(), "a deep message matched");
+    let mut s = script(true);
+    s.on_data(&Message::text(deep), &mut sink);
+    s.line("/expect ^\\[", &mut sink);
+    assert!(s.ready());
+    assert!(matches!(s.line("/let v .", &mut sink), Run::Done));
+    let e = s.settle(&mut sink).unwrap();
+    assert!(e.to_string().contains("not JSON"), "{e}");
+}
+
+/// Issue 25 D4: a filter that never ends gives way to its timeout and says so.
+#[test]
+fn a_runaway_filter_gives_way_to_the_timeout() {
+    let mut s = script(true);
+    let mut sink = Sink::default();
+    s.on_data(&Message::text("{}"), &mut sink);
+    s.line(
+        "/expect-json --timeout 0.2 last(range(1e12)) > 0",
+        &mut sink,
+    );
+    assert!(s.settle(&mut sink).is_none());
+    std::thread::sleep(Duration::from_millis(200));
+    let e = s.on_wake(&mut sink).unwrap().to_string();
+    assert!(e.contains("still running"), "{e}");
+    assert!(s.ready());
 }
 
 #[test]

@@ -99,6 +99,26 @@ impl Template {
         })
     }
 
+    /// True when the line starts with a value (`${NAME}` or `${env:VAR}`): it is then a message,
+    /// whatever the value holds.
+    pub fn starts_with_value(&self) -> bool {
+        matches!(self.0.first(), Some(Part::Var(_) | Part::Env(_)))
+    }
+
+    /// For a line that starts with `/` (not `//`): the command name, unless a variable touches
+    /// it (`/clo${x}`, `/${cmd}`): a command is chosen by what is written, never by a value.
+    pub fn written_command(&self) -> Option<Result<&str, &str>> {
+        let Some(Part::Lit(first)) = self.0.first() else {
+            return None;
+        };
+        let rest = first.strip_prefix('/').filter(|r| !r.starts_with('/'))?;
+        Some(match rest.find(char::is_whitespace) {
+            Some(end) => Ok(&rest[..end]),
+            None if self.0.len() == 1 => Ok(rest),
+            None => Err(rest),
+        })
+    }
+
     /// True when it refers to no `${NAME}` (environment variables are known before connecting).
     pub fn is_fixed(&self) -> bool {
         self.names().next().is_none()
@@ -140,14 +160,15 @@ impl Template {
         Ok(out)
     }
 
-    /// The text with each `${NAME}` standing in as `placeholder`, for checks before connecting.
-    pub fn stand_in(&self, placeholder: &str) -> String {
+    /// The text with each `${NAME}` standing in as `placeholder`, for checks before connecting;
+    /// an environment variable's value goes in through `quote`, as [`Template::render`] puts it.
+    pub fn stand_in(&self, placeholder: &str, quote: &dyn Fn(&str) -> Cow<'_, str>) -> String {
         let mut out = String::new();
         for p in &self.0 {
             match p {
                 Part::Lit(s) => out.push_str(s),
                 Part::Var(_) => out.push_str(placeholder),
-                Part::Env(v) => out.push_str(&env(v).unwrap_or_default()),
+                Part::Env(v) => out.push_str(&quote(&env(v).unwrap_or_default())),
             }
         }
         out
@@ -157,6 +178,16 @@ impl Template {
 /// Values go in as they are.
 pub fn verbatim(v: &str) -> Cow<'_, str> {
     Cow::Borrowed(v)
+}
+
+/// A value in a regex: its literal text.
+pub fn regex_literal(v: &str) -> Cow<'_, str> {
+    Cow::Owned(regex::escape(v))
+}
+
+/// A value in a jq filter: a string literal (JSON's escapes are jq's), never jq code.
+pub fn jq_string(v: &str) -> Cow<'_, str> {
+    Cow::Owned(serde_json::Value::from(v).to_string())
 }
 
 fn env(var: &str) -> Result<String, VarError> {
@@ -219,7 +250,7 @@ mod tests {
             t.render(&Vars::new(), &verbatim),
             Err(VarError::Unknown("who".into()))
         );
-        assert_eq!(t.stand_in("x"), "x");
+        assert_eq!(t.stand_in("x", &verbatim), "x");
     }
 
     #[test]

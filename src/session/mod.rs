@@ -21,7 +21,7 @@ use tokio_tungstenite::WebSocketStream;
 use crate::dial::BoxStream;
 use crate::error::{Error, Result};
 use crate::event::{Closer, DataKind, Ending, Event, EventSink, Origin, State, Stats};
-use crate::slash::{self, Command};
+use crate::slash::Command;
 use crate::wire::tap::TapEvent;
 
 /// What the input side sends us.

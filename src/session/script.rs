@@ -8,9 +8,8 @@ use crate::script::Run;
 impl Loop<'_> {
     /// A line of -x, --script or the REPL; `typed` when it was typed at the REPL prompt.
     pub(super) async fn on_line(&mut self, line: String, typed: bool, sink: &mut dyn EventSink) {
-        let typed_line = typed.then(|| line.clone());
-        let line = match self.script.line(&line, sink) {
-            Run::Command(line) => line,
+        let cmd = match self.script.line(&line, sink) {
+            Run::Command(cmd) => cmd,
             Run::Done => return,
             Run::Refused { message, hint } => {
                 sink.event(Event::Refused {
@@ -21,26 +20,17 @@ impl Loop<'_> {
             }
             Run::Failed(e) => return self.script_failed(e, sink).await,
         };
-        match slash::parse(&line) {
-            Ok(Command::Nothing) => {}
-            Ok(cmd) => {
-                // A plain line sent as it was typed is on the screen already; `/text MSG`,
-                // `//text` or a line the script rewrote shows something else than what is sent.
-                let as_typed = typed_line.is_some_and(|t| t == line && !line.starts_with('/'));
-                let origin = if as_typed {
-                    Origin::Typed
-                } else {
-                    Origin::User
-                };
-                self.on_command(cmd, origin, sink).await
-            }
-            Err(e) => {
-                let hint = e.hint();
-                sink.event(Event::Refused {
-                    message: &e.to_string(),
-                    hint: hint.as_deref(),
-                });
-            }
+        // A plain line sent as it was typed is on the screen already; `/text MSG`, `//text` or a
+        // line with values in shows something else than what is sent.
+        let as_typed = typed && matches!(&cmd, Command::Text(t) if *t == line);
+        let origin = if as_typed {
+            Origin::Typed
+        } else {
+            Origin::User
+        };
+        match cmd {
+            Command::Nothing => {}
+            cmd => self.on_command(cmd, origin, sink).await,
         }
     }
 
@@ -74,7 +64,15 @@ impl Loop<'_> {
         if self.failure.is_some() {
             return;
         }
-        while self.script.ready() {
+        loop {
+            // A jq filter still running is waited for (briefly): nothing else can happen now.
+            if let Some(e) = self.script.settle(sink) {
+                self.failure = Some(e);
+                return;
+            }
+            if !self.script.ready() {
+                break;
+            }
             // What is not judged here stays in the input (a next connection may send it).
             let Some(item) = input.try_recv() else {
                 break;

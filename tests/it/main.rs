@@ -10,6 +10,7 @@ mod dump;
 mod expect;
 mod generated;
 mod handshake;
+mod hostile_script;
 mod listen;
 mod listen_hostile;
 mod liveness;

@@ -606,3 +606,40 @@ fn sent_messages_are_echoed_whatever_their_source_and_verbose_shows_their_sizes(
         "/verbose off still shows sizes: {quiet:?}\n{screen}"
     );
 }
+
+/// Issue 25 D1: a message nested 10,000 deep (here echoed back from a file the user sent) made
+/// `/expect-json` overflow the stack: the process aborted and left the terminal raw. Now it is
+/// skipped as not JSON, the expectation fails in the REPL as any other, and the terminal is whole.
+#[test]
+fn a_deeply_nested_message_fails_an_expect_json_without_aborting() {
+    let server = Server::start(Behaviour::Echo);
+    let home = tempfile::tempdir().unwrap();
+    let deep = home.path().join("deep.json");
+    let depth = 10_000;
+    let text = format!("{}1{}", "[{\"a\":".repeat(depth), "}]".repeat(depth));
+    std::fs::write(&deep, text).unwrap();
+    let mut pty = Pty::spawn(&[&server.url(), "--no-history"], home.path());
+    let before = pty.initial;
+    pty.wait_screen("> ");
+    pty.type_keys(&format!("/file {}\r", deep.display()));
+    server.wait_for(1, &pty);
+    pty.type_keys("/expect-json --timeout 1 .a\r");
+    pty.wait_screen("did not match");
+    // The same message matched by a regex: /let reads it, and finds it is not JSON.
+    pty.type_keys(&format!("/file {}\r", deep.display()));
+    server.wait_for(2, &pty);
+    pty.type_keys("/expect ^\\[\r");
+    pty.wait_screen(": matched");
+    pty.type_keys("/let v .a\r");
+    pty.wait_screen("not JSON");
+    pty.type_keys("still here\r");
+    server.wait_for(3, &pty);
+    pty.type_keys("/quit\r");
+    let code = pty.wait_exit();
+    assert_eq!(code, 0, "screen:\n{}", pty.screen());
+    let after = termios_of(&pty.master);
+    assert_eq!(
+        after.c_lflag, before.c_lflag,
+        "terminal left in another mode"
+    );
+}
