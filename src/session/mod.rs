@@ -239,6 +239,14 @@ pub async fn run_connection(
         t.rearm(s.wait_deadline(), s.close_begun_at(), s.close_wait);
         tokio::select! {
             biased;
+            // First: the user's stop and the close deadline are never starved by a busy arm.
+            _ = sigint.recv(), if s.opts.signals => {
+                s.on_signal(sink).await;
+            }
+            _ = sigterm.recv(), if s.opts.signals => {
+                s.on_signal(sink).await;
+            }
+            _ = &mut t.close, if t.close_armed => break s.on_close_deadline(sink.backlogged()),
             // With --echo each message read is written back: read only once there is room to
             // echo it, so a server that pushes but never reads stalls us here, where signals and
             // timers still run, and not inside the echo's send.
@@ -268,7 +276,9 @@ pub async fn run_connection(
                     break ending;
                 }
             }
-            _ = &mut t.wait, if t.wait_armed.is_some() && !s.close.we_sent() => {
+            // Off once the close began, by either side: after the peer's close there is nothing
+            // left to wait for but the close deadline.
+            _ = &mut t.wait, if t.wait_armed.is_some() && !s.close_begun() => {
                 if t.wait_fired(s.wait_deadline()) {
                     s.begin_close(None, sink).await;
                 }
@@ -277,13 +287,6 @@ pub async fn run_connection(
             _ = &mut t.ping, if t.ping_every.is_some() && !s.close_begun() => {
                 let next = s.on_ping_timer(t.ping_every.unwrap_or(Duration::from_secs(30)), sink).await;
                 t.ping.as_mut().reset(next);
-            }
-            _ = &mut t.close, if t.close_armed => break s.on_close_deadline(sink.backlogged()),
-            _ = sigint.recv(), if s.opts.signals => {
-                s.on_signal(sink).await;
-            }
-            _ = sigterm.recv(), if s.opts.signals => {
-                s.on_signal(sink).await;
             }
             // Owned, so the permit does not borrow the loop state the other arms need.
             permit = async { s.wtx.clone().reserve_owned().await }, if !s.backlog.is_empty() => {

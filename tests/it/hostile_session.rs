@@ -1,0 +1,245 @@
+//! Issue 25, the session's share: hostile servers against the engine loop, its timers, the close,
+//! the signals, pipe mode's unsent input, reconnect's failure count and the terminal's escaping.
+//! CPU is read from /proc/PID/stat (utime + stime) over an interval.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::support;
+use support::hostile::{self, Hostile, Step};
+use support::{args, run_with};
+
+/// CPU time (user + system) of process `pid`, in clock ticks.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of stat; field 3 is the first after ')'.
+    let at = |i: usize| f.get(i - 3).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    at(14) + at(15)
+}
+
+fn ticks_per_sec() -> u64 {
+    // SAFETY: sysconf has no preconditions.
+    let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    if t > 0 {
+        t as u64
+    } else {
+        100
+    }
+}
+
+fn spawn(args: &[&str]) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_wscope"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Wait for the child to exit within `within`; kill it otherwise. Returns its exit code (None when
+/// it had to be killed) and how long it took.
+async fn wait_exit(mut child: std::process::Child, within: Duration) -> (Option<i32>, Duration) {
+    let t = Instant::now();
+    tokio::task::spawn_blocking(move || {
+        let end = Instant::now() + within;
+        while Instant::now() < end {
+            if let Ok(Some(s)) = child.try_wait() {
+                return (s.code(), t.elapsed());
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        (None, t.elapsed())
+    })
+    .await
+    .unwrap()
+}
+
+fn signal(child: &std::process::Child, sig: libc::c_int) {
+    // SAFETY: kill(2) on the pid of a child we spawned and have not reaped.
+    unsafe { libc::kill(child.id() as libc::pid_t, sig) };
+}
+
+/// A server that sends `bytes` a moment after the handshake (once the client's input has ended),
+/// then holds the TCP connection open without reading, until the test ends.
+async fn lingering(bytes: Vec<u8>) -> String {
+    use tokio::io::AsyncWriteExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}/", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let Ok((mut tcp, _)) = listener.accept().await else {
+            return;
+        };
+        if hostile::handshake(&mut tcp).await.is_none() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let _ = tcp.write_all(&bytes).await;
+        std::future::pending::<()>().await;
+    });
+    url
+}
+
+/// R1: a server that closes first and keeps TCP open made wscope spin at 100 % CPU for ever once
+/// the wait (`--idle`, `-w`) ran out: the wait arm stayed ready on every pass of the select and
+/// starved the close deadline and the signals.
+#[tokio::test]
+async fn a_lingering_server_after_its_close_costs_no_cpu_and_the_close_deadline_ends_it() {
+    let url = lingering(hostile::close(1000, "bye")).await;
+    let child = spawn(&[&url, "--idle", "0.3"]);
+    let pid = child.id();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let before = cpu_ticks(pid);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let used = cpu_ticks(pid).saturating_sub(before);
+    let (code, took) = wait_exit(child, Duration::from_secs(8)).await;
+    assert!(
+        used * 20 < ticks_per_sec(),
+        "{used} ticks of CPU in 2 s while waiting for the server's TCP close"
+    );
+    assert_eq!(code, Some(0), "the close deadline (5 s) did not end it");
+    assert!(took < Duration::from_secs(5), "took {took:?} more");
+}
+
+/// R1: the same wait must leave the signals working.
+#[tokio::test]
+async fn a_lingering_server_after_its_close_does_not_stop_sigterm() {
+    let url = lingering(hostile::close(1000, "bye")).await;
+    let child = spawn(&[&url, "-w", "0.3"]);
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    signal(&child, libc::SIGTERM);
+    let (code, took) = wait_exit(child, Duration::from_secs(8)).await;
+    assert!(code.is_some(), "SIGTERM was ignored");
+    assert!(took < Duration::from_millis(1500), "SIGTERM took {took:?}");
+}
+
+/// A server that completes the handshake, then writes text messages as fast as it can without
+/// ever reading, until the test ends.
+async fn flooder() -> String {
+    use tokio::io::AsyncWriteExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}/", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let Ok((mut tcp, _)) = listener.accept().await else {
+            return;
+        };
+        if hostile::handshake(&mut tcp).await.is_none() {
+            return;
+        }
+        let burst: Vec<u8> = (0..512).flat_map(|_| hostile::text(&"y".repeat(1000))).collect();
+        while tcp.write_all(&burst).await.is_ok() {}
+    });
+    url
+}
+
+/// wscope with its stdout into a pipe nobody reads (as `wscope URL | sleep 60`).
+fn spawn_stuck(args: &[&str]) -> (std::process::Child, std::process::ChildStdout) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wscope"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let out = child.stdout.take().unwrap();
+    (child, out)
+}
+
+/// Issue 25 (signals): with a flooding peer and a stdout nobody reads, SIGTERM took 5.8 s. SPEC:
+/// within 1.5 s whatever the peer and stdout do, exit 143 (130 for SIGINT).
+#[tokio::test]
+async fn a_signal_ends_the_client_within_1_5_s_whatever_the_peer_and_stdout_do() {
+    for (sig, want) in [(libc::SIGTERM, 143), (libc::SIGINT, 130)] {
+        let url = flooder().await;
+        let (child, _stdout) = spawn_stuck(&[&url, "-w", "inf"]);
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        signal(&child, sig);
+        let (code, took) = wait_exit(child, Duration::from_secs(10)).await;
+        assert!(took < Duration::from_millis(1500), "signal {sig}: took {took:?}");
+        assert_eq!(code, Some(want), "signal {sig}");
+    }
+}
+
+/// The same for listen, whose client floods it while its stdout is stuck (4 s before).
+#[tokio::test]
+async fn a_signal_ends_listen_within_1_5_s_whatever_the_clients_and_stdout_do() {
+    use futures_util::SinkExt;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wscope"))
+        .args(["listen", "127.0.0.1:0"])
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let _stdout = child.stdout.take().unwrap();
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut err, &mut first).unwrap();
+    std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
+    let addr = first
+        .split("://")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .unwrap()
+        .to_string();
+    let tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let (mut ws, _) = tokio_tungstenite::client_async(format!("ws://{addr}/"), tcp)
+        .await
+        .unwrap();
+    let flood = tokio::spawn(async move {
+        let line = "y".repeat(1000);
+        while ws.send(line.as_str().into()).await.is_ok() {}
+    });
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    signal(&child, libc::SIGTERM);
+    let (code, took) = wait_exit(child, Duration::from_secs(10)).await;
+    flood.abort();
+    assert!(took < Duration::from_millis(1500), "took {took:?}");
+    assert_eq!(code, Some(143));
+}
+
+/// A second signal ends it at once, without waiting for the peer's answer to our close.
+#[tokio::test]
+async fn a_second_signal_ends_it_at_once() {
+    let server = Hostile::stalled().await;
+    let child = spawn(&[&server.url, "-w", "inf"]);
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    signal(&child, libc::SIGTERM);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    signal(&child, libc::SIGTERM);
+    let (code, took) = wait_exit(child, Duration::from_secs(10)).await;
+    assert!(took < Duration::from_millis(400), "took {took:?}");
+    assert_eq!(code, Some(143));
+}
+
+/// A clean close completed in time after the signal exits 0.
+#[tokio::test]
+async fn a_signal_answered_by_a_clean_close_exits_0() {
+    let server = Hostile::start(vec![Step::Pause(Duration::from_secs(20))]).await;
+    let child = spawn(&[&server.url, "-w", "inf"]);
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    signal(&child, libc::SIGTERM);
+    let (code, took) = wait_exit(child, Duration::from_secs(10)).await;
+    assert!(took < Duration::from_millis(1500), "took {took:?}");
+    assert_eq!(code, Some(0));
+}
+
+/// A SIGTERM during the close wait that follows a failed expectation exited 130: the
+/// expectation's 7 stands.
+#[tokio::test]
+async fn a_signal_after_a_failed_expectation_keeps_exit_7() {
+    let server = Hostile::stalled_after(hostile::text("nope")).await;
+    let child = spawn(&[&server.url, "-x", "/expect yes", "-w", "inf"]);
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    signal(&child, libc::SIGTERM);
+    let (code, _) = wait_exit(child, Duration::from_secs(10)).await;
+    assert_eq!(code, Some(7));
+}
