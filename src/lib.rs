@@ -34,6 +34,7 @@ pub(crate) mod record;
 pub(crate) mod repl;
 pub(crate) mod script;
 pub(crate) mod session;
+pub(crate) mod shutdown;
 pub mod slash;
 pub mod target;
 pub mod wire;
@@ -95,8 +96,8 @@ pub async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Some(Subcommand::Inspect(args)) => commands::inspect::run(&args).await,
         Some(Subcommand::Probe(args)) => commands::probe::run(&args).await,
-        Some(Subcommand::Listen(args)) => commands::listen::run(&args).await,
-        Some(Subcommand::Replay(args)) => commands::replay::run(&args).await,
+        Some(Subcommand::Listen(args)) => commands::listen::run(&args, stop_on_signals()).await,
+        Some(Subcommand::Replay(args)) => commands::replay::run(&args, stop_on_signals()).await,
         Some(Subcommand::Completions { shell }) => {
             use std::io::Write;
             let script = commands::completions::render(shell);
@@ -112,7 +113,22 @@ pub async fn run(cli: Cli) -> Result<()> {
                 .url
                 .or(cli.connect)
                 .ok_or_else(|| Error::usage("a URL is required"))?;
-            commands::connect::run(&url, &cli.conn, &cli.live, &cli.session, &cli.output).await
+            let shutdown = stop_on_signals();
+            commands::connect::run(
+                &url,
+                &cli.conn,
+                &cli.live,
+                &cli.session,
+                &cli.output,
+                shutdown,
+            )
+            .await
         }
     }
+}
+
+/// Ctrl-C and SIGTERM, installed once for a command that stops gracefully: the first begins the
+/// close, a second ends the process at once, here and nowhere below.
+fn stop_on_signals() -> shutdown::Shutdown {
+    shutdown::Shutdown::install(|sig| std::process::exit(i32::from(sig.exit_code())))
 }

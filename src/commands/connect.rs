@@ -101,6 +101,7 @@ pub async fn run(
     live: &LiveArgs,
     session: &SessionArgs,
     output: &OutputArgs,
+    shutdown: crate::shutdown::Shutdown,
 ) -> Result<()> {
     if conn.no_coalesce {
         crate::coalesce::disable();
@@ -123,6 +124,7 @@ pub async fn run(
         output,
         repl.as_mut(),
         &mut printer,
+        shutdown,
     )
     .await;
     repl::end(printer, repl, result)
@@ -136,6 +138,7 @@ async fn connect(
     output: &OutputArgs,
     repl: Option<&mut Repl>,
     printer: &mut Printer,
+    shutdown: crate::shutdown::Shutdown,
 ) -> Result<()> {
     let interactive = repl.is_some();
     let stdin_tty = std::io::stdin().is_terminal();
@@ -189,6 +192,7 @@ async fn connect(
         printer,
         feed: Feed::new(rx),
         repl,
+        shutdown,
     };
     let plan = reconnect::Plan::new(live.reconnect, interactive);
     let ran = reconnect::run(&mut client, &mut io, plan).await;
@@ -278,7 +282,8 @@ impl reconnect::Client for Client<'_> {
         if report.tls.as_ref().is_some_and(|t| t.insecure) {
             printer.warn("TLS certificate verification is off (-k/--insecure): anyone on the path could read or change this connection");
         }
-        let (ws, dump_rx, opts, stats) = self.layers(&report, up).await;
+        let (ws, dump_rx, mut opts, stats) = self.layers(&report, up).await;
+        opts.shutdown = io.shutdown.clone();
         io.feed.start_script(&self.script.lines);
         // The prompt appears once the summary is on screen; typed lines queue behind the -x ones.
         if let Some(tx) = self.tx.take() {
@@ -386,7 +391,8 @@ impl Client<'_> {
         let interactive = self.interactive;
         session::Options {
             role: session::Role::Client,
-            signals: true,
+            // The caller's, set for each session (`reconnect::Io`).
+            shutdown: crate::shutdown::Shutdown::none(),
             wait: session.wait.unwrap_or(session::Wait::Forever),
             // Silence ends the wait by default, unless -w says how long to wait.
             idle: session.idle.or_else(|| {

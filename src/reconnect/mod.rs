@@ -20,7 +20,7 @@ use crate::repl::Repl;
 use crate::session::{Carry, Feed};
 
 pub use policy::Outcome;
-use wait::{unless_stopped, Signals};
+use wait::unless_stopped;
 
 /// Attempts in a row when `--reconnect` gives no number and there is no REPL to stop it from.
 pub const PIPE_DEFAULT: u32 = 5;
@@ -140,6 +140,8 @@ pub struct Io<'a> {
     pub printer: &'a mut Printer,
     pub feed: Feed,
     pub repl: Option<&'a mut Repl>,
+    /// Ctrl-C and SIGTERM, for the waits between connections and each session.
+    pub shutdown: crate::shutdown::Shutdown,
 }
 
 /// `wscope URL` as the loop sees it.
@@ -164,14 +166,13 @@ pub async fn run(client: &mut impl Client, io: &mut Io<'_>, plan: Option<Plan>) 
             .await
             .into_result();
     };
-    let mut signals = Signals::new();
     let mut carry = Carry {
         received: 0,
         keep_unsent: true,
     };
     let mut last: Option<Outcome> = None;
     loop {
-        let Some(dialed) = unless_stopped(client.dial(), io, &mut signals, None).await else {
+        let Some(dialed) = unless_stopped(client.dial(), io, None).await else {
             return stopped(last, io);
         };
         let opened = dialed.1.is_ok();
@@ -192,12 +193,7 @@ pub async fn run(client: &mut impl Client, io: &mut Io<'_>, plan: Option<Plan>) 
         };
         io.printer.reconnecting(&next);
         let until = Instant::now() + next.delay;
-        let waited = unless_stopped(
-            tokio::time::sleep(next.delay),
-            io,
-            &mut signals,
-            Some(until),
-        );
+        let waited = unless_stopped(tokio::time::sleep(next.delay), io, Some(until));
         if waited.await.is_none() {
             return stopped(Some(outcome), io);
         }

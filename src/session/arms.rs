@@ -38,6 +38,7 @@ impl<'a> Loop<'a> {
             keep_unsent: false,
             dead_peer: false,
             local_failure: false,
+            stopped: None,
         }
     }
 }

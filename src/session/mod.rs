@@ -21,6 +21,7 @@ use tokio_tungstenite::WebSocketStream;
 use crate::dial::BoxStream;
 use crate::error::{Error, Result};
 use crate::event::{Closer, DataKind, Ending, Event, EventSink, Origin, State, Stats};
+use crate::shutdown::{self, Shutdown};
 use crate::slash::{self, Command};
 use crate::wire::tap::TapEvent;
 
@@ -106,9 +107,9 @@ impl Role {
 #[derive(Debug, Clone)]
 pub struct Options {
     pub role: Role,
-    /// Ctrl-C and SIGTERM close this connection. Off for `listen`'s clients: the server closes
-    /// them all with 1001 itself.
-    pub signals: bool,
+    /// Ctrl-C and SIGTERM close this connection. [`Shutdown::none`] for `listen`'s clients: the
+    /// server closes them all with 1001 itself.
+    pub shutdown: Shutdown,
     pub wait: Wait,
     /// `--idle`: close after this long without a message once the input ended.
     pub idle: Option<Duration>,
@@ -229,7 +230,7 @@ pub async fn run_connection(
     s.keep_unsent = carry.keep_unsent;
     let mut t = timers::Timers::new(s.opts.ping_interval.or(s.opts.ping_timeout));
     // Made once, outside the loop: a signal that arrives between two passes must not be lost.
-    let (mut sigterm, mut sigint) = signal_streams(s.opts.signals);
+    let mut stop = s.opts.shutdown.clone();
 
     let ending = loop {
         if sink.broken() {
@@ -240,11 +241,10 @@ pub async fn run_connection(
         tokio::select! {
             biased;
             // First: the user's stop and the close deadline are never starved by a busy arm.
-            _ = sigint.recv(), if s.opts.signals => {
+            () = stop.recv() => {
                 s.on_signal(sink).await;
-            }
-            _ = sigterm.recv(), if s.opts.signals => {
-                s.on_signal(sink).await;
+                // The close deadline moves closer: computed again on the next pass.
+                t.close_armed = false;
             }
             _ = &mut t.close, if t.close_armed => break s.on_close_deadline(sink.backlogged()),
             // With --echo each message read is written back: read only once there is room to
@@ -327,23 +327,15 @@ async fn wind_up(
         None => s.script.judged(judge(&ending, s.opts.role)).and(counted),
     };
     Ended {
-        result,
+        result: match s.stopped {
+            Some(stop) => stop.judge(result),
+            None => result,
+        },
         received: s.received_data,
         dead_peer: s.dead_peer,
-        local: s.local_failure || signalled(),
+        local: s.local_failure || s.stopped.is_some() || shutdown::signalled().is_some(),
         ending: Some(ending),
     }
-}
-
-/// The signal streams a session listens to (none where it is not the process's to stop).
-fn signal_streams(on: bool) -> (SignalStream, SignalStream) {
-    if !on {
-        return (SignalStream(None), SignalStream(None));
-    }
-    (
-        signal_stream(tokio::signal::unix::SignalKind::terminate()),
-        signal_stream(tokio::signal::unix::SignalKind::interrupt()),
-    )
 }
 
 /// Close the write queue and let the writer write the last frames. A writer stuck on a server
@@ -354,7 +346,8 @@ async fn stop_writer(
     mut writer: tokio::task::JoinHandle<Vec<Message>>,
 ) -> Vec<Message> {
     drop(wtx);
-    match tokio::time::timeout(WRITER_GRACE, &mut writer).await {
+    let until = TokioInstant::from_std(shutdown::until(WRITER_GRACE));
+    match tokio::time::timeout_at(until, &mut writer).await {
         Ok(unsent) => unsent.unwrap_or_default(),
         Err(_) => {
             writer.abort();
@@ -397,36 +390,6 @@ async fn too_big(wire: &Option<crate::wire::guard::WireFacts>) -> crate::wire::g
 
 fn far_future() -> TokioInstant {
     TokioInstant::now() + Duration::from_secs(86400 * 365)
-}
-
-static SIGNALLED: AtomicBool = AtomicBool::new(false);
-
-/// A Ctrl-C or SIGTERM ended a session: the process should not linger on its way out.
-pub fn signalled() -> bool {
-    SIGNALLED.load(Ordering::Relaxed)
-}
-
-/// Say that a signal asked the process to stop (see [`signalled`]).
-pub fn mark_signalled() {
-    SIGNALLED.store(true, Ordering::Relaxed);
-}
-
-/// A signal as a stream, made once: a signal that arrives between two passes of a loop is kept,
-/// and no handler is registered per pass. Pending forever where it cannot be installed.
-pub(crate) fn signal_stream(kind: tokio::signal::unix::SignalKind) -> SignalStream {
-    SignalStream(tokio::signal::unix::signal(kind).ok())
-}
-
-pub(crate) struct SignalStream(Option<tokio::signal::unix::Signal>);
-impl SignalStream {
-    pub(crate) async fn recv(&mut self) {
-        match &mut self.0 {
-            Some(s) => {
-                s.recv().await;
-            }
-            None => std::future::pending().await,
-        }
-    }
 }
 
 mod arms;
@@ -482,4 +445,6 @@ struct Loop<'a> {
     dead_peer: bool,
     /// A failure of ours (the input, a fatal script): another connection would not help.
     local_failure: bool,
+    /// A signal began the close (see `state.rs`, `on_signal`).
+    stopped: Option<state::Stop>,
 }

@@ -140,14 +140,22 @@ impl Loop<'_> {
         self.input_ended_at = Some(Instant::now());
     }
 
+    /// Ctrl-C or SIGTERM: close, and give the peer [`shutdown::CLOSE_AFTER_SIGNAL`] to answer,
+    /// whoever began the close. (A second signal ends the process where signals are installed.)
     pub(super) async fn on_signal(&mut self, sink: &mut dyn EventSink) {
-        mark_signalled();
-        if self.close.we_sent() {
-            // A second Ctrl-C: the user does not want to wait for the server.
-            std::process::exit(130);
-        }
+        let Some(sig) = shutdown::signalled() else {
+            return;
+        };
+        self.stopped.get_or_insert(Stop {
+            sig,
+            failed_before: self.failure.is_some(),
+        });
         self.input_open = false;
         self.begin_close(None, sink).await;
+        if let Some(began) = self.close_begun_at() {
+            let cut = began.elapsed() + shutdown::CLOSE_AFTER_SIGNAL;
+            self.close_wait = self.close_wait.min(cut);
+        }
     }
 
     pub(super) async fn on_input(&mut self, input: Input, sink: &mut dyn EventSink) {
@@ -326,6 +334,34 @@ impl Loop<'_> {
         if self.data_limit().is_some_and(|n| self.received_data >= n) {
             self.input_open = false;
             self.begin_close(None, sink).await;
+        }
+    }
+}
+
+/// A signal began the close.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Stop {
+    sig: shutdown::Sig,
+    /// The session had failed already (an expectation, the peer): that failure stands.
+    failed_before: bool,
+}
+
+impl Stop {
+    /// The exit a session has once a signal stopped it: 0 when a clean close completed in time,
+    /// the failure it had before the signal, else 130 (SIGINT) or 143 (SIGTERM).
+    pub(super) fn judge(self, result: Result<()>) -> Result<()> {
+        match result {
+            Err(e) if !self.failed_before => Err(Error::Stopped {
+                message: format!(
+                    "stopped by {} before the close handshake completed ({e})",
+                    match self.sig {
+                        shutdown::Sig::Int => "Ctrl-C",
+                        shutdown::Sig::Term => "SIGTERM",
+                    }
+                ),
+                code: self.sig.exit_code(),
+            }),
+            other => other,
         }
     }
 }

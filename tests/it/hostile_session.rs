@@ -16,7 +16,11 @@ fn cpu_ticks(pid: u32) -> u64 {
     let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
     let f: Vec<&str> = rest.split_whitespace().collect();
     // utime and stime are fields 14 and 15 of stat; field 3 is the first after ')'.
-    let at = |i: usize| f.get(i - 3).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    let at = |i: usize| {
+        f.get(i - 3)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
     at(14) + at(15)
 }
 
@@ -132,7 +136,9 @@ async fn flooder() -> String {
         if hostile::handshake(&mut tcp).await.is_none() {
             return;
         }
-        let burst: Vec<u8> = (0..512).flat_map(|_| hostile::text(&"y".repeat(1000))).collect();
+        let burst: Vec<u8> = (0..512)
+            .flat_map(|_| hostile::text(&"y".repeat(1000)))
+            .collect();
         while tcp.write_all(&burst).await.is_ok() {}
     });
     url
@@ -162,7 +168,10 @@ async fn a_signal_ends_the_client_within_1_5_s_whatever_the_peer_and_stdout_do()
         tokio::time::sleep(Duration::from_millis(1500)).await;
         signal(&child, sig);
         let (code, took) = wait_exit(child, Duration::from_secs(10)).await;
-        assert!(took < Duration::from_millis(1500), "signal {sig}: took {took:?}");
+        assert!(
+            took < Duration::from_millis(1500),
+            "signal {sig}: took {took:?}"
+        );
         assert_eq!(code, Some(want), "signal {sig}");
     }
 }
@@ -237,7 +246,7 @@ async fn a_signal_answered_by_a_clean_close_exits_0() {
 #[tokio::test]
 async fn a_signal_after_a_failed_expectation_keeps_exit_7() {
     let server = Hostile::stalled_after(hostile::text("nope")).await;
-    let child = spawn(&[&server.url, "-x", "/expect yes", "-w", "inf"]);
+    let child = spawn(&[&server.url, "-x", "/expect --timeout 0.3 yes", "-w", "inf"]);
     tokio::time::sleep(Duration::from_millis(1200)).await;
     signal(&child, libc::SIGTERM);
     let (code, _) = wait_exit(child, Duration::from_secs(10)).await;

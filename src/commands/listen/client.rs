@@ -248,7 +248,7 @@ fn server_options(
 ) -> session::Options {
     session::Options {
         role: Role::Server,
-        signals: false,
+        shutdown: crate::shutdown::Shutdown::none(),
         // A client stays until it or the hub closes it: the hub's input never ends it.
         wait: session::Wait::Forever,
         idle: None,

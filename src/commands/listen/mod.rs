@@ -17,7 +17,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio::signal::unix::SignalKind;
 use tokio::sync::mpsc;
 use tokio::time::{sleep_until, Instant};
 
@@ -27,7 +26,8 @@ use crate::event::EventSink;
 use crate::input::{self, StdinMode};
 use crate::printer::{style, Printer};
 use crate::repl::{self, Repl};
-use crate::session::{signal_stream, Input, INPUT_QUEUE};
+use crate::session::{Input, INPUT_QUEUE};
+use crate::shutdown::Shutdown;
 use client::{FromClient, Shared};
 use hub::{Flow, Hub};
 
@@ -51,7 +51,7 @@ pub fn parse_addr(s: &str) -> Result<SocketAddr> {
     })
 }
 
-pub async fn run(args: &ListenArgs) -> Result<()> {
+pub async fn run(args: &ListenArgs, shutdown: Shutdown) -> Result<()> {
     // A REPL when we own a terminal (not as a background job); lines from a pipe otherwise.
     let interactive = std::io::stdin().is_terminal()
         && std::io::stdout().is_terminal()
@@ -62,11 +62,16 @@ pub async fn run(args: &ListenArgs) -> Result<()> {
     let style = crate::config::listen_style(&args.output);
     let (mut printer, mut repl) =
         repl::printer_and_repl(style, interactive, !args.no_history, true)?;
-    let result = start(args, repl.as_mut(), &mut printer).await;
+    let result = start(args, repl.as_mut(), &mut printer, shutdown).await;
     repl::end(printer, repl, result)
 }
 
-async fn start(args: &ListenArgs, repl: Option<&mut Repl>, printer: &mut Printer) -> Result<()> {
+async fn start(
+    args: &ListenArgs,
+    repl: Option<&mut Repl>,
+    printer: &mut Printer,
+    shutdown: Shutdown,
+) -> Result<()> {
     let addr = parse_addr(&args.addr)?;
     let policy = crate::config::listen_policy(args)?;
     let mut recorder = crate::record::Recorder::open(&args.output)?;
@@ -123,7 +128,7 @@ async fn start(args: &ListenArgs, repl: Option<&mut Repl>, printer: &mut Printer
         ),
         None => {}
     }
-    serve(listener, shared, args.verbose, rx, printer).await?;
+    serve(listener, shared, args.verbose, rx, printer, shutdown).await?;
     match recorder {
         Some(r) => r.finish().await,
         None => Ok(()),
@@ -149,6 +154,7 @@ pub async fn serve(
     verbose: bool,
     mut input: mpsc::Receiver<Input>,
     printer: &mut Printer,
+    mut shutdown: Shutdown,
 ) -> Result<()> {
     let (tx, mut rx) = queue::hub_queue();
     let mut hub = Hub::default();
@@ -156,10 +162,15 @@ pub async fn serve(
     let mut next_id: u64 = 0;
     let mut input_open = true;
     let mut stopping: Option<Instant> = None;
-    let mut sigterm = signal_stream(SignalKind::terminate());
-    let mut sigint = signal_stream(SignalKind::interrupt());
+    // After a signal the clients get [`crate::shutdown::CLOSE_AFTER_SIGNAL`] to answer.
+    let mut signal_at: Option<Instant> = None;
     loop {
-        let deadline = stopping.map(|t| t + SHUTDOWN_GRACE);
+        let deadline = stopping.map(|t| {
+            let grace = t + SHUTDOWN_GRACE;
+            signal_at.map_or(grace, |s| {
+                grace.min(s + crate::shutdown::CLOSE_AFTER_SIGNAL)
+            })
+        });
         tokio::select! {
             accepted = listener.accept(), if stopping.is_none() => match accepted {
                 Ok((tcp, peer)) => {
@@ -213,15 +224,24 @@ pub async fn serve(
                 // Made only by connect's --reconnect, for its next connection.
                 Some(Input::Resend(_)) => {}
             },
-            _ = sigint.recv(), if stopping.is_none() => {
-                crate::session::mark_signalled();
-                stopping = Some(begin_stop(&hub, printer));
+            // A signal also cuts short a stop already under way (a typed /quit).
+            () = shutdown.recv() => {
+                if stopping.is_none() {
+                    stopping = Some(begin_stop(&hub, printer));
+                }
+                stopping.get_or_insert_with(Instant::now);
+                signal_at.get_or_insert_with(Instant::now);
             }
-            _ = sigterm.recv(), if stopping.is_none() => {
-                crate::session::mark_signalled();
-                stopping = Some(begin_stop(&hub, printer));
+            _ = sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
+                if let Some(sig) = crate::shutdown::signalled() {
+                    printer.flush();
+                    return Err(Error::Stopped {
+                        message: "stopped by a signal before every client answered its close".into(),
+                        code: sig.exit_code(),
+                    });
+                }
+                break;
             }
-            _ = sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => break,
         }
         if stopping.is_some() && hub.is_empty() {
             break;

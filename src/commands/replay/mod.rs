@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::printer::{style, Printer, Screen, Style};
 use recording::Recording;
 
-pub async fn run(args: &ReplayArgs) -> Result<()> {
+pub async fn run(args: &ReplayArgs, shutdown: crate::shutdown::Shutdown) -> Result<()> {
     style::init_color(args.output.color(), false);
     let mut printer = Printer::new(
         Style {
@@ -35,7 +35,7 @@ pub async fn run(args: &ReplayArgs) -> Result<()> {
         Ok(None) => return Ok(()),
         Err(e) => return Err(e),
     };
-    crate::commands::connect::run(&url, &conn, &args.live, &session, &args.output).await
+    crate::commands::connect::run(&url, &conn, &args.live, &session, &args.output, shutdown).await
 }
 
 /// The URL and options to connect with; None once `--list` has listed. Errors are shown here.
