@@ -85,7 +85,13 @@ pub fn main_entry() -> ExitCode {
             return ExitCode::from(exit::RUNTIME);
         }
     };
-    match runtime.block_on(run(cli)) {
+    let result = runtime.block_on(run(cli));
+    if shutdown::signalled().is_some() {
+        // Within the signal's budget: tasks and blocking threads still running (a client
+        // flooding listen, a read of stdin) are left to the process's end, not waited for.
+        runtime.shutdown_background();
+    }
+    match result {
         Ok(()) => ExitCode::from(exit::OK),
         Err(e) => ExitCode::from(e.exit_code()),
     }

@@ -14,7 +14,7 @@ use tokio::sync::watch;
 
 /// From the first signal to the end of the process, at most (SPEC: within 1.5 s, whatever the
 /// peer and stdout do); a little is kept for the process's own exit.
-pub const BUDGET: Duration = Duration::from_millis(1400);
+pub const BUDGET: Duration = Duration::from_millis(1350);
 /// How long the peer gets to answer our close after a signal.
 pub const CLOSE_AFTER_SIGNAL: Duration = Duration::from_secs(1);
 
@@ -98,10 +98,14 @@ pub fn signalled() -> Option<Sig> {
 /// When a wait of `grace` from now must end: `grace` from now, cut to the signal's budget once a
 /// signal came.
 pub fn until(grace: Duration) -> Instant {
-    let own = Instant::now() + grace;
+    cut(Instant::now() + grace)
+}
+
+/// `deadline`, or the end of the signal's budget if that comes first.
+pub fn cut(deadline: Instant) -> Instant {
     match FIRST.get() {
-        Some((_, at)) => own.min(*at + BUDGET),
-        None => own,
+        Some((_, at)) => deadline.min(*at + BUDGET),
+        None => deadline,
     }
 }
 

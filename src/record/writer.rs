@@ -119,10 +119,10 @@ impl Writer {
         let Some(thread) = self.stop() else {
             return;
         };
-        let started = Instant::now();
+        let deadline = Instant::now() + FINISH_GRACE;
         while !thread.is_finished() {
-            let grace = FINISH_GRACE.saturating_sub(started.elapsed());
-            if Instant::now() >= crate::shutdown::until(grace) {
+            // Looked at again on every turn: a signal during the wait cuts it short.
+            if Instant::now() >= crate::shutdown::cut(deadline) {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(5)).await;
