@@ -204,6 +204,8 @@ async fn connect(
     // session stops reading while the recording is behind): it is the error reported.
     recorded?;
     ran?;
+    // A --dump-file that could not be written (reported when it happened) makes the exit 1.
+    io.printer.dump_result()?;
     // A refused command in the REPL is the user's typo, shown and forgotten.
     match client.refused {
         0 => Ok(()),

@@ -252,3 +252,26 @@ async fn a_signal_after_a_failed_expectation_keeps_exit_7() {
     let (code, _) = wait_exit(child, Duration::from_secs(10)).await;
     assert_eq!(code, Some(7));
 }
+
+/// D11: `--dump-file /dev/full` exited 0 with nothing written and no word said.
+#[tokio::test]
+async fn a_dump_file_that_cannot_be_written_is_reported_once_and_exits_1() {
+    let server = Hostile::start(vec![
+        Step::Send(hostile::text("hello")),
+        Step::Send(hostile::close(1000, "")),
+    ])
+    .await;
+    let out = run_with(
+        args(&[&server.url, "--dump", "--dump-file", "/dev/full", "-w", "inf"]),
+        None,
+    )
+    .await;
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert_eq!(
+        out.stderr.matches("--dump-file").count(),
+        1,
+        "reported once:\n{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("/dev/full"), "{}", out.stderr);
+}
