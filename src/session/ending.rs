@@ -135,7 +135,8 @@ impl Loop<'_> {
                 },
                 code: theirs.code,
                 reason: theirs.reason.clone(),
-                clean: true,
+                // A code that may never be sent makes it the peer's protocol error.
+                clean: theirs.code.is_none_or(crate::wire::close::may_be_sent),
             },
             // We closed (after a protocol error, say) and the stream ended before the answer:
             // ours is the close to report, not a lost connection.

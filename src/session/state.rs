@@ -299,6 +299,9 @@ impl Loop<'_> {
                     code,
                     reason: &reason,
                 });
+                if let Some(c) = code.filter(|c| !crate::wire::close::may_be_sent(*c)) {
+                    self.close_code_not_allowed(c);
+                }
                 self.stats.state = State::Closing;
                 // tungstenite answers it for us; sending anything now would be a protocol error.
                 self.close.peer_closed(code, reason);
@@ -335,6 +338,27 @@ impl Loop<'_> {
             self.input_open = false;
             self.begin_close(None, sink).await;
         }
+    }
+}
+
+impl Loop<'_> {
+    /// The peer's close frame carries a code that may never be sent (1005, 1006, 1015, 12592...):
+    /// its protocol error, whoever began the close (one verdict with --dump's).
+    fn close_code_not_allowed(&mut self, c: u16) {
+        let peer = self.opts.role.peer();
+        let did = if self.close.we_sent() {
+            "answered our close"
+        } else {
+            "closed"
+        };
+        self.failure.get_or_insert(Error::Protocol {
+            message: format!(
+                "the {peer} {did} with {c} ({}), a code that may never be sent on the wire \
+                 (RFC 6455 section 7.4.1)",
+                crate::wire::close::name(c)
+            ),
+            hint: None,
+        });
     }
 }
 

@@ -262,7 +262,14 @@ async fn a_dump_file_that_cannot_be_written_is_reported_once_and_exits_1() {
     ])
     .await;
     let out = run_with(
-        args(&[&server.url, "--dump", "--dump-file", "/dev/full", "-w", "inf"]),
+        args(&[
+            &server.url,
+            "--dump",
+            "--dump-file",
+            "/dev/full",
+            "-w",
+            "inf",
+        ]),
         None,
     )
     .await;
@@ -274,4 +281,69 @@ async fn a_dump_file_that_cannot_be_written_is_reported_once_and_exits_1() {
         out.stderr
     );
     assert!(out.stderr.contains("/dev/full"), "{}", out.stderr);
+}
+
+/// A close frame whose code may never be sent on the wire: 1005 (no status), or lighttpd's ASCII
+/// "1000" read as 12592. It counted as clean (exit 0, "clean") while --dump said "not allowed on
+/// the wire". One verdict: the peer's protocol error (exit 6), whoever began the close.
+#[tokio::test]
+async fn a_close_code_that_may_never_be_sent_is_the_peers_protocol_error() {
+    // The server answers our close with it.
+    for code in [1005u16, 12592] {
+        let url = answering_close_with(code).await;
+        let out = run_with(args(&[&url, "-x", "hi", "-w", "0"]), None).await;
+        assert_eq!(out.code, 6, "reply {code}: {}", out.stderr);
+        assert!(
+            !out.stderr.contains(", clean"),
+            "reply {code}: {}",
+            out.stderr
+        );
+        assert!(out.stderr.contains(&code.to_string()), "{}", out.stderr);
+    }
+    // The server begins the close with it.
+    for code in [1005u16, 12592] {
+        let server =
+            Hostile::start(vec![Step::Send(hostile::frame(0x88, &code.to_be_bytes()))]).await;
+        let out = run_with(args(&[&server.url, "-w", "inf"]), None).await;
+        assert_eq!(out.code, 6, "close {code}: {}", out.stderr);
+        assert!(
+            !out.stderr.contains(", clean"),
+            "close {code}: {}",
+            out.stderr
+        );
+    }
+}
+
+/// A server that answers the client's close frame with a close frame carrying `code`.
+async fn answering_close_with(code: u16) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}/", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let Ok((mut tcp, _)) = listener.accept().await else {
+            return;
+        };
+        let Some(mut seen) = hostile::handshake(&mut tcp).await else {
+            return;
+        };
+        let mut buf = [0u8; 4096];
+        // Read until a close frame (opcode 8) starts some frame; frames are small here.
+        let mut dec = wscope::wire::frame::FrameDecoder::new(1 << 20);
+        loop {
+            let mut frames = Vec::new();
+            dec.feed(&seen, &mut frames);
+            if frames.iter().any(|f| f.opcode == 0x8) {
+                break;
+            }
+            match tcp.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => seen = buf[..n].to_vec(),
+            }
+        }
+        let _ = tcp
+            .write_all(&hostile::frame(0x88, &code.to_be_bytes()))
+            .await;
+        let _ = tcp.shutdown().await;
+    });
+    url
 }
