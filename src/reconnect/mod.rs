@@ -25,6 +25,10 @@ use wait::unless_stopped;
 /// Attempts in a row when `--reconnect` gives no number and there is no REPL to stop it from.
 pub const PIPE_DEFAULT: u32 = 5;
 
+/// A connection that lived less than this (or brought no data message) is a failure too, for
+/// the count of attempts in a row (SPEC "Reconnect").
+const HEALTHY_AFTER: Duration = Duration::from_secs(2);
+
 /// The MAX of `--reconnect[=MAX]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Max {
@@ -177,14 +181,19 @@ pub async fn run(client: &mut impl Client, io: &mut Io<'_>, plan: Option<Plan>) 
         };
         let opened = dialed.1.is_ok();
         let began = Instant::now();
+        let received_before = carry.received;
         let outcome = client.session(dialed, io, carry).await;
+        // It counts as a connection that worked only once data came and it lived a while: a
+        // server that opens and at once closes (1011) or drops must meet the limit.
+        let mut worked = false;
         if let Outcome::Ended(e) = &outcome {
+            worked = e.received > received_before && began.elapsed() >= HEALTHY_AFTER;
             carry.received = e.received;
         }
         let Some(reason) = policy::again(&outcome) else {
             return outcome.into_result();
         };
-        if opened {
+        if opened && worked {
             plan.opened(began.elapsed());
         }
         let Some(next) = plan.next(reason) else {

@@ -347,3 +347,62 @@ async fn answering_close_with(code: u16) -> String {
     });
     url
 }
+
+/// A server that accepts every upgrade and at once ends the connection: with a close `code`, or
+/// by dropping TCP when None. Counts the connections.
+async fn flapping(code: Option<u16>) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use tokio::io::AsyncWriteExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}/", listener.local_addr().unwrap());
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = count.clone();
+    tokio::spawn(async move {
+        while let Ok((mut tcp, _)) = listener.accept().await {
+            seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            tokio::spawn(async move {
+                if hostile::handshake(&mut tcp).await.is_none() {
+                    return;
+                }
+                if let Some(c) = code {
+                    let _ = tcp.write_all(&hostile::close(c, "internal error")).await;
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                let _ = tcp.shutdown().await;
+            });
+        }
+    });
+    (url, count)
+}
+
+/// D6: `--reconnect=MAX` never gave up against a server that opens and at once closes with 1011
+/// (or drops TCP after the 101): each opened connection started the count again.
+#[tokio::test]
+async fn reconnect_gives_up_on_a_server_that_opens_and_closes_at_once() {
+    for code in [Some(1011), None] {
+        let (url, count) = flapping(code).await;
+        let t = Instant::now();
+        let out = run_with(args(&[&url, "--reconnect=2", "-w", "inf"]), None).await;
+        assert!(
+            t.elapsed() < Duration::from_secs(15),
+            "{code:?}: took {:?}",
+            t.elapsed()
+        );
+        assert_eq!(out.code, 6, "{code:?}: {}", out.stderr);
+        assert!(
+            out.stderr.contains("attempt 2 of 2"),
+            "{code:?}: {}",
+            out.stderr
+        );
+        assert!(
+            !out.stderr.contains("attempt 3"),
+            "{code:?}: {}",
+            out.stderr
+        );
+        assert!(out.stderr.contains("giving up"), "{code:?}: {}", out.stderr);
+        assert_eq!(
+            count.load(std::sync::atomic::Ordering::SeqCst),
+            3,
+            "{code:?}"
+        );
+    }
+}
