@@ -38,7 +38,13 @@ pub(super) fn judge(e: &Ending, role: super::Role) -> Result<()> {
         _ => Err(Error::Protocol {
             message: "the connection was dropped without a close handshake (1006 abnormal closure)"
                 .into(),
-            hint: None,
+            // Proxies and load balancers drop connections that look idle (haproxy's `timeout
+            // tunnel`, say): pings keep one alive, and --reconnect dials again.
+            hint: Some(
+                "if a proxy drops idle connections, --ping-interval SECS keeps this one alive; \
+                 --reconnect dials again when it drops"
+                    .into(),
+            ),
         }),
     }
 }

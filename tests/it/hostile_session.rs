@@ -406,3 +406,18 @@ async fn reconnect_gives_up_on_a_server_that_opens_and_closes_at_once() {
         );
     }
 }
+
+/// R4: an idle drop by a proxy (haproxy's `timeout tunnel`: TCP closed without a close frame)
+/// ended with "dropped without a close handshake (1006)" and no hint.
+#[tokio::test]
+async fn a_dropped_connection_hints_at_ping_interval_and_reconnect() {
+    let server = Hostile::start(vec![Step::Pause(Duration::from_millis(300)), Step::Drop]).await;
+    let out = run_with(args(&[&server.url, "-w", "inf"]), None).await;
+    assert_eq!(out.code, 6, "{}", out.stderr);
+    assert!(out.stderr.contains("1006"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("--ping-interval") && out.stderr.contains("--reconnect"),
+        "{}",
+        out.stderr
+    );
+}
