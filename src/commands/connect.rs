@@ -395,6 +395,7 @@ impl Client<'_> {
             role: session::Role::Client,
             // The caller's, set for each session (`reconnect::Io`).
             shutdown: crate::shutdown::Shutdown::none(),
+            count_unsent: !interactive,
             wait: session.wait.unwrap_or(session::Wait::Forever),
             // Silence ends the wait by default, unless -w says how long to wait.
             idle: session.idle.or_else(|| {

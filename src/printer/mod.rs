@@ -502,6 +502,7 @@ impl Printer {
                 self.error_line(message, hint)
             }
             Event::Notice(text) => self.note(text),
+            Event::Unsent(u) => self.warn(&u.describe("server")),
             Event::Expect(r) if self.style.show_sent || self.style.verbose => {
                 self.note(&expect::line(r))
             }

@@ -39,6 +39,7 @@ impl<'a> Loop<'a> {
             dead_peer: false,
             local_failure: false,
             stopped: None,
+            input_cut: false,
         }
     }
 }

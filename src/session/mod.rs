@@ -73,6 +73,8 @@ const MAX_PENDING_PINGS: usize = 64;
 const MAX_BACKLOG: usize = 16;
 /// How often a session whose output is backed up tries to hand it on.
 const BACKLOG_RETRY: Duration = Duration::from_millis(10);
+/// How long counting the input that was never sent may read on (a pipe that does not end).
+const UNSENT_COUNT_GRACE: Duration = Duration::from_millis(500);
 /// How long the writer may take to finish once the session is over.
 const WRITER_GRACE: Duration = Duration::from_secs(1);
 
@@ -110,6 +112,9 @@ pub struct Options {
     /// Ctrl-C and SIGTERM close this connection. [`Shutdown::none`] for `listen`'s clients: the
     /// server closes them all with 1001 itself.
     pub shutdown: Shutdown,
+    /// Pipe mode: when the peer ends the connection while input still waits, count what was
+    /// never sent (SPEC "Pipe mode"). Off in the REPL and for listen's clients.
+    pub count_unsent: bool,
     pub wait: Wait,
     /// `--idle`: close after this long without a message once the input ended.
     pub idle: Option<Duration>,
@@ -315,6 +320,25 @@ async fn wind_up(
     let counted = s.count_reached();
     let unsent = stop_writer(s.wtx, writer).await;
     input.hand_back(unsent);
+    // The peer cut the input short: say what never went (pipe mode; with --reconnect the next
+    // connection sends it).
+    let cut = s.input_cut || (s.input_open && ending.closer == Closer::Nobody);
+    let never = if cut && s.opts.count_unsent && !s.keep_unsent {
+        let (n, complete) = input
+            .count_unsent(shutdown::until(UNSENT_COUNT_GRACE))
+            .await;
+        let in_flight = s
+            .stats
+            .messages_sent
+            .saturating_sub(s.stats.messages_received);
+        (n > 0).then_some(crate::event::Unsent {
+            never_sent: n,
+            in_flight,
+            complete,
+        })
+    } else {
+        None
+    };
     // With the writer gone this drops the stream and its tap, which reports any frame cut off
     // mid-way (one tungstenite refused to read, say) before we drain the queue.
     drop(stream);
@@ -322,9 +346,18 @@ async fn wind_up(
     show_queued_frames(frames, sink);
     s.stats.state = State::Closed;
     arms::report_ending(s.opts.role, s.failure.as_ref(), &ending, sink);
+    if let Some(u) = never {
+        sink.event(Event::Unsent(u));
+        sink.flush();
+    }
     let result = match s.failure.take() {
         Some(e) => Err(e),
         None => s.script.judged(judge(&ending, s.opts.role)).and(counted),
+    };
+    // Exit 1 unless a more specific code applies.
+    let result = match (result, never) {
+        (Ok(()), Some(u)) => Err(Error::Runtime(u.describe(s.opts.role.peer()))),
+        (r, _) => r,
     };
     Ended {
         result: match s.stopped {
@@ -445,6 +478,8 @@ struct Loop<'a> {
     dead_peer: bool,
     /// A failure of ours (the input, a fatal script): another connection would not help.
     local_failure: bool,
+    /// The peer's close came while input was still open: what is left was cut off.
+    input_cut: bool,
     /// A signal began the close (see `state.rs`, `on_signal`).
     stopped: Option<state::Stop>,
 }

@@ -305,6 +305,7 @@ impl Loop<'_> {
                 self.stats.state = State::Closing;
                 // tungstenite answers it for us; sending anything now would be a protocol error.
                 self.close.peer_closed(code, reason);
+                self.input_cut |= self.input_open && !self.close.we_sent();
                 self.input_open = false;
                 if let Some(e) = self.script.on_close(code, sink) {
                     self.script_failed(e, sink).await;

@@ -421,3 +421,62 @@ async fn a_dropped_connection_hints_at_ping_interval_and_reconnect() {
         out.stderr
     );
 }
+
+/// D5: a server that closes after 10 of 100,000 piped lines left most of them unsent, no word
+/// said, exit 0. Now: how many were never sent and how many were in flight, an `unsent` JSON
+/// event, exit 1.
+#[tokio::test]
+async fn input_the_server_cut_short_is_counted_and_exits_1() {
+    let server = Hostile::start(vec![
+        Step::AwaitFrames(10),
+        Step::Send(hostile::close(1000, "enough")),
+        Step::Pause(Duration::from_secs(3)),
+    ])
+    .await;
+    let lines: String = (0..100_000).map(|i| format!("line {i}\n")).collect();
+    let out = run_with(
+        args(&[&server.url, "-w", "inf", "--json"]),
+        Some(lines.into_bytes()),
+    )
+    .await;
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let unsent = out
+        .stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["event"] == "unsent")
+        .unwrap_or_else(|| panic!("no unsent event:\n{}\n{}", out.stdout, out.stderr));
+    let sent = out.stdout.matches("\"event\":\"sent\"").count() as u64;
+    let never = unsent["never_sent"].as_u64().unwrap();
+    assert!(never > 0, "{unsent}");
+    assert_eq!(unsent["complete"], true, "{unsent}");
+    assert_eq!(never + sent, 100_000, "{unsent}: {sent} sent");
+    assert!(unsent["in_flight"].as_u64().is_some(), "{unsent}");
+
+    // -x messages, without --json: said on stderr.
+    let server = Hostile::start(vec![
+        Step::AwaitFrames(1),
+        Step::Send(hostile::close(1000, "")),
+        Step::Pause(Duration::from_secs(3)),
+    ])
+    .await;
+    let out = run_with(
+        args(&[
+            &server.url,
+            "-x",
+            "a",
+            "-x",
+            "/sleep 1",
+            "-x",
+            "b",
+            "-x",
+            "c",
+            "-w",
+            "inf",
+        ]),
+        None,
+    )
+    .await;
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("never sent"), "{}", out.stderr);
+}

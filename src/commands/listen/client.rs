@@ -249,6 +249,7 @@ fn server_options(
     session::Options {
         role: Role::Server,
         shutdown: crate::shutdown::Shutdown::none(),
+        count_unsent: false,
         // A client stays until it or the hub closes it: the hub's input never ends it.
         wait: session::Wait::Forever,
         idle: None,
