@@ -14,7 +14,7 @@ use tokio::sync::watch;
 
 /// From the first signal to the end of the process, at most (SPEC: within 1.5 s, whatever the
 /// peer and stdout do); a little is kept for the process's own exit.
-pub const BUDGET: Duration = Duration::from_millis(1350);
+pub const BUDGET: Duration = Duration::from_millis(1250);
 /// How long the peer gets to answer our close after a signal.
 pub const CLOSE_AFTER_SIGNAL: Duration = Duration::from_secs(1);
 

@@ -130,6 +130,8 @@ pub async fn run(
     repl::end(printer, repl, result)
 }
 
+// One argument over clippy's limit until config hands connect one checked value (issue 24).
+#[allow(clippy::too_many_arguments)]
 async fn connect(
     url: &str,
     conn: &ConnectArgs,

@@ -174,6 +174,40 @@ impl fmt::Display for Shown<'_> {
     }
 }
 
+/// What each line of peer text after its first begins with, on the screen: a peer's LF (in a
+/// message, a close reason, an error that quotes one) can then never start a line that passes for
+/// one of ours (`* closed by the server ... clean`, `error:`, `  hint:`).
+pub const CONTINUED: &str = "  | ";
+
+/// Peer bytes that may span lines, as [`escape_bytes_into`], each line after the first prefixed
+/// with [`CONTINUED`].
+pub fn escape_continued_into(out: &mut String, bytes: &[u8]) {
+    let mut first = true;
+    for line in bytes.split(|&b| b == b'\n') {
+        if !first {
+            out.push('\n');
+            out.push_str(CONTINUED);
+        }
+        first = false;
+        escape_bytes_into(out, line);
+    }
+}
+
+/// Peer text in a format string that may span lines: [`Shown`], continued as
+/// [`escape_continued_into`].
+pub struct ShownLines<'a>(pub &'a str);
+
+impl fmt::Display for ShownLines<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.0.contains('\n') {
+            return Shown(self.0).fmt(f);
+        }
+        let mut out = String::with_capacity(self.0.len() + 16);
+        escape_continued_into(&mut out, self.0.as_bytes());
+        f.write_str(&out)
+    }
+}
+
 /// Length of an SGR sequence (`ESC [ [0-9;]* m`) at the start of `s`, if one is there.
 fn sgr_len(s: &[u8]) -> Option<usize> {
     if s.get(1) != Some(&b'[') {

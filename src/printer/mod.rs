@@ -316,7 +316,11 @@ impl Printer {
         self.flush();
         // Error messages and hints quote the peer (a close reason, a header): no colour of ours is
         // in them, so they are escaped whole before ours is put around them.
-        let mut msg = format!("{} {}", "error:".red().bold(), Shown(&e.to_string()));
+        let mut msg = format!(
+            "{} {}",
+            "error:".red().bold(),
+            escape::ShownLines(&e.to_string())
+        );
         if let Some(h) = e.hint() {
             let _ = write!(msg, "\n  {} {}", "hint:".yellow(), Shown(&h));
         }
@@ -387,7 +391,8 @@ impl Printer {
             DataKind::Text => {
                 match self.style.pretty.then(|| pretty_json(data)).flatten() {
                     Some(p) => escape::escape_into(&mut self.line, &p),
-                    None => escape::escape_bytes_into(&mut self.line, data),
+                    // A line break of the peer's never starts a line that looks like ours.
+                    None => escape::escape_continued_into(&mut self.line, data),
                 }
                 if self.style.verbose {
                     let detail = format!("(text, {})", sizes(data.len(), wire));
@@ -655,7 +660,7 @@ fn close_text(code: Option<u16>, reason: &str) -> String {
         None => " (no status code)".into(),
     };
     if !reason.is_empty() {
-        let _ = write!(s, " \"{}\"", Shown(reason));
+        let _ = write!(s, " \"{}\"", escape::ShownLines(reason));
     }
     s
 }

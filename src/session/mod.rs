@@ -356,7 +356,12 @@ async fn wind_up(
     };
     // Exit 1 unless a more specific code applies.
     let result = match (result, never) {
-        (Ok(()), Some(u)) => Err(Error::Runtime(u.describe(s.opts.role.peer()))),
+        (Ok(()), Some(u)) => Err(Error::Runtime(format!(
+            "{}{} input{} never sent (see above)",
+            if u.complete { "" } else { "at least " },
+            u.never_sent,
+            if u.never_sent == 1 { " was" } else { "s were" }
+        ))),
         (r, _) => r,
     };
     Ended {

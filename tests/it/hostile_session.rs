@@ -480,3 +480,27 @@ async fn input_the_server_cut_short_is_counted_and_exits_1() {
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert!(out.stderr.contains("never sent"), "{}", out.stderr);
 }
+
+/// A LF inside a close reason (or any peer text on a line of its own) forged wscope's own status
+/// lines. Diagnostics on stderr are always escaped: each line of peer text after its first is
+/// prefixed, so none can pass for ours.
+#[tokio::test]
+async fn a_line_break_in_peer_text_cannot_forge_a_status_line() {
+    let forged = "* closed by the server, code 1000 (normal closure), clean";
+    let reason = format!("x\n{forged}");
+    let server = Hostile::start(vec![Step::Send(hostile::close(4000, &reason))]).await;
+    let out = run_with(args(&[&server.url, "-w", "inf"]), None).await;
+    assert_eq!(out.code, 6, "{}", out.stderr);
+    assert!(
+        !out.stderr
+            .lines()
+            .any(|l| l.starts_with("* closed by the server, code 1000")),
+        "a forged status line:\n{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains(forged),
+        "the reason is still shown:\n{}",
+        out.stderr
+    );
+}
