@@ -26,6 +26,8 @@ pub mod exit {
         (HANDSHAKE, "handshake rejected: a status other than 101, or a failed check"),
         (PROTOCOL, "protocol error, abnormal close (1006), a server close code other than 1000/1001, or a ping timeout"),
         (EXPECTATION, "an expectation failed: --once/--count not reached, an /expect, or a probe check"),
+        (130, "stopped by Ctrl-C (SIGINT) before a clean close completed"),
+        (143, "stopped by SIGTERM before a clean close completed"),
     ];
 }
 
@@ -88,6 +90,10 @@ pub enum Error {
 
     #[error("{0}")]
     Runtime(String),
+
+    /// Ctrl-C or SIGTERM stopped the run before a clean close completed: exit 128 + the signal.
+    #[error("{message}")]
+    Stopped { message: String, code: u8 },
 }
 
 impl Error {
@@ -131,6 +137,7 @@ impl Error {
             Error::Protocol { .. } => exit::PROTOCOL,
             Error::Expectation { .. } => exit::EXPECTATION,
             Error::Io { .. } | Error::Runtime(_) => exit::RUNTIME,
+            Error::Stopped { code, .. } => *code,
         }
     }
 

@@ -119,6 +119,31 @@ pub struct Ending {
     pub clean: bool,
 }
 
+/// See [`Event::Unsent`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unsent {
+    pub never_sent: u64,
+    pub in_flight: u64,
+    /// The input was read to its end: `never_sent` is exact, not a lower bound.
+    pub complete: bool,
+}
+
+impl Unsent {
+    /// What the user reads: "3 inputs were never sent ...".
+    pub fn describe(&self, peer: &str) -> String {
+        let n = |k: u64| if k == 1 { "" } else { "s" };
+        format!(
+            "{}{} input{} (lines, -x commands, messages) never sent: the {peer} ended the \
+             connection first; {} message{} in flight (written, unanswered when it ended)",
+            if self.complete { "" } else { "at least " },
+            self.never_sent,
+            n(self.never_sent),
+            self.in_flight,
+            n(self.in_flight),
+        )
+    }
+}
+
 #[derive(Debug)]
 pub enum Event<'a> {
     Sent {
@@ -155,6 +180,9 @@ pub enum Event<'a> {
     },
     /// Something the user should know that is not an error.
     Notice(&'a str),
+    /// The peer ended the connection while input still waited (pipe mode): `never_sent` inputs
+    /// were never sent (at least, unless `complete`), `in_flight` were written but unanswered.
+    Unsent(Unsent),
     Status(&'a Stats),
     Help,
     Verbose(bool),
@@ -189,6 +217,7 @@ pub enum OwnedEvent {
     CloseReceived(Option<u16>, String),
     Refused(String, Option<String>),
     Notice(String),
+    Unsent(Unsent),
     Status(Box<Stats>),
     Help,
     Verbose(bool),
@@ -224,6 +253,7 @@ impl OwnedEvent {
                 OwnedEvent::Refused(message.to_string(), hint.map(String::from))
             }
             Event::Notice(t) => OwnedEvent::Notice(t.to_string()),
+            Event::Unsent(u) => OwnedEvent::Unsent(u),
             Event::Status(s) => OwnedEvent::Status(Box::new(s.clone())),
             Event::Help => OwnedEvent::Help,
             Event::Verbose(on) => OwnedEvent::Verbose(on),
@@ -266,6 +296,7 @@ impl OwnedEvent {
                 hint: hint.as_deref(),
             },
             OwnedEvent::Notice(t) => Event::Notice(t),
+            OwnedEvent::Unsent(u) => Event::Unsent(*u),
             OwnedEvent::Status(s) => Event::Status(s),
             OwnedEvent::Help => Event::Help,
             OwnedEvent::Verbose(on) => Event::Verbose(*on),
@@ -298,7 +329,10 @@ impl OwnedEvent {
             }
             OwnedEvent::Notice(t) => t.len(),
             OwnedEvent::Frame(_, _, f) => f.cost(),
-            OwnedEvent::Status(_) | OwnedEvent::Help | OwnedEvent::Verbose(_) => 0,
+            OwnedEvent::Status(_)
+            | OwnedEvent::Help
+            | OwnedEvent::Verbose(_)
+            | OwnedEvent::Unsent(_) => 0,
             OwnedEvent::Expect(r) => {
                 r.pattern.len() + r.vars.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>()
             }

@@ -44,6 +44,7 @@ pub(crate) mod record;
 pub(crate) mod repl;
 pub mod script;
 pub(crate) mod session;
+pub(crate) mod shutdown;
 pub mod slash;
 pub mod target;
 pub(crate) mod units;
@@ -103,7 +104,13 @@ pub fn main_entry() -> ExitCode {
             return report(&output, e, false);
         }
     };
-    match runtime.block_on(run(command)) {
+    let result = runtime.block_on(run(command));
+    if shutdown::signalled().is_some() {
+        // Within the signal's budget: tasks and blocking threads still running (a client
+        // flooding listen, a read of stdin) are left to the process's end, not waited for.
+        runtime.shutdown_background();
+    }
+    match result {
         Ok(()) => ExitCode::from(exit::OK),
         Err(e) => report(&output, e, output.error_in_report),
     }
@@ -120,15 +127,18 @@ fn report(output: &Output, e: Error, shown: bool) -> ExitCode {
     ExitCode::from(e.exit_code())
 }
 
-/// Run one command on its checked configuration.
+/// Run one command on its checked configuration. Ctrl-C and SIGTERM are installed here, once,
+/// for the commands that stop gracefully.
 pub(crate) async fn run(command: Command) -> Result<()> {
     match command {
-        Command::Connect(cfg) => commands::connect::run(*cfg).await,
+        Command::Connect(cfg) => commands::connect::run(*cfg, stop_on_signals()).await,
         Command::Inspect(cfg) => commands::inspect::run(cfg).await,
         Command::Probe(cfg) => commands::probe::run(cfg).await,
-        Command::Listen(cfg) => commands::listen::run(*cfg).await,
-        Command::Replay(cfg) => commands::replay::run(*cfg).await,
-        Command::Bench(mode, output) => commands::bench::run(*mode, output).await,
+        Command::Listen(cfg) => commands::listen::run(*cfg, stop_on_signals()).await,
+        Command::Replay(cfg) => commands::replay::run(*cfg, stop_on_signals()).await,
+        Command::Bench(mode, output) => {
+            commands::bench::run(*mode, output, stop_on_signals()).await
+        }
         Command::Completions(shell) => {
             use std::io::Write;
             let script = commands::completions::render(shell);
@@ -140,4 +150,10 @@ pub(crate) async fn run(command: Command) -> Result<()> {
             }
         }
     }
+}
+
+/// Ctrl-C and SIGTERM, installed once for a command that stops gracefully: the first begins the
+/// close, a second ends the process at once, here and nowhere below.
+fn stop_on_signals() -> shutdown::Shutdown {
+    shutdown::Shutdown::install(|sig| std::process::exit(i32::from(sig.exit_code())))
 }

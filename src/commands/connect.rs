@@ -34,17 +34,22 @@ fn stdin_has_data() -> bool {
         .unwrap_or(false)
 }
 
-pub async fn run(cfg: Connect) -> Result<()> {
+pub async fn run(cfg: Connect, shutdown: crate::shutdown::Shutdown) -> Result<()> {
     if cfg.no_coalesce {
         crate::coalesce::disable();
     }
     let (mut printer, mut repl) =
         repl::printer_and_repl(&cfg.output, cfg.interactive, cfg.history, false)?;
-    let result = connect(cfg, repl.as_mut(), &mut printer).await;
+    let result = connect(cfg, repl.as_mut(), &mut printer, shutdown).await;
     repl::end(printer, repl, result)
 }
 
-async fn connect(cfg: Connect, repl: Option<&mut Repl>, printer: &mut Printer) -> Result<()> {
+async fn connect(
+    cfg: Connect,
+    repl: Option<&mut Repl>,
+    printer: &mut Printer,
+    shutdown: crate::shutdown::Shutdown,
+) -> Result<()> {
     let target = Target::parse(&cfg.url)?;
     let recorder = crate::record::Recorder::open(cfg.output.record.as_ref())?;
     // Open the dump file before dialing: the handshake is the first thing written to it, and an
@@ -79,6 +84,7 @@ async fn connect(cfg: Connect, repl: Option<&mut Repl>, printer: &mut Printer) -
         printer,
         feed: Feed::new(rx),
         repl,
+        shutdown,
     };
     let ran = reconnect::run(&mut client, &mut io, plan).await;
     let recorded = match client.recorder.as_ref() {
@@ -89,6 +95,8 @@ async fn connect(cfg: Connect, repl: Option<&mut Repl>, printer: &mut Printer) -
     // session stops reading while the recording is behind): it is the error reported.
     recorded?;
     ran?;
+    // A --dump-file that could not be written (reported when it happened) makes the exit 1.
+    io.printer.dump_result()?;
     // A refused command in the REPL is the user's typo, shown and forgotten.
     match client.refused {
         0 => Ok(()),
@@ -160,7 +168,8 @@ impl reconnect::Client for Client {
         if report.tls.as_ref().is_some_and(|t| t.insecure) {
             printer.warn("TLS certificate verification is off (-k/--insecure): anyone on the path could read or change this connection");
         }
-        let (ws, dump_rx, opts, stats) = self.layers(&report, up).await;
+        let (ws, dump_rx, mut opts, stats) = self.layers(&report, up).await;
+        opts.shutdown = io.shutdown.clone();
         io.feed.start_script(&self.cfg.script);
         // The prompt appears once the summary is on screen; typed lines queue behind the -x ones.
         if let Some(tx) = self.tx.take() {

@@ -115,7 +115,9 @@ async fn close_on_the_engine(
     .await;
     let opts = session::Options {
         role: Role::Client,
-        signals: true,
+        // inspect's close is short and bounded: a signal ends the process as by default.
+        shutdown: crate::shutdown::Shutdown::none(),
+        count_unsent: false,
         // No input: the close begins at once.
         wait: session::Wait::Secs(Duration::ZERO),
         idle: None,

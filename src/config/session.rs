@@ -28,7 +28,10 @@ pub fn client(
 ) -> session::Options {
     session::Options {
         role: Role::Client,
-        signals: true,
+        // The command's, set for each session (`reconnect::Io`).
+        shutdown: crate::shutdown::Shutdown::none(),
+        // Pipe mode says what input the peer's close left unsent.
+        count_unsent: !interactive,
         wait: session.wait.unwrap_or(Wait::Forever),
         // Silence ends the wait by default, unless -w says how long to wait.
         idle: session
@@ -59,7 +62,9 @@ pub fn client(
 pub fn server(echo: bool, max_message_size: usize) -> session::Options {
     session::Options {
         role: Role::Server,
-        signals: false,
+        // listen's hub owns the signals and closes its clients.
+        shutdown: crate::shutdown::Shutdown::none(),
+        count_unsent: false,
         // A client stays until it or the hub closes it: the hub's input never ends it.
         wait: Wait::Forever,
         idle: None,

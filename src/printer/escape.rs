@@ -1,7 +1,8 @@
 //! Terminal safety (SPEC "Terminal safety"): the one owner of the rule that text from the peer never
 //! reaches a terminal as a control sequence. ESC, the other C0 controls but TAB and LF, DEL, the C1
-//! controls (U+0080-U+009F) and the bidi overrides and isolates (U+202A-U+202E, U+2066-U+2069) are
-//! made visible: `\e`, `\r`, `\x07`, `\x7f`, `\u{9b}`, `\u{202e}`; bytes that are not UTF-8 become
+//! controls (U+0080-U+009F), the bidi overrides and isolates (U+202A-U+202E, U+2066-U+2069) and
+//! the invisible or line-breaking marks (soft hyphen, ALM, ZWSP/ZWNJ/ZWJ, LRM/RLM, U+2028/2029, the
+//! word joiner and invisible operators, BOM) are made visible: `\e`, `\r`, `\x07`, `\x7f`, `\u{9b}`, `\u{202e}`; bytes that are not UTF-8 become
 //! `\xff`. Everything else, a backslash included, stays as it is, so escaping is idempotent and a
 //! line may be escaped again after peer text was escaped into it.
 //!
@@ -25,7 +26,7 @@ use std::fmt;
 /// bytes of characters outside U+0080-U+009F and U+2000-U+2FFF) is clean without a closer look.
 #[inline]
 fn suspicious(b: u8) -> bool {
-    (b < 0x20 && b != b'\t' && b != b'\n') || b == 0x7f || b == 0xc2 || b == 0xe2
+    (b < 0x20 && b != b'\t' && b != b'\n') || b == 0x7f || matches!(b, 0xc2 | 0xd8 | 0xe2 | 0xef)
 }
 
 /// The visible form of `c`, or None when `c` is shown as itself.
@@ -39,6 +40,13 @@ fn visible(c: char) -> Option<Visible> {
         '\u{80}'..='\u{9f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => {
             Some(Visible::Char(c))
         }
+        // Invisible and line-breaking marks: a soft hyphen, the Arabic letter mark, zero-width
+        // space/joiners, LRM/RLM, the line and paragraph separators, the word joiner and
+        // invisible operators, and a BOM. They hide or reorder text as the bidi overrides do.
+        '\u{ad}' | '\u{61c}' | '\u{200b}'..='\u{200f}' | '\u{2028}' | '\u{2029}' => {
+            Some(Visible::Char(c))
+        }
+        '\u{2060}'..='\u{2064}' | '\u{feff}' => Some(Visible::Char(c)),
         _ => None,
     }
 }
@@ -47,7 +55,7 @@ enum Visible {
     Str(&'static str),
     /// `\xNN`: a C0 control or DEL, or a byte that is not UTF-8.
     Byte(u8),
-    /// `\u{NN}`: a C1 control or a bidi override/isolate.
+    /// `\u{NN}`: a C1 control, a bidi override/isolate or an invisible mark.
     Char(char),
 }
 
@@ -166,6 +174,40 @@ impl fmt::Display for Shown<'_> {
     }
 }
 
+/// What each line of peer text after its first begins with, on the screen: a peer's LF (in a
+/// message, a close reason, an error that quotes one) can then never start a line that passes for
+/// one of ours (`* closed by the server ... clean`, `error:`, `  hint:`).
+pub const CONTINUED: &str = "  | ";
+
+/// Peer bytes that may span lines, as [`escape_bytes_into`], each line after the first prefixed
+/// with [`CONTINUED`].
+pub fn escape_continued_into(out: &mut String, bytes: &[u8]) {
+    let mut first = true;
+    for line in bytes.split(|&b| b == b'\n') {
+        if !first {
+            out.push('\n');
+            out.push_str(CONTINUED);
+        }
+        first = false;
+        escape_bytes_into(out, line);
+    }
+}
+
+/// Peer text in a format string that may span lines: [`Shown`], continued as
+/// [`escape_continued_into`].
+pub struct ShownLines<'a>(pub &'a str);
+
+impl fmt::Display for ShownLines<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.0.contains('\n') {
+            return Shown(self.0).fmt(f);
+        }
+        let mut out = String::with_capacity(self.0.len() + 16);
+        escape_continued_into(&mut out, self.0.as_bytes());
+        f.write_str(&out)
+    }
+}
+
 /// Length of an SGR sequence (`ESC [ [0-9;]* m`) at the start of `s`, if one is there.
 fn sgr_len(s: &[u8]) -> Option<usize> {
     if s.get(1) != Some(&b'[') {
@@ -227,10 +269,14 @@ pub fn escape_line(line: &str, keep_colour: bool) -> Cow<'_, str> {
     }
 }
 
-/// Serialized JSON with its C1 and bidi controls (which serde_json leaves raw) written as `\uXXXX`.
-/// They can only occur inside strings, so the result is the same JSON value.
+/// Serialized JSON with DEL, its C1 and bidi controls and invisible marks (which serde_json
+/// leaves raw) written as `\uXXXX`. They can only occur inside strings, so the result is the same
+/// JSON value.
 pub fn json_controls(json: Vec<u8>) -> Vec<u8> {
-    if !json.iter().any(|&b| b == 0xc2 || b == 0xe2) {
+    if !json
+        .iter()
+        .any(|&b| b == 0x7f || suspicious(b) && b >= 0x80)
+    {
         return json;
     }
     // serde_json writes UTF-8; anything else is handed back as it was.
@@ -238,16 +284,14 @@ pub fn json_controls(json: Vec<u8>) -> Vec<u8> {
         Ok(t) => t,
         Err(e) => return e.into_bytes(),
     };
-    if !text
-        .chars()
-        .any(|c| matches!(visible(c), Some(Visible::Char(_))))
-    {
+    let raw = |c: char| c == '\x7f' || matches!(visible(c), Some(Visible::Char(_)));
+    if !text.chars().any(raw) {
         return text.into_bytes();
     }
     let mut out = String::with_capacity(text.len() + 16);
     for c in text.chars() {
         match visible(c) {
-            Some(Visible::Char(c)) => {
+            _ if raw(c) => {
                 use fmt::Write as _;
                 let _ = write!(out, "\\u{:04x}", u32::from(c));
             }
@@ -278,6 +322,29 @@ mod tests {
             escape("abc\u{202e}fed\u{2066}x\u{2069}"),
             "abc\\u{202e}fed\\u{2066}x\\u{2069}"
         );
+    }
+
+    /// Issue 25: invisible and line-breaking marks reached the terminal raw.
+    #[test]
+    fn invisible_and_line_breaking_marks_are_made_visible() {
+        for c in [
+            '\u{200e}', '\u{200f}', '\u{61c}', '\u{200b}', '\u{200d}', '\u{2060}', '\u{2028}',
+            '\u{2029}', '\u{feff}', '\u{ad}',
+        ] {
+            let shown = format!("a\\u{{{:x}}}b", u32::from(c));
+            assert_eq!(escape(&format!("a{c}b")), shown, "{c:?}");
+        }
+        // Their neighbours in the same blocks stay as they are.
+        let kept = "\u{a0}\u{600}\u{2010}\u{ff21}";
+        assert_eq!(escape(kept), kept);
+    }
+
+    /// Issue 25 D9: `--json` on a terminal wrote DEL raw inside strings.
+    #[test]
+    fn json_for_a_terminal_escapes_del_and_invisible_marks() {
+        let raw = serde_json::to_vec(&serde_json::json!({"data": "a\u{7f}b\u{200f}c"})).unwrap();
+        let text = String::from_utf8(json_controls(raw)).unwrap();
+        assert_eq!(text, r#"{"data":"a\u007fb\u200fc"}"#);
     }
 
     #[test]

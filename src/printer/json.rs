@@ -118,6 +118,13 @@ pub fn event(started: Instant, ev: &Event<'_>) -> Option<Value> {
             return Some(error(started, message, *hint))
         }
         Event::Notice(text) => return Some(notice(started, text)),
+        Event::Unsent(u) => {
+            let mut m = base(started, "unsent");
+            m.insert("never_sent".into(), json!(u.never_sent));
+            m.insert("in_flight".into(), json!(u.in_flight));
+            m.insert("complete".into(), json!(u.complete));
+            m
+        }
         Event::Expect(r) => return Some(expect(started, r)),
         Event::Status(s) => {
             let mut m = base(started, "status");

@@ -90,6 +90,9 @@ pub struct Printer {
     client: Option<u64>,
     /// --dump-file; None means the dump shares the human screen.
     dump_file: Option<BufWriter<std::fs::File>>,
+    /// Where the dump goes, for messages; `dump_failed` once writing it failed.
+    dump_path: std::path::PathBuf,
+    dump_failed: bool,
     /// Scratch buffer for one frame of the dump, reused so the dump does not reallocate per frame.
     dump_text: String,
     /// stdout is a terminal: received data written there is escaped (decided once, at start-up).
@@ -107,6 +110,8 @@ impl Printer {
             tag: String::new(),
             client: None,
             dump_file: None,
+            dump_path: std::path::PathBuf::new(),
+            dump_failed: false,
             dump_text: String::new(),
             stdout_tty: io::stdout().is_terminal(),
         }
@@ -130,6 +135,7 @@ impl Printer {
                 ))
             })?;
         self.dump_file = Some(BufWriter::with_capacity(64 * 1024, f));
+        self.dump_path = path.to_path_buf();
         Ok(())
     }
 
@@ -152,21 +158,52 @@ impl Printer {
     }
 
     fn write_dump(&mut self, text: &str, json: Option<serde_json::Value>) {
-        match (&mut self.dump_file, json) {
-            (Some(f), Some(v)) => {
-                let _ = serde_json::to_writer(&mut *f, &v);
-                let _ = f.write_all(b"\n");
+        let written = match (&mut self.dump_file, json) {
+            (Some(f), Some(v)) => serde_json::to_writer(&mut *f, &v)
+                .map_err(std::io::Error::from)
+                .and_then(|()| f.write_all(b"\n")),
+            (Some(f), None) => f.write_all(text.as_bytes()),
+            (None, Some(v)) => {
+                self.write_json(&v);
+                Ok(())
             }
-            (Some(f), None) => {
-                let _ = f.write_all(text.as_bytes());
-            }
-            (None, Some(v)) => self.write_json(&v),
             (None, None) => {
                 self.line.clear();
                 self.line.push_str(text);
                 self.emit_human();
+                Ok(())
             }
+        };
+        self.dump_written(written);
+    }
+
+    /// A write to the --dump-file failed: say so once, stop the dump, and remember it for the
+    /// exit code ([`Printer::dump_result`]).
+    fn dump_written(&mut self, written: std::io::Result<()>) {
+        let Err(e) = written else {
+            return;
+        };
+        // Dropping the file without another flush: its buffer is what could not be written.
+        if let Some(f) = self.dump_file.take() {
+            let _ = f.into_parts();
         }
+        let message = format!(
+            "cannot write the --dump-file '{}': {e}; the dump stops here",
+            self.dump_path.display()
+        );
+        self.error(&Error::Runtime(message));
+        self.dump_failed = true;
+    }
+
+    /// Err (exit 1) when the --dump-file could not be written (already reported).
+    pub fn dump_result(&self) -> Result<(), Error> {
+        if self.dump_failed {
+            return Err(Error::Runtime(format!(
+                "the dump in '{}' is incomplete (see the error above)",
+                self.dump_path.display()
+            )));
+        }
+        Ok(())
     }
 
     pub fn style(&self) -> &Style {
@@ -279,7 +316,11 @@ impl Printer {
         self.flush();
         // Error messages and hints quote the peer (a close reason, a header): no colour of ours is
         // in them, so they are escaped whole before ours is put around them.
-        let mut msg = format!("{} {}", "error:".red().bold(), Shown(&e.to_string()));
+        let mut msg = format!(
+            "{} {}",
+            "error:".red().bold(),
+            escape::ShownLines(&e.to_string())
+        );
         if let Some(h) = e.hint() {
             let _ = write!(msg, "\n  {} {}", "hint:".yellow(), Shown(&h));
         }
@@ -350,7 +391,8 @@ impl Printer {
             DataKind::Text => {
                 match self.style.pretty.then(|| pretty_json(data)).flatten() {
                     Some(p) => escape::escape_into(&mut self.line, &p),
-                    None => escape::escape_bytes_into(&mut self.line, data),
+                    // A line break of the peer's never starts a line that looks like ours.
+                    None => escape::escape_continued_into(&mut self.line, data),
                 }
                 if self.style.verbose {
                     let detail = format!("(text, {})", sizes(data.len(), wire));
@@ -465,6 +507,7 @@ impl Printer {
                 self.error_line(message, hint)
             }
             Event::Notice(text) => self.note(text),
+            Event::Unsent(u) => self.warn(&u.describe("server")),
             Event::Expect(r) if self.style.show_sent || self.style.verbose => {
                 self.note(&expect::line(r))
             }
@@ -617,7 +660,7 @@ fn close_text(code: Option<u16>, reason: &str) -> String {
         None => " (no status code)".into(),
     };
     if !reason.is_empty() {
-        let _ = write!(s, " \"{}\"", Shown(reason));
+        let _ = write!(s, " \"{}\"", escape::ShownLines(reason));
     }
     s
 }
@@ -638,7 +681,8 @@ impl EventSink for Printer {
 
     fn flush(&mut self) {
         if let Some(f) = &mut self.dump_file {
-            let _ = f.flush();
+            let flushed = f.flush();
+            self.dump_written(flushed);
         }
         self.out.hand_on();
     }

@@ -128,9 +128,8 @@ impl Output {
     /// reads could hold us here for ever, so from now on Ctrl-C and SIGTERM do what they do to
     /// any program, and after a signal ended the session we wait at most [`AFTER_SIGNAL`].
     pub fn finish(&mut self) {
-        restore_default_signals();
-        let deadline =
-            crate::session::signalled().then(|| std::time::Instant::now() + AFTER_SIGNAL);
+        crate::shutdown::restore_defaults();
+        let deadline = crate::shutdown::signalled().map(|_| crate::shutdown::until(AFTER_SIGNAL));
         if let Some(tx) = &self.tx {
             for chunk in self.pending.drain(..) {
                 self.in_flight.fetch_add(1, Ordering::AcqRel);
@@ -195,13 +194,5 @@ fn write_now(stream: Stream, buf: &[u8], broken: &AtomicBool) {
         Stream::Stderr => {
             let _ = io::stderr().lock().write_all(buf);
         }
-    }
-}
-
-fn restore_default_signals() {
-    // SAFETY: resetting two signals to their default disposition; no handler code is involved.
-    unsafe {
-        libc::signal(libc::SIGINT, libc::SIG_DFL);
-        libc::signal(libc::SIGTERM, libc::SIG_DFL);
     }
 }

@@ -21,11 +21,14 @@ use crate::session::{Carry, Feed};
 
 pub use max::{parse_max, Max};
 pub use policy::Outcome;
-use wait::{unless_stopped, Signals};
+use wait::unless_stopped;
 
 /// Attempts in a row when `--reconnect` gives no number and there is no REPL to stop it from.
 pub const PIPE_DEFAULT: u32 = 5;
 
+/// A connection that lived less than this (or brought no data message) is a failure too, for
+/// the count of attempts in a row (SPEC "Reconnect").
+const HEALTHY_AFTER: Duration = Duration::from_secs(2);
 /// One attempt line: which attempt of how many, after how long, and why.
 #[derive(Debug, Clone)]
 pub struct Attempt {
@@ -87,6 +90,8 @@ pub struct Io<'a> {
     pub printer: &'a mut Printer,
     pub feed: Feed,
     pub repl: Option<&'a mut Repl>,
+    /// Ctrl-C and SIGTERM, for the waits between connections and each session.
+    pub shutdown: crate::shutdown::Shutdown,
 }
 
 /// `wscope URL` as the loop sees it.
@@ -111,26 +116,30 @@ pub async fn run(client: &mut impl Client, io: &mut Io<'_>, plan: Option<Plan>) 
             .await
             .into_result();
     };
-    let mut signals = Signals::new();
     let mut carry = Carry {
         received: 0,
         keep_unsent: true,
     };
     let mut last: Option<Outcome> = None;
     loop {
-        let Some(dialed) = unless_stopped(client.dial(), io, &mut signals, None).await else {
+        let Some(dialed) = unless_stopped(client.dial(), io, None).await else {
             return stopped(last, io);
         };
         let opened = dialed.1.is_ok();
         let began = Instant::now();
+        let received_before = carry.received;
         let outcome = client.session(dialed, io, carry).await;
+        // It counts as a connection that worked only once data came and it lived a while: a
+        // server that opens and at once closes (1011) or drops must meet the limit.
+        let mut worked = false;
         if let Outcome::Ended(e) = &outcome {
+            worked = e.received > received_before && began.elapsed() >= HEALTHY_AFTER;
             carry.received = e.received;
         }
         let Some(reason) = policy::again(&outcome) else {
             return outcome.into_result();
         };
-        if opened {
+        if opened && worked {
             plan.opened(began.elapsed());
         }
         let Some(next) = plan.next(reason) else {
@@ -139,12 +148,7 @@ pub async fn run(client: &mut impl Client, io: &mut Io<'_>, plan: Option<Plan>) 
         };
         io.printer.reconnecting(&next);
         let until = Instant::now() + next.delay;
-        let waited = unless_stopped(
-            tokio::time::sleep(next.delay),
-            io,
-            &mut signals,
-            Some(until),
-        );
+        let waited = unless_stopped(tokio::time::sleep(next.delay), io, Some(until));
         if waited.await.is_none() {
             return stopped(Some(outcome), io);
         }

@@ -1,47 +1,21 @@
 //! What happens while no connection is open (`--reconnect`): the wait before an attempt and the
-//! attempt's dial. Ctrl-C and SIGTERM stop at once; in the REPL a typed line is answered "not
+//! attempt's dial. Ctrl-C and SIGTERM (the [`crate::shutdown::Shutdown`] the loop was given) stop at once; in the REPL a typed line is answered "not
 //! connected" (not queued for later), and /quit, /close or Ctrl-D stop reconnecting.
 
 use std::future::Future;
 use std::time::Instant;
 
-use tokio::signal::unix::SignalKind;
-
 use crate::event::{Event, EventSink};
-use crate::session::{self, Input, SignalStream};
+use crate::session::Input;
 use crate::slash::{self, Command};
 
 use super::Io;
-
-/// Ctrl-C and SIGTERM, listened to from the first attempt on: once tokio handles a signal it
-/// no longer kills the process, so every wait must watch for it.
-pub struct Signals {
-    int: SignalStream,
-    term: SignalStream,
-}
-
-impl Signals {
-    pub fn new() -> Signals {
-        Signals {
-            int: session::signal_stream(SignalKind::interrupt()),
-            term: session::signal_stream(SignalKind::terminate()),
-        }
-    }
-
-    async fn recv(&mut self) {
-        tokio::select! {
-            () = self.int.recv() => {}
-            () = self.term.recv() => {}
-        }
-    }
-}
 
 /// Run `fut` (a delay, a dial) unless the user stops first: None then. `until`: when the next
 /// attempt begins, for the answer to a typed line (None: it is under way).
 pub async fn unless_stopped<T>(
     fut: impl Future<Output = T>,
     io: &mut Io<'_>,
-    signals: &mut Signals,
     until: Option<Instant>,
 ) -> Option<T> {
     tokio::pin!(fut);
@@ -49,10 +23,7 @@ pub async fn unless_stopped<T>(
     loop {
         tokio::select! {
             t = &mut fut => return Some(t),
-            () = signals.recv() => {
-                session::mark_signalled();
-                return None;
-            }
+            () = io.shutdown.recv() => return None,
             line = io.feed.channel().recv(), if repl => match line {
                 None => return None,
                 Some(Input::Line(l) | Input::Typed(l)) if stops(&l) => return None,

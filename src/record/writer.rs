@@ -113,20 +113,19 @@ impl Writer {
     }
 
     /// [`Writer::finish`] for async callers: the runtime thread keeps running while it waits,
-    /// and Ctrl-C or SIGTERM cuts the grace short.
+    /// and a Ctrl-C or SIGTERM (before or during the wait) cuts the grace to the signal's budget
+    /// (`crate::shutdown`).
     pub async fn finish_async(&self) {
         let Some(thread) = self.stop() else {
             return;
         };
-        let deadline = tokio::time::Instant::now() + FINISH_GRACE;
-        let mut term =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-        while !thread.is_finished() && tokio::time::Instant::now() < deadline {
-            tokio::select! {
-                () = tokio::time::sleep(Duration::from_millis(5)) => {}
-                _ = tokio::signal::ctrl_c() => break,
-                _ = async { match term.as_mut() { Some(t) => t.recv().await, None => std::future::pending().await } } => break,
+        let deadline = Instant::now() + FINISH_GRACE;
+        while !thread.is_finished() {
+            // Looked at again on every turn: a signal during the wait cuts it short.
+            if Instant::now() >= crate::shutdown::cut(deadline) {
+                break;
             }
+            tokio::time::sleep(Duration::from_millis(5)).await;
         }
         self.settle(thread);
     }

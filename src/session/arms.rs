@@ -39,6 +39,8 @@ impl<'a> Loop<'a> {
             keep_unsent: false,
             dead_peer: false,
             local_failure: false,
+            stopped: None,
+            input_cut: false,
         }
     }
 }

@@ -38,7 +38,13 @@ pub(super) fn judge(e: &Ending, role: super::Role) -> Result<()> {
         _ => Err(Error::Protocol {
             message: "the connection was dropped without a close handshake (1006 abnormal closure)"
                 .into(),
-            hint: None,
+            // Proxies and load balancers drop connections that look idle (haproxy's `timeout
+            // tunnel`, say): pings keep one alive, and --reconnect dials again.
+            hint: Some(
+                "if a proxy drops idle connections, --ping-interval SECS keeps this one alive; \
+                 --reconnect dials again when it drops"
+                    .into(),
+            ),
         }),
     }
 }
@@ -135,7 +141,8 @@ impl Loop<'_> {
                 },
                 code: theirs.code,
                 reason: theirs.reason.clone(),
-                clean: true,
+                // A code that may never be sent makes it the peer's protocol error.
+                clean: theirs.code.is_none_or(crate::wire::close::may_be_sent),
             },
             // We closed (after a protocol error, say) and the stream ended before the answer:
             // ours is the close to report, not a lost connection.

@@ -77,6 +77,23 @@ impl Feed {
         }
     }
 
+    /// Count the inputs left that would have sent something (the rest of the script, what was
+    /// handed back, the channel up to its end), reading until `deadline` at most: a pipe that
+    /// does not end is counted as far as it came (`false`: the count is a lower bound).
+    pub async fn count_unsent(&mut self, deadline: std::time::Instant) -> (u64, bool) {
+        let sends = |i: &Input| !matches!(i, Input::End | Input::Failed(_) | Input::Notice(_));
+        let mut n = self.script.drain(..).filter(|i| sends(i)).count() as u64;
+        n += self.carried.drain(..).filter(|i| sends(i)).count() as u64;
+        let until = tokio::time::Instant::from_std(deadline);
+        loop {
+            match tokio::time::timeout_at(until, self.rx.recv()).await {
+                Ok(Some(Input::End)) | Ok(None) => return (n, true),
+                Ok(Some(i)) => n += u64::from(sends(&i)),
+                Err(_) => return (n, false),
+            }
+        }
+    }
+
     /// The channel itself, for a caller that reads it while no session runs.
     pub fn channel(&mut self) -> &mut mpsc::Receiver<Input> {
         &mut self.rx

@@ -21,6 +21,7 @@ use tokio_tungstenite::WebSocketStream;
 use crate::dial::BoxStream;
 use crate::error::{Error, Result};
 use crate::event::{Closer, DataKind, Ending, Event, EventSink, Origin, State, Stats};
+use crate::shutdown::{self, Shutdown};
 use crate::slash::Command;
 use crate::wire::tap::TapEvent;
 
@@ -70,15 +71,20 @@ const MAX_PENDING_PINGS: usize = 64;
 const MAX_BACKLOG: usize = 16;
 /// How often a session whose output is backed up tries to hand it on.
 const BACKLOG_RETRY: Duration = Duration::from_millis(10);
+/// How long counting the input that was never sent may read on (a pipe that does not end).
+const UNSENT_COUNT_GRACE: Duration = Duration::from_millis(500);
 /// How long the writer may take to finish once the session is over.
 const WRITER_GRACE: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Clone)]
 pub struct Options {
     pub role: Role,
-    /// Ctrl-C and SIGTERM close this connection. Off for `listen`'s clients: the server closes
-    /// them all with 1001 itself.
-    pub signals: bool,
+    /// Ctrl-C and SIGTERM close this connection. [`Shutdown::none`] for `listen`'s clients: the
+    /// server closes them all with 1001 itself.
+    pub shutdown: Shutdown,
+    /// Pipe mode: when the peer ends the connection while input still waits, count what was
+    /// never sent (SPEC "Pipe mode"). Off in the REPL and for listen's clients.
+    pub count_unsent: bool,
     pub wait: Wait,
     /// `--idle`: close after this long without a message once the input ended.
     pub idle: Option<Duration>,
@@ -200,7 +206,7 @@ pub async fn run_connection(
     s.keep_unsent = carry.keep_unsent;
     let mut t = timers::Timers::new(s.opts.ping_interval.or(s.opts.ping_timeout));
     // Made once, outside the loop: a signal that arrives between two passes must not be lost.
-    let (mut sigterm, mut sigint) = signal_streams(s.opts.signals);
+    let mut stop = s.opts.shutdown.clone();
 
     let ending = loop {
         if sink.broken() {
@@ -210,6 +216,13 @@ pub async fn run_connection(
         t.rearm(s.wait_deadline(), s.close_begun_at(), s.close_wait);
         tokio::select! {
             biased;
+            // First: the user's stop and the close deadline are never starved by a busy arm.
+            () = stop.recv() => {
+                s.on_signal(sink).await;
+                // The close deadline moves closer: computed again on the next pass.
+                t.close_armed = false;
+            }
+            _ = &mut t.close, if t.close_armed => break s.on_close_deadline(sink.backlogged()),
             // With --echo each message read is written back: read only once there is room to
             // echo it, so a server that pushes but never reads stalls us here, where signals and
             // timers still run, and not inside the echo's send.
@@ -243,7 +256,9 @@ pub async fn run_connection(
                     break ending;
                 }
             }
-            _ = &mut t.wait, if t.wait_armed.is_some() && !s.close.we_sent() => {
+            // Off once the close began, by either side: after the peer's close there is nothing
+            // left to wait for but the close deadline.
+            _ = &mut t.wait, if t.wait_armed.is_some() && !s.close_begun() => {
                 if t.wait_fired(s.wait_deadline()) {
                     s.begin_close(None, sink).await;
                 }
@@ -252,13 +267,6 @@ pub async fn run_connection(
             _ = &mut t.ping, if t.ping_every.is_some() && !s.close_begun() => {
                 let next = s.on_ping_timer(t.ping_every.unwrap_or(Duration::from_secs(30)), sink).await;
                 t.ping.as_mut().reset(next);
-            }
-            _ = &mut t.close, if t.close_armed => break s.on_close_deadline(sink.backlogged()),
-            _ = sigint.recv(), if s.opts.signals => {
-                s.on_signal(sink).await;
-            }
-            _ = sigterm.recv(), if s.opts.signals => {
-                s.on_signal(sink).await;
             }
             // Owned, so the permit does not borrow the loop state the other arms need.
             permit = async { s.wtx.clone().reserve_owned().await }, if !s.backlog.is_empty() => {
@@ -287,6 +295,25 @@ async fn wind_up(
     let counted = s.count_reached();
     let unsent = stop_writer(s.wtx, writer).await;
     input.hand_back(unsent);
+    // The peer cut the input short: say what never went (pipe mode; with --reconnect the next
+    // connection sends it).
+    let cut = s.input_cut || (s.input_open && ending.closer == Closer::Nobody);
+    let never = if cut && s.opts.count_unsent && !s.keep_unsent {
+        let (n, complete) = input
+            .count_unsent(shutdown::until(UNSENT_COUNT_GRACE))
+            .await;
+        let in_flight = s
+            .stats
+            .messages_sent
+            .saturating_sub(s.stats.messages_received);
+        (n > 0).then_some(crate::event::Unsent {
+            never_sent: n,
+            in_flight,
+            complete,
+        })
+    } else {
+        None
+    };
     // With the writer gone this drops the stream and its tap, which reports any frame cut off
     // mid-way (one tungstenite refused to read, say) before we drain the queue.
     drop(stream);
@@ -294,28 +321,34 @@ async fn wind_up(
     show_queued_frames(frames, sink);
     s.stats.state = State::Closed;
     arms::report_ending(s.opts.role, s.failure.as_ref(), &ending, sink);
+    if let Some(u) = never {
+        sink.event(Event::Unsent(u));
+        sink.flush();
+    }
     let result = match s.failure.take() {
         Some(e) => Err(e),
         None => s.script.judged(judge(&ending, s.opts.role)).and(counted),
     };
+    // Exit 1 unless a more specific code applies.
+    let result = match (result, never) {
+        (Ok(()), Some(u)) => Err(Error::Runtime(format!(
+            "{}{} input{} never sent (see above)",
+            if u.complete { "" } else { "at least " },
+            u.never_sent,
+            if u.never_sent == 1 { " was" } else { "s were" }
+        ))),
+        (r, _) => r,
+    };
     Ended {
-        result,
+        result: match s.stopped {
+            Some(stop) => stop.judge(result),
+            None => result,
+        },
         received: s.received_data,
         dead_peer: s.dead_peer,
-        local: s.local_failure || signalled(),
+        local: s.local_failure || s.stopped.is_some() || shutdown::signalled().is_some(),
         ending: Some(ending),
     }
-}
-
-/// The signal streams a session listens to (none where it is not the process's to stop).
-fn signal_streams(on: bool) -> (SignalStream, SignalStream) {
-    if !on {
-        return (SignalStream(None), SignalStream(None));
-    }
-    (
-        signal_stream(tokio::signal::unix::SignalKind::terminate()),
-        signal_stream(tokio::signal::unix::SignalKind::interrupt()),
-    )
 }
 
 /// Close the write queue and let the writer write the last frames. A writer stuck on a server
@@ -326,7 +359,8 @@ async fn stop_writer(
     mut writer: tokio::task::JoinHandle<Vec<Message>>,
 ) -> Vec<Message> {
     drop(wtx);
-    match tokio::time::timeout(WRITER_GRACE, &mut writer).await {
+    let until = TokioInstant::from_std(shutdown::until(WRITER_GRACE));
+    match tokio::time::timeout_at(until, &mut writer).await {
         Ok(unsent) => unsent.unwrap_or_default(),
         Err(_) => {
             writer.abort();
@@ -369,36 +403,6 @@ async fn too_big(wire: &Option<crate::wire::guard::WireFacts>) -> crate::wire::g
 
 fn far_future() -> TokioInstant {
     TokioInstant::now() + Duration::from_secs(86400 * 365)
-}
-
-static SIGNALLED: AtomicBool = AtomicBool::new(false);
-
-/// A Ctrl-C or SIGTERM ended a session: the process should not linger on its way out.
-pub fn signalled() -> bool {
-    SIGNALLED.load(Ordering::Relaxed)
-}
-
-/// Say that a signal asked the process to stop (see [`signalled`]).
-pub fn mark_signalled() {
-    SIGNALLED.store(true, Ordering::Relaxed);
-}
-
-/// A signal as a stream, made once: a signal that arrives between two passes of a loop is kept,
-/// and no handler is registered per pass. Pending forever where it cannot be installed.
-pub(crate) fn signal_stream(kind: tokio::signal::unix::SignalKind) -> SignalStream {
-    SignalStream(tokio::signal::unix::signal(kind).ok())
-}
-
-pub(crate) struct SignalStream(Option<tokio::signal::unix::Signal>);
-impl SignalStream {
-    pub(crate) async fn recv(&mut self) {
-        match &mut self.0 {
-            Some(s) => {
-                s.recv().await;
-            }
-            None => std::future::pending().await,
-        }
-    }
 }
 
 mod arms;
@@ -459,4 +463,8 @@ struct Loop<'a> {
     dead_peer: bool,
     /// A failure of ours (the input, a fatal script): another connection would not help.
     local_failure: bool,
+    /// The peer's close came while input was still open: what is left was cut off.
+    input_cut: bool,
+    /// A signal began the close (see `state.rs`, `on_signal`).
+    stopped: Option<state::Stop>,
 }

@@ -141,14 +141,22 @@ impl Loop<'_> {
         self.input_ended_at = Some(Instant::now());
     }
 
+    /// Ctrl-C or SIGTERM: close, and give the peer [`shutdown::CLOSE_AFTER_SIGNAL`] to answer,
+    /// whoever began the close. (A second signal ends the process where signals are installed.)
     pub(super) async fn on_signal(&mut self, sink: &mut dyn EventSink) {
-        mark_signalled();
-        if self.close.we_sent() {
-            // A second Ctrl-C: the user does not want to wait for the server.
-            std::process::exit(130);
-        }
+        let Some(sig) = shutdown::signalled() else {
+            return;
+        };
+        self.stopped.get_or_insert(Stop {
+            sig,
+            failed_before: self.failure.is_some(),
+        });
         self.input_open = false;
         self.begin_close(None, sink).await;
+        if let Some(began) = self.close_begun_at() {
+            let cut = began.elapsed() + shutdown::CLOSE_AFTER_SIGNAL;
+            self.close_wait = self.close_wait.min(cut);
+        }
     }
 
     pub(super) async fn on_input(&mut self, input: Input, sink: &mut dyn EventSink) {
@@ -292,9 +300,13 @@ impl Loop<'_> {
                     code,
                     reason: &reason,
                 });
+                if let Some(c) = code.filter(|c| !crate::wire::close::may_be_sent(*c)) {
+                    self.close_code_not_allowed(c);
+                }
                 self.stats.state = State::Closing;
                 // tungstenite answers it for us; sending anything now would be a protocol error.
                 self.close.peer_closed(code, reason);
+                self.input_cut |= self.input_open && !self.close.we_sent();
                 self.input_open = false;
                 if let Some(e) = self.script.on_close(code, sink) {
                     self.script_failed(e, sink).await;
@@ -327,6 +339,55 @@ impl Loop<'_> {
         if self.data_limit().is_some_and(|n| self.received_data >= n) {
             self.input_open = false;
             self.begin_close(None, sink).await;
+        }
+    }
+}
+
+impl Loop<'_> {
+    /// The peer's close frame carries a code that may never be sent (1005, 1006, 1015, 12592...):
+    /// its protocol error, whoever began the close (one verdict with --dump's).
+    fn close_code_not_allowed(&mut self, c: u16) {
+        let peer = self.opts.role.peer();
+        let did = if self.close.we_sent() {
+            "answered our close"
+        } else {
+            "closed"
+        };
+        self.failure.get_or_insert(Error::Protocol {
+            message: format!(
+                "the {peer} {did} with {c} ({}), a code that may never be sent on the wire \
+                 (RFC 6455 section 7.4.1)",
+                crate::wire::close::name(c)
+            ),
+            hint: None,
+        });
+    }
+}
+
+/// A signal began the close.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Stop {
+    sig: shutdown::Sig,
+    /// The session had failed already (an expectation, the peer): that failure stands.
+    failed_before: bool,
+}
+
+impl Stop {
+    /// The exit a session has once a signal stopped it: 0 when a clean close completed in time,
+    /// the failure it had before the signal, else 130 (SIGINT) or 143 (SIGTERM).
+    pub(super) fn judge(self, result: Result<()>) -> Result<()> {
+        match result {
+            Err(e) if !self.failed_before => Err(Error::Stopped {
+                message: format!(
+                    "stopped by {} before the close handshake completed ({e})",
+                    match self.sig {
+                        shutdown::Sig::Int => "Ctrl-C",
+                        shutdown::Sig::Term => "SIGTERM",
+                    }
+                ),
+                code: self.sig.exit_code(),
+            }),
+            other => other,
         }
     }
 }

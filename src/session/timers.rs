@@ -67,7 +67,9 @@ impl Timers {
     }
 
     /// The wait timer fired. True when the wait is over; false when a message came in since it
-    /// was set, and it now waits out the new silence.
+    /// was set, and it now waits out the new silence. Once over, the timer is moved to the far
+    /// future: an elapsed timer is ready on every poll, and an arm that is ready for ever starves
+    /// the ones below it in a biased select (the close deadline, issue 25 R1).
     pub fn wait_fired(&mut self, deadline: Option<TokioInstant>) -> bool {
         match deadline {
             Some(d) if d > TokioInstant::now() => {
@@ -75,7 +77,10 @@ impl Timers {
                 self.wait_armed = Some(d);
                 false
             }
-            _ => true,
+            _ => {
+                self.wait.as_mut().reset(far_future());
+                true
+            }
         }
     }
 

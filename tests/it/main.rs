@@ -11,6 +11,7 @@ mod expect;
 mod generated;
 mod handshake;
 mod hostile_script;
+mod hostile_session;
 mod listen;
 mod listen_hostile;
 mod liveness;

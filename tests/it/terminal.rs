@@ -163,7 +163,11 @@ fn the_repl_shows_a_hostile_servers_text_escaped() {
 
 #[test]
 fn pipe_mode_on_a_terminal_shows_received_text_escaped() {
-    let (_rt, url) = hostile_on_a_thread(script(1000, "done\x1b[2J"));
+    // The server waits for the -x message, so it is sent before the close (else it would be
+    // input the server cut short: exit 1, issue 25 D5).
+    let mut steps = vec![Step::AwaitFrames(1)];
+    steps.extend(script(1000, "done\x1b[2J"));
+    let (_rt, url) = hostile_on_a_thread(steps);
     // -x with --no-repl: pipe mode, with stdout (and stderr) a terminal.
     let (raw, code) = on_a_pty(&[&url, "-x", "hello", "--no-repl", "-w", "inf"]);
     let text = String::from_utf8_lossy(&raw);

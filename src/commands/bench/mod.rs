@@ -30,18 +30,22 @@ use stats::{lock, Shared};
 /// File descriptors wscope needs beside one per connection.
 const SPARE_FDS: u64 = 64;
 
-pub async fn run(mode: Mode, output: Output) -> Result<()> {
+pub async fn run(mode: Mode, output: Output, shutdown: crate::shutdown::Shutdown) -> Result<()> {
     // bench's report is its own (`--json`: one object on stdout); errors are reported at the edge.
     let mut printer = output.printer(Screen::Stderr);
     let outcome = match mode {
-        Mode::Run(cfg) => bench(*cfg, &mut printer).await,
+        Mode::Run(cfg) => bench(*cfg, &mut printer, shutdown).await,
         Mode::Merge { files, json } => merge(&files, json, &mut printer),
     };
     crate::event::EventSink::flush(&mut printer);
     outcome
 }
 
-async fn bench(cfg: Bench, printer: &mut Printer) -> Result<()> {
+async fn bench(
+    cfg: Bench,
+    printer: &mut Printer,
+    shutdown: crate::shutdown::Shutdown,
+) -> Result<()> {
     check_fd_limit(cfg.connections, printer);
     let hist =
         match &cfg.hist {
@@ -60,7 +64,7 @@ async fn bench(cfg: Bench, printer: &mut Printer) -> Result<()> {
         shared: shared.clone(),
         stop,
     });
-    let interrupted = drive(&ctx, started, &stop_tx).await;
+    let interrupted = drive(&ctx, started, &stop_tx, shutdown).await;
     let elapsed = started.elapsed();
     let totals = tokio::task::spawn_blocking(move || collector.finish())
         .await
@@ -102,12 +106,12 @@ async fn drive(
     ctx: &Arc<driver::Ctx>,
     started: Instant,
     stop: &tokio::sync::watch::Sender<bool>,
+    shutdown: crate::shutdown::Shutdown,
 ) -> bool {
     let mut set = JoinSet::new();
     let n = ctx.cfg.connections;
     let ramp = ctx.cfg.ramp;
-    let mut sigint = crate::session::signal_stream(tokio::signal::unix::SignalKind::interrupt());
-    let mut sigterm = crate::session::signal_stream(tokio::signal::unix::SignalKind::terminate());
+    let mut signals = shutdown;
     let mut interrupted = false;
     let finished = {
         let all = async {
@@ -127,14 +131,12 @@ async fn drive(
         loop {
             tokio::select! {
                 () = &mut all => break true,
-                () = sigint.recv() => {},
-                () = sigterm.recv() => {},
+                () = signals.recv() => {},
             }
             if interrupted {
                 break false;
             }
             interrupted = true;
-            crate::session::mark_signalled();
             let _ = stop.send(true);
         }
     };

@@ -15,7 +15,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio::signal::unix::SignalKind;
 use tokio::sync::mpsc;
 use tokio::time::{sleep_until, Instant};
 
@@ -25,7 +24,8 @@ use crate::event::EventSink;
 use crate::input::{self, StdinMode};
 use crate::printer::Printer;
 use crate::repl::{self, Repl};
-use crate::session::{signal_stream, Input, INPUT_QUEUE};
+use crate::session::{Input, INPUT_QUEUE};
+use crate::shutdown::Shutdown;
 use client::Shared;
 use hub::{Flow, Hub};
 use message::FromClient;
@@ -33,14 +33,19 @@ use message::FromClient;
 /// How long clients get to answer our 1001 before the server exits anyway.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 
-pub async fn run(cfg: Listen) -> Result<()> {
+pub async fn run(cfg: Listen, shutdown: Shutdown) -> Result<()> {
     let (mut printer, mut repl) =
         repl::printer_and_repl(&cfg.output, cfg.interactive, cfg.history, true)?;
-    let result = start(cfg, repl.as_mut(), &mut printer).await;
+    let result = start(cfg, repl.as_mut(), &mut printer, shutdown).await;
     repl::end(printer, repl, result)
 }
 
-async fn start(cfg: Listen, repl: Option<&mut Repl>, printer: &mut Printer) -> Result<()> {
+async fn start(
+    cfg: Listen,
+    repl: Option<&mut Repl>,
+    printer: &mut Printer,
+    shutdown: Shutdown,
+) -> Result<()> {
     let addr = cfg.addr;
     let mut recorder = crate::record::Recorder::open(cfg.output.record.as_ref())?;
     let (replay, notes) = match &cfg.replay {
@@ -102,7 +107,7 @@ async fn start(cfg: Listen, repl: Option<&mut Repl>, printer: &mut Printer) -> R
         }
         None => {}
     }
-    serve(listener, shared, cfg.verbose, rx, printer).await?;
+    serve(listener, shared, cfg.verbose, rx, printer, shutdown).await?;
     match recorder {
         Some(r) => r.finish().await,
         None => Ok(()),
@@ -117,6 +122,7 @@ pub async fn serve(
     verbose: bool,
     mut input: mpsc::Receiver<Input>,
     printer: &mut Printer,
+    mut shutdown: Shutdown,
 ) -> Result<()> {
     let (tx, mut rx) = crate::bounded::channel(message::HUB_QUEUE_BYTES);
     let mut hub = Hub::default();
@@ -130,8 +136,8 @@ pub async fn serve(
     // Nothing wakes us when stdout breaks while all is quiet: look now and then.
     let mut look = tokio::time::interval(STDOUT_LOOK);
     look.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut sigterm = signal_stream(SignalKind::terminate());
-    let mut sigint = signal_stream(SignalKind::interrupt());
+    // After a signal the clients get [`crate::shutdown::CLOSE_AFTER_SIGNAL`] to answer.
+    let mut signal_at: Option<Instant> = None;
     loop {
         if stopping.is_none() && printer.broken() {
             // Nobody reads our output any more (`wscope listen 8080 | head -1`): close every
@@ -139,7 +145,12 @@ pub async fn serve(
             hub.close_all();
             stopping = Some(Instant::now());
         }
-        let deadline = stopping.map(|t| t + SHUTDOWN_GRACE);
+        let deadline = stopping.map(|t| {
+            let grace = t + SHUTDOWN_GRACE;
+            signal_at.map_or(grace, |s| {
+                grace.min(s + crate::shutdown::CLOSE_AFTER_SIGNAL)
+            })
+        });
         tokio::select! {
             accepted = listener.accept(), if stopping.is_none() && paused.is_none() => match accepted {
                 Ok((tcp, peer)) => {
@@ -198,15 +209,24 @@ pub async fn serve(
                 // Made only by connect's --reconnect, for its next connection.
                 Some(Input::Resend(_)) => {}
             },
-            _ = sigint.recv(), if stopping.is_none() => {
-                crate::session::mark_signalled();
-                stopping = Some(begin_stop(&hub, printer));
+            // A signal also cuts short a stop already under way (a typed /quit).
+            () = shutdown.recv() => {
+                if stopping.is_none() {
+                    stopping = Some(begin_stop(&hub, printer));
+                }
+                stopping.get_or_insert_with(Instant::now);
+                signal_at.get_or_insert_with(Instant::now);
             }
-            _ = sigterm.recv(), if stopping.is_none() => {
-                crate::session::mark_signalled();
-                stopping = Some(begin_stop(&hub, printer));
+            _ = sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
+                if let Some(sig) = crate::shutdown::signalled() {
+                    printer.flush();
+                    return Err(Error::Stopped {
+                        message: "stopped by a signal before every client answered its close".into(),
+                        code: sig.exit_code(),
+                    });
+                }
+                break;
             }
-            _ = sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => break,
         }
         if stopping.is_some() && hub.is_empty() {
             break;

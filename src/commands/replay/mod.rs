@@ -19,13 +19,13 @@ use crate::error::{Error, Result};
 use crate::printer::{Printer, Screen};
 use recording::Recording;
 
-pub async fn run(cfg: Replay) -> Result<()> {
+pub async fn run(cfg: Replay, shutdown: crate::shutdown::Shutdown) -> Result<()> {
     let mut printer = cfg.output.printer(Screen::Stderr);
     let planned = plan_session(cfg, &mut printer);
     // What the recording said is out before the session's own printer starts.
     drop(printer);
     match planned? {
-        Some(connect) => crate::commands::connect::run(connect).await,
+        Some(connect) => crate::commands::connect::run(connect, shutdown).await,
         None => Ok(()),
     }
 }
