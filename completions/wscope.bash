@@ -333,7 +333,7 @@ _wscope() {
             return 0
             ;;
         wscope__subcmd__inspect)
-            opts="-H -s -o -L -k -v -h --header --subprotocol --require-subprotocol --origin --auth --protocol-version --connect-timeout --location --max-redirects --proxy --no-proxy --ca --cert --key --insecure --max-message-size --no-coalesce --no-deflate --deflate --verbose --json --color --no-color --help"
+            opts="-H -s -o -L -k -v -h --header --subprotocol --require-subprotocol --origin --auth --protocol-version --connect-timeout --location --max-redirects --proxy --no-proxy --ca --cert --key --insecure --max-message-size --no-coalesce --no-deflate --deflate --verbose --json --dump --dump-limit --dump-file --color --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -400,6 +400,14 @@ _wscope() {
                     return 0
                     ;;
                 --deflate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dump-limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dump-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -98,6 +98,8 @@ complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l cert -d 'Clien
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l key -d 'Client private key, PEM PKCS#8 \'BEGIN PRIVATE KEY\' (with --cert)' -r -F
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l max-message-size -d 'Largest message or frame accepted from the server; bigger closes with 1009 [at least 125; suffixes: K, M, G]' -r
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l deflate -d 'Offer permessage-deflate with exactly these parameters, e.g. \'server_no_context_takeover; client_max_window_bits=10\' [default: \'client_max_window_bits\']' -r
+complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l dump-limit -d 'Bytes of each payload shown by --dump before the rest is elided' -r
+complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l dump-file -d 'Write the frame dump to FILE instead of stderr (implies --dump)' -r -F
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l color -d 'When to use colours' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -109,6 +111,7 @@ complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l no-coalesce -d
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l no-deflate -d 'Offer no compression (by default wscope offers permessage-deflate as browsers do)'
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -s v -l verbose -d 'Show the request and response in full, the handshake checks and timings'
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l json -d 'Print one JSON object with the whole report'
+complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l dump -d 'Show the frames of the close (and any the server sent before it), decoded, with a hex dump'
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l no-color -d 'Same as --color never'
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wscope -n "__fish_wscope_using_subcommand probe" -s H -l header -d 'Extra request header, \'Name: value\' (repeatable; replaces a default header of the same name)' -r
