@@ -64,6 +64,8 @@ pub struct Watch {
     until_close: bool,
     /// The close frame has been read: nothing after it is a frame.
     closed: bool,
+    /// Bytes that came after the close frame (dropped).
+    after_close: u64,
 }
 
 /// How far [`Watch::feed_with`] got.
@@ -110,6 +112,7 @@ impl Watch {
         while !bytes.is_empty() {
             if self.closed && self.remaining == 0 {
                 // RFC 6455 §5.5.1: after the close frame, nothing is a frame; nothing is parsed.
+                self.after_close = self.after_close.saturating_add(bytes.len() as u64);
                 return Fed::All;
             }
             if self.gave_up {
@@ -152,6 +155,11 @@ impl Watch {
     pub fn until_close(mut self) -> Watch {
         self.until_close = true;
         self
+    }
+
+    /// Bytes that followed the close frame, which were dropped unparsed.
+    pub fn after_close(&self) -> u64 {
+        self.after_close
     }
 
     /// A whole header `h` was read: start its frame and emit the header unless it is dropped.
