@@ -152,6 +152,28 @@ for server in node-deflate python; do
     result "$server: 20000 lines echoed losslessly, compressed with context takeover" $? \
         "rc=$rc, $(wc -l < "$TMP/echo.out") lines back; $(tail -n2 "$TMP/echo.err")"
 done
+# The deflate sequence (issue 26 item 1: empty messages between others, 1 byte, 125/126,
+# 65535/65536), text and binary, in each parameter set, echoed by both compressing servers.
+DEFLATE_OFFERS=("client_max_window_bits" \
+    "client_no_context_takeover; server_no_context_takeover" \
+    "server_max_window_bits=9; client_max_window_bits=9" \
+    "server_max_window_bits=12; client_max_window_bits=15; server_no_context_takeover")
+N_SEQ=$("$PY3" scripts/interop/sequence.py lines | wc -l)
+for server in node-deflate python; do
+    if [[ $server == node-deflate ]]; then port=$NODEZ_PORT; else port=$PY_PORT; fi
+    for offer in "${DEFLATE_OFFERS[@]}"; do
+        for kind in text binary; do
+            flag=(); [[ $kind == binary ]] && flag=(--binary)
+            "$PY3" scripts/interop/sequence.py lines | "$W" "ws://127.0.0.1:$port/echo?seq=1" \
+                --deflate "$offer" "${flag[@]}" --json --count "$N_SEQ" -w 10 \
+                > "$TMP/seq.json" 2> "$TMP/seq.err"; rc=$?
+            why=$("$PY3" scripts/interop/sequence.py check "$TMP/seq.json" "$kind"); ok=$?
+            [[ $ok == 0 && $rc == 0 ]]
+            result "$server: deflate sequence ($kind, '$offer') echoed as sent" $? \
+                "rc=$rc $why $(tail -n2 "$TMP/seq.err")"
+        done
+    done
+done
 out=$("$W" "ws://127.0.0.1:$PY_PORT/echo?z=3" --no-deflate --json -x plain --once 2>&1); rc=$?
 seen "$TMP/python.log" "/echo?z=3" '{"event":"open","extensions":null}' \
     && [[ $rc == 0 && $out == *'"compressed":false'* ]]
@@ -173,6 +195,19 @@ result "node client (perMessageDeflate) -> wscope listen --echo: negotiated, ech
 out=$(PYTHONPATH=$ROOT/.tools/py "$PY3" scripts/interop/client.py "$LISTEN" 2>&1); rc=$?
 [[ $rc == 0 && $out == *'"extensions": "permessage-deflate'* && $out == *'"ok": true'* ]]
 result "python client (compression default) -> wscope listen --echo: negotiated, echoes equal" $? "rc=$rc $out"
+# The deflate sequence from each compressing client, in each parameter set, to wscope's listen.
+for opts in '{}' '{"clientNoContextTakeover":true,"serverNoContextTakeover":true}' \
+    '{"serverMaxWindowBits":9,"clientMaxWindowBits":9}' '{"serverMaxWindowBits":12}'; do
+    out=$(NODE_PATH=$ROOT/.tools/node/node_modules node scripts/interop/client.js "$LISTEN" seq "$opts" 2>&1); rc=$?
+    [[ $rc == 0 && $out == *'"extensions":"permessage-deflate'* && $out == *'"ok":true'* ]]
+    result "node client -> wscope listen --echo: deflate sequence $opts echoed as sent" $? "rc=$rc $out"
+done
+for opts in '{}' '{"client_no_context_takeover":true,"server_no_context_takeover":true}' \
+    '{"server_max_window_bits":9,"client_max_window_bits":9}' '{"server_max_window_bits":12}'; do
+    out=$(PYTHONPATH=$ROOT/.tools/py "$PY3" scripts/interop/client.py "$LISTEN" seq "$opts" 2>&1); rc=$?
+    [[ $rc == 0 && $out == *'"extensions": "permessage-deflate'* && $out == *'"ok": true'* ]]
+    result "python client -> wscope listen --echo: deflate sequence $opts echoed as sent" $? "rc=$rc $out"
+done
 listen "$TMP/listen-plain.log" --echo --no-deflate
 out=$(PYTHONPATH=$ROOT/.tools/py "$PY3" scripts/interop/client.py "$LISTEN" 2>&1); rc=$?
 [[ $rc == 0 && $out == *'"extensions": null'* && $out == *'"ok": true'* ]]

@@ -181,6 +181,17 @@ def ok(head):
     return switching(accept_for(head))
 
 
+def ok_deflate(head):
+    """A 101 that accepts permessage-deflate."""
+    return ok(head)[:-2] + b"Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n"
+
+
+# What Werkzeug under flask-sock writes after its close frame: an HTTP response.
+HTTP_AFTER = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 0\r\n\r\n"
+# RFC 7692 7.2.3.1: "Hello" compressed.
+HELLO_Z = bytes([0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00])
+
+
 SERVER_ROWS = [
     # (input, respond, after, extra wscope args)
     ("wrong `Sec-WebSocket-Accept`", lambda h: switching("AAAAAAAAAAAAAAAAAAAAAAAAAAA="), b"", []),
@@ -209,6 +220,10 @@ SERVER_ROWS = [
     ("server closes 1000", ok, close(1000, b"bye"), []),
     ("server closes 4001", ok, close(4001, b"bye"), []),
     ("a text frame after the server's close 1000", ok, close(1000) + frame(0x81, b"late"), []),
+    ("two messages, close 1000, then an HTTP response", ok,
+     frame(0x81, b"one") + frame(0x81, b"two") + close(1000) + HTTP_AFTER, []),
+    ("the same with permessage-deflate (compressed messages)", ok_deflate,
+     frame(0xC1, HELLO_Z) + frame(0x81, b"two") + close(1000) + HTTP_AFTER, []),
 ]
 
 USER_ROWS = [

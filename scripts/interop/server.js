@@ -32,6 +32,9 @@ wss.on('connection', (ws, req) => {
     ws.close(4001, 'server says bye');
     return;
   }
+  // A client that breaks the protocol fails its own connection, never the whole server (an
+  // unhandled 'error' event would end the process and fail every later scenario with it).
+  ws.on('error', (e) => emit({ event: 'error', message: String(e) }));
   ws.on('ping', (data) => emit({ event: 'ping', data: data.toString('utf8') }));
   ws.on('close', (code, reason) =>
     emit({ event: 'close', code: code === 1005 ? null : code, reason: reason.toString('utf8') }));

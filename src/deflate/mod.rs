@@ -7,6 +7,8 @@
 pub mod codec;
 pub mod mirror;
 pub mod params;
+#[cfg(test)]
+mod roundtrip;
 pub mod stream;
 
 use std::collections::VecDeque;

@@ -57,12 +57,11 @@ pub async fn stack(
     let wire = WireFacts::default();
     let (stream, leftover) =
         crate::deflate::layer(stream, leftover, deflate, max_message_size, &wire);
-    let stream: BoxStream = Box::new(Guard::new(
-        stream,
-        &leftover,
-        wire.clone(),
-        max_message_size,
-    ));
+    let guard = Guard::new(stream, &leftover, wire.clone(), max_message_size);
+    // The library reads the leftover itself: never past the peer's close frame.
+    let mut leftover = leftover;
+    leftover.truncate(guard.leftover_len());
+    let stream: BoxStream = Box::new(guard);
     let raw = super::raw::Injector::default();
     let stream = raw.layer(stream);
     let ws = WebSocketStream::from_partially_read(

@@ -156,3 +156,52 @@ async fn dump_on_mid_session_shows_compressed_messages_inflated() {
     assert!(out.stderr.contains("inflated: \"Hello\""), "{}", out.stderr);
     assert!(!out.stderr.contains("not shown"), "{}", out.stderr);
 }
+
+/// R2 when everything comes in the same read as the 101: the bytes behind the response head go
+/// to the library first, so they too must stop at the close frame, whatever follows it (here a
+/// header declaring 2^63 bytes, which the library would refuse as too big).
+#[tokio::test]
+async fn junk_after_a_close_that_came_with_the_101_is_never_parsed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    for junk in [
+        JUNK.to_vec(),
+        vec![0x82, 0x7f, 0x80, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3],
+    ] {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("ws://{}/", listener.local_addr().unwrap());
+        let sent = junk.clone();
+        let server = tokio::spawn(async move {
+            let (mut tcp, _) = listener.accept().await.unwrap();
+            let mut head = Vec::new();
+            let mut buf = [0u8; 4096];
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                let n = tcp.read(&mut buf).await.unwrap();
+                assert!(n > 0);
+                head.extend_from_slice(&buf[..n]);
+            }
+            let text = String::from_utf8_lossy(&head).to_string();
+            let key = text
+                .lines()
+                .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))
+                .unwrap()
+                .trim()
+                .to_string();
+            let accept =
+                tokio_tungstenite::tungstenite::handshake::derive_accept_key(key.as_bytes());
+            let mut all = format!(
+                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
+            )
+            .into_bytes();
+            all.extend(hostile::text("one"));
+            all.extend(hostile::close(1000, ""));
+            all.extend_from_slice(&sent);
+            tcp.write_all(&all).await.unwrap();
+            // Drain until the client goes.
+            while matches!(tcp.read(&mut buf).await, Ok(n) if n > 0) {}
+        });
+        let out = run_with(args(&[&url, "-w", "inf", "--no-deflate"]), Some(Vec::new())).await;
+        let _ = server.await;
+        assert_eq!(out.code, 0, "junk {junk:x?}: {}", out.stderr);
+        assert_eq!(out.stdout, "one\n");
+    }
+}

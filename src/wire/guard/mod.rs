@@ -42,6 +42,8 @@ pub struct Guard<S> {
     owed_at_write: u64,
     /// A read that waits for the peer to take our replies first.
     reader: Option<std::task::Waker>,
+    /// How much of the leftover the library may read: up to the end of a close frame in it.
+    leftover_len: usize,
 }
 
 /// Bytes of replies to pings (the library answers each) that may wait for a peer that does not
@@ -66,7 +68,9 @@ impl<S> Guard<S> {
         watch.hand_over_partial_header();
         wire.set_close_code(watch.close_code());
         wire.set_close_seen(watch.close_seen());
+        let after_close = usize::try_from(watch.after_close()).unwrap_or(usize::MAX);
         Guard {
+            leftover_len: leftover.len().saturating_sub(after_close),
             inner,
             watch,
             failed,
@@ -76,6 +80,14 @@ impl<S> Guard<S> {
             owed_at_write: 0,
             reader: None,
         }
+    }
+}
+
+impl<S> Guard<S> {
+    /// How many of the leftover bytes given to [`Guard::new`] the library may read itself: all of
+    /// them, or those up to the end of the peer's close frame (what follows it is no frame).
+    pub fn leftover_len(&self) -> usize {
+        self.leftover_len
     }
 }
 

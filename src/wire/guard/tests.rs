@@ -296,3 +296,30 @@ proptest::proptest! {
         proptest::prop_assert_eq!(a, b);
     }
 }
+
+/// R2: a connection's guard hands up nothing after the peer's close frame, neither from the
+/// socket nor from the bytes behind the handshake; a plain watch still follows everything.
+#[tokio::test]
+async fn nothing_after_the_close_frame_is_handed_up() {
+    use tokio::io::AsyncReadExt;
+    let mut before = frame(0x81, b"one");
+    before.extend(frame(0x88, &[0x03, 0xe8]));
+    let junk = b"HTTP/1.1 200 OK\r\n\r\n\x82\x7f\x80\x00";
+    let mut bytes = before.clone();
+    bytes.extend_from_slice(junk);
+    for cut in [0, 3, before.len(), bytes.len()] {
+        let (left, rest) = bytes.split_at(cut);
+        let wire = WireFacts::default();
+        let mut g = Guard::new(rest, left, wire.clone(), 1 << 20);
+        let mut out = left[..g.leftover_len()].to_vec();
+        g.read_to_end(&mut out).await.unwrap();
+        assert_eq!(out, before, "cut {cut}");
+        assert_eq!(wire.unexpected(), None);
+        assert_eq!(wire.close_code(), Some(1000));
+    }
+    let mut w = Watch::default();
+    assert!(
+        !w.feed(&bytes),
+        "a watch of any bytes reads the junk as frames"
+    );
+}

@@ -66,6 +66,8 @@ pub struct Watch {
     closed: bool,
     /// A close frame's header has been read.
     close_seen: bool,
+    /// Bytes that came after the close frame (dropped).
+    after_close: u64,
 }
 
 /// How far [`Watch::feed_with`] got.
@@ -112,6 +114,7 @@ impl Watch {
         while !bytes.is_empty() {
             if self.closed && self.remaining == 0 {
                 // RFC 6455 §5.5.1: after the close frame, nothing is a frame; nothing is parsed.
+                self.after_close = self.after_close.saturating_add(bytes.len() as u64);
                 return Fed::All;
             }
             if self.gave_up {
@@ -154,6 +157,11 @@ impl Watch {
     pub fn until_close(mut self) -> Watch {
         self.until_close = true;
         self
+    }
+
+    /// Bytes that followed the close frame, which were dropped unparsed.
+    pub fn after_close(&self) -> u64 {
+        self.after_close
     }
 
     /// A whole header `h` was read: start its frame and emit the header unless it is dropped.
