@@ -303,7 +303,7 @@ pub struct ConnectArgs {
     #[arg(long, value_name = "PARAMS", value_parser = parse_deflate, help_heading = "Compression", hide_short_help = true)]
     pub deflate: Option<crate::deflate::Offer>,
 
-    /// Show the request and response in full, the handshake checks and timings
+    /// Show the request and response in full, the handshake checks and timings (inspect always shows them)
     #[arg(short, long)]
     pub verbose: bool,
 }

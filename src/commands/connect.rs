@@ -95,6 +95,16 @@ fn stdin_has_data() -> bool {
         .unwrap_or(false)
 }
 
+/// With -x or --script on a terminal the REPL follows, unless the user said how the session ends:
+/// --no-repl, or wscat's `-w`, or `--once`/`--count`/`--idle` (SPEC "Pipe mode and scripting").
+fn ends_after_input(session: &SessionArgs) -> bool {
+    session.no_repl
+        || session.wait.is_some()
+        || session.once
+        || session.count.is_some()
+        || session.idle.is_some()
+}
+
 pub async fn run(
     url: &str,
     conn: &ConnectArgs,
@@ -109,7 +119,7 @@ pub async fn run(
     let interactive = stdin_tty
         && std::io::stdout().is_terminal()
         && !output.json
-        && ((session.execute.is_empty() && session.script.is_none()) || !session.no_repl);
+        && ((session.execute.is_empty() && session.script.is_none()) || !ends_after_input(session));
     // In the REPL the screen is stdout (rustyline draws there); otherwise diagnostics go to stderr.
     style::init_color(output.color(), interactive);
     let style = crate::config::connect_style(output, session, conn, interactive);
