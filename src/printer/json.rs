@@ -14,14 +14,25 @@ pub(crate) fn base(started: Instant, event: &str) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("event".into(), event.into());
     m.insert("t".into(), seconds(started.elapsed()));
-    m.insert("time".into(), json!(super::style::unix_time()));
+    m.insert("time".into(), json!(micros(super::style::unix_time())));
     m
+}
+
+/// A number of seconds (or milliseconds) rounded to the microsecond: the f64 product of a
+/// duration otherwise shows float noise (`27.386428000000002`) that no clock measured.
+pub(crate) fn micros(secs: f64) -> f64 {
+    (secs * 1e6).round() / 1e6
+}
+
+/// A duration in milliseconds, to the microsecond.
+pub(crate) fn ms(d: std::time::Duration) -> f64 {
+    (d.as_secs_f64() * 1e6).round() / 1e3
 }
 
 /// Seconds to the microsecond, always as a plain decimal: serde_json writes an f64 under 1e-5 in
 /// exponent form (`1e-6`), which tools reading `t` as a decimal trip over, so those few µs are 0.
 fn seconds(d: std::time::Duration) -> Value {
-    let t = (d.as_secs_f64() * 1e6).round() / 1e6;
+    let t = micros(d.as_secs_f64());
     json!(if t < 1e-5 { 0.0 } else { t })
 }
 
@@ -88,7 +99,7 @@ pub fn event(started: Instant, ev: &Event<'_>) -> Option<Value> {
         Event::PongReceived { payload, rtt } => {
             let mut m = base(started, "pong");
             control(&mut m, "received", payload);
-            m.insert("rtt_ms".into(), json!(rtt.map(|d| d.as_secs_f64() * 1e3)));
+            m.insert("rtt_ms".into(), json!(rtt.map(ms)));
             m
         }
         Event::CloseSent { code, reason } => {
@@ -111,10 +122,10 @@ pub fn event(started: Instant, ev: &Event<'_>) -> Option<Value> {
             if let Ok(Value::Object(o)) = serde_json::to_value(s) {
                 m.extend(o);
             }
-            m.insert("uptime_s".into(), json!(s.opened.elapsed().as_secs_f64()));
+            m.insert("uptime_s".into(), json!(micros(s.opened.elapsed().as_secs_f64())));
             m.insert(
                 "last_rtt_ms".into(),
-                json!(s.last_rtt.map(|d| d.as_secs_f64() * 1e3)),
+                json!(s.last_rtt.map(ms)),
             );
             m
         }
@@ -163,7 +174,7 @@ pub fn open(started: Instant, r: &crate::handshake::Report) -> Value {
     );
     m.insert(
         "ms".into(),
-        json!(r.timings.total.map(|d| d.as_secs_f64() * 1e3)),
+        json!(r.timings.total.map(ms)),
     );
     m.insert("redirects".into(), json!(r.redirects));
     m.insert("proxy".into(), json!(r.proxy.as_ref().map(|p| &p.url)));

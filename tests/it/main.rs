@@ -13,6 +13,7 @@ mod listen;
 mod liveness;
 mod manners;
 mod network;
+mod polish;
 mod probe;
 mod reconnect;
 mod record;

@@ -1,0 +1,56 @@
+//! The small things a new user trips over in the first hour (issue 26 items 13 and 15): wording,
+//! plurals, parentheses, float noise in --json, hints for slips of the keyboard. Each test runs
+//! the real binary and asserts on what the user reads.
+
+use crate::listen::Server as Listen;
+use crate::support::{args, run};
+
+/// Every number in a JSON value with more than `max` decimals, as written.
+fn noisy_numbers(v: &serde_json::Value, max: usize, found: &mut Vec<String>) {
+    match v {
+        serde_json::Value::Number(n) => {
+            let s = n.to_string();
+            if s.split_once('.').is_some_and(|(_, f)| f.len() > max) {
+                found.push(s);
+            }
+        }
+        serde_json::Value::Array(a) => a.iter().for_each(|x| noisy_numbers(x, max, found)),
+        serde_json::Value::Object(o) => o.values().for_each(|x| noisy_numbers(x, max, found)),
+        _ => {}
+    }
+}
+
+/// Times in --json are to the microsecond: seconds with at most 6 decimals, milliseconds with 3
+/// (`ms`, `rtt_ms`); never `27.386428000000002`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_times_carry_no_float_noise() {
+    let server = Listen::start(&["--echo"]);
+    let url = server.url("/");
+    let connect = run(args(&[
+        &url, "--json", "-x", "/ping", "-x", "hi", "-x", "/status", "-w", "0.5",
+    ]))
+    .await;
+    assert_eq!(connect.code, 0, "{}\n{}", connect.stdout, connect.stderr);
+    let inspect = run(args(&["inspect", &url, "--json"])).await;
+    assert_eq!(inspect.code, 0, "{}\n{}", inspect.stdout, inspect.stderr);
+    let mut keys = std::collections::BTreeSet::new();
+    for line in connect.stdout.lines().chain(inspect.stdout.lines()) {
+        let v: serde_json::Value = serde_json::from_str(line).expect(line);
+        let mut noisy = Vec::new();
+        noisy_numbers(&v, 6, &mut noisy);
+        assert!(noisy.is_empty(), "{noisy:?} in {line}");
+        if let Some(o) = v.as_object() {
+            for (k, x) in o {
+                if k.ends_with("ms") {
+                    let mut noisy = Vec::new();
+                    noisy_numbers(x, 3, &mut noisy);
+                    assert!(noisy.is_empty(), "{k}: {noisy:?} in {line}");
+                }
+                keys.insert(k.clone());
+            }
+        }
+    }
+    for k in ["ms", "rtt_ms", "time", "t", "uptime_s"] {
+        assert!(keys.contains(k), "{k} was not in the output: {}", connect.stdout);
+    }
+}
