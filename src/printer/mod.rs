@@ -602,10 +602,11 @@ fn pretty_json(data: &[u8]) -> Option<String> {
     serde_json::to_string_pretty(&v).ok()
 }
 
-/// `5 bytes`, or `120 bytes, 31 on the wire (compressed)` for a compressed message.
+/// `5 bytes`, or `120 bytes, 31 compressed on the wire` for a compressed message (shown inside
+/// parentheses: no second pair).
 fn sizes(len: usize, wire: Wire) -> String {
     if wire.compressed {
-        format!("{len} bytes, {} on the wire (compressed)", wire.size)
+        format!("{len} bytes, {} compressed on the wire", wire.size)
     } else {
         format!("{len} bytes")
     }
@@ -658,5 +659,21 @@ impl EventSink for Printer {
 
     fn stalled(&self) -> bool {
         self.out.has_pending() && !self.out.can_hand_on()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_need_no_second_parentheses() {
+        let wire = Wire {
+            compressed: true,
+            size: 19,
+        };
+        let shown = format!("(text, {})", sizes(16, wire));
+        assert_eq!(shown, "(text, 16 bytes, 19 compressed on the wire)");
+        assert_eq!(shown.matches('(').count(), 1, "{shown}");
     }
 }

@@ -54,3 +54,20 @@ async fn json_times_carry_no_float_noise() {
         assert!(keys.contains(k), "{k} was not in the output: {}", connect.stdout);
     }
 }
+
+/// No parentheses inside parentheses in a 3xxx close code's name, and "1 check", not "1 checks".
+/// (A compressed message's sizes under -v: `printer::tests::sizes_need_no_second_parentheses`.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wording_has_no_nested_parentheses_and_counts_in_the_singular() {
+    use crate::support::hostile::{self, Hostile, Step};
+    let server = Listen::start(&["--echo"]);
+    let url = server.url("/");
+    let closing = Hostile::start(vec![Step::Send(hostile::close(3001, "bye"))]).await;
+    let o = run(args(&[&closing.url, "-w", "inf"])).await;
+    assert!(o.stderr.contains("3001 (registered at IANA)"), "{}", o.stderr);
+    assert!(!o.stderr.contains("))"), "{}", o.stderr);
+
+    let o = run(args(&["probe", &url, "--only", "ping"])).await;
+    assert_eq!(o.code, 0, "{}\n{}", o.stdout, o.stderr);
+    assert!(o.stdout.contains("\n1 check: 1 pass"), "{}", o.stdout);
+}
