@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 
 use colored::Colorize;
-use rustyline::completion::Completer;
+use rustyline::completion::{Completer, Pair};
 use rustyline::highlight::{CmdKind, Highlighter};
 use rustyline::hint::Hinter;
 use rustyline::{
@@ -34,14 +34,17 @@ impl ReplHelper {
 }
 
 impl Completer for ReplHelper {
-    type Candidate = String;
+    type Candidate = Pair;
 
+    /// A completed command name ends with a space, so what is typed next is its argument
+    /// (`/pi<Tab>x` is `/ping x`, never `/pingx`); several candidates share no space, so
+    /// rustyline's common prefix stops where they differ.
     fn complete(
         &self,
         line: &str,
         pos: usize,
         _ctx: &Context<'_>,
-    ) -> rustyline::Result<(usize, Vec<String>)> {
+    ) -> rustyline::Result<(usize, Vec<Pair>)> {
         let first = line.split_whitespace().next().unwrap_or("");
         if let Some(name) = first.strip_prefix('/') {
             if line.len() > first.len() && self.hidden(name) {
@@ -50,7 +53,21 @@ impl Completer for ReplHelper {
         }
         let (start, mut candidates) = slash::complete(line, pos);
         candidates.retain(|c| !c.strip_prefix('/').is_some_and(|n| self.hidden(n)));
-        Ok((start, candidates))
+        let space_follows = line
+            .get(pos..)
+            .is_some_and(|rest| rest.starts_with(char::is_whitespace));
+        let pairs = candidates
+            .into_iter()
+            .map(|c| Pair {
+                replacement: if c.starts_with('/') && !space_follows {
+                    format!("{c} ")
+                } else {
+                    c.clone()
+                },
+                display: c,
+            })
+            .collect();
+        Ok((start, pairs))
     }
 }
 

@@ -440,7 +440,8 @@ fn history_is_private_and_reloaded_and_ctrl_keys_close_cleanly() {
     pty.type_keys("\x03xyz\r");
     server.wait_for(4, &pty);
     settle();
-    pty.type_keys("/pi\t tab\r");
+    // Tab ends a completed command with a space: `/pi<Tab>tab` is `/ping tab`, not `/pingtab`.
+    pty.type_keys("/pi\ttab\r");
     server.wait_for(5, &pty);
     settle();
     pty.type_keys("\x03");
