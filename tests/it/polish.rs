@@ -71,3 +71,23 @@ async fn wording_has_no_nested_parentheses_and_counts_in_the_singular() {
     assert_eq!(o.code, 0, "{}\n{}", o.stdout, o.stderr);
     assert!(o.stdout.contains("\n1 check: 1 pass"), "{}", o.stdout);
 }
+
+/// The connect banner fits a terminal: the URL, subprotocol and extension names on the first
+/// line, what deflate settled on an indented line of its own (it made one 150-column line).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_connect_banner_does_not_wrap() {
+    let server = Listen::start(&["--echo"]);
+    let url = server.url("/");
+    let o = run(args(&[&url, "-x", "hi", "--once"])).await;
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let mut lines = o.stderr.lines().skip_while(|l| l.starts_with("note:"));
+    let first = lines.next().unwrap_or("");
+    assert!(first.starts_with("connected to"), "{}", o.stderr);
+    assert!(first.contains("permessage-deflate"), "{first}");
+    let detail = lines.next().unwrap_or("");
+    assert!(detail.starts_with("  deflate: "), "{}", o.stderr);
+    assert!(detail.contains("15-bit window"), "{detail}");
+    for line in [first, detail] {
+        assert!(line.chars().count() <= 100, "{} columns: {line}", line.len());
+    }
+}
