@@ -147,24 +147,36 @@ mod tests {
         f(&ctx)
     }
 
+    /// What the candidates show, and what each puts on the line.
+    fn both(r: (usize, Vec<Pair>)) -> (usize, Vec<String>, Vec<String>) {
+        let shown = r.1.iter().map(|p| p.display.clone()).collect();
+        let put = r.1.iter().map(|p| p.replacement.clone()).collect();
+        (r.0, shown, put)
+    }
+
     #[test]
     fn completion_hides_listen_commands_in_the_client() {
         let client = ReplHelper { listen: false };
         let listen = ReplHelper { listen: true };
         with_ctx(|ctx| {
-            let (start, c) = client.complete("/cl", 3, ctx).unwrap();
+            let (start, c, put) = both(client.complete("/cl", 3, ctx).unwrap());
             assert_eq!((start, c), (0, vec!["/close".to_string()]));
-            let (_, c) = listen.complete("/cl", 3, ctx).unwrap();
+            assert_eq!(put, vec!["/close ".to_string()]);
+            let (_, c, _) = both(listen.complete("/cl", 3, ctx).unwrap());
             assert_eq!(c, vec!["/clients".to_string(), "/close".to_string()]);
-            let (_, c) = client.complete("/t", 2, ctx).unwrap();
+            let (_, c, _) = both(client.complete("/t", 2, ctx).unwrap());
             assert_eq!(c, vec!["/text".to_string()]);
             assert!(client.complete("/to 3 /p", 8, ctx).unwrap().1.is_empty());
             assert_eq!(listen.complete("/to 3 /p", 8, ctx).unwrap().1.len(), 2);
-            let (start, c) = client.complete("/close t", 8, ctx).unwrap();
+            let (start, c, put) = both(client.complete("/close t", 8, ctx).unwrap());
             assert_eq!(
                 (start, c),
                 (7, vec!["too-big".to_string(), "try-again".to_string()])
             );
+            assert_eq!(put, vec!["too-big".to_string(), "try-again".to_string()]);
+            // A space already after the cursor: none added.
+            let (_, _, put) = both(client.complete("/pi x", 3, ctx).unwrap());
+            assert_eq!(put, vec!["/ping".to_string()]);
         });
     }
 
