@@ -411,7 +411,10 @@ impl Printer {
                 let v = json::auto_pong(self.started, p);
                 self.write_json(&v);
             }
-            Event::Help => self.document(&crate::slash::help_text(false)),
+            Event::Help => self.document(&crate::slash::help_text_for(
+                false,
+                style::screen_width(),
+            )),
             Event::Verbose(on) => self.style.verbose = on,
             _ => {}
         }
@@ -490,7 +493,7 @@ impl Printer {
     }
 
     fn help(&mut self) {
-        let h = crate::slash::help_text(false);
+        let h = crate::slash::help_text_for(false, style::screen_width());
         match &self.screen {
             Screen::Stderr => {
                 self.line.clear();

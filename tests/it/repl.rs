@@ -607,3 +607,30 @@ fn sent_messages_are_echoed_whatever_their_source_and_verbose_shows_their_sizes(
         "/verbose off still shows sizes: {quiet:?}\n{screen}"
     );
 }
+
+/// `/help` wraps to the terminal (the pty is 120 columns; the table was ~130): no line is wider,
+/// and every example is still there.
+#[test]
+fn help_fits_the_terminal_width() {
+    let server = Server::start(Behaviour::Echo);
+    let home = tempfile::tempdir().unwrap();
+    let mut pty = Pty::spawn(&[&server.url(), "--no-history"], home.path());
+    pty.wait_screen("> ");
+    pty.type_keys("/help\r");
+    pty.wait_screen("Close codes");
+    settle();
+    let screen = pty.screen();
+    let table = &screen[screen.find("Commands:").unwrap()..];
+    for line in table.lines() {
+        assert!(
+            line.chars().count() <= 120,
+            "{} columns: {line:?}\n{table}",
+            line.chars().count()
+        );
+    }
+    for c in wscope::slash::COMMANDS.iter().filter(|c| !c.listen_only) {
+        assert!(table.contains(c.example), "{} missing:\n{table}", c.example);
+    }
+    pty.type_keys("/quit\r");
+    assert_eq!(pty.wait_exit(), 0, "{}", pty.screen());
+}
