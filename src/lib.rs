@@ -47,7 +47,8 @@ use error::{exit, Error, Result};
 
 /// Parse the command line, run it, and turn the outcome into an exit code.
 pub fn main_entry() -> ExitCode {
-    let args = reconnect::join_max(cli::rewrite_wscat_listen(std::env::args_os().collect()));
+    let args = cli::rewrite_help_help(std::env::args_os().collect());
+    let args = reconnect::join_max(cli::rewrite_wscat_listen(args));
     if let Err(e) = cli::check_first_word(&args) {
         printer::style::init_color(cli::ColorChoice::Auto, false);
         printer::Printer::new(printer::Style::default(), printer::Screen::Stderr).error(&e);

@@ -435,7 +435,10 @@ mod tests {
         ] {
             let e = Target::parse(input).unwrap_err();
             assert_eq!(e.exit_code(), 2, "{input}");
-            assert!(e.hint().is_some_and(|h| h.contains(fixed)), "{input}: {e:?}");
+            assert!(
+                e.hint().is_some_and(|h| h.contains(fixed)),
+                "{input}: {e:?}"
+            );
         }
         // A host named `ws` is still a host.
         assert_eq!(Target::parse("ws:8080").unwrap().host, "ws");

@@ -122,11 +122,11 @@ pub fn event(started: Instant, ev: &Event<'_>) -> Option<Value> {
             if let Ok(Value::Object(o)) = serde_json::to_value(s) {
                 m.extend(o);
             }
-            m.insert("uptime_s".into(), json!(micros(s.opened.elapsed().as_secs_f64())));
             m.insert(
-                "last_rtt_ms".into(),
-                json!(s.last_rtt.map(ms)),
+                "uptime_s".into(),
+                json!(micros(s.opened.elapsed().as_secs_f64())),
             );
+            m.insert("last_rtt_ms".into(), json!(s.last_rtt.map(ms)));
             m
         }
         Event::Help | Event::Verbose(_) | Event::Frame { .. } => return None,
@@ -172,10 +172,7 @@ pub fn open(started: Instant, r: &crate::handshake::Report) -> Value {
         "deflate".into(),
         json!(r.verdict.as_ref().and_then(|v| v.deflate)),
     );
-    m.insert(
-        "ms".into(),
-        json!(r.timings.total.map(ms)),
-    );
+    m.insert("ms".into(), json!(r.timings.total.map(ms)));
     m.insert("redirects".into(), json!(r.redirects));
     m.insert("proxy".into(), json!(r.proxy.as_ref().map(|p| &p.url)));
     Value::Object(m)

@@ -411,10 +411,9 @@ impl Printer {
                 let v = json::auto_pong(self.started, p);
                 self.write_json(&v);
             }
-            Event::Help => self.document(&crate::slash::help_text_for(
-                false,
-                style::screen_width(),
-            )),
+            Event::Help => {
+                self.document(&crate::slash::help_text_for(false, style::screen_width()))
+            }
             Event::Verbose(on) => self.style.verbose = on,
             _ => {}
         }

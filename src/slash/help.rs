@@ -643,8 +643,15 @@ mod tests {
                 for line in text.lines() {
                     assert!(line.chars().count() <= width, "{width}: {line:?}\n{text}");
                 }
-                for c in COMMANDS.iter().filter(|c| c.listen_only == listen || !(c.listen_only || c.client_only)) {
-                    assert!(text.contains(c.example), "{width}: {} missing\n{text}", c.example);
+                for c in COMMANDS
+                    .iter()
+                    .filter(|c| c.listen_only == listen || !(c.listen_only || c.client_only))
+                {
+                    assert!(
+                        text.contains(c.example),
+                        "{width}: {} missing\n{text}",
+                        c.example
+                    );
                 }
             }
         }

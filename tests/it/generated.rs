@@ -224,6 +224,46 @@ fn completions_subcommand_prints_the_committed_script() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("--subprotocol"));
 }
 
+/// SPEC "Documentation": `-h` fits one screen (at most 40 lines), for every command; `--help`
+/// has everything; `wscope help --help` is help, not an error.
+#[test]
+fn short_help_fits_one_screen_and_help_help_is_help() {
+    for cmd in [&[][..], &["inspect"], &["probe"], &["listen"], &["replay"]] {
+        let out = support::wscope().args(cmd).arg("-h").output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{cmd:?}");
+        assert!(
+            text.lines().count() <= 40,
+            "{cmd:?} -h is {} lines:\n{text}",
+            text.lines().count()
+        );
+        let long = support::wscope().args(cmd).arg("--help").output().unwrap();
+        let long = String::from_utf8_lossy(&long.stdout);
+        // Every option -h shows is in --help, with its long text.
+        let words = text
+            .split_whitespace()
+            .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric() && c != '-'));
+        for word in words.filter(|w| w.starts_with("--")) {
+            assert!(long.contains(word), "{cmd:?}: {word} not in --help");
+        }
+    }
+    for (args, needle) in [
+        (&["help", "--help"][..], "Examples:"),
+        (&["help", "-h"], "Usage: wscope"),
+        (&["help", "listen", "--help"], "--echo"),
+    ] {
+        let out = support::wscope().args(args).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(text.contains(needle), "{args:?}: {text}");
+    }
+}
+
 #[test]
 fn short_help_is_short_and_long_help_teaches() {
     let short = support::wscope().arg("-h").output().unwrap();
