@@ -38,6 +38,9 @@ pub mod slash;
 pub mod target;
 pub mod wire;
 
+/// The `--json` events and their fields (the table wscope-json(7) is rendered from).
+pub use printer::json::EVENTS as JSON_EVENTS;
+
 use std::process::ExitCode;
 
 use clap::Parser;
