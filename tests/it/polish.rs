@@ -51,7 +51,11 @@ async fn json_times_carry_no_float_noise() {
         }
     }
     for k in ["ms", "rtt_ms", "time", "t", "uptime_s"] {
-        assert!(keys.contains(k), "{k} was not in the output: {}", connect.stdout);
+        assert!(
+            keys.contains(k),
+            "{k} was not in the output: {}",
+            connect.stdout
+        );
     }
 }
 
@@ -64,7 +68,11 @@ async fn wording_has_no_nested_parentheses_and_counts_in_the_singular() {
     let url = server.url("/");
     let closing = Hostile::start(vec![Step::Send(hostile::close(3001, "bye"))]).await;
     let o = run(args(&[&closing.url, "-w", "inf"])).await;
-    assert!(o.stderr.contains("3001 (registered at IANA)"), "{}", o.stderr);
+    assert!(
+        o.stderr.contains("3001 (registered at IANA)"),
+        "{}",
+        o.stderr
+    );
     assert!(!o.stderr.contains("))"), "{}", o.stderr);
 
     let o = run(args(&["probe", &url, "--only", "ping"])).await;
@@ -88,6 +96,29 @@ async fn the_connect_banner_does_not_wrap() {
     assert!(detail.starts_with("  deflate: "), "{}", o.stderr);
     assert!(detail.contains("15-bit window"), "{detail}");
     for line in [first, detail] {
-        assert!(line.chars().count() <= 100, "{} columns: {line}", line.len());
+        assert!(
+            line.chars().count() <= 100,
+            "{} columns: {line}",
+            line.len()
+        );
+    }
+}
+
+/// --count not reached because wscope's own --idle (or -w) ended the session names that flag,
+/// not "the connection ended" (the server did nothing wrong).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_count_cut_short_by_our_own_wait_names_the_flag() {
+    let server = Listen::start(&["--echo"]);
+    let url = server.url("/");
+    for (flag, value) in [("--idle", "0.3"), ("-w", "0.3")] {
+        let o = run(args(&[&url, "-x", "hi", "--count", "3", flag, value])).await;
+        assert_eq!(o.code, 7, "{}", o.stderr);
+        let error = o.stderr.lines().find(|l| l.starts_with("error:")).unwrap_or("");
+        assert!(
+            error.contains(&format!("got 1 before {flag} ended the session")),
+            "{}",
+            o.stderr
+        );
+        assert!(o.stderr.contains("hint:"), "{}", o.stderr);
     }
 }
