@@ -181,7 +181,7 @@ fn response_lines(o: &mut String, resp: &crate::handshake::ResponseView) {
     }
 }
 
-/// The checks, and for a 101 the Sec-WebSocket-Accept computation and what deflate settled.
+/// The checks, and for a 101 the Sec-WebSocket-Accept computation.
 fn checks_table(o: &mut String, v: &crate::handshake::checks::Verdict, upgraded: bool) {
     let _ = writeln!(o);
     let _ = writeln!(o, "{}", "Checks".bold());
@@ -203,10 +203,7 @@ fn checks_table(o: &mut String, v: &crate::handshake::checks::Verdict, upgraded:
             "received",
             Shown(a.received.as_deref().unwrap_or("(none)"))
         );
-        // Subprotocol and extensions, offered against selected, are the checks' own lines.
-        if let Some(d) = &v.deflate {
-            let _ = writeln!(o, "  {:<14} {}", "deflate", d.describe());
-        }
+        // Subprotocol, extensions and what deflate settled are the checks' own lines: not twice.
     }
     // A failed check's hint is not repeated here: the error that ends the run prints it,
     // right under the error line (and `--json` carries it in both places, as data).

@@ -122,3 +122,14 @@ async fn a_count_cut_short_by_our_own_wait_names_the_flag() {
         assert!(o.stderr.contains("hint:"), "{}", o.stderr);
     }
 }
+
+/// inspect shows what deflate settled once (its check line), not twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inspect_shows_the_deflate_parameters_once() {
+    let server = Listen::start(&["--echo"]);
+    let o = run(args(&["inspect", &server.url("/")])).await;
+    assert_eq!(o.code, 0, "{}\n{}", o.stdout, o.stderr);
+    let all = format!("{}{}", o.stdout, o.stderr);
+    let n = all.lines().filter(|l| l.contains("15-bit window")).count();
+    assert_eq!(n, 1, "{all}");
+}
