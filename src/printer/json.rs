@@ -13,73 +13,141 @@ use crate::wire::hexdump::hex_plain;
 /// Every `--json` event of a connection (connect, inspect's close, replay) and its fields besides
 /// `event`, `t` and `time`: (events, when, fields). The man page wscope-json(7) is rendered from
 /// it, and a test runs sessions and checks every field they print is listed here.
-pub const EVENTS: &[(&str, &str, &[(&str, &str)])] = &[
-    ("open", "the upgrade succeeded", &[
-        ("url", "the URL connected to"),
-        ("subprotocol", "the subprotocol the server selected, or null"),
-        ("extensions", "the extensions the server accepted"),
-        ("deflate", "what permessage-deflate settled (window bits, context takeover each way), or null"),
-        ("ms", "time from the start to the 101, in milliseconds"),
-        ("redirects", "the redirect hops followed with -L"),
-        ("proxy", "the proxy URL used, or null"),
-    ]),
-    ("sent, received", "a data message", &[
-        ("type", "text or binary"),
-        ("size", "the message's size in bytes"),
-        ("data", "the text (a text message)"),
-        ("hex", "the bytes in hex (a binary message, or text that is not UTF-8)"),
-        ("compressed", "true when it crossed the wire compressed (permessage-deflate)"),
-        ("wire_size", "payload bytes on the wire"),
-    ]),
-    ("ping, pong", "a control frame", &[
-        ("dir", "sent or received"),
-        ("data", "the payload as text (lossy)"),
-        ("hex", "the payload in hex"),
-        ("rtt_ms", "pong only: the round-trip time of the ping it answers, or null"),
-        ("auto", "pong only: true for the pong the library sent by itself for a received ping"),
-    ]),
-    ("close", "a close frame", &[
-        ("dir", "sent or received"),
-        ("code", "the close code, or null (a close frame without one)"),
-        ("name", "the code's name (normal closure, going away, ...)"),
-        ("reason", "the close reason"),
-    ]),
-    ("closed", "the connection ended", &[
-        ("closer", "us, server or nobody"),
-        ("code", "the close code, or null"),
-        ("reason", "the close reason"),
-        ("clean", "true when the close handshake completed"),
-    ]),
-    ("status", "/status", &[
-        ("state", "CONNECTING, OPEN, CLOSING or CLOSED"),
-        ("url", "the URL"),
-        ("subprotocol", "the subprotocol, or null"),
-        ("extensions", "the accepted extensions"),
-        ("uptime_s", "seconds since the connection opened"),
-        ("messages_sent", "data messages sent"),
-        ("messages_received", "data messages received"),
-        ("bytes_sent", "payload bytes sent, before compression"),
-        ("bytes_received", "payload bytes received, after decompression"),
-        ("wire_bytes_sent", "payload bytes sent on the wire"),
-        ("wire_bytes_received", "payload bytes received on the wire"),
-        ("last_rtt_ms", "the last ping's round-trip time, or null"),
-    ]),
-    ("expect", "an /expect, /expect-json or /expect-close ended", &[
-        ("pattern", "what was expected"),
-        ("result", "matched, timeout, closed or cancelled"),
-        ("ms", "how long it waited, in milliseconds"),
-        ("vars", "every variable set so far"),
-    ]),
-    ("error, notice", "a diagnostic", &[
-        ("message", "what happened"),
-        ("hint", "error only: how to fix it, or null"),
-    ]),
-    ("reconnect", "--reconnect dials again", &[
-        ("attempt", "the attempt's number"),
-        ("max", "the most attempts in a row, or null (no limit)"),
-        ("delay_s", "seconds until the attempt"),
-        ("reason", "why the connection ended"),
-    ]),
+/// One row of [`EVENTS`]: the event names (comma-separated), when it is printed, and each field
+/// with its meaning.
+pub type EventDoc = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
+
+pub const EVENTS: &[EventDoc] = &[
+    (
+        "open",
+        "the upgrade succeeded",
+        &[
+            ("url", "the URL connected to"),
+            (
+                "subprotocol",
+                "the subprotocol the server selected, or null",
+            ),
+            ("extensions", "the extensions the server accepted"),
+            (
+                "deflate",
+                "what permessage-deflate settled (window bits, context takeover each way), or null",
+            ),
+            ("ms", "time from the start to the 101, in milliseconds"),
+            ("redirects", "the redirect hops followed with -L"),
+            ("proxy", "the proxy URL used, or null"),
+        ],
+    ),
+    (
+        "sent, received",
+        "a data message",
+        &[
+            ("type", "text or binary"),
+            ("size", "the message's size in bytes"),
+            ("data", "the text (a text message)"),
+            (
+                "hex",
+                "the bytes in hex (a binary message, or text that is not UTF-8)",
+            ),
+            (
+                "compressed",
+                "true when it crossed the wire compressed (permessage-deflate)",
+            ),
+            ("wire_size", "payload bytes on the wire"),
+        ],
+    ),
+    (
+        "ping, pong",
+        "a control frame",
+        &[
+            ("dir", "sent or received"),
+            ("data", "the payload as text (lossy)"),
+            ("hex", "the payload in hex"),
+            (
+                "rtt_ms",
+                "pong only: the round-trip time of the ping it answers, or null",
+            ),
+            (
+                "auto",
+                "pong only: true for the pong the library sent by itself for a received ping",
+            ),
+        ],
+    ),
+    (
+        "close",
+        "a close frame",
+        &[
+            ("dir", "sent or received"),
+            (
+                "code",
+                "the close code, or null (a close frame without one)",
+            ),
+            ("name", "the code's name (normal closure, going away, ...)"),
+            ("reason", "the close reason"),
+        ],
+    ),
+    (
+        "closed",
+        "the connection ended",
+        &[
+            ("closer", "us, server or nobody"),
+            ("code", "the close code, or null"),
+            ("reason", "the close reason"),
+            ("clean", "true when the close handshake completed"),
+        ],
+    ),
+    (
+        "status",
+        "/status",
+        &[
+            ("state", "CONNECTING, OPEN, CLOSING or CLOSED"),
+            ("url", "the URL"),
+            ("subprotocol", "the subprotocol, or null"),
+            ("extensions", "the accepted extensions"),
+            ("uptime_s", "seconds since the connection opened"),
+            ("messages_sent", "data messages sent"),
+            ("messages_received", "data messages received"),
+            ("bytes_sent", "payload bytes sent, before compression"),
+            (
+                "bytes_received",
+                "payload bytes received, after decompression",
+            ),
+            ("wire_bytes_sent", "payload bytes sent on the wire"),
+            ("wire_bytes_received", "payload bytes received on the wire"),
+            ("last_rtt_ms", "the last ping's round-trip time, or null"),
+        ],
+    ),
+    (
+        "expect",
+        "an /expect, /expect-json or /expect-close ended",
+        &[
+            ("pattern", "what was expected"),
+            ("result", "matched, timeout, closed or cancelled"),
+            ("ms", "how long it waited, in milliseconds"),
+            ("vars", "every variable set so far"),
+        ],
+    ),
+    (
+        "error, notice",
+        "a diagnostic",
+        &[
+            ("message", "what happened"),
+            ("hint", "error only: how to fix it, or null"),
+        ],
+    ),
+    (
+        "reconnect",
+        "--reconnect dials again",
+        &[
+            ("attempt", "the attempt's number"),
+            ("max", "the most attempts in a row, or null (no limit)"),
+            ("delay_s", "seconds until the attempt"),
+            ("reason", "why the connection ended"),
+        ],
+    ),
 ];
 
 pub(crate) fn base(started: Instant, event: &str) -> Map<String, Value> {
