@@ -5,6 +5,8 @@
 #   RUNS=3 bench/run.sh     fewer rounds
 #   ONLY="B1 B2" bench/run.sh
 #   WSCOPE=path/to/wscope bench/run.sh   measure that binary instead of building this tree
+#   PEERS=none bench/run.sh   wscope and the floor only: installs no websocat or wscat (their rows
+#                             are left out), e.g. to compare two wscope builds
 #   BENCH_SMOKE=1 bench/run.sh   CI's smoke: one round, small inputs, the debug build; installs no
 #                                websocat, wscat or hyperfine (their rows are left out, but B7's
 #                                wscat row runs where wscat is installed); checks outputs only
@@ -20,6 +22,7 @@ ROOT=$PWD
 OUT=$ROOT/bench/out
 TOOLS=$ROOT/.tools
 SMOKE=${BENCH_SMOKE:-}
+PEERS=${PEERS:-all}
 if [ -n "$SMOKE" ]; then
     RUNS=1 LINES=1000 BIG_MIB=1 ONESHOTS=3
     OUT=$ROOT/bench/out/smoke
@@ -55,17 +58,17 @@ if { want B6 || want B1; } && ! command -v openssl >/dev/null; then
 fi
 
 WEBSOCAT=$TOOLS/websocat/bin/websocat
-if [ -z "$SMOKE" ] && need_peers && { ! [ -x "$WEBSOCAT" ] || ! "$WEBSOCAT" --version | grep -q '1\.14\.1'; }; then
+if [ -z "$SMOKE" ] && [ "$PEERS" != none ] && need_peers && { ! [ -x "$WEBSOCAT" ] || ! "$WEBSOCAT" --version | grep -q '1\.14\.1'; }; then
     say "installing websocat 1.14.1 (cargo install; several minutes)"
     nice -n 10 cargo install websocat --version 1.14.1 --root "$TOOLS/websocat"
 fi
-have_websocat() { [ -z "$SMOKE" ] && [ -x "$WEBSOCAT" ]; }
+have_websocat() { [ -z "$SMOKE" ] && [ "$PEERS" != none ] && [ -x "$WEBSOCAT" ]; }
 
 # Pinned as scripts/interop.sh pins ws, and installed again only when the version differs.
 NODE_DIR=$TOOLS/node WS_VERSION=8.18.3 WSCAT_VERSION=6.1.0
 WSCAT=$NODE_DIR/node_modules/.bin/wscat
 npm_version() { node -p "require('$NODE_DIR/node_modules/$1/package.json').version" 2>/dev/null || true; }
-if [ -z "$SMOKE" ] && { want B2 || want B7; } && [ "$(npm_version wscat)" != "$WSCAT_VERSION" ]; then
+if [ -z "$SMOKE" ] && [ "$PEERS" != none ] && { want B2 || want B7; } && [ "$(npm_version wscat)" != "$WSCAT_VERSION" ]; then
     say "installing wscat $WSCAT_VERSION and ws $WS_VERSION (npm)"
     nice -n 10 npm install --silent --prefix "$NODE_DIR" --no-audit --no-fund "wscat@$WSCAT_VERSION" "ws@$WS_VERSION" >/dev/null
 fi
@@ -73,9 +76,9 @@ if [ "$(npm_version ws)" != "$WS_VERSION" ]; then
     say "installing ws $WS_VERSION (npm, as scripts/interop.sh), the echo server's library"
     nice -n 10 npm install --silent --prefix "$NODE_DIR" --no-audit --no-fund "ws@$WS_VERSION" >/dev/null
 fi
-have_wscat() { [ -z "$SMOKE" ] && [ -x "$WSCAT" ]; }
+have_wscat() { [ -z "$SMOKE" ] && [ "$PEERS" != none ] && [ -x "$WSCAT" ]; }
 # B7 runs wscat in the smoke too when it is there (the smoke installs nothing).
-have_wscat_b7() { [ -x "$WSCAT" ]; }
+have_wscat_b7() { [ "$PEERS" != none ] && [ -x "$WSCAT" ]; }
 
 FLOOR=$OUT/tcpfloor
 if ! [ -x "$FLOOR" ] || [ "$ROOT/bench/tcpfloor.c" -nt "$FLOOR" ]; then
@@ -90,9 +93,10 @@ elif [ -n "$SMOKE" ]; then
     cargo build --quiet
     WSCOPE=$ROOT/target/debug/wscope
 else
-    say "cargo build --release"
-    nice -n 10 cargo build --release --quiet
-    WSCOPE=$ROOT/target/release/wscope
+    # The binary as shipped: the dist profile (fat LTO, one codegen unit; Cargo.toml).
+    say "cargo build --profile dist"
+    nice -n 10 cargo build --profile dist --quiet
+    WSCOPE=$ROOT/target/dist/wscope
 fi
 
 # ---------------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ end
 
 complete -c wscope -n "__fish_wscope_needs_command" -s c -l connect -d 'wscat\'s spelling of the URL argument' -r
 complete -c wscope -n "__fish_wscope_needs_command" -s l -l listen -d 'wscat\'s spelling of `wscope listen PORT`' -r
-complete -c wscope -n "__fish_wscope_needs_command" -s H -l header -d 'Extra request header, \'Name: value\' (repeatable; replaces a default header of the same name)' -r
+complete -c wscope -n "__fish_wscope_needs_command" -s H -l header -d 'Extra request header \'Name: value\' (repeatable)' -r
 complete -c wscope -n "__fish_wscope_needs_command" -s s -l subprotocol -d 'Offer a subprotocol (repeatable; offered in order)' -r
 complete -c wscope -n "__fish_wscope_needs_command" -s o -l origin -d 'Origin header to send' -r
 complete -c wscope -n "__fish_wscope_needs_command" -l auth -d 'Basic credentials \'user:pass\' (also taken from user:pass@ in the URL)' -r
@@ -44,8 +44,8 @@ complete -c wscope -n "__fish_wscope_needs_command" -l ping-timeout -d 'Close th
 complete -c wscope -n "__fish_wscope_needs_command" -l reconnect -d 'Connect again when the connection drops or the server closes with 1001, 1011, 1012 or 1013 (backoff 0.5 s to 30 s), up to MAX attempts in a row [\'inf\': no limit; default: none in the REPL, 5 otherwise]' -r
 complete -c wscope -n "__fish_wscope_needs_command" -l dump-limit -d 'Bytes of each payload shown by --dump before the rest is elided' -r
 complete -c wscope -n "__fish_wscope_needs_command" -l dump-file -d 'Write the frame dump to FILE instead of stderr (implies --dump)' -r -F
-complete -c wscope -n "__fish_wscope_needs_command" -s x -l execute -d 'Send MSG after connecting (repeatable, in order; slash commands allowed: -x \'/ping\', -x \'/close 4000 done\')' -r
-complete -c wscope -n "__fish_wscope_needs_command" -s w -l wait -d 'After the input ends, close SECS later, whatever arrives (wscat\'s -w; \'-1\' or \'inf\' waits for the server, 0 closes at once)' -r
+complete -c wscope -n "__fish_wscope_needs_command" -s x -l execute -d 'Send MSG after connecting (repeatable; slash commands allowed)' -r
+complete -c wscope -n "__fish_wscope_needs_command" -s w -l wait -d 'After the input ends, close SECS later (wscat\'s -w; -1 waits for ever)' -r
 complete -c wscope -n "__fish_wscope_needs_command" -l idle -d 'After the input ends, close after SECS without a message from the server [default: 2, none with -w]' -r
 complete -c wscope -n "__fish_wscope_needs_command" -l script -d 'Run the commands in FILE, one per line as with -x (\'#\' comments and blank lines skipped), after the -x ones' -r -F
 complete -c wscope -n "__fish_wscope_needs_command" -l expect-timeout -d 'How long /expect, /expect-json and /expect-close wait for a match unless given --timeout' -r
@@ -63,7 +63,7 @@ complete -c wscope -n "__fish_wscope_needs_command" -l no-proxy -d 'Ignore proxy
 complete -c wscope -n "__fish_wscope_needs_command" -s k -l insecure -d 'Skip certificate and host name verification (a warning is printed)'
 complete -c wscope -n "__fish_wscope_needs_command" -l no-coalesce -d 'Read each message the moment it arrives. By default a fast stream is read in batches, each message waiting at most 2 ms (far less CPU for both ends)'
 complete -c wscope -n "__fish_wscope_needs_command" -l no-deflate -d 'Offer no compression (by default wscope offers permessage-deflate as browsers do)'
-complete -c wscope -n "__fish_wscope_needs_command" -s v -l verbose -d 'Show the request and response in full, the handshake checks and timings'
+complete -c wscope -n "__fish_wscope_needs_command" -s v -l verbose -d 'Show the handshake in full, its checks and timings'
 complete -c wscope -n "__fish_wscope_needs_command" -l dump -d 'Show every frame on the wire, decoded field by field, with a hex dump'
 complete -c wscope -n "__fish_wscope_needs_command" -l no-repl -d 'With -x on a terminal, exit after the -x messages instead of opening the REPL'
 complete -c wscope -n "__fish_wscope_needs_command" -s 1 -l once -d 'Exit after the first data message received'
@@ -80,13 +80,13 @@ complete -c wscope -n "__fish_wscope_needs_command" -l record-secrets -d 'Keep A
 complete -c wscope -n "__fish_wscope_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wscope -n "__fish_wscope_needs_command" -s V -l version -d 'Print version'
 complete -c wscope -n "__fish_wscope_needs_command" -a "inspect" -d 'Show the opening handshake in full, close cleanly, exit 0 only if every check passed'
-complete -c wscope -n "__fish_wscope_needs_command" -a "probe" -d 'Check a server: Origin policy, versions, protocol violations, limits, TLS (one line each)'
+complete -c wscope -n "__fish_wscope_needs_command" -a "probe" -d 'Check a server: Origin policy, versions, protocol violations, limits, TLS'
 complete -c wscope -n "__fish_wscope_needs_command" -a "listen" -d 'Run a WebSocket server for testing: prints what clients send, --echo echoes it back'
 complete -c wscope -n "__fish_wscope_needs_command" -a "replay" -d 'Replay a recording (a --record transcript or a browser HAR export) against a server'
 complete -c wscope -n "__fish_wscope_needs_command" -a "bench" -d 'Load and latency: many connections, messages, round-trip percentiles (HDR histogram)'
 complete -c wscope -n "__fish_wscope_needs_command" -a "completions" -d 'Print a shell completion script to stdout'
 complete -c wscope -n "__fish_wscope_needs_command" -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c wscope -n "__fish_wscope_using_subcommand inspect" -s H -l header -d 'Extra request header, \'Name: value\' (repeatable; replaces a default header of the same name)' -r
+complete -c wscope -n "__fish_wscope_using_subcommand inspect" -s H -l header -d 'Extra request header \'Name: value\' (repeatable)' -r
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -s s -l subprotocol -d 'Offer a subprotocol (repeatable; offered in order)' -r
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -s o -l origin -d 'Origin header to send' -r
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l auth -d 'Basic credentials \'user:pass\' (also taken from user:pass@ in the URL)' -r
@@ -110,12 +110,12 @@ complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l no-proxy -d 'I
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -s k -l insecure -d 'Skip certificate and host name verification (a warning is printed)'
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l no-coalesce -d 'Read each message the moment it arrives. By default a fast stream is read in batches, each message waiting at most 2 ms (far less CPU for both ends)'
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l no-deflate -d 'Offer no compression (by default wscope offers permessage-deflate as browsers do)'
-complete -c wscope -n "__fish_wscope_using_subcommand inspect" -s v -l verbose -d 'Show the request and response in full, the handshake checks and timings'
+complete -c wscope -n "__fish_wscope_using_subcommand inspect" -s v -l verbose -d 'Show the handshake in full, its checks and timings'
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l json -d 'Print one JSON object with the whole report'
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l dump -d 'Show the frames of the close (and any the server sent before it), decoded, with a hex dump'
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l no-color -d 'Same as --color never'
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c wscope -n "__fish_wscope_using_subcommand probe" -s H -l header -d 'Extra request header, \'Name: value\' (repeatable; replaces a default header of the same name)' -r
+complete -c wscope -n "__fish_wscope_using_subcommand probe" -s H -l header -d 'Extra request header \'Name: value\' (repeatable)' -r
 complete -c wscope -n "__fish_wscope_using_subcommand probe" -s s -l subprotocol -d 'Offer a subprotocol (repeatable; offered in order)' -r
 complete -c wscope -n "__fish_wscope_using_subcommand probe" -s o -l origin -d 'Origin header to send' -r
 complete -c wscope -n "__fish_wscope_using_subcommand probe" -l auth -d 'Basic credentials \'user:pass\' (also taken from user:pass@ in the URL)' -r
@@ -170,7 +170,7 @@ complete -c wscope -n "__fish_wscope_using_subcommand probe" -l no-proxy -d 'Ign
 complete -c wscope -n "__fish_wscope_using_subcommand probe" -s k -l insecure -d 'Skip certificate and host name verification (a warning is printed)'
 complete -c wscope -n "__fish_wscope_using_subcommand probe" -l no-coalesce -d 'Read each message the moment it arrives. By default a fast stream is read in batches, each message waiting at most 2 ms (far less CPU for both ends)'
 complete -c wscope -n "__fish_wscope_using_subcommand probe" -l no-deflate -d 'Offer no compression (by default wscope offers permessage-deflate as browsers do)'
-complete -c wscope -n "__fish_wscope_using_subcommand probe" -s v -l verbose -d 'Show the request and response in full, the handshake checks and timings'
+complete -c wscope -n "__fish_wscope_using_subcommand probe" -s v -l verbose -d 'Show the handshake in full, its checks and timings'
 complete -c wscope -n "__fish_wscope_using_subcommand probe" -l json -d 'Print one JSON object: url, checks (id, status, title, detail), summary'
 complete -c wscope -n "__fish_wscope_using_subcommand probe" -l no-color -d 'Same as --color never'
 complete -c wscope -n "__fish_wscope_using_subcommand probe" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -202,7 +202,7 @@ complete -c wscope -n "__fish_wscope_using_subcommand listen" -l record-secrets 
 complete -c wscope -n "__fish_wscope_using_subcommand listen" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wscope -n "__fish_wscope_using_subcommand replay" -l entry -d 'Which WebSocket of the recording to replay, counted from 0 (see --list) [default: 0]' -r
 complete -c wscope -n "__fish_wscope_using_subcommand replay" -l speed -d 'Play the recorded gaps between messages X times faster (0.5 is half speed) [default: 1]' -r
-complete -c wscope -n "__fish_wscope_using_subcommand replay" -s H -l header -d 'Extra request header, \'Name: value\' (repeatable; replaces a default header of the same name)' -r
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -s H -l header -d 'Extra request header \'Name: value\' (repeatable)' -r
 complete -c wscope -n "__fish_wscope_using_subcommand replay" -s s -l subprotocol -d 'Offer a subprotocol (repeatable; offered in order)' -r
 complete -c wscope -n "__fish_wscope_using_subcommand replay" -s o -l origin -d 'Origin header to send' -r
 complete -c wscope -n "__fish_wscope_using_subcommand replay" -l auth -d 'Basic credentials \'user:pass\' (also taken from user:pass@ in the URL)' -r
@@ -220,8 +220,8 @@ complete -c wscope -n "__fish_wscope_using_subcommand replay" -l ping-timeout -d
 complete -c wscope -n "__fish_wscope_using_subcommand replay" -l reconnect -d 'Connect again when the connection drops or the server closes with 1001, 1011, 1012 or 1013 (backoff 0.5 s to 30 s), up to MAX attempts in a row [\'inf\': no limit; default: none in the REPL, 5 otherwise]' -r
 complete -c wscope -n "__fish_wscope_using_subcommand replay" -l dump-limit -d 'Bytes of each payload shown by --dump before the rest is elided' -r
 complete -c wscope -n "__fish_wscope_using_subcommand replay" -l dump-file -d 'Write the frame dump to FILE instead of stderr (implies --dump)' -r -F
-complete -c wscope -n "__fish_wscope_using_subcommand replay" -s x -l execute -d 'Send MSG after connecting (repeatable, in order; slash commands allowed: -x \'/ping\', -x \'/close 4000 done\')' -r
-complete -c wscope -n "__fish_wscope_using_subcommand replay" -s w -l wait -d 'After the input ends, close SECS later, whatever arrives (wscat\'s -w; \'-1\' or \'inf\' waits for the server, 0 closes at once)' -r
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -s x -l execute -d 'Send MSG after connecting (repeatable; slash commands allowed)' -r
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -s w -l wait -d 'After the input ends, close SECS later (wscat\'s -w; -1 waits for ever)' -r
 complete -c wscope -n "__fish_wscope_using_subcommand replay" -l idle -d 'After the input ends, close after SECS without a message from the server [default: 2, none with -w]' -r
 complete -c wscope -n "__fish_wscope_using_subcommand replay" -l script -d 'Run the commands in FILE, one per line as with -x (\'#\' comments and blank lines skipped), after the -x ones' -r -F
 complete -c wscope -n "__fish_wscope_using_subcommand replay" -l expect-timeout -d 'How long /expect, /expect-json and /expect-close wait for a match unless given --timeout' -r
@@ -241,7 +241,7 @@ complete -c wscope -n "__fish_wscope_using_subcommand replay" -l no-proxy -d 'Ig
 complete -c wscope -n "__fish_wscope_using_subcommand replay" -s k -l insecure -d 'Skip certificate and host name verification (a warning is printed)'
 complete -c wscope -n "__fish_wscope_using_subcommand replay" -l no-coalesce -d 'Read each message the moment it arrives. By default a fast stream is read in batches, each message waiting at most 2 ms (far less CPU for both ends)'
 complete -c wscope -n "__fish_wscope_using_subcommand replay" -l no-deflate -d 'Offer no compression (by default wscope offers permessage-deflate as browsers do)'
-complete -c wscope -n "__fish_wscope_using_subcommand replay" -s v -l verbose -d 'Show the request and response in full, the handshake checks and timings'
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -s v -l verbose -d 'Show the handshake in full, its checks and timings'
 complete -c wscope -n "__fish_wscope_using_subcommand replay" -l dump -d 'Show every frame on the wire, decoded field by field, with a hex dump'
 complete -c wscope -n "__fish_wscope_using_subcommand replay" -l no-repl -d 'With -x on a terminal, exit after the -x messages instead of opening the REPL'
 complete -c wscope -n "__fish_wscope_using_subcommand replay" -s 1 -l once -d 'Exit after the first data message received'
@@ -268,7 +268,7 @@ complete -c wscope -n "__fish_wscope_using_subcommand bench" -l reply-timeout -d
 complete -c wscope -n "__fish_wscope_using_subcommand bench" -l threads -d 'Worker threads [default: the number of cores]' -r
 complete -c wscope -n "__fish_wscope_using_subcommand bench" -l hist -d 'Write the round trips to FILE as an HdrHistogram interval log' -r -F
 complete -c wscope -n "__fish_wscope_using_subcommand bench" -l merge -d 'Print the combined report of --hist logs and exit' -r -F
-complete -c wscope -n "__fish_wscope_using_subcommand bench" -s H -l header -d 'Extra request header, \'Name: value\' (repeatable; replaces a default header of the same name)' -r
+complete -c wscope -n "__fish_wscope_using_subcommand bench" -s H -l header -d 'Extra request header \'Name: value\' (repeatable)' -r
 complete -c wscope -n "__fish_wscope_using_subcommand bench" -s s -l subprotocol -d 'Offer a subprotocol (repeatable; offered in order)' -r
 complete -c wscope -n "__fish_wscope_using_subcommand bench" -l protocol-version -d 'Sec-WebSocket-Version to send, to see how a server answers other versions' -r
 complete -c wscope -n "__fish_wscope_using_subcommand bench" -l max-redirects -d 'Most redirects to follow with --location' -r
@@ -288,13 +288,13 @@ complete -c wscope -n "__fish_wscope_using_subcommand bench" -l require-subproto
 complete -c wscope -n "__fish_wscope_using_subcommand bench" -l no-proxy -d 'Ignore proxy settings from the environment'
 complete -c wscope -n "__fish_wscope_using_subcommand bench" -l no-coalesce -d 'Read each message the moment it arrives. By default a fast stream is read in batches, each message waiting at most 2 ms (far less CPU for both ends)'
 complete -c wscope -n "__fish_wscope_using_subcommand bench" -s k -l insecure -d 'Skip certificate and host name verification (a warning is printed)'
-complete -c wscope -n "__fish_wscope_using_subcommand bench" -s v -l verbose -d 'Show the request and response in full, the handshake checks and timings'
+complete -c wscope -n "__fish_wscope_using_subcommand bench" -s v -l verbose -d 'Show the handshake in full, its checks and timings'
 complete -c wscope -n "__fish_wscope_using_subcommand bench" -s L -l location -d 'Follow 3xx redirects, printing each hop'
 complete -c wscope -n "__fish_wscope_using_subcommand bench" -l no-deflate -d 'Offer no compression (by default wscope offers permessage-deflate as browsers do)'
 complete -c wscope -n "__fish_wscope_using_subcommand bench" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wscope -n "__fish_wscope_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect probe listen replay bench completions help" -f -a "inspect" -d 'Show the opening handshake in full, close cleanly, exit 0 only if every check passed'
-complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect probe listen replay bench completions help" -f -a "probe" -d 'Check a server: Origin policy, versions, protocol violations, limits, TLS (one line each)'
+complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect probe listen replay bench completions help" -f -a "probe" -d 'Check a server: Origin policy, versions, protocol violations, limits, TLS'
 complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect probe listen replay bench completions help" -f -a "listen" -d 'Run a WebSocket server for testing: prints what clients send, --echo echoes it back'
 complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect probe listen replay bench completions help" -f -a "replay" -d 'Replay a recording (a --record transcript or a browser HAR export) against a server'
 complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect probe listen replay bench completions help" -f -a "bench" -d 'Load and latency: many connections, messages, round-trip percentiles (HDR histogram)'

@@ -50,6 +50,9 @@ pub mod target;
 pub(crate) mod units;
 pub mod wire;
 
+/// The `--json` events and their fields (the table wscope-json(7) is rendered from).
+pub use printer::json::EVENTS as JSON_EVENTS;
+
 use std::process::ExitCode;
 
 use clap::Parser;

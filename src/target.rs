@@ -43,9 +43,13 @@ impl Target {
         if is_unix_url(input) {
             return Target::parse_unix(input);
         }
+        check_not_a_slip(input)?;
         let mut notes = Vec::new();
         let with_scheme = if input.contains("://") {
             input.to_string()
+        } else if input.starts_with(':') {
+            // HTTPie's shorthand: `:9001/path` is this machine.
+            format!("ws://localhost{input}")
         } else {
             format!("ws://{input}")
         };
@@ -209,6 +213,39 @@ impl Target {
     }
 }
 
+/// Two slips of the keyboard that would otherwise dial somewhere unexpected: a bare port number
+/// (`9001` is the IPv4 address 0.0.35.41 to the URL standard) and a scheme missing its colon or a
+/// slash (`ws//host` would dial a host named `ws`).
+fn check_not_a_slip(input: &str) -> Result<()> {
+    let digits = input.bytes().take_while(u8::is_ascii_digit).count();
+    let after = input.get(digits..).unwrap_or("");
+    if digits > 0 && (after.is_empty() || after.starts_with(['/', '?'])) {
+        let port = input.get(..digits).unwrap_or(input);
+        return Err(Error::usage_hint(
+            format!("'{input}' is not an address: a bare number reads as an IPv4 address"),
+            format!("for port {port} on this machine, write ws://localhost:{input} (or :{input})"),
+        ));
+    }
+    let lower = input.to_ascii_lowercase();
+    for scheme in ["wss", "ws", "https", "http"] {
+        let Some(rest) = lower.strip_prefix(scheme) else {
+            continue;
+        };
+        let typo = rest.strip_prefix("//").or_else(|| {
+            rest.strip_prefix(":/")
+                .filter(|r| !r.starts_with('/') && !r.is_empty())
+        });
+        if let Some(len) = typo.map(str::len) {
+            let host = input.get(input.len() - len..).unwrap_or("");
+            return Err(Error::usage_hint(
+                format!("'{input}' is missing part of its scheme separator"),
+                format!("did you mean {scheme}://{host}?"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// ws or wss; http(s):// is mapped to ws(s):// with a note, any other scheme is a usage error.
 fn ws_scheme(url: &mut Url, input: &str, notes: &mut Vec<String>) -> Result<bool> {
     let scheme = url.scheme().to_string();
@@ -366,6 +403,45 @@ mod tests {
         let t = Target::parse("localhost:9001").unwrap();
         assert_eq!(t.url.as_str(), "ws://localhost:9001/");
         assert_eq!(t.resource, "/");
+    }
+
+    #[test]
+    fn colon_port_is_localhost_and_a_bare_number_is_refused() {
+        let t = Target::parse(":9001/chat?x=1").unwrap();
+        assert_eq!(t.url.as_str(), "ws://localhost:9001/chat?x=1");
+        assert_eq!(t.host_header, "localhost:9001");
+        assert_eq!(t.resource, "/chat?x=1");
+        for (input, hint) in [
+            ("9001", "ws://localhost:9001"),
+            ("9001/chat", "ws://localhost:9001/chat"),
+            ("80", "ws://localhost:80"),
+        ] {
+            let e = Target::parse(input).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{input}");
+            assert!(e.hint().is_some_and(|h| h.contains(hint)), "{input}: {e:?}");
+        }
+        // Names that merely start with digits are names.
+        assert_eq!(Target::parse("9gag.test").unwrap().host, "9gag.test");
+        assert_eq!(Target::parse("1.2.3.4:80").unwrap().host, "1.2.3.4");
+    }
+
+    #[test]
+    fn a_scheme_missing_its_colon_or_a_slash_gets_the_fix() {
+        for (input, fixed) in [
+            ("ws//echo.test/x", "ws://echo.test/x"),
+            ("WSS//Echo.test", "wss://Echo.test"),
+            ("ws:/echo.test", "ws://echo.test"),
+            ("https//h", "https://h"),
+        ] {
+            let e = Target::parse(input).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{input}");
+            assert!(
+                e.hint().is_some_and(|h| h.contains(fixed)),
+                "{input}: {e:?}"
+            );
+        }
+        // A host named `ws` is still a host.
+        assert_eq!(Target::parse("ws:8080").unwrap().host, "ws");
     }
 
     #[test]

@@ -8,7 +8,17 @@ use super::Cli;
 
 /// Every rewrite, in order: what `main` hands to clap.
 pub fn rewrite(args: Vec<OsString>) -> Vec<OsString> {
-    join_max(rewrite_wscat_listen(args))
+    join_max(rewrite_wscat_listen(rewrite_help_help(args)))
+}
+
+/// `wscope help --help` (and `help listen -h`): clap's `help` takes no options, so these asked
+/// for help and got a usage error; they mean `wscope --help` (`wscope listen -h`).
+pub fn rewrite_help_help(mut args: Vec<OsString>) -> Vec<OsString> {
+    let asks = |a: &OsString| a == "--help" || a == "-h";
+    if args.get(1).is_some_and(|a| a == "help") && args.iter().skip(2).any(asks) {
+        args.remove(1);
+    }
+    args
 }
 
 /// Turn wscat's `-l PORT` (also `-lPORT`, `--listen PORT`, `--listen=PORT`) into our

@@ -102,7 +102,7 @@ pub struct Cli {
 pub enum Subcommand {
     /// Show the opening handshake in full, close cleanly, exit 0 only if every check passed
     Inspect(InspectArgs),
-    /// Check a server: Origin policy, versions, protocol violations, limits, TLS (one line each)
+    /// Check a server: Origin policy, versions, protocol violations, limits, TLS
     Probe(ProbeArgs),
     /// Run a WebSocket server for testing: prints what clients send, --echo echoes it back
     Listen(ListenArgs),
@@ -232,8 +232,13 @@ impl ProbeArgs {
 #[derive(Debug, Args, Clone)]
 #[command(next_help_heading = "Connection")]
 pub struct ConnectArgs {
-    /// Extra request header, 'Name: value' (repeatable; replaces a default header of the same name)
-    #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
+    #[arg(
+        help = "Extra request header 'Name: value' (repeatable)",
+        long_help = "Extra request header, 'Name: value' (repeatable; replaces a default header of the same name)",
+        short = 'H',
+        long = "header",
+        value_name = "NAME: VALUE"
+    )]
     pub headers: Vec<String>,
 
     /// Offer a subprotocol (repeatable; offered in order)
@@ -249,7 +254,7 @@ pub struct ConnectArgs {
     pub origin: Option<String>,
 
     /// Basic credentials 'user:pass' (also taken from user:pass@ in the URL)
-    #[arg(long, value_name = "USER:PASS")]
+    #[arg(hide_short_help = true, long, value_name = "USER:PASS")]
     pub auth: Option<String>,
 
     /// Sec-WebSocket-Version to send, to see how a server answers other versions
@@ -257,11 +262,11 @@ pub struct ConnectArgs {
     pub protocol_version: u16,
 
     /// Give up connecting after SECS (DNS, TCP, proxy, TLS and the upgrade together)
-    #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_interval)]
+    #[arg(hide_short_help = true, long, value_name = "SECS", default_value = "10", value_parser = parse_interval)]
     pub connect_timeout: Duration,
 
     /// Follow 3xx redirects, printing each hop
-    #[arg(short = 'L', long)]
+    #[arg(hide_short_help = true, short = 'L', long)]
     pub location: bool,
 
     /// Most redirects to follow with --location
@@ -269,7 +274,7 @@ pub struct ConnectArgs {
     pub max_redirects: u32,
 
     /// Proxy: http://[user:pass@]host:port (CONNECT) or socks5[h]://... [default: from HTTPS_PROXY, HTTP_PROXY, ALL_PROXY]
-    #[arg(long, value_name = "URL")]
+    #[arg(hide_short_help = true, long, value_name = "URL")]
     pub proxy: Option<String>,
 
     /// Ignore proxy settings from the environment
@@ -277,7 +282,12 @@ pub struct ConnectArgs {
     pub no_proxy: bool,
 
     /// Trust the certificate authorities in this PEM file instead of the system roots (as curl --cacert)
-    #[arg(long, value_name = "FILE", help_heading = "TLS")]
+    #[arg(
+        hide_short_help = true,
+        long,
+        value_name = "FILE",
+        help_heading = "TLS"
+    )]
     pub ca: Option<PathBuf>,
 
     /// Client certificate, PEM (with --key)
@@ -302,6 +312,7 @@ pub struct ConnectArgs {
 
     /// Skip certificate and host name verification (a warning is printed)
     #[arg(
+        hide_short_help = true,
         short = 'k',
         long,
         short_alias = 'n',
@@ -320,15 +331,24 @@ pub struct ConnectArgs {
 
     // permessage-deflate (RFC 7692): offered by default as browsers offer it.
     /// Offer no compression (by default wscope offers permessage-deflate as browsers do)
-    #[arg(long, conflicts_with = "deflate", help_heading = "Compression")]
+    #[arg(
+        hide_short_help = true,
+        long,
+        conflicts_with = "deflate",
+        help_heading = "Compression"
+    )]
     pub no_deflate: bool,
 
     /// Offer permessage-deflate with exactly these parameters, e.g. 'server_no_context_takeover; client_max_window_bits=10' [default: 'client_max_window_bits']
     #[arg(long, value_name = "PARAMS", value_parser = parse_deflate, help_heading = "Compression", hide_short_help = true)]
     pub deflate: Option<crate::deflate::Offer>,
 
-    /// Show the request and response in full, the handshake checks and timings
-    #[arg(short, long)]
+    #[arg(
+        help = "Show the handshake in full, its checks and timings",
+        long_help = "Show the request and response in full, the handshake checks and timings (inspect always shows them)",
+        short,
+        long
+    )]
     pub verbose: bool,
 }
 
@@ -337,7 +357,7 @@ pub struct ConnectArgs {
 #[derive(Debug, Args, Clone)]
 pub struct LiveArgs {
     /// Send a ping every SECS and show its round-trip time [at least 0.1]
-    #[arg(long, value_name = "SECS", value_parser = parse_interval, help_heading = "Connection")]
+    #[arg(hide_short_help = true, long, value_name = "SECS", value_parser = parse_interval, help_heading = "Connection")]
     pub ping_interval: Option<Duration>,
 
     /// Close the connection as dead when no pong arrives within SECS of a ping [at least 0.1]
@@ -345,7 +365,7 @@ pub struct LiveArgs {
     pub ping_timeout: Option<Duration>,
 
     /// Connect again when the connection drops or the server closes with 1001, 1011, 1012 or 1013 (backoff 0.5 s to 30 s), up to MAX attempts in a row ['inf': no limit; default: none in the REPL, 5 otherwise]
-    #[arg(long, value_name = "MAX", num_args = 0..=1, require_equals = true, default_missing_value = "default", value_parser = crate::reconnect::parse_max, help_heading = "Connection")]
+    #[arg(hide_short_help = true, long, value_name = "MAX", num_args = 0..=1, require_equals = true, default_missing_value = "default", value_parser = crate::reconnect::parse_max, help_heading = "Connection")]
     pub reconnect: Option<crate::reconnect::Max>,
 
     /// Show every frame on the wire, decoded field by field, with a hex dump
@@ -357,7 +377,12 @@ pub struct LiveArgs {
     pub dump_limit: usize,
 
     /// Write the frame dump to FILE instead of stderr (implies --dump)
-    #[arg(long, value_name = "FILE", help_heading = "Frame dump")]
+    #[arg(
+        hide_short_help = true,
+        long,
+        value_name = "FILE",
+        help_heading = "Frame dump"
+    )]
     pub dump_file: Option<PathBuf>,
 }
 
@@ -365,29 +390,33 @@ pub struct LiveArgs {
 #[derive(Debug, Args, Clone)]
 #[command(next_help_heading = "Sending")]
 pub struct SessionArgs {
-    /// Send MSG after connecting (repeatable, in order; slash commands allowed: -x '/ping', -x '/close 4000 done')
-    #[arg(short = 'x', long = "execute", value_name = "MSG")]
+    #[arg(
+        help = "Send MSG after connecting (repeatable; slash commands allowed)",
+        long_help = "Send MSG after connecting (repeatable, in order; slash commands allowed: -x '/ping', -x '/close 4000 done')",
+        short = 'x',
+        long = "execute",
+        value_name = "MSG"
+    )]
     pub execute: Vec<String>,
 
     /// With -x on a terminal, exit after the -x messages instead of opening the REPL
     #[arg(long, hide_short_help = true)]
     pub no_repl: bool,
 
-    /// After the input ends, close SECS later, whatever arrives (wscat's -w; '-1' or 'inf' waits for the server, 0 closes at once)
-    #[arg(short, long, value_name = "SECS", value_parser = parse_wait, allow_hyphen_values = true)]
+    #[arg(help = "After the input ends, close SECS later (wscat's -w; -1 waits for ever)", long_help = "After the input ends, close SECS later, whatever arrives (wscat's -w; '-1' or 'inf' waits for the server, 0 closes at once)", short, long, value_name = "SECS", value_parser = parse_wait, allow_hyphen_values = true)]
     pub wait: Option<Wait>,
 
     // Expect scripting (SPEC.md "Expect scripting"): --idle, --script, --expect-timeout.
     /// After the input ends, close after SECS without a message from the server [default: 2, none with -w]
-    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    #[arg(hide_short_help = true, long, value_name = "SECS", value_parser = parse_secs)]
     pub idle: Option<Duration>,
 
     /// Run the commands in FILE, one per line as with -x ('#' comments and blank lines skipped), after the -x ones
-    #[arg(long, value_name = "FILE")]
+    #[arg(hide_short_help = true, long, value_name = "FILE")]
     pub script: Option<PathBuf>,
 
     /// How long /expect, /expect-json and /expect-close wait for a match unless given --timeout
-    #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_secs)]
+    #[arg(hide_short_help = true, long, value_name = "SECS", default_value = "10", value_parser = parse_secs)]
     pub expect_timeout: Duration,
     // End of expect scripting.
     /// Exit after the first data message received
@@ -395,7 +424,7 @@ pub struct SessionArgs {
     pub once: bool,
 
     /// Exit after N data messages received
-    #[arg(long, value_name = "N")]
+    #[arg(hide_short_help = true, long, value_name = "N")]
     pub count: Option<u64>,
 
     /// Close code we send when we end the connection
@@ -412,11 +441,11 @@ pub struct SessionArgs {
     pub close_reason: String,
 
     /// Echo every data message received back to the server (a mirror client)
-    #[arg(long)]
+    #[arg(hide_short_help = true, long)]
     pub echo: bool,
 
     /// Binary mode: each stdin line is a binary message, and binary replies are written raw
-    #[arg(long)]
+    #[arg(hide_short_help = true, long)]
     pub binary: bool,
 
     /// Send all of stdin as one message
@@ -437,19 +466,19 @@ pub struct OutputArgs {
     pub json: bool,
 
     /// Prefix every event with the time
-    #[arg(short = 'T', long)]
+    #[arg(hide_short_help = true, short = 'T', long)]
     pub timestamps: bool,
 
     /// Pretty-print received JSON text
-    #[arg(long)]
+    #[arg(hide_short_help = true, long)]
     pub pretty: bool,
 
     /// Show ping and pong frames in pipe mode (always shown in the REPL)
-    #[arg(short = 'P', long)]
+    #[arg(hide_short_help = true, short = 'P', long)]
     pub show_ping_pong: bool,
 
     /// When to use colours (NO_COLOR is honoured)
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    #[arg(hide_short_help = true, long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
 
     /// Same as --color never (wscat's spelling)
@@ -457,11 +486,21 @@ pub struct OutputArgs {
     pub no_color: bool,
 
     /// Record the session to FILE as JSON Lines (the --json events with a first `session` line; mode 0600)
-    #[arg(long, value_name = "FILE", help_heading = "Recording")]
+    #[arg(
+        hide_short_help = true,
+        long,
+        value_name = "FILE",
+        help_heading = "Recording"
+    )]
     pub record: Option<PathBuf>,
 
     /// Keep Authorization, Cookie and Proxy-Authorization values in the --record file (redacted by default)
-    #[arg(long, requires = "record", help_heading = "Recording")]
+    #[arg(
+        hide_short_help = true,
+        long,
+        requires = "record",
+        help_heading = "Recording"
+    )]
     pub record_secrets: bool,
 }
 

@@ -257,6 +257,16 @@ fn probe(a: &ProbeArgs) -> (Output, Result<Command>) {
 }
 
 /// connect's configuration; `replaying`: the recording gives the script, never the REPL.
+/// With -x or --script on a terminal the REPL follows, unless the user said how the session ends:
+/// --no-repl, or wscat's `-w`, or `--once`/`--count`/`--idle` (SPEC "Pipe mode and scripting").
+fn ends_after_input(session: &SessionArgs) -> bool {
+    session.no_repl
+        || session.wait.is_some()
+        || session.once
+        || session.count.is_some()
+        || session.idle.is_some()
+}
+
 fn connect_cfg(
     url: Option<String>,
     conn: &ConnectArgs,
@@ -270,7 +280,7 @@ fn connect_cfg(
     let interactive = stdin_tty
         && std::io::stdout().is_terminal()
         && !out.json
-        && (!scripted || !(session.no_repl || replaying));
+        && (!scripted || !(ends_after_input(session) || replaying));
     let style = Style {
         show_ping_pong: out.show_ping_pong,
         binary_raw: session.binary,

@@ -124,9 +124,8 @@ pub fn evaluate(req: &Request, resp: &Response, require_subprotocol: bool) -> Ve
         CheckName::Status,
         upgraded,
         format!(
-            "{} {}{}",
-            resp.status,
-            resp.reason,
+            "{}{}",
+            resp.status_text(),
             if upgraded {
                 ""
             } else {
@@ -400,6 +399,8 @@ fn hint_for_status(req: &Request, resp: &Response) -> Option<String> {
         400 if String::from_utf8_lossy(&resp.body).to_ascii_lowercase().contains("https port") => {
             "this port serves TLS: connect with wss:// instead of ws://".into()
         }
+        // e.g. Tornado's "400 Cross origin websockets not allowed", Go's "origin not allowed".
+        400 if names_origin(resp) => "the server refused the request's Origin: send the one it expects with -o/--origin".into(),
         400 => "the server rejected the request: check the -H headers, -s subprotocols and --protocol-version".into(),
         401 if challenges(resp, "bearer") => "the server wants a bearer token: -H 'Authorization: Bearer TOKEN'".into(),
         401 => "the server wants credentials: --auth user:pass or -H 'Authorization: ...'".into(),
@@ -413,6 +414,14 @@ fn hint_for_status(req: &Request, resp: &Response) -> Option<String> {
         500..=599 => format!("status {s}: a server-side error; the body may say more"),
         _ => format!("status {s} instead of 101 Switching Protocols"),
     })
+}
+
+/// The status line or body of a refusal names the Origin as the reason.
+fn names_origin(resp: &Response) -> bool {
+    let body = String::from_utf8_lossy(&resp.body);
+    [resp.reason.as_str(), &body]
+        .iter()
+        .any(|t| t.to_ascii_lowercase().contains("origin"))
 }
 
 /// The most common reverse-proxy mistake, with the nginx lines that fix it.

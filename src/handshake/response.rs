@@ -25,6 +25,14 @@ pub struct Response {
 }
 
 impl Response {
+    /// `101 Switching Protocols`, or `101` when the reason phrase is empty (it may be).
+    pub fn status_text(&self) -> String {
+        match self.reason.trim() {
+            "" => self.status.to_string(),
+            reason => format!("{} {reason}", self.status),
+        }
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name)
     }

@@ -22,19 +22,184 @@ fn expect(started: Instant, r: &crate::event::Report) -> Value {
     m.insert("vars".into(), json!(r.vars));
     Value::Object(m)
 }
+/// Every `--json` event of a connection (connect, inspect's close, replay) and its fields besides
+/// `event`, `t` and `time`: (events, when, fields). The man page wscope-json(7) is rendered from
+/// it, and a test runs sessions and checks every field they print is listed here.
+/// One row of [`EVENTS`]: the event names (comma-separated), when it is printed, and each field
+/// with its meaning.
+pub type EventDoc = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
+
+pub const EVENTS: &[EventDoc] = &[
+    (
+        "open",
+        "the upgrade succeeded",
+        &[
+            ("url", "the URL connected to"),
+            (
+                "subprotocol",
+                "the subprotocol the server selected, or null",
+            ),
+            ("extensions", "the extensions the server accepted"),
+            (
+                "deflate",
+                "what permessage-deflate settled (window bits, context takeover each way), or null",
+            ),
+            ("ms", "time from the start to the 101, in milliseconds"),
+            ("redirects", "the redirect hops followed with -L"),
+            ("proxy", "the proxy URL used, or null"),
+        ],
+    ),
+    (
+        "sent, received",
+        "a data message",
+        &[
+            ("type", "text or binary"),
+            ("size", "the message's size in bytes"),
+            ("data", "the text (a text message)"),
+            (
+                "hex",
+                "the bytes in hex (a binary message, or text that is not UTF-8)",
+            ),
+            (
+                "compressed",
+                "true when it crossed the wire compressed (permessage-deflate)",
+            ),
+            ("wire_size", "payload bytes on the wire"),
+        ],
+    ),
+    (
+        "ping, pong",
+        "a control frame",
+        &[
+            ("dir", "sent or received"),
+            ("data", "the payload as text (lossy)"),
+            ("hex", "the payload in hex"),
+            (
+                "rtt_ms",
+                "pong only: the round-trip time of the ping it answers, or null",
+            ),
+            (
+                "auto",
+                "pong only: true for the pong the library sent by itself for a received ping",
+            ),
+        ],
+    ),
+    (
+        "close",
+        "a close frame",
+        &[
+            ("dir", "sent or received"),
+            (
+                "code",
+                "the close code, or null (a close frame without one)",
+            ),
+            ("name", "the code's name (normal closure, going away, ...)"),
+            ("reason", "the close reason"),
+        ],
+    ),
+    (
+        "closed",
+        "the connection ended",
+        &[
+            ("closer", "us, server or nobody"),
+            ("code", "the close code, or null"),
+            ("reason", "the close reason"),
+            ("clean", "true when the close handshake completed"),
+        ],
+    ),
+    (
+        "status",
+        "/status",
+        &[
+            ("state", "CONNECTING, OPEN, CLOSING or CLOSED"),
+            ("url", "the URL"),
+            ("subprotocol", "the subprotocol, or null"),
+            ("extensions", "the accepted extensions"),
+            ("uptime_s", "seconds since the connection opened"),
+            ("messages_sent", "data messages sent"),
+            ("messages_received", "data messages received"),
+            ("bytes_sent", "payload bytes sent, before compression"),
+            (
+                "bytes_received",
+                "payload bytes received, after decompression",
+            ),
+            ("wire_bytes_sent", "payload bytes sent on the wire"),
+            ("wire_bytes_received", "payload bytes received on the wire"),
+            ("last_rtt_ms", "the last ping's round-trip time, or null"),
+        ],
+    ),
+    (
+        "expect",
+        "an /expect, /expect-json or /expect-close ended",
+        &[
+            ("pattern", "what was expected"),
+            ("result", "matched, timeout, closed or cancelled"),
+            ("ms", "how long it waited, in milliseconds"),
+            ("vars", "every variable set so far"),
+        ],
+    ),
+    (
+        "error, notice",
+        "a diagnostic",
+        &[
+            ("message", "what happened"),
+            ("hint", "error only: how to fix it, or null"),
+        ],
+    ),
+    (
+        "unsent",
+        "the peer ended the connection while input still waited (pipe mode)",
+        &[
+            ("never_sent", "lines or messages never sent"),
+            (
+                "in_flight",
+                "messages written but not answered when the connection ended",
+            ),
+            (
+                "complete",
+                "false when the input was still open and the count is a lower bound",
+            ),
+        ],
+    ),
+    (
+        "reconnect",
+        "--reconnect dials again",
+        &[
+            ("attempt", "the attempt's number"),
+            ("max", "the most attempts in a row, or null (no limit)"),
+            ("delay_s", "seconds until the attempt"),
+            ("reason", "why the connection ended"),
+        ],
+    ),
+];
 
 pub(crate) fn base(started: Instant, event: &str) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("event".into(), event.into());
     m.insert("t".into(), seconds(started.elapsed()));
-    m.insert("time".into(), json!(super::style::unix_time()));
+    m.insert("time".into(), json!(micros(super::style::unix_time())));
     m
+}
+
+/// A number of seconds (or milliseconds) rounded to the microsecond: the f64 product of a
+/// duration otherwise shows float noise (`27.386428000000002`) that no clock measured.
+pub(crate) fn micros(secs: f64) -> f64 {
+    (secs * 1e6).round() / 1e6
+}
+
+/// A duration in milliseconds, to the microsecond.
+pub(crate) fn ms(d: std::time::Duration) -> f64 {
+    (d.as_secs_f64() * 1e6).round() / 1e3
 }
 
 /// Seconds to the microsecond, always as a plain decimal: serde_json writes an f64 under 1e-5 in
 /// exponent form (`1e-6`), which tools reading `t` as a decimal trip over, so those few µs are 0.
 fn seconds(d: std::time::Duration) -> Value {
-    let t = (d.as_secs_f64() * 1e6).round() / 1e6;
+    let t = micros(d.as_secs_f64());
     json!(if t < 1e-5 { 0.0 } else { t })
 }
 
@@ -101,7 +266,7 @@ pub fn event(started: Instant, ev: &Event<'_>) -> Option<Value> {
         Event::PongReceived { payload, rtt } => {
             let mut m = base(started, "pong");
             control(&mut m, "received", payload);
-            m.insert("rtt_ms".into(), json!(rtt.map(|d| d.as_secs_f64() * 1e3)));
+            m.insert("rtt_ms".into(), json!(rtt.map(ms)));
             m
         }
         Event::CloseSent { code, reason } => {
@@ -131,11 +296,11 @@ pub fn event(started: Instant, ev: &Event<'_>) -> Option<Value> {
             if let Ok(Value::Object(o)) = serde_json::to_value(s) {
                 m.extend(o);
             }
-            m.insert("uptime_s".into(), json!(s.opened.elapsed().as_secs_f64()));
             m.insert(
-                "last_rtt_ms".into(),
-                json!(s.last_rtt.map(|d| d.as_secs_f64() * 1e3)),
+                "uptime_s".into(),
+                json!(micros(s.opened.elapsed().as_secs_f64())),
             );
+            m.insert("last_rtt_ms".into(), json!(s.last_rtt.map(ms)));
             m
         }
         Event::Help | Event::Verbose(_) | Event::Frame { .. } => return None,
@@ -181,10 +346,7 @@ pub fn open(started: Instant, r: &crate::handshake::Report) -> Value {
         "deflate".into(),
         json!(r.verdict.as_ref().and_then(|v| v.deflate)),
     );
-    m.insert(
-        "ms".into(),
-        json!(r.timings.total.map(|d| d.as_secs_f64() * 1e3)),
-    );
+    m.insert("ms".into(), json!(r.timings.total.map(ms)));
     m.insert("redirects".into(), json!(r.redirects));
     m.insert("proxy".into(), json!(r.proxy.as_ref().map(|p| &p.url)));
     Value::Object(m)

@@ -252,7 +252,7 @@ impl Printer {
 
     /// `/help` for the listen REPL (with /to, /clients, /kick).
     pub fn listen_help(&mut self) {
-        let h = crate::slash::help_text(true);
+        let h = crate::slash::help_text_for(true, super::style::screen_width());
         self.note(h.trim_end());
     }
 

@@ -453,7 +453,9 @@ impl Printer {
                 let v = json::auto_pong(self.started, p);
                 self.write_json(&v);
             }
-            Event::Help => self.document(&crate::slash::help_text(false)),
+            Event::Help => {
+                self.document(&crate::slash::help_text_for(false, style::screen_width()))
+            }
             Event::Verbose(on) => self.style.verbose = on,
             _ => {}
         }
@@ -533,7 +535,7 @@ impl Printer {
     }
 
     fn help(&mut self) {
-        let h = crate::slash::help_text(false);
+        let h = crate::slash::help_text_for(false, style::screen_width());
         match &self.screen {
             Screen::Stderr => {
                 self.line.clear();
@@ -645,10 +647,11 @@ fn pretty_json(data: &[u8]) -> Option<String> {
     serde_json::to_string_pretty(&v).ok()
 }
 
-/// `5 bytes`, or `120 bytes, 31 on the wire (compressed)` for a compressed message.
+/// `5 bytes`, or `120 bytes, 31 compressed on the wire` for a compressed message (shown inside
+/// parentheses: no second pair).
 fn sizes(len: usize, wire: Wire) -> String {
     if wire.compressed {
-        format!("{len} bytes, {} on the wire (compressed)", wire.size)
+        format!("{len} bytes, {} compressed on the wire", wire.size)
     } else {
         format!("{len} bytes")
     }
@@ -702,5 +705,21 @@ impl EventSink for Printer {
 
     fn stalled(&self) -> bool {
         self.out.has_pending() && !self.out.can_hand_on()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_need_no_second_parentheses() {
+        let wire = Wire {
+            compressed: true,
+            size: 19,
+        };
+        let shown = format!("(text, {})", sizes(16, wire));
+        assert_eq!(shown, "(text, 16 bytes, 19 compressed on the wire)");
+        assert_eq!(shown.matches('(').count(), 1, "{shown}");
     }
 }

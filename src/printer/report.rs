@@ -24,16 +24,18 @@ fn ms(d: Option<Duration>) -> String {
 
 /// `connected to URL (subprotocol chat, no extensions) in 3.1 ms`, after the notes and redirect
 /// hops when `preamble` (they are the first lines of the full report, so not twice with -v).
+/// What deflate settled goes on an indented line of its own: on the first it made the line wrap.
 pub fn summary(r: &Report, preamble: bool) -> String {
     let sub = match r.subprotocol() {
         Some(s) => format!("subprotocol {}", Shown(s)),
         None => "no subprotocol".into(),
     };
     let ext = r.extensions();
-    let ext = match (ext.is_empty(), r.verdict.as_ref().and_then(|v| v.deflate)) {
-        (true, _) => "no extensions".to_string(),
-        (false, Some(d)) => format!("extensions {} [{}]", Shown(&ext.join(", ")), d.describe()),
-        (false, None) => format!("extensions {}", Shown(&ext.join(", "))),
+    let deflate = r.verdict.as_ref().and_then(|v| v.deflate);
+    let ext = if ext.is_empty() {
+        "no extensions".to_string()
+    } else {
+        Shown(&ext.join(", ")).to_string()
     };
     let via = match &r.proxy {
         Some(p) => format!(" via proxy {}", Shown(&p.url)),
@@ -51,6 +53,9 @@ pub fn summary(r: &Report, preamble: bool) -> String {
         Shown(&r.url).to_string().bold(),
         ms(r.timings.total)
     );
+    if let Some(d) = deflate {
+        let _ = write!(o, "\n  {}", format!("deflate: {}", d.describe()).dimmed());
+    }
     o
 }
 
@@ -176,7 +181,7 @@ fn response_lines(o: &mut String, resp: &crate::handshake::ResponseView) {
     }
 }
 
-/// The checks, and for a 101 the Sec-WebSocket-Accept computation and what deflate settled.
+/// The checks, and for a 101 the Sec-WebSocket-Accept computation.
 fn checks_table(o: &mut String, v: &crate::handshake::checks::Verdict, upgraded: bool) {
     let _ = writeln!(o);
     let _ = writeln!(o, "{}", "Checks".bold());
@@ -198,10 +203,7 @@ fn checks_table(o: &mut String, v: &crate::handshake::checks::Verdict, upgraded:
             "received",
             Shown(a.received.as_deref().unwrap_or("(none)"))
         );
-        // Subprotocol and extensions, offered against selected, are the checks' own lines.
-        if let Some(d) = &v.deflate {
-            let _ = writeln!(o, "  {:<14} {}", "deflate", d.describe());
-        }
+        // Subprotocol, extensions and what deflate settled are the checks' own lines: not twice.
     }
     // A failed check's hint is not repeated here: the error that ends the run prints it,
     // right under the error line (and `--json` carries it in both places, as data).

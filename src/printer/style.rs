@@ -39,6 +39,19 @@ pub fn unix_time() -> f64 {
         .unwrap_or(0.0)
 }
 
+/// The terminal's width in columns (stdout's, else stderr's), for text that wraps to it (`/help`);
+/// None when neither is a terminal.
+pub fn screen_width() -> Option<usize> {
+    [libc::STDOUT_FILENO, libc::STDERR_FILENO]
+        .into_iter()
+        .find_map(|fd| {
+            // SAFETY: TIOCGWINSZ writes a winsize into the struct we own; a non-terminal fd fails.
+            let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
+            let ok = unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut ws) } == 0;
+            (ok && ws.ws_col > 0).then_some(usize::from(ws.ws_col))
+        })
+}
+
 /// Local wall-clock time as HH:MM:SS.mmm, for -T.
 pub fn clock() -> String {
     let now = SystemTime::now()

@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 
 use colored::Colorize;
-use rustyline::completion::Completer;
+use rustyline::completion::{Completer, Pair};
 use rustyline::highlight::{CmdKind, Highlighter};
 use rustyline::hint::Hinter;
 use rustyline::{
@@ -34,14 +34,17 @@ impl ReplHelper {
 }
 
 impl Completer for ReplHelper {
-    type Candidate = String;
+    type Candidate = Pair;
 
+    /// A completed command name ends with a space, so what is typed next is its argument
+    /// (`/pi<Tab>x` is `/ping x`, never `/pingx`); several candidates share no space, so
+    /// rustyline's common prefix stops where they differ.
     fn complete(
         &self,
         line: &str,
         pos: usize,
         _ctx: &Context<'_>,
-    ) -> rustyline::Result<(usize, Vec<String>)> {
+    ) -> rustyline::Result<(usize, Vec<Pair>)> {
         let first = line.split_whitespace().next().unwrap_or("");
         if let Some(name) = first.strip_prefix('/') {
             if line.len() > first.len() && self.hidden(name) {
@@ -50,7 +53,21 @@ impl Completer for ReplHelper {
         }
         let (start, mut candidates) = slash::complete(line, pos);
         candidates.retain(|c| !c.strip_prefix('/').is_some_and(|n| self.hidden(n)));
-        Ok((start, candidates))
+        let space_follows = line
+            .get(pos..)
+            .is_some_and(|rest| rest.starts_with(char::is_whitespace));
+        let pairs = candidates
+            .into_iter()
+            .map(|c| Pair {
+                replacement: if c.starts_with('/') && !space_follows {
+                    format!("{c} ")
+                } else {
+                    c.clone()
+                },
+                display: c,
+            })
+            .collect();
+        Ok((start, pairs))
     }
 }
 
@@ -130,24 +147,36 @@ mod tests {
         f(&ctx)
     }
 
+    /// What the candidates show, and what each puts on the line.
+    fn both(r: (usize, Vec<Pair>)) -> (usize, Vec<String>, Vec<String>) {
+        let shown = r.1.iter().map(|p| p.display.clone()).collect();
+        let put = r.1.iter().map(|p| p.replacement.clone()).collect();
+        (r.0, shown, put)
+    }
+
     #[test]
     fn completion_hides_listen_commands_in_the_client() {
         let client = ReplHelper { listen: false };
         let listen = ReplHelper { listen: true };
         with_ctx(|ctx| {
-            let (start, c) = client.complete("/cl", 3, ctx).unwrap();
+            let (start, c, put) = both(client.complete("/cl", 3, ctx).unwrap());
             assert_eq!((start, c), (0, vec!["/close".to_string()]));
-            let (_, c) = listen.complete("/cl", 3, ctx).unwrap();
+            assert_eq!(put, vec!["/close ".to_string()]);
+            let (_, c, _) = both(listen.complete("/cl", 3, ctx).unwrap());
             assert_eq!(c, vec!["/clients".to_string(), "/close".to_string()]);
-            let (_, c) = client.complete("/t", 2, ctx).unwrap();
+            let (_, c, _) = both(client.complete("/t", 2, ctx).unwrap());
             assert_eq!(c, vec!["/text".to_string()]);
             assert!(client.complete("/to 3 /p", 8, ctx).unwrap().1.is_empty());
             assert_eq!(listen.complete("/to 3 /p", 8, ctx).unwrap().1.len(), 2);
-            let (start, c) = client.complete("/close t", 8, ctx).unwrap();
+            let (start, c, put) = both(client.complete("/close t", 8, ctx).unwrap());
             assert_eq!(
                 (start, c),
                 (7, vec!["too-big".to_string(), "try-again".to_string()])
             );
+            assert_eq!(put, vec!["too-big".to_string(), "try-again".to_string()]);
+            // A space already after the cursor: none added.
+            let (_, _, put) = both(client.complete("/pi x", 3, ctx).unwrap());
+            assert_eq!(put, vec!["/ping".to_string()]);
         });
     }
 

@@ -26,6 +26,7 @@ impl<'a> Loop<'a> {
             stats,
             input_open: true,
             input_ended_at: None,
+            ended_by_wait: None,
             last_data: Instant::now(),
             received_data: 0,
             close: close::CloseState::default(),

@@ -111,10 +111,21 @@ impl Loop<'_> {
         }
         let got = self.received_data;
         let flag = if self.opts.once { "--once" } else { "--count" };
+        let plural = if want == 1 { "" } else { "s" };
+        // Our own wait ended it, not the server: say which flag, and how to wait longer.
+        if let Some(wait) = self.ended_by_wait {
+            return Err(Error::Expectation {
+                message: format!(
+                    "expected {want} message{plural} ({flag}), got {got} before {wait} ended the session"
+                ),
+                hint: Some(format!(
+                    "wait longer with a larger {wait} SECS (-w inf waits for the server's close)"
+                )),
+            });
+        }
         Err(Error::Expectation {
             message: format!(
-                "expected {want} message{} ({flag}), got {got} before the connection ended",
-                if want == 1 { "" } else { "s" }
+                "expected {want} message{plural} ({flag}), got {got} before the connection ended"
             ),
             hint: None,
         })

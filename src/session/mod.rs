@@ -260,6 +260,7 @@ pub async fn run_connection(
             // left to wait for but the close deadline.
             _ = &mut t.wait, if t.wait_armed.is_some() && !s.close_begun() => {
                 if t.wait_fired(s.wait_deadline()) {
+                    s.ended_by_wait = Some(s.wait_flag());
                     s.begin_close(None, sink).await;
                 }
             }
@@ -437,6 +438,8 @@ struct Loop<'a> {
     stats: &'a mut Stats,
     input_open: bool,
     input_ended_at: Option<Instant>,
+    /// The flag whose wait ended the session (`-w`, `--idle`), to name it when --count falls short.
+    ended_by_wait: Option<&'static str>,
     last_data: Instant,
     received_data: u64,
     /// The close handshake: our close frame and the peer's.

@@ -20,6 +20,19 @@ impl Loop<'_> {
         first.map(TokioInstant::from_std)
     }
 
+    /// Which of `-w` and `--idle` [`Self::wait_deadline`] stands for: the earlier deadline.
+    pub(super) fn wait_flag(&self) -> &'static str {
+        let Some(ended) = self.input_ended_at else {
+            return "--idle";
+        };
+        let idle = self.opts.idle.map(|d| ended.max(self.last_data) + d);
+        match (self.opts.wait, idle) {
+            (Wait::Secs(d), Some(i)) if ended + d > i => "--idle",
+            (Wait::Secs(_), _) => "-w",
+            _ => "--idle",
+        }
+    }
+
     pub(super) async fn send(&mut self, m: impl Into<Outgoing>) {
         // The writer only goes away after an error it reports itself.
         let _ = self.wtx.send(m.into()).await;

@@ -252,6 +252,12 @@ fn edit_distance(a: &str, b: &str) -> usize {
 /// The `/help` text: an aligned table of usage, summary and example, then the
 /// rules that are not commands. Listen-only commands appear when `listen`.
 pub fn help_text(listen: bool) -> String {
+    help_text_for(listen, None)
+}
+
+/// [`help_text`] for a screen `width` columns wide: a row that does not fit puts its example on
+/// a line of its own under the summary, and long lines wrap at word boundaries.
+pub fn help_text_for(listen: bool, width: Option<usize>) -> String {
     let rows: Vec<(String, &CommandHelp)> = COMMANDS
         .iter()
         .filter(|c| {
@@ -280,29 +286,56 @@ pub fn help_text(listen: bool) -> String {
         .map(|(_, c)| c.summary.chars().count())
         .max()
         .unwrap_or(0);
+    let width = width.unwrap_or(usize::MAX).max(20);
     let mut out = String::from("Commands:\n");
     for (usage, c) in &rows {
         let line = format!(
             "  {usage:<usage_width$}  {:<summary_width$}  e.g. {}",
             c.summary, c.example
         );
-        out.push_str(line.trim_end());
-        out.push('\n');
+        let line = line.trim_end();
+        if line.chars().count() <= width {
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        }
+        // Too wide: the summary (wrapped) beside the usage, the example under the summary; on a
+        // screen too narrow for that, the usage alone and the rest indented under it.
+        let beside = 2 + usage_width + 2;
+        let indent = if width >= beside + 24 { beside } else { 4 };
+        let mut body = wrap_words(c.summary, width.saturating_sub(indent));
+        body.push(format!("e.g. {}", c.example));
+        if indent == beside {
+            let first = body.remove(0);
+            let _ = writeln!(out, "  {usage:<usage_width$}  {first}");
+        } else {
+            let _ = writeln!(out, "  {usage}");
+        }
+        for l in body {
+            let _ = writeln!(out, "{:indent$}{l}", "");
+        }
     }
-    out.push_str("\nA line not starting with / is sent as a text message, exactly as typed.\n");
-    out.push_str("Start a line with // to send text beginning with / (//x sends /x).\n");
+    let mut rules = vec![
+        "A line not starting with / is sent as a text message, exactly as typed.",
+        "Start a line with // to send text beginning with / (//x sends /x).",
+    ];
     if !listen {
-        out.push_str("${NAME} in a line is replaced by a variable, ${env:VAR} by the environment; $${ is ${.\n");
-        out.push_str(
-            "An /expect holds the lines after it until it is met (Ctrl-C stops waiting).\n",
-        );
+        rules.push("${NAME} in a line is replaced by a variable, ${env:VAR} by the environment; $${ is ${.");
+        rules.push("An /expect holds the lines after it until it is met (Ctrl-C stops waiting).");
     }
-    out.push_str("Close codes: 1000-1003, 1007-1014, 3000-4999, or a name:\n");
+    rules.push("Close codes: 1000-1003, 1007-1014, 3000-4999, or a name:");
+    out.push('\n');
+    for rule in rules {
+        for (i, l) in wrap_words(rule, width.saturating_sub(2)).iter().enumerate() {
+            let _ = writeln!(out, "{}{l}", if i > 0 { "  " } else { "" });
+        }
+    }
     // Wrap by hand so the list stays readable in an 80-column terminal.
     let mut row = String::new();
+    let limit = width.min(80).saturating_sub(2);
     for (name, code) in CLOSE_CODE_NAMES {
         let item = format!("{name} ({code})");
-        if !row.is_empty() && row.len() + item.len() + 2 > 78 {
+        if !row.is_empty() && row.len() + item.len() + 2 > limit {
             let _ = writeln!(out, "  {row}");
             row.clear();
         }
@@ -313,6 +346,24 @@ pub fn help_text(listen: bool) -> String {
     }
     let _ = writeln!(out, "  {row}");
     out
+}
+
+/// `text` in lines of at most `width` columns, broken between words (a longer word stands alone).
+fn wrap_words(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        let fits = line.chars().count() + 1 + word.chars().count() <= width;
+        if !line.is_empty() && !fits {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    lines.push(line);
+    lines
 }
 
 /// Tab completion for the text before byte offset `pos`: command names after
@@ -576,6 +627,30 @@ mod tests {
             for pos in 0..=line.len() + 1 {
                 let (start, _) = complete(line, pos);
                 assert!(start <= line.len());
+            }
+        }
+    }
+
+    #[test]
+    fn help_wraps_to_the_width_it_is_given() {
+        for listen in [false, true] {
+            let wide = help_text(listen);
+            assert!(wide.lines().any(|l| l.chars().count() > 100), "{wide}");
+            for width in [40, 60, 80, 100] {
+                let text = help_text_for(listen, Some(width));
+                for line in text.lines() {
+                    assert!(line.chars().count() <= width, "{width}: {line:?}\n{text}");
+                }
+                for c in COMMANDS
+                    .iter()
+                    .filter(|c| c.listen_only == listen || !(c.listen_only || c.client_only))
+                {
+                    assert!(
+                        text.contains(c.example),
+                        "{width}: {} missing\n{text}",
+                        c.example
+                    );
+                }
             }
         }
     }

@@ -17,7 +17,7 @@ mod help;
 
 use crate::wire::close;
 use help::{closest_command, usage};
-pub use help::{complete, help_text, CommandHelp, COMMANDS};
+pub use help::{complete, help_text, help_text_for, CommandHelp, COMMANDS};
 
 /// What one line of input asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]

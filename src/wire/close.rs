@@ -34,7 +34,8 @@ pub fn name(code: u16) -> &'static str {
         1013 => "try again later",
         1014 => "bad gateway",
         1015 => "TLS handshake failure",
-        3000..=3999 => "registered (IANA)",
+        // Shown inside parentheses (`3001 (registered at IANA)`): no second pair.
+        3000..=3999 => "registered at IANA",
         4000..=4999 => "private use",
         _ => "reserved/unassigned",
     }
@@ -89,7 +90,7 @@ mod tests {
         assert_eq!(name(1000), "normal closure");
         assert_eq!(name(1005), "no status received");
         assert_eq!(name(1015), "TLS handshake failure");
-        assert_eq!(name(3001), "registered (IANA)");
+        assert_eq!(name(3001), "registered at IANA");
         assert_eq!(name(4999), "private use");
         assert_eq!(name(1004), "reserved/unassigned");
         assert_eq!(name(5000), "reserved/unassigned");

@@ -205,7 +205,7 @@ pub fn frame_json(frame: &Frame, dir: Direction, elapsed: Duration) -> Value {
     let mut v = json!({
         "event": "frame",
         "dir": dir,
-        "t": elapsed.as_secs_f64(),
+        "t": (elapsed.as_secs_f64() * 1e6).round() / 1e6,
         "fin": frame.fin,
         "rsv": [frame.rsv1, frame.rsv2, frame.rsv3],
         "opcode": frame.opcode,

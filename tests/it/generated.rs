@@ -71,6 +71,17 @@ fn extra_sections() -> String {
         .strip_prefix("Examples:\n")
         .unwrap_or(wscope::cli::EXAMPLES);
     let mut o = format!(".SH EXAMPLES\n.nf\n{}\n.fi\n", roff(examples));
+    o.push_str(&common_sections());
+    o.push_str(SEE_ALSO);
+    o
+}
+
+/// Every page names the others.
+const SEE_ALSO: &str = ".SH \"SEE ALSO\"\nwscope(1), wscope\\-inspect(1), wscope\\-probe(1), wscope\\-replay(1), wscope\\-listen(1), wscope\\-completions(1), wscope\\-repl(7), wscope\\-script(7), wscope\\-json(7)\n";
+
+/// EXIT STATUS, ENVIRONMENT and FILES: the same for every command's page.
+fn common_sections() -> String {
+    let mut o = String::new();
     let exits: Vec<(String, String)> = wscope::error::exit::MEANINGS
         .iter()
         .map(|(code, text)| (code.to_string(), text.to_string()))
@@ -128,6 +139,92 @@ fn man_page(cmd: clap::Command, extra: &str) -> Vec<u8> {
     page
 }
 
+/// A section-7 page: title, NAME, the body, SEE ALSO.
+fn page7(name: &str, what: &str, body: &str) -> Vec<u8> {
+    format!(
+        ".TH {} 7 \"\" \"wscope {}\"\n.SH NAME\n{} \\- {}\n{body}{SEE_ALSO}",
+        name.to_uppercase(),
+        env!("CARGO_PKG_VERSION"),
+        roff(name),
+        roff(what)
+    )
+    .into_bytes()
+}
+
+/// The rows of the command table (src/slash/help.rs, the one `/help` prints) that `keep` picks.
+fn command_rows(keep: impl Fn(&wscope::slash::CommandHelp) -> bool) -> Vec<(String, String)> {
+    wscope::slash::COMMANDS
+        .iter()
+        .filter(|c| keep(c))
+        .map(|c| {
+            let usage = format!("/{} {}", c.name, c.args);
+            (
+                usage.trim_end().to_string(),
+                format!("{}. Example: {}", c.summary, c.example),
+            )
+        })
+        .collect()
+}
+
+/// The rules `/help` prints under its table (the lines after the first blank one).
+fn help_rules(listen: bool) -> String {
+    let help = wscope::slash::help_text(listen);
+    let rules = help.split_once("\n\n").map_or("", |(_, r)| r);
+    format!(".nf\n{}\n.fi\n", roff(rules.trim_end()))
+}
+
+/// wscope-repl(7), wscope-script(7) and wscope-json(7): rendered from the tables the code uses.
+fn section7_pages() -> Vec<(String, Vec<u8>)> {
+    let repl = format!(
+        ".SH DESCRIPTION\nOn a terminal, wscope URL and wscope listen read lines with editing, history and Tab completion. Each line is a message or a command:\n{}{}{}.SH \"SCRIPT COMMANDS\"\n/expect, /expect\\-json, /expect\\-close, /let, /sleep, /raw and /frame are described in wscope\\-script(7).\n",
+        help_rules(false),
+        section("COMMANDS", &command_rows(|c| !c.client_only && !c.listen_only)),
+        section("LISTEN COMMANDS (wscope listen only)", &command_rows(|c| c.listen_only)),
+    );
+    let script = format!(
+        ".SH DESCRIPTION\n\\-x MSG (repeatable), \\-\\-script FILE (one command per line; # comments and blank lines skipped) and the REPL of wscope URL run one language: each line is a text message or a command of wscope\\-repl(7), and the commands below wait for the server, match what it sends and set variables. A failed expectation exits 7.\n{}{}.SH EXAMPLES\n.nf\n{}\n.fi\n",
+        help_rules(false),
+        section("COMMANDS", &command_rows(|c| c.client_only)),
+        roff(SCRIPT_EXAMPLE),
+    );
+    let mut json = String::from(".SH DESCRIPTION\nWith \\-\\-json, wscope prints one JSON object per line on stdout, for jq. Every object has event (its name), t (seconds since the connection opened, to the microsecond) and time (Unix seconds). The events and their other fields:\n.SH EVENTS\n");
+    for (names, when, fields) in wscope::JSON_EVENTS {
+        json.push_str(&format!(".SS \"{}\"\n{}.\n", roff(names), roff(when)));
+        for (field, meaning) in *fields {
+            json.push_str(&format!(
+                ".TP\n\\fB{}\\fR\n{}\n",
+                roff(field),
+                roff(meaning)
+            ));
+        }
+    }
+    vec![
+        (
+            "wscope-repl.7".into(),
+            page7("wscope-repl", "the commands of wscope's REPL", &repl),
+        ),
+        (
+            "wscope-script.7".into(),
+            page7(
+                "wscope-script",
+                "wscope's expect language for -x, --script and the REPL",
+                &script,
+            ),
+        ),
+        (
+            "wscope-json.7".into(),
+            page7("wscope-json", "the events wscope prints with --json", &json),
+        ),
+    ]
+}
+
+/// A worked example of the expect language (also in the README).
+const SCRIPT_EXAMPLE: &str = r#"wscope wss://api.example.test/ws \
+  -x 'login alice ${env:PASSWORD}' \
+  -x '/expect "token": "(?<token>[^"]+)"' \
+  -x 'whoami ${token}' \
+  -x '/expect-json .type == "me" and .user == "alice"' -w 0"#;
+
 /// `man/wscope.1` and one page per subcommand it lists (`wscope-listen.1`, ...).
 fn man_pages() -> Vec<(String, Vec<u8>)> {
     let mut cmd = Cli::command();
@@ -139,14 +236,15 @@ fn man_pages() -> Vec<(String, Vec<u8>)> {
     for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
         // clap takes 'static names (its `string` feature is off); a test may leak a few bytes.
         let name: &'static str = Box::leak(format!("wscope-{}", sub.get_name()).into_boxed_str());
-        let see_also = ".SH \"SEE ALSO\"\nwscope(1)\n";
+        let see_also = format!("{}{SEE_ALSO}", common_sections());
         let sub = sub
             .clone()
             .name(name)
             .bin_name(name.replace('-', " "))
             .version(env!("CARGO_PKG_VERSION"));
-        pages.push((format!("{name}.1"), man_page(sub, see_also)));
+        pages.push((format!("{name}.1"), man_page(sub, &see_also)));
     }
+    pages.extend(section7_pages());
     pages
 }
 
@@ -190,12 +288,59 @@ fn the_man_page_refers_only_to_pages_that_exist_and_says_what_a_user_looks_up() 
     }
     assert!(!main.contains(".SH EXTRA"));
     // Every wscope-NAME(1) it names is a page we ship.
-    for reference in main.split("wscope\\-").skip(1) {
-        let name = reference.split('(').next().unwrap_or("");
+    for (page, text) in &pages {
+        let text = String::from_utf8_lossy(text);
+        for reference in text.split("wscope\\-").skip(1) {
+            let Some((name, rest)) = reference.split_once('(') else {
+                continue;
+            };
+            if name.contains(|c: char| !c.is_ascii_lowercase()) {
+                continue;
+            }
+            let section = rest.chars().next().unwrap_or('?');
+            assert!(
+                pages
+                    .iter()
+                    .any(|(p, _)| p == &format!("wscope-{name}.{section}")),
+                "{page}: wscope-{name}({section}) is referred to but not generated"
+            );
+        }
+        if page.ends_with(".1") {
+            for heading in ["EXIT STATUS", "ENVIRONMENT", "FILES", "SEE ALSO"] {
+                assert!(
+                    text.contains(&format!(".SH \"{heading}\"")),
+                    "{page} has no {heading}"
+                );
+            }
+        }
+    }
+    for page in ["wscope-repl.7", "wscope-script.7", "wscope-json.7"] {
         assert!(
-            pages.iter().any(|(p, _)| p == &format!("wscope-{name}.1")),
-            "wscope-{name}(1) is referred to but not generated"
+            pages.iter().any(|(p, _)| p == page),
+            "{page} is not generated"
         );
+    }
+    // The REPL page has every command of the /help table; the JSON page every event.
+    let page = |n: &str| {
+        String::from_utf8_lossy(&pages.iter().find(|(p, _)| p == n).unwrap().1).into_owned()
+    };
+    let (repl, script, json) = (
+        page("wscope-repl.7"),
+        page("wscope-script.7"),
+        page("wscope-json.7"),
+    );
+    for c in wscope::slash::COMMANDS {
+        let name = format!("/{}", c.name.replace('-', "\\-"));
+        assert!(
+            repl.contains(&name) || (c.client_only && script.contains(&name)),
+            "{name}"
+        );
+    }
+    for (names, _, fields) in wscope::JSON_EVENTS {
+        assert!(json.contains(&roff(names)), "{names}");
+        for (f, _) in *fields {
+            assert!(json.contains(&roff(f)), "{f}");
+        }
     }
     // Options whose help -h hides still have their text in the page.
     assert!(main.contains("wscat\\*(Aqs spelling"), "{main}");
@@ -222,6 +367,46 @@ fn completions_subcommand_prints_the_committed_script() {
     assert!(out.status.success());
     assert_eq!(out.stdout, completion(Shell::Bash));
     assert!(String::from_utf8_lossy(&out.stdout).contains("--subprotocol"));
+}
+
+/// SPEC "Documentation": `-h` fits one screen (at most 40 lines), for every command; `--help`
+/// has everything; `wscope help --help` is help, not an error.
+#[test]
+fn short_help_fits_one_screen_and_help_help_is_help() {
+    for cmd in [&[][..], &["inspect"], &["probe"], &["listen"], &["replay"]] {
+        let out = support::wscope().args(cmd).arg("-h").output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{cmd:?}");
+        assert!(
+            text.lines().count() <= 40,
+            "{cmd:?} -h is {} lines:\n{text}",
+            text.lines().count()
+        );
+        let long = support::wscope().args(cmd).arg("--help").output().unwrap();
+        let long = String::from_utf8_lossy(&long.stdout);
+        // Every option -h shows is in --help, with its long text.
+        let words = text
+            .split_whitespace()
+            .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric() && c != '-'));
+        for word in words.filter(|w| w.starts_with("--")) {
+            assert!(long.contains(word), "{cmd:?}: {word} not in --help");
+        }
+    }
+    for (args, needle) in [
+        (&["help", "--help"][..], "Examples:"),
+        (&["help", "-h"], "Usage: wscope"),
+        (&["help", "listen", "--help"], "--echo"),
+    ] {
+        let out = support::wscope().args(args).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(text.contains(needle), "{args:?}: {text}");
+    }
 }
 
 #[test]
@@ -253,4 +438,58 @@ fn short_help_is_short_and_long_help_teaches() {
     }
     assert!(long.contains("[possible values: auto, always, never]"));
     assert!(long.contains("[default: 10]"), "defaults are shown");
+}
+
+/// wscope-json(7) cannot drift from the code: every event a session prints, and every field of
+/// it, is in the table the page is rendered from (`wscope::JSON_EVENTS`).
+#[test]
+fn every_json_event_and_field_printed_is_in_the_json_page_table() {
+    let server = crate::listen::Server::start(&["--echo"]);
+    let url = server.url("/");
+    let out = support::wscope()
+        .args([
+            &url,
+            "--json",
+            "-x",
+            "/ping",
+            "-x",
+            "hi",
+            "-x",
+            "/expect hi",
+        ])
+        .args([
+            "-x",
+            "/status",
+            "-x",
+            "/binary 00ff",
+            "-x",
+            "/close 4000 bye",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let mut seen = std::collections::BTreeSet::new();
+    for line in stdout.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).expect(line);
+        let event = v["event"].as_str().unwrap_or("").to_string();
+        let row = wscope::JSON_EVENTS
+            .iter()
+            .find(|(names, _, _)| names.split(", ").any(|n| n == event))
+            .unwrap_or_else(|| panic!("event {event} is not in JSON_EVENTS: {line}"));
+        for key in v.as_object().unwrap().keys() {
+            if ["event", "t", "time"].contains(&key.as_str()) {
+                continue;
+            }
+            assert!(
+                row.2.iter().any(|(f, _)| f == key),
+                "{event}.{key} is not in JSON_EVENTS: {line}"
+            );
+        }
+        seen.insert(event);
+    }
+    for e in [
+        "open", "sent", "received", "ping", "pong", "expect", "status", "close", "closed",
+    ] {
+        assert!(seen.contains(e), "{e} not printed:\n{stdout}");
+    }
 }

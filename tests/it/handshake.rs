@@ -722,3 +722,44 @@ async fn the_connect_timeout_covers_all_redirect_hops_together() {
     assert!(took < Duration::from_millis(2300), "took {took:?}: {err}");
     assert!(err.contains("timed out after 2 s"), "{err}");
 }
+
+/// An empty reason phrase (`HTTP/1.1 101 `) is shown as `101`, with no trailing space, in the
+/// report and in --json.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_reason_phrase_leaves_no_trailing_space() {
+    for json in [false, true] {
+        let (addr, _) = raw_server(|head| {
+            let accept = derive_accept_key(key_of(head).as_bytes());
+            format!("HTTP/1.1 101 \r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n").into_bytes()
+        })
+        .await;
+        let url = format!("ws://{addr}/");
+        let mut a = vec!["inspect", url.as_str(), "--no-deflate"];
+        if json {
+            a.push("--json");
+        }
+        let out = run_assert(args(&a)).await;
+        let text = stdout(&out);
+        if json {
+            let v: serde_json::Value = serde_json::from_str(text.trim()).expect(&text);
+            assert_eq!(v["checks"][0]["detail"], "101", "{text}");
+        } else {
+            let line = text.lines().find(|l| l.contains("status")).unwrap_or("");
+            assert!(line.ends_with("101"), "{line:?}\n{text}");
+        }
+    }
+}
+
+/// A 400 whose status line names the Origin gets the -o hint, not the -H/-s one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refusal_naming_the_origin_hints_at_dash_o() {
+    let (addr, _) = raw_server(|_| {
+        b"HTTP/1.1 400 Cross origin websockets not allowed\r\nContent-Length: 0\r\n\r\n".to_vec()
+    })
+    .await;
+    let out = run_assert(args(&["inspect", &format!("ws://{addr}/")])).await;
+    let err = format!("{}{}", stdout(&out), stderr(&out));
+    out.code(5);
+    let hint = err.lines().find(|l| l.contains("hint:")).unwrap_or("");
+    assert!(hint.contains("-o/--origin"), "{err}");
+}

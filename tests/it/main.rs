@@ -17,6 +17,7 @@ mod listen_hostile;
 mod liveness;
 mod manners;
 mod network;
+mod polish;
 mod probe;
 mod probe_hostile;
 mod reconnect;

@@ -440,7 +440,8 @@ fn history_is_private_and_reloaded_and_ctrl_keys_close_cleanly() {
     pty.type_keys("\x03xyz\r");
     server.wait_for(4, &pty);
     settle();
-    pty.type_keys("/pi\t tab\r");
+    // Tab ends a completed command with a space: `/pi<Tab>tab` is `/ping tab`, not `/pingtab`.
+    pty.type_keys("/pi\ttab\r");
     server.wait_for(5, &pty);
     settle();
     pty.type_keys("\x03");
@@ -642,4 +643,31 @@ fn a_deeply_nested_message_fails_an_expect_json_without_aborting() {
         after.c_lflag, before.c_lflag,
         "terminal left in another mode"
     );
+}
+
+/// `/help` wraps to the terminal (the pty is 120 columns; the table was ~130): no line is wider,
+/// and every example is still there.
+#[test]
+fn help_fits_the_terminal_width() {
+    let server = Server::start(Behaviour::Echo);
+    let home = tempfile::tempdir().unwrap();
+    let mut pty = Pty::spawn(&[&server.url(), "--no-history"], home.path());
+    pty.wait_screen("> ");
+    pty.type_keys("/help\r");
+    pty.wait_screen("Close codes");
+    settle();
+    let screen = pty.screen();
+    let table = &screen[screen.find("Commands:").unwrap()..];
+    for line in table.lines() {
+        assert!(
+            line.chars().count() <= 120,
+            "{} columns: {line:?}\n{table}",
+            line.chars().count()
+        );
+    }
+    for c in wscope::slash::COMMANDS.iter().filter(|c| !c.listen_only) {
+        assert!(table.contains(c.example), "{} missing:\n{table}", c.example);
+    }
+    pty.type_keys("/quit\r");
+    assert_eq!(pty.wait_exit(), 0, "{}", pty.screen());
 }

@@ -371,3 +371,43 @@ async fn listen_shows_a_clients_origin_and_reason_escaped_and_pipes_its_messages
     );
     assert!(!has_control(&stderr), "{stderr:?}");
 }
+
+/// wscat's `-x hi -w 1` on a terminal: -w, --once, --count and --idle with -x end the session as
+/// in pipe mode instead of opening the REPL (SPEC "Pipe mode and scripting").
+#[test]
+fn execute_with_an_ending_flag_on_a_terminal_ends_as_in_pipe_mode() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = rt.block_on(support::servers::start(Default::default()));
+    let url = format!("ws://{}/", server.addr);
+    for ending in [
+        &["-w", "1"][..],
+        &["--once"],
+        &["--count", "1"],
+        &["--idle", "1"],
+    ] {
+        let mut a = vec![url.as_str(), "-x", "hi"];
+        a.extend_from_slice(ending);
+        let start = Instant::now();
+        let (raw, code) = on_a_pty(&a);
+        let text = String::from_utf8_lossy(&raw);
+        assert_eq!(code, 0, "{ending:?}: {text:?}");
+        assert!(text.contains("hi"), "{ending:?}: {text:?}");
+        // rustyline turns bracketed paste on as it draws its first prompt.
+        assert!(
+            !text.contains("\x1b[?2004h"),
+            "{ending:?} opened the REPL: {text:?}"
+        );
+        assert!(
+            start.elapsed() < Duration::from_secs(8),
+            "{ending:?} took {:?}",
+            start.elapsed()
+        );
+    }
+    // Without one of them, -x on a terminal is followed by the REPL (wscat's -x alone): not tested
+    // here, it is the REPL tests' ground.
+    drop(server);
+}

@@ -268,3 +268,48 @@ async fn the_dump_file_is_readable_by_its_owner_only() {
         );
     }
 }
+
+/// HTTPie's shorthand: `:PORT/path` is this machine; a bare number is a usage error that names
+/// the URL the user meant, never a dial to 0.0.35.41.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn colon_port_is_localhost_and_a_bare_number_names_the_url_meant() {
+    use support::servers::{self, Options};
+    let server = servers::start(Options::default()).await;
+    let port = server.addr.port();
+    let short = format!(":{port}/chat?room=1");
+    let o = run(support::args(&[&short, "-x", "hi", "--once"])).await;
+    assert_eq!(o.code, 0, "{}", show(&o));
+    assert_eq!(o.stdout, "hi\n", "{}", show(&o));
+    let c = server.single();
+    assert!(
+        c.raw_head.starts_with("GET /chat?room=1 HTTP/1.1\r\n"),
+        "{}",
+        c.raw_head
+    );
+    assert_eq!(c.header_exact("Host"), Some(format!("localhost:{port}")));
+
+    for bare in [port.to_string(), format!("{port}/chat")] {
+        for cmd in [vec![bare.as_str()], vec!["inspect", bare.as_str()]] {
+            let o = run(support::args(&cmd)).await;
+            assert_eq!(o.code, 2, "{cmd:?}: {}", show(&o));
+            assert!(
+                o.stderr.contains(&format!("ws://localhost:{bare}")),
+                "{cmd:?}: {}",
+                show(&o)
+            );
+            assert!(!o.stderr.contains("0.0."), "{}", show(&o));
+        }
+    }
+    assert_eq!(
+        server.connections().len(),
+        1,
+        "a bare number dialed nothing"
+    );
+}
+
+#[test]
+fn a_scheme_missing_its_colon_gets_the_fix_as_a_hint() {
+    let a = support::wscope().arg("ws//127.0.0.1:1/x").assert().code(2);
+    let err = support::stderr(&a);
+    assert!(err.contains("ws://127.0.0.1:1/x"), "{err}");
+}

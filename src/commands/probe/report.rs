@@ -51,8 +51,9 @@ pub fn human(url: &str, outcomes: &[Outcome], elapsed: Duration) -> String {
         .collect();
     let _ = writeln!(
         out,
-        "{} checks: {} in {}",
+        "{} check{}: {} in {}",
         outcomes.len(),
+        if outcomes.len() == 1 { "" } else { "s" },
         parts.join(", "),
         crate::error::secs(elapsed)
     );
