@@ -7,7 +7,7 @@ use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 
 use super::request::Request;
 use super::response::Response;
-use crate::http::list;
+use crate::http::{list, Headers};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -603,4 +603,39 @@ mod tests {
             .collect();
         assert_eq!(fails, [CheckName::Upgrade, CheckName::Extensions]);
     }
+}
+
+/// The checks of an RFC 8441 answer: a 2xx status accepts (there is no key/accept exchange and no
+/// Upgrade header); subprotocol and extensions are negotiated as over HTTP/1.1.
+pub fn evaluate_h2(req: &Request, status: u16, headers: &Headers, require: bool) -> Verdict {
+    let negotiation = |offered: &[String], header: &str| Negotiation {
+        offered: offered.to_vec(),
+        selected: headers.all(header).into_iter().flat_map(list).map(String::from).collect(),
+    };
+    let subprotocol = negotiation(&req.offered_protocols, "Sec-WebSocket-Protocol");
+    let extensions = negotiation(&req.offered_extensions, "Sec-WebSocket-Extensions");
+    let ok = (200..300).contains(&status);
+    let detail = match ok {
+        true => format!("{status} (RFC 8441: a 2xx accepts; there is no key/accept exchange)"),
+        false => format!("{status} (expected 2xx for an HTTP/2 extended CONNECT)"),
+    };
+    let mut checks = vec![check(CheckName::Status, ok, detail)];
+    let accept = AcceptCheck { key: String::new(), expected: String::new(), received: None, ok };
+    let mut deflate = None;
+    if ok {
+        checks.push(subprotocol_check(&subprotocol, require));
+        let ext = extensions_check(&extensions);
+        let is_deflate = ext.outcome == Outcome::Pass;
+        checks.push(ext);
+        if let [one] = extensions.selected.as_slice() {
+            if is_deflate && crate::deflate::params::is_deflate(one) {
+                deflate = deflate_checks(&extensions.offered, one, &mut checks);
+            }
+        }
+    }
+    let hint = match ok {
+        true => failure_hint(&checks),
+        false => Some("the server refused the extended CONNECT: see its status and headers".into()),
+    };
+    Verdict { checks, accept, subprotocol, extensions, deflate, hint }
 }
