@@ -610,7 +610,12 @@ mod tests {
 pub fn evaluate_h2(req: &Request, status: u16, headers: &Headers, require: bool) -> Verdict {
     let negotiation = |offered: &[String], header: &str| Negotiation {
         offered: offered.to_vec(),
-        selected: headers.all(header).into_iter().flat_map(list).map(String::from).collect(),
+        selected: headers
+            .all(header)
+            .into_iter()
+            .flat_map(list)
+            .map(String::from)
+            .collect(),
     };
     let subprotocol = negotiation(&req.offered_protocols, "Sec-WebSocket-Protocol");
     let extensions = negotiation(&req.offered_extensions, "Sec-WebSocket-Extensions");
@@ -620,7 +625,12 @@ pub fn evaluate_h2(req: &Request, status: u16, headers: &Headers, require: bool)
         false => format!("{status} (expected 2xx for an HTTP/2 extended CONNECT)"),
     };
     let mut checks = vec![check(CheckName::Status, ok, detail)];
-    let accept = AcceptCheck { key: String::new(), expected: String::new(), received: None, ok };
+    let accept = AcceptCheck {
+        key: String::new(),
+        expected: String::new(),
+        received: None,
+        ok,
+    };
     let mut deflate = None;
     if ok {
         checks.push(subprotocol_check(&subprotocol, require));
@@ -637,5 +647,12 @@ pub fn evaluate_h2(req: &Request, status: u16, headers: &Headers, require: bool)
         true => failure_hint(&checks),
         false => Some("the server refused the extended CONNECT: see its status and headers".into()),
     };
-    Verdict { checks, accept, subprotocol, extensions, deflate, hint }
+    Verdict {
+        checks,
+        accept,
+        subprotocol,
+        extensions,
+        deflate,
+        hint,
+    }
 }

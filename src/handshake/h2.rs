@@ -33,6 +33,9 @@ pub struct H2View {
     /// The preface and the SETTINGS exchange (until the server's SETTINGS and our PING's answer).
     #[serde(serialize_with = "crate::dial::ms_opt")]
     pub preface: Option<Duration>,
+    /// The CONNECT request and its response headers.
+    #[serde(serialize_with = "crate::dial::ms_opt")]
+    pub exchange: Option<Duration>,
 }
 
 /// Why HTTP/2 was not used.
@@ -174,10 +177,12 @@ fn fields(target: &Target, req: &request::Request) -> Vec<(String, String)> {
 }
 
 fn build_request(fields: &[(String, String)]) -> Result<http::Request<()>> {
-    let bad = |e: &dyn std::fmt::Display| Error::usage_hint(
-        format!("cannot make the HTTP/2 CONNECT request: {e}"),
-        "check -H and the URL, or leave out --http2",
-    );
+    let bad = |e: &dyn std::fmt::Display| {
+        Error::usage_hint(
+            format!("cannot make the HTTP/2 CONNECT request: {e}"),
+            "check -H and the URL, or leave out --http2",
+        )
+    };
     let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
     let uri = http::Uri::builder()
         .scheme(get(":scheme").unwrap_or("http"))
@@ -185,7 +190,9 @@ fn build_request(fields: &[(String, String)]) -> Result<http::Request<()>> {
         .path_and_query(get(":path").unwrap_or("/"))
         .build()
         .map_err(|e| bad(&e))?;
-    let mut b = http::Request::builder().method(http::Method::CONNECT).uri(uri);
+    let mut b = http::Request::builder()
+        .method(http::Method::CONNECT)
+        .uri(uri);
     for (n, v) in fields.iter().filter(|(n, _)| !n.starts_with(':')) {
         b = b.header(n.as_str(), v.as_str());
     }
@@ -279,6 +286,7 @@ async fn open_stream(
 ) -> std::result::Result<(Upgraded, Headers), Refusal> {
     view.request = fields(target, req);
     let request = build_request(&view.request)?;
+    let start = Instant::now();
     let talk = async {
         let mut send = send.ready().await.map_err(|e| failed("stream", e))?;
         let (response, send_stream) = send
@@ -287,12 +295,14 @@ async fn open_stream(
         let response = response.await.map_err(|e| failed("CONNECT", e))?;
         Ok::<_, Error>((response, send_stream))
     };
-    let (response, send_stream) = timeout_at(deadline, talk)
-        .await
-        .map_err(|_| Error::Timeout {
-            what: "waiting for the HTTP/2 CONNECT response",
-            after: timeout,
-        })??;
+    let (response, send_stream) =
+        timeout_at(deadline, talk)
+            .await
+            .map_err(|_| Error::Timeout {
+                what: "waiting for the HTTP/2 CONNECT response",
+                after: timeout,
+            })??;
+    view.exchange = Some(start.elapsed());
     let (parts, recv) = response.into_parts();
     view.status = Some(parts.status.as_u16());
     let mut headers = Headers::new();

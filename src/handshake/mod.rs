@@ -52,6 +52,9 @@ pub struct Timings {
     /// Building the TLS context: reading the trust roots and the client identity.
     #[serde(serialize_with = "dial::ms_opt")]
     pub tls_setup: Option<Duration>,
+    /// The HTTP/2 preface and SETTINGS exchange (`--http2`).
+    #[serde(serialize_with = "dial::ms_opt")]
+    pub h2_preface: Option<Duration>,
     #[serde(serialize_with = "dial::ms_opt")]
     pub upgrade: Option<Duration>,
     #[serde(serialize_with = "dial::ms_opt")]
@@ -260,7 +263,14 @@ async fn attempt(
                     return Err(Error::Runtime("internal: no stream for HTTP/2".into()));
                 };
                 let mut view = h2::H2View::default();
-                let opened = h2::open(dialed, target, &req, &mut view, deadline, args.connect_timeout);
+                let opened = h2::open(
+                    dialed,
+                    target,
+                    &req,
+                    &mut view,
+                    deadline,
+                    args.connect_timeout,
+                );
                 let opened = opened.await;
                 report.http2 = Some(view);
                 match opened {
@@ -346,7 +356,8 @@ fn finish_h2(
 ) -> Result<Option<Upgraded>> {
     let view = report.http2.clone().unwrap_or_default();
     let status = view.status.unwrap_or(0);
-    report.timings.upgrade = view.preface.map(|p| start.elapsed().saturating_sub(p));
+    report.timings.h2_preface = view.preface;
+    report.timings.upgrade = view.exchange;
     report.timings.total = Some(start.elapsed());
     report.request = Some(
         view.request
