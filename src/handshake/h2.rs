@@ -65,6 +65,18 @@ fn setting_name(id: u16) -> String {
     }
 }
 
+/// The server's settings by name, plus the ones that matter here and it left at their defaults
+/// (RFC 9113 §6.5.2; MAX_CONCURRENT_STREAMS has none: unlimited, shown as u32::MAX).
+fn with_defaults(sent: Vec<(u16, u32)>) -> Vec<(String, u32)> {
+    let mut out: Vec<(String, u32)> = sent.iter().map(|(id, v)| (setting_name(*id), *v)).collect();
+    for (id, default) in [(3u16, u32::MAX), (4, 65_535), (8, 0)] {
+        if !sent.iter().any(|(i, _)| *i == id) {
+            out.push((format!("{} (default)", setting_name(id)), default));
+        }
+    }
+    out
+}
+
 /// What the first bytes from the server were: a SETTINGS frame (its entries), or an HTTP/1.x
 /// answer to our preface (the h2c fallback signal).
 #[derive(Default)]
@@ -263,11 +275,7 @@ pub async fn open(
             "the server did not complete the HTTP/2 SETTINGS exchange ({e})"
         )));
     }
-    view.settings = settings
-        .unwrap_or_default()
-        .into_iter()
-        .map(|(id, v)| (setting_name(id), v))
-        .collect();
+    view.settings = with_defaults(settings.unwrap_or_default());
     if !send.is_extended_connect_protocol_enabled() {
         return Err(Refusal::Fallback(
             "the server does not advertise SETTINGS_ENABLE_CONNECT_PROTOCOL = 1 (RFC 8441)".into(),

@@ -129,7 +129,20 @@ pub fn full(r: &Report) -> String {
 /// The HTTP/2 connection under an RFC 8441 WebSocket: the server's SETTINGS.
 fn http2_lines(o: &mut String, h: &crate::handshake::h2::H2View) {
     let _ = writeln!(o, "{} HTTP/2 (RFC 8441 extended CONNECT)", "*".dimmed());
-    let settings: Vec<String> = h.settings.iter().map(|(n, v)| format!("{n}={v}")).collect();
+    let settings: Vec<String> = h
+        .settings
+        .iter()
+        .map(|(n, v)| {
+            let (name, default) = match n.strip_suffix(" (default)") {
+                Some(name) => (name, " (default)"),
+                None => (n.as_str(), ""),
+            };
+            match (name, *v) {
+                ("MAX_CONCURRENT_STREAMS", u32::MAX) => format!("{name}=unlimited{default}"),
+                _ => format!("{name}={v}{default}"),
+            }
+        })
+        .collect();
     let settings = match settings.is_empty() {
         true => "(none: all defaults)".to_string(),
         false => settings.join(", "),

@@ -54,6 +54,8 @@ async fn inspect_shows_the_http2_report() {
         "HTTP/2 (RFC 8441 extended CONNECT)",
         "server SETTINGS:",
         "ENABLE_CONNECT_PROTOCOL=1",
+        "MAX_CONCURRENT_STREAMS=",
+        "INITIAL_WINDOW_SIZE=",
         "> :method: CONNECT",
         "> :protocol: websocket",
         "> :scheme: http",
