@@ -106,3 +106,40 @@ async fn http2_only_against_an_http11_server_exits_5() {
     assert_eq!(out.code, 5, "stderr:\n{}", out.stderr);
     assert!(out.stderr.contains("HTTP/2"), "{}", out.stderr);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wss_negotiates_alpn_h2_and_carries_the_websocket() {
+    let pki = support::servers::Pki::new(&["localhost", "127.0.0.1"]);
+    let server = support::h2::start_tls(pki.identity()).await;
+    let url = format!("wss://{}/tls", server.addr);
+    let ca = pki.ca_path.to_str().unwrap().to_string();
+    let out = run_with(
+        args(&[
+            &url,
+            "--http2-only",
+            "--ca",
+            &ca,
+            "-v",
+            "-x",
+            "hello",
+            "--once",
+        ]),
+        None,
+    )
+    .await;
+    assert_eq!(out.code, 0, "stderr:\n{}", out.stderr);
+    assert_eq!(out.stdout, "hello\n");
+    let all = format!("{}{}", out.stdout, out.stderr);
+    for want in [
+        "ALPN:    h2",
+        "> :scheme: https",
+        "> :path: /tls",
+        "< :status: 200",
+    ] {
+        assert!(all.contains(want), "missing {want:?} in:\n{all}");
+    }
+    assert_eq!(
+        server.seen.lock().unwrap().messages,
+        vec!["hello".to_string()]
+    );
+}

@@ -35,6 +35,18 @@ impl H2Server {
 
 /// Serve RFC 8441 on h2c; with `enable_connect` false the setting is not advertised.
 pub async fn start(enable_connect: bool) -> H2Server {
+    serve(enable_connect, None).await
+}
+
+/// The same over TLS, choosing ALPN h2.
+pub async fn start_tls(identity: native_tls::Identity) -> H2Server {
+    let mut b = native_tls::TlsAcceptor::builder(identity);
+    b.accept_alpn(&["h2"]);
+    let acceptor = tokio_native_tls::TlsAcceptor::from(b.build().expect("TLS acceptor"));
+    serve(true, Some(acceptor)).await
+}
+
+async fn serve(enable_connect: bool, tls: Option<tokio_native_tls::TlsAcceptor>) -> H2Server {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let server = H2Server {
         addr: listener.local_addr().unwrap(),
@@ -43,13 +55,26 @@ pub async fn start(enable_connect: bool) -> H2Server {
     let seen = server.seen.clone();
     tokio::spawn(async move {
         while let Ok((tcp, _)) = listener.accept().await {
-            tokio::spawn(connection(tcp, enable_connect, seen.clone()));
+            let (seen, tls) = (seen.clone(), tls.clone());
+            tokio::spawn(async move {
+                match tls {
+                    Some(tls) => {
+                        if let Ok(s) = tls.accept(tcp).await {
+                            connection(s, enable_connect, seen).await;
+                        }
+                    }
+                    None => connection(tcp, enable_connect, seen).await,
+                }
+            });
         }
     });
     server
 }
 
-async fn connection(tcp: tokio::net::TcpStream, enable: bool, seen: Arc<Mutex<Seen>>) {
+async fn connection<S>(tcp: S, enable: bool, seen: Arc<Mutex<Seen>>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let mut b = h2::server::Builder::new();
     if enable {
         b.enable_connect_protocol();
