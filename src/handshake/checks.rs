@@ -7,7 +7,7 @@ use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 
 use super::request::Request;
 use super::response::Response;
-use crate::http::{list, Headers};
+use crate::http::list;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -97,7 +97,7 @@ impl Verdict {
     }
 }
 
-fn check(name: CheckName, ok: bool, detail: String) -> Check {
+pub(super) fn check(name: CheckName, ok: bool, detail: String) -> Check {
     let outcome = if ok { Outcome::Pass } else { Outcome::Fail };
     Check {
         name,
@@ -250,7 +250,7 @@ fn upgrade_checks(resp: &Response) -> [Check; 2] {
 }
 
 /// The selected subprotocol against the offered ones (RFC 6455 §4.1: one of them, or none).
-fn subprotocol_check(sp: &Negotiation, required: bool) -> Check {
+pub(super) fn subprotocol_check(sp: &Negotiation, required: bool) -> Check {
     let offered = sp.offered.join(", ");
     let (ok, detail) = match sp.selected.as_slice() {
         [] if required => (
@@ -282,7 +282,7 @@ fn subprotocol_check(sp: &Negotiation, required: bool) -> Check {
 }
 
 /// The accepted extensions against the offered ones: only offered ones, at most one.
-fn extensions_check(ext: &Negotiation) -> Check {
+pub(super) fn extensions_check(ext: &Negotiation) -> Check {
     let name = |e: &str| {
         e.split(';')
             .next()
@@ -325,7 +325,7 @@ fn extensions_check(ext: &Negotiation) -> Check {
 }
 
 /// The hint of the first failed check.
-fn failure_hint(checks: &[Check]) -> Option<String> {
+pub(super) fn failure_hint(checks: &[Check]) -> Option<String> {
     let failed = checks.iter().find(|c| c.outcome == Outcome::Fail)?;
     Some(match failed.name {
         CheckName::Accept => "the server computed Sec-WebSocket-Accept wrongly: it is not a conforming WebSocket server (or a proxy rewrote the key)",
@@ -338,7 +338,7 @@ fn failure_hint(checks: &[Check]) -> Option<String> {
 
 /// The `deflate` check (the server's answer against our offer, RFC 7692 §7.1) and its warnings
 /// (`deflate-warning`); what was agreed when the answer is valid.
-fn deflate_checks(
+pub(super) fn deflate_checks(
     offered: &[String],
     answer: &str,
     checks: &mut Vec<Check>,
@@ -602,57 +602,5 @@ mod tests {
             .map(|c| c.name)
             .collect();
         assert_eq!(fails, [CheckName::Upgrade, CheckName::Extensions]);
-    }
-}
-
-/// The checks of an RFC 8441 answer: a 2xx status accepts (there is no key/accept exchange and no
-/// Upgrade header); subprotocol and extensions are negotiated as over HTTP/1.1.
-pub fn evaluate_h2(req: &Request, status: u16, headers: &Headers, require: bool) -> Verdict {
-    let negotiation = |offered: &[String], header: &str| Negotiation {
-        offered: offered.to_vec(),
-        selected: headers
-            .all(header)
-            .into_iter()
-            .flat_map(list)
-            .map(String::from)
-            .collect(),
-    };
-    let subprotocol = negotiation(&req.offered_protocols, "Sec-WebSocket-Protocol");
-    let extensions = negotiation(&req.offered_extensions, "Sec-WebSocket-Extensions");
-    let ok = (200..300).contains(&status);
-    let detail = match ok {
-        true => format!("{status} (RFC 8441: a 2xx accepts; there is no key/accept exchange)"),
-        false => format!("{status} (expected 2xx for an HTTP/2 extended CONNECT)"),
-    };
-    let mut checks = vec![check(CheckName::Status, ok, detail)];
-    let accept = AcceptCheck {
-        key: String::new(),
-        expected: String::new(),
-        received: None,
-        ok,
-    };
-    let mut deflate = None;
-    if ok {
-        checks.push(subprotocol_check(&subprotocol, require));
-        let ext = extensions_check(&extensions);
-        let is_deflate = ext.outcome == Outcome::Pass;
-        checks.push(ext);
-        if let [one] = extensions.selected.as_slice() {
-            if is_deflate && crate::deflate::params::is_deflate(one) {
-                deflate = deflate_checks(&extensions.offered, one, &mut checks);
-            }
-        }
-    }
-    let hint = match ok {
-        true => failure_hint(&checks),
-        false => Some("the server refused the extended CONNECT: see its status and headers".into()),
-    };
-    Verdict {
-        checks,
-        accept,
-        subprotocol,
-        extensions,
-        deflate,
-        hint,
     }
 }

@@ -14,11 +14,12 @@ use serde::Serialize;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::timeout_at;
 
+use super::checks::{self, AcceptCheck, CheckName, Negotiation, Outcome, Verdict};
 use super::{request, Upgraded};
 use crate::dial::h2stream::H2Stream;
 use crate::dial::BoxStream;
 use crate::error::{Error, Result};
-use crate::http::Headers;
+use crate::http::{list, Headers};
 use crate::target::Target;
 
 /// What the HTTP/2 upgrade showed, for `-v` and inspect.
@@ -324,4 +325,56 @@ async fn open_stream(
         leftover: Vec::new(),
     };
     Ok((up, headers))
+}
+
+/// The checks of an RFC 8441 answer: a 2xx status accepts (there is no key/accept exchange and no
+/// Upgrade header); subprotocol and extensions are negotiated as over HTTP/1.1.
+pub fn evaluate(req: &request::Request, status: u16, headers: &Headers, require: bool) -> Verdict {
+    let negotiation = |offered: &[String], header: &str| Negotiation {
+        offered: offered.to_vec(),
+        selected: headers
+            .all(header)
+            .into_iter()
+            .flat_map(list)
+            .map(String::from)
+            .collect(),
+    };
+    let subprotocol = negotiation(&req.offered_protocols, "Sec-WebSocket-Protocol");
+    let extensions = negotiation(&req.offered_extensions, "Sec-WebSocket-Extensions");
+    let ok = (200..300).contains(&status);
+    let detail = match ok {
+        true => format!("{status} (RFC 8441: a 2xx accepts; there is no key/accept exchange)"),
+        false => format!("{status} (expected 2xx for an HTTP/2 extended CONNECT)"),
+    };
+    let mut checks = vec![checks::check(CheckName::Status, ok, detail)];
+    let accept = AcceptCheck {
+        key: String::new(),
+        expected: String::new(),
+        received: None,
+        ok,
+    };
+    let mut deflate = None;
+    if ok {
+        checks.push(checks::subprotocol_check(&subprotocol, require));
+        let ext = checks::extensions_check(&extensions);
+        let is_deflate = ext.outcome == Outcome::Pass;
+        checks.push(ext);
+        if let [one] = extensions.selected.as_slice() {
+            if is_deflate && crate::deflate::params::is_deflate(one) {
+                deflate = checks::deflate_checks(&extensions.offered, one, &mut checks);
+            }
+        }
+    }
+    let hint = match ok {
+        true => checks::failure_hint(&checks),
+        false => Some("the server refused the extended CONNECT: see its status and headers".into()),
+    };
+    Verdict {
+        checks,
+        accept,
+        subprotocol,
+        extensions,
+        deflate,
+        hint,
+    }
 }

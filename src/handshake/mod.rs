@@ -377,7 +377,7 @@ fn finish_h2(
         body: None,
         body_truncated: false,
     });
-    let verdict = checks::evaluate_h2(req, status, &headers, args.require_subprotocol);
+    let verdict = h2::evaluate(req, status, &headers, args.require_subprotocol);
     let passed = verdict.passed();
     let failure = verdict.first_failure().map(|c| c.detail.clone());
     let hint = verdict.hint.clone();
