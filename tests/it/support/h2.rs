@@ -5,6 +5,7 @@
 //! pseudo-headers and headers and every message it got.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
@@ -25,6 +26,7 @@ pub struct Seen {
 pub struct H2Server {
     pub addr: SocketAddr,
     pub seen: Arc<Mutex<Seen>>,
+    hold: Arc<AtomicBool>,
 }
 
 impl H2Server {
@@ -36,6 +38,14 @@ impl H2Server {
 /// Serve RFC 8441 on h2c; with `enable_connect` false the setting is not advertised.
 pub async fn start(enable_connect: bool) -> H2Server {
     serve(enable_connect, None).await
+}
+
+/// Like Hypercorn 0.18 (TECH-NOTES): after the close exchange the stream is held open, never
+/// ended, for 20 s.
+pub async fn start_never_ending() -> H2Server {
+    let s = serve(true, None).await;
+    s.hold.store(true, Ordering::SeqCst);
+    s
 }
 
 /// The same over TLS, choosing ALPN h2.
@@ -51,19 +61,21 @@ async fn serve(enable_connect: bool, tls: Option<tokio_native_tls::TlsAcceptor>)
     let server = H2Server {
         addr: listener.local_addr().unwrap(),
         seen: Arc::default(),
+        hold: Arc::default(),
     };
     let seen = server.seen.clone();
+    let hold = server.hold.clone();
     tokio::spawn(async move {
         while let Ok((tcp, _)) = listener.accept().await {
-            let (seen, tls) = (seen.clone(), tls.clone());
+            let (seen, tls, hold) = (seen.clone(), tls.clone(), hold.clone());
             tokio::spawn(async move {
                 match tls {
                     Some(tls) => {
                         if let Ok(s) = tls.accept(tcp).await {
-                            connection(s, enable_connect, seen).await;
+                            connection(s, enable_connect, seen, hold).await;
                         }
                     }
-                    None => connection(tcp, enable_connect, seen).await,
+                    None => connection(tcp, enable_connect, seen, hold).await,
                 }
             });
         }
@@ -71,7 +83,7 @@ async fn serve(enable_connect: bool, tls: Option<tokio_native_tls::TlsAcceptor>)
     server
 }
 
-async fn connection<S>(tcp: S, enable: bool, seen: Arc<Mutex<Seen>>)
+async fn connection<S>(tcp: S, enable: bool, seen: Arc<Mutex<Seen>>, hold: Arc<AtomicBool>)
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
@@ -121,6 +133,7 @@ where
         }
         let recv = req.into_body();
         let seen = seen.clone();
+        let hold = hold.load(Ordering::SeqCst);
         tokio::spawn(async move {
             let stream = H2Stream::new(send, recv);
             let mut ws = WebSocketStream::from_raw_socket(stream, Role::Server, None).await;
@@ -139,6 +152,10 @@ where
             // End our side (END_STREAM), then wait for the client's: dropping the stream
             // before would reset it (RST_STREAM CANCEL) and lose the close reply queued in h2.
             let mut stream = ws.into_inner();
+            if hold {
+                tokio::time::sleep(std::time::Duration::from_secs(20)).await;
+                return;
+            }
             let _ = stream.shutdown().await;
             let mut rest = [0u8; 64];
             let drain = async { while matches!(stream.read(&mut rest).await, Ok(n) if n > 0) {} };
