@@ -5,8 +5,8 @@
 //! Flow control is the point: receive capacity is released only as the reader takes bytes out
 //! (a slow reader holds the window shut: backpressure, not buffering; at most one DATA frame is
 //! held here), and a write waits for send capacity before it hands bytes to h2.
-//! Shutting down, or a close frame having passed each way, ends our side (END_STREAM); we never wait for the server's
-//! (Hypercorn never sends it after the close exchange).
+//! Shutting down, or a close frame having passed each way, ends our side (END_STREAM); we never
+//! wait for the server's (Hypercorn never sends it after the close exchange).
 
 use std::io;
 use std::pin::Pin;
