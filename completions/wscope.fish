@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_wscope_global_optspecs
-    string join \n c/connect= l/listen= slash H/header= s/subprotocol= require-subprotocol o/origin= auth= protocol-version= connect-timeout= L/location max-redirects= proxy= no-proxy ca= cert= key= k/insecure max-message-size= no-coalesce no-deflate deflate= v/verbose ping-interval= ping-timeout= reconnect= dump dump-limit= dump-file= x/execute= no-repl w/wait= idle= script= expect-timeout= 1/once count= close-code= close-reason= echo binary stdin-whole no-history json T/timestamps pretty P/show-ping-pong color= no-color record= record-secrets h/help V/version
+    string join \n c/connect= l/listen= slash H/header= s/subprotocol= require-subprotocol o/origin= auth= protocol-version= connect-timeout= L/location max-redirects= proxy= no-proxy ca= cert= key= k/insecure max-message-size= no-coalesce no-deflate deflate= http2 http2-only v/verbose ping-interval= ping-timeout= reconnect= dump dump-limit= dump-file= x/execute= no-repl w/wait= idle= script= expect-timeout= 1/once count= close-code= close-reason= echo binary stdin-whole no-history json T/timestamps pretty P/show-ping-pong color= no-color record= record-secrets h/help V/version
 end
 
 function __fish_wscope_needs_command
@@ -63,6 +63,8 @@ complete -c wscope -n "__fish_wscope_needs_command" -l no-proxy -d 'Ignore proxy
 complete -c wscope -n "__fish_wscope_needs_command" -s k -l insecure -d 'Skip certificate and host name verification (a warning is printed)'
 complete -c wscope -n "__fish_wscope_needs_command" -l no-coalesce -d 'Read each message the moment it arrives. By default a fast stream is read in batches, each message waiting at most 2 ms (far less CPU for both ends)'
 complete -c wscope -n "__fish_wscope_needs_command" -l no-deflate -d 'Offer no compression (by default wscope offers permessage-deflate as browsers do)'
+complete -c wscope -n "__fish_wscope_needs_command" -l http2 -d 'Open the WebSocket over HTTP/2 (RFC 8441): ALPN h2 on wss, h2c prior knowledge on ws; falls back to HTTP/1.1 with a note when the server cannot'
+complete -c wscope -n "__fish_wscope_needs_command" -l http2-only -d 'Like --http2, but fail (exit 5) instead of falling back to HTTP/1.1'
 complete -c wscope -n "__fish_wscope_needs_command" -s v -l verbose -d 'Show the handshake in full, its checks and timings'
 complete -c wscope -n "__fish_wscope_needs_command" -l dump -d 'Show every frame on the wire, decoded field by field, with a hex dump'
 complete -c wscope -n "__fish_wscope_needs_command" -l no-repl -d 'With -x on a terminal, exit after the -x messages instead of opening the REPL'
@@ -110,6 +112,8 @@ complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l no-proxy -d 'I
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -s k -l insecure -d 'Skip certificate and host name verification (a warning is printed)'
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l no-coalesce -d 'Read each message the moment it arrives. By default a fast stream is read in batches, each message waiting at most 2 ms (far less CPU for both ends)'
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l no-deflate -d 'Offer no compression (by default wscope offers permessage-deflate as browsers do)'
+complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l http2 -d 'Open the WebSocket over HTTP/2 (RFC 8441): ALPN h2 on wss, h2c prior knowledge on ws; falls back to HTTP/1.1 with a note when the server cannot'
+complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l http2-only -d 'Like --http2, but fail (exit 5) instead of falling back to HTTP/1.1'
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -s v -l verbose -d 'Show the handshake in full, its checks and timings'
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l json -d 'Print one JSON object with the whole report'
 complete -c wscope -n "__fish_wscope_using_subcommand inspect" -l dump -d 'Show the frames of the close (and any the server sent before it), decoded, with a hex dump'
@@ -170,6 +174,8 @@ complete -c wscope -n "__fish_wscope_using_subcommand probe" -l no-proxy -d 'Ign
 complete -c wscope -n "__fish_wscope_using_subcommand probe" -s k -l insecure -d 'Skip certificate and host name verification (a warning is printed)'
 complete -c wscope -n "__fish_wscope_using_subcommand probe" -l no-coalesce -d 'Read each message the moment it arrives. By default a fast stream is read in batches, each message waiting at most 2 ms (far less CPU for both ends)'
 complete -c wscope -n "__fish_wscope_using_subcommand probe" -l no-deflate -d 'Offer no compression (by default wscope offers permessage-deflate as browsers do)'
+complete -c wscope -n "__fish_wscope_using_subcommand probe" -l http2 -d 'Open the WebSocket over HTTP/2 (RFC 8441): ALPN h2 on wss, h2c prior knowledge on ws; falls back to HTTP/1.1 with a note when the server cannot'
+complete -c wscope -n "__fish_wscope_using_subcommand probe" -l http2-only -d 'Like --http2, but fail (exit 5) instead of falling back to HTTP/1.1'
 complete -c wscope -n "__fish_wscope_using_subcommand probe" -s v -l verbose -d 'Show the handshake in full, its checks and timings'
 complete -c wscope -n "__fish_wscope_using_subcommand probe" -l json -d 'Print one JSON object: url, checks (id, status, title, detail), summary'
 complete -c wscope -n "__fish_wscope_using_subcommand probe" -l no-color -d 'Same as --color never'
@@ -241,6 +247,8 @@ complete -c wscope -n "__fish_wscope_using_subcommand replay" -l no-proxy -d 'Ig
 complete -c wscope -n "__fish_wscope_using_subcommand replay" -s k -l insecure -d 'Skip certificate and host name verification (a warning is printed)'
 complete -c wscope -n "__fish_wscope_using_subcommand replay" -l no-coalesce -d 'Read each message the moment it arrives. By default a fast stream is read in batches, each message waiting at most 2 ms (far less CPU for both ends)'
 complete -c wscope -n "__fish_wscope_using_subcommand replay" -l no-deflate -d 'Offer no compression (by default wscope offers permessage-deflate as browsers do)'
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -l http2 -d 'Open the WebSocket over HTTP/2 (RFC 8441): ALPN h2 on wss, h2c prior knowledge on ws; falls back to HTTP/1.1 with a note when the server cannot'
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -l http2-only -d 'Like --http2, but fail (exit 5) instead of falling back to HTTP/1.1'
 complete -c wscope -n "__fish_wscope_using_subcommand replay" -s v -l verbose -d 'Show the handshake in full, its checks and timings'
 complete -c wscope -n "__fish_wscope_using_subcommand replay" -l dump -d 'Show every frame on the wire, decoded field by field, with a hex dump'
 complete -c wscope -n "__fish_wscope_using_subcommand replay" -l no-repl -d 'With -x on a terminal, exit after the -x messages instead of opening the REPL'
@@ -287,6 +295,8 @@ complete -c wscope -n "__fish_wscope_using_subcommand bench" -l json -d 'Print t
 complete -c wscope -n "__fish_wscope_using_subcommand bench" -l require-subprotocol -d 'Fail unless the server selects one of the offered subprotocols'
 complete -c wscope -n "__fish_wscope_using_subcommand bench" -l no-proxy -d 'Ignore proxy settings from the environment'
 complete -c wscope -n "__fish_wscope_using_subcommand bench" -l no-coalesce -d 'Read each message the moment it arrives. By default a fast stream is read in batches, each message waiting at most 2 ms (far less CPU for both ends)'
+complete -c wscope -n "__fish_wscope_using_subcommand bench" -l http2 -d 'Open the WebSocket over HTTP/2 (RFC 8441): ALPN h2 on wss, h2c prior knowledge on ws; falls back to HTTP/1.1 with a note when the server cannot'
+complete -c wscope -n "__fish_wscope_using_subcommand bench" -l http2-only -d 'Like --http2, but fail (exit 5) instead of falling back to HTTP/1.1'
 complete -c wscope -n "__fish_wscope_using_subcommand bench" -s k -l insecure -d 'Skip certificate and host name verification (a warning is printed)'
 complete -c wscope -n "__fish_wscope_using_subcommand bench" -s v -l verbose -d 'Show the handshake in full, its checks and timings'
 complete -c wscope -n "__fish_wscope_using_subcommand bench" -s L -l location -d 'Follow 3xx redirects, printing each hop'

@@ -343,6 +343,14 @@ pub struct ConnectArgs {
     #[arg(long, value_name = "PARAMS", value_parser = parse_deflate, help_heading = "Compression", hide_short_help = true)]
     pub deflate: Option<crate::deflate::Offer>,
 
+    /// Open the WebSocket over HTTP/2 (RFC 8441): ALPN h2 on wss, h2c prior knowledge on ws; falls back to HTTP/1.1 with a note when the server cannot
+    #[arg(long, help_heading = "HTTP/2", hide_short_help = true)]
+    pub http2: bool,
+
+    /// Like --http2, but fail (exit 5) instead of falling back to HTTP/1.1
+    #[arg(long, help_heading = "HTTP/2", hide_short_help = true)]
+    pub http2_only: bool,
+
     #[arg(
         help = "Show the handshake in full, its checks and timings",
         long_help = "Show the request and response in full, the handshake checks and timings (inspect always shows them)",

@@ -39,6 +39,11 @@ pub fn handshake(args: &ConnectArgs) -> Result<handshake::Options> {
         proxy: ProxyChoice::new(args.proxy.as_deref(), args.no_proxy)?,
         tls: tls(args),
         deflate: deflate_offer(args),
+        http2: match (args.http2, args.http2_only) {
+            (_, true) => handshake::Http2::Only,
+            (true, false) => handshake::Http2::Prefer,
+            (false, false) => handshake::Http2::Off,
+        },
     })
 }
 

@@ -31,6 +31,8 @@ pub struct TlsSettings {
 
 pub struct TlsConfig {
     connector: tokio_native_tls::TlsConnector,
+    /// The same, offering ALPN h2 then http/1.1 (`--http2`); dropped after a fall back to HTTP/1.1.
+    connector_h2: Option<tokio_native_tls::TlsConnector>,
     pub insecure: bool,
     /// What explains a failure in terms of what the user gave.
     given: Given,
@@ -141,10 +143,17 @@ pub struct TlsInfo {
     pub names: Vec<String>,
     /// Certificate and host name checks were skipped (-k).
     pub insecure: bool,
+    /// The protocol ALPN chose (only asked for with `--http2`).
+    pub alpn: Option<String>,
 }
 
 impl TlsConfig {
-    pub fn new(args: &TlsSettings) -> Result<TlsConfig> {
+    /// Offer only HTTP/1.1 from now on (after HTTP/2 was tried and fell back).
+    pub fn without_h2(&mut self) {
+        self.connector_h2 = None;
+    }
+
+    pub fn new(args: &TlsSettings, h2: bool) -> Result<TlsConfig> {
         let mut b = native_tls::TlsConnector::builder();
         let mut given = Given::default();
         let mut roots = Vec::new();
@@ -195,8 +204,18 @@ impl TlsConfig {
             }
             _ => Error::Runtime(format!("cannot set up TLS: {e}")),
         })?;
+        let connector_h2 = if h2 {
+            b.request_alpns(&["h2", "http/1.1"]);
+            let c = b
+                .build()
+                .map_err(|e| Error::Runtime(format!("cannot set up TLS with ALPN h2: {e}")))?;
+            Some(c.into())
+        } else {
+            None
+        };
         Ok(TlsConfig {
             connector: connector.into(),
+            connector_h2,
             insecure: args.insecure,
             given,
             roots,
@@ -212,12 +231,16 @@ pub async fn handshake(
 ) -> Result<(BoxStream, TlsInfo)> {
     let (sniffer, version) = HelloSniffer::new(tcp);
     let tls = cfg
-        .connector
+        .connector_h2
+        .as_ref()
+        .unwrap_or(&cfg.connector)
         .connect(host, sniffer)
         .await
         .map_err(|e| explain(host, &e.to_string(), &cfg.given))?;
+    let alpn = tls.get_ref().negotiated_alpn().ok().flatten();
     let mut info = TlsInfo {
         version: version.get().cloned(),
+        alpn: alpn.map(|a| String::from_utf8_lossy(&a).into_owned()),
         insecure: cfg.insecure,
         ..TlsInfo::default()
     };

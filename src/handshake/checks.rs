@@ -97,7 +97,7 @@ impl Verdict {
     }
 }
 
-fn check(name: CheckName, ok: bool, detail: String) -> Check {
+pub(super) fn check(name: CheckName, ok: bool, detail: String) -> Check {
     let outcome = if ok { Outcome::Pass } else { Outcome::Fail };
     Check {
         name,
@@ -249,7 +249,7 @@ fn upgrade_checks(resp: &Response) -> [Check; 2] {
 }
 
 /// The selected subprotocol against the offered ones (RFC 6455 §4.1: one of them, or none).
-fn subprotocol_check(sp: &Negotiation, required: bool) -> Check {
+pub(super) fn subprotocol_check(sp: &Negotiation, required: bool) -> Check {
     let offered = sp.offered.join(", ");
     let (ok, detail) = match sp.selected.as_slice() {
         [] if required => (
@@ -281,7 +281,7 @@ fn subprotocol_check(sp: &Negotiation, required: bool) -> Check {
 }
 
 /// The accepted extensions against the offered ones: only offered ones, at most one.
-fn extensions_check(ext: &Negotiation) -> Check {
+pub(super) fn extensions_check(ext: &Negotiation) -> Check {
     let name = |e: &str| {
         e.split(';')
             .next()
@@ -324,7 +324,7 @@ fn extensions_check(ext: &Negotiation) -> Check {
 }
 
 /// The hint of the first failed check.
-fn failure_hint(checks: &[Check]) -> Option<String> {
+pub(super) fn failure_hint(checks: &[Check]) -> Option<String> {
     let failed = checks.iter().find(|c| c.outcome == Outcome::Fail)?;
     Some(match failed.name {
         CheckName::Accept => "the server computed Sec-WebSocket-Accept wrongly: it is not a conforming WebSocket server (or a proxy rewrote the key)",
@@ -337,7 +337,7 @@ fn failure_hint(checks: &[Check]) -> Option<String> {
 
 /// The `deflate` check (the server's answer against our offer, RFC 7692 §7.1) and its warnings
 /// (`deflate-warning`); what was agreed when the answer is valid.
-fn deflate_checks(
+pub(super) fn deflate_checks(
     offered: &[String],
     answer: &str,
     checks: &mut Vec<Check>,

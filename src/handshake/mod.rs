@@ -5,11 +5,12 @@
 
 pub mod accept;
 pub mod checks;
+pub mod h2;
 mod options;
 pub mod request;
 pub mod response;
 
-pub use options::Options;
+pub use options::{Http2, Options};
 
 use std::time::{Duration, Instant};
 
@@ -51,6 +52,9 @@ pub struct Timings {
     /// Building the TLS context: reading the trust roots and the client identity.
     #[serde(serialize_with = "dial::ms_opt")]
     pub tls_setup: Option<Duration>,
+    /// The HTTP/2 preface and SETTINGS exchange (`--http2`).
+    #[serde(serialize_with = "dial::ms_opt")]
+    pub h2_preface: Option<Duration>,
     #[serde(serialize_with = "dial::ms_opt")]
     pub upgrade: Option<Duration>,
     #[serde(serialize_with = "dial::ms_opt")]
@@ -74,6 +78,8 @@ pub struct Report {
     pub verdict: Option<Verdict>,
     pub timings: Timings,
     pub tls: Option<TlsInfo>,
+    /// The RFC 8441 exchange, when HTTP/2 was spoken (`--http2`).
+    pub http2: Option<h2::H2View>,
 }
 
 impl Report {
@@ -248,7 +254,57 @@ async fn attempt(
     report.verdict = None;
     let key = tokio_tungstenite::tungstenite::handshake::client::generate_key();
     let req = request::build(target, args, key);
-    let mut stream = reach(target, args, tls_config, report, deadline).await?;
+    let mut stream = Some(reach(target, args, tls_config, report, deadline).await?);
+    if args.http2 != Http2::Off && report.http2.is_none() {
+        let alpn = report.tls.as_ref().and_then(|t| t.alpn.clone());
+        let why = match (target.secure, alpn.as_deref()) {
+            (true, Some("h2")) | (false, _) if stream.is_some() => {
+                let Some(dialed) = stream.take() else {
+                    return Err(Error::Runtime("internal: no stream for HTTP/2".into()));
+                };
+                let mut view = h2::H2View::default();
+                let opened = h2::open(
+                    dialed,
+                    target,
+                    &req,
+                    &mut view,
+                    deadline,
+                    args.connect_timeout,
+                );
+                let opened = opened.await;
+                report.http2 = Some(view);
+                match opened {
+                    Ok((up, headers)) => return finish_h2(up, headers, &req, args, report, start),
+                    Err(h2::Refusal::Failed(e)) => return Err(e),
+                    Err(h2::Refusal::Fallback(why)) => why,
+                }
+            }
+            (_, other) => format!(
+                "ALPN selected {} instead of h2",
+                other.unwrap_or("nothing (the server ignored ALPN)")
+            ),
+        };
+        if args.http2 == Http2::Only {
+            return Err(Error::Handshake {
+                message: format!("HTTP/2 WebSocket (RFC 8441) not possible: {why}"),
+                hint: Some("leave out --http2-only to fall back to HTTP/1.1 Upgrade".into()),
+            });
+        }
+        report
+            .notes
+            .push(format!("HTTP/2: {why}: falling back to HTTP/1.1 Upgrade"));
+        if let Some(cfg) = tls_config.as_mut() {
+            cfg.without_h2();
+        }
+        // The HTTP/2 attempt used the connection up, unless ALPN already chose HTTP/1.1 on it.
+        report.http2 = None;
+        if stream.is_none() {
+            stream = Some(reach(target, args, tls_config, report, deadline).await?);
+        }
+    }
+    let Some(mut stream) = stream else {
+        return Err(Error::Runtime("internal: no stream after dialing".into()));
+    };
     report.request = Some(req.text.clone());
     report.request_headers = req.headers.clone();
     let upgrade_start = Instant::now();
@@ -288,6 +344,56 @@ async fn attempt(
     Err(Error::Handshake { message, hint })
 }
 
+/// The RFC 8441 stream is open: record the response and the checks that apply (a 2xx status
+/// accepts; there is no key/accept exchange), and hand the stream on or say why not.
+fn finish_h2(
+    up: Upgraded,
+    headers: crate::http::Headers,
+    req: &request::Request,
+    args: &Options,
+    report: &mut Report,
+    start: Instant,
+) -> Result<Option<Upgraded>> {
+    let view = report.http2.clone().unwrap_or_default();
+    let status = view.status.unwrap_or(0);
+    report.timings.h2_preface = view.preface;
+    report.timings.upgrade = view.exchange;
+    report.timings.total = Some(start.elapsed());
+    report.request = Some(
+        view.request
+            .iter()
+            .map(|(n, v)| format!("{n}: {v}\r\n"))
+            .collect(),
+    );
+    report.request_headers = req.headers.clone();
+    let head: String = std::iter::once(format!(":status: {status}\r\n"))
+        .chain(view.response.iter().map(|(n, v)| format!("{n}: {v}\r\n")))
+        .collect();
+    report.response = Some(ResponseView {
+        status,
+        reason: String::new(),
+        headers: headers.clone(),
+        head,
+        body: None,
+        body_truncated: false,
+    });
+    let verdict = h2::evaluate(req, status, &headers, args.require_subprotocol);
+    let passed = verdict.passed();
+    let failure = verdict.first_failure().map(|c| c.detail.clone());
+    let hint = verdict.hint.clone();
+    report.verdict = Some(verdict);
+    if passed {
+        return Ok(Some(up));
+    }
+    Err(Error::Handshake {
+        message: format!(
+            "the server refused the HTTP/2 WebSocket: {}",
+            failure.unwrap_or_default()
+        ),
+        hint,
+    })
+}
+
 /// Dial the target (TCP or a Unix socket, the proxy, TLS for wss), noting in the report how far
 /// it got even when a later step fails. The TLS context is built once, on the first wss hop,
 /// which is the one that pays for it.
@@ -301,7 +407,7 @@ async fn reach(
     let mut tls_setup = None;
     if target.secure && tls_config.is_none() {
         let setup = Instant::now();
-        *tls_config = Some(TlsConfig::new(&args.tls)?);
+        *tls_config = Some(TlsConfig::new(&args.tls, args.http2 != Http2::Off)?);
         tls_setup = Some(setup.elapsed());
     }
     let tls = tls_config.as_ref().filter(|_| target.secure);

@@ -29,6 +29,20 @@ pub struct Options {
     pub tls: TlsSettings,
     /// The permessage-deflate offer; None with `--no-deflate`.
     pub deflate: Option<Offer>,
+    /// `--http2` / `--http2-only`: RFC 8441 first.
+    pub http2: Http2,
+}
+
+/// Whether to open the WebSocket as an HTTP/2 extended CONNECT stream (RFC 8441).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Http2 {
+    /// HTTP/1.1 Upgrade only (the default).
+    #[default]
+    Off,
+    /// `--http2`: HTTP/2 when the server can, else HTTP/1.1 with a note saying why.
+    Prefer,
+    /// `--http2-only`: HTTP/2 or fail (exit 5) with the reason.
+    Only,
 }
 
 impl Options {

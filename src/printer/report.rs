@@ -109,6 +109,9 @@ pub fn full(r: &Report) -> String {
     if let Some(t) = &r.tls {
         tls_lines(&mut o, t);
     }
+    if let Some(h) = &r.http2 {
+        http2_lines(&mut o, h);
+    }
     if let Some(req) = &r.request {
         head(&mut o, ">", req);
     }
@@ -119,11 +122,42 @@ pub fn full(r: &Report) -> String {
         checks_table(
             &mut o,
             v,
-            r.response.as_ref().is_some_and(|resp| resp.status == 101),
+            r.response.as_ref().is_some_and(|resp| {
+                resp.status == 101 || (r.http2.is_some() && (200..300).contains(&resp.status))
+            }),
         );
     }
     timings_table(&mut o, &r.timings);
     o
+}
+
+/// The HTTP/2 connection under an RFC 8441 WebSocket: the server's SETTINGS.
+fn http2_lines(o: &mut String, h: &crate::handshake::h2::H2View) {
+    let _ = writeln!(o, "{} HTTP/2 (RFC 8441 extended CONNECT)", "*".dimmed());
+    let settings: Vec<String> = h
+        .settings
+        .iter()
+        .map(|(n, v)| {
+            let (name, default) = match n.strip_suffix(" (default)") {
+                Some(name) => (name, " (default)"),
+                None => (n.as_str(), ""),
+            };
+            match (name, *v) {
+                ("MAX_CONCURRENT_STREAMS", u32::MAX) => format!("{name}=unlimited{default}"),
+                _ => format!("{name}={v}{default}"),
+            }
+        })
+        .collect();
+    let settings = match settings.is_empty() {
+        true => "(none: all defaults)".to_string(),
+        false => settings.join(", "),
+    };
+    let _ = writeln!(
+        o,
+        "{}   server SETTINGS: {}",
+        "*".dimmed(),
+        Shown(&settings)
+    );
 }
 
 /// The TLS session: version, the certificate's subject, issuer, names and validity.
@@ -134,6 +168,9 @@ fn tls_lines(o: &mut String, t: &crate::dial::TlsInfo) {
         "*".dimmed(),
         Shown(t.version.as_deref().unwrap_or("(version unknown)"))
     );
+    if let Some(alpn) = &t.alpn {
+        let _ = writeln!(o, "{}   ALPN:    {}", "*".dimmed(), Shown(alpn));
+    }
     if let Some(s) = &t.subject {
         let _ = writeln!(o, "{}   subject: {}", "*".dimmed(), Shown(s));
     }
@@ -193,16 +230,25 @@ fn checks_table(o: &mut String, v: &crate::handshake::checks::Verdict, upgraded:
         };
         let _ = writeln!(o, "  {mark} {:<12} {}", c.name, Shown(&c.detail));
     }
-    if upgraded {
-        let a = &v.accept;
-        let _ = writeln!(o, "  {:<14} {}", "key sent", Shown(&a.key));
-        let _ = writeln!(o, "  {:<14} {}", "expected", Shown(&a.expected));
+    if upgraded && v.accept.key.is_empty() {
         let _ = writeln!(
             o,
-            "  {:<14} {}",
-            "received",
-            Shown(a.received.as_deref().unwrap_or("(none)"))
+            "  {:<14} none: RFC 8441 has no key/accept exchange (a 2xx status accepts)",
+            "key/accept"
         );
+    }
+    if upgraded {
+        let a = &v.accept;
+        if !a.key.is_empty() {
+            let _ = writeln!(o, "  {:<14} {}", "key sent", Shown(&a.key));
+            let _ = writeln!(o, "  {:<14} {}", "expected", Shown(&a.expected));
+            let _ = writeln!(
+                o,
+                "  {:<14} {}",
+                "received",
+                Shown(a.received.as_deref().unwrap_or("(none)"))
+            );
+        }
         // Subprotocol, extensions and what deflate settled are the checks' own lines: not twice.
     }
     // A failed check's hint is not repeated here: the error that ends the run prints it,
@@ -218,6 +264,7 @@ fn timings_table(o: &mut String, t: &crate::handshake::Timings) {
         ("tcp", t.dial.tcp),
         ("proxy", t.dial.proxy),
         ("tls", t.dial.tls),
+        ("h2 preface", t.h2_preface),
         ("upgrade", t.upgrade),
         ("total", t.total),
     ]

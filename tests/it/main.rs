@@ -12,6 +12,7 @@ mod generated;
 mod handshake;
 mod hostile_script;
 mod hostile_session;
+mod http2;
 mod listen;
 mod listen_hostile;
 mod liveness;

@@ -196,6 +196,7 @@ mod tests {
             proxy: crate::dial::ProxyChoice::Off,
             tls: Default::default(),
             deflate: None,
+            http2: Default::default(),
         };
         user.headers.push("x-custom", "mine");
         let headers = |o: &crate::handshake::Options| -> Vec<String> {

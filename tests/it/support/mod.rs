@@ -2,6 +2,7 @@
 //! ports), each owned by one file, and a scrubbed command builder for the real binary.
 #![allow(dead_code)]
 
+pub mod h2;
 pub mod hostile;
 pub mod lax;
 pub mod proxies;

@@ -1,0 +1,380 @@
+//! The RFC 8441 upgrade: HTTP/2 over the dialed stream (ALPN h2, or h2c with prior knowledge),
+//! the server's SETTINGS read, and one extended CONNECT stream (`:protocol websocket`) opened and
+//! handed back as an [`Upgraded`] over [`crate::dial::h2stream::H2Stream`]. What it learns goes
+//! into the report's [`H2View`]; when the server cannot do it, [`Refusal::Fallback`] says why so
+//! the caller can fall back to HTTP/1.1 (or stop with `--http2-only`).
+
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use serde::Serialize;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::time::timeout_at;
+
+use super::checks::{self, AcceptCheck, CheckName, Negotiation, Outcome, Verdict};
+use super::{request, Upgraded};
+use crate::dial::h2stream::H2Stream;
+use crate::dial::BoxStream;
+use crate::error::{Error, Result};
+use crate::http::{list, Headers};
+use crate::target::Target;
+
+/// What the HTTP/2 upgrade showed, for `-v` and inspect.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct H2View {
+    /// The server's first SETTINGS frame, in order: (name, value).
+    pub settings: Vec<(String, u32)>,
+    /// The request's pseudo-headers then headers, as sent.
+    pub request: Vec<(String, String)>,
+    pub status: Option<u16>,
+    pub response: Vec<(String, String)>,
+    /// The preface and the SETTINGS exchange (until the server's SETTINGS and our PING's answer).
+    #[serde(serialize_with = "crate::dial::ms_opt")]
+    pub preface: Option<Duration>,
+    /// The CONNECT request and its response headers.
+    #[serde(serialize_with = "crate::dial::ms_opt")]
+    pub exchange: Option<Duration>,
+}
+
+/// Why HTTP/2 was not used.
+pub enum Refusal {
+    /// The server cannot do RFC 8441: fall back to HTTP/1.1 (the reason, in words).
+    Fallback(String),
+    Failed(Error),
+}
+
+impl From<Error> for Refusal {
+    fn from(e: Error) -> Refusal {
+        Refusal::Failed(e)
+    }
+}
+
+fn setting_name(id: u16) -> String {
+    match id {
+        1 => "HEADER_TABLE_SIZE".into(),
+        2 => "ENABLE_PUSH".into(),
+        3 => "MAX_CONCURRENT_STREAMS".into(),
+        4 => "INITIAL_WINDOW_SIZE".into(),
+        5 => "MAX_FRAME_SIZE".into(),
+        6 => "MAX_HEADER_LIST_SIZE".into(),
+        8 => "ENABLE_CONNECT_PROTOCOL".into(),
+        9 => "NO_RFC7540_PRIORITIES".into(),
+        n => format!("0x{n:x}"),
+    }
+}
+
+/// The server's settings by name, plus the ones that matter here and it left at their defaults
+/// (RFC 9113 §6.5.2; MAX_CONCURRENT_STREAMS has none: unlimited, shown as u32::MAX).
+fn with_defaults(sent: Vec<(u16, u32)>) -> Vec<(String, u32)> {
+    let mut out: Vec<(String, u32)> = sent.iter().map(|(id, v)| (setting_name(*id), *v)).collect();
+    for (id, default) in [(3u16, u32::MAX), (4, 65_535), (8, 0)] {
+        if !sent.iter().any(|(i, _)| *i == id) {
+            out.push((format!("{} (default)", setting_name(id)), default));
+        }
+    }
+    out
+}
+
+/// What the first bytes from the server were: a SETTINGS frame (its entries), or an HTTP/1.x
+/// answer to our preface (the h2c fallback signal).
+#[derive(Default)]
+struct Seen {
+    buf: Vec<u8>,
+    settings: Option<Vec<(u16, u32)>>,
+    http1: bool,
+    done: bool,
+}
+
+/// Reads pass through unchanged; the first frame is copied aside (bounded) and parsed.
+struct Sniffer {
+    inner: BoxStream,
+    seen: Arc<Mutex<Seen>>,
+}
+
+/// At most this much of the server's first frame is kept: 64 settings.
+const SNIFF_MAX: usize = 9 + 6 * 64;
+
+impl Seen {
+    fn feed(&mut self, data: &[u8]) {
+        if self.done {
+            return;
+        }
+        let room = SNIFF_MAX - self.buf.len();
+        self.buf.extend_from_slice(&data[..data.len().min(room)]);
+        if self.buf.starts_with(b"HTTP/1.") {
+            self.http1 = true;
+            self.done = true;
+            return;
+        }
+        if self.buf.len() < 9 {
+            return;
+        }
+        let len = u32::from_be_bytes([0, self.buf[0], self.buf[1], self.buf[2]]) as usize;
+        if self.buf[3] != 4 {
+            self.done = true;
+            return;
+        }
+        let have = (self.buf.len() - 9).min(len);
+        if have < len && self.buf.len() < SNIFF_MAX {
+            return;
+        }
+        let entries = self.buf[9..9 + have]
+            .chunks_exact(6)
+            .map(|c| {
+                (
+                    u16::from_be_bytes([c[0], c[1]]),
+                    u32::from_be_bytes([c[2], c[3], c[4], c[5]]),
+                )
+            })
+            .collect();
+        self.settings = Some(entries);
+        self.done = true;
+    }
+}
+
+impl AsyncRead for Sniffer {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let r = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if let Poll::Ready(Ok(())) = r {
+            if let Ok(mut seen) = self.seen.lock() {
+                seen.feed(&buf.filled()[before..]);
+            }
+        }
+        r
+    }
+}
+
+impl AsyncWrite for Sniffer {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// The CONNECT request's header fields (pseudo-headers first), from the HTTP/1.1 request's: the
+/// fields RFC 8441 §5 drops (Host, Upgrade, Connection, the key) left out.
+fn fields(target: &Target, req: &request::Request) -> Vec<(String, String)> {
+    let scheme = if target.secure { "https" } else { "http" };
+    let mut out = vec![
+        (":method".to_string(), "CONNECT".to_string()),
+        (":protocol".into(), "websocket".into()),
+        (":scheme".into(), scheme.into()),
+        (":path".into(), target.resource.clone()),
+        (":authority".into(), target.host_header.clone()),
+    ];
+    const DROPPED: [&str; 4] = ["host", "upgrade", "connection", "sec-websocket-key"];
+    for (n, v) in req.headers.iter() {
+        let name = n.to_ascii_lowercase();
+        if !DROPPED.contains(&name.as_str()) {
+            out.push((name, v.to_string()));
+        }
+    }
+    out
+}
+
+fn build_request(fields: &[(String, String)]) -> Result<http::Request<()>> {
+    let bad = |e: &dyn std::fmt::Display| {
+        Error::usage_hint(
+            format!("cannot make the HTTP/2 CONNECT request: {e}"),
+            "check -H and the URL, or leave out --http2",
+        )
+    };
+    let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    let uri = http::Uri::builder()
+        .scheme(get(":scheme").unwrap_or("http"))
+        .authority(get(":authority").unwrap_or_default())
+        .path_and_query(get(":path").unwrap_or("/"))
+        .build()
+        .map_err(|e| bad(&e))?;
+    let mut b = http::Request::builder()
+        .method(http::Method::CONNECT)
+        .uri(uri);
+    for (n, v) in fields.iter().filter(|(n, _)| !n.starts_with(':')) {
+        b = b.header(n.as_str(), v.as_str());
+    }
+    let mut r = b.body(()).map_err(|e| bad(&e))?;
+    r.extensions_mut()
+        .insert(h2::ext::Protocol::from_static("websocket"));
+    Ok(r)
+}
+
+fn failed(what: &str, e: h2::Error) -> Error {
+    Error::Handshake {
+        message: format!("HTTP/2 {what}: {e}"),
+        hint: Some("retry without --http2-only to fall back to HTTP/1.1".into()),
+    }
+}
+
+/// Speak HTTP/2 on `stream` and open the WebSocket stream. The view is filled as far as it got.
+pub async fn open(
+    stream: BoxStream,
+    target: &Target,
+    req: &request::Request,
+    view: &mut H2View,
+    deadline: tokio::time::Instant,
+    timeout: Duration,
+) -> std::result::Result<(Upgraded, Headers), Refusal> {
+    let timed_out = |what| Error::Timeout {
+        what,
+        after: timeout,
+    };
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let sniffer = Sniffer {
+        inner: stream,
+        seen: seen.clone(),
+    };
+    let start = Instant::now();
+    let handshake = h2::client::Builder::new().handshake::<_, Bytes>(sniffer);
+    let (send, mut conn) = timeout_at(deadline, handshake)
+        .await
+        .map_err(|_| timed_out("the HTTP/2 preface"))?
+        .map_err(|e| failed("preface", e))?;
+    let mut ping = conn.ping_pong();
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    // The server's SETTINGS come first on the connection: once our PING is answered they were read.
+    let pong = async {
+        match ping.as_mut() {
+            Some(p) => p.ping(h2::Ping::opaque()).await.map(|_| ()),
+            None => Ok(()),
+        }
+    };
+    let pong = timeout_at(deadline, pong)
+        .await
+        .map_err(|_| timed_out("the server's HTTP/2 SETTINGS"))?;
+    view.preface = Some(start.elapsed());
+    let (settings, http1) = match seen.lock() {
+        Ok(s) => (s.settings.clone(), s.http1),
+        Err(_) => (None, false),
+    };
+    if http1 {
+        return Err(Refusal::Fallback(
+            "the server answered the h2c preface with HTTP/1.1 (it does not speak HTTP/2 without TLS)"
+                .into(),
+        ));
+    }
+    if let Err(e) = pong {
+        return Err(Refusal::Fallback(format!(
+            "the server did not complete the HTTP/2 SETTINGS exchange ({e})"
+        )));
+    }
+    view.settings = with_defaults(settings.unwrap_or_default());
+    if !send.is_extended_connect_protocol_enabled() {
+        return Err(Refusal::Fallback(
+            "the server does not advertise SETTINGS_ENABLE_CONNECT_PROTOCOL = 1 (RFC 8441)".into(),
+        ));
+    }
+    open_stream(send, target, req, view, deadline, timeout).await
+}
+
+async fn open_stream(
+    send: h2::client::SendRequest<Bytes>,
+    target: &Target,
+    req: &request::Request,
+    view: &mut H2View,
+    deadline: tokio::time::Instant,
+    timeout: Duration,
+) -> std::result::Result<(Upgraded, Headers), Refusal> {
+    view.request = fields(target, req);
+    let request = build_request(&view.request)?;
+    let start = Instant::now();
+    let talk = async {
+        let mut send = send.ready().await.map_err(|e| failed("stream", e))?;
+        let (response, send_stream) = send
+            .send_request(request, false)
+            .map_err(|e| failed("CONNECT", e))?;
+        let response = response.await.map_err(|e| failed("CONNECT", e))?;
+        Ok::<_, Error>((response, send_stream))
+    };
+    let (response, send_stream) =
+        timeout_at(deadline, talk)
+            .await
+            .map_err(|_| Error::Timeout {
+                what: "waiting for the HTTP/2 CONNECT response",
+                after: timeout,
+            })??;
+    view.exchange = Some(start.elapsed());
+    let (parts, recv) = response.into_parts();
+    view.status = Some(parts.status.as_u16());
+    let mut headers = Headers::new();
+    for (n, v) in &parts.headers {
+        let v = String::from_utf8_lossy(v.as_bytes()).into_owned();
+        view.response.push((n.as_str().to_string(), v.clone()));
+        headers.push(n.as_str(), v);
+    }
+    let up = Upgraded {
+        stream: Box::new(H2Stream::new(send_stream, recv)),
+        leftover: Vec::new(),
+    };
+    Ok((up, headers))
+}
+
+/// The checks of an RFC 8441 answer: a 2xx status accepts (there is no key/accept exchange and no
+/// Upgrade header); subprotocol and extensions are negotiated as over HTTP/1.1.
+pub fn evaluate(req: &request::Request, status: u16, headers: &Headers, require: bool) -> Verdict {
+    let negotiation = |offered: &[String], header: &str| Negotiation {
+        offered: offered.to_vec(),
+        selected: headers
+            .all(header)
+            .into_iter()
+            .flat_map(list)
+            .map(String::from)
+            .collect(),
+    };
+    let subprotocol = negotiation(&req.offered_protocols, "Sec-WebSocket-Protocol");
+    let extensions = negotiation(&req.offered_extensions, "Sec-WebSocket-Extensions");
+    let ok = (200..300).contains(&status);
+    let detail = match ok {
+        true => format!("{status} (RFC 8441: a 2xx accepts; there is no key/accept exchange)"),
+        false => format!("{status} (expected 2xx for an HTTP/2 extended CONNECT)"),
+    };
+    let mut checks = vec![checks::check(CheckName::Status, ok, detail)];
+    let accept = AcceptCheck {
+        key: String::new(),
+        expected: String::new(),
+        received: None,
+        ok,
+    };
+    let mut deflate = None;
+    if ok {
+        checks.push(checks::subprotocol_check(&subprotocol, require));
+        let ext = checks::extensions_check(&extensions);
+        let is_deflate = ext.outcome == Outcome::Pass;
+        checks.push(ext);
+        if let [one] = extensions.selected.as_slice() {
+            if is_deflate && crate::deflate::params::is_deflate(one) {
+                deflate = checks::deflate_checks(&extensions.offered, one, &mut checks);
+            }
+        }
+    }
+    let hint = match ok {
+        true => checks::failure_hint(&checks),
+        false => Some("the server refused the extended CONNECT: see its status and headers".into()),
+    };
+    Verdict {
+        checks,
+        accept,
+        subprotocol,
+        extensions,
+        deflate,
+        hint,
+    }
+}
