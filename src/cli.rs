@@ -335,6 +335,25 @@ pub struct LiveArgs {
     /// Write the frame dump to FILE instead of stderr (implies --dump)
     #[arg(long, value_name = "FILE", help_heading = "Frame dump")]
     pub dump_file: Option<PathBuf>,
+
+    // Lenses (SPEC.md "Lenses"): --lens, --lens-passive, --lens-auth; checked in config::lens.
+    /// Decode and speak the protocol inside: socketio, graphql-ws, jsonrpc, msgpack, cbor, or none [default: chosen from a /socket.io/ path or a graphql-ws subprotocol]
+    #[arg(long, value_name = "NAME", help_heading = "Lenses")]
+    pub lens: Option<String>,
+
+    /// Decode only: the lens sends nothing by itself (no protocol handshake, no answers to its pings)
+    #[arg(long, help_heading = "Lenses", hide_short_help = true)]
+    pub lens_passive: bool,
+
+    /// JSON the lens authenticates with: Socket.IO's namespace auth, graphql-ws's connection_init payload
+    #[arg(
+        long,
+        value_name = "JSON",
+        help_heading = "Lenses",
+        hide_short_help = true
+    )]
+    pub lens_auth: Option<String>,
+    // End of lenses.
 }
 
 /// What to send and when to stop (connect mode).

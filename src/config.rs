@@ -185,6 +185,42 @@ fn deflate_offer(args: &ConnectArgs) -> Option<crate::deflate::Offer> {
     )
 }
 
+// Lenses (SPEC.md "Lenses"): the checked `--lens`, `--lens-passive` and `--lens-auth`.
+/// The lens options of `wscope URL`: a known lens name or `none`, and auth that is JSON.
+pub fn lens(live: &crate::cli::LiveArgs, conn: &ConnectArgs) -> Result<crate::lens::Config> {
+    use crate::lens::{by_name, names, Choice};
+    let choice = match live.lens.as_deref() {
+        None => Choice::Auto,
+        Some("none") => Choice::Off,
+        Some(name) => Choice::Named(by_name(name).ok_or_else(|| {
+            Error::usage_hint(
+                format!(
+                    "--lens '{}' is not a lens wscope knows",
+                    name.escape_debug()
+                ),
+                format!("use one of: {}", names()),
+            )
+        })?),
+    };
+    let auth = match live.lens_auth.as_deref() {
+        None => None,
+        Some(text) => Some(crate::lens::parse_json(text).map_err(|e| {
+            Error::usage_hint(
+                format!("--lens-auth is not JSON: {e}"),
+                "e.g. --lens-auth '{\"token\":\"abc\"}'",
+            )
+        })?),
+    };
+    Ok(crate::lens::Config {
+        choice,
+        passive: live.lens_passive,
+        auth,
+        timeout: conn.connect_timeout,
+        ..crate::lens::Config::default()
+    })
+}
+// End of lenses.
+
 #[cfg(test)]
 mod tests {
     use super::*;

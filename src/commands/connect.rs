@@ -139,8 +139,10 @@ async fn connect(
 ) -> Result<()> {
     let interactive = repl.is_some();
     let stdin_tty = std::io::stdin().is_terminal();
-    let target = Target::parse(url)?;
+    let mut target = Target::parse(url)?;
     let upgrade = crate::config::handshake(conn)?;
+    let lens = crate::config::lens(live, conn)?;
+    lens_url(&lens, &mut target);
     let script = validate(session)?;
     let recorder = crate::record::Recorder::open(output)?;
     // Open the dump file before dialing: the handshake is the first thing written to it, and an
@@ -173,6 +175,7 @@ async fn connect(
         tx.clone(),
     );
     let mut client = Client {
+        lens,
         target,
         upgrade,
         recorder,
@@ -212,6 +215,8 @@ async fn connect(
 
 /// What every connection of one `wscope URL` run shares.
 struct Client<'a> {
+    /// `--lens` and its options; each connection chooses from the handshake (`crate::lens`).
+    lens: crate::lens::Config,
     target: Target,
     /// The upgrade's checked options.
     upgrade: crate::handshake::Options,
@@ -269,16 +274,24 @@ impl reconnect::Client for Client<'_> {
             }
         };
         printer.mark_open();
+        let lens = self.choose_lens(&report);
+        let lens_name = lens.as_ref().map(|c| c.entry.name);
         if printer.style().json() {
-            let v = json::open(Instant::now(), &report);
+            let mut v = json::open(Instant::now(), &report);
+            v["lens"] = serde_json::json!(lens_name);
             printer.write_json(&v);
         } else {
-            printer.note(&report::summary(&report, !full_report));
+            let mut line = report::summary(&report, !full_report);
+            if let Some(name) = lens_name {
+                line.push_str(&format!(", lens {name}"));
+            }
+            printer.note(&line);
         }
         if report.tls.as_ref().is_some_and(|t| t.insecure) {
             printer.warn("TLS certificate verification is off (-k/--insecure): anyone on the path could read or change this connection");
         }
-        let (ws, dump_rx, opts, stats) = self.layers(&report, up).await;
+        let (ws, dump_rx, mut opts, stats) = self.layers(&report, up).await;
+        opts.lens = lens;
         io.feed.start_script(&self.script.lines);
         // The prompt appears once the summary is on screen; typed lines queue behind the -x ones.
         if let Some(tx) = self.tx.take() {
@@ -413,6 +426,47 @@ impl Client<'_> {
             wire: Some(wire),
             deflate: link,
             raw: Some(raw),
+            lens: None,
         }
+    }
+
+    /// The lens of a connection that opened: `--lens`, or the one its handshake points to.
+    fn choose_lens(&self, report: &crate::handshake::Report) -> Option<crate::lens::Chosen> {
+        let url = url::Url::parse(&report.url).ok();
+        let resource = url.as_ref().map_or_else(
+            || self.target.resource.clone(),
+            |u| match u.query() {
+                Some(q) => format!("{}?{q}", u.path()),
+                None => u.path().to_string(),
+            },
+        );
+        let sub = report.subprotocol();
+        let entry = crate::lens::choose(&self.lens, &resource, sub)?;
+        Some(crate::lens::Chosen {
+            entry,
+            config: crate::lens::Config {
+                resource,
+                subprotocol: sub.map(String::from),
+                ..self.lens.clone()
+            },
+        })
+    }
+}
+
+/// A Socket.IO URL gets the Engine.IO query it needs (`EIO=4&transport=websocket`), said in a note.
+fn lens_url(lens: &crate::lens::Config, target: &mut Target) {
+    if target.unix_socket.is_some() {
+        return;
+    }
+    if let Some(u) = crate::lens::adjust_url(lens, &target.url) {
+        target.resource = match u.query() {
+            Some(q) => format!("{}?{q}", u.path()),
+            None => u.path().to_string(),
+        };
+        target.notes.push(format!(
+            "socketio lens: asking for {} (the Engine.IO version and transport were missing)",
+            target.resource
+        ));
+        target.url = u;
     }
 }

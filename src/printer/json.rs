@@ -55,19 +55,27 @@ pub fn event(started: Instant, ev: &Event<'_>) -> Option<Value> {
             kind,
             data: d,
             wire,
+            lens,
             ..
         } => {
             let mut m = base(started, "sent");
             data(&mut m, *kind, d, *wire);
+            if let Some(v) = lens {
+                m.insert("lens".into(), v.to_json());
+            }
             m
         }
         Event::Received {
             kind,
             data: d,
             wire,
+            lens,
         } => {
             let mut m = base(started, "received");
             data(&mut m, *kind, d, *wire);
+            if let Some(v) = lens {
+                m.insert("lens".into(), v.to_json());
+            }
             m
         }
         Event::PingSent(p) => {

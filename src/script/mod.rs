@@ -154,11 +154,15 @@ enum Hold {
     Sleep(Instant),
 }
 
+/// A message's lens view as JSON text (None without a lens, or when it did not decode).
+pub type Seen = Option<std::sync::Arc<str>>;
+
 pub struct Script {
     opts: Options,
     vars: Vars,
     /// What arrived while nothing waited, for the next expectation.
-    kept: VecDeque<Message>,
+    /// Each with its lens view as JSON text, when a lens is on.
+    kept: VecDeque<(Message, Seen)>,
     kept_bytes: usize,
     /// The last few messages, for a failure's report: the start of each (see [`head_of`]) and
     /// its size.
@@ -367,9 +371,11 @@ impl Script {
                 return;
             }
         }
-        while let Some(m) = self.kept.pop_front() {
-            self.kept_bytes = self.kept_bytes.saturating_sub(message_len(&m));
-            if self.try_match(&mut p, &m, sink) {
+        while let Some((m, seen)) = self.kept.pop_front() {
+            self.kept_bytes = self
+                .kept_bytes
+                .saturating_sub(message_len(&m) + seen.as_ref().map_or(0, |s| s.len()));
+            if self.try_match(&mut p, &m, seen.as_deref(), sink) {
                 return;
             }
         }
@@ -379,7 +385,15 @@ impl Script {
     }
 
     /// True (and the expectation is over) when `m` meets it.
-    fn try_match(&mut self, p: &mut Pending, m: &Message, sink: &mut dyn EventSink) -> bool {
+    /// With a lens on, `seen` is its JSON view: `/expect-json` and `/let` see it, `/expect` still
+    /// matches the raw text.
+    fn try_match(
+        &mut self,
+        p: &mut Pending,
+        m: &Message,
+        seen: Option<&str>,
+        sink: &mut dyn EventSink,
+    ) -> bool {
         let text = match message_text(m) {
             Some(t) => t,
             None => return false,
@@ -395,20 +409,26 @@ impl Script {
                 }
                 None => false,
             },
-            Want::Json(jq) => matches!(jq.run(&text), JqOutcome::Value { truthy: true, .. }),
+            Want::Json(jq) => matches!(
+                jq.run(seen.unwrap_or(&text)),
+                JqOutcome::Value { truthy: true, .. }
+            ),
             Want::Close(_) => false,
         };
         if !met {
             p.skipped += 1;
             return false;
         }
-        self.last_match = Some(text.into_owned());
+        self.last_match = Some(match seen {
+            Some(s) => s.to_string(),
+            None => text.into_owned(),
+        });
         self.report(p, Outcome::Matched, sink);
         true
     }
 
     /// A data message arrived (after it was shown).
-    pub fn on_data(&mut self, m: &Message, sink: &mut dyn EventSink) {
+    pub fn on_data(&mut self, m: &Message, seen: Seen, sink: &mut dyn EventSink) {
         self.received += 1;
         if self.recent.len() == RECENT {
             self.recent.pop_front();
@@ -416,7 +436,7 @@ impl Script {
         self.recent.push_back((head_of(m), m.len()));
         match std::mem::replace(&mut self.hold, Hold::Nothing) {
             Hold::Expect(mut p) => {
-                if self.try_match(&mut p, m, sink) {
+                if self.try_match(&mut p, m, seen.as_deref(), sink) {
                     self.opts.cancel.set_waiting(false);
                 } else {
                     self.hold = Hold::Expect(p);
@@ -425,19 +445,23 @@ impl Script {
             other => {
                 self.hold = other;
                 if self.opts.keep {
-                    self.keep(m);
+                    self.keep(m, seen);
                 }
             }
         }
     }
 
-    fn keep(&mut self, m: &Message) {
+    fn keep(&mut self, m: &Message, seen: Seen) {
         // Messages share the received buffer: keeping one costs no copy.
-        self.kept.push_back(m.clone());
-        self.kept_bytes += message_len(m);
+        self.kept_bytes += message_len(m) + seen.as_ref().map_or(0, |s| s.len());
+        self.kept.push_back((m.clone(), seen));
         while self.kept.len() > KEEP_MESSAGES || self.kept_bytes > KEEP_BYTES {
             match self.kept.pop_front() {
-                Some(old) => self.kept_bytes = self.kept_bytes.saturating_sub(message_len(&old)),
+                Some((old, seen)) => {
+                    self.kept_bytes = self
+                        .kept_bytes
+                        .saturating_sub(message_len(&old) + seen.as_ref().map_or(0, |s| s.len()))
+                }
                 None => break,
             }
         }

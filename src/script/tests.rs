@@ -39,9 +39,9 @@ fn command(run: Run) -> String {
 fn kept_messages_meet_a_later_expectation_and_the_rest_stay() {
     let mut s = script(true);
     let mut sink = Sink::default();
-    s.on_data(&Message::text("a=1"), &mut sink);
-    s.on_data(&Message::text("b=2"), &mut sink);
-    s.on_data(&Message::text("c=3"), &mut sink);
+    s.on_data(&Message::text("a=1"), None, &mut sink);
+    s.on_data(&Message::text("b=2"), None, &mut sink);
+    s.on_data(&Message::text("c=3"), None, &mut sink);
     assert!(matches!(
         s.line("/expect b=(?<b>\\d)", &mut sink),
         Run::Done
@@ -65,10 +65,10 @@ fn an_expectation_holds_until_a_match_skipping_others() {
     s.line("/expect-json .id == 2", &mut sink);
     assert!(!s.ready());
     assert!(s.deadline().is_some());
-    s.on_data(&Message::text("not json"), &mut sink);
-    s.on_data(&Message::text(r#"{"id":1}"#), &mut sink);
+    s.on_data(&Message::text("not json"), None, &mut sink);
+    s.on_data(&Message::text(r#"{"id":1}"#), None, &mut sink);
     assert!(!s.ready());
-    s.on_data(&Message::text(r#"{"id":2,"v":"x y"}"#), &mut sink);
+    s.on_data(&Message::text(r#"{"id":2,"v":"x y"}"#), None, &mut sink);
     assert!(s.ready());
     assert!(matches!(s.line("/let v .v", &mut sink), Run::Done));
     assert_eq!(command(s.line("${v}", &mut sink)), "x y");
@@ -78,12 +78,12 @@ fn an_expectation_holds_until_a_match_skipping_others() {
 fn substituted_values_are_literal_in_a_regex() {
     let mut s = script(true);
     let mut sink = Sink::default();
-    s.on_data(&Message::text("v=a.c"), &mut sink);
+    s.on_data(&Message::text("v=a.c"), None, &mut sink);
     s.line("/expect v=(?<v>.+)", &mut sink);
-    s.on_data(&Message::text("got abc"), &mut sink);
+    s.on_data(&Message::text("got abc"), None, &mut sink);
     s.line("/expect got ${v}", &mut sink);
     assert!(!s.ready(), "'a.c' must not match 'abc'");
-    s.on_data(&Message::text("got a.c"), &mut sink);
+    s.on_data(&Message::text("got a.c"), None, &mut sink);
     assert!(s.ready());
 }
 
@@ -91,7 +91,7 @@ fn substituted_values_are_literal_in_a_regex() {
 fn binary_is_matched_as_hex() {
     let mut s = script(true);
     let mut sink = Sink::default();
-    s.on_data(&Message::binary(vec![0x01, 0xab]), &mut sink);
+    s.on_data(&Message::binary(vec![0x01, 0xab]), None, &mut sink);
     s.line("/expect ^01ab$", &mut sink);
     assert!(s.ready());
 }
@@ -192,10 +192,10 @@ fn the_kept_messages_are_bounded() {
     let mut s = script(true);
     let mut sink = Sink::default();
     for i in 0..(KEEP_MESSAGES + 10) {
-        s.on_data(&Message::text(format!("m{i}")), &mut sink);
+        s.on_data(&Message::text(format!("m{i}")), None, &mut sink);
     }
     assert_eq!(s.kept.len(), KEEP_MESSAGES);
-    s.on_data(&Message::binary(vec![0u8; KEEP_BYTES]), &mut sink);
+    s.on_data(&Message::binary(vec![0u8; KEEP_BYTES]), None, &mut sink);
     assert!(s.kept_bytes <= KEEP_BYTES);
 }
 
@@ -207,9 +207,9 @@ fn messages_nothing_waits_for_are_not_held_and_a_failure_still_shows_the_last() 
     let mut s = script(false);
     let mut sink = Sink::default();
     let payload = tokio_tungstenite::tungstenite::Bytes::from(vec![0xab; 4096]);
-    s.on_data(&Message::Binary(payload.clone()), &mut sink);
+    s.on_data(&Message::Binary(payload.clone()), None, &mut sink);
     let text = "é".repeat(300);
-    s.on_data(&Message::text(text.clone()), &mut sink);
+    s.on_data(&Message::text(text.clone()), None, &mut sink);
     assert!(
         payload.try_into_mut().is_ok(),
         "the script still holds the received buffer"

@@ -131,6 +131,8 @@ pub struct Options {
     pub deflate: Option<crate::deflate::Link>,
     /// The layer that carries `/raw` and `/frame` bytes; None where the stack has none.
     pub raw: Option<raw::Injector>,
+    /// The lens of this connection (`crate::lens`), if any.
+    pub lens: Option<crate::lens::Chosen>,
 }
 
 /// `--wait`: a time after the input ended, or forever.
@@ -230,6 +232,7 @@ pub async fn run_connection(
     let mut t = timers::Timers::new(s.opts.ping_interval.or(s.opts.ping_timeout));
     // Made once, outside the loop: a signal that arrives between two passes must not be lost.
     let (mut sigterm, mut sigint) = signal_streams(s.opts.signals);
+    s.lens_start(sink).await;
 
     let ending = loop {
         if sink.broken() {
@@ -237,6 +240,7 @@ pub async fn run_connection(
             return Ended::unread(s.received_data);
         }
         t.rearm(s.wait_deadline(), s.close_begun_at(), s.close_wait);
+        let lens_at = s.lens_deadline();
         tokio::select! {
             biased;
             // With --echo each message read is written back: read only once there is room to
@@ -279,6 +283,9 @@ pub async fn run_connection(
                 t.ping.as_mut().reset(next);
             }
             _ = &mut t.close, if t.close_armed => break s.on_close_deadline(sink.backlogged()),
+            () = lens::lens_timer(lens_at), if lens_at.is_some() && !s.close_begun() => {
+                s.on_lens_deadline(sink).await;
+            }
             _ = sigint.recv(), if s.opts.signals => {
                 s.on_signal(sink).await;
             }
@@ -430,6 +437,7 @@ mod arms;
 mod close;
 mod ending;
 mod feed;
+mod lens;
 pub mod raw;
 mod script;
 mod stack;
@@ -479,4 +487,6 @@ struct Loop<'a> {
     dead_peer: bool,
     /// A failure of ours (the input, a fatal script): another connection would not help.
     local_failure: bool,
+    /// The protocol inside, decoded and spoken (`--lens`).
+    lens: Option<Box<dyn crate::lens::Lens>>,
 }

@@ -21,6 +21,9 @@ impl Loop<'_> {
             }
             Run::Failed(e) => return self.script_failed(e, sink).await,
         };
+        if self.lens_command(&line, sink).await {
+            return;
+        }
         match slash::parse(&line) {
             Ok(Command::Nothing) => {}
             Ok(cmd) => {

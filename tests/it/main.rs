@@ -9,6 +9,7 @@ mod dump;
 mod expect;
 mod generated;
 mod handshake;
+mod lens;
 mod listen;
 mod liveness;
 mod manners;

@@ -266,6 +266,7 @@ fn server_options(
         deflate: link,
         // listen's clients have no raw layer: /raw and /frame are refused there.
         raw: None,
+        lens: None,
     }
 }
 

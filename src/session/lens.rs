@@ -1,0 +1,141 @@
+//! The session's side of a lens (`crate::lens`): each data message sent or received is decoded
+//! into a view for its event, lens commands are offered to the lens before the slash-command
+//! language, and the lens's duties (its handshake, pongs, deadlines) are carried out here. A
+//! duty that fails ends the connection with a protocol error (exit 6) in the lens's words.
+
+use super::*;
+use crate::lens::{Dir, Out, Step, View};
+
+impl Loop<'_> {
+    /// What the lens makes of a data message; None without a lens.
+    pub(super) fn lens_view(&mut self, dir: Dir, kind: DataKind, data: &[u8]) -> Option<View> {
+        let lens = self.lens.as_mut()?;
+        Some(View {
+            lens: lens.name(),
+            decoded: lens.decode(dir, kind, data),
+        })
+    }
+
+    /// The lens's duties as the connection opens.
+    pub(super) async fn lens_start(&mut self, sink: &mut dyn EventSink) {
+        if let Some(lens) = self.lens.as_mut() {
+            let step = lens.start(Instant::now());
+            self.lens_step(step, sink).await;
+        }
+    }
+
+    /// The duties a received message calls for.
+    pub(super) async fn lens_after(&mut self, view: &View, sink: &mut dyn EventSink) {
+        let (Some(lens), Ok(d)) = (self.lens.as_mut(), &view.decoded) else {
+            return;
+        };
+        let step = lens.after(d, Instant::now());
+        self.lens_step(step, sink).await;
+    }
+
+    /// When the lens wants its timer.
+    pub(super) fn lens_deadline(&self) -> Option<TokioInstant> {
+        let at = self.lens.as_ref()?.deadline()?;
+        Some(TokioInstant::from_std(at))
+    }
+
+    pub(super) async fn on_lens_deadline(&mut self, sink: &mut dyn EventSink) {
+        if let Some(lens) = self.lens.as_mut() {
+            let step = lens.on_deadline(Instant::now());
+            self.lens_step(step, sink).await;
+        }
+    }
+
+    async fn lens_step(&mut self, step: Step, sink: &mut dyn EventSink) {
+        if let Some(note) = &step.note {
+            sink.event(Event::Notice(note));
+        }
+        if !self.close.we_sent() && !self.close.peer_sent() {
+            for out in step.send {
+                self.lens_send(out, sink).await;
+            }
+        }
+        if let Some(why) = step.fail {
+            self.failure.get_or_insert(Error::Protocol {
+                message: why,
+                hint: Some("--lens-passive decodes without the protocol's handshake and pings; --lens none turns the lens off".into()),
+            });
+            self.dead_peer = true;
+            self.input_open = false;
+            self.begin_close(None, sink).await;
+        }
+    }
+
+    async fn lens_send(&mut self, out: Out, sink: &mut dyn EventSink) {
+        let m = match out {
+            Out::Text(t) => Message::text(t),
+            Out::Binary(b) => Message::binary(b),
+        };
+        self.send_data(m, Origin::User, sink).await;
+    }
+
+    /// A lens command (`/emit ...`): true when the line was one, carried out or refused.
+    pub(super) async fn lens_command(&mut self, line: &str, sink: &mut dyn EventSink) -> bool {
+        let Some((name, arg)) = crate::lens::command_of(line) else {
+            return false;
+        };
+        let Some(lens) = self.lens.as_mut() else {
+            let owners: Vec<&str> = crate::lens::TABLE
+                .iter()
+                .filter(|e| e.commands.iter().any(|c| c.name == name))
+                .map(|e| e.name)
+                .collect();
+            sink.event(Event::Refused {
+                message: &format!(
+                    "/{name} is a command of the {} lens, and no lens is on",
+                    owners.join(" and ")
+                ),
+                hint: Some(&format!(
+                    "start with --lens {}",
+                    owners.first().copied().unwrap_or("NAME")
+                )),
+            });
+            return true;
+        };
+        let lens_name = lens.name();
+        match lens.command(name, arg) {
+            Some(Ok(outs)) => {
+                for out in outs {
+                    self.lens_send(out, sink).await;
+                }
+            }
+            Some(Err(e)) => {
+                let usage = self
+                    .opts
+                    .lens
+                    .as_ref()
+                    .and_then(|c| c.entry.commands.iter().find(|c| c.name == name))
+                    .map(|c| format!("usage: /{} {}, e.g. {}", c.name, c.args, c.example));
+                sink.event(Event::Refused {
+                    message: &format!("/{name}: {e}"),
+                    hint: usage.as_deref(),
+                })
+            }
+            None => sink.event(Event::Refused {
+                message: &format!("/{name} is not a command of the {lens_name} lens"),
+                hint: Some("/help lists the commands of the lens in use"),
+            }),
+        }
+        true
+    }
+
+    /// `/help` adds the lens's commands.
+    pub(super) fn lens_help(&self, sink: &mut dyn EventSink) {
+        if let Some(c) = &self.opts.lens {
+            sink.event(Event::Notice(crate::lens::help(c.entry).trim_end()));
+        }
+    }
+}
+
+/// Sleep until the lens's deadline; pending for ever without one.
+pub(super) async fn lens_timer(at: Option<TokioInstant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
