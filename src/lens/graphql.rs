@@ -111,6 +111,10 @@ impl Lens for Graphql {
         }
     }
 
+    fn ready(&self) -> bool {
+        self.ack_by.is_none()
+    }
+
     fn deadline(&self) -> Option<Instant> {
         self.ack_by
     }

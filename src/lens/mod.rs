@@ -171,6 +171,11 @@ pub trait Lens: Send {
     fn after(&mut self, _decoded: &Decoded, _now: Instant) -> Step {
         Step::default()
     }
+    /// False while the protocol's handshake is under way (no `connection_ack`, no namespace
+    /// answer yet): the user's input waits, as a server refuses messages sent before it.
+    fn ready(&self) -> bool {
+        true
+    }
     /// When [`Lens::on_deadline`] should be called next.
     fn deadline(&self) -> Option<Instant> {
         None

@@ -163,6 +163,10 @@ impl Lens for SocketIo {
         }
     }
 
+    fn ready(&self) -> bool {
+        !self.active || (self.state == Phase::Open && self.connecting.is_none())
+    }
+
     fn deadline(&self) -> Option<Instant> {
         let due = self.deadline.map(|(at, _)| at);
         match (due, self.eio3_ping_due()) {
@@ -201,6 +205,11 @@ impl SocketIo {
         self.connecting = Some(now);
         self.last_ping_sent = Some(now);
         self.deadline = Some((now + self.timeout, "no answer to the namespace connect"));
+        if self.eio3 {
+            // Socket.IO 2 (Engine.IO 3) connects the default namespace itself: a second
+            // CONNECT for it closes the connection.
+            return Step::default();
+        }
         let packet = match &self.auth {
             Some(a) => format!("40{a}"),
             None => "40".into(),

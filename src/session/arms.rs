@@ -103,6 +103,7 @@ impl Loop<'_> {
                         || self.close.we_sent()
                         || self.wtx.capacity() == 0
                         || !self.script.ready()
+                        || !self.lens_ready()
                     {
                         break;
                     }

@@ -33,6 +33,11 @@ impl Loop<'_> {
         self.lens_step(step, sink).await;
     }
 
+    /// False while the lens's handshake holds the user's input back.
+    pub(super) fn lens_ready(&self) -> bool {
+        self.lens.as_ref().is_none_or(|l| l.ready())
+    }
+
     /// When the lens wants its timer.
     pub(super) fn lens_deadline(&self) -> Option<TokioInstant> {
         let at = self.lens.as_ref()?.deadline()?;

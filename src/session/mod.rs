@@ -267,7 +267,7 @@ pub async fn run_connection(
             item = async {
                 let permit = s.wtx.reserve().await;
                 (permit.is_ok(), input.recv().await)
-            }, if s.input_open && !s.close.we_sent() && s.script.ready() => {
+            }, if s.input_open && !s.close.we_sent() && s.script.ready() && s.lens_ready() => {
                 if let Some(ending) = s.on_input_burst(item, input, sink).await {
                     break ending;
                 }
