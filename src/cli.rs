@@ -337,7 +337,7 @@ pub struct LiveArgs {
     pub dump_file: Option<PathBuf>,
 
     // Lenses (SPEC.md "Lenses"): --lens, --lens-passive, --lens-auth; checked in config::lens.
-    /// Decode and speak the protocol inside: socketio, graphql-ws, jsonrpc, msgpack, cbor, or none [default: chosen from a /socket.io/ path or a graphql-ws subprotocol]
+    /// Decode and speak the protocol inside: socketio, graphql-ws, stomp, jsonrpc, msgpack, cbor, or none [default: chosen from a /socket.io/ path or a graphql-ws subprotocol]
     #[arg(long, value_name = "NAME", help_heading = "Lenses")]
     pub lens: Option<String>,
 
@@ -353,6 +353,15 @@ pub struct LiveArgs {
         hide_short_help = true
     )]
     pub lens_auth: Option<String>,
+
+    /// STOMP's host header (RabbitMQ reads it as the virtual host) [default: the URL's host]
+    #[arg(
+        long,
+        value_name = "VHOST",
+        help_heading = "Lenses",
+        hide_short_help = true
+    )]
+    pub lens_host: Option<String>,
     // End of lenses.
 }
 

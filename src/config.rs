@@ -216,6 +216,11 @@ pub fn lens(live: &crate::cli::LiveArgs, conn: &ConnectArgs) -> Result<crate::le
         passive: live.lens_passive,
         auth,
         timeout: conn.connect_timeout,
+        host: live.lens_host.clone().unwrap_or_default(),
+        login: conn.auth.as_ref().map(|a| match a.split_once(':') {
+            Some((u, p)) => (u.to_string(), p.to_string()),
+            None => (a.clone(), String::new()),
+        }),
         ..crate::lens::Config::default()
     })
 }

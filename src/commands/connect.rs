@@ -447,6 +447,11 @@ impl Client<'_> {
             config: crate::lens::Config {
                 resource,
                 subprotocol: sub.map(String::from),
+                host: match self.lens.host.as_str() {
+                    "" => self.target.host.clone(),
+                    h => h.to_string(),
+                },
+                login: self.lens.login.clone().or_else(|| self.target.auth.clone()),
                 ..self.lens.clone()
             },
         })

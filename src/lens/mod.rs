@@ -31,6 +31,7 @@ mod graphql;
 mod jsonrpc;
 mod msgpack;
 mod socketio;
+mod stomp;
 mod text;
 
 pub use text::parse_json;
@@ -39,6 +40,7 @@ pub use text::parse_json;
 pub const TABLE: &[Entry] = &[
     socketio::ENTRY,
     graphql::ENTRY,
+    stomp::ENTRY,
     jsonrpc::ENTRY,
     msgpack::ENTRY,
     cbor::ENTRY,
@@ -214,6 +216,10 @@ pub struct Config {
     /// negotiated subprotocol (`graphql-ws` is the legacy dialect).
     pub resource: String,
     pub subprotocol: Option<String>,
+    /// STOMP's `host` header: `--lens-host`, else the URL's host.
+    pub host: String,
+    /// `--auth user:pass`, for STOMP's login and passcode.
+    pub login: Option<(String, String)>,
 }
 
 impl Default for Config {
@@ -225,6 +231,8 @@ impl Default for Config {
             timeout: Duration::from_secs(10),
             resource: String::new(),
             subprotocol: None,
+            host: String::new(),
+            login: None,
         }
     }
 }
@@ -271,6 +279,7 @@ pub fn choose(cfg: &Config, path: &str, subprotocol: Option<&str>) -> Option<&'s
         Choice::Auto => {
             let by_sub = match subprotocol {
                 Some("graphql-transport-ws" | "graphql-ws") => by_name("graphql-ws"),
+                Some("v10.stomp" | "v11.stomp" | "v12.stomp") => by_name("stomp"),
                 _ => None,
             };
             by_sub.or_else(|| {

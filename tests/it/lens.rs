@@ -544,7 +544,7 @@ async fn a_lens_command_without_its_lens_and_an_unknown_lens_are_refused() {
     );
     assert!(
         out.stderr
-            .contains("socketio, graphql-ws, jsonrpc, msgpack, cbor, none"),
+            .contains("socketio, graphql-ws, stomp, jsonrpc, msgpack, cbor, none"),
         "{}",
         out.stderr
     );
@@ -566,4 +566,109 @@ async fn a_lens_command_without_its_lens_and_an_unknown_lens_are_refused() {
         out.stderr
     );
     assert_eq!(peer.texts(), vec!["after".to_string()]);
+}
+
+// ---- STOMP ----
+
+fn stomp_answer(m: &Message) -> Vec<Message> {
+    let t = m.to_text().unwrap_or("");
+    let header = |k: &str| {
+        t.lines()
+            .find_map(|l| l.strip_prefix(&format!("{k}:")))
+            .unwrap_or("")
+            .to_string()
+    };
+    match t.lines().next().unwrap_or("") {
+        "CONNECT" if header("passcode") == "pw" => {
+            vec![Message::text(
+                "CONNECTED\nversion:1.2\nheart-beat:0,0\n\n\0",
+            )]
+        }
+        "CONNECT" => vec![Message::text(
+            "ERROR\nmessage:Access refused for user\n\n\0",
+        )],
+        "SUBSCRIBE" => vec![Message::text(format!(
+            "MESSAGE\ndestination:{}\nsubscription:{}\nmessage-id:1\n\nwelcome\0",
+            header("destination"),
+            header("id")
+        ))],
+        "SEND" => vec![Message::text(format!(
+            "RECEIPT\nreceipt-id:{}\n\n\0",
+            header("receipt")
+        ))],
+        _ => vec![],
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stomp_is_chosen_by_the_subprotocol_connects_and_pairs_receipts() {
+    let peer = serve(Peer {
+        subprotocol: Some("v12.stomp"),
+        greeting: vec![],
+        every: None,
+        answer: stomp_answer,
+    })
+    .await;
+    let out = run(args(&[
+        &peer.url("/ws"),
+        "-s",
+        "v12.stomp",
+        "--auth",
+        "guest:pw",
+        "--lens-host",
+        "/",
+        "-x",
+        "/subscribe /topic/news",
+        "-x",
+        r#"/expect-json .command == "MESSAGE" and .body == "welcome""#,
+        "-x",
+        "/send /queue/a hello world",
+        "-x",
+        r#"/expect-json .command == "RECEIPT""#,
+    ]))
+    .await;
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains(", lens stomp"), "{}", out.stderr);
+    assert!(
+        has_line(
+            &out,
+            r#"[stomp] MESSAGE /topic/news subscription 0 "welcome""#
+        ),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .lines()
+            .any(|l| l.starts_with("[stomp] RECEIPT receipt-id r1 (")),
+        "{}",
+        out.stdout
+    );
+    let got = peer.texts();
+    assert!(
+        got[0].starts_with("CONNECT\naccept-version:1.0,1.1,1.2\nhost:/\n"),
+        "{got:?}"
+    );
+    assert_eq!(
+        got[2],
+        "SEND\ndestination:/queue/a\ncontent-length:11\nreceipt:r1\n\nhello world\0"
+    );
+
+    let out = run(args(&[
+        &peer.url("/ws"),
+        "-s",
+        "v12.stomp",
+        "--auth",
+        "guest:bad",
+        "-w",
+        "inf",
+    ]))
+    .await;
+    assert_eq!(out.code, 6, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr
+            .contains("STOMP: the server refused CONNECT: ERROR message Access refused for user"),
+        "{}",
+        out.stderr
+    );
 }
