@@ -341,5 +341,29 @@ pub fn help(entry: &Entry) -> String {
     out
 }
 
+/// Every lens's decoder on `data`, sent and received, as text and as binary, then its duties:
+/// the fuzz target's entry (`fuzz/fuzz_targets/lens_decoders.rs`). Nothing may panic.
+pub fn decode_all(data: &[u8]) {
+    let now = Instant::now();
+    for e in TABLE {
+        let mut lens = (e.make)(&Config::default());
+        lens.start(now);
+        for kind in [DataKind::Text, DataKind::Binary] {
+            for dir in [Dir::Sent, Dir::Received] {
+                if let Ok(d) = lens.decode(dir, kind, data) {
+                    lens.after(&d, now);
+                }
+            }
+        }
+        lens.on_deadline(now);
+        if let Ok(text) = std::str::from_utf8(data) {
+            let (name, arg) = text::first_word(text);
+            for c in e.commands.iter().filter(|c| c.name == name) {
+                let _ = lens.command(c.name, arg);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -77,3 +77,18 @@ fn command_words_take_json_bare_words_and_flags() {
     assert!(words(&"[".repeat(1000)).is_err());
     assert_eq!(text::cut("ééé", 3), "é…");
 }
+
+proptest::proptest! {
+    /// No input makes a lens panic (the fuzz target runs the same on a fuzzer's inputs).
+    #[test]
+    fn no_input_panics_a_lens(data in proptest::collection::vec(proptest::num::u8::ANY, 0..256)) {
+        decode_all(&data);
+    }
+
+    #[test]
+    fn no_text_panics_a_lens(text in "[0-9/,\\[\\]{}\"a-z:\\n\\x00-]{0,64}") {
+        decode_all(text.as_bytes());
+        decode_all(format!("4{text}").as_bytes());
+        decode_all(format!("SEND\n{text}").as_bytes());
+    }
+}
