@@ -44,7 +44,7 @@ complete -c wscope -n "__fish_wscope_needs_command" -l ping-timeout -d 'Close th
 complete -c wscope -n "__fish_wscope_needs_command" -l reconnect -d 'Connect again when the connection drops or the server closes with 1001, 1011, 1012 or 1013 (backoff 0.5 s to 30 s), up to MAX attempts in a row [\'inf\': no limit; default: none in the REPL, 5 otherwise]' -r
 complete -c wscope -n "__fish_wscope_needs_command" -l dump-limit -d 'Bytes of each payload shown by --dump before the rest is elided' -r
 complete -c wscope -n "__fish_wscope_needs_command" -l dump-file -d 'Write the frame dump to FILE instead of stderr (implies --dump)' -r -F
-complete -c wscope -n "__fish_wscope_needs_command" -l lens -d 'Decode and speak the protocol inside: socketio, graphql-ws, stomp, jsonrpc, msgpack, cbor, or none [default: chosen from a /socket.io/ path or a graphql-ws subprotocol]' -r
+complete -c wscope -n "__fish_wscope_needs_command" -l lens -d 'Decode and speak the protocol inside: socketio, graphql-ws, stomp, mqtt, jsonrpc, msgpack, cbor, or none [default: chosen from a /socket.io/ path or a graphql-ws subprotocol]' -r
 complete -c wscope -n "__fish_wscope_needs_command" -l lens-auth -d 'JSON the lens authenticates with: Socket.IO\'s namespace auth, graphql-ws\'s connection_init payload' -r
 complete -c wscope -n "__fish_wscope_needs_command" -l lens-host -d 'STOMP\'s host header (RabbitMQ reads it as the virtual host) [default: the URL\'s host]' -r
 complete -c wscope -n "__fish_wscope_needs_command" -s x -l execute -d 'Send MSG after connecting (repeatable, in order; slash commands allowed: -x \'/ping\', -x \'/close 4000 done\')' -r
@@ -220,7 +220,7 @@ complete -c wscope -n "__fish_wscope_using_subcommand replay" -l ping-timeout -d
 complete -c wscope -n "__fish_wscope_using_subcommand replay" -l reconnect -d 'Connect again when the connection drops or the server closes with 1001, 1011, 1012 or 1013 (backoff 0.5 s to 30 s), up to MAX attempts in a row [\'inf\': no limit; default: none in the REPL, 5 otherwise]' -r
 complete -c wscope -n "__fish_wscope_using_subcommand replay" -l dump-limit -d 'Bytes of each payload shown by --dump before the rest is elided' -r
 complete -c wscope -n "__fish_wscope_using_subcommand replay" -l dump-file -d 'Write the frame dump to FILE instead of stderr (implies --dump)' -r -F
-complete -c wscope -n "__fish_wscope_using_subcommand replay" -l lens -d 'Decode and speak the protocol inside: socketio, graphql-ws, stomp, jsonrpc, msgpack, cbor, or none [default: chosen from a /socket.io/ path or a graphql-ws subprotocol]' -r
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -l lens -d 'Decode and speak the protocol inside: socketio, graphql-ws, stomp, mqtt, jsonrpc, msgpack, cbor, or none [default: chosen from a /socket.io/ path or a graphql-ws subprotocol]' -r
 complete -c wscope -n "__fish_wscope_using_subcommand replay" -l lens-auth -d 'JSON the lens authenticates with: Socket.IO\'s namespace auth, graphql-ws\'s connection_init payload' -r
 complete -c wscope -n "__fish_wscope_using_subcommand replay" -l lens-host -d 'STOMP\'s host header (RabbitMQ reads it as the virtual host) [default: the URL\'s host]' -r
 complete -c wscope -n "__fish_wscope_using_subcommand replay" -s x -l execute -d 'Send MSG after connecting (repeatable, in order; slash commands allowed: -x \'/ping\', -x \'/close 4000 done\')' -r

@@ -337,7 +337,7 @@ pub struct LiveArgs {
     pub dump_file: Option<PathBuf>,
 
     // Lenses (SPEC.md "Lenses"): --lens, --lens-passive, --lens-auth; checked in config::lens.
-    /// Decode and speak the protocol inside: socketio, graphql-ws, stomp, jsonrpc, msgpack, cbor, or none [default: chosen from a /socket.io/ path or a graphql-ws subprotocol]
+    /// Decode and speak the protocol inside: socketio, graphql-ws, stomp, mqtt, jsonrpc, msgpack, cbor, or none [default: chosen from a /socket.io/ path or a graphql-ws subprotocol]
     #[arg(long, value_name = "NAME", help_heading = "Lenses")]
     pub lens: Option<String>,
 

@@ -29,6 +29,7 @@ use crate::slash::CommandHelp;
 mod cbor;
 mod graphql;
 mod jsonrpc;
+mod mqtt;
 mod msgpack;
 mod socketio;
 mod stomp;
@@ -41,6 +42,7 @@ pub const TABLE: &[Entry] = &[
     socketio::ENTRY,
     graphql::ENTRY,
     stomp::ENTRY,
+    mqtt::ENTRY,
     jsonrpc::ENTRY,
     msgpack::ENTRY,
     cbor::ENTRY,
@@ -141,6 +143,8 @@ pub struct Step {
     pub fail: Option<String>,
     /// Something the user should know (a namespace connected, a refusal).
     pub note: Option<String>,
+    /// The failure is the peer refusing us (an MQTT CONNACK refusal): exit 5, not 6.
+    pub refused: bool,
 }
 
 impl Step {
@@ -280,6 +284,7 @@ pub fn choose(cfg: &Config, path: &str, subprotocol: Option<&str>) -> Option<&'s
             let by_sub = match subprotocol {
                 Some("graphql-transport-ws" | "graphql-ws") => by_name("graphql-ws"),
                 Some("v10.stomp" | "v11.stomp" | "v12.stomp") => by_name("stomp"),
+                Some("mqtt" | "mqttv3.1") => by_name("mqtt"),
                 _ => None,
             };
             by_sub.or_else(|| {

@@ -20,6 +20,7 @@ fn the_handshake_chooses_only_when_asked_to() {
     );
     assert_eq!(name(&auto, "/chat", Some("graphql-ws")), Some("graphql-ws"));
     assert_eq!(name(&auto, "/ws", Some("v12.stomp")), Some("stomp"));
+    assert_eq!(name(&auto, "/mqtt", Some("mqtt")), Some("mqtt"));
     assert_eq!(name(&auto, "/chat?x=/socket.io/", None), None);
     assert_eq!(name(&cfg(Choice::Off), "/socket.io/", None), None);
     let rpc = cfg(Choice::Named(by_name("jsonrpc").unwrap()));

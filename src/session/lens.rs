@@ -61,9 +61,11 @@ impl Loop<'_> {
             }
         }
         if let Some(why) = step.fail {
-            self.failure.get_or_insert(Error::Protocol {
-                message: why,
-                hint: Some("--lens-passive decodes without the protocol's handshake and pings; --lens none turns the lens off".into()),
+            let hint = Some("--lens-passive decodes without the protocol's handshake and pings; --lens none turns the lens off".into());
+            self.failure.get_or_insert(if step.refused {
+                Error::Handshake { message: why, hint }
+            } else {
+                Error::Protocol { message: why, hint }
             });
             self.dead_peer = true;
             self.input_open = false;

@@ -544,7 +544,7 @@ async fn a_lens_command_without_its_lens_and_an_unknown_lens_are_refused() {
     );
     assert!(
         out.stderr
-            .contains("socketio, graphql-ws, stomp, jsonrpc, msgpack, cbor, none"),
+            .contains("socketio, graphql-ws, stomp, mqtt, jsonrpc, msgpack, cbor, none"),
         "{}",
         out.stderr
     );
@@ -668,6 +668,102 @@ async fn stomp_is_chosen_by_the_subprotocol_connects_and_pairs_receipts() {
     assert!(
         out.stderr
             .contains("STOMP: the server refused CONNECT: ERROR message Access refused for user"),
+        "{}",
+        out.stderr
+    );
+}
+
+// ---- MQTT ----
+
+fn mqtt_answer(m: &Message) -> Vec<Message> {
+    let b = m.clone().into_data().to_vec();
+    match b.first().map(|f| f >> 4) {
+        // CONNECT: refuse the user "bad" (return code 5), accept anyone else.
+        Some(1) => {
+            let refused = b.windows(3).any(|w| w == b"bad");
+            vec![Message::binary(vec![
+                0x20,
+                2,
+                0,
+                if refused { 5 } else { 0 },
+            ])]
+        }
+        // SUBSCRIBE id N: SUBACK, then a QoS 1 PUBLISH (id 7) on the topic.
+        Some(8) => vec![
+            Message::binary(vec![0x90, 3, b[2], b[3], 1]),
+            Message::binary(vec![0x32, 9, 0, 3, b's', b'/', b't', 0, 7, b'2', b'1']),
+        ],
+        // A QoS 1 PUBLISH: PUBACK with its id (after the topic).
+        Some(3) if b[0] & 0x06 == 2 => {
+            let n = usize::from(b[3]) + 4;
+            vec![Message::binary(vec![0x40, 2, b[n], b[n + 1]])]
+        }
+        _ => vec![],
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mqtt_connects_subscribes_acknowledges_and_a_refusal_is_exit_5() {
+    let peer = serve(Peer {
+        subprotocol: Some("mqtt"),
+        greeting: vec![],
+        every: None,
+        answer: mqtt_answer,
+    })
+    .await;
+    let out = run(args(&[
+        &peer.url("/mqtt"),
+        "-s",
+        "mqtt",
+        "--auth",
+        "user:pw",
+        "-x",
+        "/subscribe s/t --qos 1",
+        "-x",
+        r#"/expect-json .type == "PUBLISH" and .payload == "21""#,
+        "-x",
+        "/publish s/t 22 --qos 1",
+        "-x",
+        r#"/expect-json .type == "PUBACK" and .id == 2"#,
+    ]))
+    .await;
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains(", lens mqtt"), "{}", out.stderr);
+    assert!(
+        has_line(&out, r#"[mqtt] PUBLISH s/t qos 1 id 7 "21""#),
+        "{}",
+        out.stdout
+    );
+    assert!(has_line(&out, "[mqtt] SUBACK id 1 [1]"), "{}", out.stdout);
+    let got: Vec<Vec<u8>> = peer
+        .got
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|m| m.clone().into_data().to_vec())
+        .collect();
+    assert_eq!(
+        (got[0][0], &got[0][2..9]),
+        (0x10, &b"\x00\x04MQTT\x04"[..]),
+        "{got:?}"
+    );
+    // The lens acknowledged the broker's QoS 1 publish.
+    assert!(got.contains(&vec![0x40, 2, 0, 7]), "{got:?}");
+
+    let out = run(args(&[
+        &peer.url("/mqtt"),
+        "-s",
+        "mqtt",
+        "--auth",
+        "bad:pw",
+        "-w",
+        "inf",
+    ]))
+    .await;
+    assert_eq!(out.code, 5, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr
+            .contains("MQTT: the broker refused CONNECT: CONNACK code 5 (not authorized)"),
         "{}",
         out.stderr
     );
