@@ -291,12 +291,14 @@ impl reconnect::Client for Client<'_> {
             printer.warn("TLS certificate verification is off (-k/--insecure): anyone on the path could read or change this connection");
         }
         let (ws, dump_rx, mut opts, stats) = self.layers(&report, up).await;
+        let lens_commands = lens.as_ref().map_or(&[][..], |c| c.entry.commands);
         opts.lens = lens;
         io.feed.start_script(&self.script.lines);
         // The prompt appears once the summary is on screen; typed lines queue behind the -x ones.
         if let Some(tx) = self.tx.take() {
             if let Some(repl) = io.repl.as_mut() {
                 repl.cancel_with(self.cancel.clone());
+                repl.set_lens(lens_commands);
                 repl.start(tx);
             }
         }
