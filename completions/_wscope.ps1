@@ -184,6 +184,7 @@ Register-ArgumentCompleter -Native -CommandName 'wscope' -ScriptBlock {
             [CompletionResult]::new('--max-message-size', '--max-message-size', [CompletionResultType]::ParameterName, 'Largest message accepted from a client [suffixes: K, M, G]')
             [CompletionResult]::new('--dump-limit', '--dump-limit', [CompletionResultType]::ParameterName, 'Bytes of each payload shown by --dump before the rest is elided')
             [CompletionResult]::new('--replay', '--replay', [CompletionResultType]::ParameterName, 'A mock server: answer each client with the server messages of this recording (a --record transcript or a HAR export), each after the client message that preceded it')
+            [CompletionResult]::new('--lens', '--lens', [CompletionResultType]::ParameterName, 'Decode what clients send with a lens: socketio, graphql-ws, stomp, mqtt, jsonrpc, msgpack, cbor')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured)')
             [CompletionResult]::new('--record', '--record', [CompletionResultType]::ParameterName, 'Record the session to FILE as JSON Lines (the --json events with a first `session` line; mode 0600)')
             [CompletionResult]::new('--echo', '--echo', [CompletionResultType]::ParameterName, 'Echo every message back to the client that sent it')

@@ -178,6 +178,7 @@ set edit:completion:arg-completer[wscope] = {|@words|
             cand --max-message-size 'Largest message accepted from a client [suffixes: K, M, G]'
             cand --dump-limit 'Bytes of each payload shown by --dump before the rest is elided'
             cand --replay 'A mock server: answer each client with the server messages of this recording (a --record transcript or a HAR export), each after the client message that preceded it'
+            cand --lens 'Decode what clients send with a lens: socketio, graphql-ws, stomp, mqtt, jsonrpc, msgpack, cbor'
             cand --color 'When to use colours (NO_COLOR is honoured)'
             cand --record 'Record the session to FILE as JSON Lines (the --json events with a first `session` line; mode 0600)'
             cand --echo 'Echo every message back to the client that sent it'

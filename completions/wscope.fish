@@ -183,6 +183,7 @@ complete -c wscope -n "__fish_wscope_using_subcommand listen" -l max-clients -d 
 complete -c wscope -n "__fish_wscope_using_subcommand listen" -l max-message-size -d 'Largest message accepted from a client [suffixes: K, M, G]' -r
 complete -c wscope -n "__fish_wscope_using_subcommand listen" -l dump-limit -d 'Bytes of each payload shown by --dump before the rest is elided' -r
 complete -c wscope -n "__fish_wscope_using_subcommand listen" -l replay -d 'A mock server: answer each client with the server messages of this recording (a --record transcript or a HAR export), each after the client message that preceded it' -r -F
+complete -c wscope -n "__fish_wscope_using_subcommand listen" -l lens -d 'Decode what clients send with a lens: socketio, graphql-ws, stomp, mqtt, jsonrpc, msgpack, cbor' -r
 complete -c wscope -n "__fish_wscope_using_subcommand listen" -l color -d 'When to use colours (NO_COLOR is honoured)' -r -f -a "auto\t''
 always\t''
 never\t''"

@@ -550,6 +550,11 @@ pub struct ListenArgs {
     #[arg(long, value_name = "FILE", conflicts_with = "echo")]
     pub replay: Option<PathBuf>,
 
+    // Lenses (SPEC.md "Lenses"): listen decodes only (no session duties); checked in config.
+    /// Decode what clients send with a lens: socketio, graphql-ws, stomp, mqtt, jsonrpc, msgpack, cbor
+    #[arg(long, value_name = "NAME")]
+    pub lens: Option<String>,
+    // End of lenses.
     #[command(flatten)]
     pub output: OutputArgs,
 }

@@ -224,6 +224,29 @@ pub fn lens(live: &crate::cli::LiveArgs, conn: &ConnectArgs) -> Result<crate::le
         ..crate::lens::Config::default()
     })
 }
+
+/// `listen --lens NAME`: a lens that decodes what clients send and keeps no duties.
+pub fn listen_lens(args: &ListenArgs) -> Result<Option<crate::lens::Chosen>> {
+    let Some(name) = args.lens.as_deref() else {
+        return Ok(None);
+    };
+    let entry = crate::lens::by_name(name).ok_or_else(|| {
+        Error::usage_hint(
+            format!(
+                "--lens '{}' is not a lens wscope knows",
+                name.escape_debug()
+            ),
+            format!("use one of: {}", crate::lens::names()),
+        )
+    })?;
+    Ok(Some(crate::lens::Chosen {
+        entry,
+        config: crate::lens::Config {
+            passive: true,
+            ..crate::lens::Config::default()
+        },
+    }))
+}
 // End of lenses.
 
 #[cfg(test)]

@@ -768,3 +768,24 @@ async fn mqtt_connects_subscribes_acknowledges_and_a_refusal_is_exit_5() {
         out.stderr
     );
 }
+
+// ---- listen --lens ----
+
+#[tokio::test(flavor = "multi_thread")]
+async fn listen_decodes_what_clients_send_with_a_lens_and_sends_nothing_of_its_own() {
+    let server = crate::listen::Server::start(&["--lens", "jsonrpc"]);
+    let out = run(args(&[
+        &server.url("/"),
+        "-x",
+        r#"{"jsonrpc":"2.0","id":4,"method":"sum","params":[1]}"#,
+        "-x",
+        "not rpc",
+        "-w",
+        "0.3",
+    ]))
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let shown = server.wait_for("stdout", "not rpc").await;
+    assert!(shown.contains(r#"[jsonrpc] call sum id 4 [1]"#), "{shown}");
+    assert!(shown.contains("not rpc (not a jsonrpc packet: "), "{shown}");
+}

@@ -42,6 +42,8 @@ pub struct Shared {
     pub record: Option<crate::record::Recorder>,
     /// `--replay`: the recorded answers each client gets.
     pub replay: Option<Arc<crate::commands::replay::mock::Answers>>,
+    /// `--lens`: decodes what clients send (passive: no duties).
+    pub lens: Option<crate::lens::Chosen>,
 }
 
 /// A connected client, as the hub registers it.
@@ -266,7 +268,7 @@ fn server_options(
         deflate: link,
         // listen's clients have no raw layer: /raw and /frame are refused there.
         raw: None,
-        lens: None,
+        lens: shared.lens.clone(),
     }
 }
 

@@ -110,6 +110,7 @@ async fn start(args: &ListenArgs, repl: Option<&mut Repl>, printer: &mut Printer
         connected: AtomicUsize::new(0),
         record: recorder.clone(),
         replay,
+        lens: crate::config::listen_lens(args)?,
     });
     let (tx, rx) = mpsc::channel::<Input>(INPUT_QUEUE);
     match repl {
