@@ -144,6 +144,14 @@ async fn connect(
     let lens = crate::config::lens(live, conn)?;
     lens_url(&lens, &mut target);
     let script = validate(session)?;
+    for line in &script.lines {
+        crate::lens::check_line(&lens, line).map_err(|e| {
+            Error::usage_hint(
+                format!("'{}': {e}", line.escape_debug()),
+                "/help lists the commands of the lens in use; --lens NAME chooses it",
+            )
+        })?;
+    }
     let recorder = crate::record::Recorder::open(output)?;
     // Open the dump file before dialing: the handshake is the first thing written to it, and an
     // unwritable path is reported before any network traffic.

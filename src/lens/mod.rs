@@ -261,6 +261,33 @@ pub fn command_of(line: &str) -> Option<(&str, &str)> {
     is_lens_command(name).then_some((name, arg))
 }
 
+/// Check a `-x`/`--script` line before connecting: a lens command of a lens other than the one
+/// `--lens` names, or one its lens refuses, is an error (the lens of an automatic choice is
+/// known only after the handshake: its commands are checked as they run).
+pub fn check_line(cfg: &Config, line: &str) -> Result<(), String> {
+    let Some((name, arg)) = command_of(line) else {
+        return Ok(());
+    };
+    match cfg.choice {
+        Choice::Auto => Ok(()),
+        Choice::Off => Err(format!(
+            "/{name} is a lens command, and --lens none turns lenses off"
+        )),
+        Choice::Named(e) if !e.commands.iter().any(|c| c.name == name) => {
+            Err(format!("/{name} is not a command of the {} lens", e.name))
+        }
+        // Variables are known when the line runs.
+        Choice::Named(_) if arg.contains("${") => Ok(()),
+        Choice::Named(e) => {
+            let mut lens = (e.make)(cfg);
+            match lens.command(name, arg) {
+                Some(Err(why)) => Err(format!("/{name}: {why}")),
+                _ => Ok(()),
+            }
+        }
+    }
+}
+
 /// A lens by its `--lens` name.
 pub fn by_name(name: &str) -> Option<&'static Entry> {
     TABLE.iter().find(|e| e.name == name)

@@ -28,6 +28,20 @@ fn the_handshake_chooses_only_when_asked_to() {
 }
 
 #[test]
+fn lens_lines_are_checked_against_the_named_lens() {
+    let sio = cfg(Choice::Named(by_name("socketio").unwrap()));
+    assert_eq!(check_line(&sio, "/emit chat 1"), Ok(()));
+    assert_eq!(check_line(&sio, "/text x"), Ok(()));
+    assert_eq!(check_line(&sio, "/emit ${e}"), Ok(()));
+    assert!(check_line(&sio, "/emit").unwrap_err().contains("EVENT"));
+    assert!(check_line(&sio, "/call x")
+        .unwrap_err()
+        .contains("not a command of the socketio lens"));
+    assert!(check_line(&cfg(Choice::Off), "/emit x").is_err());
+    assert_eq!(check_line(&cfg(Choice::Auto), "/emit"), Ok(()));
+}
+
+#[test]
 fn socketio_urls_get_the_engine_io_query() {
     let auto = cfg(Choice::Auto);
     let u = url::Url::parse("ws://h/socket.io/").unwrap();

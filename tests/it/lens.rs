@@ -550,6 +550,37 @@ async fn a_lens_command_without_its_lens_and_an_unknown_lens_are_refused() {
     );
     let out = run(args(&["ws://127.0.0.1:9/", "--lens-auth", "{nope"])).await;
     assert_eq!(out.code, 2, "{}", out.stderr);
+    // Checked before connecting (port 9 is never dialled: the error is a usage one).
+    let out = run(args(&[
+        "ws://127.0.0.1:9/",
+        "--lens",
+        "jsonrpc",
+        "-x",
+        "/emit x",
+    ]))
+    .await;
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("/emit is not a command of the jsonrpc lens"),
+        "{}",
+        out.stderr
+    );
+    let out = run(args(&[
+        "ws://127.0.0.1:9/",
+        "--lens",
+        "jsonrpc",
+        "-x",
+        "/call m 3",
+    ]))
+    .await;
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("PARAMS_JSON must be an array or an object"),
+        "{}",
+        out.stderr
+    );
     let peer = serve(Peer {
         subprotocol: None,
         greeting: vec![],
