@@ -182,6 +182,10 @@ pub trait Lens: Send {
     fn ready(&self) -> bool {
         true
     }
+    /// What goes out just before our close frame (MQTT's DISCONNECT).
+    fn closing(&mut self) -> Vec<Out> {
+        Vec::new()
+    }
     /// When [`Lens::on_deadline`] should be called next.
     fn deadline(&self) -> Option<Instant> {
         None

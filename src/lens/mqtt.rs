@@ -170,6 +170,14 @@ impl Lens for Mqtt {
         self.connack_by.is_none()
     }
 
+    fn closing(&mut self) -> Vec<Out> {
+        // Connected (CONNACK came, so the keep-alive runs): say goodbye as MQTT does.
+        if self.active && self.next_ping.take().is_some() {
+            return vec![Out::Binary(vec![0xe0, 0])];
+        }
+        Vec::new()
+    }
+
     fn deadline(&self) -> Option<Instant> {
         self.connack_by.or(self.next_ping)
     }
@@ -502,6 +510,7 @@ mod tests {
         assert!(l.ready());
         let due = l.deadline().unwrap();
         assert_eq!(l.on_deadline(due).send, vec![Out::Binary(vec![0xc0, 0])]);
+        assert_eq!(make(&Config::default()).closing(), vec![]);
         let p = bin(&l
             .command("publish", "sensors/t 21.5 --qos 1 --retain")
             .unwrap()

@@ -131,6 +131,38 @@ impl Loop<'_> {
         true
     }
 
+    /// The lens's last words before our close frame (MQTT's DISCONNECT), queued like the close
+    /// itself: never waiting for room, so a peer that stopped reading cannot hold the close up.
+    pub(super) fn lens_closing(&mut self, sink: &mut dyn EventSink) {
+        let Some(outs) = self.lens.as_mut().map(|l| l.closing()) else {
+            return;
+        };
+        for out in outs {
+            let (kind, data) = match out {
+                Out::Text(t) => (DataKind::Text, t.into_bytes()),
+                Out::Binary(b) => (DataKind::Binary, b),
+            };
+            let m = match kind {
+                DataKind::Text => Message::text(String::from_utf8_lossy(&data).into_owned()),
+                DataKind::Binary => Message::binary(data.clone()),
+            };
+            let view = self.lens_view(Dir::Sent, kind, &data);
+            self.stats.messages_sent += 1;
+            self.stats.bytes_sent += data.len() as u64;
+            sink.event(Event::Sent {
+                kind,
+                data: &data,
+                wire: crate::deflate::Wire {
+                    compressed: false,
+                    size: data.len() as u64,
+                },
+                origin: Origin::User,
+                lens: view.as_ref(),
+            });
+            self.send_control(m);
+        }
+    }
+
     /// `/help` adds the lens's commands.
     pub(super) fn lens_help(&self, sink: &mut dyn EventSink) {
         if let Some(c) = &self.opts.lens {

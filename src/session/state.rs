@@ -126,6 +126,7 @@ impl Loop<'_> {
         }
         let (code, reason) =
             code.unwrap_or_else(|| (self.opts.close_code, self.opts.close_reason.clone()));
+        self.lens_closing(sink);
         sink.event(Event::CloseSent {
             code,
             reason: &reason,

@@ -778,8 +778,9 @@ async fn mqtt_connects_subscribes_acknowledges_and_a_refusal_is_exit_5() {
         (0x10, &b"\x00\x04MQTT\x04"[..]),
         "{got:?}"
     );
-    // The lens acknowledged the broker's QoS 1 publish.
+    // The lens acknowledged the broker's QoS 1 publish, and said DISCONNECT before closing.
     assert!(got.contains(&vec![0x40, 2, 0, 7]), "{got:?}");
+    assert_eq!(got.last(), Some(&vec![0xe0, 0]), "{got:?}");
 
     let out = run(args(&[
         &peer.url("/mqtt"),
