@@ -3,7 +3,7 @@
 //! length must match it, 4 length bytes at most, 64 packets a message); `/publish` and
 //! `/subscribe` encode; the duties are CONNECT (`--auth` as username/password), CONNACK within
 //! the connect timeout (a refusal is exit 5 with its reason code), PINGREQ at the keep-alive,
-//! PUBACK/PUBREC/PUBREL/PUBCOMP for QoS 1 and 2 publishes, and DISCONNECT is left to the close.
+//! PUBACK/PUBREC/PUBREL/PUBCOMP for QoS 1 and 2 publishes, and DISCONNECT before our close frame.
 
 use std::time::{Duration, Instant};
 
