@@ -65,7 +65,7 @@ _wscope() {
 
     case "${cmd}" in
         wscope)
-            opts="-c -l -H -s -o -L -k -v -x -w -1 -T -P -h -V --connect --listen --slash --header --subprotocol --require-subprotocol --origin --auth --protocol-version --connect-timeout --location --max-redirects --proxy --no-proxy --ca --cert --key --insecure --max-message-size --no-coalesce --no-deflate --deflate --http2 --http2-only --verbose --ping-interval --ping-timeout --reconnect --dump --dump-limit --dump-file --execute --no-repl --wait --idle --script --expect-timeout --once --count --close-code --close-reason --echo --binary --stdin-whole --no-history --json --timestamps --pretty --show-ping-pong --color --no-color --record --record-secrets --help --version inspect probe listen replay bench completions help"
+            opts="-c -l -H -s -o -L -k -v -x -w -1 -T -P -h -V --connect --listen --slash --header --subprotocol --require-subprotocol --origin --auth --protocol-version --connect-timeout --location --max-redirects --proxy --no-proxy --ca --cert --key --insecure --max-message-size --no-coalesce --no-deflate --deflate --http2 --http2-only --verbose --ping-interval --ping-timeout --reconnect --dump --dump-limit --dump-file --lens --lens-passive --lens-auth --lens-host --execute --no-repl --wait --idle --script --expect-timeout --once --count --close-code --close-reason --echo --binary --stdin-whole --no-history --json --timestamps --pretty --show-ping-pong --color --no-color --record --record-secrets --help --version inspect probe listen replay bench completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -168,6 +168,18 @@ _wscope() {
                     return 0
                     ;;
                 --dump-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lens)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lens-auth)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lens-host)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -585,7 +597,7 @@ _wscope() {
             return 0
             ;;
         wscope__subcmd__listen)
-            opts="-s -H -v -T -P -h --echo --subprotocol --require-subprotocol --origin-allow --header --tls-cert --tls-key --max-clients --max-message-size --no-deflate --verbose --dump --dump-limit --no-history --replay --json --timestamps --pretty --show-ping-pong --color --no-color --record --record-secrets --help"
+            opts="-s -H -v -T -P -h --echo --subprotocol --require-subprotocol --origin-allow --header --tls-cert --tls-key --max-clients --max-message-size --no-deflate --verbose --dump --dump-limit --no-history --replay --lens --json --timestamps --pretty --show-ping-pong --color --no-color --record --record-secrets --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -632,6 +644,10 @@ _wscope() {
                     return 0
                     ;;
                 --replay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lens)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -745,7 +761,7 @@ _wscope() {
             return 0
             ;;
         wscope__subcmd__replay)
-            opts="-H -s -o -L -k -v -x -w -1 -T -P -h --entry --list --speed --fast --har-cookies --header --subprotocol --require-subprotocol --origin --auth --protocol-version --connect-timeout --location --max-redirects --proxy --no-proxy --ca --cert --key --insecure --max-message-size --no-coalesce --no-deflate --deflate --http2 --http2-only --verbose --ping-interval --ping-timeout --reconnect --dump --dump-limit --dump-file --execute --no-repl --wait --idle --script --expect-timeout --once --count --close-code --close-reason --echo --binary --stdin-whole --no-history --json --timestamps --pretty --show-ping-pong --color --no-color --record --record-secrets --help"
+            opts="-H -s -o -L -k -v -x -w -1 -T -P -h --entry --list --speed --fast --har-cookies --header --subprotocol --require-subprotocol --origin --auth --protocol-version --connect-timeout --location --max-redirects --proxy --no-proxy --ca --cert --key --insecure --max-message-size --no-coalesce --no-deflate --deflate --http2 --http2-only --verbose --ping-interval --ping-timeout --reconnect --dump --dump-limit --dump-file --lens --lens-passive --lens-auth --lens-host --execute --no-repl --wait --idle --script --expect-timeout --once --count --close-code --close-reason --echo --binary --stdin-whole --no-history --json --timestamps --pretty --show-ping-pong --color --no-color --record --record-secrets --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -840,6 +856,18 @@ _wscope() {
                     return 0
                     ;;
                 --dump-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lens)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lens-auth)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lens-host)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_wscope_global_optspecs
-    string join \n c/connect= l/listen= slash H/header= s/subprotocol= require-subprotocol o/origin= auth= protocol-version= connect-timeout= L/location max-redirects= proxy= no-proxy ca= cert= key= k/insecure max-message-size= no-coalesce no-deflate deflate= http2 http2-only v/verbose ping-interval= ping-timeout= reconnect= dump dump-limit= dump-file= x/execute= no-repl w/wait= idle= script= expect-timeout= 1/once count= close-code= close-reason= echo binary stdin-whole no-history json T/timestamps pretty P/show-ping-pong color= no-color record= record-secrets h/help V/version
+    string join \n c/connect= l/listen= slash H/header= s/subprotocol= require-subprotocol o/origin= auth= protocol-version= connect-timeout= L/location max-redirects= proxy= no-proxy ca= cert= key= k/insecure max-message-size= no-coalesce no-deflate deflate= http2 http2-only v/verbose ping-interval= ping-timeout= reconnect= dump dump-limit= dump-file= lens= lens-passive lens-auth= lens-host= x/execute= no-repl w/wait= idle= script= expect-timeout= 1/once count= close-code= close-reason= echo binary stdin-whole no-history json T/timestamps pretty P/show-ping-pong color= no-color record= record-secrets h/help V/version
 end
 
 function __fish_wscope_needs_command
@@ -44,6 +44,9 @@ complete -c wscope -n "__fish_wscope_needs_command" -l ping-timeout -d 'Close th
 complete -c wscope -n "__fish_wscope_needs_command" -l reconnect -d 'Connect again when the connection drops or the server closes with 1001, 1011, 1012 or 1013 (backoff 0.5 s to 30 s), up to MAX attempts in a row [\'inf\': no limit; default: none in the REPL, 5 otherwise]' -r
 complete -c wscope -n "__fish_wscope_needs_command" -l dump-limit -d 'Bytes of each payload shown by --dump before the rest is elided' -r
 complete -c wscope -n "__fish_wscope_needs_command" -l dump-file -d 'Write the frame dump to FILE instead of stderr (implies --dump)' -r -F
+complete -c wscope -n "__fish_wscope_needs_command" -l lens -d 'Decode and speak the protocol inside: socketio, graphql-ws, stomp, mqtt, jsonrpc, msgpack, cbor, or none [default: chosen from a /socket.io/ path or a graphql-ws subprotocol]' -r
+complete -c wscope -n "__fish_wscope_needs_command" -l lens-auth -d 'JSON the lens authenticates with: Socket.IO\'s namespace auth, graphql-ws\'s connection_init payload' -r
+complete -c wscope -n "__fish_wscope_needs_command" -l lens-host -d 'STOMP\'s host header (RabbitMQ reads it as the virtual host) [default: the URL\'s host]' -r
 complete -c wscope -n "__fish_wscope_needs_command" -s x -l execute -d 'Send MSG after connecting (repeatable; slash commands allowed)' -r
 complete -c wscope -n "__fish_wscope_needs_command" -s w -l wait -d 'After the input ends, close SECS later (wscat\'s -w; -1 waits for ever)' -r
 complete -c wscope -n "__fish_wscope_needs_command" -l idle -d 'After the input ends, close after SECS without a message from the server [default: 2, none with -w]' -r
@@ -67,6 +70,7 @@ complete -c wscope -n "__fish_wscope_needs_command" -l http2 -d 'Open the WebSoc
 complete -c wscope -n "__fish_wscope_needs_command" -l http2-only -d 'Like --http2, but fail (exit 5) instead of falling back to HTTP/1.1'
 complete -c wscope -n "__fish_wscope_needs_command" -s v -l verbose -d 'Show the handshake in full, its checks and timings'
 complete -c wscope -n "__fish_wscope_needs_command" -l dump -d 'Show every frame on the wire, decoded field by field, with a hex dump'
+complete -c wscope -n "__fish_wscope_needs_command" -l lens-passive -d 'Decode only: the lens sends nothing by itself (no protocol handshake, no answers to its pings)'
 complete -c wscope -n "__fish_wscope_needs_command" -l no-repl -d 'With -x on a terminal, exit after the -x messages instead of opening the REPL'
 complete -c wscope -n "__fish_wscope_needs_command" -s 1 -l once -d 'Exit after the first data message received'
 complete -c wscope -n "__fish_wscope_needs_command" -l echo -d 'Echo every data message received back to the server (a mirror client)'
@@ -189,6 +193,7 @@ complete -c wscope -n "__fish_wscope_using_subcommand listen" -l max-clients -d 
 complete -c wscope -n "__fish_wscope_using_subcommand listen" -l max-message-size -d 'Largest message accepted from a client [suffixes: K, M, G]' -r
 complete -c wscope -n "__fish_wscope_using_subcommand listen" -l dump-limit -d 'Bytes of each payload shown by --dump before the rest is elided' -r
 complete -c wscope -n "__fish_wscope_using_subcommand listen" -l replay -d 'A mock server: answer each client with the server messages of this recording (a --record transcript or a HAR export), each after the client message that preceded it' -r -F
+complete -c wscope -n "__fish_wscope_using_subcommand listen" -l lens -d 'Decode what clients send with a lens: socketio, graphql-ws, stomp, mqtt, jsonrpc, msgpack, cbor' -r
 complete -c wscope -n "__fish_wscope_using_subcommand listen" -l color -d 'When to use colours (NO_COLOR is honoured)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -226,6 +231,9 @@ complete -c wscope -n "__fish_wscope_using_subcommand replay" -l ping-timeout -d
 complete -c wscope -n "__fish_wscope_using_subcommand replay" -l reconnect -d 'Connect again when the connection drops or the server closes with 1001, 1011, 1012 or 1013 (backoff 0.5 s to 30 s), up to MAX attempts in a row [\'inf\': no limit; default: none in the REPL, 5 otherwise]' -r
 complete -c wscope -n "__fish_wscope_using_subcommand replay" -l dump-limit -d 'Bytes of each payload shown by --dump before the rest is elided' -r
 complete -c wscope -n "__fish_wscope_using_subcommand replay" -l dump-file -d 'Write the frame dump to FILE instead of stderr (implies --dump)' -r -F
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -l lens -d 'Decode and speak the protocol inside: socketio, graphql-ws, stomp, mqtt, jsonrpc, msgpack, cbor, or none [default: chosen from a /socket.io/ path or a graphql-ws subprotocol]' -r
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -l lens-auth -d 'JSON the lens authenticates with: Socket.IO\'s namespace auth, graphql-ws\'s connection_init payload' -r
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -l lens-host -d 'STOMP\'s host header (RabbitMQ reads it as the virtual host) [default: the URL\'s host]' -r
 complete -c wscope -n "__fish_wscope_using_subcommand replay" -s x -l execute -d 'Send MSG after connecting (repeatable; slash commands allowed)' -r
 complete -c wscope -n "__fish_wscope_using_subcommand replay" -s w -l wait -d 'After the input ends, close SECS later (wscat\'s -w; -1 waits for ever)' -r
 complete -c wscope -n "__fish_wscope_using_subcommand replay" -l idle -d 'After the input ends, close after SECS without a message from the server [default: 2, none with -w]' -r
@@ -251,6 +259,7 @@ complete -c wscope -n "__fish_wscope_using_subcommand replay" -l http2 -d 'Open 
 complete -c wscope -n "__fish_wscope_using_subcommand replay" -l http2-only -d 'Like --http2, but fail (exit 5) instead of falling back to HTTP/1.1'
 complete -c wscope -n "__fish_wscope_using_subcommand replay" -s v -l verbose -d 'Show the handshake in full, its checks and timings'
 complete -c wscope -n "__fish_wscope_using_subcommand replay" -l dump -d 'Show every frame on the wire, decoded field by field, with a hex dump'
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -l lens-passive -d 'Decode only: the lens sends nothing by itself (no protocol handshake, no answers to its pings)'
 complete -c wscope -n "__fish_wscope_using_subcommand replay" -l no-repl -d 'With -x on a terminal, exit after the -x messages instead of opening the REPL'
 complete -c wscope -n "__fish_wscope_using_subcommand replay" -s 1 -l once -d 'Exit after the first data message received'
 complete -c wscope -n "__fish_wscope_using_subcommand replay" -l echo -d 'Echo every data message received back to the server (a mirror client)'

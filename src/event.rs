@@ -152,11 +152,14 @@ pub enum Event<'a> {
         /// How it went on the wire (compressed or not, and its size there).
         wire: crate::deflate::Wire,
         origin: Origin,
+        /// What the lens made of it, when a lens is on.
+        lens: Option<&'a crate::lens::View>,
     },
     Received {
         kind: DataKind,
         data: &'a [u8],
         wire: crate::deflate::Wire,
+        lens: Option<&'a crate::lens::View>,
     },
     PingSent(&'a [u8]),
     PongSent(&'a [u8]),
@@ -207,8 +210,19 @@ pub enum Event<'a> {
 /// these to the hub, which owns the printer. [`OwnedEvent::as_event`] lends it back.
 #[derive(Debug, Clone)]
 pub enum OwnedEvent {
-    Sent(DataKind, Vec<u8>, crate::deflate::Wire, Origin),
-    Received(DataKind, Vec<u8>, crate::deflate::Wire),
+    Sent(
+        DataKind,
+        Vec<u8>,
+        crate::deflate::Wire,
+        Origin,
+        Option<Box<crate::lens::View>>,
+    ),
+    Received(
+        DataKind,
+        Vec<u8>,
+        crate::deflate::Wire,
+        Option<Box<crate::lens::View>>,
+    ),
     PingSent(Vec<u8>),
     PongSent(Vec<u8>),
     PingReceived(Vec<u8>),
@@ -239,8 +253,20 @@ impl OwnedEvent {
                 data,
                 wire,
                 origin,
-            } => OwnedEvent::Sent(kind, data.to_vec(), wire, origin),
-            Event::Received { kind, data, wire } => OwnedEvent::Received(kind, data.to_vec(), wire),
+                lens,
+            } => OwnedEvent::Sent(
+                kind,
+                data.to_vec(),
+                wire,
+                origin,
+                lens.map(|v| Box::new(v.clone())),
+            ),
+            Event::Received {
+                kind,
+                data,
+                wire,
+                lens,
+            } => OwnedEvent::Received(kind, data.to_vec(), wire, lens.map(|v| Box::new(v.clone()))),
             Event::PingSent(p) => OwnedEvent::PingSent(p.to_vec()),
             Event::PongSent(p) => OwnedEvent::PongSent(p.to_vec()),
             Event::PingReceived(p) => OwnedEvent::PingReceived(p.to_vec()),
@@ -268,16 +294,18 @@ impl OwnedEvent {
 
     pub fn as_event(&self) -> Event<'_> {
         match self {
-            OwnedEvent::Sent(kind, data, wire, origin) => Event::Sent {
+            OwnedEvent::Sent(kind, data, wire, origin, lens) => Event::Sent {
                 kind: *kind,
                 data,
                 wire: *wire,
                 origin: *origin,
+                lens: lens.as_deref(),
             },
-            OwnedEvent::Received(kind, data, wire) => Event::Received {
+            OwnedEvent::Received(kind, data, wire, lens) => Event::Received {
                 kind: *kind,
                 data,
                 wire: *wire,
+                lens: lens.as_deref(),
             },
             OwnedEvent::PingSent(p) => Event::PingSent(p),
             OwnedEvent::PongSent(p) => Event::PongSent(p),
@@ -318,7 +346,9 @@ impl OwnedEvent {
     pub fn cost(&self) -> usize {
         const BASE: usize = 64;
         BASE + match self {
-            OwnedEvent::Sent(_, d, _, _) | OwnedEvent::Received(_, d, _) => d.len(),
+            OwnedEvent::Sent(_, d, _, _, l) | OwnedEvent::Received(_, d, _, l) => {
+                d.len() + l.as_ref().map_or(0, |v| v.cost())
+            }
             OwnedEvent::PingSent(p)
             | OwnedEvent::PongSent(p)
             | OwnedEvent::PingReceived(p)

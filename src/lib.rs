@@ -36,6 +36,7 @@ pub(crate) mod event;
 pub mod handshake;
 pub(crate) mod http;
 pub(crate) mod input;
+pub mod lens;
 pub(crate) mod pem;
 pub(crate) mod printer;
 pub mod probe_checks;

@@ -392,6 +392,39 @@ pub struct LiveArgs {
         help_heading = "Frame dump"
     )]
     pub dump_file: Option<PathBuf>,
+
+    // Lenses (SPEC.md "Lenses"): --lens, --lens-passive, --lens-auth; checked in config::lens.
+    /// Decode and speak the protocol inside: socketio, graphql-ws, stomp, mqtt, jsonrpc, msgpack, cbor, or none [default: chosen from a /socket.io/ path or a graphql-ws subprotocol]
+    #[arg(
+        long,
+        value_name = "NAME",
+        help_heading = "Lenses",
+        hide_short_help = true
+    )]
+    pub lens: Option<String>,
+
+    /// Decode only: the lens sends nothing by itself (no protocol handshake, no answers to its pings)
+    #[arg(long, help_heading = "Lenses", hide_short_help = true)]
+    pub lens_passive: bool,
+
+    /// JSON the lens authenticates with: Socket.IO's namespace auth, graphql-ws's connection_init payload
+    #[arg(
+        long,
+        value_name = "JSON",
+        help_heading = "Lenses",
+        hide_short_help = true
+    )]
+    pub lens_auth: Option<String>,
+
+    /// STOMP's host header (RabbitMQ reads it as the virtual host) [default: the URL's host]
+    #[arg(
+        long,
+        value_name = "VHOST",
+        help_heading = "Lenses",
+        hide_short_help = true
+    )]
+    pub lens_host: Option<String>,
+    // End of lenses.
 }
 
 /// What to send and when to stop (connect mode).
@@ -593,6 +626,11 @@ pub struct ListenArgs {
     #[arg(long, value_name = "FILE", conflicts_with = "echo")]
     pub replay: Option<PathBuf>,
 
+    // Lenses (SPEC.md "Lenses"): listen decodes only (no session duties); checked in config.
+    /// Decode what clients send with a lens: socketio, graphql-ws, stomp, mqtt, jsonrpc, msgpack, cbor
+    #[arg(long, value_name = "NAME")]
+    pub lens: Option<String>,
+    // End of lenses.
     #[command(flatten)]
     pub output: OutputArgs,
 }

@@ -50,7 +50,8 @@ async fn connect(
     printer: &mut Printer,
     shutdown: crate::shutdown::Shutdown,
 ) -> Result<()> {
-    let target = Target::parse(&cfg.url)?;
+    let mut target = Target::parse(&cfg.url)?;
+    lens_url(&cfg.lens, &mut target);
     let recorder = crate::record::Recorder::open(cfg.output.record.as_ref())?;
     // Open the dump file before dialing: the handshake is the first thing written to it, and an
     // unwritable path is reported before any network traffic.
@@ -73,6 +74,7 @@ async fn connect(
     );
     let plan = reconnect::Plan::new(cfg.reconnect, cfg.interactive);
     let mut client = Client {
+        lens: cfg.lens.clone(),
         target,
         recorder,
         cancel: cfg.session.script.cancel.clone(),
@@ -109,6 +111,8 @@ async fn connect(
 
 /// What every connection of one `wscope URL` run shares.
 struct Client {
+    /// `--lens` and its options; each connection chooses from the handshake (`crate::lens`).
+    lens: crate::lens::Config,
     target: Target,
     /// `--record`: every connection's events go to the transcript.
     recorder: Option<crate::record::Recorder>,
@@ -159,22 +163,32 @@ impl reconnect::Client for Client {
             }
         };
         printer.mark_open();
+        let lens = self.choose_lens(&report);
+        let lens_name = lens.as_ref().map(|c| c.entry.name);
         if printer.style().json() {
-            let v = json::open(Instant::now(), &report);
+            let mut v = json::open(Instant::now(), &report);
+            v["lens"] = serde_json::json!(lens_name);
             printer.write_json(&v);
         } else {
-            printer.note(&report::summary(&report, !full_report));
+            let mut line = report::summary(&report, !full_report);
+            if let Some(name) = lens_name {
+                line.push_str(&format!(", lens {name}"));
+            }
+            printer.note(&line);
         }
         if report.tls.as_ref().is_some_and(|t| t.insecure) {
             printer.warn("TLS certificate verification is off (-k/--insecure): anyone on the path could read or change this connection");
         }
         let (ws, dump_rx, mut opts, stats) = self.layers(&report, up).await;
+        let lens_commands = lens.as_ref().map_or(&[][..], |c| c.entry.commands);
+        opts.lens = lens;
         opts.shutdown = io.shutdown.clone();
         io.feed.start_script(&self.cfg.script);
         // The prompt appears once the summary is on screen; typed lines queue behind the -x ones.
         if let Some(tx) = self.tx.take() {
             if let Some(repl) = io.repl.as_mut() {
                 repl.cancel_with(self.cancel.clone());
+                repl.set_lens(lens_commands);
                 repl.start(tx);
             }
         }
@@ -278,7 +292,53 @@ impl Client {
             wire: Some(wire),
             deflate: link,
             raw: Some(raw),
+            lens: None,
             ..self.cfg.session.clone()
         }
+    }
+
+    /// The lens of a connection that opened: `--lens`, or the one its handshake points to.
+    fn choose_lens(&self, report: &crate::handshake::Report) -> Option<crate::lens::Chosen> {
+        let url = url::Url::parse(&report.url).ok();
+        let resource = url.as_ref().map_or_else(
+            || self.target.resource.clone(),
+            |u| match u.query() {
+                Some(q) => format!("{}?{q}", u.path()),
+                None => u.path().to_string(),
+            },
+        );
+        let sub = report.subprotocol();
+        let entry = crate::lens::choose(&self.lens, &resource, sub)?;
+        Some(crate::lens::Chosen {
+            entry,
+            config: crate::lens::Config {
+                resource,
+                subprotocol: sub.map(String::from),
+                host: match self.lens.host.as_str() {
+                    "" => self.target.host.clone(),
+                    h => h.to_string(),
+                },
+                login: self.lens.login.clone().or_else(|| self.target.auth.clone()),
+                ..self.lens.clone()
+            },
+        })
+    }
+}
+
+/// A Socket.IO URL gets the Engine.IO query it needs (`EIO=4&transport=websocket`), said in a note.
+fn lens_url(lens: &crate::lens::Config, target: &mut Target) {
+    if target.unix_socket.is_some() {
+        return;
+    }
+    if let Some(u) = crate::lens::adjust_url(lens, &target.url) {
+        target.resource = match u.query() {
+            Some(q) => format!("{}?{q}", u.path()),
+            None => u.path().to_string(),
+        };
+        target.notes.push(format!(
+            "socketio lens: asking for {} (the Engine.IO version and transport were missing)",
+            target.resource
+        ));
+        target.url = u;
     }
 }

@@ -134,6 +134,7 @@ async fn close_on_the_engine(
         wire: Some(stacked.wire),
         deflate: link,
         raw: Some(stacked.raw),
+        lens: None,
     };
     let (tx, rx) = mpsc::channel(1);
     let _ = tx.try_send(Input::End);

@@ -9,6 +9,7 @@
 //! output looks and builds the printer.
 
 mod bench;
+mod lens;
 pub mod output;
 pub mod session;
 mod upgrade;
@@ -52,6 +53,8 @@ pub enum Command {
 pub struct Connect {
     pub url: String,
     pub upgrade: crate::handshake::Options,
+    /// `--lens` and its options; each connection chooses from its handshake (`crate::lens`).
+    pub lens: crate::lens::Config,
     /// The session's options, but for what each connection adds (see [`session`]).
     pub session: crate::session::Options,
     /// `-x` then `--script`, checked.
@@ -302,10 +305,21 @@ fn connect_cfg(
         }
         let upgrade = handshake(conn)?;
         let script = session::script(session)?;
+        let lens = lens::lens(live, conn)?;
+        // A lens command in -x or --script is checked now when --lens names the lens.
+        for line in &script.lines {
+            crate::lens::check_line(&lens, line).map_err(|e| {
+                Error::usage_hint(
+                    format!("'{}': {e}", line.escape_debug()),
+                    "/help lists the commands of the lens in use; --lens NAME chooses it",
+                )
+            })?;
+        }
         let has_lines = replaying || !script.lines.is_empty();
         Ok(Connect {
             url,
             upgrade,
+            lens,
             session: session::client(session, live, conn, interactive, script.expects),
             stdin: session::stdin_mode(session, interactive, has_lines, stdin_tty),
             script: script.lines,
@@ -345,7 +359,10 @@ fn listen(a: &ListenArgs) -> (Output, Result<Listen>) {
             tls: a.tls_cert.clone().zip(a.tls_key.clone()),
             echo: a.echo,
             max_message_size: a.max_message_size,
-            session: session::server(a.echo, a.max_message_size),
+            session: crate::session::Options {
+                lens: lens::listen_lens(a)?,
+                ..session::server(a.echo, a.max_message_size)
+            },
             verbose: a.verbose,
             dump: a.dump,
             dump_limit: a.dump_limit,

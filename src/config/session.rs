@@ -55,6 +55,7 @@ pub fn client(
         wire: None,
         deflate: None,
         raw: None,
+        lens: None,
     }
 }
 
@@ -82,6 +83,7 @@ pub fn server(echo: bool, max_message_size: usize) -> session::Options {
         deflate: None,
         // listen's clients have no raw layer: /raw and /frame are refused there.
         raw: None,
+        lens: None,
     }
 }
 

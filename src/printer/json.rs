@@ -51,6 +51,7 @@ pub const EVENTS: &[EventDoc] = &[
             ("ms", "time from the start to the 101, in milliseconds"),
             ("redirects", "the redirect hops followed with -L"),
             ("proxy", "the proxy URL used, or null"),
+            ("lens", "the lens in use (--lens), or null"),
         ],
     ),
     (
@@ -69,6 +70,10 @@ pub const EVENTS: &[EventDoc] = &[
                 "true when it crossed the wire compressed (permessage-deflate)",
             ),
             ("wire_size", "payload bytes on the wire"),
+            (
+                "lens",
+                "with a lens on: its name, and its one-line summary and JSON view of the message (or why it did not decode)",
+            ),
         ],
     ),
     (
@@ -233,19 +238,27 @@ pub fn event(started: Instant, ev: &Event<'_>) -> Option<Value> {
             kind,
             data: d,
             wire,
+            lens,
             ..
         } => {
             let mut m = base(started, "sent");
             data(&mut m, *kind, d, *wire);
+            if let Some(v) = lens {
+                m.insert("lens".into(), v.to_json());
+            }
             m
         }
         Event::Received {
             kind,
             data: d,
             wire,
+            lens,
         } => {
             let mut m = base(started, "received");
             data(&mut m, *kind, d, *wire);
+            if let Some(v) = lens {
+                m.insert("lens".into(), v.to_json());
+            }
             m
         }
         Event::PingSent(p) => {

@@ -5,6 +5,7 @@
 pub mod escape;
 mod expect;
 pub mod json;
+mod lens;
 pub mod listen;
 mod output;
 mod reconnect;
@@ -466,12 +467,30 @@ impl Printer {
             || self.style.verbose
             || matches!(self.screen, Screen::Prompt(_));
         match ev {
-            Event::Received { kind, data, wire } => self.data_line(kind, data, wire),
+            Event::Received {
+                kind,
+                data,
+                wire,
+                lens: Some(view),
+            } => self.lens_line("<".green().bold(), kind, data, wire, view),
+            Event::Received {
+                kind, data, wire, ..
+            } => self.data_line(kind, data, wire),
             Event::Sent {
                 kind,
                 data,
                 wire,
                 origin,
+                lens: Some(view),
+            } if self.shows_sent(origin) => {
+                self.lens_line(">".blue().bold(), kind, data, wire, view)
+            }
+            Event::Sent {
+                kind,
+                data,
+                wire,
+                origin,
+                ..
             } => {
                 if self.shows_sent(origin) {
                     self.prefix();

@@ -18,6 +18,8 @@ use crate::slash::{self, COMMANDS};
 pub struct ReplHelper {
     /// True in `listen`'s REPL, where /to, /clients and /kick exist.
     pub listen: bool,
+    /// The commands of the lens in use (`crate::lens`), completed like the others.
+    pub lens: &'static [slash::CommandHelp],
 }
 
 impl ReplHelper {
@@ -53,6 +55,21 @@ impl Completer for ReplHelper {
         }
         let (start, mut candidates) = slash::complete(line, pos);
         candidates.retain(|c| !c.strip_prefix('/').is_some_and(|n| self.hidden(n)));
+        let mut start = start;
+        if let Some(typed) = line.get(..pos).and_then(|l| l.strip_prefix('/')) {
+            if !typed.contains(char::is_whitespace) && !typed.starts_with('/') {
+                // The commands of the lens in use complete like the others.
+                candidates.extend(
+                    self.lens
+                        .iter()
+                        .filter(|c| c.name.starts_with(typed))
+                        .map(|c| format!("/{}", c.name)),
+                );
+                candidates.sort();
+                candidates.dedup();
+                start = 0;
+            }
+        }
         let space_follows = line
             .get(pos..)
             .is_some_and(|rest| rest.starts_with(char::is_whitespace));
@@ -156,9 +173,35 @@ mod tests {
 
     #[test]
     fn completion_hides_listen_commands_in_the_client() {
-        let client = ReplHelper { listen: false };
-        let listen = ReplHelper { listen: true };
+        let client = ReplHelper {
+            listen: false,
+            lens: &[],
+        };
+        let listen = ReplHelper {
+            listen: true,
+            lens: &[],
+        };
         with_ctx(|ctx| {
+            let lensed = ReplHelper {
+                listen: false,
+                lens: crate::lens::by_name("socketio").unwrap().commands,
+            };
+            let (start, c, put) = both(lensed.complete("/e", 2, ctx).unwrap());
+            assert_eq!(
+                (start, c),
+                (
+                    0,
+                    vec![
+                        "/emit".to_string(),
+                        "/exit".into(),
+                        "/expect".into(),
+                        "/expect-close".into(),
+                        "/expect-json".into()
+                    ]
+                )
+            );
+            assert_eq!(put[0], "/emit ");
+            assert!(client.complete("/em", 3, ctx).unwrap().1.is_empty());
             let (start, c, put) = both(client.complete("/cl", 3, ctx).unwrap());
             assert_eq!((start, c), (0, vec!["/close".to_string()]));
             assert_eq!(put, vec!["/close ".to_string()]);
@@ -182,7 +225,10 @@ mod tests {
 
     #[test]
     fn hints_finish_the_name_then_show_arguments() {
-        let h = ReplHelper { listen: false };
+        let h = ReplHelper {
+            listen: false,
+            lens: &[],
+        };
         with_ctx(|ctx| {
             assert_eq!(
                 h.hint("/clo", 4, ctx).as_deref(),
@@ -193,7 +239,14 @@ mod tests {
                 h.hint("/cl", 3, ctx).as_deref(),
                 Some("ose [CODE [REASON]]")
             );
-            assert_eq!(ReplHelper { listen: true }.hint("/cl", 3, ctx), None);
+            assert_eq!(
+                ReplHelper {
+                    listen: true,
+                    lens: &[]
+                }
+                .hint("/cl", 3, ctx),
+                None
+            );
             assert_eq!(h.hint("/p", 2, ctx), None);
             assert_eq!(h.hint("/ping ", 6, ctx).as_deref(), Some("[PAYLOAD]"));
             assert_eq!(h.hint("/status", 7, ctx), None);

@@ -106,7 +106,7 @@ impl Repl {
             .build();
         let mut editor: Editor<ReplHelper, FileHistory> =
             Editor::with_config(config).map_err(editor_error)?;
-        editor.set_helper(Some(ReplHelper { listen }));
+        editor.set_helper(Some(ReplHelper { listen, lens: &[] }));
         editor.bind_sequence(
             KeyEvent::ctrl('C'),
             EventHandler::Conditional(Box::new(CtrlC)),
@@ -153,6 +153,13 @@ impl Repl {
     /// Let Ctrl-C cancel what a script waits for.
     pub fn cancel_with(&mut self, cancel: crate::script::Cancel) {
         self.cancel = Some(cancel);
+    }
+
+    /// Tab completes the commands of the lens in use too (before [`Repl::start`]).
+    pub fn set_lens(&mut self, commands: &'static [crate::slash::CommandHelp]) {
+        if let Some(helper) = self.editor.as_mut().and_then(|e| e.helper_mut()) {
+            helper.lens = commands;
+        }
     }
 
     /// Start reading lines into `input`, which already holds any `-x` lines.

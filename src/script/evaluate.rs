@@ -59,13 +59,18 @@ impl Script {
             else {
                 return;
             };
-            let Some(m) = self.kept.pop_front() else {
+            let Some((m, seen)) = self.kept.pop_front() else {
                 return;
             };
-            self.kept_bytes = self.kept_bytes.saturating_sub(message_len(&m));
-            if let Some(text) = message_text(&m) {
+            self.kept_bytes = self.kept_bytes.saturating_sub(kept_len(&m, &seen));
+            // With a lens on, the filter sees the lens's JSON view of the message.
+            let text = match seen {
+                Some(view) => Some(view),
+                None => message_text(&m).map(|t| Arc::from(t.as_ref())),
+            };
+            if let Some(text) = text {
                 let jq = jq.clone();
-                self.running = Some(Running::start(&jq, Arc::from(text.as_ref())));
+                self.running = Some(Running::start(&jq, text));
             }
         }
     }

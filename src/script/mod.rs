@@ -106,6 +106,9 @@ impl Cancel {
 pub enum Run {
     /// Not a script command: what the line asks for, read as written with its values in as data.
     Command(crate::slash::Command),
+    /// A command of a lens (`/emit ...`, `crate::lens`), its name as written and its argument
+    /// with the values in.
+    Lens { name: String, arg: String },
     /// Taken by the script (it may now hold the queue).
     Done,
     /// A mistake in a line typed at the REPL: shown, and the connection goes on.
@@ -145,11 +148,15 @@ enum Hold {
     },
 }
 
+/// A message's lens view as JSON text (None without a lens, or when it did not decode).
+pub type Seen = Option<std::sync::Arc<str>>;
+
 pub struct Script {
     opts: Options,
     vars: Vars,
     /// What arrived while nothing waited, for the next expectation.
-    kept: VecDeque<Message>,
+    /// Each with its lens view as JSON text, when a lens is on.
+    kept: VecDeque<(Message, Seen)>,
     kept_bytes: usize,
     /// The last few messages, for a failure's report: the start of each (see [`head_of`]) and
     /// its size.
@@ -276,9 +283,13 @@ impl Script {
             Err(e) => return refused(&e),
         };
         match step {
-            Step::Line(t) => match parse::command(&t, &self.vars) {
-                Ok(c) => Run::Command(c),
-                Err(e) => refused(&e),
+            Step::Line(t) => match parse::lens_command(&t, &self.vars) {
+                Some(Ok((name, arg))) => Run::Lens { name, arg },
+                Some(Err(e)) => refused(&e),
+                None => match parse::command(&t, &self.vars) {
+                    Ok(c) => Run::Command(c),
+                    Err(e) => refused(&e),
+                },
             },
             Step::Expect { timeout, pattern } => {
                 let quoted = pattern.render(&self.vars, &vars::regex_literal);
@@ -369,9 +380,9 @@ impl Script {
             self.pump();
             return;
         }
-        while let Some(m) = self.kept.pop_front() {
-            self.kept_bytes = self.kept_bytes.saturating_sub(message_len(&m));
-            if self.try_match(&mut p, &m, sink) {
+        while let Some((m, seen)) = self.kept.pop_front() {
+            self.kept_bytes = self.kept_bytes.saturating_sub(kept_len(&m, &seen));
+            if self.try_match(&mut p, &m, seen, sink) {
                 return;
             }
         }
@@ -380,8 +391,15 @@ impl Script {
         self.opts.cancel.set_waiting(true);
     }
 
-    /// True (and the expectation is over) when `m` meets it.
-    fn try_match(&mut self, p: &mut Pending, m: &Message, sink: &mut dyn EventSink) -> bool {
+    /// True (and the expectation is over) when `m` meets it. With a lens on, `seen` is its JSON
+    /// view: `/let` reads it after a match, while `/expect` matches the raw text.
+    fn try_match(
+        &mut self,
+        p: &mut Pending,
+        m: &Message,
+        seen: Seen,
+        sink: &mut dyn EventSink,
+    ) -> bool {
         let text = match message_text(m) {
             Some(t) => t,
             None => return false,
@@ -404,13 +422,14 @@ impl Script {
             p.skipped += 1;
             return false;
         }
-        self.last_match = Some(Arc::from(text.as_ref()));
+        // With a lens on, `/let` reads its view of the message.
+        self.last_match = Some(seen.unwrap_or_else(|| Arc::from(text.as_ref())));
         self.report(p, Outcome::Matched, sink);
         true
     }
 
     /// A data message arrived (after it was shown).
-    pub fn on_data(&mut self, m: &Message, sink: &mut dyn EventSink) {
+    pub fn on_data(&mut self, m: &Message, seen: Seen, sink: &mut dyn EventSink) {
         self.received += 1;
         if self.recent.len() == RECENT {
             self.recent.pop_front();
@@ -419,11 +438,11 @@ impl Script {
         match std::mem::replace(&mut self.hold, Hold::Nothing) {
             Hold::Expect(p) if matches!(p.want, Want::Json(_)) => {
                 self.hold = Hold::Expect(p);
-                self.keep(m);
+                self.keep(m, seen);
                 self.pump();
             }
             Hold::Expect(mut p) => {
-                if self.try_match(&mut p, m, sink) {
+                if self.try_match(&mut p, m, seen, sink) {
                     self.opts.cancel.set_waiting(false);
                 } else {
                     self.hold = Hold::Expect(p);
@@ -432,19 +451,21 @@ impl Script {
             other => {
                 self.hold = other;
                 if self.opts.keep {
-                    self.keep(m);
+                    self.keep(m, seen);
                 }
             }
         }
     }
 
-    fn keep(&mut self, m: &Message) {
+    fn keep(&mut self, m: &Message, seen: Seen) {
         // Messages share the received buffer: keeping one costs no copy.
-        self.kept.push_back(m.clone());
-        self.kept_bytes += message_len(m);
+        self.kept_bytes += kept_len(m, &seen);
+        self.kept.push_back((m.clone(), seen));
         while self.kept.len() > KEEP_MESSAGES || self.kept_bytes > KEEP_BYTES {
             match self.kept.pop_front() {
-                Some(old) => self.kept_bytes = self.kept_bytes.saturating_sub(message_len(&old)),
+                Some((old, seen)) => {
+                    self.kept_bytes = self.kept_bytes.saturating_sub(kept_len(&old, &seen))
+                }
                 None => break,
             }
         }
@@ -592,6 +613,11 @@ fn message_text(m: &Message) -> Option<Cow<'_, str>> {
 
 fn message_len(m: &Message) -> usize {
     m.len()
+}
+
+/// What a kept message costs: its bytes and its lens view's.
+fn kept_len(m: &Message, seen: &Seen) -> usize {
+    message_len(m) + seen.as_ref().map_or(0, |s| s.len())
 }
 
 #[cfg(test)]

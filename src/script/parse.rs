@@ -207,6 +207,34 @@ pub fn command(t: &Template, vars: &Vars) -> Result<slash::Command, StepError> {
     slash::parse(&line).map_err(StepError::Command)
 }
 
+/// The name of a lens command (`/emit ...`) as written: a value never makes a line one.
+fn lens_name(t: &Template) -> Option<&str> {
+    match t.written_command() {
+        Some(Ok(name)) if crate::lens::is_lens_command(name) => Some(name),
+        _ => None,
+    }
+}
+
+/// A [`Step::Line`] that is a lens command, read as written before its variables go in: its
+/// name and its argument with the values in, as data of the argument (None: not a lens command).
+pub fn lens_command(t: &Template, vars: &Vars) -> Option<Result<(String, String), StepError>> {
+    let name = lens_name(t)?.to_string();
+    Some(
+        t.render(vars, &verbatim)
+            .map_err(StepError::from)
+            .map(|line| {
+                // The name is written out, so the rendered line starts with it.
+                let arg = line
+                    .strip_prefix('/')
+                    .and_then(|r| r.strip_prefix(name.as_str()))
+                    .unwrap_or_default()
+                    .trim_start()
+                    .to_string();
+                (name, arg)
+            }),
+    )
+}
+
 /// Refuses a line whose command name a variable touches.
 fn written_head(t: &Template) -> Result<(), StepError> {
     match t.written_command() {
@@ -292,6 +320,10 @@ fn check_line(
             written_head(t)?;
             if t.starts_with_value() {
                 // A message, whatever the value.
+                return Ok(());
+            }
+            // A lens command: its lens is known once connected, which checks it then.
+            if lens_name(t).is_some() {
                 return Ok(());
             }
             let mut first_err = None;

@@ -39,9 +39,9 @@ fn command(run: Run) -> String {
 fn kept_messages_meet_a_later_expectation_and_the_rest_stay() {
     let mut s = script(true);
     let mut sink = Sink::default();
-    s.on_data(&Message::text("a=1"), &mut sink);
-    s.on_data(&Message::text("b=2"), &mut sink);
-    s.on_data(&Message::text("c=3"), &mut sink);
+    s.on_data(&Message::text("a=1"), None, &mut sink);
+    s.on_data(&Message::text("b=2"), None, &mut sink);
+    s.on_data(&Message::text("c=3"), None, &mut sink);
     assert!(matches!(
         s.line("/expect b=(?<b>\\d)", &mut sink),
         Run::Done
@@ -65,11 +65,11 @@ fn an_expectation_holds_until_a_match_skipping_others() {
     s.line("/expect-json .id == 2", &mut sink);
     assert!(!s.ready());
     assert!(s.deadline().is_some());
-    s.on_data(&Message::text("not json"), &mut sink);
-    s.on_data(&Message::text(r#"{"id":1}"#), &mut sink);
+    s.on_data(&Message::text("not json"), None, &mut sink);
+    s.on_data(&Message::text(r#"{"id":1}"#), None, &mut sink);
     assert!(s.settle(&mut sink).is_none());
     assert!(!s.ready());
-    s.on_data(&Message::text(r#"{"id":2,"v":"x y"}"#), &mut sink);
+    s.on_data(&Message::text(r#"{"id":2,"v":"x y"}"#), None, &mut sink);
     assert!(s.settle(&mut sink).is_none());
     assert!(s.ready());
     assert!(matches!(s.line("/let v .v", &mut sink), Run::Done));
@@ -82,16 +82,16 @@ fn an_expectation_holds_until_a_match_skipping_others() {
 fn a_value_in_a_filter_is_a_string() {
     let mut s = script(true);
     let mut sink = Sink::default();
-    s.on_data(&Message::text("id=0 or true"), &mut sink);
+    s.on_data(&Message::text("id=0 or true"), None, &mut sink);
     s.line("/expect ^id=(?<id>.*)$", &mut sink);
-    s.on_data(&Message::text(r#"{"n":5}"#), &mut sink);
+    s.on_data(&Message::text(r#"{"n":5}"#), None, &mut sink);
     assert!(matches!(
         s.line("/expect-json .n == ${id}", &mut sink),
         Run::Done
     ));
     assert!(s.settle(&mut sink).is_none());
     assert!(!s.ready(), "0 or true was run as jq");
-    s.on_data(&Message::text(r#"{"n":"0 or true"}"#), &mut sink);
+    s.on_data(&Message::text(r#"{"n":"0 or true"}"#), None, &mut sink);
     assert!(s.settle(&mut sink).is_none());
     assert!(s.ready());
 }
@@ -102,12 +102,12 @@ fn a_message_nested_too_deep_is_not_json() {
     let mut s = script(true);
     let mut sink = Sink::default();
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
-    s.on_data(&Message::text(deep.clone()), &mut sink);
+    s.on_data(&Message::text(deep.clone()), None, &mut sink);
     s.line("/expect-json --timeout 5 true", &mut sink);
     assert!(s.settle(&mut sink).is_none());
     assert!(!s.ready(), "a deep message matched");
     let mut s = script(true);
-    s.on_data(&Message::text(deep), &mut sink);
+    s.on_data(&Message::text(deep), None, &mut sink);
     s.line("/expect ^\\[", &mut sink);
     assert!(s.ready());
     assert!(matches!(s.line("/let v .", &mut sink), Run::Done));
@@ -120,7 +120,7 @@ fn a_message_nested_too_deep_is_not_json() {
 fn a_runaway_filter_gives_way_to_the_timeout() {
     let mut s = script(true);
     let mut sink = Sink::default();
-    s.on_data(&Message::text("{}"), &mut sink);
+    s.on_data(&Message::text("{}"), None, &mut sink);
     s.line(
         "/expect-json --timeout 0.2 last(range(1e12)) > 0",
         &mut sink,
@@ -136,12 +136,12 @@ fn a_runaway_filter_gives_way_to_the_timeout() {
 fn substituted_values_are_literal_in_a_regex() {
     let mut s = script(true);
     let mut sink = Sink::default();
-    s.on_data(&Message::text("v=a.c"), &mut sink);
+    s.on_data(&Message::text("v=a.c"), None, &mut sink);
     s.line("/expect v=(?<v>.+)", &mut sink);
-    s.on_data(&Message::text("got abc"), &mut sink);
+    s.on_data(&Message::text("got abc"), None, &mut sink);
     s.line("/expect got ${v}", &mut sink);
     assert!(!s.ready(), "'a.c' must not match 'abc'");
-    s.on_data(&Message::text("got a.c"), &mut sink);
+    s.on_data(&Message::text("got a.c"), None, &mut sink);
     assert!(s.ready());
 }
 
@@ -149,7 +149,7 @@ fn substituted_values_are_literal_in_a_regex() {
 fn binary_is_matched_as_hex() {
     let mut s = script(true);
     let mut sink = Sink::default();
-    s.on_data(&Message::binary(vec![0x01, 0xab]), &mut sink);
+    s.on_data(&Message::binary(vec![0x01, 0xab]), None, &mut sink);
     s.line("/expect ^01ab$", &mut sink);
     assert!(s.ready());
 }
@@ -250,10 +250,10 @@ fn the_kept_messages_are_bounded() {
     let mut s = script(true);
     let mut sink = Sink::default();
     for i in 0..(KEEP_MESSAGES + 10) {
-        s.on_data(&Message::text(format!("m{i}")), &mut sink);
+        s.on_data(&Message::text(format!("m{i}")), None, &mut sink);
     }
     assert_eq!(s.kept.len(), KEEP_MESSAGES);
-    s.on_data(&Message::binary(vec![0u8; KEEP_BYTES]), &mut sink);
+    s.on_data(&Message::binary(vec![0u8; KEEP_BYTES]), None, &mut sink);
     assert!(s.kept_bytes <= KEEP_BYTES);
 }
 
@@ -265,9 +265,9 @@ fn messages_nothing_waits_for_are_not_held_and_a_failure_still_shows_the_last() 
     let mut s = script(false);
     let mut sink = Sink::default();
     let payload = tokio_tungstenite::tungstenite::Bytes::from(vec![0xab; 4096]);
-    s.on_data(&Message::Binary(payload.clone()), &mut sink);
+    s.on_data(&Message::Binary(payload.clone()), None, &mut sink);
     let text = "é".repeat(300);
-    s.on_data(&Message::text(text.clone()), &mut sink);
+    s.on_data(&Message::text(text.clone()), None, &mut sink);
     assert!(
         payload.try_into_mut().is_ok(),
         "the script still holds the received buffer"
@@ -283,4 +283,59 @@ fn messages_nothing_waits_for_are_not_held_and_a_failure_still_shows_the_last() 
         e.contains(&format!("{}... (600 bytes)", "é".repeat(100))),
         "{e}"
     );
+}
+
+#[test]
+fn a_lens_command_is_read_as_written_and_its_values_are_data() {
+    let mut s = script(true);
+    let mut sink = Sink::default();
+    s.on_data(&Message::text("ev=chat x /emit"), None, &mut sink);
+    s.line("/expect ev=(?<ev>\\S+ \\S+) (?<cmd>.+)", &mut sink);
+    match s.line("/emit ${ev}", &mut sink) {
+        Run::Lens { name, arg } => assert_eq!((name.as_str(), arg.as_str()), ("emit", "chat x")),
+        other => panic!("expected a lens command, got {other:?}"),
+    }
+    // A value never makes a line a lens command, nor names one.
+    assert_eq!(command(s.line("${cmd} hi", &mut sink)), "/emit hi");
+    assert!(matches!(s.line("/em${ev}", &mut sink), Run::Refused { .. }));
+    // Not a lens command: the command language, as before.
+    assert_eq!(command(s.line("/text ${ev}", &mut sink)), "chat x");
+}
+
+#[test]
+fn with_a_lens_on_expect_json_and_let_see_its_view() {
+    let mut s = script(true);
+    let mut sink = Sink::default();
+    let view: Seen = Some(Arc::from(r#"{"type":"event","name":"chat","args":["hi"]}"#));
+    // Kept before the expectation, judged off the runtime thread on the lens's view.
+    s.on_data(
+        &Message::text(r#"42["chat","hi"]"#),
+        view.clone(),
+        &mut sink,
+    );
+    s.line("/expect-json .name == \"chat\"", &mut sink);
+    assert!(s.settle(&mut sink).is_none());
+    assert!(s.ready(), "the view met the filter");
+    assert!(matches!(s.line("/let a .args[0]", &mut sink), Run::Done));
+    assert!(s.settle(&mut sink).is_none());
+    assert_eq!(command(s.line("${a}", &mut sink)), "hi");
+    // Arriving while it waits, too.
+    s.line("/expect-json .name == \"chat\"", &mut sink);
+    s.on_data(&Message::text(r#"42["chat","yo"]"#), None, &mut sink);
+    assert!(s.settle(&mut sink).is_none());
+    assert!(
+        !s.ready(),
+        "the raw text is not what the filter sees with a lens"
+    );
+    s.on_data(&Message::text(r#"42["chat","yo"]"#), view, &mut sink);
+    assert!(s.settle(&mut sink).is_none());
+    assert!(s.ready());
+    // `/expect` still matches the raw text, and `/let` then reads the view.
+    let view: Seen = Some(Arc::from(r#"{"name":"n","args":[7]}"#));
+    s.on_data(&Message::text(r#"42["n",7]"#), view, &mut sink);
+    s.line("/expect ^42", &mut sink);
+    assert!(s.ready());
+    s.line("/let n .args[0]", &mut sink);
+    assert!(s.settle(&mut sink).is_none());
+    assert_eq!(command(s.line("${n}", &mut sink)), "7");
 }

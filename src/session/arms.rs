@@ -20,6 +20,7 @@ impl<'a> Loop<'a> {
     pub(super) fn new(opts: Options, wtx: mpsc::Sender<Outgoing>, stats: &'a mut Stats) -> Self {
         Loop {
             script: crate::script::Script::new(&opts.script),
+            lens: opts.lens.as_ref().map(|c| c.make()),
             opts,
             wtx,
             handed: Arc::default(),
@@ -115,6 +116,7 @@ impl Loop<'_> {
                         || self.close.we_sent()
                         || self.wtx.capacity() == 0
                         || !self.script.ready()
+                        || !self.lens_ready()
                     {
                         break;
                     }

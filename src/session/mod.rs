@@ -107,6 +107,8 @@ pub struct Options {
     pub deflate: Option<crate::deflate::Link>,
     /// The layer that carries `/raw` and `/frame` bytes; None where the stack has none.
     pub raw: Option<raw::Injector>,
+    /// The lens of this connection (`crate::lens`), if any.
+    pub lens: Option<crate::lens::Chosen>,
 }
 
 type Ws = WebSocketStream<BoxStream>;
@@ -207,6 +209,10 @@ pub async fn run_connection(
     let mut t = timers::Timers::new(s.opts.ping_interval.or(s.opts.ping_timeout));
     // Made once, outside the loop: a signal that arrives between two passes must not be lost.
     let mut stop = s.opts.shutdown.clone();
+    s.lens_start(sink).await;
+    // When the lens's timer last fired: it waits at least `lens::LENS_GAP` after, so a deadline
+    // a lens does not move (a peer's interval of 0) cannot keep its arm ready.
+    let mut lens_fired = None;
 
     let ending = loop {
         if sink.broken() {
@@ -214,6 +220,7 @@ pub async fn run_connection(
             return Ended::unread(s.received_data);
         }
         t.rearm(s.wait_deadline(), s.close_begun_at(), s.close_wait);
+        let lens_at = s.lens_deadline(lens_fired);
         tokio::select! {
             biased;
             // First: the user's stop and the close deadline are never starved by a busy arm.
@@ -251,7 +258,7 @@ pub async fn run_connection(
             item = async {
                 let permit = s.wtx.reserve().await;
                 (permit.is_ok(), input.recv().await)
-            }, if s.input_open && !s.close.we_sent() && s.script.ready() => {
+            }, if s.input_open && !s.close.we_sent() && s.script.ready() && s.lens_ready() => {
                 if let Some(ending) = s.on_input_burst(item, input, sink).await {
                     break ending;
                 }
@@ -268,6 +275,10 @@ pub async fn run_connection(
             _ = &mut t.ping, if t.ping_every.is_some() && !s.close_begun() => {
                 let next = s.on_ping_timer(t.ping_every.unwrap_or(Duration::from_secs(30)), sink).await;
                 t.ping.as_mut().reset(next);
+            }
+            () = lens::lens_timer(lens_at), if lens_at.is_some() && !s.close_begun() => {
+                lens_fired = Some(TokioInstant::now());
+                s.on_lens_deadline(sink).await;
             }
             // Owned, so the permit does not borrow the loop state the other arms need.
             permit = async { s.wtx.clone().reserve_owned().await }, if !s.backlog.is_empty() => {
@@ -410,6 +421,7 @@ mod arms;
 mod close;
 mod ending;
 mod feed;
+mod lens;
 pub mod raw;
 mod script;
 mod stack;
@@ -470,4 +482,6 @@ struct Loop<'a> {
     input_cut: bool,
     /// A signal began the close (see `state.rs`, `on_signal`).
     stopped: Option<state::Stop>,
+    /// The protocol inside, decoded and spoken (`--lens`).
+    lens: Option<Box<dyn crate::lens::Lens>>,
 }

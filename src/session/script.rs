@@ -10,6 +10,7 @@ impl Loop<'_> {
     pub(super) async fn on_line(&mut self, line: String, typed: bool, sink: &mut dyn EventSink) {
         let cmd = match self.script.line(&line, sink) {
             Run::Command(cmd) => cmd,
+            Run::Lens { name, arg } => return self.lens_command(&name, &arg, sink).await,
             Run::Done => return,
             Run::Refused { message, hint } => {
                 sink.event(Event::Refused {
@@ -94,7 +95,7 @@ impl Loop<'_> {
                     self.failure = Some(e);
                     return;
                 }
-                Run::Refused { .. } | Run::Command(_) => break,
+                Run::Refused { .. } | Run::Command(_) | Run::Lens { .. } => break,
                 Run::Done => {}
             }
         }

@@ -2,6 +2,7 @@
 //! messages and control frames from the server, pings, and the start of the close handshake.
 
 use super::*;
+use crate::lens::View;
 
 impl Loop<'_> {
     /// When waiting after the end of input is over: `-w` a fixed time after it, `--idle` a
@@ -99,11 +100,13 @@ impl Loop<'_> {
         self.stats.bytes_sent += data.len() as u64;
         self.stats.wire_bytes_sent += wire.size;
         if announce {
+            let view = self.lens_view(crate::lens::Dir::Sent, kind, data);
             sink.event(Event::Sent {
                 kind,
                 data,
                 wire,
                 origin,
+                lens: view.as_ref(),
             });
         }
         let data = self.keep_unsent.then_some(m);
@@ -137,6 +140,7 @@ impl Loop<'_> {
         }
         let (code, reason) =
             code.unwrap_or_else(|| (self.opts.close_code, self.opts.close_reason.clone()));
+        self.lens_closing(sink);
         sink.event(Event::CloseSent {
             code,
             reason: &reason,
@@ -264,7 +268,10 @@ impl Loop<'_> {
             },
             Command::Verbose(on) => sink.event(Event::Verbose(on)),
             Command::Status => sink.event(Event::Status(self.stats)),
-            Command::Help => sink.event(Event::Help),
+            Command::Help => {
+                sink.event(Event::Help);
+                self.lens_help(sink);
+            }
             Command::To { .. } | Command::Clients | Command::Kick { .. } => {
                 sink.event(Event::Refused {
                     message: "/to, /clients and /kick work in `wscope listen` only",
@@ -338,18 +345,33 @@ impl Loop<'_> {
             // --once/--count: exactly that many are shown, however many came in the same read.
             return;
         }
-        self.last_data = Instant::now();
-        self.received_data += 1;
+        let view = self.lens_view(crate::lens::Dir::Received, kind, data);
+        // A lens's housekeeping (Engine.IO pings, graphql-ws acks) is not the silence --idle
+        // ends nor a message --once/--count counts.
+        let duty = view.as_ref().is_some_and(View::is_duty);
+        if !duty {
+            self.last_data = Instant::now();
+            self.received_data += 1;
+        }
         self.stats.messages_received += 1;
         self.stats.bytes_received += data.len() as u64;
         self.stats.wire_bytes_received += wire.size;
-        sink.event(Event::Received { kind, data, wire });
-        self.script.on_data(&m, sink);
+        sink.event(Event::Received {
+            kind,
+            data,
+            wire,
+            lens: view.as_ref(),
+        });
+        let seen = view.as_ref().and_then(|v| v.json_text());
+        self.script.on_data(&m, seen.map(Into::into), sink);
+        if let Some(v) = &view {
+            self.lens_after(v, sink).await;
+        }
         if self.opts.echo && !self.close.we_sent() {
             // The same buffer goes back out (Bytes are reference-counted): no copy.
             self.send_data(m, Origin::Echo, sink).await;
         }
-        if self.data_limit().is_some_and(|n| self.received_data >= n) {
+        if !duty && self.data_limit().is_some_and(|n| self.received_data >= n) {
             self.input_open = false;
             self.begin_close(None, sink).await;
         }

@@ -75,7 +75,9 @@ impl Hub {
         if let Some(e) = self.clients.get_mut(&id) {
             match ev {
                 ClientEvent::Session(OwnedEvent::Received(..)) => e.received += 1,
-                ClientEvent::Session(OwnedEvent::Sent(.., origin)) if *origin != Origin::Hub => {
+                ClientEvent::Session(OwnedEvent::Sent(_, _, _, origin, _))
+                    if *origin != Origin::Hub =>
+                {
                     e.sent += 1
                 }
                 _ => {}
