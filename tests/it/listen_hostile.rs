@@ -113,7 +113,17 @@ async fn the_close_reason_names_the_cause() {
         (
             masked_frame(0x81, &bad_utf8, [1, 2, 3, 4]),
             1007,
-            "invalid UTF-8: a text message",
+            "invalid UTF-8 at byte 2",
+        ),
+        // The offset counts from the message's start, across fragments.
+        (
+            [
+                masked_frame(0x01, "héllo ".as_bytes(), [1, 2, 3, 4]),
+                masked_frame(0x80, b"wo\xc3(", [5, 6, 7, 8]),
+            ]
+            .concat(),
+            1007,
+            "invalid UTF-8 at byte 9",
         ),
         (
             masked_frame(0x82, &[7; 40], [1, 2, 3, 4]),
