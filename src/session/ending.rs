@@ -295,11 +295,11 @@ pub(super) fn close_reason(code: u16, what: &str, peer: &str) -> String {
     }
     let cause = cause.trim_end_matches(" (--max-message-size)");
     // "a text message that is not valid UTF-8" says the kind again: keep what it is about.
-    let cause = cause.trim_end_matches(" that is not valid UTF-8");
+    let cause = cause.replacen(" that is not valid UTF-8", "", 1);
     // A text message's offset is the whole story: "invalid UTF-8 at byte 12".
-    let at = cause.strip_prefix("a text message that is not valid UTF-8");
+    let at = cause.strip_prefix("a text message at byte ");
     let reason = if let Some(at) = at {
-        format!("{kind}{at}")
+        format!("{kind} at byte {at}")
     } else if cause.is_empty() {
         kind.to_string()
     } else {
@@ -337,6 +337,14 @@ mod tests {
                 "client"
             ),
             "invalid UTF-8 at byte 12"
+        );
+        assert_eq!(
+            close_reason(
+                1007,
+                "the server sent a close reason that is not valid UTF-8 at byte 3",
+                "server"
+            ),
+            "invalid UTF-8: a close reason at byte 3"
         );
         let long = format!(
             "the client broke the WebSocket protocol: {}",
