@@ -360,3 +360,24 @@ async fn at_the_open_file_limit_failures_are_logged_once_per_burst() {
     assert_eq!(failed, 1, "{got:#?}");
     drop(held);
 }
+
+/// Issue 25: a raw non-UTF-8 byte in a client's request header was shown as U+FFFD by
+/// `listen -v`: it is shown as `\x9b`.
+#[tokio::test]
+async fn a_raw_byte_in_a_request_header_is_shown_escaped_under_v() {
+    let s = Server::start(&["-v"]);
+    let mut tcp = TcpStream::connect(addr(&s)).await.unwrap();
+    let mut req = request("").into_bytes();
+    req.truncate(req.len() - 2);
+    req.extend_from_slice(b"X: a\x9bb\r\n\r\n");
+    tcp.write_all(&req).await.unwrap();
+    let err = s.wait_for("stderr", "X: a").await;
+    let line = err.lines().find(|l| l.contains("X: a")).unwrap_or("");
+    assert!(line.contains("X: a\\x9bb"), "{err}");
+    assert!(!err.contains('\u{fffd}'), "{err}");
+    // Each header keeps its own line.
+    assert!(
+        err.lines().any(|l| l.ends_with("< Host: localhost")),
+        "{err}"
+    );
+}
