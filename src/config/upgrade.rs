@@ -97,6 +97,7 @@ pub fn tls(args: &ConnectArgs) -> TlsSettings {
         ca: args.ca.clone(),
         identity: args.cert.clone().zip(args.key.clone()),
         insecure: args.insecure,
+        verbose: args.verbose,
     }
 }
 

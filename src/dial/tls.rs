@@ -27,6 +27,8 @@ pub struct TlsSettings {
     /// The client identity: certificate (chain) and private key.
     pub identity: Option<(PathBuf, PathBuf)>,
     pub insecure: bool,
+    /// `-v`: a failure quotes OpenSSL's whole text (error code, function, source file).
+    pub verbose: bool,
 }
 
 pub struct TlsConfig {
@@ -126,6 +128,8 @@ struct Given {
     ca: Option<(PathBuf, usize)>,
     /// Its PEM text, for the connection that learns a mismatched certificate's names.
     ca_pem: Option<Vec<u8>>,
+    /// `-v`: quote OpenSSL's whole text, not only its reason.
+    verbose: bool,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -155,7 +159,10 @@ impl TlsConfig {
 
     pub fn new(args: &TlsSettings, h2: bool) -> Result<TlsConfig> {
         let mut b = native_tls::TlsConnector::builder();
-        let mut given = Given::default();
+        let mut given = Given {
+            verbose: args.verbose,
+            ..Given::default()
+        };
         let mut roots = Vec::new();
         // -k verifies nothing, --ca replaces the system roots: neither wants those.
         let only_roots = args.insecure || args.ca.is_some();
@@ -419,10 +426,15 @@ fn explain(host: &str, raw: &str, given: &Given) -> Error {
             "check the server's TLS setup; --ca, --cert/--key and -k adjust ours",
         )
     };
-    let message = if what.is_empty() {
-        raw.to_string()
+    let said = if given.verbose {
+        raw.trim().to_string()
     } else {
-        format!("{what} ({})", raw.trim())
+        short_reason(raw)
+    };
+    let message = if what.is_empty() {
+        said
+    } else {
+        format!("{what} ({said})")
     };
     Error::Tls {
         host: host.to_string(),
@@ -431,9 +443,42 @@ fn explain(host: &str, raw: &str, given: &Given) -> Error {
     }
 }
 
+/// OpenSSL's reason without its internals: `error:0A000086:SSL routines:FUNCTION:REASON:FILE:LINE:
+/// (DETAIL)` becomes `REASON (DETAIL)`; any other text is kept.
+fn short_reason(raw: &str) -> String {
+    let raw = raw.trim();
+    let Some(rest) = raw.strip_prefix("error:") else {
+        return raw.to_string();
+    };
+    let fields: Vec<&str> = rest.splitn(5, ':').collect();
+    let Some(reason) = fields.get(3).map(|r| r.trim()).filter(|r| !r.is_empty()) else {
+        return raw.to_string();
+    };
+    // The verify detail, when OpenSSL gave one, ends the text in parentheses.
+    let detail = raw
+        .rfind(" (")
+        .filter(|_| raw.ends_with(')'))
+        .map(|i| raw[i..].to_string())
+        .unwrap_or_default();
+    format!("{reason}{detail}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_short_reason_drops_openssls_internals() {
+        assert_eq!(
+            short_reason("error:0A000086:SSL routines:tls_post_process_server_certificate:certificate verify failed:../ssl/statem/statem_clnt.c:1889: (self-signed certificate)"),
+            "certificate verify failed (self-signed certificate)"
+        );
+        assert_eq!(
+            short_reason("error:0A00010B:SSL routines:ssl3_get_record:wrong version number:../ssl/record/ssl3_record.c:354:"),
+            "wrong version number"
+        );
+        assert_eq!(short_reason("unexpected EOF"), "unexpected EOF");
+    }
 
     #[test]
     fn hash_names_are_recognised() {

@@ -18,6 +18,9 @@ pub struct HandshakeView {
     pub peer: SocketAddr,
     pub tls: bool,
     pub request: String,
+    /// `request`'s bytes exactly, for a terminal to escape (empty: show `request`).
+    #[serde(skip)]
+    pub request_raw: Vec<u8>,
     /// The request's header fields, as read (the same as `request`, without the text to re-read).
     #[serde(skip)]
     pub headers: Headers,
@@ -52,6 +55,8 @@ pub struct Policy {
 pub struct ClientRequest {
     /// The head exactly as received (lossy UTF-8), CRLFs included.
     pub text: String,
+    /// The same bytes, exactly (see [`crate::http::Head::raw`]).
+    pub raw: Vec<u8>,
     pub method: String,
     pub path: String,
     /// The minor HTTP version: 1 for HTTP/1.1, 0 for HTTP/1.0.
@@ -106,6 +111,7 @@ pub async fn read_request<S: AsyncRead + Unpin>(
     };
     let req = ClientRequest {
         text: h.text,
+        raw: h.raw,
         method,
         path,
         minor_version: h.minor_version,
@@ -417,6 +423,7 @@ mod tests {
         }
         ClientRequest {
             text: String::new(),
+            raw: Vec::new(),
             method: "GET".into(),
             path: "/".into(),
             minor_version: 1,

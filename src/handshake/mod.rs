@@ -40,6 +40,9 @@ pub struct ResponseView {
     pub reason: String,
     pub headers: crate::http::Headers,
     pub head: String,
+    /// `head`'s bytes exactly, for a terminal to escape (empty: show `head`).
+    #[serde(skip)]
+    pub head_raw: Vec<u8>,
     /// A refusal's body (lossy UTF-8), truncated to response::MAX_BODY.
     pub body: Option<String>,
     pub body_truncated: bool,
@@ -321,6 +324,7 @@ async fn attempt(
         reason: resp.reason.clone(),
         headers: resp.headers.clone(),
         head: resp.text.clone(),
+        head_raw: resp.raw.clone(),
         body: (resp.status != 101).then(|| String::from_utf8_lossy(&resp.body).into_owned()),
         body_truncated: resp.body_truncated,
     });
@@ -374,6 +378,7 @@ fn finish_h2(
         reason: String::new(),
         headers: headers.clone(),
         head,
+        head_raw: Vec::new(),
         body: None,
         body_truncated: false,
     });

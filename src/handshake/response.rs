@@ -20,6 +20,8 @@ pub struct Response {
     pub headers: Headers,
     /// The head as received (lossy UTF-8), CRLFs included.
     pub text: String,
+    /// The head's bytes exactly (see [`crate::http::Head::raw`]).
+    pub raw: Vec<u8>,
     pub body: Vec<u8>,
     pub body_truncated: bool,
 }
@@ -52,6 +54,7 @@ impl Response {
             reason,
             headers: h.headers,
             text: h.text,
+            raw: h.raw,
             body: Vec::new(),
             body_truncated: false,
         }

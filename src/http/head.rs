@@ -35,6 +35,9 @@ pub struct Head {
     pub headers: Headers,
     /// The head as received (lossy UTF-8), CRLFs included.
     pub text: String,
+    /// The same bytes, exactly: a printer escapes what is not UTF-8 (`\x9b`) instead of the
+    /// U+FFFD that `text` holds.
+    pub raw: Vec<u8>,
 }
 
 impl Head {
@@ -115,6 +118,7 @@ pub fn parse(buf: &[u8], kind: Kind) -> Result<Option<(Head, usize)>, HeadError>
                 minor_version,
                 headers,
                 text: String::from_utf8_lossy(&buf[..len]).into_owned(),
+                raw: buf[..len].to_vec(),
             },
             len,
         ))),

@@ -180,6 +180,75 @@ pub const EVENTS: &[EventDoc] = &[
             ("reason", "why the connection ended"),
         ],
     ),
+    (
+        "listening",
+        "wscope listen is ready",
+        &[
+            ("url", "the URL clients connect to"),
+            ("echo", "true with --echo"),
+        ],
+    ),
+    (
+        "connected",
+        "listen: a client upgraded",
+        &[
+            ("peer", "the client's address and port"),
+            ("path", "the request's path"),
+            ("subprotocol", "the subprotocol selected, or null"),
+            ("origin", "the request's Origin, or null"),
+        ],
+    ),
+    (
+        "handshake",
+        "listen -v: a client's upgrade request and our answer",
+        &[
+            ("peer", "the client's address and port"),
+            ("tls", "true over TLS (--tls-cert)"),
+            ("request", "the request head, as read"),
+            ("response", "our response head"),
+            ("offered_subprotocols", "the subprotocols the client offered"),
+            ("offered_extensions", "the extensions the client offered"),
+            ("origin", "the request's Origin, or null"),
+            ("subprotocol", "the subprotocol selected, or null"),
+            ("extension", "the extension accepted and what it settled, or null"),
+            ("status", "our response's status code"),
+        ],
+    ),
+    (
+        "refused",
+        "listen: a request was answered with an HTTP error",
+        &[
+            ("peer", "the client's address and port"),
+            ("status", "the status code sent"),
+            ("reason", "why"),
+        ],
+    ),
+    (
+        "handshake_failed",
+        "listen: a client's handshake failed (TLS, a timeout, a dropped connection)",
+        &[
+            ("peer", "the client's address and port"),
+            ("message", "what failed"),
+        ],
+    ),
+    (
+        "disconnected",
+        "listen: a client's connection ended",
+        &[
+            ("closer", "client, server or nobody (the connection was lost)"),
+            ("code", "the close code, or null"),
+            ("reason", "the close reason"),
+            ("clean", "whether the close handshake completed"),
+        ],
+    ),
+    (
+        "clients",
+        "listen: /clients",
+        &[(
+            "clients",
+            "one object per connected client: id, peer, path, subprotocol, uptime_s, received and sent (bytes)",
+        )],
+    ),
 ];
 
 pub(crate) fn base(started: Instant, event: &str) -> Map<String, Value> {

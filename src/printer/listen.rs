@@ -149,7 +149,17 @@ impl Printer {
             h.peer,
             if h.tls { " (TLS)" } else { "" }
         )];
-        for (prefix, text) in [("<", &h.request), (">", &h.response)] {
+        // What is not UTF-8 in the request shows as `\x9b`, not as U+FFFD.
+        let request = match h.request_raw.is_empty() {
+            true => h.request.clone(),
+            false => h
+                .request_raw
+                .split(|&b| b == b'\n')
+                .map(|l| super::escape::escape_bytes(l.strip_suffix(b"\r").unwrap_or(l)))
+                .collect::<Vec<_>>()
+                .join("\r\n"),
+        };
+        for (prefix, text) in [("<", &request), (">", &h.response)] {
             let (head, body) = text.split_once("\r\n\r\n").unwrap_or((text, ""));
             for l in head.split("\r\n") {
                 lines.push(format!("{} {}", prefix.dimmed(), Shown(l)));

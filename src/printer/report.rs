@@ -94,6 +94,19 @@ fn head(out: &mut String, prefix: &str, text: &str) {
     }
 }
 
+/// A head as received: what is not UTF-8 shown as `\x9b`, not as U+FFFD.
+fn head_bytes(out: &mut String, prefix: &str, raw: &[u8]) {
+    for line in raw.split(|&b| b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() {
+            continue;
+        }
+        let _ = write!(out, "{} ", prefix.dimmed());
+        super::escape::escape_bytes_into(out, line);
+        out.push('\n');
+    }
+}
+
 /// The full report (inspect, -v).
 pub fn full(r: &Report) -> String {
     let mut o = String::new();
@@ -201,7 +214,11 @@ fn tls_lines(o: &mut String, t: &crate::dial::TlsInfo) {
 
 /// The response head, and a refusal's body (its start).
 fn response_lines(o: &mut String, resp: &crate::handshake::ResponseView) {
-    head(o, "<", &resp.head);
+    if resp.head_raw.is_empty() {
+        head(o, "<", &resp.head);
+    } else {
+        head_bytes(o, "<", &resp.head_raw);
+    }
     if let Some(body) = resp.body.as_deref().filter(|b| !b.is_empty()) {
         const SHOWN: usize = 2048;
         let mut cut = body.len().min(SHOWN);
@@ -327,6 +344,7 @@ mod tests {
                     .into_iter()
                     .collect(),
                 head: format!("HTTP/1.1 403 {evil}\r\nX-Evil: {evil}\r\n\r\n"),
+                head_raw: Vec::new(),
                 body: Some(format!("{evil}\n{evil}")),
                 body_truncated: false,
             }),

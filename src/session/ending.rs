@@ -50,12 +50,14 @@ pub(super) fn judge(e: &Ending, role: super::Role) -> Result<()> {
 }
 
 /// What the inbound watch found invalid, naming the peer that sent it.
-fn invalid_utf8_text(what: crate::wire::guard::InvalidUtf8, peer: &str) -> String {
+/// `at`: where in that text (0-based) the first invalid byte was, when the watch knows.
+fn invalid_utf8_text(what: crate::wire::guard::InvalidUtf8, at: Option<u64>, peer: &str) -> String {
     let text = match what {
         crate::wire::guard::InvalidUtf8::TextMessage => "text message",
         crate::wire::guard::InvalidUtf8::CloseReason => "close reason",
     };
-    format!("the {peer} sent a {text} that is not valid UTF-8")
+    let at = at.map(|n| format!(" at byte {n}")).unwrap_or_default();
+    format!("the {peer} sent a {text} that is not valid UTF-8{at}")
 }
 
 impl Loop<'_> {
@@ -212,6 +214,7 @@ impl Loop<'_> {
             _ => None,
         };
         let peer = self.opts.role.peer();
+        let at = self.opts.wire.as_ref().and_then(|w| w.invalid_at());
         // Reserved bits (or an HTTP response where frames were due) are named by the watch too;
         // tungstenite's own error for them, from the handshake's leftover bytes, only says
         // "reserved bits".
@@ -223,7 +226,7 @@ impl Loop<'_> {
             _ => None,
         };
         let (code, what) = match &e {
-            _ if watched.is_some() => (1007, watched.map(|w| invalid_utf8_text(w, peer)).unwrap_or_default()),
+            _ if watched.is_some() => (1007, watched.map(|w| invalid_utf8_text(w, at, peer)).unwrap_or_default()),
             _ if unexpected.is_some() => (1002, unexpected.map(|u| u.describe(peer)).unwrap_or_default()),
             // After a clean close, bytes the server still sends change nothing about the ending.
             WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake | ProtocolError::ReceivedAfterClosing)
@@ -243,7 +246,7 @@ impl Loop<'_> {
                 1007,
                 self.opts.wire.as_ref().and_then(|w| w.invalid_utf8()).map_or_else(
                     || format!("the {peer} sent a text message or close reason that is not valid UTF-8"),
-                    |what| invalid_utf8_text(what, peer),
+                    |what| invalid_utf8_text(what, at, peer),
                 ),
             ),
             WsError::Capacity(CapacityError::MessageTooLong { size, max_size }) => (
@@ -292,8 +295,12 @@ pub(super) fn close_reason(code: u16, what: &str, peer: &str) -> String {
     }
     let cause = cause.trim_end_matches(" (--max-message-size)");
     // "a text message that is not valid UTF-8" says the kind again: keep what it is about.
-    let cause = cause.trim_end_matches(" that is not valid UTF-8");
-    let reason = if cause.is_empty() {
+    let cause = cause.replacen(" that is not valid UTF-8", "", 1);
+    // A text message's offset is the whole story: "invalid UTF-8 at byte 12".
+    let at = cause.strip_prefix("a text message at byte ");
+    let reason = if let Some(at) = at {
+        format!("{kind} at byte {at}")
+    } else if cause.is_empty() {
         kind.to_string()
     } else {
         format!("{kind}: {cause}")
@@ -322,6 +329,22 @@ mod tests {
                 "client"
             ),
             "invalid UTF-8: a text message"
+        );
+        assert_eq!(
+            close_reason(
+                1007,
+                "the client sent a text message that is not valid UTF-8 at byte 12",
+                "client"
+            ),
+            "invalid UTF-8 at byte 12"
+        );
+        assert_eq!(
+            close_reason(
+                1007,
+                "the server sent a close reason that is not valid UTF-8 at byte 3",
+                "server"
+            ),
+            "invalid UTF-8: a close reason at byte 3"
         );
         let long = format!(
             "the client broke the WebSocket protocol: {}",

@@ -187,7 +187,7 @@ fn section7_pages() -> Vec<(String, Vec<u8>)> {
         section("COMMANDS", &command_rows(|c| c.client_only)),
         roff(SCRIPT_EXAMPLE),
     );
-    let mut json = String::from(".SH DESCRIPTION\nWith \\-\\-json, wscope prints one JSON object per line on stdout, for jq. Every object has event (its name), t (seconds since the connection opened, to the microsecond) and time (Unix seconds). The events and their other fields:\n.SH EVENTS\n");
+    let mut json = String::from(".SH DESCRIPTION\nWith \\-\\-json, wscope prints one JSON object per line on stdout, for jq. Every object has event (its name), t (seconds since the connection opened, to the microsecond) and time (Unix seconds); under wscope listen, the events of one client also have client (its number, as /clients shows it). The events and their other fields:\n.SH EVENTS\n");
     for (names, when, fields) in wscope::JSON_EVENTS {
         json.push_str(&format!(".SS \"{}\"\n{}.\n", roff(names), roff(when)));
         for (field, meaning) in *fields {
@@ -468,6 +468,17 @@ fn every_json_event_and_field_printed_is_in_the_json_page_table() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
+    let seen = events_in_the_json_table(&stdout, &["event", "t", "time"]);
+    for e in [
+        "open", "sent", "received", "ping", "pong", "expect", "status", "close", "closed",
+    ] {
+        assert!(seen.contains(e), "{e} not printed:\n{stdout}");
+    }
+}
+
+/// Every event of `stdout` (one JSON object a line) and each of its fields but `common` is in
+/// `wscope::JSON_EVENTS`: the events seen.
+fn events_in_the_json_table(stdout: &str, common: &[&str]) -> std::collections::BTreeSet<String> {
     let mut seen = std::collections::BTreeSet::new();
     for line in stdout.lines() {
         let v: serde_json::Value = serde_json::from_str(line).expect(line);
@@ -477,7 +488,7 @@ fn every_json_event_and_field_printed_is_in_the_json_page_table() {
             .find(|(names, _, _)| names.split(", ").any(|n| n == event))
             .unwrap_or_else(|| panic!("event {event} is not in JSON_EVENTS: {line}"));
         for key in v.as_object().unwrap().keys() {
-            if ["event", "t", "time"].contains(&key.as_str()) {
+            if common.contains(&key.as_str()) {
                 continue;
             }
             assert!(
@@ -487,8 +498,49 @@ fn every_json_event_and_field_printed_is_in_the_json_page_table() {
         }
         seen.insert(event);
     }
+    seen
+}
+
+/// Issue 26 item 8: listen's own events (listening, connected, handshake, refused,
+/// disconnected, clients) were missing from the table wscope-json(7) is rendered from. Under
+/// listen, a client's events also carry `client` (the page's description says so).
+#[tokio::test]
+async fn every_listen_json_event_and_field_printed_is_in_the_json_page_table() {
+    use std::io::{Read, Write};
+    let mut server = crate::listen::Server::start(&["--json", "-v", "--echo"]);
+    let out = support::wscope()
+        .args([&server.url("/chat"), "-H", "Origin: http://a.example"])
+        .args(["-x", "hi", "-x", "/close 4000 bye"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    server.wait_for("stdout", "\"disconnected\"").await;
+    // A request that is no upgrade is refused.
+    let addr = server
+        .url("/")
+        .trim_start_matches("ws://")
+        .trim_end_matches('/')
+        .to_string();
+    let mut tcp = std::net::TcpStream::connect(addr).unwrap();
+    tcp.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    tcp.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let mut answer = Vec::new();
+    let _ = tcp.read_to_end(&mut answer);
+    server.wait_for("stdout", "\"refused\"").await;
+    server.send_line("/clients");
+    let stdout = server.wait_for("stdout", "\"clients\"").await;
+    let seen = events_in_the_json_table(&stdout, &["event", "t", "time", "client"]);
     for e in [
-        "open", "sent", "received", "ping", "pong", "expect", "status", "close", "closed",
+        "listening",
+        "connected",
+        "handshake",
+        "received",
+        "sent",
+        "close",
+        "disconnected",
+        "refused",
+        "clients",
     ] {
         assert!(seen.contains(e), "{e} not printed:\n{stdout}");
     }

@@ -504,3 +504,17 @@ async fn a_line_break_in_peer_text_cannot_forge_a_status_line() {
         out.stderr
     );
 }
+
+/// Issue 25: a raw non-UTF-8 byte in a response header value was shown as U+FFFD under -v
+/// (http decoded the head lossily before the printer saw it): it is shown as `\x9b`.
+#[tokio::test]
+async fn a_raw_byte_in_a_header_value_is_shown_escaped_under_v() {
+    let url = hostile::answer_once(
+        b"HTTP/1.1 403 Forbidden\r\nX: a\x9bb\r\nContent-Length: 0\r\n\r\n".to_vec(),
+    )
+    .await;
+    let out = run_with(args(&["-v", &url]), None).await;
+    let err = out.stderr;
+    assert!(err.contains("X: a\\x9bb"), "{err}");
+    assert!(!err.contains('\u{fffd}'), "{err}");
+}

@@ -89,7 +89,7 @@ impl Server {
         format!("ws://{}{path}", self.addr)
     }
 
-    fn send_line(&mut self, line: &str) {
+    pub(crate) fn send_line(&mut self, line: &str) {
         let stdin = self.stdin.as_mut().expect("stdin still open");
         writeln!(stdin, "{line}").unwrap();
         stdin.flush().unwrap();

@@ -113,7 +113,17 @@ async fn the_close_reason_names_the_cause() {
         (
             masked_frame(0x81, &bad_utf8, [1, 2, 3, 4]),
             1007,
-            "invalid UTF-8: a text message",
+            "invalid UTF-8 at byte 2",
+        ),
+        // The offset counts from the message's start, across fragments.
+        (
+            [
+                masked_frame(0x01, "héllo ".as_bytes(), [1, 2, 3, 4]),
+                masked_frame(0x80, b"wo\xc3(", [5, 6, 7, 8]),
+            ]
+            .concat(),
+            1007,
+            "invalid UTF-8 at byte 9",
         ),
         (
             masked_frame(0x82, &[7; 40], [1, 2, 3, 4]),
@@ -349,4 +359,25 @@ async fn at_the_open_file_limit_failures_are_logged_once_per_burst() {
         .count();
     assert_eq!(failed, 1, "{got:#?}");
     drop(held);
+}
+
+/// Issue 25: a raw non-UTF-8 byte in a client's request header was shown as U+FFFD by
+/// `listen -v`: it is shown as `\x9b`.
+#[tokio::test]
+async fn a_raw_byte_in_a_request_header_is_shown_escaped_under_v() {
+    let s = Server::start(&["-v"]);
+    let mut tcp = TcpStream::connect(addr(&s)).await.unwrap();
+    let mut req = request("").into_bytes();
+    req.truncate(req.len() - 2);
+    req.extend_from_slice(b"X: a\x9bb\r\n\r\n");
+    tcp.write_all(&req).await.unwrap();
+    let err = s.wait_for("stderr", "X: a").await;
+    let line = err.lines().find(|l| l.contains("X: a")).unwrap_or("");
+    assert!(line.contains("X: a\\x9bb"), "{err}");
+    assert!(!err.contains('\u{fffd}'), "{err}");
+    // Each header keeps its own line.
+    assert!(
+        err.lines().any(|l| l.ends_with("< Host: localhost")),
+        "{err}"
+    );
 }

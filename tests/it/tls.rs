@@ -503,3 +503,30 @@ async fn verbose_timings_show_the_tls_setup() {
     let v: serde_json::Value = serde_json::from_str(stdout(&a).trim()).unwrap();
     assert!(v["timings"]["tls_setup"].as_f64().is_some(), "{v}");
 }
+
+/// Issue 26 item 13: a TLS failure says what failed in the user's words and OpenSSL's short
+/// reason; OpenSSL's whole text (its error code, function and source file) only with -v.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openssl_internals_are_shown_only_with_v() {
+    let (server, _pki) = tls_server(&["localhost", "127.0.0.1"]).await;
+    let url = format!("wss://{}/", server.addr);
+    let a = run_assert(vec![url.clone()]).await;
+    let err = stderr(&a);
+    a.code(4);
+    let diagnosis = err.lines().find(|l| l.starts_with("error:")).unwrap_or("");
+    assert!(diagnosis.contains("not trusted"), "{err}");
+    assert!(diagnosis.contains("certificate verify failed"), "{err}");
+    for internal in ["SSL routines", "0A000086", ".c:", "statem"] {
+        assert!(
+            !err.contains(internal),
+            "{internal} shown without -v: {err}"
+        );
+    }
+    let a = run_assert(vec![url, "-v".into()]).await;
+    let err = stderr(&a);
+    a.code(4);
+    assert!(
+        err.contains("SSL routines"),
+        "-v hides OpenSSL's text: {err}"
+    );
+}

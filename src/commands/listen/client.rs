@@ -202,6 +202,7 @@ fn view(
         peer,
         tls,
         request: req.text.clone(),
+        request_raw: req.raw.clone(),
         headers: req.headers.clone(),
         response: response.to_string(),
         offered_subprotocols: req.offered_protocols(),

@@ -2,7 +2,7 @@
 //! [`WireFacts`] (the peer's close code as it was on the wire, which text was not UTF-8, what was
 //! unacceptable, a message dropped as too big) and [`TooBig`].
 
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use super::verdict::{InvalidUtf8, Unexpected};
@@ -13,6 +13,8 @@ use super::verdict::{InvalidUtf8, Unexpected};
 pub struct WireFacts {
     close: Arc<AtomicU32>,
     invalid: Arc<AtomicU8>,
+    /// Where in that text the first invalid byte was, plus one (0: not known).
+    invalid_at: Arc<AtomicU64>,
     /// A message over the limit was dropped: the session is told through `alarm`, not through
     /// a read error (tokio-tungstenite ends the stream at the first one, and the close handshake
     /// that must follow needs it).
@@ -91,6 +93,16 @@ impl WireFacts {
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(t);
         // A permit is kept when nobody waits yet: the alarm is never lost.
         self.alarm.notify_one();
+    }
+
+    /// Where (0-based, within the text) the first invalid byte was.
+    pub fn invalid_at(&self) -> Option<u64> {
+        self.invalid_at.load(Ordering::Relaxed).checked_sub(1)
+    }
+
+    pub(super) fn set_invalid_at(&self, at: Option<u64>) {
+        let v = at.map_or(0, |a| a.saturating_add(1));
+        self.invalid_at.store(v, Ordering::Relaxed);
     }
 
     pub(super) fn set_invalid_utf8(&self, what: Option<InvalidUtf8>) {

@@ -216,6 +216,14 @@ impl Watch {
         self.failure
     }
 
+    /// Where, within that text (0-based), the first invalid byte was.
+    pub fn failure_at(&self) -> Option<u64> {
+        match self.failure? {
+            InvalidUtf8::TextMessage => self.text.bad_at(),
+            InvalidUtf8::CloseReason => self.reason.bad_at(),
+        }
+    }
+
     /// What the last failed [`Watch::feed`] found unacceptable, when it was not text.
     pub fn unexpected(&self) -> Option<&Unexpected> {
         self.unexpected.as_ref()
@@ -376,6 +384,7 @@ impl Watch {
         }
         let what = self.failure().unwrap_or(InvalidUtf8::TextMessage);
         wire.set_invalid_utf8(Some(what));
+        wire.set_invalid_at(self.failure_at());
         invalid(what)
     }
 }

@@ -241,3 +241,26 @@ fn push_len(f: &mut Vec<u8>, mask_bit: u8, len: u64) {
         f.extend_from_slice(&len.to_be_bytes());
     }
 }
+
+/// A server that reads one request head and answers exactly `response`, then closes: for
+/// handshake responses no library would send (raw bytes in a header value). Returns its ws:// URL.
+pub async fn answer_once(response: Vec<u8>) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}/", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let Ok((mut tcp, _)) = listener.accept().await else {
+            return;
+        };
+        let mut head = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            match tcp.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => head.extend_from_slice(&buf[..n]),
+            }
+        }
+        let _ = tcp.write_all(&response).await;
+        let _ = tcp.shutdown().await;
+    });
+    url
+}
