@@ -5,6 +5,7 @@
 
 pub mod accept;
 pub mod checks;
+mod hints;
 pub mod h2;
 mod options;
 pub mod request;
