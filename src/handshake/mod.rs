@@ -5,8 +5,8 @@
 
 pub mod accept;
 pub mod checks;
-mod hints;
 pub mod h2;
+mod hints;
 mod options;
 pub mod request;
 pub mod response;
