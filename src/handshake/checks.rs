@@ -1,11 +1,10 @@
 //! The checks a debugging user wants on a 101 (RFC 6455 §4.1): status, Upgrade, Connection, the
 //! Sec-WebSocket-Accept computation, subprotocol and extension negotiation. Pure functions over the
-//! request we sent and the response we read; the hints for a failure live in `hints`.
+//! request we sent and the response we read; the hints for a refusal live in `hints`.
 
 use serde::Serialize;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 
-pub(super) use super::hints::failure_hint;
 use super::hints::hint_for_status;
 use super::request::Request;
 use super::response::Response;
@@ -323,6 +322,18 @@ pub(super) fn extensions_check(ext: &Negotiation) -> Check {
         (true, format!("{} accepted", ext.selected.join(", ")))
     };
     check(CheckName::Extensions, ok, detail)
+}
+
+/// The hint of the first failed check.
+pub(super) fn failure_hint(checks: &[Check]) -> Option<String> {
+    let failed = checks.iter().find(|c| c.outcome == Outcome::Fail)?;
+    Some(match failed.name {
+        CheckName::Accept => "the server computed Sec-WebSocket-Accept wrongly: it is not a conforming WebSocket server (or a proxy rewrote the key)",
+        CheckName::Subprotocol => "offer the subprotocol the server wants with -s NAME",
+        CheckName::Upgrade | CheckName::Connection => "a proxy or load balancer may be stripping the Upgrade/Connection headers",
+        CheckName::Deflate => "the server's permessage-deflate answer breaks RFC 7692: --no-deflate connects without compression",
+        _ => "see the check above",
+    }.to_string())
 }
 
 /// The `deflate` check (the server's answer against our offer, RFC 7692 §7.1) and its warnings

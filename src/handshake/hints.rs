@@ -1,24 +1,11 @@
-//! What a failed handshake most likely means, and the flag that fixes it: the hint for a refusal
-//! (by its status, its body and its challenges, with the reverse-proxy mistake named first) and
-//! the hint for the first failed check of a 101. Pure functions over the request we sent and the
-//! response we read; `checks` decides what failed and attaches the hint.
+//! What a refused handshake most likely means, and the flag that fixes it: the hint for a
+//! non-101 answer by its status, its body and its challenges, with the reverse-proxy mistake
+//! named first. Pure functions over the request we sent and the response we read; `checks`
+//! decides what failed and attaches the hint.
 
-use super::checks::{Check, CheckName, Outcome};
 use super::request::Request;
 use super::response::Response;
 use crate::http::list;
-
-/// The hint of the first failed check.
-pub(super) fn failure_hint(checks: &[Check]) -> Option<String> {
-    let failed = checks.iter().find(|c| c.outcome == Outcome::Fail)?;
-    Some(match failed.name {
-        CheckName::Accept => "the server computed Sec-WebSocket-Accept wrongly: it is not a conforming WebSocket server (or a proxy rewrote the key)",
-        CheckName::Subprotocol => "offer the subprotocol the server wants with -s NAME",
-        CheckName::Upgrade | CheckName::Connection => "a proxy or load balancer may be stripping the Upgrade/Connection headers",
-        CheckName::Deflate => "the server's permessage-deflate answer breaks RFC 7692: --no-deflate connects without compression",
-        _ => "see the check above",
-    }.to_string())
-}
 
 /// What a refusal most likely means, and the flag to try.
 pub(super) fn hint_for_status(req: &Request, resp: &Response) -> Option<String> {
