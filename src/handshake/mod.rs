@@ -6,6 +6,7 @@
 pub mod accept;
 pub mod checks;
 pub mod h2;
+mod hints;
 mod options;
 pub mod request;
 pub mod response;
@@ -259,66 +260,107 @@ async fn attempt(
     let req = request::build(target, args, key);
     let mut stream = Some(reach(target, args, tls_config, report, deadline).await?);
     if args.http2 != Http2::Off && report.http2.is_none() {
-        let alpn = report.tls.as_ref().and_then(|t| t.alpn.clone());
-        let why = match (target.secure, alpn.as_deref()) {
-            (true, Some("h2")) | (false, _) if stream.is_some() => {
-                let Some(dialed) = stream.take() else {
-                    return Err(Error::Runtime("internal: no stream for HTTP/2".into()));
-                };
-                let mut view = h2::H2View::default();
-                let opened = h2::open(
-                    dialed,
-                    target,
-                    &req,
-                    &mut view,
-                    deadline,
-                    args.connect_timeout,
-                );
-                let opened = opened.await;
-                report.http2 = Some(view);
-                match opened {
-                    Ok((up, headers)) => return finish_h2(up, headers, &req, args, report, start),
-                    Err(h2::Refusal::Failed(e)) => return Err(e),
-                    Err(h2::Refusal::Fallback(why)) => why,
-                }
-            }
-            (_, other) => format!(
-                "ALPN selected {} instead of h2",
-                other.unwrap_or("nothing (the server ignored ALPN)")
-            ),
-        };
-        if args.http2 == Http2::Only {
-            return Err(Error::Handshake {
-                message: format!("HTTP/2 WebSocket (RFC 8441) not possible: {why}"),
-                hint: Some("leave out --http2-only to fall back to HTTP/1.1 Upgrade".into()),
-            });
-        }
-        report
-            .notes
-            .push(format!("HTTP/2: {why}: falling back to HTTP/1.1 Upgrade"));
-        if let Some(cfg) = tls_config.as_mut() {
-            cfg.without_h2();
+        let opened = try_http2(
+            &mut stream,
+            target,
+            args,
+            &req,
+            tls_config,
+            report,
+            deadline,
+        );
+        if let Some((up, headers)) = opened.await? {
+            return finish_h2(up, headers, &req, args, report, start);
         }
         // The HTTP/2 attempt used the connection up, unless ALPN already chose HTTP/1.1 on it.
-        report.http2 = None;
         if stream.is_none() {
             stream = Some(reach(target, args, tls_config, report, deadline).await?);
         }
     }
-    let Some(mut stream) = stream else {
+    let Some(stream) = stream else {
         return Err(Error::Runtime("internal: no stream after dialing".into()));
     };
+    upgrade_http1(stream, &req, target, args, report, deadline, start).await
+}
+
+/// The RFC 8441 attempt on the dialed `stream`: the opened stream, or `None` to fall back to
+/// HTTP/1.1 Upgrade (noted in the report, h2 left out of the next ALPN offer; `stream` is taken
+/// when the attempt used the connection up). An error when --http2-only forbids the fallback.
+async fn try_http2(
+    stream: &mut Option<BoxStream>,
+    target: &Target,
+    args: &Options,
+    req: &request::Request,
+    tls_config: &mut Option<TlsConfig>,
+    report: &mut Report,
+    deadline: tokio::time::Instant,
+) -> Result<Option<(Upgraded, crate::http::Headers)>> {
+    let alpn = report.tls.as_ref().and_then(|t| t.alpn.clone());
+    let why = match (target.secure, alpn.as_deref()) {
+        (true, Some("h2")) | (false, _) if stream.is_some() => {
+            let Some(dialed) = stream.take() else {
+                return Err(Error::Runtime("internal: no stream for HTTP/2".into()));
+            };
+            let mut view = h2::H2View::default();
+            let opened = h2::open(
+                dialed,
+                target,
+                req,
+                &mut view,
+                deadline,
+                args.connect_timeout,
+            );
+            let opened = opened.await;
+            report.http2 = Some(view);
+            match opened {
+                Ok(up) => return Ok(Some(up)),
+                Err(h2::Refusal::Failed(e)) => return Err(e),
+                Err(h2::Refusal::Fallback(why)) => why,
+            }
+        }
+        (_, other) => format!(
+            "ALPN selected {} instead of h2",
+            other.unwrap_or("nothing (the server ignored ALPN)")
+        ),
+    };
+    if args.http2 == Http2::Only {
+        return Err(Error::Handshake {
+            message: format!("HTTP/2 WebSocket (RFC 8441) not possible: {why}"),
+            hint: Some("leave out --http2-only to fall back to HTTP/1.1 Upgrade".into()),
+        });
+    }
+    report
+        .notes
+        .push(format!("HTTP/2: {why}: falling back to HTTP/1.1 Upgrade"));
+    if let Some(cfg) = tls_config.as_mut() {
+        cfg.without_h2();
+    }
+    report.http2 = None;
+    Ok(None)
+}
+
+/// The HTTP/1.1 Upgrade on the dialed `stream`: send the request, read the response (and a
+/// refusal's body), run the checks. `Ok(None)` means "follow the redirect in report.response".
+async fn upgrade_http1(
+    mut stream: BoxStream,
+    req: &request::Request,
+    target: &Target,
+    args: &Options,
+    report: &mut Report,
+    deadline: tokio::time::Instant,
+    start: Instant,
+) -> Result<Option<Upgraded>> {
     report.request = Some(req.text.clone());
     report.request_headers = req.headers.clone();
     let upgrade_start = Instant::now();
-    let (mut resp, leftover) = exchange(&mut stream, &req, target, args, deadline).await?;
+    let (mut resp, leftover) = exchange(&mut stream, req, target, args, deadline).await?;
     report.timings.upgrade = Some(upgrade_start.elapsed());
     if resp.status != 101 {
         let idle = Duration::from_millis(500).min(args.connect_timeout);
         response::read_body(&mut stream, &mut resp, leftover.clone(), idle, deadline).await;
     }
     report.timings.total = Some(start.elapsed());
-    let verdict = checks::evaluate(&req, &resp, args.require_subprotocol);
+    let verdict = checks::evaluate(req, &resp, args.require_subprotocol);
     report.response = Some(ResponseView {
         status: resp.status,
         reason: resp.reason.clone(),

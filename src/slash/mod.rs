@@ -12,12 +12,16 @@ use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
 use base64::{DecodeError, Engine as _};
 
+mod complete;
 mod craft;
 mod help;
+mod help_screen;
 
 use crate::wire::close;
+pub use complete::complete;
 use help::{closest_command, usage};
-pub use help::{complete, help_text, help_text_for, CommandHelp, COMMANDS};
+pub use help::{CommandHelp, COMMANDS};
+pub use help_screen::{help_text, help_text_for};
 
 /// What one line of input asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -214,6 +214,66 @@ fn view(
     })
 }
 
+/// What a decision answers with, and for an accept the connection slot it takes.
+struct Answer<'a> {
+    status: u16,
+    response: String,
+    subprotocol: Option<String>,
+    deflate: Option<crate::deflate::Agreed>,
+    slot: Option<Slot<'a>>,
+}
+
+/// The answer to `decision`. An accept takes a slot of `connected`, given back on drop, also
+/// when the handshake times out from here on.
+fn answer<'a>(decision: &Decision, connected: &'a AtomicUsize) -> Answer<'a> {
+    match decision {
+        Decision::Accept {
+            response,
+            subprotocol,
+            deflate,
+        } => {
+            connected.fetch_add(1, Ordering::Relaxed);
+            Answer {
+                status: 101,
+                response: response.clone(),
+                subprotocol: subprotocol.clone(),
+                deflate: *deflate,
+                slot: Some(Slot(connected)),
+            }
+        }
+        Decision::Refuse {
+            status, response, ..
+        } => Answer {
+            status: *status,
+            response: response.clone(),
+            subprotocol: None,
+            deflate: None,
+            slot: None,
+        },
+    }
+}
+
+/// The event for a client we refused (the refusal was written, or its writing failed).
+fn refusal(
+    decision: Decision,
+    status: u16,
+    view: Box<HandshakeView>,
+    peer: SocketAddr,
+) -> NotOpened {
+    let (status, reason) = match decision {
+        Decision::Refuse { status, reason, .. } => (status, reason),
+        Decision::Accept { .. } => (status, String::new()),
+    };
+    (
+        Some(view),
+        ClientEvent::Refused {
+            peer,
+            status,
+            reason,
+        },
+    )
+}
+
 /// TLS, then the request and our answer.
 async fn handshake(
     tcp: TcpStream,
@@ -231,26 +291,14 @@ async fn handshake(
         &shared.policy,
         shared.connected.load(Ordering::Relaxed),
     );
-    let (status, response, subprotocol, slot) = match &decision {
-        Decision::Accept {
-            response,
-            subprotocol,
-            ..
-        } => {
-            // No await between the check in `decide` and this: the slot cannot be taken twice.
-            // It is given back on drop, also when the handshake times out from here on.
-            shared.connected.fetch_add(1, Ordering::Relaxed);
-            let slot = Slot(&shared.connected);
-            (101, response.clone(), subprotocol.clone(), Some(slot))
-        }
-        Decision::Refuse {
-            status, response, ..
-        } => (*status, response.clone(), None, None),
-    };
-    let deflate = match &decision {
-        Decision::Accept { deflate, .. } => *deflate,
-        Decision::Refuse { .. } => None,
-    };
+    // No await between the check in `decide` and this: the slot cannot be taken twice.
+    let Answer {
+        status,
+        response,
+        subprotocol,
+        deflate,
+        slot,
+    } = answer(&decision, &shared.connected);
     let view = view(
         peer,
         shared.tls.is_some(),
@@ -268,18 +316,7 @@ async fn handshake(
     // Only an accepted decision holds a slot.
     let Some(slot) = slot else {
         let _ = stream.shutdown().await;
-        let (status, reason) = match decision {
-            Decision::Refuse { status, reason, .. } => (status, reason),
-            Decision::Accept { .. } => (status, String::new()),
-        };
-        return Err((
-            Some(view),
-            ClientEvent::Refused {
-                peer,
-                status,
-                reason,
-            },
-        ));
+        return Err(refusal(decision, status, view, peer));
     };
     if let Err(e) = written {
         return Err((

@@ -127,95 +127,47 @@ pub async fn serve(
     let (tx, mut rx) = crate::bounded::channel(message::HUB_QUEUE_BYTES);
     let mut hub = Hub::default();
     hub.verbose = verbose;
-    let mut next_id: u64 = 0;
-    let mut input_open = true;
-    let mut stopping: Option<Instant> = None;
-    let mut failures = limits::AcceptFailures::default();
-    // After a failed accept (out of descriptors, say), accepting pauses: the loop must not spin.
-    let mut paused: Option<Instant> = None;
+    let mut st = Serving {
+        next_id: 0,
+        input_open: true,
+        stopping: None,
+        failures: limits::AcceptFailures::default(),
+        paused: None,
+        signal_at: None,
+    };
     // Nothing wakes us when stdout breaks while all is quiet: look now and then.
     let mut look = tokio::time::interval(STDOUT_LOOK);
     look.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    // After a signal the clients get [`crate::shutdown::CLOSE_AFTER_SIGNAL`] to answer.
-    let mut signal_at: Option<Instant> = None;
     loop {
-        if stopping.is_none() && printer.broken() {
+        if st.stopping.is_none() && printer.broken() {
             // Nobody reads our output any more (`wscope listen 8080 | head -1`): close every
             // client and leave quietly, with 0, as connect does.
             hub.close_all();
-            stopping = Some(Instant::now());
+            st.stopping = Some(Instant::now());
         }
-        let deadline = stopping.map(|t| {
-            let grace = t + SHUTDOWN_GRACE;
-            signal_at.map_or(grace, |s| {
-                grace.min(s + crate::shutdown::CLOSE_AFTER_SIGNAL)
-            })
-        });
+        let deadline = st.deadline();
         tokio::select! {
-            accepted = listener.accept(), if stopping.is_none() && paused.is_none() => match accepted {
-                Ok((tcp, peer)) => {
-                    failures.succeeded();
-                    next_id += 1;
-                    tokio::spawn(client::run(next_id, tcp, peer, shared.clone(), tx.clone()));
-                }
-                Err(e) => {
-                    // Out of file descriptors and the like: say so once per burst, do not spin.
-                    if let Some(line) = failures.failed(&e) {
-                        printer.warn(&line);
-                        printer.flush();
-                    }
-                    paused = Some(Instant::now() + limits::ACCEPT_PAUSE);
-                }
-            },
-            _ = sleep_until(paused.unwrap_or_else(Instant::now)), if paused.is_some() => paused = None,
-            _ = look.tick(), if stopping.is_none() => {}
+            accepted = listener.accept(), if st.stopping.is_none() && st.paused.is_none() => {
+                on_accept(accepted, &mut st, &shared, &tx, printer);
+            }
+            _ = sleep_until(st.paused.unwrap_or_else(Instant::now)), if st.paused.is_some() => st.paused = None,
+            _ = look.tick(), if st.stopping.is_none() => {}
             // While the output is backed up, client events wait in their bounded queue (and the
             // clients' sessions stop reading): nothing here blocks on stdout.
             Some(msg) = rx.recv(), if !printer.backlogged() => {
-                // What the clients have already reported, in one go, then one flush: a write per
-                // burst of events, not per event.
-                on_client(msg, &mut hub, stopping.is_some(), printer);
-                for _ in 0..HUB_BURST {
-                    if printer.backlogged() {
-                        break;
-                    }
-                    match rx.try_recv() {
-                        Ok(msg) => on_client(msg, &mut hub, stopping.is_some(), printer),
-                        Err(_) => break,
-                    }
-                }
-                printer.flush();
+                on_client_burst(msg, &mut rx, &mut hub, st.stopping.is_some(), printer);
             }
             _ = tokio::time::sleep(Duration::from_millis(10)), if printer.stalled() || printer.backlogged() => printer.flush(),
-            item = input.recv(), if input_open && stopping.is_none() => match item {
-                Some(Input::Line(l) | Input::Typed(l) | Input::Text(l, _)) => {
-                    if hub.execute(&l, &shared, printer) == Flow::Quit {
-                        stopping = Some(begin_stop(&hub, printer));
-                    }
-                }
-                Some(Input::Binary(b, _)) => hub.broadcast(crate::slash::Command::Binary(b), printer),
-                Some(Input::Command(cmd, _)) => hub.broadcast(cmd, printer),
-                Some(Input::Notice(text)) => {
-                    printer.note(&text);
-                    printer.flush();
-                }
-                // The server keeps serving; its own input is what failed.
-                Some(Input::Failed(e)) => {
-                    printer.error(&e);
-                    printer.flush();
-                    input_open = false;
-                }
-                Some(Input::End) | None => input_open = false,
-                // Made only by connect's --reconnect, for its next connection.
-                Some(Input::Resend(_)) => {}
-            },
+            item = input.recv(), if st.input_open && st.stopping.is_none() => {
+                on_input(item, &mut st, &mut hub, &shared, printer);
+            }
             // A signal also cuts short a stop already under way (a typed /quit).
             () = shutdown.recv() => {
-                if stopping.is_none() {
-                    stopping = Some(begin_stop(&hub, printer));
+                if st.stopping.is_none() {
+                    st.stopping = Some(begin_stop(&hub, printer));
                 }
-                stopping.get_or_insert_with(Instant::now);
-                signal_at.get_or_insert_with(Instant::now);
+                st.stopping.get_or_insert_with(Instant::now);
+                st.signal_at.get_or_insert_with(Instant::now);
             }
             _ = sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
                 if let Some(sig) = crate::shutdown::signalled() {
@@ -228,12 +180,121 @@ pub async fn serve(
                 break;
             }
         }
-        if stopping.is_some() && hub.is_empty() {
+        if st.stopping.is_some() && hub.is_empty() {
             break;
         }
     }
     printer.flush();
     Ok(())
+}
+
+/// The accept loop's own state, beside the hub.
+struct Serving {
+    next_id: u64,
+    input_open: bool,
+    stopping: Option<Instant>,
+    failures: limits::AcceptFailures,
+    /// After a failed accept (out of descriptors, say), accepting pauses: the loop must not spin.
+    paused: Option<Instant>,
+    /// After a signal the clients get [`crate::shutdown::CLOSE_AFTER_SIGNAL`] to answer.
+    signal_at: Option<Instant>,
+}
+
+impl Serving {
+    /// When a stop under way gives up waiting for the clients' closes.
+    fn deadline(&self) -> Option<Instant> {
+        self.stopping.map(|t| {
+            let grace = t + SHUTDOWN_GRACE;
+            self.signal_at.map_or(grace, |s| {
+                grace.min(s + crate::shutdown::CLOSE_AFTER_SIGNAL)
+            })
+        })
+    }
+}
+
+/// A new client gets its own task; a failed accept is said once per burst and pauses accepting.
+fn on_accept(
+    accepted: std::io::Result<(tokio::net::TcpStream, std::net::SocketAddr)>,
+    st: &mut Serving,
+    shared: &Arc<Shared>,
+    tx: &message::HubTx,
+    printer: &mut Printer,
+) {
+    match accepted {
+        Ok((tcp, peer)) => {
+            st.failures.succeeded();
+            st.next_id += 1;
+            tokio::spawn(client::run(
+                st.next_id,
+                tcp,
+                peer,
+                shared.clone(),
+                tx.clone(),
+            ));
+        }
+        Err(e) => {
+            // Out of file descriptors and the like: say so once per burst, do not spin.
+            if let Some(line) = st.failures.failed(&e) {
+                printer.warn(&line);
+                printer.flush();
+            }
+            st.paused = Some(Instant::now() + limits::ACCEPT_PAUSE);
+        }
+    }
+}
+
+/// What the clients have already reported, in one go, then one flush: a write per burst of
+/// events, not per event.
+fn on_client_burst(
+    first: FromClient,
+    rx: &mut crate::bounded::Rx<FromClient>,
+    hub: &mut Hub,
+    stopping: bool,
+    printer: &mut Printer,
+) {
+    on_client(first, hub, stopping, printer);
+    for _ in 0..HUB_BURST {
+        if printer.backlogged() {
+            break;
+        }
+        match rx.try_recv() {
+            Ok(msg) => on_client(msg, hub, stopping, printer),
+            Err(_) => break,
+        }
+    }
+    printer.flush();
+}
+
+/// A line, message or command from the server's own input (stdin or the REPL).
+fn on_input(
+    item: Option<Input>,
+    st: &mut Serving,
+    hub: &mut Hub,
+    shared: &Arc<Shared>,
+    printer: &mut Printer,
+) {
+    match item {
+        Some(Input::Line(l) | Input::Typed(l) | Input::Text(l, _)) => {
+            if hub.execute(&l, shared, printer) == Flow::Quit {
+                st.stopping = Some(begin_stop(hub, printer));
+            }
+        }
+        Some(Input::Binary(b, _)) => hub.broadcast(crate::slash::Command::Binary(b), printer),
+        Some(Input::Command(cmd, _)) => hub.broadcast(cmd, printer),
+        Some(Input::Notice(text)) => {
+            printer.note(&text);
+            printer.flush();
+        }
+        // The server keeps serving; its own input is what failed.
+        Some(Input::Failed(e)) => {
+            printer.error(&e);
+            printer.flush();
+            st.input_open = false;
+        }
+        Some(Input::End) | None => st.input_open = false,
+        // Made only by connect's --reconnect, for its next connection.
+        Some(Input::Resend(_)) => {}
+    }
 }
 
 /// How often an idle server looks whether its stdout broke.
