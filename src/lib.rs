@@ -50,6 +50,7 @@ pub mod slash;
 pub mod target;
 pub(crate) mod units;
 pub mod wire;
+pub(crate) mod writer;
 
 /// The `--json` events and their fields (the table wscope-json(7) is rendered from).
 pub use printer::json::EVENTS as JSON_EVENTS;
