@@ -359,25 +359,7 @@ fn one(first: u8, body: &[u8], v5: &mut bool) -> Result<Decoded, String> {
     let mut r = Rd(body);
     let mut v = json!({"type": name});
     let summary = match kind {
-        1 => {
-            let proto = r.string()?;
-            let level = r.u8()?;
-            *v5 = level == 5;
-            let flags = r.u8()?;
-            let keep = r.u16()?;
-            r.props(*v5)?;
-            let client = r.string()?;
-            v["protocol"] = json!(proto);
-            v["level"] = json!(level);
-            v["keep_alive"] = json!(keep);
-            v["client_id"] = json!(client);
-            v["clean"] = json!(flags & 0x02 != 0);
-            v["username"] = json!(flags & 0x80 != 0);
-            format!(
-                "CONNECT {proto} level {level} client {} keep-alive {keep}",
-                text::quoted(&client)
-            )
-        }
+        1 => connect(&mut r, v5, &mut v)?,
         2 => {
             let flags = r.u8()?;
             let code = r.u8()?;
@@ -385,35 +367,7 @@ fn one(first: u8, body: &[u8], v5: &mut bool) -> Result<Decoded, String> {
             v["code"] = json!(code);
             format!("CONNACK code {code} ({})", connack_reason(code))
         }
-        3 => {
-            let qos = (first >> 1) & 3;
-            if qos == 3 {
-                return Err("PUBLISH with QoS 3".into());
-            }
-            let topic = r.string()?;
-            let id = if qos > 0 { Some(r.u16()?) } else { None };
-            r.props(*v5)?;
-            let payload = r.0;
-            v["topic"] = json!(topic);
-            v["qos"] = json!(qos);
-            v["retain"] = json!(first & 1 != 0);
-            v["dup"] = json!(first & 8 != 0);
-            if let Some(id) = id {
-                v["id"] = json!(id);
-            }
-            let shown = match std::str::from_utf8(payload) {
-                Ok(t) => {
-                    v["payload"] = json!(t);
-                    text::quoted(t)
-                }
-                Err(_) => {
-                    v["payload_hex"] = json!(crate::wire::hexdump::hex_plain(payload));
-                    format!("({} bytes)", payload.len())
-                }
-            };
-            let id = id.map(|i| format!(" id {i}")).unwrap_or_default();
-            format!("PUBLISH {} qos {qos}{id} {shown}", text::cut(&topic, 200))
-        }
+        3 => publish(first, &mut r, *v5, &mut v)?,
         4..=7 | 11 => {
             let id = r.u16()?;
             v["id"] = json!(id);
@@ -455,6 +409,61 @@ fn one(first: u8, body: &[u8], v5: &mut bool) -> Result<Decoded, String> {
         1 | 2 | 4..=7 | 12 | 13 => d.duty(),
         _ => d,
     })
+}
+
+/// CONNECT: the protocol level it names decides whether later packets carry v5 properties.
+fn connect(r: &mut Rd<'_>, v5: &mut bool, v: &mut Value) -> Result<String, String> {
+    let proto = r.string()?;
+    let level = r.u8()?;
+    *v5 = level == 5;
+    let flags = r.u8()?;
+    let keep = r.u16()?;
+    r.props(*v5)?;
+    let client = r.string()?;
+    v["protocol"] = json!(proto);
+    v["level"] = json!(level);
+    v["keep_alive"] = json!(keep);
+    v["client_id"] = json!(client);
+    v["clean"] = json!(flags & 0x02 != 0);
+    v["username"] = json!(flags & 0x80 != 0);
+    Ok(format!(
+        "CONNECT {proto} level {level} client {} keep-alive {keep}",
+        text::quoted(&client)
+    ))
+}
+
+/// PUBLISH: its topic, QoS, id and payload (text, or hex when not UTF-8).
+fn publish(first: u8, r: &mut Rd<'_>, v5: bool, v: &mut Value) -> Result<String, String> {
+    let qos = (first >> 1) & 3;
+    if qos == 3 {
+        return Err("PUBLISH with QoS 3".into());
+    }
+    let topic = r.string()?;
+    let id = if qos > 0 { Some(r.u16()?) } else { None };
+    r.props(v5)?;
+    let payload = r.0;
+    v["topic"] = json!(topic);
+    v["qos"] = json!(qos);
+    v["retain"] = json!(first & 1 != 0);
+    v["dup"] = json!(first & 8 != 0);
+    if let Some(id) = id {
+        v["id"] = json!(id);
+    }
+    let shown = match std::str::from_utf8(payload) {
+        Ok(t) => {
+            v["payload"] = json!(t);
+            text::quoted(t)
+        }
+        Err(_) => {
+            v["payload_hex"] = json!(crate::wire::hexdump::hex_plain(payload));
+            format!("({} bytes)", payload.len())
+        }
+    };
+    let id = id.map(|i| format!(" id {i}")).unwrap_or_default();
+    Ok(format!(
+        "PUBLISH {} qos {qos}{id} {shown}",
+        text::cut(&topic, 200)
+    ))
 }
 
 fn connack_reason(code: u8) -> &'static str {

@@ -301,6 +301,46 @@ fn close(m: &mut Map<String, Value>, dir: &str, code: Option<u16>, reason: &str)
     m.insert("reason".into(), reason.into());
 }
 
+/// A data message, sent or received, with what the lens made of it.
+fn message(
+    started: Instant,
+    name: &str,
+    kind: DataKind,
+    d: &[u8],
+    wire: Wire,
+    lens: Option<&crate::lens::View>,
+) -> Map<String, Value> {
+    let mut m = base(started, name);
+    data(&mut m, kind, d, wire);
+    if let Some(v) = lens {
+        m.insert("lens".into(), v.to_json());
+    }
+    m
+}
+
+/// What the session ended with and did not send.
+fn unsent(started: Instant, u: &crate::event::Unsent) -> Map<String, Value> {
+    let mut m = base(started, "unsent");
+    m.insert("never_sent".into(), json!(u.never_sent));
+    m.insert("in_flight".into(), json!(u.in_flight));
+    m.insert("complete".into(), json!(u.complete));
+    m
+}
+
+/// The `/status` answer: the connection's state and traffic.
+fn status(started: Instant, s: &crate::event::Stats) -> Map<String, Value> {
+    let mut m = base(started, "status");
+    if let Ok(Value::Object(o)) = serde_json::to_value(s) {
+        m.extend(o);
+    }
+    m.insert(
+        "uptime_s".into(),
+        json!(micros(s.opened.elapsed().as_secs_f64())),
+    );
+    m.insert("last_rtt_ms".into(), json!(s.last_rtt.map(ms)));
+    m
+}
+
 pub fn event(started: Instant, ev: &Event<'_>) -> Option<Value> {
     let v = match ev {
         Event::Sent {
@@ -309,27 +349,13 @@ pub fn event(started: Instant, ev: &Event<'_>) -> Option<Value> {
             wire,
             lens,
             ..
-        } => {
-            let mut m = base(started, "sent");
-            data(&mut m, *kind, d, *wire);
-            if let Some(v) = lens {
-                m.insert("lens".into(), v.to_json());
-            }
-            m
-        }
+        } => message(started, "sent", *kind, d, *wire, *lens),
         Event::Received {
             kind,
             data: d,
             wire,
             lens,
-        } => {
-            let mut m = base(started, "received");
-            data(&mut m, *kind, d, *wire);
-            if let Some(v) = lens {
-                m.insert("lens".into(), v.to_json());
-            }
-            m
-        }
+        } => message(started, "received", *kind, d, *wire, *lens),
         Event::PingSent(p) => {
             let mut m = base(started, "ping");
             control(&mut m, "sent", p);
@@ -365,26 +391,9 @@ pub fn event(started: Instant, ev: &Event<'_>) -> Option<Value> {
             return Some(error(started, message, *hint))
         }
         Event::Notice(text) => return Some(notice(started, text)),
-        Event::Unsent(u) => {
-            let mut m = base(started, "unsent");
-            m.insert("never_sent".into(), json!(u.never_sent));
-            m.insert("in_flight".into(), json!(u.in_flight));
-            m.insert("complete".into(), json!(u.complete));
-            m
-        }
+        Event::Unsent(u) => unsent(started, u),
         Event::Expect(r) => return Some(expect(started, r)),
-        Event::Status(s) => {
-            let mut m = base(started, "status");
-            if let Ok(Value::Object(o)) = serde_json::to_value(s) {
-                m.extend(o);
-            }
-            m.insert(
-                "uptime_s".into(),
-                json!(micros(s.opened.elapsed().as_secs_f64())),
-            );
-            m.insert("last_rtt_ms".into(), json!(s.last_rtt.map(ms)));
-            m
-        }
+        Event::Status(s) => status(started, s),
         Event::Help | Event::Verbose(_) | Event::Frame { .. } => return None,
         Event::Closed(e) => {
             let mut m = base(started, "closed");

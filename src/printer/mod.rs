@@ -2,15 +2,19 @@
 //! lines for a pipe (data on stdout, diagnostics on stderr), for the REPL (above the prompt), or JSON
 //! objects for jq. stdout is buffered and flushed when the session is idle, not once per message.
 
+mod dump;
 pub mod escape;
 mod expect;
 pub mod json;
 mod lens;
 pub mod listen;
+mod message;
 mod output;
 mod reconnect;
 pub mod report;
 pub mod style;
+
+pub(crate) use dump::restrict_to_owner;
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -19,16 +23,12 @@ use std::time::Instant;
 
 use colored::Colorize;
 
-use crate::deflate::Wire;
 use crate::error::Error;
-use crate::event::{DataKind, Event, EventSink, Origin, Stats};
+use crate::event::{Event, EventSink, Origin, Stats};
 use crate::wire::close;
 use crate::wire::frame::Direction;
 use crate::wire::hexdump;
 use escape::Shown;
-
-/// A binary message in the REPL is dumped up to this many bytes; the rest is counted.
-const MAX_SHOWN_BINARY: usize = 64 * 1024;
 
 /// How output should look; fixed at start-up except `verbose` (/verbose on|off).
 #[derive(Debug, Clone, Default)]
@@ -116,95 +116,6 @@ impl Printer {
             dump_text: String::new(),
             stdout_tty: io::stdout().is_terminal(),
         }
-    }
-
-    /// Send the frame dump to a file instead of the screen.
-    pub fn dump_to_file(&mut self, path: &std::path::Path) -> Result<(), Error> {
-        use std::os::unix::fs::OpenOptionsExt;
-        // The dump holds the request head, Authorization and Cookie included: owner only.
-        let f = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(path)
-            .and_then(|f| restrict_to_owner(f, path))
-            .map_err(|e| {
-                Error::usage(format!(
-                    "cannot write --dump-file '{}': {e}",
-                    path.display()
-                ))
-            })?;
-        self.dump_file = Some(BufWriter::with_capacity(64 * 1024, f));
-        self.dump_path = path.to_path_buf();
-        Ok(())
-    }
-
-    /// The handshake as the first entries of a frame dump: the request and response heads as text.
-    pub fn dump_handshake(&mut self, r: &crate::handshake::Report) {
-        let mut text = String::new();
-        if let Some(req) = &r.request {
-            text.push_str(&format!("{} handshake request\n", ">>".blue().bold()));
-            for l in req.lines().filter(|l| !l.is_empty()) {
-                text.push_str(&format!("    {}\n", Shown(l)));
-            }
-        }
-        if let Some(resp) = &r.response {
-            text.push_str(&format!("{} handshake response\n", "<<".green().bold()));
-            for l in resp.head.lines().filter(|l| !l.is_empty()) {
-                text.push_str(&format!("    {}\n", Shown(l)));
-            }
-        }
-        self.write_dump(&text, None);
-    }
-
-    fn write_dump(&mut self, text: &str, json: Option<serde_json::Value>) {
-        let written = match (&mut self.dump_file, json) {
-            (Some(f), Some(v)) => serde_json::to_writer(&mut *f, &v)
-                .map_err(std::io::Error::from)
-                .and_then(|()| f.write_all(b"\n")),
-            (Some(f), None) => f.write_all(text.as_bytes()),
-            (None, Some(v)) => {
-                self.write_json(&v);
-                Ok(())
-            }
-            (None, None) => {
-                self.line.clear();
-                self.line.push_str(text);
-                self.emit_human();
-                Ok(())
-            }
-        };
-        self.dump_written(written);
-    }
-
-    /// A write to the --dump-file failed: say so once, stop the dump, and remember it for the
-    /// exit code ([`Printer::dump_result`]).
-    fn dump_written(&mut self, written: std::io::Result<()>) {
-        let Err(e) = written else {
-            return;
-        };
-        // Dropping the file without another flush: its buffer is what could not be written.
-        if let Some(f) = self.dump_file.take() {
-            let _ = f.into_parts();
-        }
-        let message = format!(
-            "cannot write the --dump-file '{}': {e}; the dump stops here",
-            self.dump_path.display()
-        );
-        self.error(&Error::Runtime(message));
-        self.dump_failed = true;
-    }
-
-    /// Err (exit 1) when the --dump-file could not be written (already reported).
-    pub fn dump_result(&self) -> Result<(), Error> {
-        if self.dump_failed {
-            return Err(Error::Runtime(format!(
-                "the dump in '{}' is incomplete (see the error above)",
-                self.dump_path.display()
-            )));
-        }
-        Ok(())
     }
 
     pub fn style(&self) -> &Style {
@@ -343,104 +254,6 @@ impl Printer {
             Origin::Hub => true,
             Origin::Echo => self.client.is_none() && self.style.show_sent,
             Origin::User => self.style.show_sent,
-        }
-    }
-
-    fn data_line(&mut self, kind: DataKind, data: &[u8], wire: Wire) {
-        // Pipe mode: the message itself on stdout, nothing added (but -T).
-        if matches!(self.screen, Screen::Stderr) {
-            if self.style.timestamps {
-                let t = format!("{} ", style::clock());
-                self.write_out(t.as_bytes());
-            }
-            if !self.tag.is_empty() {
-                let tag = std::mem::take(&mut self.tag);
-                self.write_out(tag.as_bytes());
-                self.tag = tag;
-            }
-            match kind {
-                DataKind::Text => {
-                    if self.style.pretty {
-                        if let Some(p) = pretty_json(data) {
-                            self.write_data(p.as_bytes());
-                            self.write_out(b"\n");
-                            return;
-                        }
-                    }
-                    self.write_data(data);
-                    self.write_out(b"\n");
-                }
-                DataKind::Binary if self.style.binary_raw => self.write_data(data),
-                DataKind::Binary => {
-                    let mut hex = hexdump::hex_plain(data);
-                    hex.push('\n');
-                    self.write_out(hex.as_bytes());
-                }
-            }
-            return;
-        }
-        self.prefix();
-        let _ = write!(self.line, "{} ", "<".green().bold());
-        self.message_body(kind, data, wire);
-        self.emit_human();
-    }
-
-    /// A message as the REPL shows it: text as-is (or pretty JSON), binary as a hex+ASCII dump;
-    /// with `verbose` (`-v`, `/verbose on`) its type and sizes too, on the wire and unpacked.
-    fn message_body(&mut self, kind: DataKind, data: &[u8], wire: Wire) {
-        match kind {
-            DataKind::Text => {
-                match self.style.pretty.then(|| pretty_json(data)).flatten() {
-                    Some(p) => escape::escape_into(&mut self.line, &p),
-                    // A line break of the peer's never starts a line that looks like ours.
-                    None => escape::escape_continued_into(&mut self.line, data),
-                }
-                if self.style.verbose {
-                    let detail = format!("(text, {})", sizes(data.len(), wire));
-                    let _ = write!(self.line, "  {}", detail.dimmed());
-                }
-            }
-            DataKind::Binary => {
-                let _ = write!(self.line, "{} {} bytes", "binary".cyan(), data.len());
-                if self.style.verbose && wire.compressed {
-                    let detail = format!("({})", sizes(data.len(), wire));
-                    let _ = write!(self.line, " {}", detail.dimmed());
-                }
-                self.line.push('\n');
-                // Render only what is shown: the dump is ~4.5 bytes per byte, and a screen shows
-                // a few KiB of it at best.
-                let shown = data.len().min(MAX_SHOWN_BINARY);
-                self.line.reserve(shown.div_ceil(16) * 76 + 64);
-                hexdump::xxd_indented(&[&data[..shown]], "    ", &mut self.line);
-                if shown < data.len() {
-                    let _ = writeln!(
-                        self.line,
-                        "    … {} more bytes not dumped",
-                        data.len() - shown
-                    );
-                }
-            }
-        }
-    }
-
-    /// A frame for `--dump`.
-    fn frame(
-        &mut self,
-        dir: Direction,
-        at: std::time::Duration,
-        frame: &crate::wire::frame::Frame,
-    ) {
-        if self.style.json() {
-            self.write_dump("", Some(crate::wire::dump::frame_json(frame, dir, at)));
-            return;
-        }
-        let mut text = std::mem::take(&mut self.dump_text);
-        text.clear();
-        crate::wire::dump::render_frame(frame, dir, at, &mut text);
-        self.write_dump(&text, None);
-        // Keep the scratch unless one huge frame (a big --dump-limit) grew it.
-        if text.capacity() <= 64 * 1024 {
-            self.dump_text = text;
         }
     }
 
@@ -644,38 +457,6 @@ fn colour_on() -> bool {
     colored::control::SHOULD_COLORIZE.should_colorize()
 }
 
-/// An existing dump file keeps its mode through `open`: narrow a regular file's to the owner too
-/// (not a device or FIFO such as /dev/stderr, which is not ours to change).
-pub(crate) fn restrict_to_owner(
-    f: std::fs::File,
-    path: &std::path::Path,
-) -> std::io::Result<std::fs::File> {
-    use std::os::unix::fs::PermissionsExt;
-    let meta = f.metadata()?;
-    if meta.is_file() && meta.permissions().mode() & 0o077 != 0 {
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
-    }
-    Ok(f)
-}
-
-fn pretty_json(data: &[u8]) -> Option<String> {
-    let v: serde_json::Value = serde_json::from_slice(data).ok()?;
-    if !(v.is_object() || v.is_array()) {
-        return None;
-    }
-    serde_json::to_string_pretty(&v).ok()
-}
-
-/// `5 bytes`, or `120 bytes, 31 compressed on the wire` for a compressed message (shown inside
-/// parentheses: no second pair).
-fn sizes(len: usize, wire: Wire) -> String {
-    if wire.compressed {
-        format!("{len} bytes, {} compressed on the wire", wire.size)
-    } else {
-        format!("{len} bytes")
-    }
-}
-
 fn close_text(code: Option<u16>, reason: &str) -> String {
     let mut s = match code {
         Some(c) => format!(" {c} ({})", close::name(c)),
@@ -724,21 +505,5 @@ impl EventSink for Printer {
 
     fn stalled(&self) -> bool {
         self.out.has_pending() && !self.out.can_hand_on()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sizes_need_no_second_parentheses() {
-        let wire = Wire {
-            compressed: true,
-            size: 19,
-        };
-        let shown = format!("(text, {})", sizes(16, wire));
-        assert_eq!(shown, "(text, 16 bytes, 19 compressed on the wire)");
-        assert_eq!(shown.matches('(').count(), 1, "{shown}");
     }
 }

@@ -7,6 +7,7 @@
 //! ([`worker`], [`evaluate`]).
 
 pub mod budget;
+mod cancel;
 mod evaluate;
 mod file;
 pub mod matcher;
@@ -17,16 +18,15 @@ pub mod worker;
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::sync::Notify;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::error::{secs, Error};
 use crate::event::{Event, EventSink};
 pub use crate::event::{Outcome, Report};
+pub use cancel::Cancel;
 pub use file::{read_script, MAX_SCRIPT_BYTES};
 use matcher::{Jq, JqOutcome};
 use parse::Step;
@@ -61,43 +61,6 @@ impl Default for Options {
             fatal: true,
             cancel: Cancel::default(),
         }
-    }
-}
-
-/// Lets the REPL cancel a waiting expectation (Ctrl-C) without going through the held queue.
-#[derive(Debug, Clone, Default)]
-pub struct Cancel(Arc<CancelState>);
-
-#[derive(Debug, Default)]
-struct CancelState {
-    waiting: AtomicBool,
-    fired: AtomicBool,
-    notify: Notify,
-}
-
-impl Cancel {
-    /// True while an expectation or a `/sleep` holds the queue.
-    pub fn waiting(&self) -> bool {
-        self.0.waiting.load(Ordering::Relaxed)
-    }
-
-    pub fn fire(&self) {
-        self.0.fired.store(true, Ordering::Relaxed);
-        self.0.notify.notify_one();
-    }
-
-    /// Forget a wait whose connection ended under it (`--reconnect`: the next one starts afresh).
-    pub fn reset(&self) {
-        self.set_waiting(false);
-    }
-
-    fn set_waiting(&self, on: bool) {
-        self.0.fired.store(false, Ordering::Relaxed);
-        self.0.waiting.store(on, Ordering::Relaxed);
-    }
-
-    fn take(&self) -> bool {
-        self.0.fired.swap(false, Ordering::Relaxed)
     }
 }
 
@@ -223,7 +186,7 @@ impl Script {
         };
         tokio::select! {
             () = tokio::time::sleep_until(d.into()) => {}
-            () = self.opts.cancel.0.notify.notified() => {}
+            () = self.opts.cancel.notified() => {}
             () = answered => {}
         }
     }

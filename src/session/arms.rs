@@ -16,6 +16,27 @@ pub(super) enum Read {
     More,
 }
 
+/// The writer task's ends: the queue into it, its first error, what it has handed to the library,
+/// and the task (which gives back what it could not send).
+pub(super) type WriterEnds = (
+    mpsc::Sender<Outgoing>,
+    mpsc::Receiver<WsError>,
+    Arc<writer::Handed>,
+    tokio::task::JoinHandle<Vec<Message>>,
+);
+
+/// Start the writer task on the socket's sending half.
+pub(super) fn spawn_writer(
+    sink_half: SplitSink<Ws, Message>,
+    raw: Option<raw::Injector>,
+) -> WriterEnds {
+    let (wtx, wrx) = mpsc::channel::<Outgoing>(WRITE_QUEUE);
+    let (werr_tx, werr_rx) = mpsc::channel::<WsError>(1);
+    let handed = Arc::new(writer::Handed::default());
+    let writer = tokio::spawn(write_loop(sink_half, wrx, werr_tx, raw, handed.clone()));
+    (wtx, werr_rx, handed, writer)
+}
+
 impl<'a> Loop<'a> {
     pub(super) fn new(opts: Options, wtx: mpsc::Sender<Outgoing>, stats: &'a mut Stats) -> Self {
         Loop {
@@ -48,6 +69,72 @@ impl<'a> Loop<'a> {
 }
 
 impl Loop<'_> {
+    /// With --echo, wait for room to echo before reading; once the peer's close is here, the
+    /// echoes before it go to the library first.
+    pub(super) async fn echo_room(&self) {
+        if self.opts.echo && !self.close.we_sent() {
+            let _ = self.wtx.reserve().await;
+            if self.close_arrived() {
+                self.handed.wait(&self.wtx).await;
+            }
+        }
+    }
+
+    /// The next input, once the writer has room: whether it still takes messages, and the input.
+    pub(super) async fn next_input(&self, input: &mut Feed) -> (bool, Option<Input>) {
+        let permit = self.wtx.reserve().await;
+        (permit.is_ok(), input.recv().await)
+    }
+
+    /// The user's stop (a signal): begin the close; its deadline moves closer, so it is computed
+    /// again on the next pass.
+    pub(super) async fn on_stop(&mut self, t: &mut timers::Timers, sink: &mut dyn EventSink) {
+        self.on_signal(sink).await;
+        t.close_armed = false;
+    }
+
+    /// Something is readable: handle the burst, and let reads nap once the socket was drained.
+    pub(super) async fn on_read_arm(
+        &mut self,
+        first: Option<std::result::Result<Message, WsError>>,
+        stream: &mut SplitStream<Ws>,
+        frames: &mut Option<crate::wire::tap::TapReceiver>,
+        t: &mut timers::Timers,
+        sink: &mut dyn EventSink,
+    ) -> Option<Ending> {
+        match self.on_readable(first, stream, frames, sink).await {
+            Read::Ended(ending) => return Some(ending),
+            Read::Drained(n) => t.after_burst(n),
+            Read::More => {}
+        }
+        None
+    }
+
+    /// The lens's timer fired: note when (it waits at least `lens::LENS_GAP` after) and run it.
+    pub(super) async fn on_lens_arm(
+        &mut self,
+        fired: &mut Option<TokioInstant>,
+        sink: &mut dyn EventSink,
+    ) {
+        *fired = Some(TokioInstant::now());
+        self.on_lens_deadline(sink).await;
+    }
+
+    /// The --wait timer fired: if its deadline has really passed, begin the close.
+    pub(super) async fn on_wait_timer(&mut self, t: &mut timers::Timers, sink: &mut dyn EventSink) {
+        if t.wait_fired(self.wait_deadline()) {
+            self.ended_by_wait = Some(self.wait_flag());
+            self.begin_close(None, sink).await;
+        }
+    }
+
+    /// The ping timer fired: do its work and set it for when it is next due.
+    pub(super) async fn on_ping_arm(&mut self, t: &mut timers::Timers, sink: &mut dyn EventSink) {
+        let every = t.ping_every.unwrap_or(Duration::from_secs(30));
+        let next = self.on_ping_timer(every, sink).await;
+        t.ping.as_mut().reset(next);
+    }
+
     /// The peer's close frame has reached the guard (the library may not have read it yet).
     pub(super) fn close_arrived(&self) -> bool {
         self.opts.wire.as_ref().is_some_and(|w| w.close_seen())

@@ -191,17 +191,7 @@ pub async fn run_connection(
     carry: Carry,
 ) -> Ended {
     let (sink_half, mut stream) = ws.split();
-    let (wtx, wrx) = mpsc::channel::<Outgoing>(WRITE_QUEUE);
-    let (werr_tx, mut werr_rx) = mpsc::channel::<WsError>(1);
-    let handed = Arc::new(writer::Handed::default());
-    let writer = tokio::spawn(write_loop(
-        sink_half,
-        wrx,
-        werr_tx,
-        opts.raw.clone(),
-        handed.clone(),
-    ));
-
+    let (wtx, mut werr_rx, handed, writer) = arms::spawn_writer(sink_half, opts.raw.clone());
     let mut s = Loop::new(opts, wtx, &mut stats);
     s.handed = handed;
     s.received_data = carry.received;
@@ -224,29 +214,17 @@ pub async fn run_connection(
         tokio::select! {
             biased;
             // First: the user's stop and the close deadline are never starved by a busy arm.
-            () = stop.recv() => {
-                s.on_signal(sink).await;
-                // The close deadline moves closer: computed again on the next pass.
-                t.close_armed = false;
-            }
+            () = stop.recv() => s.on_stop(&mut t, sink).await,
             _ = &mut t.close, if t.close_armed => break s.on_close_deadline(sink.backlogged()),
             // With --echo each message read is written back: read only once there is room to
             // echo it, so a server that pushes but never reads stalls us here, where signals and
             // timers still run, and not inside the echo's send.
             msg = async {
-                if s.opts.echo && !s.close.we_sent() {
-                    let _ = s.wtx.reserve().await;
-                    // The peer's close is here: the echoes before it go to the library first.
-                    if s.close_arrived() {
-                        s.handed.wait(&s.wtx).await;
-                    }
-                }
+                s.echo_room().await;
                 stream.next().await
             }, if !t.reads_held && !sink.backlogged() => {
-                match s.on_readable(msg, &mut stream, &mut frames, sink).await {
-                    Read::Ended(ending) => break ending,
-                    Read::Drained(n) => t.after_burst(n),
-                    Read::More => {}
+                if let Some(ending) = s.on_read_arm(msg, &mut stream, &mut frames, &mut t, sink).await {
+                    break ending;
                 }
             }
             _ = &mut t.read_hold, if t.reads_held => t.reads_held = false,
@@ -255,10 +233,7 @@ pub async fn run_connection(
                 sink.event(Event::Frame { dir, at, frame: &frame });
             }
             Some(e) = werr_rx.recv() => break s.on_write_error(e),
-            item = async {
-                let permit = s.wtx.reserve().await;
-                (permit.is_ok(), input.recv().await)
-            }, if s.input_open && !s.close.we_sent() && s.script.ready() && s.lens_ready() => {
+            item = s.next_input(input), if s.input_open && !s.close.we_sent() && s.script.ready() && s.lens_ready() => {
                 if let Some(ending) = s.on_input_burst(item, input, sink).await {
                     break ending;
                 }
@@ -266,19 +241,14 @@ pub async fn run_connection(
             // Off once the close began, by either side: after the peer's close there is nothing
             // left to wait for but the close deadline.
             _ = &mut t.wait, if t.wait_armed.is_some() && !s.close_begun() => {
-                if t.wait_fired(s.wait_deadline()) {
-                    s.ended_by_wait = Some(s.wait_flag());
-                    s.begin_close(None, sink).await;
-                }
+                s.on_wait_timer(&mut t, sink).await;
             }
             () = s.script.wake(), if !s.close.we_sent() => s.on_script_wake(sink).await,
             _ = &mut t.ping, if t.ping_every.is_some() && !s.close_begun() => {
-                let next = s.on_ping_timer(t.ping_every.unwrap_or(Duration::from_secs(30)), sink).await;
-                t.ping.as_mut().reset(next);
+                s.on_ping_arm(&mut t, sink).await;
             }
             () = lens::lens_timer(lens_at), if lens_at.is_some() && !s.close_begun() => {
-                lens_fired = Some(TokioInstant::now());
-                s.on_lens_deadline(sink).await;
+                s.on_lens_arm(&mut lens_fired, sink).await;
             }
             // Owned, so the permit does not borrow the loop state the other arms need.
             permit = async { s.wtx.clone().reserve_owned().await }, if !s.backlog.is_empty() => {
@@ -433,8 +403,6 @@ mod writer;
 pub use crate::wire::role::Role;
 pub use stack::{stack, Stacked, Tapping};
 pub use wait::Wait;
-
-use arms::Read;
 
 use ending::judge;
 pub use feed::{script_input, Feed};

@@ -1,0 +1,138 @@
+//! The frame dump (`--dump`, `--dump-file`): the handshake heads and each frame, written to the
+//! screen beside the other lines or to an owner-only file; a failed write to that file stops the dump
+//! once, with an error, and makes the exit code 1.
+
+use std::io::{BufWriter, Write};
+
+use colored::Colorize;
+
+use super::escape::Shown;
+use super::Printer;
+use crate::error::Error;
+use crate::wire::frame::Direction;
+
+impl Printer {
+    /// Send the frame dump to a file instead of the screen.
+    pub fn dump_to_file(&mut self, path: &std::path::Path) -> Result<(), Error> {
+        use std::os::unix::fs::OpenOptionsExt;
+        // The dump holds the request head, Authorization and Cookie included: owner only.
+        let f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(path)
+            .and_then(|f| restrict_to_owner(f, path))
+            .map_err(|e| {
+                Error::usage(format!(
+                    "cannot write --dump-file '{}': {e}",
+                    path.display()
+                ))
+            })?;
+        self.dump_file = Some(BufWriter::with_capacity(64 * 1024, f));
+        self.dump_path = path.to_path_buf();
+        Ok(())
+    }
+
+    /// The handshake as the first entries of a frame dump: the request and response heads as text.
+    pub fn dump_handshake(&mut self, r: &crate::handshake::Report) {
+        let mut text = String::new();
+        if let Some(req) = &r.request {
+            text.push_str(&format!("{} handshake request\n", ">>".blue().bold()));
+            for l in req.lines().filter(|l| !l.is_empty()) {
+                text.push_str(&format!("    {}\n", Shown(l)));
+            }
+        }
+        if let Some(resp) = &r.response {
+            text.push_str(&format!("{} handshake response\n", "<<".green().bold()));
+            for l in resp.head.lines().filter(|l| !l.is_empty()) {
+                text.push_str(&format!("    {}\n", Shown(l)));
+            }
+        }
+        self.write_dump(&text, None);
+    }
+
+    pub(super) fn write_dump(&mut self, text: &str, json: Option<serde_json::Value>) {
+        let written = match (&mut self.dump_file, json) {
+            (Some(f), Some(v)) => serde_json::to_writer(&mut *f, &v)
+                .map_err(std::io::Error::from)
+                .and_then(|()| f.write_all(b"\n")),
+            (Some(f), None) => f.write_all(text.as_bytes()),
+            (None, Some(v)) => {
+                self.write_json(&v);
+                Ok(())
+            }
+            (None, None) => {
+                self.line.clear();
+                self.line.push_str(text);
+                self.emit_human();
+                Ok(())
+            }
+        };
+        self.dump_written(written);
+    }
+
+    /// A write to the --dump-file failed: say so once, stop the dump, and remember it for the
+    /// exit code ([`Printer::dump_result`]).
+    pub(super) fn dump_written(&mut self, written: std::io::Result<()>) {
+        let Err(e) = written else {
+            return;
+        };
+        // Dropping the file without another flush: its buffer is what could not be written.
+        if let Some(f) = self.dump_file.take() {
+            let _ = f.into_parts();
+        }
+        let message = format!(
+            "cannot write the --dump-file '{}': {e}; the dump stops here",
+            self.dump_path.display()
+        );
+        self.error(&Error::Runtime(message));
+        self.dump_failed = true;
+    }
+
+    /// Err (exit 1) when the --dump-file could not be written (already reported).
+    pub fn dump_result(&self) -> Result<(), Error> {
+        if self.dump_failed {
+            return Err(Error::Runtime(format!(
+                "the dump in '{}' is incomplete (see the error above)",
+                self.dump_path.display()
+            )));
+        }
+        Ok(())
+    }
+
+    /// A frame for `--dump`.
+    pub(super) fn frame(
+        &mut self,
+        dir: Direction,
+        at: std::time::Duration,
+        frame: &crate::wire::frame::Frame,
+    ) {
+        if self.style.json() {
+            self.write_dump("", Some(crate::wire::dump::frame_json(frame, dir, at)));
+            return;
+        }
+        let mut text = std::mem::take(&mut self.dump_text);
+        text.clear();
+        crate::wire::dump::render_frame(frame, dir, at, &mut text);
+        self.write_dump(&text, None);
+        // Keep the scratch unless one huge frame (a big --dump-limit) grew it.
+        if text.capacity() <= 64 * 1024 {
+            self.dump_text = text;
+        }
+    }
+}
+
+/// An existing dump file keeps its mode through `open`: narrow a regular file's to the owner too
+/// (not a device or FIFO such as /dev/stderr, which is not ours to change).
+pub(crate) fn restrict_to_owner(
+    f: std::fs::File,
+    path: &std::path::Path,
+) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = f.metadata()?;
+    if meta.is_file() && meta.permissions().mode() & 0o077 != 0 {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(f)
+}
