@@ -483,7 +483,36 @@ pub fn decode_socket(p: &str) -> Result<Decoded, String> {
     if let Some(n) = attachments {
         v["attachments"] = json!(n);
     }
-    let summary = match (name, &data) {
+    let summary = summary_of(name, &data, id, &mut v)?;
+    let mut s = summary;
+    if ns != "/" || matches!(name, "connect" | "disconnect" | "connect_error") {
+        s.push_str(&format!(" ns {}", text::cut(ns, 100)));
+    }
+    if let (Some(id), "event") = (id, name) {
+        s.push_str(&format!(" ack {id}"));
+    }
+    if let Some(n) = attachments {
+        s.push_str(&format!(
+            " (+{n} binary attachment{})",
+            if n == 1 { "" } else { "s" }
+        ));
+    }
+    let d = Decoded::new(s, v);
+    Ok(if matches!(name, "connect") {
+        d.duty()
+    } else {
+        d
+    })
+}
+
+/// The one-line summary of a Socket.IO packet, adding its event name and arguments to `v`.
+fn summary_of(
+    name: &str,
+    data: &Option<Value>,
+    id: Option<u64>,
+    v: &mut Value,
+) -> Result<String, String> {
+    Ok(match (name, data) {
         ("event", Some(Value::Array(a))) => {
             let Some(Value::String(ev)) = a.first() else {
                 return Err("event without a name".into());
@@ -507,25 +536,6 @@ pub fn decode_socket(p: &str) -> Result<Decoded, String> {
             s
         }
         (name, None) => name.to_string(),
-    };
-    let mut s = summary;
-    if ns != "/" || matches!(name, "connect" | "disconnect" | "connect_error") {
-        s.push_str(&format!(" ns {}", text::cut(ns, 100)));
-    }
-    if let (Some(id), "event") = (id, name) {
-        s.push_str(&format!(" ack {id}"));
-    }
-    if let Some(n) = attachments {
-        s.push_str(&format!(
-            " (+{n} binary attachment{})",
-            if n == 1 { "" } else { "s" }
-        ));
-    }
-    let d = Decoded::new(s, v);
-    Ok(if matches!(name, "connect") {
-        d.duty()
-    } else {
-        d
     })
 }
 
