@@ -317,3 +317,42 @@ async fn a_filter_nested_too_deep_is_a_usage_error() {
     let out = run(args(&["ws://127.0.0.1:9/", "-x", &minus])).await;
     assert_exit(&out, 3);
 }
+
+/// The end of a connection waits for filters still running without blocking the runtime: a
+/// server that sends many messages and its close in one go, while a slow (but bounded) filter
+/// judges each, must not hold a signal off. Before, the end waited on the runtime thread for
+/// each kept message's filter in turn, and SIGTERM was handled only after all of them.
+#[tokio::test]
+async fn sigterm_while_filters_judge_what_came_before_a_close_exits_promptly() {
+    let mut steps: Vec<Step> = (0..40).map(|_| Step::Send(hostile::text("{}"))).collect();
+    steps.push(Step::Send(hostile::close(1000, "bye")));
+    steps.push(Step::Pause(Duration::from_secs(20)));
+    let server = Hostile::start(steps).await;
+    let url = server.url.clone();
+    let (code, waited) = tokio::task::spawn_blocking(move || {
+        // Each run counts for a while (no allocation: no memory budget involved) and is false.
+        let mut child = spawn(&[
+            &url,
+            "-x",
+            "/expect-json --timeout 60 (reduce range(30000) as $i (0; . + $i)) < 0",
+        ]);
+        let start = Instant::now();
+        while !jq_thread_runs(child.id()) && start.elapsed() < Duration::from_secs(15) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(jq_thread_runs(child.id()), "the filter never started");
+        std::thread::sleep(Duration::from_millis(300));
+        // SAFETY: a plain kill(2) on our own child.
+        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+        let signalled = Instant::now();
+        let (code, _) = wait_sampling(&mut child, Duration::from_secs(30));
+        (code, signalled.elapsed())
+    })
+    .await
+    .unwrap();
+    assert!(code.is_some(), "still running 30 s after SIGTERM");
+    assert!(
+        waited < Duration::from_secs(2),
+        "took {waited:?} after SIGTERM"
+    );
+}
