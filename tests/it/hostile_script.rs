@@ -241,17 +241,12 @@ fn jq_thread_runs(pid: u32) -> bool {
     })
 }
 
-/// D4: SIGTERM during a runaway filter ends wscope promptly.
-#[tokio::test]
-async fn sigterm_during_a_runaway_filter_exits_promptly() {
-    let server = sends(&["{}"]).await;
-    let url = server.url.clone();
-    let (code, waited) = tokio::task::spawn_blocking(move || {
-        let mut child = spawn(&[
-            &url,
-            "-x",
-            "/expect-json --timeout 60 last(range(1e12)) > 0",
-        ]);
+/// Run wscope with `script` against `url`, send SIGTERM 300 ms after its jq filter started, and
+/// give its exit code (None: still running 30 s later, killed) and how long it took after the
+/// signal.
+async fn sigterm_once_a_filter_runs(url: String, script: &'static str) -> (Option<i32>, Duration) {
+    tokio::task::spawn_blocking(move || {
+        let mut child = spawn(&[&url, "-x", script]);
         // Wait until the filter runs: its thread is there (a loaded machine may take a while).
         let start = Instant::now();
         while !jq_thread_runs(child.id()) && start.elapsed() < Duration::from_secs(15) {
@@ -262,11 +257,22 @@ async fn sigterm_during_a_runaway_filter_exits_promptly() {
         // SAFETY: a plain kill(2) on our own child.
         unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
         let signalled = Instant::now();
-        let (code, _) = wait_sampling(&mut child, Duration::from_secs(5));
+        let (code, _) = wait_sampling(&mut child, Duration::from_secs(30));
         (code, signalled.elapsed())
     })
     .await
-    .unwrap();
+    .unwrap()
+}
+
+/// D4: SIGTERM during a runaway filter ends wscope promptly.
+#[tokio::test]
+async fn sigterm_during_a_runaway_filter_exits_promptly() {
+    let server = sends(&["{}"]).await;
+    let (code, waited) = sigterm_once_a_filter_runs(
+        server.url.clone(),
+        "/expect-json --timeout 60 last(range(1e12)) > 0",
+    )
+    .await;
     assert!(waited < Duration::from_secs(3), "took {waited:?}");
     // It ended by itself (not killed by the test). Which code a signal that cuts an expectation
     // short gives (7: not met; 143) is the session's rule, not the filter's.
@@ -328,28 +334,12 @@ async fn sigterm_while_filters_judge_what_came_before_a_close_exits_promptly() {
     steps.push(Step::Send(hostile::close(1000, "bye")));
     steps.push(Step::Pause(Duration::from_secs(20)));
     let server = Hostile::start(steps).await;
-    let url = server.url.clone();
-    let (code, waited) = tokio::task::spawn_blocking(move || {
-        // Each run counts for a while (no allocation: no memory budget involved) and is false.
-        let mut child = spawn(&[
-            &url,
-            "-x",
-            "/expect-json --timeout 60 (reduce range(30000) as $i (0; . + $i)) < 0",
-        ]);
-        let start = Instant::now();
-        while !jq_thread_runs(child.id()) && start.elapsed() < Duration::from_secs(15) {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        assert!(jq_thread_runs(child.id()), "the filter never started");
-        std::thread::sleep(Duration::from_millis(300));
-        // SAFETY: a plain kill(2) on our own child.
-        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-        let signalled = Instant::now();
-        let (code, _) = wait_sampling(&mut child, Duration::from_secs(30));
-        (code, signalled.elapsed())
-    })
-    .await
-    .unwrap();
+    // Each run counts for a while (no allocation: no memory budget involved) and is false.
+    let (code, waited) = sigterm_once_a_filter_runs(
+        server.url.clone(),
+        "/expect-json --timeout 60 (reduce range(30000) as $i (0; . + $i)) < 0",
+    )
+    .await;
     assert!(code.is_some(), "still running 30 s after SIGTERM");
     assert!(
         waited < Duration::from_secs(2),
