@@ -90,6 +90,22 @@ impl H2Stream {
     }
 }
 
+impl H2Stream {
+    /// Wait until the peer ends its side (END_STREAM) or the stream fails, discarding (and
+    /// releasing the window of) whatever it still sends. The caller bounds the wait.
+    pub async fn peer_ended(&mut self) {
+        std::future::poll_fn(|cx| loop {
+            match ready!(self.recv.poll_data(cx)) {
+                Some(Ok(data)) => {
+                    let _ = self.recv.flow_control().release_capacity(data.len());
+                }
+                _ => return Poll::Ready(()),
+            }
+        })
+        .await
+    }
+}
+
 fn h2_error(e: h2::Error) -> io::Error {
     if e.is_io() {
         if let Some(io) = e.into_io() {

@@ -4,6 +4,7 @@
 //! in behind the 101, ready to hand to tokio-tungstenite.
 
 pub mod accept;
+pub mod accept_h2;
 pub mod checks;
 pub mod h2;
 mod hints;
