@@ -136,12 +136,15 @@ async fn h2c_streams_are_clients_of_their_own_on_one_connection_with_the_setting
     assert_eq!(next_text(&mut two).await, "still here");
 }
 
+/// A request (method, `:protocol`, extra headers), the status it gets and words of its body.
+type Case<'a> = (http::Method, Option<&'a str>, &'a [(&'a str, &'a str)], u16, &'a str);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn other_requests_on_an_h2_connection_get_a_4xx_with_the_reason_in_the_body() {
     let s = Server::start(&["--http2", "--echo", "-s", "chat", "--require-subprotocol"]);
     let tcp = TcpStream::connect(s.addr()).await.unwrap();
     let mut send = h2_client(tcp).await;
-    let cases: [(http::Method, Option<&str>, &[(&str, &str)], u16, &str); 4] = [
+    let cases: [Case; 4] = [
         (http::Method::GET, None, &[], 405, "extended CONNECT"),
         (
             http::Method::CONNECT,
