@@ -137,7 +137,13 @@ async fn h2c_streams_are_clients_of_their_own_on_one_connection_with_the_setting
 }
 
 /// A request (method, `:protocol`, extra headers), the status it gets and words of its body.
-type Case<'a> = (http::Method, Option<&'a str>, &'a [(&'a str, &'a str)], u16, &'a str);
+type Case<'a> = (
+    http::Method,
+    Option<&'a str>,
+    &'a [(&'a str, &'a str)],
+    u16,
+    &'a str,
+);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn other_requests_on_an_h2_connection_get_a_4xx_with_the_reason_in_the_body() {
@@ -326,4 +332,67 @@ async fn an_h2_connection_that_opens_no_stream_is_closed_and_said() {
         "{}",
         s.stderr()
     );
+}
+
+/// Issue 30 item 1: probe and replay take `--http2` too (connect and inspect: tests/it/http2.rs).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn probe_and_replay_run_over_http2() {
+    let s = Server::start(&["--http2", "--echo", "-v"]);
+    let out = run_with(
+        args(&[
+            "probe",
+            &s.url("/p"),
+            "--http2-only",
+            "--only",
+            "subprotocol,deflate,ping,close",
+        ]),
+        None,
+    )
+    .await;
+    assert_eq!(
+        out.code, 0,
+        "stdout:\n{}\nstderr:\n{}",
+        out.stdout, out.stderr
+    );
+    let words = out.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    for want in [
+        "subprotocol pass none offered, none selected",
+        "deflate pass accepted",
+        "ping pass",
+        "close pass answered our 1000 with 1000",
+    ] {
+        assert!(words.contains(want), "missing {want:?} in:\n{}", out.stdout);
+    }
+    s.wait_for("stderr", "< :path: /p").await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rec.jsonl");
+    std::fs::write(
+        &path,
+        concat!(
+            r#"{"event":"session","role":"client","url":"ws://127.0.0.1:1/","headers":[]}"#,
+            "\n",
+            r#"{"event":"sent","t":0.0,"type":"text","data":"replayed over h2"}"#,
+            "\n",
+        ),
+    )
+    .unwrap();
+    let rec = path.to_str().unwrap();
+    let out = run_with(
+        args(&[
+            "replay",
+            rec,
+            &s.url("/r"),
+            "--http2-only",
+            "--fast",
+            "--idle",
+            "0.3",
+        ]),
+        None,
+    )
+    .await;
+    assert_eq!(out.code, 0, "stderr:\n{}", out.stderr);
+    assert_eq!(out.stdout, "replayed over h2\n");
+    let err = s.wait_for("stderr", "< :path: /r").await;
+    assert!(err.contains("< :protocol: websocket"), "{err}");
 }
