@@ -35,6 +35,7 @@ pub mod error;
 pub(crate) mod event;
 pub mod handshake;
 pub(crate) mod http;
+pub mod http2;
 pub(crate) mod input;
 pub mod lens;
 pub(crate) mod pem;
