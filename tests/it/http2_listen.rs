@@ -396,3 +396,23 @@ async fn probe_and_replay_run_over_http2() {
     let err = s.wait_for("stderr", "< :path: /r").await;
     assert!(err.contains("< :protocol: websocket"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_clients_counts_each_stream_and_a_closed_one_frees_its_slot() {
+    let s = Server::start(&["--http2", "--echo", "--max-clients", "1"]);
+    let tcp = TcpStream::connect(s.addr()).await.unwrap();
+    let mut send = h2_client(tcp).await;
+    let (parts, mut one) = open_ws(&mut send, "/one", &[]).await;
+    assert_eq!(parts.status, 200);
+    s.wait_for("stderr", "[1] connected").await;
+    let (parts, _two) = open_ws(&mut send, "/two", &[]).await;
+    assert_eq!(parts.status, 503);
+    assert!(parts.headers.contains_key("retry-after"), "{parts:?}");
+    s.wait_for("stderr", "with 503: the server is full").await;
+    one.close(None).await.unwrap();
+    s.wait_for("stderr", "[1] disconnected").await;
+    let (parts, mut three) = open_ws(&mut send, "/three", &[]).await;
+    assert_eq!(parts.status, 200);
+    three.send(Message::text("freed")).await.unwrap();
+    assert_eq!(next_text(&mut three).await, "freed");
+}
