@@ -4,6 +4,7 @@
 //! in behind the 101, ready to hand to tokio-tungstenite.
 
 pub mod accept;
+pub mod accept_h2;
 pub mod checks;
 pub mod h2;
 mod hints;
@@ -421,8 +422,8 @@ fn finish_h2(
         headers: headers.clone(),
         head,
         head_raw: Vec::new(),
-        body: None,
-        body_truncated: false,
+        body: view.body.as_ref().map(|(b, _)| b.clone()),
+        body_truncated: view.body.as_ref().is_some_and(|(_, cut)| *cut),
     });
     let verdict = h2::evaluate(req, status, &headers, args.require_subprotocol);
     let passed = verdict.passed();
