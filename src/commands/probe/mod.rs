@@ -8,15 +8,20 @@
 //! that stops accepting connections during the probe is reported once, not once per check.
 //! `--json` writes one document on stdout whatever happens, with the error inside it.
 //!
-//! [`check`] names the checks and verdicts; [`upgrade`] holds the handshake-only ones,
-//! [`frames`] the ones on an open connection, [`limit`] `max-message`; [`wire`] is a check's
-//! connection and [`report`] turns the outcomes into text or JSON.
+//! [`check`] names the checks and verdicts (one table); by family: [`requests`] the
+//! hand-written requests, [`upgrade`] the handshake-only ones, [`origin`] the Origin matrix and
+//! cookie-only, [`negotiate`] subprotocols and extensions, [`frames`] and [`violations`] the ones
+//! on an open connection, [`bomb`] the compression bomb, [`limit`] and [`limits`] the sizes,
+//! waits and connections; [`wire`] is a check's connection, [`report`] turns the outcomes into
+//! text or JSON and [`sarif`] into SARIF.
 
 pub use crate::probe_checks as check;
 mod frames;
 mod limit;
 mod report;
+mod requests;
 mod upgrade;
+mod violations;
 mod wire;
 
 use std::cell::RefCell;
@@ -40,6 +45,10 @@ pub struct Probe {
     conn: handshake::Options,
     /// `--probe-max`.
     max: usize,
+    /// `--probe-rate`, `--probe-idle`, `--probe-conns`.
+    rate: f64,
+    idle: Option<Duration>,
+    conns: u32,
     /// Every connection a check tried, in time: who stopped answering, and after whom.
     contacts: RefCell<Vec<Contact>>,
 }
@@ -99,6 +108,9 @@ async fn probe(
         target: cfg.target,
         conn: cfg.upgrade,
         max: cfg.max,
+        rate: cfg.rate,
+        idle: cfg.idle,
+        conns: cfg.conns,
         contacts: RefCell::default(),
     };
     // Can it be reached and upgraded at all? Its report also holds the TLS facts.
@@ -120,16 +132,12 @@ async fn probe(
         ),
         None => {}
     }
-    let selected = select(&cfg.only, &cfg.skip);
+    let selected = select(&cfg.only, &cfg.skip, |id| p.turned_on(id));
     let (p, first) = (&p, &first);
     let outcomes = join_all(selected.iter().map(|&id| async move {
-        match id {
-            CheckId::OriginForeign
-            | CheckId::OriginNull
-            | CheckId::OriginMissing
-            | CheckId::Tls => p.run_check(id, first).await,
-            _ if !open => Outcome::new(id, Status::NotApplicable, NEEDS_AN_ORIGIN),
-            _ => p.run_check(id, first).await,
+        match open || upgrade::without_upgrade(id) {
+            true => p.run_check(id, first).await,
+            false => Outcome::new(id, Status::NotApplicable, NEEDS_AN_ORIGIN),
         }
     }))
     .await;
@@ -174,35 +182,58 @@ fn verdict(outcomes: &[Outcome], stopped: Option<String>) -> Result<()> {
     })
 }
 
-/// The checks to run, in report order: `--only` (all when empty) less `--skip`.
-fn select(only: &[CheckId], skip: &[CheckId]) -> Vec<CheckId> {
+/// The checks to run, in report order: `--only` (every default one, and the expensive ones
+/// their flag turned on, when empty) less `--skip`.
+fn select(only: &[CheckId], skip: &[CheckId], on: impl Fn(CheckId) -> bool) -> Vec<CheckId> {
     CheckId::ALL
-        .into_iter()
-        .filter(|id| only.is_empty() || only.contains(id))
+        .iter()
+        .copied()
+        .filter(|&id| match only.is_empty() {
+            true => id.cost() == check::Cost::Default || on(id),
+            false => only.contains(&id),
+        })
         .filter(|id| !skip.contains(id))
         .collect()
 }
 
 impl Probe {
+    /// An expensive check its own flag asks for without `--only`.
+    fn turned_on(&self, id: CheckId) -> bool {
+        match id {
+            // CheckId::Idle | CheckId::ServerPing => self.idle.is_some(),
+            // CheckId::Connections => self.conns > 0,
+            _ => false,
+        }
+    }
+
     /// One check, bounded in time whatever the server does.
     async fn run_check(&self, id: CheckId, first: &Report) -> Outcome {
-        let limit = self.conn.connect_timeout
-            + match id {
-                CheckId::MaxMessage => Duration::from_secs(60),
-                _ => frames::REACT + Duration::from_secs(1),
-            };
+        let waits = match id {
+            // CheckId::Idle | CheckId::ServerPing => self.idle.unwrap_or_default(),
+            // CheckId::Connections => Duration::from_secs_f64(f64::from(self.conns) / self.rate),
+            _ => Duration::ZERO,
+        };
+        let limit = self.conn.connect_timeout + id.budget() + waits;
         let check = async {
+            use CheckId as C;
             match id {
-                CheckId::OriginForeign | CheckId::OriginNull | CheckId::OriginMissing => {
+                C::OriginForeign | C::OriginNull | C::OriginMissing => {
                     upgrade::origin(self, id).await
                 }
-                CheckId::Version => upgrade::version(self).await,
-                CheckId::Subprotocol => upgrade::subprotocol(self).await,
-                CheckId::Deflate => upgrade::deflate(self).await,
-                CheckId::Ping => frames::ping(self).await,
-                CheckId::Close => frames::close(self).await,
-                CheckId::MaxMessage => limit::max_message(self).await,
-                CheckId::Tls => upgrade::tls(id, first, &self.target.host),
+                C::HostMissing
+                | C::Http10
+                | C::KeyMissing
+                | C::KeyMalformed
+                | C::KeyDuplicate
+                | C::HeadersLarge
+                | C::HeadersMany => requests::check(self, id).await,
+                C::Version => upgrade::version(self).await,
+                C::Subprotocol => upgrade::subprotocol(self).await,
+                C::Deflate => upgrade::deflate(self).await,
+                C::Ping => frames::ping(self).await,
+                C::Close => frames::close(self).await,
+                C::MaxMessage => limit::max_message(self).await,
+                C::Tls => upgrade::tls(id, first, &self.target.host),
                 _ => frames::violation(self, id).await,
             }
         }
@@ -244,10 +275,15 @@ impl Probe {
     }
 
     fn contact(&self, id: CheckId, failed: Option<&(Report, Error)>) {
+        self.note_contact(id, failed.is_some_and(|(r, _)| r.response.is_none()));
+    }
+
+    /// A check's connection, and whether it got no HTTP answer at all.
+    fn note_contact(&self, id: CheckId, unanswered: bool) {
         self.contacts.borrow_mut().push(Contact {
             id,
             at: Instant::now(),
-            unanswered: failed.is_some_and(|(r, _)| r.response.is_none()),
+            unanswered,
         });
     }
 

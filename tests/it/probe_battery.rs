@@ -1,0 +1,273 @@
+//! `wscope probe`, round 2 (issue 32): the hand-written handshakes and the frame violations, each
+//! made to pass against a conforming server (`wscope listen`, or a raw server strict where the
+//! check needs it) and to fail or warn against one that lets it through.
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use wscope::wire::header::{self, Header, Parsed};
+
+use crate::listen::Server as Listen;
+use crate::support::hostile::frame;
+use crate::support::lax::Lax;
+use crate::support::{args, run};
+
+/// The status word of check `id` in a human report, and the rest of its line.
+fn verdict<'a>(report: &'a str, id: &str) -> (&'a str, &'a str) {
+    let line = report
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(id))
+        .unwrap_or_else(|| panic!("no line for {id} in:\n{report}"));
+    let rest = line.trim_start()[id.len()..].trim_start();
+    let (status, detail) = rest.split_once(' ').unwrap_or((rest, ""));
+    (status, detail.trim_start())
+}
+
+const HANDSHAKES: [&str; 7] = [
+    "host-missing",
+    "http10",
+    "key-missing",
+    "key-malformed",
+    "key-duplicate",
+    "headers-large",
+    "headers-many",
+];
+
+const VIOLATIONS: [&str; 8] = [
+    "rsv1",
+    "rsv3",
+    "opcode",
+    "continuation-start",
+    "fragment-interleaved",
+    "utf8-fragmented",
+    "close-codes",
+    "close-short",
+];
+
+/// A raw server that upgrades any request head, of any size, with or without a key, then reads
+/// frame headers with wscope's one parser: `close` says which code a header gets (None: the
+/// frame is taken; pings are answered, a close is echoed).
+async fn raw_server(close: fn(&Header) -> Option<u16>) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}/", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            tokio::spawn(serve(tcp, close));
+        }
+    });
+    url
+}
+
+async fn serve(mut tcp: TcpStream, close: fn(&Header) -> Option<u16>) {
+    let mut buf = Vec::new();
+    let mut chunk = vec![0u8; 64 * 1024];
+    let end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        match tcp.read(&mut chunk).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    };
+    let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+    let key = head
+        .lines()
+        .find_map(|l| {
+            let (n, v) = l.split_once(':')?;
+            n.trim()
+                .eq_ignore_ascii_case("sec-websocket-key")
+                .then(|| v.trim().to_string())
+        })
+        .unwrap_or_default();
+    let accept = tokio_tungstenite::tungstenite::handshake::derive_accept_key(key.as_bytes());
+    let response = format!(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
+    );
+    if tcp.write_all(response.as_bytes()).await.is_err() {
+        return;
+    }
+    buf.drain(..end);
+    loop {
+        while let Parsed::Header(h, n) = header::parse(&buf) {
+            if let Some(code) = close(&h) {
+                let _ = tcp.write_all(&frame(0x88, &code.to_be_bytes())).await;
+                return;
+            }
+            let Some(whole) = (n as u64)
+                .checked_add(h.len)
+                .filter(|&w| w <= buf.len() as u64)
+            else {
+                break;
+            };
+            let mut payload = buf[n..whole as usize].to_vec();
+            if let Some(k) = h.mask {
+                payload
+                    .iter_mut()
+                    .zip(k.iter().cycle())
+                    .for_each(|(b, m)| *b ^= m);
+            }
+            buf.drain(..whole as usize);
+            let reply = match h.opcode {
+                0x9 => frame(0x8A, &payload),
+                0x8 => frame(0x88, &payload),
+                _ => continue,
+            };
+            if tcp.write_all(&reply).await.is_err() || h.opcode == 0x8 {
+                return;
+            }
+        }
+        match tcp.read(&mut chunk).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+}
+
+fn takes_all(_: &Header) -> Option<u16> {
+    None
+}
+
+fn strict_lengths(h: &Header) -> Option<u16> {
+    (h.non_minimal() || h.len >> 63 == 1).then_some(1002)
+}
+
+/// Closes on every reserved opcode but 0xB.
+fn misses_0xb(h: &Header) -> Option<u16> {
+    let reserved = matches!(h.opcode, 0x3..=0x7 | 0xC..=0xF);
+    reserved.then_some(1002)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_conforming_server_refuses_every_malformed_handshake() {
+    let server = Listen::start(&[]);
+    let only = HANDSHAKES.join(",");
+    let out = run(args(&["probe", &server.url("/"), "--only", &only])).await;
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let r = &out.stdout;
+    for id in HANDSHAKES {
+        assert_eq!(verdict(r, id).0, "pass", "{id}:\n{r}");
+    }
+    assert!(verdict(r, "host-missing").1.contains("400"), "{r}");
+    assert!(verdict(r, "key-missing").1.contains("400"), "{r}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_upgrades_anything_fails_or_warns_each_handshake_check() {
+    let url = raw_server(takes_all).await;
+    let only = HANDSHAKES.join(",");
+    let out = run(args(&["probe", &url, "--only", &only])).await;
+    assert_eq!(out.code, 7, "{}\n{}", out.stdout, out.stderr);
+    let r = &out.stdout;
+    for id in ["host-missing", "http10", "key-missing"] {
+        let (status, why) = verdict(r, id);
+        assert_eq!(status, "fail", "{id}:\n{r}");
+        assert!(why.starts_with("accepted"), "{id}: {why}");
+    }
+    for id in [
+        "key-malformed",
+        "key-duplicate",
+        "headers-large",
+        "headers-many",
+    ] {
+        assert_eq!(verdict(r, id).0, "warn", "{id}:\n{r}");
+    }
+    assert!(verdict(r, "headers-large").1.contains("256 KiB"), "{r}");
+    assert!(
+        out.stderr
+            .contains("3 probe checks failed: host-missing, http10, key-missing"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_conforming_server_closes_on_each_new_violation() {
+    let server = Listen::start(&[]);
+    let only = VIOLATIONS.join(",");
+    let out = run(args(&["probe", &server.url("/"), "--only", &only])).await;
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let r = &out.stdout;
+    for id in VIOLATIONS {
+        assert_eq!(verdict(r, id).0, "pass", "{id}:\n{r}");
+    }
+    assert!(verdict(r, "utf8-fragmented").1.contains("1007"), "{r}");
+    assert!(verdict(r, "rsv1").1.contains("1002"), "{r}");
+    let (_, opcodes) = verdict(r, "opcode");
+    assert!(
+        opcodes.contains("0x3, 0x4") && opcodes.contains("0xF"),
+        "{opcodes}"
+    );
+    let (_, codes) = verdict(r, "close-codes");
+    assert!(
+        codes.contains("0, 999, 1004, 1005, 1006, 1015, 5000"),
+        "{codes}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lax_server_fails_each_new_violation() {
+    let lax = Lax::start().await;
+    let only = VIOLATIONS.join(",") + ",length-nonminimal,length-64bit";
+    let out = run(args(&["probe", &lax.url, "--only", &only])).await;
+    assert_eq!(out.code, 7, "{}\n{}", out.stdout, out.stderr);
+    let r = &out.stdout;
+    for id in &VIOLATIONS[..6] {
+        let (status, why) = verdict(r, id);
+        assert_eq!(status, "fail", "{id}:\n{r}");
+        assert!(why.contains("let it through"), "{id}: {why}");
+    }
+    // Every try is named: the ten opcodes, the seven close codes (echoed back: the wrong code).
+    let (_, why) = verdict(r, "opcode");
+    assert!(
+        why.contains("0x3: let it through") && why.contains("0xF: let it through"),
+        "{why}"
+    );
+    let (status, why) = verdict(r, "close-codes");
+    assert_eq!(status, "warn", "{r}");
+    assert!(
+        why.contains("1015: closed with 1015") && why.contains("wants 1002"),
+        "{why}"
+    );
+    assert_eq!(verdict(r, "close-short").0, "warn", "{r}");
+    let (status, why) = verdict(r, "length-nonminimal");
+    assert_eq!(
+        (status, why.contains("let it through")),
+        ("warn", true),
+        "{r}"
+    );
+    let (status, why) = verdict(r, "length-64bit");
+    assert_eq!(status, "warn", "{r}");
+    assert!(why.contains("waits for the payload"), "{why}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lengths_the_rfc_forbids_pass_against_a_server_that_reads_them() {
+    let url = raw_server(strict_lengths).await;
+    let out = run(args(&[
+        "probe",
+        &url,
+        "--only",
+        "length-nonminimal,length-64bit",
+    ]))
+    .await;
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    for id in ["length-nonminimal", "length-64bit"] {
+        let (status, why) = verdict(&out.stdout, id);
+        assert_eq!(status, "pass", "{id}: {}", out.stdout);
+        assert!(why.contains("1002"), "{why}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_one_reserved_opcode_let_through_is_named() {
+    let url = raw_server(misses_0xb).await;
+    let out = run(args(&["probe", &url, "--only", "opcode"])).await;
+    assert_eq!(out.code, 7, "{}\n{}", out.stdout, out.stderr);
+    let (status, why) = verdict(&out.stdout, "opcode");
+    assert_eq!(status, "fail", "{}", out.stdout);
+    assert!(why.starts_with("0xB: let it through"), "{why}");
+    assert!(
+        why.contains("0x3, 0x4, 0x5, 0x6, 0x7, 0xC, 0xD, 0xE, 0xF: each closed"),
+        "{why}"
+    );
+}
