@@ -58,8 +58,8 @@ checks! {
     OriginForeign "origin-foreign" Default 3 "refuses an Origin none of its pages would send";
     OriginNull "origin-null" Default 3 "refuses Origin: null";
     OriginMissing "origin-missing" Default 3 "a request without Origin (non-browser clients)";
-    // OriginVariants "origin-variants" Default 3 "refuses look-alikes of its own origin (scheme, port, case, dot, punycode, file://, two Origins)";
-    // CookieOnly "cookie-only" Default 3 "refuses a foreign Origin that carries only the cookie (-H 'Cookie: ...' or --cookie)";
+    OriginVariants "origin-variants" Default 3 "refuses look-alikes of its own origin (scheme, port, case, dot, punycode, file://, two Origins)";
+    CookieOnly "cookie-only" Default 3 "refuses a foreign Origin that carries only the cookie (-H 'Cookie: ...' or --cookie)";
     HostMissing "host-missing" Default 3 "answers a request without Host with 400";
     Http10 "http10" Default 3 "refuses an HTTP/1.0 upgrade";
     KeyMissing "key-missing" Default 3 "answers a request without Sec-WebSocket-Key with 400";

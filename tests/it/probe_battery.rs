@@ -271,3 +271,116 @@ async fn the_one_reserved_opcode_let_through_is_named() {
         "{why}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_exact_allow_list_refuses_every_look_alike_and_the_lone_cookie() {
+    let server = Listen::start(&["--origin-allow", "https://app.example.test"]);
+    let out = run(args(&[
+        "probe",
+        &server.url("/"),
+        "-o",
+        "https://app.example.test",
+        "--cookie",
+        "session=s3cr3t",
+        "--only",
+        "origin-variants,cookie-only",
+    ]))
+    .await;
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let (status, why) = verdict(&out.stdout, "origin-variants");
+    assert_eq!(status, "pass", "{}", out.stdout);
+    assert!(
+        why.contains("refused every look-alike of https://app.example.test"),
+        "{why}"
+    );
+    let (status, why) = verdict(&out.stdout, "cookie-only");
+    assert_eq!(status, "pass", "{}", out.stdout);
+    assert!(why.contains("403"), "{why}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_prefix_allow_list_lets_look_alikes_in_and_an_open_server_takes_the_cookie() {
+    let server = Listen::start(&["--origin-allow", "https://app.example.test*"]);
+    let out = run(args(&[
+        "probe",
+        &server.url("/"),
+        "-o",
+        "https://app.example.test",
+        "--only",
+        "origin-variants,cookie-only",
+    ]))
+    .await;
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let (status, why) = verdict(&out.stdout, "origin-variants");
+    assert_eq!(status, "warn", "{}", out.stdout);
+    assert!(
+        why.contains("https://app.example.test:444 (port)")
+            && why.contains("https://app.example.test.probe.wscope.invalid (suffix)"),
+        "{why}"
+    );
+    assert_eq!(
+        verdict(&out.stdout, "cookie-only").0,
+        "n/a",
+        "{}",
+        out.stdout
+    );
+    // Any Origin with the cookie: hijackable.
+    let (url, heads) = recording_server().await;
+    let out = run(args(&[
+        "probe",
+        &url,
+        "-H",
+        "Cookie: session=s3cr3t",
+        "--auth",
+        "u:p",
+        "--only",
+        "cookie-only,origin-variants",
+    ]))
+    .await;
+    assert_eq!(out.code, 7, "{}\n{}", out.stdout, out.stderr);
+    let (status, why) = verdict(&out.stdout, "cookie-only");
+    assert_eq!(status, "fail", "{}", out.stdout);
+    assert!(why.contains("cross-site WebSocket hijacking"), "{why}");
+    assert_eq!(
+        verdict(&out.stdout, "origin-variants").0,
+        "n/a",
+        "{}",
+        out.stdout
+    );
+    // The cookie-only request carried the cookie and no other credential.
+    let heads = heads.lock().unwrap().clone();
+    let lone: Vec<&String> = heads
+        .iter()
+        .filter(|h| h.contains("Origin: https://probe.wscope.invalid\r\n"))
+        .collect();
+    assert_eq!(
+        lone.len(),
+        2,
+        "the foreign Origin of origin-variants and cookie-only: {heads:?}"
+    );
+    assert!(
+        lone.iter()
+            .any(|h| h.contains("Cookie: session=s3cr3t\r\n") && !h.contains("Authorization")),
+        "{lone:?}"
+    );
+}
+
+/// A server that upgrades everything and keeps every request head.
+async fn recording_server() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}/", listener.local_addr().unwrap());
+    let heads = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = heads.clone();
+    tokio::spawn(async move {
+        while let Ok((mut tcp, _)) = listener.accept().await {
+            let mut peek = vec![0u8; 64 * 1024];
+            if let Ok(n) = tcp.peek(&mut peek).await {
+                kept.lock()
+                    .unwrap()
+                    .push(String::from_utf8_lossy(&peek[..n]).into_owned());
+            }
+            tokio::spawn(serve(tcp, takes_all));
+        }
+    });
+    (url, heads)
+}

@@ -18,6 +18,7 @@
 pub use crate::probe_checks as check;
 mod frames;
 mod limit;
+mod origin;
 mod report;
 mod requests;
 mod upgrade;
@@ -220,6 +221,8 @@ impl Probe {
                 C::OriginForeign | C::OriginNull | C::OriginMissing => {
                     upgrade::origin(self, id).await
                 }
+                C::OriginVariants => origin::variants_check(self).await,
+                C::CookieOnly => origin::cookie_only(self).await,
                 C::HostMissing
                 | C::Http10
                 | C::KeyMissing

@@ -19,7 +19,7 @@ const LARGE: usize = 256 << 10;
 const MANY: usize = 10_000;
 
 /// How the server answered a hand-written request.
-enum Answer {
+pub enum Answer {
     Status(u16, String),
     /// Closed or reset before a whole response head.
     Dropped,
@@ -30,42 +30,56 @@ enum Answer {
 
 /// The request head for check `id`: wscope's own, changed where the check says.
 pub fn request_for(p: &Probe, id: CheckId) -> Vec<u8> {
-    let key = tokio_tungstenite::tungstenite::handshake::client::generate_key();
+    let head = head_with(p, "HTTP/1.1", |fields| {
+        let is = |n: &str, want: &str| n.eq_ignore_ascii_case(want);
+        match id {
+            CheckId::HostMissing => fields.retain(|(n, _)| !is(n, "Host")),
+            CheckId::KeyMissing => fields.retain(|(n, _)| !is(n, "Sec-WebSocket-Key")),
+            CheckId::KeyMalformed => {
+                for (n, v) in fields.iter_mut() {
+                    if is(n, "Sec-WebSocket-Key") {
+                        // Base64 of 12 bytes, not 16 (RFC 6455 §4.1 item 7).
+                        *v = "d3Njb3BlLXByb2Jl".into();
+                    }
+                }
+            }
+            CheckId::KeyDuplicate => fields.push(("Sec-WebSocket-Key".into(), new_key())),
+            CheckId::HeadersLarge => {
+                let size = LARGE.min(p.max);
+                fields.push(("X-Wscope-Probe".into(), "a".repeat(size)));
+            }
+            CheckId::HeadersMany => {
+                fields.extend((0..MANY).map(|i| (format!("X-Wscope-{i}"), "1".to_string())));
+            }
+            _ => {}
+        }
+    });
+    match id {
+        CheckId::Http10 => head_with(p, "HTTP/1.0", |_| {}),
+        _ => head,
+    }
+}
+
+fn new_key() -> String {
+    tokio_tungstenite::tungstenite::handshake::client::generate_key()
+}
+
+/// The upgrade request wscope would send with the user's options (without a deflate offer),
+/// its header fields changed by `edit`, as bytes.
+pub fn head_with(
+    p: &Probe,
+    version: &str,
+    edit: impl FnOnce(&mut Vec<(String, String)>),
+) -> Vec<u8> {
     let mut conn = p.conn.clone();
     conn.deflate = None;
-    let req = request::build(&p.target, &conn, key.clone());
+    let req = request::build(&p.target, &conn, new_key());
     let mut fields: Vec<(String, String)> = req
         .headers
         .iter()
         .map(|(n, v)| (n.to_string(), v.to_string()))
         .collect();
-    let is = |n: &str, want: &str| n.eq_ignore_ascii_case(want);
-    let mut version = "HTTP/1.1";
-    match id {
-        CheckId::HostMissing => fields.retain(|(n, _)| !is(n, "Host")),
-        CheckId::Http10 => version = "HTTP/1.0",
-        CheckId::KeyMissing => fields.retain(|(n, _)| !is(n, "Sec-WebSocket-Key")),
-        CheckId::KeyMalformed => {
-            for (n, v) in fields.iter_mut() {
-                if is(n, "Sec-WebSocket-Key") {
-                    // Base64 of 12 bytes, not 16 (RFC 6455 §4.1 item 7).
-                    *v = "d3Njb3BlLXByb2Jl".into();
-                }
-            }
-        }
-        CheckId::KeyDuplicate => {
-            let other = tokio_tungstenite::tungstenite::handshake::client::generate_key();
-            fields.push(("Sec-WebSocket-Key".into(), other));
-        }
-        CheckId::HeadersLarge => {
-            let size = LARGE.min(p.max);
-            fields.push(("X-Wscope-Probe".into(), "a".repeat(size)));
-        }
-        CheckId::HeadersMany => {
-            fields.extend((0..MANY).map(|i| (format!("X-Wscope-{i}"), "1".to_string())));
-        }
-        _ => {}
-    }
+    edit(&mut fields);
     let mut head = format!("GET {} {version}\r\n", p.target.resource);
     for (n, v) in &fields {
         head.push_str(&format!("{n}: {v}\r\n"));
@@ -81,7 +95,7 @@ pub async fn check(p: &Probe, id: CheckId) -> Outcome {
     judge(id, answer, LARGE.min(p.max))
 }
 
-async fn ask(p: &Probe, head: &[u8]) -> Answer {
+pub async fn ask(p: &Probe, head: &[u8]) -> Answer {
     let deadline = tokio::time::Instant::now() + p.conn.connect_timeout;
     let mut stream = match crate::handshake::connect(&p.target, &p.conn, deadline).await {
         Ok(s) => s,

@@ -21,7 +21,12 @@ const FIX: &str =
 pub fn without_upgrade(id: CheckId) -> bool {
     matches!(
         id,
-        CheckId::OriginForeign | CheckId::OriginNull | CheckId::OriginMissing | CheckId::Tls
+        CheckId::OriginForeign
+            | CheckId::OriginNull
+            | CheckId::OriginMissing
+            | CheckId::OriginVariants
+            | CheckId::CookieOnly
+            | CheckId::Tls
     )
 }
 
