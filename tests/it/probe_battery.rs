@@ -384,3 +384,158 @@ async fn recording_server() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Stri
     });
     (url, heads)
 }
+
+/// SARIF 2.1.0's required structure (sarif-schema-2.1.0.json: sarifLog needs version and runs,
+/// a run its tool, a tool its driver, a driver its name, a result its message text) and what
+/// issue 32 item 7 asks of each result: rule id, evidence, a reproducing command.
+fn assert_sarif(doc: &serde_json::Value) {
+    assert_eq!(doc["version"], "2.1.0", "{doc}");
+    assert!(
+        doc["$schema"]
+            .as_str()
+            .is_some_and(|s| s.contains("sarif-2.1.0")),
+        "{doc}"
+    );
+    let runs = doc["runs"].as_array().expect("runs");
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0]["tool"]["driver"]["name"], "wscope");
+    let rules = runs[0]["tool"]["driver"]["rules"]
+        .as_array()
+        .expect("rules");
+    for r in rules {
+        assert!(r["id"].as_str().is_some(), "{r}");
+    }
+    for res in runs[0]["results"].as_array().expect("results") {
+        let id = res["ruleId"].as_str().expect("ruleId");
+        let i = res["ruleIndex"].as_u64().expect("ruleIndex") as usize;
+        assert_eq!(rules[i]["id"], id, "ruleIndex points at its rule");
+        assert!(
+            matches!(res["level"].as_str(), Some("error" | "warning")),
+            "{res}"
+        );
+        assert!(res["message"]["text"].as_str().is_some(), "{res}");
+        let uri = &res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"];
+        assert!(
+            uri.as_str().is_some_and(|u| u.starts_with("ws://")),
+            "{res}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sarif_holds_each_failed_and_warned_check_with_the_command_that_reproduces_it() {
+    let lax = Lax::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("probe.sarif");
+    let out = run(args(&[
+        "probe",
+        &lax.url,
+        "--only",
+        "utf8,ping,origin-foreign",
+        "-H",
+        "Cookie: session=s3cr3t",
+        "--sarif",
+        file.to_str().unwrap(),
+    ]))
+    .await;
+    assert_eq!(out.code, 7, "{}\n{}", out.stdout, out.stderr);
+    let text = std::fs::read_to_string(&file).expect("the SARIF file");
+    assert!(
+        !text.contains("s3cr3t"),
+        "a credential in the report:\n{text}"
+    );
+    let doc: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    assert_sarif(&doc);
+    let results = doc["runs"][0]["results"].as_array().unwrap();
+    let ids: Vec<&str> = results
+        .iter()
+        .map(|r| r["ruleId"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        ["origin-foreign", "utf8"],
+        "the warn and the fail, not the pass"
+    );
+    assert_eq!(results[1]["level"], "error");
+    assert_eq!(results[0]["level"], "warning");
+    let msg = results[1]["message"]["text"].as_str().unwrap();
+    assert!(msg.contains("let it through"), "the evidence: {msg}");
+    let cmd = results[1]["properties"]["command"].as_str().unwrap();
+    assert!(
+        cmd.starts_with("wscope probe ") && cmd.contains(&lax.url) && cmd.ends_with("--only utf8"),
+        "{cmd}"
+    );
+    assert!(
+        cmd.contains("'Cookie: REDACTED'") && !cmd.contains("--sarif"),
+        "{cmd}"
+    );
+    // The command reproduces the finding.
+    let argv = shell_words(cmd);
+    let again = run(argv[1..].to_vec()).await;
+    assert_eq!(again.code, 7, "{}", again.stdout);
+    assert_eq!(verdict(&again.stdout, "utf8").0, "fail", "{}", again.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sarif_file_that_cannot_be_written_is_an_error_naming_the_flag() {
+    let server = Listen::start(&[]);
+    let out = run(args(&[
+        "probe",
+        &server.url("/"),
+        "--only",
+        "ping",
+        "--sarif",
+        "/nonexistent-dir/probe.sarif",
+    ]))
+    .await;
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains("--sarif") && out.stderr.contains("/nonexistent-dir"),
+        "{}",
+        out.stderr
+    );
+    // A probe that cannot reach its server still writes the file, the error inside.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("p.sarif");
+    let gone = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("ws://{}/", gone.local_addr().unwrap());
+    drop(gone);
+    let out = run(args(&["probe", &url, "--sarif", file.to_str().unwrap()])).await;
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_sarif(&doc);
+    let note =
+        &doc["runs"][0]["invocations"][0]["toolExecutionNotifications"][0]["message"]["text"];
+    assert!(
+        note.as_str().is_some_and(|t| t.contains("cannot connect")),
+        "{doc}"
+    );
+}
+
+/// Split a command the way a POSIX shell does for the plain and single-quoted words
+/// `config::shell_quote` writes.
+fn shell_words(cmd: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    let (mut quoted, mut any) = (false, false);
+    for c in cmd.chars() {
+        match c {
+            '\'' => {
+                quoted = !quoted;
+                any = true;
+            }
+            ' ' if !quoted => {
+                if any || !cur.is_empty() {
+                    words.push(std::mem::take(&mut cur));
+                }
+                any = false;
+            }
+            c => cur.push(c),
+        }
+    }
+    if any || !cur.is_empty() {
+        words.push(cur);
+    }
+    words
+}

@@ -21,6 +21,7 @@ mod limit;
 mod origin;
 mod report;
 mod requests;
+mod sarif;
 mod upgrade;
 mod violations;
 mod wire;
@@ -66,8 +67,23 @@ pub async fn run(cfg: config::Probe) -> Result<()> {
     let mut printer = cfg.output.printer(Screen::Stderr);
     let json = cfg.output.style.json();
     let (url, mut text) = (cfg.target.url.to_string(), cfg.output.clone());
+    let (sarif_path, command) = (cfg.sarif.clone(), cfg.command.clone());
     let mut doc = None;
-    let result = probe(cfg, &mut printer, &mut doc).await;
+    let mut outcomes = Vec::new();
+    let mut result = probe(cfg, &mut printer, &mut doc, &mut outcomes).await;
+    if let Some(path) = sarif_path {
+        let error = result.as_ref().err().map(|e| e.to_string());
+        let sarif = sarif::document(&url, &outcomes, &command, error.as_deref());
+        if let Err(e) = sarif::write(&path, &sarif).await {
+            // The findings' own verdict stays the exit code; a file we could not write is
+            // said, and fails the run only when nothing else did.
+            if result.is_ok() {
+                result = Err(e);
+            } else {
+                printer.error(&e);
+            }
+        }
+    }
     if json {
         // One document on stdout whatever the outcome: the error goes inside it, and to stderr
         // as text (the edge's JSON error would be a second document: config says so).
@@ -102,6 +118,7 @@ async fn probe(
     cfg: config::Probe,
     printer: &mut Printer,
     doc: &mut Option<serde_json::Value>,
+    found: &mut Vec<Outcome>,
 ) -> Result<()> {
     let json = cfg.output.style.json();
     let started = Instant::now();
@@ -152,7 +169,9 @@ async fn probe(
     } else {
         printer.document(&report::human(&first.url, &outcomes, elapsed));
     }
-    verdict(&outcomes, stopped)
+    let v = verdict(&outcomes, stopped);
+    *found = outcomes;
+    v
 }
 
 /// The exit: the server stopping (said once), then the failed checks.
