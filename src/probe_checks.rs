@@ -69,11 +69,11 @@ checks! {
     HeadersMany "headers-many" Default 3 "refuses a request with 10 000 header fields";
     Version "version" Default 3 "answers version 8 with 426 + Sec-WebSocket-Version: 13";
     Subprotocol "subprotocol" Default 3 "selects no subprotocol when none is offered";
-    // SubprotocolChoice "subprotocol-choice" Default 3 "selects one of the subprotocols offered, or none";
+    SubprotocolChoice "subprotocol-choice" Default 3 "selects one of the subprotocols offered, or none";
     Deflate "deflate" Default 3 "negotiates permessage-deflate by RFC 7692";
-    // Extensions "extensions" Default 3 "accepts only the extensions it implements, each offered alone";
-    // DeflateParams "deflate-params" Default 3 "declines permessage-deflate offers with invalid parameters";
-    // DeflateBomb "deflate-bomb" Asked 60 "refuses a message that inflates to 1 GiB (sent as ~1 MiB)";
+    Extensions "extensions" Default 3 "accepts only the extensions it implements, each offered alone";
+    DeflateParams "deflate-params" Default 3 "declines permessage-deflate offers with invalid parameters";
+    DeflateBomb "deflate-bomb" Asked 60 "refuses a message that inflates to 1 GiB (sent as ~1 MiB)";
     Ping "ping" Default 3 "answers a ping with a pong echoing its payload";
     Close "close" Default 3 "answers a close within 2 s";
     Utf8 "utf8" Default 3 "closes with 1007 on invalid UTF-8 text";

@@ -47,17 +47,54 @@ const VIOLATIONS: [&str; 8] = [
 /// frame headers with wscope's one parser: `close` says which code a header gets (None: the
 /// frame is taken; pings are answered, a close is echoed).
 async fn raw_server(close: fn(&Header) -> Option<u16>) -> String {
+    raw_server_with(close, |_| String::new()).await
+}
+
+/// The same, with the response headers `agree` makes of the request head.
+async fn raw_server_with(close: fn(&Header) -> Option<u16>, agree: fn(&str) -> String) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("ws://{}/", listener.local_addr().unwrap());
     tokio::spawn(async move {
         while let Ok((tcp, _)) = listener.accept().await {
-            tokio::spawn(serve(tcp, close));
+            tokio::spawn(serve(tcp, close, agree));
         }
     });
     url
 }
 
-async fn serve(mut tcp: TcpStream, close: fn(&Header) -> Option<u16>) {
+fn header_of<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.lines().find_map(|l| {
+        let (n, v) = l.split_once(':')?;
+        n.trim().eq_ignore_ascii_case(name).then(|| v.trim())
+    })
+}
+
+/// Agrees to whatever is offered: the first subprotocol, the extension offer as written (a
+/// valueless client_max_window_bits, which a response may not carry, left out).
+fn echoes_offers(head: &str) -> String {
+    let mut out = String::new();
+    if let Some(p) = header_of(head, "Sec-WebSocket-Protocol") {
+        let first = p.split(',').next().unwrap_or_default().trim();
+        out.push_str(&format!("Sec-WebSocket-Protocol: {first}\r\n"));
+    }
+    if let Some(e) = header_of(head, "Sec-WebSocket-Extensions") {
+        let e = e.replace("; client_max_window_bits", "");
+        out.push_str(&format!("Sec-WebSocket-Extensions: {e}\r\n"));
+    }
+    out
+}
+
+/// Agrees to permessage-deflate (and inflates nothing).
+fn agrees_to_deflate(head: &str) -> String {
+    match header_of(head, "Sec-WebSocket-Extensions") {
+        Some(e) if e.contains("permessage-deflate") => {
+            "Sec-WebSocket-Extensions: permessage-deflate\r\n".into()
+        }
+        _ => String::new(),
+    }
+}
+
+async fn serve(mut tcp: TcpStream, close: fn(&Header) -> Option<u16>, agree: fn(&str) -> String) {
     let mut buf = Vec::new();
     let mut chunk = vec![0u8; 64 * 1024];
     let end = loop {
@@ -81,7 +118,8 @@ async fn serve(mut tcp: TcpStream, close: fn(&Header) -> Option<u16>) {
         .unwrap_or_default();
     let accept = tokio_tungstenite::tungstenite::handshake::derive_accept_key(key.as_bytes());
     let response = format!(
-        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n{}\r\n",
+        agree(&head)
     );
     if tcp.write_all(response.as_bytes()).await.is_err() {
         return;
@@ -379,7 +417,7 @@ async fn recording_server() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Stri
                     .unwrap()
                     .push(String::from_utf8_lossy(&peek[..n]).into_owned());
             }
-            tokio::spawn(serve(tcp, takes_all));
+            tokio::spawn(serve(tcp, takes_all, |_| String::new()));
         }
     });
     (url, heads)
@@ -538,4 +576,101 @@ fn shell_words(cmd: &str) -> Vec<String> {
         words.push(cur);
     }
     words
+}
+
+const NEGOTIATION: &str = "subprotocol-choice,extensions,deflate-params";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_conforming_server_chooses_declines_and_stops_the_bomb() {
+    let server = Listen::start(&["-s", "chat"]);
+    let only = format!("{NEGOTIATION},deflate-bomb");
+    let out = run(args(&[
+        "probe",
+        &server.url("/"),
+        "-s",
+        "chat",
+        "--only",
+        &only,
+    ]))
+    .await;
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let r = &out.stdout;
+    for id in [
+        "subprotocol-choice",
+        "extensions",
+        "deflate-params",
+        "deflate-bomb",
+    ] {
+        assert_eq!(verdict(r, id).0, "pass", "{id}:\n{r}");
+    }
+    assert!(
+        verdict(r, "subprotocol-choice")
+            .1
+            .contains("selected 'chat'"),
+        "{r}"
+    );
+    assert!(
+        verdict(r, "extensions")
+            .1
+            .contains("x-wscope-probe: declined"),
+        "{r}"
+    );
+    assert!(
+        verdict(r, "deflate-params")
+            .1
+            .contains("window bits 16: declined"),
+        "{r}"
+    );
+    let (_, bomb) = verdict(r, "deflate-bomb");
+    assert!(bomb.contains("1009") && bomb.contains("1 GiB"), "{bomb}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_agrees_to_anything_fails_negotiation() {
+    let url = raw_server_with(takes_all, echoes_offers).await;
+    let out = run(args(&["probe", &url, "-s", "chat", "--only", NEGOTIATION])).await;
+    assert_eq!(out.code, 7, "{}\n{}", out.stdout, out.stderr);
+    let r = &out.stdout;
+    let (status, why) = verdict(r, "subprotocol-choice");
+    assert_eq!(status, "warn", "{r}");
+    assert!(
+        why.contains("'wscope-probe-a.invalid', a name no server implements"),
+        "{why}"
+    );
+    let (status, why) = verdict(r, "extensions");
+    assert_eq!(status, "fail", "{r}");
+    assert!(why.contains("x-wscope-probe: accepted"), "{why}");
+    let (status, why) = verdict(r, "deflate-params");
+    assert_eq!(status, "fail", "{r}");
+    assert!(
+        why.contains("window bits 16: accepted") && why.contains("an unknown parameter: accepted"),
+        "{why}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_takes_the_whole_bomb_fails_and_the_bomb_is_asked_for() {
+    let url = raw_server_with(takes_all, agrees_to_deflate).await;
+    // Not part of a plain probe: it sends a megabyte.
+    let out = run(args(&["probe", &url, "--skip", "max-message"])).await;
+    assert!(!out.stdout.contains("deflate-bomb"), "{}", out.stdout);
+    let out = run(args(&["probe", &url, "--only", "deflate-bomb"])).await;
+    assert_eq!(out.code, 7, "{}\n{}", out.stdout, out.stderr);
+    let (status, why) = verdict(&out.stdout, "deflate-bomb");
+    assert_eq!(status, "fail", "{}", out.stdout);
+    assert!(why.contains("inflates without a limit"), "{why}");
+    // Only within --probe-max.
+    let out = run(args(&[
+        "probe",
+        &url,
+        "--only",
+        "deflate-bomb",
+        "--probe-max",
+        "512K",
+    ]))
+    .await;
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let (status, why) = verdict(&out.stdout, "deflate-bomb");
+    assert_eq!(status, "n/a", "{}", out.stdout);
+    assert!(why.contains("--probe-max"), "{why}");
 }

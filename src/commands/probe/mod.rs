@@ -16,8 +16,10 @@
 //! text or JSON and [`sarif`] into SARIF.
 
 pub use crate::probe_checks as check;
+mod bomb;
 mod frames;
 mod limit;
+mod negotiate;
 mod origin;
 mod report;
 mod requests;
@@ -252,6 +254,10 @@ impl Probe {
                 C::Version => upgrade::version(self).await,
                 C::Subprotocol => upgrade::subprotocol(self).await,
                 C::Deflate => upgrade::deflate(self).await,
+                C::SubprotocolChoice => negotiate::subprotocol_choice(self).await,
+                C::Extensions => negotiate::extensions(self).await,
+                C::DeflateParams => negotiate::deflate_params(self).await,
+                C::DeflateBomb => bomb::bomb(self).await,
                 C::Ping => frames::ping(self).await,
                 C::Close => frames::close(self).await,
                 C::MaxMessage => limit::max_message(self).await,

@@ -96,10 +96,18 @@ pub async fn check(p: &Probe, id: CheckId) -> Outcome {
 }
 
 pub async fn ask(p: &Probe, head: &[u8]) -> Answer {
+    match ask_head(p, head).await {
+        Ok(resp) => Answer::Status(resp.status, resp.reason),
+        Err(a) => a,
+    }
+}
+
+/// Send a hand-written request head; the response head, or how it went otherwise.
+pub async fn ask_head(p: &Probe, head: &[u8]) -> Result<response::Response, Answer> {
     let deadline = tokio::time::Instant::now() + p.conn.connect_timeout;
     let mut stream = match crate::handshake::connect(&p.target, &p.conn, deadline).await {
         Ok(s) => s,
-        Err(e) => return Answer::Unreached(e),
+        Err(e) => return Err(Answer::Unreached(e)),
     };
     let talk = async {
         // A server may answer (and close) before it has read all of a big head: what it says
@@ -109,9 +117,9 @@ pub async fn ask(p: &Probe, head: &[u8]) -> Answer {
         response::read_head(&mut stream).await
     };
     match tokio::time::timeout_at(deadline, talk).await {
-        Err(_) => Answer::Timeout,
-        Ok(Ok((resp, _))) => Answer::Status(resp.status, resp.reason),
-        Ok(Err(_)) => Answer::Dropped,
+        Err(_) => Err(Answer::Timeout),
+        Ok(Ok((resp, _))) => Ok(resp),
+        Ok(Err(_)) => Err(Answer::Dropped),
     }
 }
 
