@@ -92,10 +92,10 @@ checks! {
     LengthNonminimal "length-nonminimal" Default 3 "closes with 1002 on a length in a longer form than it needs";
     Length64bit "length-64bit" Default 3 "closes (1002) on a 64-bit length with the top bit set";
     MaxMessage "max-message" Default 60 "the largest message it accepts";
-    // MaxFrame "max-frame" Asked 120 "the largest frame it accepts, by binary search";
-    // Idle "idle" Asked 5 "closes an idle connection (waits up to --probe-idle)";
-    // ServerPing "server-ping" Asked 5 "pings an idle client, and how often (within --probe-idle)";
-    // Connections "connections" Asked 10 "limits the connections of one client (up to --probe-conns)";
+    MaxFrame "max-frame" Asked 120 "the largest frame it accepts, by binary search";
+    Idle "idle" Asked 5 "closes an idle connection (waits up to --probe-idle)";
+    ServerPing "server-ping" Asked 5 "pings an idle client, and how often (within --probe-idle)";
+    Connections "connections" Asked 10 "limits the connections of one client (up to --probe-conns)";
     Tls "tls" Default 3 "TLS version, certificate validity and names";
 }
 

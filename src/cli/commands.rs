@@ -89,7 +89,7 @@ pub struct ProbeArgs {
     pub probe_idle: Option<std::time::Duration>,
 
     /// Run connections: open up to N connections at once to find the server's per-client limit
-    #[arg(long, default_value_t = 0, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=10000), help_heading = "Probe")]
+    #[arg(long, default_value_t = 0, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=1000), help_heading = "Probe")]
     pub probe_conns: u32,
 
     /// Send this cookie with every check, and run cookie-only ('name=value; ...')

@@ -674,3 +674,184 @@ async fn a_server_that_takes_the_whole_bomb_fails_and_the_bomb_is_asked_for() {
     assert_eq!(status, "n/a", "{}", out.stdout);
     assert!(why.contains("--probe-max"), "{why}");
 }
+
+/// Closes with 1009 on a data frame of more than 100 000 bytes.
+fn limit_100k(h: &Header) -> Option<u16> {
+    (h.opcode == 0x2 && h.len > 100_000).then_some(1009)
+}
+
+/// Takes no data frame at all.
+fn limit_0(h: &Header) -> Option<u16> {
+    (h.opcode == 0x2).then_some(1009)
+}
+
+/// Says 1002 where 1009 is meant.
+fn limit_100k_1002(h: &Header) -> Option<u16> {
+    (h.opcode == 0x2 && h.len > 100_000).then_some(1002)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_frame_bisects_to_within_a_sixteenth_of_the_limit() {
+    let url = raw_server(limit_100k).await;
+    let out = run(args(&[
+        "probe",
+        &url,
+        "--only",
+        "max-frame",
+        "--probe-max",
+        "1M",
+    ]))
+    .await;
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let (status, why) = verdict(&out.stdout, "max-frame");
+    assert_eq!(status, "pass", "{}", out.stdout);
+    let nums: Vec<usize> = why
+        .split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    let (taken, refused) = (nums[0], nums[1]);
+    assert!(taken <= 100_000 && refused > 100_000, "{why}");
+    assert!(refused - taken <= refused / 16, "not bisected: {why}");
+    assert!(why.contains("1009"), "{why}");
+    // No frame taken: fail; the wrong close code: warn.
+    let url = raw_server(limit_0).await;
+    let out = run(args(&[
+        "probe",
+        &url,
+        "--only",
+        "max-frame",
+        "--probe-max",
+        "64K",
+    ]))
+    .await;
+    assert_eq!(out.code, 7, "{}", out.stdout);
+    assert_eq!(
+        verdict(&out.stdout, "max-frame").0,
+        "fail",
+        "{}",
+        out.stdout
+    );
+    let url = raw_server(limit_100k_1002).await;
+    let out = run(args(&[
+        "probe",
+        &url,
+        "--only",
+        "max-frame",
+        "--probe-max",
+        "1M",
+    ]))
+    .await;
+    assert_eq!(
+        verdict(&out.stdout, "max-frame").0,
+        "warn",
+        "{}",
+        out.stdout
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_finds_max_clients_and_warns_without_a_limit() {
+    let server = Listen::start(&["--max-clients", "3"]);
+    let out = run(args(&[
+        "probe",
+        &server.url("/"),
+        "--probe-conns",
+        "6",
+        "--only",
+        "connections,ping",
+    ]))
+    .await;
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let (status, why) = verdict(&out.stdout, "connections");
+    assert_eq!(status, "pass", "{}", out.stdout);
+    assert!(
+        why.starts_with("connection 4 refused with 503, with 3 open"),
+        "{why}"
+    );
+    // It ran alone: ping got its slot.
+    assert_eq!(verdict(&out.stdout, "ping").0, "pass", "{}", out.stdout);
+    let open = Listen::start(&[]);
+    let out = run(args(&[
+        "probe",
+        &open.url("/"),
+        "--probe-conns",
+        "5",
+        "--skip",
+        "max-message",
+    ]))
+    .await;
+    let (status, why) = verdict(&out.stdout, "connections");
+    assert_eq!(status, "warn", "{}", out.stdout);
+    assert!(why.contains("accepted all 5 connections"), "{why}");
+}
+
+/// A server that pings every 200 ms and closes an idle client after 900 ms.
+async fn pinging_server() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}/", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut tcp, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                if crate::support::hostile::handshake(&mut tcp).await.is_none() {
+                    return;
+                }
+                for _ in 0..4 {
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                    if tcp.write_all(&frame(0x89, b"hb")).await.is_err() {
+                        return;
+                    }
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                let _ = tcp.write_all(&frame(0x88, &1001u16.to_be_bytes())).await;
+            });
+        }
+    });
+    url
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_and_server_ping_watch_an_idle_connection_up_to_probe_idle() {
+    let url = pinging_server().await;
+    let out = run(args(&[
+        "probe",
+        &url,
+        "--probe-idle",
+        "3",
+        "--only",
+        "idle,server-ping",
+    ]))
+    .await;
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let (status, why) = verdict(&out.stdout, "idle");
+    assert_eq!(status, "pass", "{}", out.stdout);
+    assert!(
+        why.contains("closed with 1001") && why.contains("pinged 4 times"),
+        "{why}"
+    );
+    let (status, why) = verdict(&out.stdout, "server-ping");
+    assert_eq!(status, "pass", "{}", out.stdout);
+    assert!(
+        why.contains("pinged 4 times") && why.contains("then every 2"),
+        "{why}"
+    );
+    // wscope listen neither pings nor closes an idle client; without --probe-idle, not run.
+    let server = Listen::start(&[]);
+    let out = run(args(&[
+        "probe",
+        &server.url("/"),
+        "--probe-idle",
+        "0.5",
+        "--only",
+        "idle,server-ping",
+    ]))
+    .await;
+    assert_eq!(verdict(&out.stdout, "idle").0, "warn", "{}", out.stdout);
+    assert_eq!(
+        verdict(&out.stdout, "server-ping").0,
+        "warn",
+        "{}",
+        out.stdout
+    );
+    let out = run(args(&["probe", &server.url("/"), "--skip", "max-message"])).await;
+    assert!(!out.stdout.contains("server-ping"), "{}", out.stdout);
+}

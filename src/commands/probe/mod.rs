@@ -19,6 +19,7 @@ pub use crate::probe_checks as check;
 mod bomb;
 mod frames;
 mod limit;
+mod limits;
 mod negotiate;
 mod origin;
 mod report;
@@ -154,13 +155,20 @@ async fn probe(
     }
     let selected = select(&cfg.only, &cfg.skip, |id| p.turned_on(id));
     let (p, first) = (&p, &first);
-    let outcomes = join_all(selected.iter().map(|&id| async move {
+    let one = |id: CheckId| async move {
         match open || upgrade::without_upgrade(id) {
             true => p.run_check(id, first).await,
             false => Outcome::new(id, Status::NotApplicable, NEEDS_AN_ORIGIN),
         }
-    }))
-    .await;
+    };
+    // `connections` fills the server's slots: it runs alone, after the others.
+    let (alone, together): (Vec<CheckId>, Vec<CheckId>) =
+        selected.iter().partition(|&&id| id == CheckId::Connections);
+    let mut outcomes = join_all(together.into_iter().map(one)).await;
+    for id in alone {
+        outcomes.push(one(id).await);
+    }
+    outcomes.sort_by_key(|o| selected.iter().position(|&s| s == o.id));
     let (outcomes, stopped) = match p.lost_any() && p.gone().await {
         true => p.stopped(outcomes),
         false => (outcomes, None),
@@ -222,8 +230,8 @@ impl Probe {
     /// An expensive check its own flag asks for without `--only`.
     fn turned_on(&self, id: CheckId) -> bool {
         match id {
-            // CheckId::Idle | CheckId::ServerPing => self.idle.is_some(),
-            // CheckId::Connections => self.conns > 0,
+            CheckId::Idle | CheckId::ServerPing => self.idle.is_some(),
+            CheckId::Connections => self.conns > 0,
             _ => false,
         }
     }
@@ -231,8 +239,8 @@ impl Probe {
     /// One check, bounded in time whatever the server does.
     async fn run_check(&self, id: CheckId, first: &Report) -> Outcome {
         let waits = match id {
-            // CheckId::Idle | CheckId::ServerPing => self.idle.unwrap_or_default(),
-            // CheckId::Connections => Duration::from_secs_f64(f64::from(self.conns) / self.rate),
+            CheckId::Idle | CheckId::ServerPing => self.idle.unwrap_or_default(),
+            CheckId::Connections => Duration::from_secs_f64(f64::from(self.conns) / self.rate),
             _ => Duration::ZERO,
         };
         let limit = self.conn.connect_timeout + id.budget() + waits;
@@ -261,6 +269,10 @@ impl Probe {
                 C::Ping => frames::ping(self).await,
                 C::Close => frames::close(self).await,
                 C::MaxMessage => limit::max_message(self).await,
+                C::MaxFrame => limits::max_frame(self).await,
+                C::Idle => limits::idle(self).await,
+                C::ServerPing => limits::server_ping(self).await,
+                C::Connections => limits::connections(self).await,
                 C::Tls => upgrade::tls(id, first, &self.target.host),
                 _ => frames::violation(self, id).await,
             }
