@@ -99,6 +99,25 @@ checks! {
     Tls "tls" Default 3 "TLS version, certificate validity and names";
 }
 
+/// `--only`'s long help: what it does, the expensive checks, every id.
+pub fn only_help() -> String {
+    let ids = |cost| {
+        CheckId::ALL
+            .iter()
+            .filter(|c| c.cost() == cost)
+            .map(|c| c.id())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    format!(
+        "Run only these checks (comma-separated ids, repeatable). Every probe talks only to the \
+         URL given.\n\nRun by default: {}.\n\nExpensive, run only when named here: {} (idle and \
+         server-ping also with --probe-idle, connections also with --probe-conns).",
+        ids(Cost::Default),
+        ids(Cost::Asked)
+    )
+}
+
 /// A check's verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Status {

@@ -54,15 +54,15 @@ pub struct ProbeArgs {
     #[command(flatten)]
     pub conn: ConnectArgs,
 
-    /// Run only these checks (comma-separated ids, repeatable). The expensive ones (deflate-bomb,
-    /// max-frame, idle, server-ping, connections) run only when named here (idle and server-ping
-    /// also with --probe-idle, connections with --probe-conns)
+    /// Run only these checks (comma-separated ids, repeatable); the expensive ones only run so
     #[arg(
         long,
         value_enum,
         value_delimiter = ',',
         value_name = "ID,ID",
-        help_heading = "Probe"
+        help_heading = "Probe",
+        hide_possible_values = true,
+        long_help = crate::probe_checks::only_help()
     )]
     pub only: Vec<crate::probe_checks::CheckId>,
 
@@ -72,7 +72,8 @@ pub struct ProbeArgs {
         value_enum,
         value_delimiter = ',',
         value_name = "ID",
-        help_heading = "Probe"
+        help_heading = "Probe",
+        hide_possible_values = true
     )]
     pub skip: Vec<crate::probe_checks::CheckId>,
 

@@ -147,7 +147,7 @@ fn said(a: &Answer) -> String {
 pub async fn variants_check(p: &Probe) -> Outcome {
     let id = CheckId::OriginVariants;
     let own = own_origin(p);
-    let base = accepted(p, id, &[own.clone()], Keep::All).await;
+    let base = accepted(p, id, std::slice::from_ref(&own), Keep::All).await;
     let foreign = accepted(p, id, &[FOREIGN_ORIGIN.to_string()], Keep::All).await;
     if let Answer::Unreached(e) = &base {
         return super::no_connection(id, e);
