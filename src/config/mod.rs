@@ -280,7 +280,11 @@ fn probe(a: &ProbeArgs) -> (Output, Result<Command>) {
 /// ones that choose checks or outputs, with credential values (Cookie, Authorization, --auth,
 /// --cookie) replaced by `REDACTED` so a dashboard upload leaks none.
 fn probe_command(url: &str) -> String {
-    let argv: Vec<String> = std::env::args().skip(1).collect();
+    // args_os: an argument that is not UTF-8 is shown lossily, never a panic.
+    let argv: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
     let mut out = vec!["wscope".to_string()];
     let mut it = argv.iter().peekable();
     let dropped = ["--only", "--skip", "--sarif", "--json", "--color"];

@@ -23,6 +23,7 @@ mod polish;
 mod probe;
 mod probe_battery;
 mod probe_hostile;
+mod probe_limits;
 mod reconnect;
 mod record;
 mod repl;
