@@ -125,6 +125,16 @@ pub fn of(id: CheckId) -> Option<Violation> {
                 .collect(),
         ),
         CheckId::CloseShort => plain(P, "§5.5.1", single(Crafted::new(craft::CLOSE, vec![0x03]))),
+        CheckId::LengthNonminimal | CheckId::Length64bit => return lengths(id),
+        _ => return None,
+    };
+    Some(v)
+}
+
+/// The two length encodings RFC 6455 §5.2 forbids, written by the one header encoder.
+fn lengths(id: CheckId) -> Option<Violation> {
+    const P: &[u16] = &[1002];
+    let v = match id {
         CheckId::LengthNonminimal => Violation {
             // Harmless when read right: letting it through is a warning.
             through: Status::Warn,
