@@ -54,13 +54,15 @@ pub struct ProbeArgs {
     #[command(flatten)]
     pub conn: ConnectArgs,
 
-    /// Run only these checks (comma-separated ids, repeatable)
+    /// Run only these checks (comma-separated ids, repeatable); the expensive ones only run so
     #[arg(
         long,
         value_enum,
         value_delimiter = ',',
         value_name = "ID,ID",
-        help_heading = "Probe"
+        help_heading = "Probe",
+        hide_possible_values = true,
+        long_help = crate::probe_checks::only_help()
     )]
     pub only: Vec<crate::probe_checks::CheckId>,
 
@@ -70,13 +72,34 @@ pub struct ProbeArgs {
         value_enum,
         value_delimiter = ',',
         value_name = "ID",
-        help_heading = "Probe"
+        help_heading = "Probe",
+        hide_possible_values = true
     )]
     pub skip: Vec<crate::probe_checks::CheckId>,
 
     /// Largest message max-message tries (K, M, G suffixes)
     #[arg(long, value_parser = parse_probe_max, default_value = "16M", value_name = "BYTES", help_heading = "Probe")]
     pub probe_max: usize,
+
+    /// At most this many messages (and new connections) a second in the limit searches
+    #[arg(long, value_parser = parse_rate, default_value = "50", value_name = "N", help_heading = "Probe")]
+    pub probe_rate: f64,
+
+    /// Run idle and server-ping, waiting up to this long for the server to close or ping
+    #[arg(long, value_parser = parse_secs, value_name = "SECS", help_heading = "Probe")]
+    pub probe_idle: Option<std::time::Duration>,
+
+    /// Run connections: open up to N connections at once to find the server's per-client limit
+    #[arg(long, default_value_t = 0, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=1000), help_heading = "Probe")]
+    pub probe_conns: u32,
+
+    /// Send this cookie with every check, and run cookie-only ('name=value; ...')
+    #[arg(long, value_name = "COOKIE", help_heading = "Probe")]
+    pub cookie: Option<String>,
+
+    /// Also write the failed and warned checks as SARIF 2.1.0 (code-scanning dashboards)
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub sarif: Option<std::path::PathBuf>,
 
     /// Print one JSON object: url, checks (id, status, title, detail), summary
     #[arg(long, help_heading = "Output")]

@@ -99,6 +99,13 @@ pub struct Probe {
     pub skip: Vec<CheckId>,
     /// `--probe-max`.
     pub max: usize,
+    /// `--probe-rate`, `--probe-idle`, `--probe-conns`: the manners of the limit searches.
+    pub rate: f64,
+    pub idle: Option<std::time::Duration>,
+    pub conns: u32,
+    /// `--sarif FILE`, and the command that reproduces a check (`--only ID` is added to it).
+    pub sarif: Option<PathBuf>,
+    pub command: String,
     pub output: Output,
 }
 
@@ -248,17 +255,89 @@ fn probe(a: &ProbeArgs) -> (Output, Result<Command>) {
     // --json: the one document holds the error (and probe says it on stderr as text).
     output.error_in_report = a.json;
     let checked = Target::parse(&a.url).and_then(|t| Ok((t, handshake(&a.conn)?)));
-    let cmd = checked.map(|(target, upgrade)| {
-        Command::Probe(Probe {
+    let cmd = checked.and_then(|(target, mut upgrade)| {
+        if let Some(c) = &a.cookie {
+            let (name, value) = upgrade::parse_header(&format!("Cookie: {c}"), "--cookie")?;
+            upgrade.headers.remove(&name);
+            upgrade.headers.push(name, value);
+        }
+        Ok(Command::Probe(Probe {
             target,
             upgrade,
             only: a.only.clone(),
             skip: a.skip.clone(),
             max: a.probe_max,
+            rate: a.probe_rate,
+            idle: a.probe_idle,
+            conns: a.probe_conns,
+            sarif: a.sarif.clone(),
+            command: probe_command(&a.url),
             output: output.clone(),
-        })
+        }))
     });
     (output, cmd)
+}
+
+/// The command line that reproduces this probe, for `--sarif`: the user's arguments less the
+/// ones that choose checks or outputs, with credential values (Cookie, Authorization, --auth,
+/// --cookie) replaced by `REDACTED` so a dashboard upload leaks none.
+fn probe_command(url: &str) -> String {
+    // args_os: an argument that is not UTF-8 is shown lossily, never a panic.
+    let argv: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let mut out = vec!["wscope".to_string()];
+    let mut it = argv.iter().peekable();
+    let dropped = ["--only", "--skip", "--sarif", "--json", "--color"];
+    let secret = ["--auth", "--cookie"];
+    while let Some(a) = it.next() {
+        let name = a.split('=').next().unwrap_or_default();
+        if dropped.contains(&name) || name == "--no-color" {
+            if !a.contains('=') && !matches!(name, "--json" | "--no-color") {
+                it.next();
+            }
+            continue;
+        }
+        if secret.contains(&name) {
+            out.push(format!("{name}=REDACTED"));
+            if !a.contains('=') {
+                it.next();
+            }
+            continue;
+        }
+        let credential = |v: &str| {
+            let n = v.split(':').next().unwrap_or_default().trim();
+            ["cookie", "authorization", "proxy-authorization"]
+                .iter()
+                .any(|c| n.eq_ignore_ascii_case(c))
+        };
+        match (name, it.peek()) {
+            ("-H" | "--header", Some(v)) if credential(v) => {
+                let n = v.split(':').next().unwrap_or_default().to_string();
+                out.push(a.clone());
+                out.push(format!("{n}: REDACTED"));
+                it.next();
+            }
+            _ => out.push(a.clone()),
+        }
+    }
+    if out.len() == 1 {
+        out.extend(["probe".to_string(), url.to_string()]);
+    }
+    out.iter()
+        .map(|a| shell_quote(a))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// One argument as a POSIX shell reads it back.
+fn shell_quote(a: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./:=,@%+".contains(c);
+    match !a.is_empty() && a.chars().all(plain) {
+        true => a.to_string(),
+        false => format!("'{}'", a.replace('\'', "'\\''")),
+    }
 }
 
 /// connect's configuration; `replaying`: the recording gives the script, never the REPL.

@@ -484,6 +484,18 @@ async fn reach(
     Ok(dialed.stream)
 }
 
+/// A connection to `target` made as the upgrade makes it (proxy, TLS over HTTP/1.1), with nothing
+/// sent yet: for `probe`'s hand-written requests.
+pub async fn connect(
+    target: &Target,
+    args: &Options,
+    deadline: tokio::time::Instant,
+) -> Result<BoxStream> {
+    let mut args = args.clone();
+    args.http2 = Http2::Off;
+    reach(target, &args, &mut None, &mut Report::default(), deadline).await
+}
+
 /// Write the upgrade request and read the response head, by the upgrade's deadline.
 async fn exchange(
     stream: &mut BoxStream,

@@ -3,7 +3,7 @@
 //! protocol (a crafted frame may break every rule of RFC 6455 §5.2 on purpose); the one thing it
 //! guarantees is that the bytes say exactly what the fields say.
 
-use super::header::Header;
+use super::header::{Header, LengthForm};
 
 /// How the payload is masked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,12 +72,28 @@ impl Crafted {
 
     /// The frame's bytes, masked with `key` (none: unmasked).
     pub fn encode_with(&self, key: Option<[u8; 4]>) -> Vec<u8> {
+        self.encode_form(key, LengthForm::Seven)
+    }
+
+    /// The frame's bytes with its length written in `form` or a longer one when that cannot
+    /// hold it: a non-minimal encoding (RFC 6455 §5.2 forbids it: what `probe` tries).
+    pub fn encode_in(&self, form: LengthForm) -> Vec<u8> {
+        self.encode_form(Some(random_key()), form)
+    }
+
+    fn encode_form(&self, key: Option<[u8; 4]>, form: LengthForm) -> Vec<u8> {
         let len = self.len.unwrap_or(self.payload.len() as u64);
         let mut out = Vec::with_capacity(14 + self.payload.len());
         let bit = |on: bool, b: u8| if on { b } else { 0 };
         let rsv = bit(self.rsv1, 0x40) | bit(self.rsv2, 0x20) | bit(self.rsv3, 0x10);
-        // The shortest length form that holds `len` (RFC 6455 §5.2); the key after it.
-        Header::new(self.fin, rsv, self.opcode, key, len).encode(&mut out);
+        // The shortest length form that holds `len` (RFC 6455 §5.2) unless a longer one is
+        // asked for; the key after it.
+        let header = Header::new(self.fin, rsv, self.opcode, key, len);
+        Header {
+            form: header.form.max(form),
+            ..header
+        }
+        .encode(&mut out);
         match key {
             // XOR with zeros changes nothing: skip the byte-by-byte pass (big probe messages).
             Some(k) if k == [0; 4] => out.extend_from_slice(&self.payload),

@@ -6,6 +6,9 @@
 
 use std::time::{Duration, Instant};
 
+use futures_util::future::join_all;
+
+use super::violations::{self, Violation};
 use super::wire::{describe_pongs, short_token, token, Answer};
 use super::Probe;
 use crate::error::secs;
@@ -140,17 +143,74 @@ pub fn violation_frame(id: CheckId) -> Option<(Crafted, u16, &'static str)> {
     Some(v)
 }
 
+/// A violation check: the first round's single frames and [`violations::of`]'s, each try on
+/// its own connection, at once.
 pub async fn violation(p: &Probe, id: CheckId) -> Outcome {
-    let Some((frame, want, section)) = violation_frame(id) else {
-        return Outcome::new(id, Status::NotApplicable, "not a violation check");
+    let v = match (violations::of(id), violation_frame(id)) {
+        (Some(v), _) => v,
+        (None, Some((frame, want, section))) => Violation {
+            tries: vec![(String::new(), frame.encode())],
+            want: if want == 1007 { &[1007] } else { &[1002] },
+            section,
+            through: Status::Fail,
+            react: REACT,
+            drop_ok: false,
+            pinged: true,
+        },
+        (None, None) => return Outcome::new(id, Status::NotApplicable, "not a violation check"),
     };
+    let results = join_all(v.tries.iter().map(|(_, bytes)| attempt(p, id, &v, bytes))).await;
+    let labelled: Vec<(&str, Outcome)> = v
+        .tries
+        .iter()
+        .map(|(l, _)| l.as_str())
+        .zip(results)
+        .collect();
+    summarize(id, labelled)
+}
+
+/// One line for several tries: the worst verdict, the tries that did worse than pass by name.
+fn summarize(id: CheckId, mut tries: Vec<(&str, Outcome)>) -> Outcome {
+    if tries.len() == 1 {
+        return tries.remove(0).1;
+    }
+    let rank = |s: Status| match s {
+        Status::Fail => 3,
+        Status::Warn => 2,
+        Status::Pass => 1,
+        Status::NotApplicable => 0,
+    };
+    let worst = tries.iter().map(|(_, o)| o.status).max_by_key(|&s| rank(s));
+    let worst = worst.unwrap_or(Status::NotApplicable);
+    let (good, bad): (Vec<_>, Vec<_>) = tries.iter().partition(|(_, o)| o.status == Status::Pass);
+    let mut parts: Vec<String> = bad
+        .iter()
+        .map(|(l, o)| format!("{l}: {}", o.detail))
+        .collect();
+    if !good.is_empty() {
+        let labels: Vec<&str> = good.iter().map(|(l, _)| *l).collect();
+        // Each pass closed with a wanted code: the server's reasons differ per try.
+        parts.push(format!(
+            "{}: each closed as RFC 6455 wants",
+            labels.join(", ")
+        ));
+    }
+    Outcome::new(id, worst, parts.join("; "))
+}
+
+/// One try of a violation: its bytes, then a ping (when one can still be read as such), and
+/// what the server did.
+async fn attempt(p: &Probe, id: CheckId, v: &Violation, frame: &[u8]) -> Outcome {
     let mut w = match p.open_plain(id).await {
         Ok(w) => w,
         Err(o) => return o,
     };
+    let (want, section) = (v.want[0], v.section);
     let t = short_token();
-    let mut bytes = frame.encode();
-    bytes.extend(Crafted::new(craft::PING, t.clone()).encode());
+    let mut bytes = frame.to_vec();
+    if v.pinged {
+        bytes.extend(Crafted::new(craft::PING, t.clone()).encode());
+    }
     if !w.send(&bytes).await {
         return Outcome::new(
             id,
@@ -158,7 +218,11 @@ pub async fn violation(p: &Probe, id: CheckId) -> Outcome {
             format!("dropped the connection without a close {want} (RFC 6455 {section})"),
         );
     }
-    let mut answer = w.pong(&t, deadline()).await;
+    let until = tokio::time::Instant::now() + v.react;
+    let mut answer = match v.pinged {
+        true => w.pong(&t, until).await,
+        false => w.closed(until).await,
+    };
     let mut late = "";
     if matches!(answer, Answer::Pong) {
         // Some servers judge a message only when the application reads it, after their
@@ -170,13 +234,18 @@ pub async fn violation(p: &Probe, id: CheckId) -> Outcome {
         late = " (after answering the ping behind it)";
     }
     let o = match answer {
-        Answer::Closed(c) if c.code == Some(want) => {
+        Answer::Closed(c) if c.code.is_some_and(|code| v.want.contains(&code)) => {
             Outcome::new(id, Status::Pass, format!("closed with {c}{late}"))
         }
         Answer::Closed(c) => Outcome::new(
             id,
             Status::Warn,
             format!("closed with {c}{late}; RFC 6455 {section} wants {want}"),
+        ),
+        Answer::Dropped if v.drop_ok => Outcome::new(
+            id,
+            Status::Pass,
+            format!("dropped the connection{late} (a close {want} is politer)"),
         ),
         Answer::Dropped => Outcome::new(
             id,
@@ -185,13 +254,18 @@ pub async fn violation(p: &Probe, id: CheckId) -> Outcome {
         ),
         Answer::Pong => Outcome::new(
             id,
-            Status::Fail,
+            v.through,
             format!("let it through: answered the ping behind it and did not close with {want} (RFC 6455 {section})"),
+        ),
+        Answer::Timeout if !v.pinged => Outcome::new(
+            id,
+            Status::Warn,
+            format!("no reaction within {}: it waits for the payload instead of closing with {want} (RFC 6455 {section})", secs(v.react)),
         ),
         Answer::Timeout => Outcome::new(
             id,
             Status::Fail,
-            format!("no reaction within {}: neither a close {want} nor a pong", secs(REACT)),
+            format!("no reaction within {}: neither a close {want} nor a pong", secs(v.react)),
         ),
     };
     w.leave().await;

@@ -104,7 +104,7 @@ pub async fn max_message(p: &Probe) -> Outcome {
 
 /// Write a message and its ping while reading: an echoing server must be able to send while we
 /// write. Once the server has answered, what is left of the write no longer matters.
-async fn send_and_ping(
+pub async fn send_and_ping(
     w: &mut super::wire::Wire,
     bytes: &[u8],
     token: &[u8],

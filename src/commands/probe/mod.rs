@@ -8,15 +8,25 @@
 //! that stops accepting connections during the probe is reported once, not once per check.
 //! `--json` writes one document on stdout whatever happens, with the error inside it.
 //!
-//! [`check`] names the checks and verdicts; [`upgrade`] holds the handshake-only ones,
-//! [`frames`] the ones on an open connection, [`limit`] `max-message`; [`wire`] is a check's
-//! connection and [`report`] turns the outcomes into text or JSON.
+//! [`check`] names the checks and verdicts (one table); by family: [`requests`] the
+//! hand-written requests, [`upgrade`] the handshake-only ones, [`origin`] the Origin matrix and
+//! cookie-only, [`negotiate`] subprotocols and extensions, [`frames`] and [`violations`] the ones
+//! on an open connection, [`bomb`] the compression bomb, [`limit`] and [`limits`] the sizes,
+//! waits and connections; [`wire`] is a check's connection, [`report`] turns the outcomes into
+//! text or JSON and [`sarif`] into SARIF.
 
 pub use crate::probe_checks as check;
+mod bomb;
 mod frames;
 mod limit;
+mod limits;
+mod negotiate;
+mod origin;
 mod report;
+mod requests;
+mod sarif;
 mod upgrade;
+mod violations;
 mod wire;
 
 use std::cell::RefCell;
@@ -40,6 +50,10 @@ pub struct Probe {
     conn: handshake::Options,
     /// `--probe-max`.
     max: usize,
+    /// `--probe-rate`, `--probe-idle`, `--probe-conns`.
+    rate: f64,
+    idle: Option<Duration>,
+    conns: u32,
     /// Every connection a check tried, in time: who stopped answering, and after whom.
     contacts: RefCell<Vec<Contact>>,
 }
@@ -56,8 +70,23 @@ pub async fn run(cfg: config::Probe) -> Result<()> {
     let mut printer = cfg.output.printer(Screen::Stderr);
     let json = cfg.output.style.json();
     let (url, mut text) = (cfg.target.url.to_string(), cfg.output.clone());
+    let (sarif_path, command) = (cfg.sarif.clone(), cfg.command.clone());
     let mut doc = None;
-    let result = probe(cfg, &mut printer, &mut doc).await;
+    let mut outcomes = Vec::new();
+    let mut result = probe(cfg, &mut printer, &mut doc, &mut outcomes).await;
+    if let Some(path) = sarif_path {
+        let error = result.as_ref().err().map(|e| e.to_string());
+        let sarif = sarif::document(&url, &outcomes, &command, error.as_deref());
+        if let Err(e) = sarif::write(&path, &sarif).await {
+            // The findings' own verdict stays the exit code; a file we could not write is
+            // said, and fails the run only when nothing else did.
+            if result.is_ok() {
+                result = Err(e);
+            } else {
+                printer.error(&e);
+            }
+        }
+    }
     if json {
         // One document on stdout whatever the outcome: the error goes inside it, and to stderr
         // as text (the edge's JSON error would be a second document: config says so).
@@ -92,6 +121,7 @@ async fn probe(
     cfg: config::Probe,
     printer: &mut Printer,
     doc: &mut Option<serde_json::Value>,
+    found: &mut Vec<Outcome>,
 ) -> Result<()> {
     let json = cfg.output.style.json();
     let started = Instant::now();
@@ -99,6 +129,9 @@ async fn probe(
         target: cfg.target,
         conn: cfg.upgrade,
         max: cfg.max,
+        rate: cfg.rate,
+        idle: cfg.idle,
+        conns: cfg.conns,
         contacts: RefCell::default(),
     };
     // Can it be reached and upgraded at all? Its report also holds the TLS facts.
@@ -120,19 +153,22 @@ async fn probe(
         ),
         None => {}
     }
-    let selected = select(&cfg.only, &cfg.skip);
+    let selected = select(&cfg.only, &cfg.skip, |id| p.turned_on(id));
     let (p, first) = (&p, &first);
-    let outcomes = join_all(selected.iter().map(|&id| async move {
-        match id {
-            CheckId::OriginForeign
-            | CheckId::OriginNull
-            | CheckId::OriginMissing
-            | CheckId::Tls => p.run_check(id, first).await,
-            _ if !open => Outcome::new(id, Status::NotApplicable, NEEDS_AN_ORIGIN),
-            _ => p.run_check(id, first).await,
+    let one = |id: CheckId| async move {
+        match open || upgrade::without_upgrade(id) {
+            true => p.run_check(id, first).await,
+            false => Outcome::new(id, Status::NotApplicable, NEEDS_AN_ORIGIN),
         }
-    }))
-    .await;
+    };
+    // `connections` fills the server's slots: it runs alone, after the others.
+    let (alone, together): (Vec<CheckId>, Vec<CheckId>) =
+        selected.iter().partition(|&&id| id == CheckId::Connections);
+    let mut outcomes = join_all(together.into_iter().map(one)).await;
+    for id in alone {
+        outcomes.push(one(id).await);
+    }
+    outcomes.sort_by_key(|o| selected.iter().position(|&s| s == o.id));
     let (outcomes, stopped) = match p.lost_any() && p.gone().await {
         true => p.stopped(outcomes),
         false => (outcomes, None),
@@ -143,7 +179,9 @@ async fn probe(
     } else {
         printer.document(&report::human(&first.url, &outcomes, elapsed));
     }
-    verdict(&outcomes, stopped)
+    let v = verdict(&outcomes, stopped);
+    *found = outcomes;
+    v
 }
 
 /// The exit: the server stopping (said once), then the failed checks.
@@ -174,35 +212,68 @@ fn verdict(outcomes: &[Outcome], stopped: Option<String>) -> Result<()> {
     })
 }
 
-/// The checks to run, in report order: `--only` (all when empty) less `--skip`.
-fn select(only: &[CheckId], skip: &[CheckId]) -> Vec<CheckId> {
+/// The checks to run, in report order: `--only` (every default one, and the expensive ones
+/// their flag turned on, when empty) less `--skip`.
+fn select(only: &[CheckId], skip: &[CheckId], on: impl Fn(CheckId) -> bool) -> Vec<CheckId> {
     CheckId::ALL
-        .into_iter()
-        .filter(|id| only.is_empty() || only.contains(id))
+        .iter()
+        .copied()
+        .filter(|&id| match only.is_empty() {
+            true => id.cost() == check::Cost::Default || on(id),
+            false => only.contains(&id),
+        })
         .filter(|id| !skip.contains(id))
         .collect()
 }
 
 impl Probe {
+    /// An expensive check its own flag asks for without `--only`.
+    fn turned_on(&self, id: CheckId) -> bool {
+        match id {
+            CheckId::Idle | CheckId::ServerPing => self.idle.is_some(),
+            CheckId::Connections => self.conns > 0,
+            _ => false,
+        }
+    }
+
     /// One check, bounded in time whatever the server does.
     async fn run_check(&self, id: CheckId, first: &Report) -> Outcome {
-        let limit = self.conn.connect_timeout
-            + match id {
-                CheckId::MaxMessage => Duration::from_secs(60),
-                _ => frames::REACT + Duration::from_secs(1),
-            };
+        let waits = match id {
+            CheckId::Idle | CheckId::ServerPing => self.idle.unwrap_or_default(),
+            CheckId::Connections => Duration::from_secs_f64(f64::from(self.conns) / self.rate),
+            _ => Duration::ZERO,
+        };
+        let limit = self.conn.connect_timeout + id.budget() + waits;
         let check = async {
+            use CheckId as C;
             match id {
-                CheckId::OriginForeign | CheckId::OriginNull | CheckId::OriginMissing => {
+                C::OriginForeign | C::OriginNull | C::OriginMissing => {
                     upgrade::origin(self, id).await
                 }
-                CheckId::Version => upgrade::version(self).await,
-                CheckId::Subprotocol => upgrade::subprotocol(self).await,
-                CheckId::Deflate => upgrade::deflate(self).await,
-                CheckId::Ping => frames::ping(self).await,
-                CheckId::Close => frames::close(self).await,
-                CheckId::MaxMessage => limit::max_message(self).await,
-                CheckId::Tls => upgrade::tls(id, first, &self.target.host),
+                C::OriginVariants => origin::variants_check(self).await,
+                C::CookieOnly => origin::cookie_only(self).await,
+                C::HostMissing
+                | C::Http10
+                | C::KeyMissing
+                | C::KeyMalformed
+                | C::KeyDuplicate
+                | C::HeadersLarge
+                | C::HeadersMany => requests::check(self, id).await,
+                C::Version => upgrade::version(self).await,
+                C::Subprotocol => upgrade::subprotocol(self).await,
+                C::Deflate => upgrade::deflate(self).await,
+                C::SubprotocolChoice => negotiate::subprotocol_choice(self).await,
+                C::Extensions => negotiate::extensions(self).await,
+                C::DeflateParams => negotiate::deflate_params(self).await,
+                C::DeflateBomb => bomb::bomb(self).await,
+                C::Ping => frames::ping(self).await,
+                C::Close => frames::close(self).await,
+                C::MaxMessage => limit::max_message(self).await,
+                C::MaxFrame => limits::max_frame(self).await,
+                C::Idle => limits::idle(self).await,
+                C::ServerPing => limits::server_ping(self).await,
+                C::Connections => limits::connections(self).await,
+                C::Tls => upgrade::tls(id, first, &self.target.host),
                 _ => frames::violation(self, id).await,
             }
         }
@@ -244,10 +315,15 @@ impl Probe {
     }
 
     fn contact(&self, id: CheckId, failed: Option<&(Report, Error)>) {
+        self.note_contact(id, failed.is_some_and(|(r, _)| r.response.is_none()));
+    }
+
+    /// A check's connection, and whether it got no HTTP answer at all.
+    fn note_contact(&self, id: CheckId, unanswered: bool) {
         self.contacts.borrow_mut().push(Contact {
             id,
             at: Instant::now(),
-            unanswered: failed.is_some_and(|(r, _)| r.response.is_none()),
+            unanswered,
         });
     }
 

@@ -16,6 +16,20 @@ pub const FOREIGN_ORIGIN: &str = "https://probe.wscope.invalid";
 const FIX: &str =
     "fix: check Origin against an allow-list of your own pages' origins and refuse the rest with 403";
 
+/// The checks that need no upgraded connection of ours: they run when the server refused our
+/// first upgrade for its Origin policy.
+pub fn without_upgrade(id: CheckId) -> bool {
+    matches!(
+        id,
+        CheckId::OriginForeign
+            | CheckId::OriginNull
+            | CheckId::OriginMissing
+            | CheckId::OriginVariants
+            | CheckId::CookieOnly
+            | CheckId::Tls
+    )
+}
+
 pub async fn origin(p: &Probe, id: CheckId) -> Outcome {
     let mut conn = p.conn.clone();
     // A -H Origin would be sent on top of ours.

@@ -189,7 +189,7 @@ pub struct Close {
 }
 
 impl Close {
-    fn of(f: &Frame) -> Close {
+    pub fn of(f: &Frame) -> Close {
         let info = f.close_info();
         Close {
             code: info.as_ref().and_then(|i| i.code),

@@ -8,6 +8,7 @@ pub mod hostile;
 pub mod lax;
 pub mod proxies;
 pub mod pty;
+pub mod raw_ws;
 pub mod restarting;
 pub mod servers;
 
