@@ -667,7 +667,7 @@ _wscope() {
             return 0
             ;;
         wscope__subcmd__probe)
-            opts="-H -s -o -L -k -v -h --header --subprotocol --require-subprotocol --origin --auth --protocol-version --connect-timeout --location --max-redirects --proxy --no-proxy --ca --cert --key --insecure --max-message-size --no-coalesce --no-deflate --deflate --http2 --http2-only --verbose --only --skip --probe-max --json --color --no-color --help"
+            opts="-H -s -o -L -k -v -h --header --subprotocol --require-subprotocol --origin --auth --protocol-version --connect-timeout --location --max-redirects --proxy --no-proxy --ca --cert --key --insecure --max-message-size --no-coalesce --no-deflate --deflate --http2 --http2-only --verbose --only --skip --probe-max --fingerprint --json --color --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -738,11 +738,11 @@ _wscope() {
                     return 0
                     ;;
                 --only)
-                    COMPREPLY=($(compgen -W "origin-foreign origin-null origin-missing version subprotocol deflate ping close utf8 unmasked rsv opcode control-fragmented control-oversized max-message tls" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "origin-foreign origin-null origin-missing version subprotocol deflate ping close utf8 unmasked rsv opcode control-fragmented control-oversized max-message tls fingerprint" -- "${cur}"))
                     return 0
                     ;;
                 --skip)
-                    COMPREPLY=($(compgen -W "origin-foreign origin-null origin-missing version subprotocol deflate ping close utf8 unmasked rsv opcode control-fragmented control-oversized max-message tls" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "origin-foreign origin-null origin-missing version subprotocol deflate ping close utf8 unmasked rsv opcode control-fragmented control-oversized max-message tls fingerprint" -- "${cur}"))
                     return 0
                     ;;
                 --probe-max)

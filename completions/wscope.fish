@@ -151,7 +151,8 @@ opcode\t''
 control-fragmented\t''
 control-oversized\t''
 max-message\t''
-tls\t''"
+tls\t''
+fingerprint\t'Only with `--fingerprint` (or `--only fingerprint`)'"
 complete -c wscope -n "__fish_wscope_using_subcommand probe" -l skip -d 'Leave these checks out (comma-separated ids, repeatable)' -r -f -a "origin-foreign\t''
 origin-null\t''
 origin-missing\t''
@@ -167,7 +168,8 @@ opcode\t''
 control-fragmented\t''
 control-oversized\t''
 max-message\t''
-tls\t''"
+tls\t''
+fingerprint\t'Only with `--fingerprint` (or `--only fingerprint`)'"
 complete -c wscope -n "__fish_wscope_using_subcommand probe" -l probe-max -d 'Largest message max-message tries (K, M, G suffixes)' -r
 complete -c wscope -n "__fish_wscope_using_subcommand probe" -l color -d 'When to use colours' -r -f -a "auto\t''
 always\t''
@@ -181,6 +183,7 @@ complete -c wscope -n "__fish_wscope_using_subcommand probe" -l no-deflate -d 'O
 complete -c wscope -n "__fish_wscope_using_subcommand probe" -l http2 -d 'Open the WebSocket over HTTP/2 (RFC 8441): ALPN h2 on wss, h2c prior knowledge on ws; falls back to HTTP/1.1 with a note when the server cannot'
 complete -c wscope -n "__fish_wscope_using_subcommand probe" -l http2-only -d 'Like --http2, but fail (exit 5) instead of falling back to HTTP/1.1'
 complete -c wscope -n "__fish_wscope_using_subcommand probe" -s v -l verbose -d 'Show the handshake in full, its checks and timings'
+complete -c wscope -n "__fish_wscope_using_subcommand probe" -l fingerprint -d 'Also name the server\'s library or product, with a confidence and the evidence'
 complete -c wscope -n "__fish_wscope_using_subcommand probe" -l json -d 'Print one JSON object: url, checks (id, status, title, detail), summary'
 complete -c wscope -n "__fish_wscope_using_subcommand probe" -l no-color -d 'Same as --color never'
 complete -c wscope -n "__fish_wscope_using_subcommand probe" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -23,10 +23,12 @@ pub enum CheckId {
     ControlOversized,
     MaxMessage,
     Tls,
+    /// Only with `--fingerprint` (or `--only fingerprint`).
+    Fingerprint,
 }
 
 impl CheckId {
-    pub const ALL: [CheckId; 16] = [
+    pub const ALL: [CheckId; 17] = [
         CheckId::OriginForeign,
         CheckId::OriginNull,
         CheckId::OriginMissing,
@@ -43,6 +45,7 @@ impl CheckId {
         CheckId::ControlOversized,
         CheckId::MaxMessage,
         CheckId::Tls,
+        CheckId::Fingerprint,
     ];
 
     /// The id as the user types it.
@@ -64,6 +67,7 @@ impl CheckId {
             CheckId::ControlOversized => "control-oversized",
             CheckId::MaxMessage => "max-message",
             CheckId::Tls => "tls",
+            CheckId::Fingerprint => "fingerprint",
         }
     }
 
@@ -86,6 +90,7 @@ impl CheckId {
             CheckId::ControlOversized => "closes with 1002 on a 126-byte ping",
             CheckId::MaxMessage => "the largest message it accepts",
             CheckId::Tls => "TLS version, certificate validity and names",
+            CheckId::Fingerprint => "the server's library or product, from how it answers",
         }
     }
 }
@@ -122,6 +127,8 @@ pub struct Outcome {
     pub id: CheckId,
     pub status: Status,
     pub detail: String,
+    /// Structured evidence for `--json` (the fingerprint's signals and scores), under the id.
+    pub data: Option<serde_json::Value>,
 }
 
 impl Outcome {
@@ -130,6 +137,7 @@ impl Outcome {
             id,
             status,
             detail: detail.into(),
+            data: None,
         }
     }
 }

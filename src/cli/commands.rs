@@ -78,6 +78,10 @@ pub struct ProbeArgs {
     #[arg(long, value_parser = parse_probe_max, default_value = "16M", value_name = "BYTES", help_heading = "Probe")]
     pub probe_max: usize,
 
+    /// Also name the server's library or product, with a confidence and the evidence
+    #[arg(long, help_heading = "Probe")]
+    pub fingerprint: bool,
+
     /// Print one JSON object: url, checks (id, status, title, detail), summary
     #[arg(long, help_heading = "Output")]
     pub json: bool,

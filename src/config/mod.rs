@@ -99,6 +99,8 @@ pub struct Probe {
     pub skip: Vec<CheckId>,
     /// `--probe-max`.
     pub max: usize,
+    /// `--fingerprint` (or `--only fingerprint`): run the fingerprint check.
+    pub fingerprint: bool,
     pub output: Output,
 }
 
@@ -253,6 +255,7 @@ fn probe(a: &ProbeArgs) -> (Output, Result<Command>) {
             only: a.only.clone(),
             skip: a.skip.clone(),
             max: a.probe_max,
+            fingerprint: a.fingerprint || a.only.contains(&CheckId::Fingerprint),
             output: output.clone(),
         })
     });

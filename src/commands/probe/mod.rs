@@ -13,6 +13,7 @@
 //! connection and [`report`] turns the outcomes into text or JSON.
 
 pub use crate::probe_checks as check;
+mod fingerprint;
 mod frames;
 mod limit;
 mod report;
@@ -120,7 +121,7 @@ async fn probe(
         ),
         None => {}
     }
-    let selected = select(&cfg.only, &cfg.skip);
+    let selected = select(&cfg.only, &cfg.skip, cfg.fingerprint);
     let (p, first) = (&p, &first);
     let outcomes = join_all(selected.iter().map(|&id| async move {
         match id {
@@ -174,10 +175,12 @@ fn verdict(outcomes: &[Outcome], stopped: Option<String>) -> Result<()> {
     })
 }
 
-/// The checks to run, in report order: `--only` (all when empty) less `--skip`.
-fn select(only: &[CheckId], skip: &[CheckId]) -> Vec<CheckId> {
+/// The checks to run, in report order: `--only` (all when empty) less `--skip`; the
+/// fingerprint only when asked.
+fn select(only: &[CheckId], skip: &[CheckId], fingerprint: bool) -> Vec<CheckId> {
     CheckId::ALL
         .into_iter()
+        .filter(|&id| id != CheckId::Fingerprint || fingerprint)
         .filter(|id| only.is_empty() || only.contains(id))
         .filter(|id| !skip.contains(id))
         .collect()
@@ -189,6 +192,7 @@ impl Probe {
         let limit = self.conn.connect_timeout
             + match id {
                 CheckId::MaxMessage => Duration::from_secs(60),
+                CheckId::Fingerprint => fingerprint::LIMIT,
                 _ => frames::REACT + Duration::from_secs(1),
             };
         let check = async {
@@ -203,6 +207,7 @@ impl Probe {
                 CheckId::Close => frames::close(self).await,
                 CheckId::MaxMessage => limit::max_message(self).await,
                 CheckId::Tls => upgrade::tls(id, first, &self.target.host),
+                CheckId::Fingerprint => fingerprint::check(self).await,
                 _ => frames::violation(self, id).await,
             }
         }
