@@ -21,6 +21,7 @@ mod manners;
 mod network;
 mod polish;
 mod probe;
+mod probe_fingerprint;
 mod probe_hostile;
 mod reconnect;
 mod record;
