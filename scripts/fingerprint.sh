@@ -19,6 +19,10 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 MODE=check
 [[ ${1:-} == --regenerate ]] && MODE=regenerate
+if [[ $MODE == regenerate && -n ${FINGERPRINT_PEERS:-} ]]; then
+    echo "--regenerate writes the whole table: run it without FINGERPRINT_PEERS" >&2
+    exit 2
+fi
 WS_VERSION=8.18.3          # npm ws
 ENGINE_IO_VERSION=6.6.4    # npm engine.io (socket.io's engine)
 PY_PINS="websockets==15.0.1 aiohttp==3.11.18 uvicorn==0.34.2 wsproto==1.2.0 hypercorn==0.17.3 tornado==6.5.1"
@@ -54,7 +58,8 @@ if ((${#missing[@]})); then
     # shellcheck disable=SC2086
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $DEBS > /dev/null ||
         { apt-get update -q > /dev/null &&
-          DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $DEBS > /dev/null; }
+          DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $DEBS > /dev/null; } ||
+        { echo "could not install $DEBS (apt-get needs root): install them first" >&2; exit 1; }
     # Debian starts the daemons it installs, on every interface: these peers run here, on 127.0.0.1.
     for s in nginx haproxy caddy; do
         command -v systemctl > /dev/null && systemctl stop "$s" 2> /dev/null || true

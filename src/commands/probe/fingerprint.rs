@@ -119,7 +119,7 @@ fn verdict(table: &Table, seen: Signals) -> Outcome {
         return o;
     };
     let named = best.score >= NAMED;
-    let evidence = evidence(best);
+    let evidence = evidence(best, &seen, table);
     let (status, detail) = match named {
         true => (
             Status::Pass,
@@ -156,18 +156,41 @@ fn verdict(table: &Table, seen: Signals) -> Outcome {
     o
 }
 
-/// "14 of 16 signals match; differ: server "x" (expected "y"), ping ...": the first few
-/// differences with their values, the rest by name.
-fn evidence(s: &Score) -> String {
+/// "16 of 16 signals match, among them server "TornadoServer", upgrade-headers "Server,..."":
+/// the two matches fewest other peers share (the weightier first among equals; not "-" or
+/// "none"), then the first few differences with their values and the rest by name. Values are
+/// the server's text, escaped.
+fn evidence(s: &Score, seen: &Signals, table: &Table) -> String {
     let n = s.matched.len() + s.differed.len();
     let mut text = format!("{} of {n} signals match", s.matched.len());
+    let shared = |signal: &str, value: &str| {
+        let same = |p: &&Peer| p.signals.get(signal).is_some_and(|v| v == value);
+        table.peers.iter().filter(same).count()
+    };
+    let mut telling: Vec<(&String, &String, usize)> = s
+        .matched
+        .iter()
+        .filter_map(|m| seen.get(m).map(|v| (m, v, shared(m, v))))
+        .filter(|(_, v, _)| !matches!(v.as_str(), "-" | "none"))
+        .collect();
+    // Stable: `matched` is in name order.
+    telling.sort_by(|a, b| a.2.cmp(&b.2).then(weight(b.0).total_cmp(&weight(a.0))));
+    let among: Vec<String> = telling
+        .iter()
+        .take(2)
+        .map(|(m, v, _)| format!("{m} \"{v}\""))
+        .collect();
+    if !among.is_empty() {
+        text.push_str(", among them ");
+        text.push_str(&among.join(", "));
+    }
     if !s.differed.is_empty() {
         let each: Vec<String> = s
             .differed
             .iter()
             .enumerate()
             .map(|(i, (signal, seen, want))| match i < 3 {
-                true => format!("{signal} {seen:?} (expected {want:?})"),
+                true => format!("{signal} \"{seen}\" (expected \"{want}\")"),
                 false => signal.clone(),
             })
             .collect();
