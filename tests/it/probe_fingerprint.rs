@@ -85,6 +85,8 @@ enum Manner {
     /// Upgrades the ordinary request, then never says anything; the odd requests (version 8,
     /// an empty key) get no answer at all.
     Silent,
+    /// Upgrades, then sends a ping every 50 ms and reads nothing.
+    Chatty,
 }
 
 async fn raw_server(manner: Manner) -> String {
@@ -141,12 +143,21 @@ async fn serve(mut tcp: TcpStream, manner: Manner) {
                  Connection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
             )
         }
-        Manner::Silent => format!(
+        Manner::Silent | Manner::Chatty => format!(
             "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
              Sec-WebSocket-Accept: {accept}\r\n\r\n"
         ),
     };
     if tcp.write_all(response.as_bytes()).await.is_err() {
+        return;
+    }
+    if let Manner::Chatty = manner {
+        for _ in 0..100 {
+            if tcp.write_all(&frame(0x89, b"hi")).await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
         return;
     }
     let mut chunk = head[end..].to_vec();
@@ -235,4 +246,14 @@ async fn a_server_that_never_answers_keeps_the_fingerprint_within_its_deadlines(
     // Each connection has its own deadline (2 s to upgrade, then 1.4 s): not the 10 s of
     // --connect-timeout, and not one after the other.
     assert!(took < Duration::from_secs(6), "{took:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pings_sent_unasked_do_not_stretch_the_wait_for_a_greeting() {
+    let url = raw_server(Manner::Chatty).await;
+    let out = run(args(&["probe", &url, "--only", "fingerprint", "--json"])).await;
+    let fp = fingerprint(&out.stdout);
+    // Pings are not a greeting, and they do not hold the wait open until the connection's
+    // deadline ("timeout").
+    assert_eq!(fp["fingerprint"]["signals"]["greeting"], "none", "{fp}");
 }

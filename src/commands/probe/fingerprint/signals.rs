@@ -187,8 +187,10 @@ async fn greeting(p: &Probe) -> Signals {
     let Ok(mut w) = p.open_plain(CheckId::Fingerprint).await else {
         return one("greeting", "no upgrade");
     };
+    // One deadline for the whole wait: a server that keeps sending pings does not extend it.
+    let deadline = Instant::now() + GREETING;
     let seen = loop {
-        match w.reader.next(Instant::now() + GREETING).await {
+        match w.reader.next(deadline).await {
             Seen::Frame(f) if f.opcode == craft::TEXT => break shape(&f.payload),
             Seen::Frame(f) if f.opcode == craft::BINARY => break "binary".to_string(),
             Seen::Frame(f) if f.opcode == craft::CLOSE => break "close".to_string(),
