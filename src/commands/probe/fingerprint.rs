@@ -7,6 +7,7 @@
 //! closest candidate. The evidence (which signals matched, which did not, and what was seen)
 //! goes in the check's detail and, whole, in `--json`.
 
+mod raw;
 mod signals;
 
 use std::collections::BTreeMap;

@@ -1,6 +1,6 @@
 //! The fingerprint's evidence: a handful of short connections, all at once, each with its own
 //! deadline, that ask the server odd-but-legal and illegal things (a baseline upgrade, version 8,
-//! an empty key, each frame violation, a ping, a close, a moment of silence) and write down how
+//! an empty key, no key at all, each frame violation, a ping, a close, a moment of silence) and write down how
 //! it answered as short, stable strings: no dates, no versions, no random tokens, so that one
 //! server gives the same signals on every run. The server's words are escaped and cut short.
 
@@ -53,6 +53,7 @@ pub async fn collect(p: &Probe) -> Signals {
         ("upgrade-status", upgrade(p).boxed_local()),
         ("version8-status", version8(p).boxed_local()),
         ("bad-key-status", bad_key(p).boxed_local()),
+        ("no-key-status", no_key(p).boxed_local()),
         ("ping", ping(p).boxed_local()),
         ("close", close(p).boxed_local()),
         ("greeting", greeting(p).boxed_local()),
@@ -108,11 +109,25 @@ async fn bad_key(p: &Probe) -> Signals {
     refusal(p, "bad-key", &conn).await
 }
 
+/// No Sec-WebSocket-Key at all: asked on a raw connection ([`super::raw`]), where it can be.
+async fn no_key(p: &Probe) -> Signals {
+    match super::raw::without_key(p, Instant::now() + deadline(p)).await {
+        None => Signals::new(),
+        Some(Err(what)) => one("no-key-status", what),
+        Some(Ok(r)) => answered("no-key", &r),
+    }
+}
+
 async fn refusal(p: &Probe, what: &str, conn: &crate::handshake::Options) -> Signals {
     let (report, _) = p.handshake(CheckId::Fingerprint, conn).await;
-    let Some(r) = report.response.as_ref() else {
-        return one(&format!("{what}-status"), unanswered(&report));
-    };
+    match report.response.as_ref() {
+        Some(r) => answered(what, r),
+        None => one(&format!("{what}-status"), unanswered(&report)),
+    }
+}
+
+/// A refusal's signals: its status, header names, body and the versions it names.
+fn answered(what: &str, r: &ResponseView) -> Signals {
     let versions = r
         .headers
         .get("Sec-WebSocket-Version")
