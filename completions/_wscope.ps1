@@ -181,6 +181,7 @@ Register-ArgumentCompleter -Native -CommandName 'wscope' -ScriptBlock {
             [CompletionResult]::new('--http2-only', '--http2-only', [CompletionResultType]::ParameterName, 'Like --http2, but fail (exit 5) instead of falling back to HTTP/1.1')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Show the handshake in full, its checks and timings')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Show the handshake in full, its checks and timings')
+            [CompletionResult]::new('--fingerprint', '--fingerprint', [CompletionResultType]::ParameterName, 'Also name the server''s library or product, with a confidence and the evidence')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object: url, checks (id, status, title, detail), summary')
             [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Same as --color never')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')

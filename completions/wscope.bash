@@ -667,7 +667,7 @@ _wscope() {
             return 0
             ;;
         wscope__subcmd__probe)
-            opts="-H -s -o -L -k -v -h --header --subprotocol --require-subprotocol --origin --auth --protocol-version --connect-timeout --location --max-redirects --proxy --no-proxy --ca --cert --key --insecure --max-message-size --no-coalesce --no-deflate --deflate --http2 --http2-only --verbose --only --skip --probe-max --probe-rate --probe-idle --probe-conns --cookie --sarif --json --color --no-color --help"
+            opts="-H -s -o -L -k -v -h --header --subprotocol --require-subprotocol --origin --auth --protocol-version --connect-timeout --location --max-redirects --proxy --no-proxy --ca --cert --key --insecure --max-message-size --no-coalesce --no-deflate --deflate --http2 --http2-only --verbose --only --skip --probe-max --probe-rate --probe-idle --probe-conns --fingerprint --cookie --sarif --json --color --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -738,11 +738,11 @@ _wscope() {
                     return 0
                     ;;
                 --only)
-                    COMPREPLY=($(compgen -W "origin-foreign origin-null origin-missing origin-variants cookie-only host-missing http10 key-missing key-malformed key-duplicate headers-large headers-many version subprotocol subprotocol-choice deflate extensions deflate-params deflate-bomb ping close utf8 utf8-fragmented unmasked rsv1 rsv rsv3 opcode continuation-start fragment-interleaved control-fragmented control-oversized close-codes close-short length-nonminimal length-64bit max-message max-frame idle server-ping connections tls" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "origin-foreign origin-null origin-missing origin-variants cookie-only host-missing http10 key-missing key-malformed key-duplicate headers-large headers-many version subprotocol subprotocol-choice deflate extensions deflate-params deflate-bomb ping close utf8 utf8-fragmented unmasked rsv1 rsv rsv3 opcode continuation-start fragment-interleaved control-fragmented control-oversized close-codes close-short length-nonminimal length-64bit max-message max-frame idle server-ping connections tls fingerprint" -- "${cur}"))
                     return 0
                     ;;
                 --skip)
-                    COMPREPLY=($(compgen -W "origin-foreign origin-null origin-missing origin-variants cookie-only host-missing http10 key-missing key-malformed key-duplicate headers-large headers-many version subprotocol subprotocol-choice deflate extensions deflate-params deflate-bomb ping close utf8 utf8-fragmented unmasked rsv1 rsv rsv3 opcode continuation-start fragment-interleaved control-fragmented control-oversized close-codes close-short length-nonminimal length-64bit max-message max-frame idle server-ping connections tls" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "origin-foreign origin-null origin-missing origin-variants cookie-only host-missing http10 key-missing key-malformed key-duplicate headers-large headers-many version subprotocol subprotocol-choice deflate extensions deflate-params deflate-bomb ping close utf8 utf8-fragmented unmasked rsv1 rsv rsv3 opcode continuation-start fragment-interleaved control-fragmented control-oversized close-codes close-short length-nonminimal length-64bit max-message max-frame idle server-ping connections tls fingerprint" -- "${cur}"))
                     return 0
                     ;;
                 --probe-max)

@@ -176,6 +176,7 @@ set edit:completion:arg-completer[wscope] = {|@words|
             cand --http2-only 'Like --http2, but fail (exit 5) instead of falling back to HTTP/1.1'
             cand -v 'Show the handshake in full, its checks and timings'
             cand --verbose 'Show the handshake in full, its checks and timings'
+            cand --fingerprint 'Also name the server''s library or product, with a confidence and the evidence'
             cand --json 'Print one JSON object: url, checks (id, status, title, detail), summary'
             cand --no-color 'Same as --color never'
             cand -h 'Print help (see more with ''--help'')'

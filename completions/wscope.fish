@@ -177,7 +177,8 @@ max-frame\t''
 idle\t''
 server-ping\t''
 connections\t''
-tls\t''"
+tls\t''
+fingerprint\t''"
 complete -c wscope -n "__fish_wscope_using_subcommand probe" -l skip -d 'Leave these checks out (comma-separated ids, repeatable)' -r -f -a "origin-foreign\t''
 origin-null\t''
 origin-missing\t''
@@ -219,7 +220,8 @@ max-frame\t''
 idle\t''
 server-ping\t''
 connections\t''
-tls\t''"
+tls\t''
+fingerprint\t''"
 complete -c wscope -n "__fish_wscope_using_subcommand probe" -l probe-max -d 'Largest message max-message tries (K, M, G suffixes)' -r
 complete -c wscope -n "__fish_wscope_using_subcommand probe" -l probe-rate -d 'At most this many messages (and new connections) a second in the limit searches' -r
 complete -c wscope -n "__fish_wscope_using_subcommand probe" -l probe-idle -d 'Run idle and server-ping, waiting up to this long for the server to close or ping' -r
@@ -238,6 +240,7 @@ complete -c wscope -n "__fish_wscope_using_subcommand probe" -l no-deflate -d 'O
 complete -c wscope -n "__fish_wscope_using_subcommand probe" -l http2 -d 'Open the WebSocket over HTTP/2 (RFC 8441): ALPN h2 on wss, h2c prior knowledge on ws; falls back to HTTP/1.1 with a note when the server cannot'
 complete -c wscope -n "__fish_wscope_using_subcommand probe" -l http2-only -d 'Like --http2, but fail (exit 5) instead of falling back to HTTP/1.1'
 complete -c wscope -n "__fish_wscope_using_subcommand probe" -s v -l verbose -d 'Show the handshake in full, its checks and timings'
+complete -c wscope -n "__fish_wscope_using_subcommand probe" -l fingerprint -d 'Also name the server\'s library or product, with a confidence and the evidence'
 complete -c wscope -n "__fish_wscope_using_subcommand probe" -l json -d 'Print one JSON object: url, checks (id, status, title, detail), summary'
 complete -c wscope -n "__fish_wscope_using_subcommand probe" -l no-color -d 'Same as --color never'
 complete -c wscope -n "__fish_wscope_using_subcommand probe" -s h -l help -d 'Print help (see more with \'--help\')'

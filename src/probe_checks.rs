@@ -97,6 +97,7 @@ checks! {
     ServerPing "server-ping" Asked 5 "pings an idle client, and how often (within --probe-idle)";
     Connections "connections" Asked 10 "limits the connections of one client (up to --probe-conns)";
     Tls "tls" Default 3 "TLS version, certificate validity and names";
+    Fingerprint "fingerprint" Asked 3 "the server's library or product, from how it answers";
 }
 
 /// `--only`'s long help: what it does, the expensive checks, every id.
@@ -150,6 +151,8 @@ pub struct Outcome {
     pub id: CheckId,
     pub status: Status,
     pub detail: String,
+    /// Structured evidence for `--json` (the fingerprint's signals and scores), under the id.
+    pub data: Option<serde_json::Value>,
 }
 
 impl Outcome {
@@ -158,6 +161,7 @@ impl Outcome {
             id,
             status,
             detail: detail.into(),
+            data: None,
         }
     }
 }

@@ -93,6 +93,10 @@ pub struct ProbeArgs {
     #[arg(long, default_value_t = 0, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=1000), help_heading = "Probe")]
     pub probe_conns: u32,
 
+    /// Also name the server's library or product, with a confidence and the evidence
+    #[arg(long, help_heading = "Probe")]
+    pub fingerprint: bool,
+
     /// Send this cookie with every check, and run cookie-only ('name=value; ...')
     #[arg(long, value_name = "COOKIE", help_heading = "Probe")]
     pub cookie: Option<String>,

@@ -103,6 +103,8 @@ pub struct Probe {
     pub rate: f64,
     pub idle: Option<std::time::Duration>,
     pub conns: u32,
+    /// `--fingerprint` (or `--only fingerprint`): run the fingerprint check.
+    pub fingerprint: bool,
     /// `--sarif FILE`, and the command that reproduces a check (`--only ID` is added to it).
     pub sarif: Option<PathBuf>,
     pub command: String,
@@ -270,6 +272,7 @@ fn probe(a: &ProbeArgs) -> (Output, Result<Command>) {
             rate: a.probe_rate,
             idle: a.probe_idle,
             conns: a.probe_conns,
+            fingerprint: a.fingerprint || a.only.contains(&CheckId::Fingerprint),
             sarif: a.sarif.clone(),
             command: probe_command(&a.url),
             output: output.clone(),

@@ -24,6 +24,7 @@ mod network;
 mod polish;
 mod probe;
 mod probe_battery;
+mod probe_fingerprint;
 mod probe_hostile;
 mod probe_limits;
 mod reconnect;

@@ -17,6 +17,7 @@
 
 pub use crate::probe_checks as check;
 mod bomb;
+mod fingerprint;
 mod frames;
 mod limit;
 mod limits;
@@ -54,6 +55,8 @@ pub struct Probe {
     rate: f64,
     idle: Option<Duration>,
     conns: u32,
+    /// `--fingerprint` (or `--only fingerprint`).
+    fingerprint: bool,
     /// Every connection a check tried, in time: who stopped answering, and after whom.
     contacts: RefCell<Vec<Contact>>,
 }
@@ -132,6 +135,7 @@ async fn probe(
         rate: cfg.rate,
         idle: cfg.idle,
         conns: cfg.conns,
+        fingerprint: cfg.fingerprint,
         contacts: RefCell::default(),
     };
     // Can it be reached and upgraded at all? Its report also holds the TLS facts.
@@ -232,6 +236,7 @@ impl Probe {
         match id {
             CheckId::Idle | CheckId::ServerPing => self.idle.is_some(),
             CheckId::Connections => self.conns > 0,
+            CheckId::Fingerprint => self.fingerprint,
             _ => false,
         }
     }
@@ -274,6 +279,7 @@ impl Probe {
                 C::ServerPing => limits::server_ping(self).await,
                 C::Connections => limits::connections(self).await,
                 C::Tls => upgrade::tls(id, first, &self.target.host),
+                C::Fingerprint => fingerprint::check(self).await,
                 _ => frames::violation(self, id).await,
             }
         }

@@ -64,12 +64,16 @@ pub fn json(url: &str, outcomes: &[Outcome], elapsed: Duration) -> Value {
     let checks: Vec<Value> = outcomes
         .iter()
         .map(|o| {
-            json!({
+            let mut c = json!({
                 "id": o.id.id(),
                 "status": o.status,
                 "title": o.id.title(),
                 "detail": o.detail,
-            })
+            });
+            if let Some(data) = &o.data {
+                c[o.id.id()] = data.clone();
+            }
+            c
         })
         .collect();
     let mut summary = serde_json::Map::new();
