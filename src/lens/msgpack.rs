@@ -20,7 +20,7 @@ pub const ENTRY: Entry = Entry {
 pub(super) const COMMANDS: &[CommandHelp] = &[lens_cmd(
     "send-json",
     "JSON",
-    "send JSON encoded by the lens (MessagePack, CBOR)",
+    "send JSON encoded by the lens (MessagePack, CBOR, protobuf)",
     "/send-json {\"op\":\"sub\",\"ch\":[1,2]}",
 )];
 

@@ -14,6 +14,7 @@ mod hostile_script;
 mod hostile_session;
 mod http2;
 mod lens;
+mod lens_more;
 mod listen;
 mod listen_hostile;
 mod liveness;

@@ -1,0 +1,110 @@
+//! Lenses, second part: protobuf (raw and with --proto), the lens view in --dump, MQTT 5, lens
+//! command values as data, and a lens's recording replayed. The in-process peer is `lens.rs`'s.
+
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::lens::{echo, has_line, serve, Peer};
+use crate::support::{args, run};
+
+const CHAT: &str = "syntax = \"proto3\";\npackage demo;\n\nmessage Chat {\n  int32 n = 1;\n  string user = 2;\n}\n";
+
+fn got_bytes(peer: &crate::lens::Running) -> Vec<Vec<u8>> {
+    peer.got
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|m| m.clone().into_data().to_vec())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn protobuf_decodes_raw_and_by_a_proto_schema_and_encodes_send_json() {
+    let peer = serve(Peer {
+        subprotocol: None,
+        greeting: vec![Message::binary(vec![0x08, 0x96, 0x01, 0x12, 2, b'h', b'i'])],
+        every: None,
+        answer: echo,
+    })
+    .await;
+    let out = run(args(&[
+        &peer.url("/"),
+        "--lens",
+        "protobuf",
+        "-x",
+        r#"/expect-json .["2"] == "hi""#,
+        "-x",
+        r#"/send-json {"1":5,"3":{"1":"x"}}"#,
+        "-x",
+        r#"/expect-json .["3"]["1"] == "x""#,
+    ]))
+    .await;
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        has_line(&out, r#"[protobuf] {"1":150,"2":"hi"}"#),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(got_bytes(&peer)[0], vec![0x08, 5, 0x1a, 3, 0x0a, 1, b'x']);
+
+    let dir = tempfile::tempdir().unwrap();
+    let proto = dir.path().join("chat.proto");
+    std::fs::write(&proto, CHAT).unwrap();
+    let out = run(args(&[
+        &peer.url("/"),
+        "--proto",
+        proto.to_str().unwrap(),
+        "--message",
+        "demo.Chat",
+        "-x",
+        r#"/expect-json .user == "hi" and .n == 150"#,
+        "-x",
+        r#"/send-json {"user":"ann","n":2}"#,
+        "-x",
+        r#"/expect-json .user == "ann""#,
+    ]))
+    .await;
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains(", lens protobuf"), "{}", out.stderr);
+    assert!(
+        has_line(&out, r#"[protobuf] demo.Chat {"n":150,"user":"hi"}"#),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(
+        got_bytes(&peer).last().unwrap(),
+        &vec![0x08, 2, 0x12, 3, b'a', b'n', b'n']
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_broken_proto_is_a_usage_error_naming_its_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let proto = dir.path().join("bad.proto");
+    std::fs::write(
+        &proto,
+        "syntax = \"proto3\";\nmessage A {\n  int32 x = 1;\n  Nope y = 2;\n}\n",
+    )
+    .unwrap();
+    let out = run(args(&[
+        "ws://127.0.0.1:9/",
+        "--proto",
+        proto.to_str().unwrap(),
+    ]))
+    .await;
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("--proto bad.proto:4: "),
+        "{}",
+        out.stderr
+    );
+    let out = run(args(&[
+        "ws://127.0.0.1:9/",
+        "--proto",
+        proto.with_file_name("missing.proto").to_str().unwrap(),
+    ]))
+    .await;
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("missing.proto"), "{}", out.stderr);
+    let out = run(args(&["ws://127.0.0.1:9/", "--message", "A"])).await;
+    assert_eq!(out.code, 2, "{}", out.stderr);
+}
