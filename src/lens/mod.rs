@@ -40,7 +40,7 @@ mod text;
 mod view;
 
 pub use proto_schema::compile as compile_proto;
-pub use text::parse_json;
+pub use text::{parse_json, short as short_json};
 pub use view::{Decoded, View};
 
 /// Every lens wscope knows, in the order `--lens` lists them.

@@ -108,3 +108,73 @@ async fn a_broken_proto_is_a_usage_error_naming_its_file_and_line() {
     let out = run(args(&["ws://127.0.0.1:9/", "--message", "A"])).await;
     assert_eq!(out.code, 2, "{}", out.stderr);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dump_shows_the_lens_view_under_each_frame() {
+    let peer = serve(Peer {
+        subprotocol: None,
+        greeting: vec![Message::binary(vec![0x81, 0xa1, b'a', 0x01])],
+        every: None,
+        answer: echo,
+    })
+    .await;
+    let out = run(args(&[
+        &peer.url("/"),
+        "--lens",
+        "msgpack",
+        "--dump",
+        "-x",
+        "/expect-json .a == 1",
+        "-x",
+        "/text \x1b[31mred",
+        "-x",
+        "/expect red",
+    ]))
+    .await;
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    // The received frame's dump, then the view under it.
+    let at = lines
+        .iter()
+        .position(|l| l.trim_start() == r#"lens [msgpack] {"a":1}"#)
+        .unwrap_or_else(|| panic!("{}", out.stderr));
+    assert_eq!(
+        lines[at + 1].trim_start(),
+        r#"view {"a":1}"#,
+        "{}",
+        out.stderr
+    );
+    assert!(
+        lines[..at].iter().any(|l| l.contains("8204 81a1 6101")),
+        "{}",
+        out.stderr
+    );
+    // A message the lens cannot decode says so in the dump, its text escaped.
+    assert!(
+        out.stderr.contains("lens [msgpack] not a msgpack packet: "),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains('\x1b'), "{}", out.stderr);
+    // A sent message's view comes under its own frame, not above it.
+    let sent = lines
+        .iter()
+        .position(|l| l.starts_with(">> ") && l.contains("FIN text"))
+        .unwrap_or_else(|| panic!("{}", out.stderr));
+    let view = lines[sent..]
+        .iter()
+        .position(|l| l.contains("lens [msgpack] not a msgpack"))
+        .unwrap_or_else(|| panic!("{}", out.stderr));
+    assert!(
+        lines[sent + 1..sent + view]
+            .iter()
+            .any(|l| l.contains("payload (unmasked)")),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !lines[..sent].iter().any(|l| l.contains("not a msgpack")),
+        "{}",
+        out.stderr
+    );
+}
