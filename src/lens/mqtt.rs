@@ -206,7 +206,7 @@ impl Mqtt {
     }
 
     fn publish(&mut self, arg: &str) -> Result<Vec<Out>, String> {
-        let (topic, rest) = text::first_word(arg);
+        let (topic, rest) = text::first_arg(arg);
         let (mut qos, mut retain, mut payload) = (0u8, false, None);
         let mut it = text::words(rest)?.into_iter();
         while let Some(w) = it.next() {
@@ -222,7 +222,7 @@ impl Mqtt {
         if topic.is_empty() {
             return Err("needs a TOPIC".into());
         }
-        let mut body = string(topic);
+        let mut body = string(&topic);
         if qos > 0 {
             body.extend(self.id().to_be_bytes());
         }
@@ -232,7 +232,7 @@ impl Mqtt {
     }
 
     fn subscribe(&mut self, arg: &str) -> Result<Vec<Out>, String> {
-        let (topic, rest) = text::first_word(arg);
+        let (topic, rest) = text::first_arg(arg);
         if topic.is_empty() {
             return Err("needs a TOPIC".into());
         }
@@ -245,7 +245,7 @@ impl Mqtt {
             }
         }
         let mut body = self.id().to_be_bytes().to_vec();
-        body.extend(string(topic));
+        body.extend(string(&topic));
         body.push(qos);
         Ok(vec![Out::Binary(packet(0x82, &body))])
     }

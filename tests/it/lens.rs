@@ -544,7 +544,7 @@ async fn a_lens_command_without_its_lens_and_an_unknown_lens_are_refused() {
     );
     assert!(
         out.stderr
-            .contains("socketio, graphql-ws, stomp, mqtt, jsonrpc, msgpack, cbor, none"),
+            .contains("socketio, graphql-ws, stomp, mqtt, jsonrpc, msgpack, cbor, protobuf, none"),
         "{}",
         out.stderr
     );

@@ -178,3 +178,38 @@ async fn dump_shows_the_lens_view_under_each_frame() {
         out.stderr
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_value_in_a_lens_command_is_data_whatever_quotes_it_holds() {
+    let peer = serve(Peer {
+        subprotocol: None,
+        greeting: vec![Message::text(r#"name=a","admin":true,"x":"b"#)],
+        every: None,
+        answer: |_| vec![],
+    })
+    .await;
+    let out = run(args(&[
+        &peer.url("/"),
+        "--lens",
+        "msgpack",
+        "-x",
+        "/expect name=(?<n>.+)",
+        "-x",
+        r#"/send-json {"user":"${n}"}"#,
+        "-x",
+        "/send-json ${n}",
+    ]))
+    .await;
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let got = got_bytes(&peer);
+    let value = r#"a","admin":true,"x":"b"#;
+    // {"user": VALUE}: one key, the value whole (no "admin" key made of it).
+    let mut want = vec![0x81, 0xa4];
+    want.extend_from_slice(b"user");
+    want.extend([0xa0 | value.len() as u8]);
+    want.extend_from_slice(value.as_bytes());
+    assert_eq!(got[0], want);
+    let mut want = vec![0xa0 | value.len() as u8];
+    want.extend_from_slice(value.as_bytes());
+    assert_eq!(got[1], want);
+}
