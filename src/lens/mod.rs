@@ -31,6 +31,7 @@ mod cbor;
 mod graphql;
 mod jsonrpc;
 mod mqtt;
+mod mqtt5;
 mod msgpack;
 mod proto_schema;
 mod protobuf;

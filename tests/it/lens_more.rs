@@ -213,3 +213,72 @@ async fn a_value_in_a_lens_command_is_data_whatever_quotes_it_holds() {
     want.extend_from_slice(value.as_bytes());
     assert_eq!(got[1], want);
 }
+
+/// An MQTT 5 broker: CONNACK with properties; the user "bad" is refused with 0x87 and a reason
+/// string; SUBSCRIBE gets a SUBACK (with an empty property length).
+fn mqtt5_answer(m: &Message) -> Vec<Message> {
+    let b = m.clone().into_data().to_vec();
+    match b.first().map(|f| f >> 4) {
+        Some(1) if b.get(8) == Some(&5) => {
+            if b.ends_with(b"\x00\x03bad\x00\x02pw") {
+                vec![Message::binary(vec![
+                    0x20, 9, 0, 0x87, 6, 0x1f, 0, 3, b'n', b'o', b'!',
+                ])]
+            } else {
+                vec![Message::binary(vec![0x20, 6, 0, 0, 3, 0x21, 0, 10])]
+            }
+        }
+        Some(8) => vec![Message::binary(vec![0x90, 4, b[2], b[3], 0, 1])],
+        _ => vec![],
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mqtt_5_is_asked_for_shows_properties_and_a_v5_refusal_is_exit_5_by_name() {
+    let peer = serve(Peer {
+        subprotocol: Some("mqtt"),
+        greeting: vec![],
+        every: None,
+        answer: mqtt5_answer,
+    })
+    .await;
+    let out = run(args(&[
+        &peer.url("/mqtt"),
+        "-s",
+        "mqtt",
+        "--mqtt-version",
+        "5",
+        "--json",
+        "-x",
+        "/subscribe s/t --qos 1",
+        "-x",
+        r#"/expect-json .type == "SUBACK" and .codes == [1]"#,
+    ]))
+    .await;
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout
+            .contains(r#""properties":{"receive_maximum":10}"#),
+        "{}",
+        out.stdout
+    );
+    let out = run(args(&[
+        &peer.url("/mqtt"),
+        "-s",
+        "mqtt",
+        "--mqtt-version",
+        "5",
+        "--auth",
+        "bad:pw",
+        "-w",
+        "inf",
+    ]))
+    .await;
+    assert_eq!(out.code, 5, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr
+            .contains("MQTT: the broker refused CONNECT: CONNACK code 135 (not authorized)"),
+        "{}",
+        out.stderr
+    );
+}
