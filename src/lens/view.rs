@@ -58,6 +58,9 @@ impl View {
     /// The `"lens"` member of a `--json` event.
     pub fn to_json(&self) -> Value {
         match &self.decoded {
+            Ok(d) if d.duty => {
+                serde_json::json!({"name": self.lens, "summary": d.summary, "view": d.json, "duty": true})
+            }
             Ok(d) => serde_json::json!({"name": self.lens, "summary": d.summary, "view": d.json}),
             Err(why) => serde_json::json!({"name": self.lens, "error": why}),
         }

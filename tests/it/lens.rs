@@ -147,7 +147,7 @@ fn socketio_answer(m: &Message) -> Vec<Message> {
     }
 }
 
-fn socketio(pings: bool) -> Peer {
+pub(crate) fn socketio(pings: bool) -> Peer {
     Peer {
         subprotocol: None,
         greeting: vec![Message::text(OPEN)],

@@ -282,3 +282,52 @@ async fn mqtt_5_is_asked_for_shows_properties_and_a_v5_refusal_is_exit_5_by_name
         out.stderr
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_socketio_recording_keeps_the_lens_view_and_replays_its_events() {
+    let peer = serve(crate::lens::socketio(true)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let rec = dir.path().join("sio.jsonl");
+    let out = run(args(&[
+        &peer.url("/socket.io/"),
+        "--record",
+        rec.to_str().unwrap(),
+        "-x",
+        r#"/expect-json .name == "welcome""#,
+        "-x",
+        r#"/emit chat "hi""#,
+        "-x",
+        r#"/expect-json .name == "echo""#,
+        "-x",
+        "/sleep 0.4",
+    ]))
+    .await;
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let text = std::fs::read_to_string(&rec).unwrap();
+    assert!(
+        text.lines().any(|l| l.contains(r#""event":"received""#)
+            && l.contains(r#""lens":{"name":"socketio""#)
+            && l.contains(r#""name":"echo""#)),
+        "{text}"
+    );
+    let first = peer.texts();
+    assert!(first.iter().filter(|t| *t == "3").count() >= 1, "{first:?}");
+    peer.got.lock().unwrap().clear();
+
+    let out = run(args(&["replay", rec.to_str().unwrap(), "--fast"])).await;
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let got = peer.texts();
+    // The event is replayed once, after one namespace connect; the recorded pongs are the
+    // lens's duties, answered afresh, not replayed blind.
+    assert_eq!(got.iter().filter(|t| *t == "40").count(), 1, "{got:?}");
+    assert_eq!(
+        got.iter().filter(|t| *t == r#"42["chat","hi"]"#).count(),
+        1,
+        "{got:?}"
+    );
+    assert!(
+        has_line(&out, r#"[socketio] event "echo" ["chat","hi"]"#),
+        "{}",
+        out.stdout
+    );
+}
