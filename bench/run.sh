@@ -620,3 +620,33 @@ version_of() { # name command...: its version, or "absent"
     if want H2; then h2_report; fi
 } >"$RES"
 cat "$RES"
+
+# B1L (issue 27): B1 with `--lens jsonrpc` on JSON-RPC traffic beside the same traffic without a
+# lens; the goal is at most 25% more client CPU. Self-contained: its own input, rounds (order
+# swapped each round, round 0 a warm-up) and table; needs B1's echo server: ONLY="B1 B1L".
+b1_lens() {
+    local f=$OUT/rpc-lines.txt r k name
+    [ -s "$f" ] || awk -v n="$LINES" 'BEGIN{for (i = 1; i <= n; i++)
+        printf "{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":\"add\",\"params\":[%d,1]}\n", i, i}' >"$f"
+    local cmds=("b1l-none|$WSCOPE $WS_URL --count $LINES --lens none" "b1l-jsonrpc|$WSCOPE $WS_URL --count $LINES --lens jsonrpc")
+    for r in $(seq 0 "$RUNS"); do
+        for k in 0 1; do
+            IFS='|' read -r name cmd <<<"${cmds[$(((k + r) % 2))]}"
+            [ "$r" = 0 ] && name=warmup:$name
+            # shellcheck disable=SC2086 # cmd is a word list on purpose
+            run "$name" "$WS_PID" "$f" "$OUT/$name.out" -- $cmd
+            check_lines "$name" "$OUT/$name.out"
+        done
+    done
+    echo
+    echo "### B1L: $LINES JSON-RPC lines piped and echoed, --lens jsonrpc vs none (medians of $RUNS rounds)"
+    echo
+    echo "| run | wall ms (spread) | client CPU ms (spread) | peak RSS MiB |"
+    echo "|---|---|---|---|"
+    for name in b1l-none b1l-jsonrpc; do
+        echo "| $name | $(ms "$(med "$name" 2)") ($(spread "$name" 2)) | $(ms "$(med "$name" 3)") ($(spread "$name" 3)) | $(mib "$(med "$name" 4)") |"
+    done
+    echo
+    echo "- client CPU with the lens / without: $(ratio "$(med b1l-jsonrpc 3)" "$(med b1l-none 3)") (goal <= 1.25)"
+}
+if want B1L; then b1_lens | tee -a "$RES"; fi

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_wscope_global_optspecs
-    string join \n c/connect= l/listen= slash H/header= s/subprotocol= require-subprotocol o/origin= auth= protocol-version= connect-timeout= L/location max-redirects= proxy= no-proxy ca= cert= key= k/insecure max-message-size= no-coalesce no-deflate deflate= http2 http2-only v/verbose ping-interval= ping-timeout= reconnect= dump dump-limit= dump-file= lens= lens-passive lens-auth= lens-host= x/execute= no-repl w/wait= idle= script= expect-timeout= 1/once count= close-code= close-reason= echo binary stdin-whole no-history json T/timestamps pretty P/show-ping-pong color= no-color record= record-secrets h/help V/version
+    string join \n c/connect= l/listen= slash H/header= s/subprotocol= require-subprotocol o/origin= auth= protocol-version= connect-timeout= L/location max-redirects= proxy= no-proxy ca= cert= key= k/insecure max-message-size= no-coalesce no-deflate deflate= http2 http2-only v/verbose ping-interval= ping-timeout= reconnect= dump dump-limit= dump-file= lens= lens-passive lens-auth= lens-host= proto= message= mqtt-version= x/execute= no-repl w/wait= idle= script= expect-timeout= 1/once count= close-code= close-reason= echo binary stdin-whole no-history json T/timestamps pretty P/show-ping-pong color= no-color record= record-secrets h/help V/version
 end
 
 function __fish_wscope_needs_command
@@ -44,9 +44,13 @@ complete -c wscope -n "__fish_wscope_needs_command" -l ping-timeout -d 'Close th
 complete -c wscope -n "__fish_wscope_needs_command" -l reconnect -d 'Connect again when the connection drops or the server closes with 1001, 1011, 1012 or 1013 (backoff 0.5 s to 30 s), up to MAX attempts in a row [\'inf\': no limit; default: none in the REPL, 5 otherwise]' -r
 complete -c wscope -n "__fish_wscope_needs_command" -l dump-limit -d 'Bytes of each payload shown by --dump before the rest is elided' -r
 complete -c wscope -n "__fish_wscope_needs_command" -l dump-file -d 'Write the frame dump to FILE instead of stderr (implies --dump)' -r -F
-complete -c wscope -n "__fish_wscope_needs_command" -l lens -d 'Decode and speak the protocol inside: socketio, graphql-ws, stomp, mqtt, jsonrpc, msgpack, cbor, or none [default: chosen from a /socket.io/ path or a graphql-ws subprotocol]' -r
+complete -c wscope -n "__fish_wscope_needs_command" -l lens -d 'Decode and speak the protocol inside: socketio, graphql-ws, stomp, mqtt, jsonrpc, msgpack, cbor, protobuf, or none [default: chosen from a /socket.io/ path or a graphql-ws subprotocol]' -r
 complete -c wscope -n "__fish_wscope_needs_command" -l lens-auth -d 'JSON the lens authenticates with: Socket.IO\'s namespace auth, graphql-ws\'s connection_init payload' -r
 complete -c wscope -n "__fish_wscope_needs_command" -l lens-host -d 'STOMP\'s host header (RabbitMQ reads it as the virtual host) [default: the URL\'s host]' -r
+complete -c wscope -n "__fish_wscope_needs_command" -l proto -d 'A .proto file for the protobuf lens (compiled at start-up; implies --lens protobuf) [default: schema-less decoding]' -r -F
+complete -c wscope -n "__fish_wscope_needs_command" -l message -d 'The message of --proto that each binary message is (pkg.Name) [default: the file\'s only message]' -r
+complete -c wscope -n "__fish_wscope_needs_command" -l mqtt-version -d 'The MQTT lens\'s CONNECT: 3.1.1, or 5 (properties, reason codes)' -r -f -a "3.1.1\t''
+5\t''"
 complete -c wscope -n "__fish_wscope_needs_command" -s x -l execute -d 'Send MSG after connecting (repeatable; slash commands allowed)' -r
 complete -c wscope -n "__fish_wscope_needs_command" -s w -l wait -d 'After the input ends, close SECS later (wscat\'s -w; -1 waits for ever)' -r
 complete -c wscope -n "__fish_wscope_needs_command" -l idle -d 'After the input ends, close after SECS without a message from the server [default: 2, none with -w]' -r
@@ -253,7 +257,7 @@ complete -c wscope -n "__fish_wscope_using_subcommand listen" -l max-clients -d 
 complete -c wscope -n "__fish_wscope_using_subcommand listen" -l max-message-size -d 'Largest message accepted from a client [suffixes: K, M, G]' -r
 complete -c wscope -n "__fish_wscope_using_subcommand listen" -l dump-limit -d 'Bytes of each payload shown by --dump before the rest is elided' -r
 complete -c wscope -n "__fish_wscope_using_subcommand listen" -l replay -d 'A mock server: answer each client with the server messages of this recording (a --record transcript or a HAR export), each after the client message that preceded it' -r -F
-complete -c wscope -n "__fish_wscope_using_subcommand listen" -l lens -d 'Decode what clients send with a lens: socketio, graphql-ws, stomp, mqtt, jsonrpc, msgpack, cbor' -r
+complete -c wscope -n "__fish_wscope_using_subcommand listen" -l lens -d 'Decode what clients send with a lens: socketio, graphql-ws, stomp, mqtt, jsonrpc, msgpack, cbor, protobuf' -r
 complete -c wscope -n "__fish_wscope_using_subcommand listen" -l color -d 'When to use colours (NO_COLOR is honoured)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -292,9 +296,13 @@ complete -c wscope -n "__fish_wscope_using_subcommand replay" -l ping-timeout -d
 complete -c wscope -n "__fish_wscope_using_subcommand replay" -l reconnect -d 'Connect again when the connection drops or the server closes with 1001, 1011, 1012 or 1013 (backoff 0.5 s to 30 s), up to MAX attempts in a row [\'inf\': no limit; default: none in the REPL, 5 otherwise]' -r
 complete -c wscope -n "__fish_wscope_using_subcommand replay" -l dump-limit -d 'Bytes of each payload shown by --dump before the rest is elided' -r
 complete -c wscope -n "__fish_wscope_using_subcommand replay" -l dump-file -d 'Write the frame dump to FILE instead of stderr (implies --dump)' -r -F
-complete -c wscope -n "__fish_wscope_using_subcommand replay" -l lens -d 'Decode and speak the protocol inside: socketio, graphql-ws, stomp, mqtt, jsonrpc, msgpack, cbor, or none [default: chosen from a /socket.io/ path or a graphql-ws subprotocol]' -r
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -l lens -d 'Decode and speak the protocol inside: socketio, graphql-ws, stomp, mqtt, jsonrpc, msgpack, cbor, protobuf, or none [default: chosen from a /socket.io/ path or a graphql-ws subprotocol]' -r
 complete -c wscope -n "__fish_wscope_using_subcommand replay" -l lens-auth -d 'JSON the lens authenticates with: Socket.IO\'s namespace auth, graphql-ws\'s connection_init payload' -r
 complete -c wscope -n "__fish_wscope_using_subcommand replay" -l lens-host -d 'STOMP\'s host header (RabbitMQ reads it as the virtual host) [default: the URL\'s host]' -r
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -l proto -d 'A .proto file for the protobuf lens (compiled at start-up; implies --lens protobuf) [default: schema-less decoding]' -r -F
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -l message -d 'The message of --proto that each binary message is (pkg.Name) [default: the file\'s only message]' -r
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -l mqtt-version -d 'The MQTT lens\'s CONNECT: 3.1.1, or 5 (properties, reason codes)' -r -f -a "3.1.1\t''
+5\t''"
 complete -c wscope -n "__fish_wscope_using_subcommand replay" -s x -l execute -d 'Send MSG after connecting (repeatable; slash commands allowed)' -r
 complete -c wscope -n "__fish_wscope_using_subcommand replay" -s w -l wait -d 'After the input ends, close SECS later (wscat\'s -w; -1 waits for ever)' -r
 complete -c wscope -n "__fish_wscope_using_subcommand replay" -l idle -d 'After the input ends, close after SECS without a message from the server [default: 2, none with -w]' -r

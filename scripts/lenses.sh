@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# Lens interop: wscope's lenses against real peers at pinned versions, installed by this script
-# into .tools/lens-node: Node socket.io (Engine.IO 4 and 3) and graphql-ws over ws
-# (scripts/lenses/server.js). Each scenario prints PASS/FAIL; the script exits non-zero on any FAIL.
+# Lens interop: wscope's lenses against real peers at pinned versions, installed by this script:
+# Node socket.io (Engine.IO 4 and 3) and graphql-ws over ws (scripts/lenses/server.js, into
+# .tools/lens-node); Python python-socketio, a JSON-RPC server and MessagePack/CBOR/protobuf peers
+# (scripts/lenses/py_server.py, PyPI packages into .tools/lens-py); Debian mosquitto with
+# mosquitto_pub/mosquitto_sub (apt-get when missing; our own config, listeners on 127.0.0.1 only).
+# RabbitMQ (STOMP, MQTT) is slower to start: scripts/slow.sh. Each scenario prints PASS/FAIL; the
+# script exits non-zero on any FAIL.
 #
 # Environment: WSCOPE=path (use this binary instead of building target/debug/wscope).
 set -uo pipefail
@@ -12,6 +16,8 @@ GRAPHQL_WS_VERSION=6.0.6 # npm graphql-ws
 GRAPHQL_VERSION=16.11.0  # npm graphql
 WS_VERSION=8.18.3        # npm ws
 PY3=${PYTHON3:-$(command -v python3)}
+# PyPI, into .tools/lens-py
+PY_PKGS="python-socketio==5.14.1 python-engineio==4.15.1 simple-websocket==1.1.0 werkzeug==3.1.3 websockets==15.0.1 msgpack==1.1.1 cbor2==5.6.5 protobuf==6.31.1"
 MODS=$ROOT/.tools/lens-node/node_modules
 
 # --- installs (idempotent) ----------------------------------------------------------------------
@@ -24,6 +30,17 @@ if [[ "$(version socket.io)" != "$SOCKETIO_VERSION" || "$(version graphql-ws)" !
     npm install --silent --no-audit --no-fund --prefix .tools/lens-node \
         "socket.io@$SOCKETIO_VERSION" "graphql-ws@$GRAPHQL_WS_VERSION" "graphql@$GRAPHQL_VERSION" "ws@$WS_VERSION"
 fi
+if [[ "$(cat .tools/lens-py/.pinned 2>/dev/null)" != "$PY_PKGS" ]]; then
+    echo "== pip install $PY_PKGS into .tools/lens-py"
+    rm -rf .tools/lens-py
+    # shellcheck disable=SC2086
+    "$PY3" -m pip install -q --disable-pip-version-check --root-user-action=ignore --target .tools/lens-py $PY_PKGS
+    echo "$PY_PKGS" > .tools/lens-py/.pinned
+fi
+if ! command -v mosquitto > /dev/null || ! command -v mosquitto_pub > /dev/null; then
+    echo "== apt-get install mosquitto mosquitto-clients (the packaged service is not started)"
+    apt-get install -y -q mosquitto mosquitto-clients > /dev/null
+fi
 if [[ -n ${WSCOPE:-} ]]; then
     W=$WSCOPE
 else
@@ -34,9 +51,10 @@ set +e
 
 # --- the server ---------------------------------------------------------------------------------
 TMP=$(mktemp -d)
-PID=
-trap '[[ -n $PID ]] && kill "$PID" 2>/dev/null; rm -rf "$TMP"' EXIT
-PORT=$("$PY3" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PID= PYPID= MQPID=
+trap 'for p in $PID $PYPID $MQPID; do kill "$p" 2>/dev/null; done; rm -rf "$TMP"' EXIT
+free_port() { "$PY3" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+PORT=$(free_port)
 NODE_PATH=$MODS node scripts/lenses/server.js "$PORT" > "$TMP/server.log" 2>&1 &
 PID=$!
 for _ in $(seq 1 100); do grep -q '"listening"' "$TMP/server.log" && break; sleep 0.1; done
@@ -96,6 +114,9 @@ check "graphql-ws: connection_init reached the server" 0 $? "$TMP/server.log"
 run "$TMP/passive" "$SIO" --lens-passive --json -w 0.4
 check "socket.io --lens-passive decodes and sends nothing" 0 "$RC" "$TMP/passive" '"summary":"open sid'
 if grep -q '"event":"sent"' "$TMP/passive"; then echo "FAIL  passive sent a message"; FAILS=$((FAILS + 1)); fi
+
+# --- Python peers and mosquitto ------------------------------------------------------------------
+source scripts/lenses/python_and_mosquitto.sh
 
 echo "== lenses: $FAILS failed"
 [[ $FAILS == 0 ]]

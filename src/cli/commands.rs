@@ -201,7 +201,7 @@ pub struct ListenArgs {
     pub replay: Option<PathBuf>,
 
     // Lenses (SPEC.md "Lenses"): listen decodes only (no session duties); checked in config.
-    /// Decode what clients send with a lens: socketio, graphql-ws, stomp, mqtt, jsonrpc, msgpack, cbor
+    /// Decode what clients send with a lens: socketio, graphql-ws, stomp, mqtt, jsonrpc, msgpack, cbor, protobuf
     #[arg(long, value_name = "NAME")]
     pub lens: Option<String>,
     // End of lenses.

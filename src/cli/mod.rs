@@ -300,7 +300,7 @@ pub struct LiveArgs {
     pub dump_file: Option<PathBuf>,
 
     // Lenses (SPEC.md "Lenses"): --lens, --lens-passive, --lens-auth; checked in config::lens.
-    /// Decode and speak the protocol inside: socketio, graphql-ws, stomp, mqtt, jsonrpc, msgpack, cbor, or none [default: chosen from a /socket.io/ path or a graphql-ws subprotocol]
+    /// Decode and speak the protocol inside: socketio, graphql-ws, stomp, mqtt, jsonrpc, msgpack, cbor, protobuf, or none [default: chosen from a /socket.io/ path or a graphql-ws subprotocol]
     #[arg(
         long,
         value_name = "NAME",
@@ -330,6 +330,36 @@ pub struct LiveArgs {
         hide_short_help = true
     )]
     pub lens_host: Option<String>,
+
+    /// A .proto file for the protobuf lens (compiled at start-up; implies --lens protobuf) [default: schema-less decoding]
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "Lenses",
+        hide_short_help = true
+    )]
+    pub proto: Option<PathBuf>,
+
+    /// The message of --proto that each binary message is (pkg.Name) [default: the file's only message]
+    #[arg(
+        long,
+        value_name = "NAME",
+        requires = "proto",
+        help_heading = "Lenses",
+        hide_short_help = true
+    )]
+    pub message: Option<String>,
+
+    /// The MQTT lens's CONNECT: 3.1.1, or 5 (properties, reason codes)
+    #[arg(
+        long,
+        value_name = "VERSION",
+        value_parser = ["3.1.1", "5"],
+        default_value = "3.1.1",
+        help_heading = "Lenses",
+        hide_short_help = true
+    )]
+    pub mqtt_version: String,
     // End of lenses.
 }
 

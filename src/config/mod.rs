@@ -389,7 +389,7 @@ fn connect_cfg(
         }
         let upgrade = handshake(conn)?;
         let script = session::script(session)?;
-        let lens = lens::lens(live, conn)?;
+        let lens = lens::lens(live, conn, upgrade.auth.clone())?;
         // A lens command in -x or --script is checked now when --lens names the lens.
         for line in &script.lines {
             crate::lens::check_line(&lens, line).map_err(|e| {

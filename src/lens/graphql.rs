@@ -135,7 +135,7 @@ impl Lens for Graphql {
 
 impl Graphql {
     fn subscribe(&mut self, arg: &str) -> Result<Vec<Out>, String> {
-        let (id, rest) = text::first_word(arg);
+        let (id, rest) = text::first_arg(arg);
         if id.is_empty() || rest.is_empty() {
             return Err(
                 "needs an ID and a QUERY, e.g. /subscribe 1 subscription { greetings }".into(),
@@ -152,7 +152,7 @@ impl Graphql {
     }
 
     fn complete(&mut self, arg: &str) -> Result<Vec<Out>, String> {
-        let (id, rest) = text::first_word(arg);
+        let (id, rest) = text::first_arg(arg);
         if id.is_empty() || !rest.is_empty() {
             return Err("needs one ID, e.g. /complete 1".into());
         }

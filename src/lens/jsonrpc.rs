@@ -99,7 +99,7 @@ impl Lens for JsonRpc {
 
 impl JsonRpc {
     fn request(&mut self, arg: &str, notify: bool) -> Result<Vec<Out>, String> {
-        let (method, params) = text::first_word(arg);
+        let (method, params) = text::first_arg(arg);
         if method.is_empty() {
             return Err("needs a METHOD, e.g. /call add [1,2]".into());
         }

@@ -31,13 +31,17 @@ mod cbor;
 mod graphql;
 mod jsonrpc;
 mod mqtt;
+mod mqtt5;
 mod msgpack;
+mod proto_schema;
+mod protobuf;
 mod socketio;
 mod stomp;
 mod text;
 mod view;
 
-pub use text::parse_json;
+pub use proto_schema::compile as compile_proto;
+pub use text::{parse_json, short as short_json};
 pub use view::{Decoded, View};
 
 /// Every lens wscope knows, in the order `--lens` lists them.
@@ -49,6 +53,7 @@ pub const TABLE: &[Entry] = &[
     jsonrpc::ENTRY,
     msgpack::ENTRY,
     cbor::ENTRY,
+    protobuf::ENTRY,
 ];
 
 /// Nesting deeper than this is refused by every decoder (a hostile `[[[[...]]]]`).
@@ -171,6 +176,10 @@ pub struct Config {
     pub host: String,
     /// `--auth user:pass`, for STOMP's login and passcode.
     pub login: Option<(String, String)>,
+    /// `--proto FILE --message NAME`: the protobuf lens's schema (none: decoded schema-less).
+    pub proto: Option<prost_reflect::MessageDescriptor>,
+    /// `--mqtt-version 5`: the MQTT lens's CONNECT says protocol level 5 (else 3.1.1).
+    pub mqtt5: bool,
 }
 
 impl Default for Config {
@@ -184,6 +193,8 @@ impl Default for Config {
             subprotocol: None,
             host: String::new(),
             login: None,
+            proto: None,
+            mqtt5: false,
         }
     }
 }
@@ -340,6 +351,13 @@ pub fn decode_all(data: &[u8]) {
             for c in e.commands.iter().filter(|c| c.name == name) {
                 let _ = lens.command(c.name, arg);
             }
+        }
+    }
+    // The protobuf lens with a schema (`--proto`): decoding, and encoding JSON.
+    if let Some(desc) = protobuf::fuzz_schema() {
+        let _ = protobuf::decode_with(desc, data);
+        if let Some(Ok(v)) = std::str::from_utf8(data).ok().map(parse_json) {
+            let _ = protobuf::encode_with(desc, &v);
         }
     }
 }

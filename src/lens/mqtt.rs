@@ -1,4 +1,5 @@
-//! The MQTT lens (3.1.1, and 5 when the CONNECT says so; subprotocols `mqtt`/`mqttv3.1`): a codec
+//! The MQTT lens (3.1.1, and 5 with `--mqtt-version 5`; decoding follows the level the CONNECT
+//! names, properties and v5 reason codes in `mqtt5.rs`; subprotocols `mqtt`/`mqttv3.1`): a codec
 //! of every control packet (CONNECT ... AUTH) written here, bounded by the message (the remaining
 //! length must match it, 4 length bytes at most, 64 packets a message); `/publish` and
 //! `/subscribe` encode; the duties are CONNECT (`--auth` as username/password), CONNACK within
@@ -9,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+use super::mqtt5::reason;
 use super::socketio::lens_cmd;
 use super::text::{self, Word};
 use super::{Config, Decoded, Dir, Entry, Lens, Out, Step};
@@ -60,6 +62,7 @@ const NAMES: [&str; 16] = [
 fn make(cfg: &Config) -> Box<dyn Lens> {
     Box::new(Mqtt {
         v5: false,
+        level5: cfg.mqtt5,
         active: !cfg.passive,
         login: cfg.login.clone(),
         timeout: cfg.timeout,
@@ -72,6 +75,8 @@ fn make(cfg: &Config) -> Box<dyn Lens> {
 struct Mqtt {
     /// The CONNECT said protocol level 5: properties follow the variable headers.
     v5: bool,
+    /// `--mqtt-version 5`: our CONNECT says level 5.
+    level5: bool,
     active: bool,
     login: Option<(String, String)>,
     timeout: Duration,
@@ -130,8 +135,11 @@ impl Lens for Mqtt {
             }
         }
         let mut body = string("MQTT");
-        body.extend([4, flags]);
+        body.extend([if self.level5 { 5 } else { 4 }, flags]);
         body.extend(KEEP_ALIVE.to_be_bytes());
+        if self.level5 {
+            body.push(0); // no properties
+        }
         body.extend(payload);
         Step::send(Out::Binary(packet(0x10, &body)))
     }
@@ -206,7 +214,7 @@ impl Mqtt {
     }
 
     fn publish(&mut self, arg: &str) -> Result<Vec<Out>, String> {
-        let (topic, rest) = text::first_word(arg);
+        let (topic, rest) = text::first_arg(arg);
         let (mut qos, mut retain, mut payload) = (0u8, false, None);
         let mut it = text::words(rest)?.into_iter();
         while let Some(w) = it.next() {
@@ -222,9 +230,12 @@ impl Mqtt {
         if topic.is_empty() {
             return Err("needs a TOPIC".into());
         }
-        let mut body = string(topic);
+        let mut body = string(&topic);
         if qos > 0 {
             body.extend(self.id().to_be_bytes());
+        }
+        if self.v5 {
+            body.push(0); // no properties
         }
         body.extend(payload.unwrap_or_default().into_bytes());
         let first = 0x30 | (qos << 1) | u8::from(retain);
@@ -232,7 +243,7 @@ impl Mqtt {
     }
 
     fn subscribe(&mut self, arg: &str) -> Result<Vec<Out>, String> {
-        let (topic, rest) = text::first_word(arg);
+        let (topic, rest) = text::first_arg(arg);
         if topic.is_empty() {
             return Err("needs a TOPIC".into());
         }
@@ -245,7 +256,10 @@ impl Mqtt {
             }
         }
         let mut body = self.id().to_be_bytes().to_vec();
-        body.extend(string(topic));
+        if self.v5 {
+            body.push(0); // no properties
+        }
+        body.extend(string(&topic));
         body.push(qos);
         Ok(vec![Out::Binary(packet(0x82, &body))])
     }
@@ -321,14 +335,17 @@ impl<'a> Rd<'a> {
         }
         Err("a length of more than 4 bytes".into())
     }
-    /// MQTT 5 properties: skipped, their size kept.
-    fn props(&mut self, v5: bool) -> Result<Option<usize>, String> {
+    /// MQTT 5 properties, decoded into `v["properties"]` when there are any.
+    fn props(&mut self, v5: bool, v: &mut Value) -> Result<(), String> {
         if !v5 {
-            return Ok(None);
+            return Ok(());
         }
         let n = self.varint()?;
-        self.take(n)?;
-        Ok(Some(n))
+        let p = super::mqtt5::properties(self.take(n)?)?;
+        if p.as_object().is_some_and(|o| !o.is_empty()) {
+            v["properties"] = p;
+        }
+        Ok(())
     }
 }
 
@@ -363,19 +380,35 @@ fn one(first: u8, body: &[u8], v5: &mut bool) -> Result<Decoded, String> {
         2 => {
             let flags = r.u8()?;
             let code = r.u8()?;
+            // A v5 CONNACK carries properties: a 3.1.1 one is exactly two bytes.
+            if !r.0.is_empty() {
+                r.props(true, &mut v)?;
+            }
             v["session_present"] = json!(flags & 1 != 0);
             v["code"] = json!(code);
-            format!("CONNACK code {code} ({})", connack_reason(code))
+            v["reason"] = json!(reason(code));
+            format!("CONNACK code {code} ({})", reason(code))
         }
         3 => publish(first, &mut r, *v5, &mut v)?,
         4..=7 | 11 => {
             let id = r.u16()?;
             v["id"] = json!(id);
-            format!("{name} id {id}")
+            // MQTT 5: a reason code and properties may follow (absent: success).
+            match (*v5, r.0.first().copied()) {
+                (true, Some(code)) => {
+                    r.u8()?;
+                    if !r.0.is_empty() {
+                        r.props(true, &mut v)?;
+                    }
+                    v["code"] = json!(code);
+                    format!("{name} id {id} code {code} ({})", reason(code))
+                }
+                _ => format!("{name} id {id}"),
+            }
         }
         8..=10 => {
             let id = r.u16()?;
-            r.props(*v5)?;
+            r.props(*v5, &mut v)?;
             v["id"] = json!(id);
             let mut items = Vec::new();
             while !r.0.is_empty() {
@@ -395,10 +428,14 @@ fn one(first: u8, body: &[u8], v5: &mut bool) -> Result<Decoded, String> {
             s
         }
         12 | 13 => name.to_string(),
-        14 | 15 => match r.0.first() {
+        14 | 15 => match r.0.first().copied() {
             Some(code) => {
+                r.u8()?;
+                if !r.0.is_empty() {
+                    r.props(true, &mut v)?;
+                }
                 v["code"] = json!(code);
-                format!("{name} code {code}")
+                format!("{name} code {code} ({})", reason(code))
             }
             None => name.to_string(),
         },
@@ -418,7 +455,7 @@ fn connect(r: &mut Rd<'_>, v5: &mut bool, v: &mut Value) -> Result<String, Strin
     *v5 = level == 5;
     let flags = r.u8()?;
     let keep = r.u16()?;
-    r.props(*v5)?;
+    r.props(*v5, v)?;
     let client = r.string()?;
     v["protocol"] = json!(proto);
     v["level"] = json!(level);
@@ -440,7 +477,7 @@ fn publish(first: u8, r: &mut Rd<'_>, v5: bool, v: &mut Value) -> Result<String,
     }
     let topic = r.string()?;
     let id = if qos > 0 { Some(r.u16()?) } else { None };
-    r.props(v5)?;
+    r.props(v5, v)?;
     let payload = r.0;
     v["topic"] = json!(topic);
     v["qos"] = json!(qos);
@@ -466,133 +503,6 @@ fn publish(first: u8, r: &mut Rd<'_>, v5: bool, v: &mut Value) -> Result<String,
     ))
 }
 
-fn connack_reason(code: u8) -> &'static str {
-    match code {
-        0 => "accepted",
-        1 => "unacceptable protocol version",
-        2 => "identifier rejected",
-        3 => "server unavailable",
-        4 => "bad user name or password",
-        5 => "not authorized",
-        0x84 => "unsupported protocol version",
-        0x86 => "bad user name or password",
-        0x87 => "not authorized",
-        _ => "refused",
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn bin(o: &Out) -> Vec<u8> {
-        match o {
-            Out::Binary(b) => b.clone(),
-            Out::Text(_) => vec![],
-        }
-    }
-
-    #[test]
-    fn connect_connack_ping_and_qos_flows() {
-        let cfg = Config {
-            login: Some(("u".into(), "p".into())),
-            timeout: Duration::from_millis(50),
-            ..Config::default()
-        };
-        let mut l = make(&cfg);
-        let now = Instant::now();
-        let c = bin(&l.start(now).send[0]);
-        let d = l.decode(Dir::Sent, DataKind::Binary, &c).unwrap();
-        assert!(
-            d.summary
-                .starts_with("CONNECT MQTT level 4 client \"wscope-"),
-            "{}",
-            d.summary
-        );
-        assert_eq!(d.json["username"], true);
-        assert!(!l.ready());
-        let ack = l
-            .decode(Dir::Received, DataKind::Binary, &[0x20, 2, 0, 0])
-            .unwrap();
-        assert_eq!(ack.summary, "CONNACK code 0 (accepted)");
-        assert_eq!(l.after(&ack, now), Step::default());
-        assert!(l.ready());
-        let due = l.deadline().unwrap();
-        assert_eq!(l.on_deadline(due).send, vec![Out::Binary(vec![0xc0, 0])]);
-        assert_eq!(make(&Config::default()).closing(), vec![]);
-        let p = bin(&l
-            .command("publish", "sensors/t 21.5 --qos 1 --retain")
-            .unwrap()
-            .unwrap()[0]);
-        let d = l.decode(Dir::Sent, DataKind::Binary, &p).unwrap();
-        assert_eq!(d.summary, "PUBLISH sensors/t qos 1 id 1 \"21.5\"");
-        assert_eq!(d.json["retain"], true);
-        // A QoS 1 publish from the broker is acknowledged, a QoS 2 one goes through PUBREC/PUBREL.
-        assert_eq!(
-            l.after(&d, now).send,
-            vec![Out::Binary(vec![0x40, 2, 0, 1])]
-        );
-        let q2 = l
-            .decode(
-                Dir::Received,
-                DataKind::Binary,
-                &packet(0x34, &[0, 1, b't', 0, 9, b'x']),
-            )
-            .unwrap();
-        assert_eq!(
-            l.after(&q2, now).send,
-            vec![Out::Binary(vec![0x50, 2, 0, 9])]
-        );
-        let rel = l
-            .decode(Dir::Received, DataKind::Binary, &[0x62, 2, 0, 9])
-            .unwrap();
-        assert_eq!(
-            l.after(&rel, now).send,
-            vec![Out::Binary(vec![0x70, 2, 0, 9])]
-        );
-        let s = bin(&l.command("subscribe", "a/# --qos 2").unwrap().unwrap()[0]);
-        let d = l.decode(Dir::Sent, DataKind::Binary, &s).unwrap();
-        assert_eq!(d.summary, r#"SUBSCRIBE id 2 [{"qos":2,"topic":"a/#"}]"#);
-    }
-
-    #[test]
-    fn a_refused_connect_is_exit_5_and_no_connack_times_out() {
-        let mut l = make(&Config::default());
-        let now = Instant::now();
-        l.start(now);
-        let no = l
-            .decode(Dir::Received, DataKind::Binary, &[0x20, 2, 0, 5])
-            .unwrap();
-        let s = l.after(&no, now);
-        assert!(s.refused && s.fail.unwrap().contains("code 5 (not authorized)"));
-        let mut l = make(&Config {
-            timeout: Duration::from_millis(1),
-            ..Config::default()
-        });
-        l.start(now);
-        assert!(l
-            .on_deadline(now + Duration::from_secs(1))
-            .fail
-            .unwrap()
-            .contains("no CONNACK"));
-    }
-
-    #[test]
-    fn hostile_packets_are_refused() {
-        let mut v5 = false;
-        for bad in [
-            &[][..],
-            &[0x30],
-            &[0x30, 0xff, 0xff, 0xff, 0xff, 0x7f],
-            &[0x30, 0x05, 0, 9],
-            &[0x36, 2, 0, 0],
-            &[0x00, 0],
-            &[0x30, 2, 0, 5],
-        ] {
-            assert!(decode(bad, &mut v5).is_err(), "{bad:?}");
-        }
-        let many: Vec<u8> = std::iter::repeat_n([0xc0u8, 0], 100).flatten().collect();
-        assert!(decode(&many, &mut v5).is_err());
-        assert_eq!(decode(&[0xc0, 0, 0xd0, 0], &mut v5).unwrap().len(), 2);
-    }
-}
+#[path = "mqtt_tests.rs"]
+mod tests;

@@ -20,7 +20,7 @@ pub const ENTRY: Entry = Entry {
 pub(super) const COMMANDS: &[CommandHelp] = &[lens_cmd(
     "send-json",
     "JSON",
-    "send JSON encoded by the lens (MessagePack, CBOR)",
+    "send JSON encoded by the lens (MessagePack, CBOR, protobuf)",
     "/send-json {\"op\":\"sub\",\"ch\":[1,2]}",
 )];
 
@@ -49,6 +49,10 @@ impl Lens for MsgPack {
 
 /// One MessagePack value filling the message exactly.
 pub fn decode(data: &[u8]) -> Result<Decoded, String> {
+    // rmpv reads the never-used byte 0xc1 as nil; MessagePack says it is not a value.
+    if data.first() == Some(&0xc1) {
+        return Err("0xc1 is never used in MessagePack".into());
+    }
     let mut rd = data;
     let v =
         rmpv::decode::read_value_with_max_depth(&mut rd, MAX_DEPTH).map_err(|e| format!("{e}"))?;
@@ -149,6 +153,7 @@ mod tests {
             &[0xdb, 0xff, 0xff, 0xff, 0xff, b'a'],
             &[0x92, 0x01],
             &[0x01, 0x02],
+            &[0xc1],
             &[],
         ] {
             assert!(decode(bad).is_err(), "{bad:?}");

@@ -368,14 +368,14 @@ fn ns_prefix(ns: &str) -> Result<String, String> {
 
 /// `/ns NS [AUTH_JSON]`.
 fn connect_ns(arg: &str) -> Result<Vec<Out>, String> {
-    let (ns, auth) = text::first_word(arg);
+    let (ns, auth) = text::first_arg(arg);
     if ns.is_empty() {
         return Err("/ns needs a namespace, e.g. /ns /admin".into());
     }
     let auth = text::json_arg(auth, "AUTH_JSON")?;
     let mut p = String::from("40");
     if ns != "/" {
-        p.push_str(&ns_prefix(ns)?);
+        p.push_str(&ns_prefix(&ns)?);
     }
     if let Some(a) = auth {
         p.push_str(&a.to_string());

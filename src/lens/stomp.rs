@@ -100,9 +100,9 @@ impl Lens for Stomp {
         match name {
             "send" => Some(self.send(arg)),
             "subscribe" => Some(self.subscribe(arg)),
-            "unsubscribe" => Some(match text::first_word(arg) {
-                ("", _) => Err("needs the subscription ID".into()),
-                (id, "") => Ok(vec![frame("UNSUBSCRIBE", &[("id", id)], "")]),
+            "unsubscribe" => Some(match text::first_arg(arg) {
+                (id, _) if id.is_empty() => Err("needs the subscription ID".into()),
+                (id, "") => Ok(vec![frame("UNSUBSCRIBE", &[("id", &id)], "")]),
                 _ => Err("takes one ID".into()),
             }),
             _ => None,
@@ -192,11 +192,16 @@ impl Lens for Stomp {
 
 impl Stomp {
     fn send(&mut self, arg: &str) -> Result<Vec<Out>, String> {
-        let (dest, rest) = text::first_word(arg);
+        let (dest, rest) = text::first_arg(arg);
         if dest.is_empty() {
             return Err("needs a DEST, e.g. /send /queue/a hello".into());
         }
-        let mut body = rest;
+        // A BODY that is one JSON string (as a script's value goes in) is its content; only
+        // --header options may follow it, so a value cannot add a header.
+        let (quoted, mut body) = match text::json_string(rest) {
+            Some((b, tail)) => (Some(b), tail),
+            None => (None, rest),
+        };
         let mut extra = Vec::new();
         while let Some(i) = body.rfind("--header ") {
             let (b, h) = body.split_at(i);
@@ -207,9 +212,17 @@ impl Stomp {
             {
                 return Err("--header takes K:V".into());
             }
-            extra.push((k.to_string(), v.to_string()));
+            let v = text::json_string(v).map_or_else(|| v.to_string(), |(v, _)| v);
+            extra.push((k.to_string(), v));
             body = b.trim_end();
         }
+        let body = match quoted {
+            Some(_) if !body.is_empty() => {
+                return Err("only --header K:V may follow a quoted BODY".into())
+            }
+            Some(q) => q,
+            None => body.to_string(),
+        };
         let receipt = format!("r{}", self.next_id);
         self.next_id += 1;
         if self.receipts.len() >= MAX_RECEIPTS {
@@ -218,16 +231,16 @@ impl Stomp {
         self.receipts.insert(receipt.clone(), Instant::now());
         let len = body.len().to_string();
         let mut h: Vec<(&str, &str)> = vec![
-            ("destination", dest),
+            ("destination", &dest),
             ("content-length", &len),
             ("receipt", &receipt),
         ];
         h.extend(extra.iter().rev().map(|(k, v)| (k.as_str(), v.as_str())));
-        Ok(vec![frame("SEND", &h, body)])
+        Ok(vec![frame("SEND", &h, &body)])
     }
 
     fn subscribe(&mut self, arg: &str) -> Result<Vec<Out>, String> {
-        let (dest, id) = text::first_word(arg);
+        let (dest, id) = text::first_arg(arg);
         if dest.is_empty() {
             return Err("needs a DEST, e.g. /subscribe /topic/news".into());
         }
@@ -240,7 +253,7 @@ impl Stomp {
         };
         Ok(vec![frame(
             "SUBSCRIBE",
-            &[("destination", dest), ("id", &id), ("ack", "auto")],
+            &[("destination", &dest), ("id", &id), ("ack", "auto")],
             "",
         )])
     }

@@ -2,6 +2,8 @@
 //! short renderings of JSON for one-line summaries, and the argument words of lens commands
 //! (JSON values, bare words as strings, `--flags`).
 
+use std::borrow::Cow;
+
 use serde_json::Value;
 
 use super::MAX_DEPTH;
@@ -121,6 +123,27 @@ pub fn first_word(arg: &str) -> (&str, &str) {
     let arg = arg.trim_start();
     let end = arg.find(char::is_whitespace).unwrap_or(arg.len());
     (&arg[..end], arg[end..].trim_start())
+}
+
+/// The first word of a lens command's arguments and the rest: a JSON string (`"a b"`, as a
+/// script's variable goes in, `crate::script`) is its content; any other word is as written.
+pub fn first_arg(arg: &str) -> (Cow<'_, str>, &str) {
+    if let Some((s, rest)) = json_string(arg) {
+        return (Cow::Owned(s), rest);
+    }
+    let (w, rest) = first_word(arg);
+    (Cow::Borrowed(w), rest)
+}
+
+/// `arg` starting with a JSON string: its content and the rest, trimmed.
+pub fn json_string(arg: &str) -> Option<(String, &str)> {
+    let arg = arg.trim_start();
+    if !arg.starts_with('"') {
+        return None;
+    }
+    let mut it = serde_json::Deserializer::from_str(arg).into_iter::<String>();
+    let s = it.next()?.ok()?;
+    Some((s, arg[it.byte_offset()..].trim_start()))
 }
 
 /// The one JSON value of `arg`, if any (bounded nesting).

@@ -11,6 +11,9 @@ use super::Printer;
 use crate::error::Error;
 use crate::wire::frame::Direction;
 
+/// Lens views of sent messages waiting for their frames to be dumped, at most.
+const PENDING_VIEWS: usize = 32;
+
 impl Printer {
     /// Send the frame dump to a file instead of the screen.
     pub fn dump_to_file(&mut self, path: &std::path::Path) -> Result<(), Error> {
@@ -49,6 +52,7 @@ impl Printer {
                 text.push_str(&format!("    {}\n", Shown(l)));
             }
         }
+        self.dumping = true;
         self.write_dump(&text, None);
     }
 
@@ -101,6 +105,49 @@ impl Printer {
         Ok(())
     }
 
+    /// Under the dumped frame(s) of a message a lens decoded: its view, in the lens's words and as
+    /// JSON (`--dump` on the screen or in a text --dump-file; a `--json` dump has it on the event).
+    pub(super) fn dump_lens(&mut self, ev: &crate::event::Event<'_>) {
+        use crate::event::Event;
+        if !self.dumping || self.style.json() {
+            return;
+        }
+        let view = match ev {
+            Event::Sent { lens: Some(v), .. } | Event::Received { lens: Some(v), .. } => v,
+            Event::Closed(_) => {
+                while let Some(text) = self.dump_pending.pop_front() {
+                    self.write_dump(&text, None);
+                }
+                return;
+            }
+            _ => return,
+        };
+        let mut text = format!("    {} [{}] ", "lens".dimmed(), view.lens);
+        match &view.decoded {
+            Ok(d) => {
+                super::escape::escape_into(&mut text, &d.summary);
+                text.push_str(&format!("\n    {} ", "view".dimmed()));
+                super::escape::escape_into(&mut text, &crate::lens::short_json(&d.json));
+            }
+            Err(why) => {
+                let mut s = String::new();
+                super::escape::escape_into(&mut s, &format!("not a {} packet: {why}", view.lens));
+                text.push_str(&s.yellow().to_string());
+            }
+        }
+        text.push('\n');
+        // A sent message's frames are dumped after its event: its view waits for them.
+        if matches!(ev, Event::Sent { .. }) {
+            self.dump_pending.push_back(text);
+            if self.dump_pending.len() > PENDING_VIEWS {
+                let oldest = self.dump_pending.pop_front().unwrap_or_default();
+                self.write_dump(&oldest, None);
+            }
+        } else {
+            self.write_dump(&text, None);
+        }
+    }
+
     /// A frame for `--dump`.
     pub(super) fn frame(
         &mut self,
@@ -108,6 +155,7 @@ impl Printer {
         at: std::time::Duration,
         frame: &crate::wire::frame::Frame,
     ) {
+        self.dumping = true;
         if self.style.json() {
             self.write_dump("", Some(crate::wire::dump::frame_json(frame, dir, at)));
             return;
@@ -116,6 +164,12 @@ impl Printer {
         text.clear();
         crate::wire::dump::render_frame(frame, dir, at, &mut text);
         self.write_dump(&text, None);
+        // The last frame of a sent data message: the lens view of that message goes under it.
+        if dir == Direction::Outgoing && frame.fin && frame.opcode <= 2 {
+            if let Some(view) = self.dump_pending.pop_front() {
+                self.write_dump(&view, None);
+            }
+        }
         // Keep the scratch unless one huge frame (a big --dump-limit) grew it.
         if text.capacity() <= 64 * 1024 {
             self.dump_text = text;

@@ -72,7 +72,7 @@ pub const EVENTS: &[EventDoc] = &[
             ("wire_size", "payload bytes on the wire"),
             (
                 "lens",
-                "with a lens on: its name, and its one-line summary and JSON view of the message (or why it did not decode)",
+                "with a lens on: its name, and its one-line summary and JSON view of the message (or why it did not decode); duty is true for the lens's own housekeeping (a handshake, a pong), which replay leaves to the lens",
             ),
         ],
     ),

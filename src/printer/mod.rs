@@ -96,6 +96,9 @@ pub struct Printer {
     dump_failed: bool,
     /// Scratch buffer for one frame of the dump, reused so the dump does not reallocate per frame.
     dump_text: String,
+    /// The dump is on (a frame or the handshake was dumped): lens views go under the frames.
+    dumping: bool,
+    dump_pending: std::collections::VecDeque<String>,
     /// stdout is a terminal: received data written there is escaped (decided once, at start-up).
     stdout_tty: bool,
 }
@@ -114,6 +117,8 @@ impl Printer {
             dump_path: std::path::PathBuf::new(),
             dump_failed: false,
             dump_text: String::new(),
+            dumping: false,
+            dump_pending: Default::default(),
             stdout_tty: io::stdout().is_terminal(),
         }
     }
@@ -477,6 +482,9 @@ impl EventSink for Printer {
             self.disconnected(e);
         } else if self.style.json() {
             self.json_event(ev);
+        } else if self.dumping {
+            self.dump_lens(&ev);
+            self.human_event(ev);
         } else {
             self.human_event(ev);
         }

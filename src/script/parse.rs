@@ -216,23 +216,20 @@ fn lens_name(t: &Template) -> Option<&str> {
 }
 
 /// A [`Step::Line`] that is a lens command, read as written before its variables go in: its
-/// name and its argument with the values in, as data of the argument (None: not a lens command).
+/// name and its argument with the values in as JSON strings ([`Template::render_json`]): data,
+/// never syntax of the argument (None: not a lens command).
 pub fn lens_command(t: &Template, vars: &Vars) -> Option<Result<(String, String), StepError>> {
     let name = lens_name(t)?.to_string();
-    Some(
-        t.render(vars, &verbatim)
-            .map_err(StepError::from)
-            .map(|line| {
-                // The name is written out, so the rendered line starts with it.
-                let arg = line
-                    .strip_prefix('/')
-                    .and_then(|r| r.strip_prefix(name.as_str()))
-                    .unwrap_or_default()
-                    .trim_start()
-                    .to_string();
-                (name, arg)
-            }),
-    )
+    Some(t.render_json(vars).map_err(StepError::from).map(|line| {
+        // The name is written out, so the rendered line starts with it.
+        let arg = line
+            .strip_prefix('/')
+            .and_then(|r| r.strip_prefix(name.as_str()))
+            .unwrap_or_default()
+            .trim_start()
+            .to_string();
+        (name, arg)
+    }))
 }
 
 /// Refuses a line whose command name a variable touches.

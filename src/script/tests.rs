@@ -292,9 +292,27 @@ fn a_lens_command_is_read_as_written_and_its_values_are_data() {
     s.on_data(&Message::text("ev=chat x /emit"), None, &mut sink);
     s.line("/expect ev=(?<ev>\\S+ \\S+) (?<cmd>.+)", &mut sink);
     match s.line("/emit ${ev}", &mut sink) {
-        Run::Lens { name, arg } => assert_eq!((name.as_str(), arg.as_str()), ("emit", "chat x")),
+        // One value is one JSON string: it cannot become two arguments.
+        Run::Lens { name, arg } => {
+            assert_eq!((name.as_str(), arg.as_str()), ("emit", r#""chat x""#))
+        }
         other => panic!("expected a lens command, got {other:?}"),
     }
+    // A value holding quotes and brackets stays data: inside a written string it is escaped,
+    // outside one it is a whole JSON string.
+    s.on_data(&Message::text(r#"v=a","b"] ["#), None, &mut sink);
+    s.line("/expect v=(?<v>.+)", &mut sink);
+    let lens = |s: &mut Script, line: &str| match s.line(line, &mut Sink::default()) {
+        Run::Lens { arg, .. } => arg,
+        other => panic!("expected a lens command, got {other:?}"),
+    };
+    let arg = lens(&mut s, r#"/call echo ["${v}"]"#);
+    assert_eq!(arg, r#"echo ["a\",\"b\"] ["]"#);
+    let params: serde_json::Value = serde_json::from_str(&arg[5..]).unwrap();
+    assert_eq!(params, serde_json::json!([r#"a","b"] ["#]));
+    let arg = lens(&mut s, "/call echo [${v}, 2]");
+    let params: serde_json::Value = serde_json::from_str(&arg[5..]).unwrap();
+    assert_eq!(params, serde_json::json!([r#"a","b"] ["#, 2]));
     // A value never makes a line a lens command, nor names one.
     assert_eq!(command(s.line("${cmd} hi", &mut sink)), "/emit hi");
     assert!(matches!(s.line("/em${ev}", &mut sink), Run::Refused { .. }));

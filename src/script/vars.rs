@@ -160,6 +160,45 @@ impl Template {
         Ok(out)
     }
 
+    /// The text with every value in as JSON data, for a lens command's arguments: inside a JSON
+    /// string of the written text (`["${x}"]`) a value goes in escaped, anywhere else as a
+    /// whole JSON string (`/emit chat ${x}` -> `/emit chat "the value"`). A value can then never
+    /// end a string, open an array or add an argument, whatever it holds.
+    pub fn render_json(&self, vars: &Vars) -> Result<String, VarError> {
+        let mut out = String::new();
+        // Inside a JSON string of the written text, and just after a backslash there.
+        let (mut in_str, mut esc) = (false, false);
+        for p in &self.0 {
+            let value = match p {
+                Part::Lit(s) => {
+                    for c in s.chars() {
+                        match (in_str, esc, c) {
+                            (true, true, _) => esc = false,
+                            (true, false, '\\') => esc = true,
+                            (true, false, '"') => in_str = false,
+                            (false, _, '"') => in_str = true,
+                            _ => {}
+                        }
+                    }
+                    out.push_str(s);
+                    continue;
+                }
+                Part::Var(n) => vars
+                    .get(n)
+                    .ok_or_else(|| VarError::Unknown(n.clone()))?
+                    .clone(),
+                Part::Env(v) => env(v)?,
+            };
+            let quoted = serde_json::Value::String(value).to_string();
+            if in_str {
+                out.push_str(&quoted[1..quoted.len() - 1]);
+            } else {
+                out.push_str(&quoted);
+            }
+        }
+        Ok(out)
+    }
+
     /// The text with each `${NAME}` standing in as `placeholder`, for checks before connecting;
     /// an environment variable's value goes in through `quote`, as [`Template::render`] puts it.
     pub fn stand_in(&self, placeholder: &str, quote: &dyn Fn(&str) -> Cow<'_, str>) -> String {

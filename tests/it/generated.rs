@@ -166,6 +166,21 @@ fn command_rows(keep: impl Fn(&wscope::slash::CommandHelp) -> bool) -> Vec<(Stri
         .collect()
 }
 
+/// The commands each lens adds (`wscope::lens::TABLE`), one section row per lens and command.
+fn lens_rows() -> Vec<(String, String)> {
+    let mut rows = Vec::new();
+    for e in wscope::lens::TABLE {
+        for c in e.commands {
+            let usage = format!("/{} {}", c.name, c.args);
+            rows.push((
+                format!("{} ({})", usage.trim_end(), e.name),
+                format!("{}. Example: {}", c.summary, c.example),
+            ));
+        }
+    }
+    rows
+}
+
 /// The rules `/help` prints under its table (the lines after the first blank one).
 fn help_rules(listen: bool) -> String {
     let help = wscope::slash::help_text(listen);
@@ -176,10 +191,11 @@ fn help_rules(listen: bool) -> String {
 /// wscope-repl(7), wscope-script(7) and wscope-json(7): rendered from the tables the code uses.
 fn section7_pages() -> Vec<(String, Vec<u8>)> {
     let repl = format!(
-        ".SH DESCRIPTION\nOn a terminal, wscope URL and wscope listen read lines with editing, history and Tab completion. Each line is a message or a command:\n{}{}{}.SH \"SCRIPT COMMANDS\"\n/expect, /expect\\-json, /expect\\-close, /let, /sleep, /raw and /frame are described in wscope\\-script(7).\n",
+        ".SH DESCRIPTION\nOn a terminal, wscope URL and wscope listen read lines with editing, history and Tab completion. Each line is a message or a command:\n{}{}{}{}.SH \"SCRIPT COMMANDS\"\n/expect, /expect\\-json, /expect\\-close, /let, /sleep, /raw and /frame are described in wscope\\-script(7).\n",
         help_rules(false),
         section("COMMANDS", &command_rows(|c| !c.client_only && !c.listen_only)),
         section("LISTEN COMMANDS (wscope listen only)", &command_rows(|c| c.listen_only)),
+        section("LENS COMMANDS (when --lens NAME is on, or the handshake chose it)", &lens_rows()),
     );
     let script = format!(
         ".SH DESCRIPTION\n\\-x MSG (repeatable), \\-\\-script FILE (one command per line; # comments and blank lines skipped) and the REPL of wscope URL run one language: each line is a text message or a command of wscope\\-repl(7), and the commands below wait for the server, match what it sends and set variables. A failed expectation exits 7.\n{}{}.SH EXAMPLES\n.nf\n{}\n.fi\n",

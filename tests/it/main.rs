@@ -16,6 +16,7 @@ mod http2;
 mod http2_hostile;
 mod http2_listen;
 mod lens;
+mod lens_more;
 mod listen;
 mod listen_hostile;
 mod liveness;
