@@ -179,7 +179,7 @@ fn section7_pages() -> Vec<(String, Vec<u8>)> {
         ".SH DESCRIPTION\nOn a terminal, wscope URL and wscope listen read lines with editing, history and Tab completion. Each line is a message or a command:\n{}{}{}.SH \"SCRIPT COMMANDS\"\n/expect, /expect\\-json, /expect\\-close, /let, /sleep, /raw and /frame are described in wscope\\-script(7).\n",
         help_rules(false),
         section("COMMANDS", &command_rows(|c| !c.client_only && !c.listen_only)),
-        section("LISTEN COMMANDS (wscope listen only)", &command_rows(|c| c.listen_only)),
+        section("SERVER COMMANDS (wscope listen; /to-server and /to-client: wscope proxy)", &command_rows(|c| c.listen_only)),
     );
     let script = format!(
         ".SH DESCRIPTION\n\\-x MSG (repeatable), \\-\\-script FILE (one command per line; # comments and blank lines skipped) and the REPL of wscope URL run one language: each line is a text message or a command of wscope\\-repl(7), and the commands below wait for the server, match what it sends and set variables. A failed expectation exits 7.\n{}{}.SH EXAMPLES\n.nf\n{}\n.fi\n",

@@ -22,6 +22,7 @@ mod network;
 mod polish;
 mod probe;
 mod probe_hostile;
+mod proxy;
 mod reconnect;
 mod record;
 mod repl;

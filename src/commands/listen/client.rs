@@ -188,8 +188,8 @@ type Opened<'a> = (BoxStream, Vec<u8>, ClientInfo, Box<HandshakeView>, Slot<'a>)
 /// Why a client was not accepted: the handshake as far as it went, and the event that says why.
 type NotOpened = (Option<Box<HandshakeView>>, ClientEvent);
 
-/// The handshake as `-v` shows it and `--record` writes it.
-fn view(
+/// The handshake as `-v` shows it and `--record` writes it (also proxy's client hop).
+pub(crate) fn view(
     peer: SocketAddr,
     tls: bool,
     req: &crate::handshake::accept::ClientRequest,

@@ -6,9 +6,9 @@
 
 pub mod client;
 pub mod hub;
-mod limits;
+pub(crate) mod limits;
 mod message;
-mod tls;
+pub(crate) mod tls;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::Arc;

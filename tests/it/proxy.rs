@@ -1,0 +1,241 @@
+//! `wscope proxy` driven from the outside: the real binary on 127.0.0.1 port 0 between a
+//! tokio-tungstenite client and an in-process upstream (the recording echo server, or a raw
+//! hostile one). Each test asserts what the user sees and what each peer received.
+
+use std::time::Duration;
+
+use futures_util::SinkExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+
+use crate::listen::{next, open, Server};
+use crate::support::hostile::{self, Hostile, Step};
+use crate::support::servers;
+
+fn proxy(url: &str, args: &[&str]) -> Server {
+    let mut all = vec![url];
+    all.extend_from_slice(args);
+    Server::start_command("proxy", &all, &[])
+}
+
+/// Wait until `f` holds of the upstream's connections (they are recorded as they happen).
+async fn until(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !f() {
+        assert!(tokio::time::Instant::now() < deadline, "never: {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn relays_both_ways_with_the_clients_headers_path_and_subprotocol() {
+    let up = servers::start(servers::Options {
+        protocols: vec!["chat".into()],
+    })
+    .await;
+    let base = format!("ws://{}/base", up.addr);
+    let p = proxy(&base, &["-H", "X-Added: 1", "-H", "User-Agent: via-wscope"]);
+    let headers = [
+        ("Cookie", "session=abc"),
+        ("Authorization", "Bearer t0k"),
+        ("User-Agent", "app/1"),
+        ("Origin", "http://app.test"),
+        ("Sec-WebSocket-Protocol", "other, chat"),
+        ("X-Custom", "kept"),
+    ];
+    let (mut ws, resp) = open(&p, "/room?x=1", &headers).await.expect("upgrade");
+    assert_eq!(
+        resp.headers().get("sec-websocket-protocol").unwrap(),
+        "chat",
+        "the upstream's subprotocol is handed to the client"
+    );
+    ws.send(Message::text("hello")).await.unwrap();
+    assert_eq!(next(&mut ws).await, Message::text("hello"));
+    ws.send(Message::binary(vec![0u8, 1, 2])).await.unwrap();
+    assert_eq!(next(&mut ws).await, Message::binary(vec![0u8, 1, 2]));
+    let out = p.wait_for("stdout", "[1] <s 000102").await;
+    assert!(out.contains("[1] c> hello\n[1] <s hello\n"), "{out}");
+    let c = up.single();
+    let head = &c.raw_head;
+    assert!(
+        head.starts_with("GET /base/room?x=1 HTTP/1.1\r\n"),
+        "{head}"
+    );
+    for (n, v) in [
+        ("Cookie", "session=abc"),
+        ("Authorization", "Bearer t0k"),
+        ("Origin", "http://app.test"),
+        ("X-Custom", "kept"),
+        ("X-Added", "1"),
+        ("User-Agent", "via-wscope"),
+        ("Sec-WebSocket-Protocol", "other, chat"),
+    ] {
+        let got = c
+            .headers()
+            .into_iter()
+            .find(|(h, _)| h.eq_ignore_ascii_case(n));
+        assert_eq!(got.map(|(_, v)| v).as_deref(), Some(v), "{n}: {head}");
+    }
+    assert!(
+        !head.contains("app/1"),
+        "-H replaces the client's header: {head}"
+    );
+    assert!(
+        c.messages.contains(&Message::text("hello")),
+        "{:?}",
+        c.messages
+    );
+    let err = p.stderr();
+    assert!(err.contains("[1] connected from"), "{err}");
+    assert!(err.contains("(subprotocol chat)"), "{err}");
+}
+
+#[tokio::test]
+async fn origin_flag_replaces_the_clients_and_fixed_path_keeps_the_urls() {
+    let up = servers::start(servers::Options::default()).await;
+    let base = format!("ws://{}/only", up.addr);
+    let p = proxy(&base, &["-o", "http://mine.test", "--fixed-path"]);
+    let (mut ws, _) = open(&p, "/elsewhere", &[("Origin", "http://app.test")])
+        .await
+        .expect("upgrade");
+    ws.send(Message::text("x")).await.unwrap();
+    next(&mut ws).await;
+    let c = up.single();
+    assert!(
+        c.raw_head.starts_with("GET /only HTTP/1.1"),
+        "{}",
+        c.raw_head
+    );
+    assert_eq!(
+        c.header_exact("Origin").as_deref(),
+        Some("http://mine.test")
+    );
+}
+
+#[tokio::test]
+async fn an_upstream_refusal_reaches_the_client_with_status_headers_and_body() {
+    let body = "no entry for you";
+    let response = format!(
+        "HTTP/1.1 403 Forbidden\r\nX-Why: banned\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let url = hostile::answer_once(response.into_bytes()).await;
+    let p = proxy(&url, &[]);
+    match open(&p, "/", &[]).await {
+        Err(WsError::Http(r)) => {
+            assert_eq!(r.status(), 403);
+            assert_eq!(r.headers().get("x-why").unwrap(), "banned");
+            let got = r
+                .body()
+                .as_ref()
+                .map(|b| String::from_utf8_lossy(b).into_owned());
+            assert_eq!(got.as_deref(), Some(body));
+        }
+        other => panic!("expected the 403, got {other:?}"),
+    }
+    let err = p.wait_for("stderr", "refused").await;
+    assert!(err.contains("with 403"), "{err}");
+}
+
+#[tokio::test]
+async fn an_unreachable_upstream_is_a_502_naming_why() {
+    // A port that was just free: nothing listens there.
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("ws://{}/", free.local_addr().unwrap());
+    drop(free);
+    let p = proxy(&url, &[]);
+    match open(&p, "/", &[]).await {
+        Err(WsError::Http(r)) => {
+            assert_eq!(r.status(), 502);
+            let body =
+                String::from_utf8_lossy(r.body().as_deref().unwrap_or_default()).into_owned();
+            assert!(body.contains("refused"), "{body}");
+        }
+        other => panic!("expected a 502, got {other:?}"),
+    }
+    p.wait_for("stderr", "[1] refused").await;
+}
+
+#[tokio::test]
+async fn a_close_is_relayed_with_its_code_and_reason() {
+    let up = servers::start(servers::Options::default()).await;
+    let p = proxy(&format!("ws://{}/", up.addr), &[]);
+    let (mut ws, _) = open(&p, "/", &[]).await.expect("upgrade");
+    let frame = CloseFrame {
+        code: CloseCode::from(4000),
+        reason: "bye now".into(),
+    };
+    ws.send(Message::Close(Some(frame))).await.unwrap();
+    let Message::Close(Some(back)) = next(&mut ws).await else {
+        panic!("no close back")
+    };
+    assert_eq!(u16::from(back.code), 4000);
+    until("the upstream saw the close", || {
+        up.connections().iter().any(|c| {
+            c.messages.iter().any(|m| {
+                matches!(m, Message::Close(Some(f)) if u16::from(f.code) == 4000 && f.reason == "bye now")
+            })
+        })
+    })
+    .await;
+    let err = p.wait_for("stderr", "server disconnected").await;
+    assert!(err.contains("[1] c> close 4000"), "{err}");
+    assert!(err.contains("\"bye now\""), "{err}");
+}
+
+#[tokio::test]
+async fn a_client_that_drops_closes_the_server_side_with_1001() {
+    let up = Hostile::start(vec![Step::AwaitFrames(2)]).await;
+    let p = proxy(&up.url, &[]);
+    let tcp = TcpStream::connect(p_addr(&p)).await.unwrap();
+    let (mut ws, _) = crate::listen::open_on(&p.url("/"), tcp, &[]).await.unwrap();
+    ws.send(Message::text("one")).await.unwrap();
+    p.wait_for("stdout", "[1] c> one").await;
+    drop(ws);
+    let err = p
+        .wait_for(
+            "stderr",
+            "the client dropped without a close: closing the server side with 1001",
+        )
+        .await;
+    let frames = up.finish().await;
+    assert_eq!(hostile::close_code(&frames), Some(1001), "{err}");
+}
+
+#[tokio::test]
+async fn a_server_that_drops_closes_the_client_side_with_1001() {
+    let up = Hostile::start(vec![Step::Send(hostile::text("hi")), Step::Drop]).await;
+    let p = proxy(&up.url, &[]);
+    let (mut ws, _) = open(&p, "/", &[]).await.expect("upgrade");
+    assert_eq!(next(&mut ws).await, Message::text("hi"));
+    let Message::Close(Some(f)) = next(&mut ws).await else {
+        panic!("no close")
+    };
+    assert_eq!(u16::from(f.code), 1001);
+    let err = p
+        .wait_for(
+            "stderr",
+            "the server dropped without a close: closing the client side with 1001",
+        )
+        .await;
+    assert!(
+        err.contains("server disconnected (connection lost"),
+        "{err}"
+    );
+}
+
+fn p_addr(p: &Server) -> String {
+    p.url("").trim_start_matches("ws://").to_string()
+}
+
+#[allow(dead_code)]
+async fn raw(p: &Server, bytes: &[u8]) -> Vec<u8> {
+    let mut tcp = TcpStream::connect(p_addr(p)).await.unwrap();
+    tcp.write_all(bytes).await.unwrap();
+    let mut got = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), tcp.read_to_end(&mut got)).await;
+    got
+}
