@@ -179,7 +179,7 @@ pub const COMMANDS: &[CommandHelp] = &[
         "to-client",
         "ID MSG",
         "proxy: send text or a command to client ID",
-        "/to-client 3 /close 4000 bye",
+        "/to-client 3 /ping hi",
     ),
 ];
 
