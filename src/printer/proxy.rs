@@ -145,6 +145,15 @@ impl Printer {
             return;
         };
         m.insert("hop".into(), hop_name(hop).into());
+        if let Event::Closed(e) = ev {
+            // Who closed, in the proxy's words: the hop's peer, wscope, or nobody.
+            let closer = match e.closer {
+                Closer::Peer => hop_name(hop),
+                Closer::Us => "wscope",
+                Closer::Nobody => "nobody",
+            };
+            m.insert("closer".into(), closer.into());
+        }
         if let Some(d) = dir(hop, &ev) {
             m.insert("dir".into(), d.into());
         }
@@ -163,19 +172,29 @@ impl Printer {
         let from = arrow(hop, false);
         match ev.as_event() {
             Event::Received {
-                kind, data, wire, ..
-            } if !matches!(self.screen, Screen::Stderr) || ev_has_lens(ev) => {
-                self.arrow_line(&from, |p| p.message_body(kind, data, wire));
-            }
-            Event::Received {
-                kind, data, wire, ..
-            } => {
+                kind,
+                data,
+                wire,
+                lens,
+            } if matches!(self.screen, Screen::Stderr) => {
                 // On a pipe the message itself goes to stdout, after its tag.
                 let tagged = format!("{}{from} ", self.tag);
                 let tag = std::mem::replace(&mut self.tag, tagged);
-                self.data_line(kind, data, wire);
+                match lens {
+                    Some(view) => self.lens_line("<".into(), kind, data, wire, view),
+                    None => self.data_line(kind, data, wire),
+                }
                 self.tag = tag;
             }
+            Event::Received {
+                kind,
+                data,
+                wire,
+                lens: Some(view),
+            } => self.lens_line(from.as_str().into(), kind, data, wire, view),
+            Event::Received {
+                kind, data, wire, ..
+            } => self.arrow_line(&from, |p| p.message_body(kind, data, wire)),
             Event::Sent {
                 kind,
                 data,
@@ -252,10 +271,6 @@ impl Printer {
         );
         self.note(&text);
     }
-}
-
-fn ev_has_lens(ev: &OwnedEvent) -> bool {
-    matches!(ev, OwnedEvent::Received(_, _, _, Some(_)))
 }
 
 fn hop_name(hop: Hop) -> &'static str {

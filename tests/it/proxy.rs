@@ -239,3 +239,226 @@ async fn raw(p: &Server, bytes: &[u8]) -> Vec<u8> {
     let _ = tokio::time::timeout(Duration::from_secs(10), tcp.read_to_end(&mut got)).await;
     got
 }
+
+// ---- what the user sees: -v, --dump, --json, --lens ----
+
+#[tokio::test]
+async fn verbose_shows_both_handshakes() {
+    let up = servers::start(servers::Options::default()).await;
+    let p = proxy(&format!("ws://{}/up", up.addr), &["-v"]);
+    let (_ws, _) = open(&p, "/in", &[("X-Mine", "1")]).await.expect("upgrade");
+    let err = p.wait_for("stderr", "[1] connected").await;
+    assert!(err.contains("[1] server: > GET /up/in HTTP/1.1"), "{err}");
+    assert!(
+        err.contains("[1] server: < HTTP/1.1 101 Switching Protocols"),
+        "{err}"
+    );
+    assert!(err.contains("[1] < GET /in HTTP/1.1"), "{err}");
+    assert!(
+        err.contains("[1] > HTTP/1.1 101 Switching Protocols"),
+        "{err}"
+    );
+}
+
+/// Each hop negotiates permessage-deflate on its own, and the dump shows each hop's own bytes:
+/// the client here offers none, the upstream (wscope listen) accepts the proxy's offer.
+#[tokio::test]
+async fn dump_shows_each_hops_own_frames_with_deflate_per_hop() {
+    let up = Server::start(&["--echo"]);
+    let p = proxy(&up.url("/"), &["--dump"]);
+    let (mut ws, resp) = open(&p, "/", &[]).await.expect("upgrade");
+    assert!(resp.headers().get("sec-websocket-extensions").is_none());
+    ws.send(Message::text("squeeze me")).await.unwrap();
+    assert_eq!(next(&mut ws).await, Message::text("squeeze me"));
+    let err = p.wait_for("stderr", "[1] client hop >>").await;
+    let line = |prefix: &str| {
+        err.lines()
+            .find(|l| l.starts_with(prefix) && l.contains(" text "))
+            .unwrap_or_else(|| panic!("no {prefix:?} in\n{err}"))
+            .to_string()
+    };
+    assert!(
+        line("[1] client hop << ").contains("FIN text  MASK"),
+        "{err}"
+    );
+    assert!(
+        line("[1] server hop >> ").contains("FIN RSV1 text  MASK"),
+        "{err}"
+    );
+    assert!(
+        line("[1] server hop << ").contains("FIN RSV1 text"),
+        "{err}"
+    );
+    let back = line("[1] client hop >> ");
+    assert!(back.contains("FIN text") && !back.contains("RSV1"), "{err}");
+    assert!(err.contains("[1] server hop >> handshake request"), "{err}");
+}
+
+#[tokio::test]
+async fn json_events_carry_client_hop_and_dir() {
+    let up = servers::start(servers::Options::default()).await;
+    let p = proxy(&format!("ws://{}/", up.addr), &["--json"]);
+    let (mut ws, _) = open(&p, "/", &[]).await.expect("upgrade");
+    ws.send(Message::text("ping me")).await.unwrap();
+    next(&mut ws).await;
+    ws.close(None).await.unwrap();
+    let out = p.wait_for("stdout", r#""hop":"server","#).await;
+    let events: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    let find = |hop: &str, dir: &str| {
+        events.iter().any(|e| {
+            e["event"] == "received"
+                && e["client"] == 1
+                && e["hop"] == hop
+                && e["dir"] == dir
+                && e["data"] == "ping me"
+        })
+    };
+    assert!(find("client", "c>s"), "{out}");
+    assert!(find("server", "s>c"), "{out}");
+    p.wait_for("stdout", r#""closer":"client""#).await;
+}
+
+#[tokio::test]
+async fn a_lens_decodes_both_directions() {
+    let up = servers::start(servers::Options::default()).await;
+    let p = proxy(&format!("ws://{}/", up.addr), &["--lens", "jsonrpc"]);
+    let (mut ws, _) = open(&p, "/", &[]).await.expect("upgrade");
+    let call = r#"{"jsonrpc":"2.0","id":4,"method":"sum","params":[1]}"#;
+    ws.send(Message::text(call)).await.unwrap();
+    next(&mut ws).await;
+    let out = p.wait_for("stdout", "[1] <s [jsonrpc]").await;
+    assert!(out.contains("[1] c> [jsonrpc] call sum id 4 [1]"), "{out}");
+    // Passive: the proxy itself said nothing to either side.
+    assert_eq!(up.single().messages, vec![Message::text(call)]);
+}
+
+// ---- changing traffic: --map-client, --map-server ----
+
+#[tokio::test]
+async fn maps_change_json_pass_other_text_and_empty_drops() {
+    let up = servers::start(servers::Options::default()).await;
+    let p = proxy(
+        &format!("ws://{}/", up.addr),
+        &[
+            "--map-client",
+            ".n += 1",
+            "--map-server",
+            "if .n == 2 then empty else . end",
+        ],
+    );
+    let (mut ws, _) = open(&p, "/", &[]).await.expect("upgrade");
+    ws.send(Message::text(r#"{"n":1}"#)).await.unwrap();
+    ws.send(Message::text("not json")).await.unwrap();
+    ws.send(Message::text(r#"{"n":5}"#)).await.unwrap();
+    // The echo of {"n":2} was dropped on its way back.
+    assert_eq!(next(&mut ws).await, Message::text("not json"));
+    assert_eq!(next(&mut ws).await, Message::text(r#"{"n":6}"#));
+    let got = up.single().messages;
+    assert_eq!(
+        got[..3],
+        [
+            Message::text(r#"{"n":2}"#),
+            Message::text("not json"),
+            Message::text(r#"{"n":6}"#)
+        ]
+    );
+    p.wait_for("stderr", "--map-server dropped a message").await;
+}
+
+#[tokio::test]
+async fn a_bad_map_filter_is_a_usage_error_naming_the_flag() {
+    let out = crate::support::run(crate::support::args(&[
+        "proxy",
+        "127.0.0.1:0",
+        "ws://127.0.0.1:9/",
+        "--map-server",
+        ".a |||",
+    ]))
+    .await;
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("--map-server '.a |||'"),
+        "{}",
+        out.stderr
+    );
+}
+
+// ---- --record: one transcript per client, read by replay and listen --replay ----
+
+#[tokio::test]
+async fn record_writes_one_transcript_per_client_that_replay_and_listen_replay_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let rec = dir.path().join("s.jsonl");
+    let up = servers::start(servers::Options::default()).await;
+    let p = proxy(
+        &format!("ws://{}/", up.addr),
+        &["--record", rec.to_str().unwrap()],
+    );
+    for word in ["first", "second"] {
+        let (mut ws, _) = open(&p, "/", &[]).await.expect("upgrade");
+        ws.send(Message::text(word)).await.unwrap();
+        assert_eq!(next(&mut ws).await, Message::text(word));
+        ws.close(None).await.unwrap();
+        let _ = next(&mut ws).await;
+    }
+    p.wait_for("stderr", "[2] server disconnected").await;
+    let one = dir.path().join("s.1.jsonl");
+    let two = dir.path().join("s.2.jsonl");
+    until("both transcripts are written", || {
+        std::fs::read_to_string(&two).is_ok_and(|t| t.contains(r#""event":"closed""#))
+    })
+    .await;
+    assert!(std::fs::read_to_string(&one).unwrap().contains("first"));
+
+    // The client side, replayed against a new server.
+    let again = servers::start(servers::Options::default()).await;
+    let url = format!("ws://{}/", again.addr);
+    let out = crate::support::run(crate::support::args(&[
+        "replay",
+        two.to_str().unwrap(),
+        &url,
+        "--fast",
+    ]))
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(again.single().messages.contains(&Message::text("second")));
+
+    // The server side, as a mock for the client.
+    let mock = Server::start(&["--replay", one.to_str().unwrap()]);
+    let (mut ws, _) = open(&mock, "/", &[]).await.expect("mock upgrade");
+    ws.send(Message::text("first")).await.unwrap();
+    assert_eq!(next(&mut ws).await, Message::text("first"));
+}
+
+// ---- wss to the clients ----
+
+#[tokio::test]
+async fn tls_cert_and_key_serve_wss_to_the_clients() {
+    let pki = servers::Pki::new(&["localhost"]);
+    let up = servers::start(servers::Options::default()).await;
+    let p = proxy(
+        &format!("ws://{}/", up.addr),
+        &[
+            "--tls-cert",
+            pki.cert_path.to_str().unwrap(),
+            "--tls-key",
+            pki.key_path.to_str().unwrap(),
+        ],
+    );
+    let port = p_addr(&p).rsplit(':').next().unwrap().to_string();
+    let out = crate::support::run(crate::support::args(&[
+        &format!("wss://localhost:{port}/"),
+        "--ca",
+        pki.ca_path.to_str().unwrap(),
+        "-x",
+        "secret",
+        "--once",
+    ]))
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, "secret\n");
+    assert!(up.single().messages.contains(&Message::text("secret")));
+}
