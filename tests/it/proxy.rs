@@ -462,3 +462,65 @@ async fn tls_cert_and_key_serve_wss_to_the_clients() {
     assert_eq!(out.stdout, "secret\n");
     assert!(up.single().messages.contains(&Message::text("secret")));
 }
+
+// ---- the REPL on a terminal ----
+
+#[tokio::test(flavor = "multi_thread")]
+async fn repl_commands_reach_one_side_of_one_client() {
+    let up = servers::start(servers::Options::default()).await;
+    let url = format!("ws://{}/", up.addr);
+    let home = tempfile::tempdir().unwrap();
+    let mut pty = crate::repl::Pty::spawn(&["proxy", "127.0.0.1:0", &url], home.path());
+    let addr = tokio::task::block_in_place(|| {
+        pty.wait_screen(" -> ");
+        let screen = pty.screen();
+        let rest = screen.split("proxying ws://").nth(1).unwrap().to_string();
+        rest.split('/').next().unwrap().to_string()
+    });
+    let tcp = TcpStream::connect(&addr).await.unwrap();
+    let (mut ws, _) = crate::listen::open_on(&format!("ws://{addr}/"), tcp, &[])
+        .await
+        .expect("upgrade");
+    ws.send(Message::text("from client")).await.unwrap();
+    assert_eq!(next(&mut ws).await, Message::text("from client"));
+    tokio::task::block_in_place(|| {
+        pty.wait_screen("[1] <s from client");
+        pty.type_keys("/to-server 1 injected\r");
+    });
+    // The echo of what the REPL put on the server hop comes back to the client.
+    assert_eq!(next(&mut ws).await, Message::text("injected"));
+    tokio::task::block_in_place(|| {
+        pty.wait_screen("[1] *> injected");
+        pty.type_keys("/to-client 1 direct\r");
+    });
+    assert_eq!(next(&mut ws).await, Message::text("direct"));
+    tokio::task::block_in_place(|| {
+        pty.wait_screen("[1] <* direct");
+        pty.type_keys("/clients\r");
+        pty.wait_screen("127.0.0.1");
+        pty.type_keys("/to-server 9 x\r");
+        pty.wait_screen("no client 9: connected are 1");
+        pty.type_keys("/help\r");
+        pty.wait_screen("/to-server ID MSG");
+        pty.type_keys("/kick 1 4000 bye\r");
+    });
+    let Message::Close(Some(f)) = next(&mut ws).await else {
+        panic!("no close after /kick")
+    };
+    assert_eq!((u16::from(f.code), f.reason.as_str()), (4000, "bye"));
+    drop(ws);
+    until("the server saw the kick's close", || {
+        up.single()
+            .messages
+            .iter()
+            .any(|m| matches!(m, Message::Close(Some(f)) if u16::from(f.code) == 4000))
+    })
+    .await;
+    assert!(up.single().messages.contains(&Message::text("injected")));
+    let code = tokio::task::block_in_place(|| {
+        pty.wait_screen("[1] server disconnected");
+        pty.type_keys("/quit\r");
+        pty.wait_exit()
+    });
+    assert_eq!(code, 0, "{}", pty.screen());
+}

@@ -1,7 +1,7 @@
 //! The registry of proxied pairs and what the proxy's own input does with them: `/to-server ID
 //! MSG` and `/to-client ID MSG` put a message (or a ping, pong or close) on one hop as if the
-//! other end had sent it, `/kick ID [CODE [REASON]]` closes the client (its close then reaches
-//! the server), `/clients` lists the pairs. The hub only queues commands, within each hop's byte
+//! other end had sent it, `/kick ID [CODE [REASON]]` closes both hops of a pair with that code,
+//! `/clients` lists the pairs. The hub only queues commands, within each hop's byte
 //! budget; the hop's session carries them out.
 
 use std::collections::BTreeMap;
@@ -142,7 +142,12 @@ impl Hub {
                 client,
                 code,
                 reason,
-            } => self.send_to(client, Hop::Client, Command::Close { code, reason }),
+            } => {
+                // Both hops, with the same code: the server learns why its client went.
+                let close = Command::Close { code, reason };
+                self.send_to(client, Hop::Server, close.clone())
+                    .and_then(|()| self.send_to(client, Hop::Client, close))
+            }
             Command::Clients | Command::Status => {
                 out.clients(&self.rows());
                 Ok(())
