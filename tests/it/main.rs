@@ -23,6 +23,7 @@ mod polish;
 mod probe;
 mod probe_hostile;
 mod proxy;
+mod proxy_hostile;
 mod reconnect;
 mod record;
 mod repl;

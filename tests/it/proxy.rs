@@ -15,14 +15,14 @@ use crate::listen::{next, open, Server};
 use crate::support::hostile::{self, Hostile, Step};
 use crate::support::servers;
 
-fn proxy(url: &str, args: &[&str]) -> Server {
+pub(crate) fn proxy(url: &str, args: &[&str]) -> Server {
     let mut all = vec![url];
     all.extend_from_slice(args);
     Server::start_command("proxy", &all, &[])
 }
 
 /// Wait until `f` holds of the upstream's connections (they are recorded as they happen).
-async fn until(what: &str, mut f: impl FnMut() -> bool) {
+pub(crate) async fn until(what: &str, mut f: impl FnMut() -> bool) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while !f() {
         assert!(tokio::time::Instant::now() < deadline, "never: {what}");
@@ -227,12 +227,12 @@ async fn a_server_that_drops_closes_the_client_side_with_1001() {
     );
 }
 
-fn p_addr(p: &Server) -> String {
+pub(crate) fn p_addr(p: &Server) -> String {
     p.url("").trim_start_matches("ws://").to_string()
 }
 
-#[allow(dead_code)]
-async fn raw(p: &Server, bytes: &[u8]) -> Vec<u8> {
+/// Write `bytes` to the proxy on a raw connection; what it answered until it closed.
+pub(crate) async fn raw(p: &Server, bytes: &[u8]) -> Vec<u8> {
     let mut tcp = TcpStream::connect(p_addr(p)).await.unwrap();
     tcp.write_all(bytes).await.unwrap();
     let mut got = Vec::new();
