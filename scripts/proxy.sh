@@ -147,12 +147,17 @@ if [[ ${PROXY_BROWSER:-0} == 1 ]]; then
     PIDS+=($!)
     start_proxy browser "ws://127.0.0.1:$NODE_PORT/"
     sleep 0.5
-    timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+    chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
         --disable-background-networking --disable-component-update --disable-sync \
-        --user-data-dir="$(mktemp -d -p "$TMP")" --virtual-time-budget=5000 --dump-dom \
-        "http://127.0.0.1:$STATIC_PORT/page.html?ws=ws://127.0.0.1:$PORT/echo/browser" > "$TMP/dom.html" 2> "$TMP/chromium.err"
-    check "chromium's page got its echo through the proxy" "$TMP/dom.html" 'got: hello from chromium proto: chat.v2'
-    check "the proxy shows the browser's message" "$TMP/browser.out" '^\[1\] c> hello from chromium$'
+        --user-data-dir="$(mktemp -d -p "$TMP")" \
+        "http://127.0.0.1:$STATIC_PORT/page.html?ws=ws://127.0.0.1:$PORT/echo/browser" > "$TMP/chromium.log" 2>&1 &
+    CHROMIUM=$!
+    PIDS+=($CHROMIUM)
+    check "chromium's page got its echo through the proxy (and said so)" "$TMP/browser.out" \
+        '^\[1\] c> hello from chromium$' '^\[1\] <s hello from chromium$' \
+        '^\[1\] c> got: hello from chromium proto: chat.v2$'
+    check "the page's close is relayed" "$TMP/node.log" '"path":"/echo/browser","code":1000,"reason":"page done"'
+    kill "$CHROMIUM" 2>/dev/null
     check "the upstream saw the page's Origin and Chrome's User-Agent" "$TMP/node.log" \
         "\"origin\":\"http://127.0.0.1:$STATIC_PORT\"" '"user-agent":"[^"]*Chrome'
 fi
