@@ -181,7 +181,7 @@ async fn pass_refusal(
     let (bytes, status) = match &report.response {
         Some(r) if r.status != 101 => (forward::refusal(r), r.status),
         _ => {
-            let timed_out = e.to_string().contains("within");
+            let timed_out = matches!(e, crate::error::Error::Timeout { .. });
             let bytes = forward::no_answer(timed_out, &e.to_string());
             (bytes, if timed_out { 504 } else { 502 })
         }
@@ -292,16 +292,8 @@ async fn relay_pair(
     shared: &Shared,
     hub: &HubTx,
 ) {
-    let (c_tx, c_rx) = mpsc::channel(INPUT_QUEUE);
-    let (s_tx, s_rx) = mpsc::channel(INPUT_QUEUE);
-    let to_client = Link {
-        tx: c_tx,
-        budget: crate::bounded::Budget::new(INPUT_BYTES),
-    };
-    let to_server = Link {
-        tx: s_tx,
-        budget: crate::bounded::Budget::new(INPUT_BYTES),
-    };
+    let (to_client, c_rx) = link();
+    let (to_server, s_rx) = link();
     tell(
         hub,
         FromPair::Joined {
@@ -355,26 +347,28 @@ async fn relay_pair(
         s_sink.end(if cut { "was cut off" } else { "ended" });
         ends.done(Hop::Server);
     };
-    let c2s = Relay {
+    let relay = |from: Hop, to: Link, map: &Option<Arc<Jq>>| Relay {
         id,
-        from: Hop::Client,
-        to: to_server,
-        map: shared.map_client.clone(),
+        from,
+        to,
+        map: map.clone(),
         hub: hub.clone(),
     };
-    let s2c = Relay {
-        id,
-        from: Hop::Server,
-        to: to_client,
-        map: shared.map_server.clone(),
-        hub: hub.clone(),
-    };
+    let c2s = relay(Hop::Client, to_server, &shared.map_client);
+    let s2c = relay(Hop::Server, to_client, &shared.map_server);
     tokio::join!(client_side, server_side, c2s.run(c2s_rx), s2c.run(s2c_rx));
     if let Some(r) = recorder {
         if let Err(e) = r.finish().await {
             tell(hub, FromPair::Note(id, e.to_string()));
         }
     }
+}
+
+/// A hop's input queue and its byte budget.
+fn link() -> (Link, mpsc::Receiver<crate::session::Input>) {
+    let (tx, rx) = mpsc::channel(INPUT_QUEUE);
+    let budget = crate::bounded::Budget::new(INPUT_BYTES);
+    (Link { tx, budget }, rx)
 }
 
 type Stacked = (
