@@ -524,3 +524,20 @@ async fn repl_commands_reach_one_side_of_one_client() {
     });
     assert_eq!(code, 0, "{}", pty.screen());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_closes_both_sides_of_every_client_with_1001_and_exits_0() {
+    let up = Hostile::start(vec![Step::AwaitFrames(1)]).await;
+    let mut p = proxy(&up.url, &[]);
+    let (mut ws, _) = open(&p, "/", &[]).await.expect("upgrade");
+    p.wait_for("stderr", "[1] connected").await;
+    p.signal(libc::SIGTERM);
+    let Message::Close(Some(f)) = next(&mut ws).await else {
+        panic!("no close")
+    };
+    assert_eq!(u16::from(f.code), 1001);
+    drop(ws);
+    assert_eq!(hostile::close_code(&up.finish().await), Some(1001));
+    let status = tokio::task::block_in_place(|| p.exit_status());
+    assert!(status.success(), "{status:?}\n{}", p.stderr());
+}
