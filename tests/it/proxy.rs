@@ -541,3 +541,18 @@ async fn sigterm_closes_both_sides_of_every_client_with_1001_and_exits_0() {
     let status = tokio::task::block_in_place(|| p.exit_status());
     assert!(status.success(), "{status:?}\n{}", p.stderr());
 }
+
+/// The server hop is dialled as `wscope URL` dials: `--http2` opens it as an RFC 8441 stream
+/// while the client speaks HTTP/1.1 to the proxy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http2_applies_to_the_server_hop() {
+    let up = crate::support::h2::start(true).await;
+    let p = proxy(&format!("ws://{}/", up.addr), &["--http2-only"]);
+    let (mut ws, _) = open(&p, "/over-h2", &[]).await.expect("upgrade");
+    ws.send(Message::text("via h2")).await.unwrap();
+    assert_eq!(next(&mut ws).await, Message::text("via h2"));
+    let seen = up.seen.lock().unwrap().clone();
+    assert_eq!(seen.messages, vec!["via h2".to_string()]);
+    let path = seen.requests[0].iter().find(|(n, _)| n == ":path").cloned();
+    assert_eq!(path.map(|(_, v)| v).as_deref(), Some("/over-h2"));
+}
