@@ -189,3 +189,16 @@ async fn a_thousand_clients_at_once_are_each_relayed() {
     .await;
     drop(open_ones);
 }
+
+#[tokio::test]
+async fn past_max_clients_a_client_gets_503_and_the_server_is_not_dialled() {
+    let up = servers::start(servers::Options::default()).await;
+    let p = proxy(&format!("ws://{}/", up.addr), &["--max-clients", "1"]);
+    let (_first, _) = open(&p, "/", &[]).await.expect("upgrade");
+    match open(&p, "/", &[]).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(r)) => assert_eq!(r.status(), 503),
+        other => panic!("expected a 503, got {other:?}"),
+    }
+    p.wait_for("stderr", "[2] refused").await;
+    assert_eq!(up.connections().len(), 1);
+}
