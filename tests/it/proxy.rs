@@ -302,7 +302,9 @@ async fn json_events_carry_client_hop_and_dir() {
     ws.send(Message::text("ping me")).await.unwrap();
     next(&mut ws).await;
     ws.close(None).await.unwrap();
-    let out = p.wait_for("stdout", r#""hop":"server","#).await;
+    let out = p
+        .wait_for("stdout", r#""event":"received","hop":"server""#)
+        .await;
     let events: Vec<serde_json::Value> = out
         .lines()
         .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
@@ -555,4 +557,20 @@ async fn http2_applies_to_the_server_hop() {
     assert_eq!(seen.messages, vec!["via h2".to_string()]);
     let path = seen.requests[0].iter().find(|(n, _)| n == ":path").cloned();
     assert_eq!(path.map(|(_, v)| v).as_deref(), Some("/over-h2"));
+}
+
+/// The client hop compresses only when the server hop does: the proxy does not change whether a
+/// connection is compressed (each hop settles its own parameters).
+#[tokio::test]
+async fn the_client_hop_compresses_only_when_the_server_hop_does() {
+    let plain = servers::start(servers::Options::default()).await;
+    let p = proxy(&format!("ws://{}/", plain.addr), &[]);
+    let out = crate::support::run(crate::support::args(&[&p.url("/"), "-x", "a", "--once"])).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(!out.stderr.contains("permessage-deflate"), "{}", out.stderr);
+    let squeezing = Server::start(&["--echo"]);
+    let p = proxy(&squeezing.url("/"), &[]);
+    let out = crate::support::run(crate::support::args(&[&p.url("/"), "-x", "a", "--once"])).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.contains("permessage-deflate"), "{}", out.stderr);
 }

@@ -219,7 +219,7 @@ struct Opened {
 }
 
 /// Answer the client with the upstream's subprotocol (and its cookies); permessage-deflate is
-/// this hop's own.
+/// this hop's own, accepted when the upstream accepted the proxy's offer.
 async fn answer(
     mut stream: BoxStream,
     client: Client,
@@ -234,10 +234,14 @@ async fn answer(
         leftover,
     } = client;
     let req = &req;
+    // Compression on the client hop only where the server's hop has it: the proxy does not
+    // change whether the connection is compressed (each hop still settles its own parameters).
+    let upstream_deflate = report.verdict.as_ref().is_some_and(|v| v.deflate.is_some());
     let mut policy = Policy {
         subprotocols: report.subprotocol().map(String::from).into_iter().collect(),
         require_subprotocol: false,
         max_clients: None,
+        no_deflate: shared.policy.no_deflate || !upstream_deflate,
         ..shared.policy.clone()
     };
     if let Some(r) = &report.response {
