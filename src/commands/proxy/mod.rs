@@ -91,6 +91,7 @@ async fn start(
         record: cfg.output.record.clone(),
         map_client: cfg.map_client,
         map_server: cfg.map_server,
+        json: cfg.output.style.json(),
     });
     let (tx, rx) = mpsc::channel::<Input>(INPUT_QUEUE);
     let max_line = shared.session.max_message_size;

@@ -49,6 +49,8 @@ pub struct Shared {
     pub record: Option<crate::record::Settings>,
     pub map_client: Option<Arc<Jq>>,
     pub map_server: Option<Arc<Jq>>,
+    /// `--json`: every event is printed, the relayed sends too.
+    pub json: bool,
 }
 
 /// Gives back the `--max-clients` slot when the pair ends, however it ends.
@@ -331,6 +333,7 @@ async fn relay_pair(
     let (s2c_tx, s2c_rx) = crate::bounded::channel(RELAY_BYTES);
     let mut c_sink = HopSink::new(id, Hop::Client, hub, c2s_tx);
     let mut s_sink = HopSink::new(id, Hop::Server, hub, s2c_tx);
+    (c_sink.own_sends, s_sink.own_sends) = (shared.json, shared.json);
     let recorder = open_recorder(shared, id, report, hub);
     let ends = Ends::default();
     let client_side = async {

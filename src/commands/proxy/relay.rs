@@ -40,6 +40,9 @@ pub struct HopSink<'a> {
     pub hop: Hop,
     pub hub: &'a HubTx,
     pub relay: crate::bounded::Tx<Relayed>,
+    /// Whether the hub wants this hop's relayed sends (`--json` records them); the screen shows
+    /// a message once, where it was received, so they are not copied for it otherwise.
+    pub own_sends: bool,
     close_seen: bool,
     ended: bool,
 }
@@ -51,6 +54,7 @@ impl<'a> HopSink<'a> {
             hop,
             hub,
             relay,
+            own_sends: true,
             close_seen: false,
             ended: false,
         }
@@ -92,6 +96,10 @@ impl EventSink for HopSink<'_> {
                 };
                 self.end(how);
             }
+            Event::Sent {
+                origin: crate::event::Origin::User,
+                ..
+            } if !self.own_sends => return,
             _ => {}
         }
         tell(
