@@ -621,6 +621,7 @@ version_of() { # name command...: its version, or "absent"
 } >"$RES"
 cat "$RES"
 
+<<<<<<< HEAD
 # B1L (issue 27): B1 with `--lens jsonrpc` on JSON-RPC traffic beside the same traffic without a
 # lens; the goal is at most 25% more client CPU. Self-contained: its own input, rounds (order
 # swapped each round, round 0 a warm-up) and table; needs B1's echo server: ONLY="B1 B1L".
@@ -650,3 +651,39 @@ b1_lens() {
     echo "- client CPU with the lens / without: $(ratio "$(med b1l-jsonrpc 3)" "$(med b1l-none 3)") (goal <= 1.25)"
 }
 if want B1L; then b1_lens | tee -a "$RES"; fi
+=======
+# B1 through `wscope proxy` (issue 28): B1's lines sent by wscope through `wscope proxy` to the
+# Node ws echo server, beside wscope direct, alternated each round. The proxy prints every message
+# (to /dev/null); its CPU and peak RSS (VmHWM) are its own. Runs with B1, or alone: ONLY=B1P.
+b1_proxy() {
+    local err=$OUT/b1p.proxy.err ppid purl name url spid hwm r
+    "$WSCOPE" proxy 0 "$WS_URL" </dev/null >/dev/null 2>"$err" &
+    ppid=$!
+    PIDS+=("$ppid")
+    for _ in $(seq 100); do grep -q '^proxying' "$err" 2>/dev/null && break; sleep 0.05; done
+    purl=$(sed -n 's|^proxying \(ws://[0-9.:]*/\).*|\1|p' "$err")
+    [ -n "$purl" ] || die "wscope proxy did not start: $(cat "$err")"
+    say "B1P: $LINES lines through wscope proxy and direct, a warm-up round and $RUNS rounds"
+    for r in $(seq 0 "$RUNS"); do
+        for name in $( ((r % 2)) && echo "b1p-proxy b1p-direct" || echo "b1p-direct b1p-proxy"); do
+            if [ "$name" = b1p-proxy ]; then url=$purl spid=$ppid; else url=$WS_URL spid=$WS_PID; fi
+            [ "$r" = 0 ] && name=warmup:$name
+            run "$name" "$spid" "$OUT/lines.txt" "$OUT/b1p.out" -- "$WSCOPE" "$url" --count "$LINES"
+            check_lines "$name" "$OUT/b1p.out"
+        done
+    done
+    hwm=$(awk '/^VmHWM:/{print $2}' "/proc/$ppid/status")
+    {
+        echo "### B1 through \`wscope proxy\`: $LINES lines, wscope -> wscope proxy -> Node ws echo"
+        echo
+        echo "| path | wall ms (spread) | client CPU ms (spread) | server-side CPU ms |"
+        echo "|---|---|---|---|"
+        echo "| direct | $(ms "$(med b1p-direct 2)") ($(spread b1p-direct 2)) | $(ms "$(med b1p-direct 3)") ($(spread b1p-direct 3)) | Node $(ms "$(med b1p-direct 5)") |"
+        echo "| through the proxy | $(ms "$(med b1p-proxy 2)") ($(spread b1p-proxy 2)) | $(ms "$(med b1p-proxy 3)") ($(spread b1p-proxy 3)) | proxy $(ms "$(med b1p-proxy 5)") |"
+        echo
+        echo "- through the proxy / direct: wall **$(ratio "$(med b1p-proxy 2)" "$(med b1p-direct 2)")** (target <= 1.5); the proxy's peak RSS over all rounds **$(mib "$hwm") MiB** (target < 20 MiB)"
+        echo
+    } | tee -a "$RES"
+}
+if want B1 || want B1P; then b1_proxy; fi
+>>>>>>> proxy

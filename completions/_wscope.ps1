@@ -102,6 +102,7 @@ Register-ArgumentCompleter -Native -CommandName 'wscope' -ScriptBlock {
             [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Check a server: handshake, Origin policy, negotiation, protocol violations, limits, TLS. It talks only to the URL given')
             [CompletionResult]::new('listen', 'listen', [CompletionResultType]::ParameterValue, 'Run a WebSocket server for testing: prints what clients send, --echo echoes it back')
             [CompletionResult]::new('replay', 'replay', [CompletionResultType]::ParameterValue, 'Replay a recording (a --record transcript or a browser HAR export) against a server')
+            [CompletionResult]::new('proxy', 'proxy', [CompletionResultType]::ParameterValue, 'An inspecting relay: clients connect here, each is relayed to URL, both sides shown')
             [CompletionResult]::new('bench', 'bench', [CompletionResultType]::ParameterValue, 'Load and latency: many connections, messages, round-trip percentiles (HDR histogram)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to stdout')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -304,6 +305,59 @@ Register-ArgumentCompleter -Native -CommandName 'wscope' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'wscope;proxy' {
+            [CompletionResult]::new('--map-client', '--map-client', [CompletionResultType]::ParameterName, 'A jq filter applied to each JSON text message from the client; its output replaces the message, `empty` drops it')
+            [CompletionResult]::new('--map-server', '--map-server', [CompletionResultType]::ParameterName, 'A jq filter applied to each JSON text message from the server; its output replaces the message, `empty` drops it')
+            [CompletionResult]::new('--tls-cert', '--tls-cert', [CompletionResultType]::ParameterName, 'Certificate chain to serve wss to the clients, PEM (with --tls-key)')
+            [CompletionResult]::new('--tls-key', '--tls-key', [CompletionResultType]::ParameterName, 'Private key for wss, PEM PKCS#8 (with --tls-cert)')
+            [CompletionResult]::new('--max-clients', '--max-clients', [CompletionResultType]::ParameterName, 'Most clients at once; more are refused with 503')
+            [CompletionResult]::new('--dump-limit', '--dump-limit', [CompletionResultType]::ParameterName, 'Bytes of each payload shown by --dump before the rest is elided')
+            [CompletionResult]::new('--lens', '--lens', [CompletionResultType]::ParameterName, 'Decode what is relayed with a lens: socketio, graphql-ws, stomp, mqtt, jsonrpc, msgpack, cbor')
+            [CompletionResult]::new('-H', '-H ', [CompletionResultType]::ParameterName, 'Extra request header ''Name: value'' (repeatable)')
+            [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Extra request header ''Name: value'' (repeatable)')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Offer a subprotocol (repeatable; offered in order)')
+            [CompletionResult]::new('--subprotocol', '--subprotocol', [CompletionResultType]::ParameterName, 'Offer a subprotocol (repeatable; offered in order)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Origin header to send')
+            [CompletionResult]::new('--origin', '--origin', [CompletionResultType]::ParameterName, 'Origin header to send')
+            [CompletionResult]::new('--auth', '--auth', [CompletionResultType]::ParameterName, 'Basic credentials ''user:pass'' (also taken from user:pass@ in the URL)')
+            [CompletionResult]::new('--protocol-version', '--protocol-version', [CompletionResultType]::ParameterName, 'Sec-WebSocket-Version to send, to see how a server answers other versions')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Give up connecting after SECS (DNS, TCP, proxy, TLS and the upgrade together)')
+            [CompletionResult]::new('--max-redirects', '--max-redirects', [CompletionResultType]::ParameterName, 'Most redirects to follow with --location')
+            [CompletionResult]::new('--proxy', '--proxy', [CompletionResultType]::ParameterName, 'Proxy: http://[user:pass@]host:port (CONNECT) or socks5[h]://... [default: from HTTPS_PROXY, HTTP_PROXY, ALL_PROXY]')
+            [CompletionResult]::new('--ca', '--ca', [CompletionResultType]::ParameterName, 'Trust the certificate authorities in this PEM file instead of the system roots (as curl --cacert)')
+            [CompletionResult]::new('--cert', '--cert', [CompletionResultType]::ParameterName, 'Client certificate, PEM (with --key)')
+            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Client private key, PEM PKCS#8 ''BEGIN PRIVATE KEY'' (with --cert)')
+            [CompletionResult]::new('--max-message-size', '--max-message-size', [CompletionResultType]::ParameterName, 'Largest message or frame accepted from the server; bigger closes with 1009 [at least 125; suffixes: K, M, G]')
+            [CompletionResult]::new('--deflate', '--deflate', [CompletionResultType]::ParameterName, 'Offer permessage-deflate with exactly these parameters, e.g. ''server_no_context_takeover; client_max_window_bits=10'' [default: ''client_max_window_bits'']')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured)')
+            [CompletionResult]::new('--record', '--record', [CompletionResultType]::ParameterName, 'Record the session to FILE as JSON Lines (the --json events with a first `session` line; mode 0600)')
+            [CompletionResult]::new('--fixed-path', '--fixed-path', [CompletionResultType]::ParameterName, 'Dial URL''s path as it is, whatever path the client asked for')
+            [CompletionResult]::new('--dump', '--dump', [CompletionResultType]::ParameterName, 'Show every frame on both hops')
+            [CompletionResult]::new('--no-history', '--no-history', [CompletionResultType]::ParameterName, 'Do not read or write the REPL history file')
+            [CompletionResult]::new('--require-subprotocol', '--require-subprotocol', [CompletionResultType]::ParameterName, 'Fail unless the server selects one of the offered subprotocols')
+            [CompletionResult]::new('-L', '-L ', [CompletionResultType]::ParameterName, 'Follow 3xx redirects, printing each hop')
+            [CompletionResult]::new('--location', '--location', [CompletionResultType]::ParameterName, 'Follow 3xx redirects, printing each hop')
+            [CompletionResult]::new('--no-proxy', '--no-proxy', [CompletionResultType]::ParameterName, 'Ignore proxy settings from the environment')
+            [CompletionResult]::new('-k', '-k', [CompletionResultType]::ParameterName, 'Skip certificate and host name verification (a warning is printed)')
+            [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Skip certificate and host name verification (a warning is printed)')
+            [CompletionResult]::new('--no-coalesce', '--no-coalesce', [CompletionResultType]::ParameterName, 'Read each message the moment it arrives. By default a fast stream is read in batches, each message waiting at most 2 ms (far less CPU for both ends)')
+            [CompletionResult]::new('--no-deflate', '--no-deflate', [CompletionResultType]::ParameterName, 'Offer no compression (by default wscope offers permessage-deflate as browsers do)')
+            [CompletionResult]::new('--http2', '--http2', [CompletionResultType]::ParameterName, 'Open the WebSocket over HTTP/2 (RFC 8441): ALPN h2 on wss, h2c prior knowledge on ws; falls back to HTTP/1.1 with a note when the server cannot')
+            [CompletionResult]::new('--http2-only', '--http2-only', [CompletionResultType]::ParameterName, 'Like --http2, but fail (exit 5) instead of falling back to HTTP/1.1')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Show the handshake in full, its checks and timings')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Show the handshake in full, its checks and timings')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'One JSON object per event (sent, received, ping, pong, close, error) on stdout')
+            [CompletionResult]::new('-T', '-T ', [CompletionResultType]::ParameterName, 'Prefix every event with the time')
+            [CompletionResult]::new('--timestamps', '--timestamps', [CompletionResultType]::ParameterName, 'Prefix every event with the time')
+            [CompletionResult]::new('--pretty', '--pretty', [CompletionResultType]::ParameterName, 'Pretty-print received JSON text')
+            [CompletionResult]::new('-P', '-P ', [CompletionResultType]::ParameterName, 'Show ping and pong frames in pipe mode (always shown in the REPL)')
+            [CompletionResult]::new('--show-ping-pong', '--show-ping-pong', [CompletionResultType]::ParameterName, 'Show ping and pong frames in pipe mode (always shown in the REPL)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Same as --color never (wscat''s spelling)')
+            [CompletionResult]::new('--record-secrets', '--record-secrets', [CompletionResultType]::ParameterName, 'Keep Authorization, Cookie and Proxy-Authorization values in the --record file (redacted by default)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'wscope;bench' {
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Connections to open')
             [CompletionResult]::new('--connections', '--connections', [CompletionResultType]::ParameterName, 'Connections to open')
@@ -366,6 +420,7 @@ Register-ArgumentCompleter -Native -CommandName 'wscope' -ScriptBlock {
             [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Check a server: handshake, Origin policy, negotiation, protocol violations, limits, TLS. It talks only to the URL given')
             [CompletionResult]::new('listen', 'listen', [CompletionResultType]::ParameterValue, 'Run a WebSocket server for testing: prints what clients send, --echo echoes it back')
             [CompletionResult]::new('replay', 'replay', [CompletionResultType]::ParameterValue, 'Replay a recording (a --record transcript or a browser HAR export) against a server')
+            [CompletionResult]::new('proxy', 'proxy', [CompletionResultType]::ParameterValue, 'An inspecting relay: clients connect here, each is relayed to URL, both sides shown')
             [CompletionResult]::new('bench', 'bench', [CompletionResultType]::ParameterValue, 'Load and latency: many connections, messages, round-trip percentiles (HDR histogram)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to stdout')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -381,6 +436,9 @@ Register-ArgumentCompleter -Native -CommandName 'wscope' -ScriptBlock {
             break
         }
         'wscope;help;replay' {
+            break
+        }
+        'wscope;help;proxy' {
             break
         }
         'wscope;help;bench' {

@@ -34,6 +34,9 @@ _wscope() {
             wscope,probe)
                 cmd="wscope__subcmd__probe"
                 ;;
+            wscope,proxy)
+                cmd="wscope__subcmd__proxy"
+                ;;
             wscope,replay)
                 cmd="wscope__subcmd__replay"
                 ;;
@@ -55,6 +58,9 @@ _wscope() {
             wscope__subcmd__help,probe)
                 cmd="wscope__subcmd__help__subcmd__probe"
                 ;;
+            wscope__subcmd__help,proxy)
+                cmd="wscope__subcmd__help__subcmd__proxy"
+                ;;
             wscope__subcmd__help,replay)
                 cmd="wscope__subcmd__help__subcmd__replay"
                 ;;
@@ -65,7 +71,7 @@ _wscope() {
 
     case "${cmd}" in
         wscope)
-            opts="-c -l -H -s -o -L -k -v -x -w -1 -T -P -h -V --connect --listen --slash --header --subprotocol --require-subprotocol --origin --auth --protocol-version --connect-timeout --location --max-redirects --proxy --no-proxy --ca --cert --key --insecure --max-message-size --no-coalesce --no-deflate --deflate --http2 --http2-only --verbose --ping-interval --ping-timeout --reconnect --dump --dump-limit --dump-file --lens --lens-passive --lens-auth --lens-host --proto --message --mqtt-version --execute --no-repl --wait --idle --script --expect-timeout --once --count --close-code --close-reason --echo --binary --stdin-whole --no-history --json --timestamps --pretty --show-ping-pong --color --no-color --record --record-secrets --help --version inspect probe listen replay bench completions help"
+            opts="-c -l -H -s -o -L -k -v -x -w -1 -T -P -h -V --connect --listen --slash --header --subprotocol --require-subprotocol --origin --auth --protocol-version --connect-timeout --location --max-redirects --proxy --no-proxy --ca --cert --key --insecure --max-message-size --no-coalesce --no-deflate --deflate --http2 --http2-only --verbose --ping-interval --ping-timeout --reconnect --dump --dump-limit --dump-file --lens --lens-passive --lens-auth --lens-host --proto --message --mqtt-version --execute --no-repl --wait --idle --script --expect-timeout --once --count --close-code --close-reason --echo --binary --stdin-whole --no-history --json --timestamps --pretty --show-ping-pong --color --no-color --record --record-secrets --help --version inspect probe listen replay proxy bench completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -407,7 +413,7 @@ _wscope() {
             return 0
             ;;
         wscope__subcmd__help)
-            opts="inspect probe listen replay bench completions help"
+            opts="inspect probe listen replay proxy bench completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -491,6 +497,20 @@ _wscope() {
             return 0
             ;;
         wscope__subcmd__help__subcmd__probe)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wscope__subcmd__help__subcmd__proxy)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -783,6 +803,120 @@ _wscope() {
                     ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wscope__subcmd__proxy)
+            opts="-H -s -o -L -k -v -T -P -h --fixed-path --map-client --map-server --tls-cert --tls-key --max-clients --dump --dump-limit --lens --no-history --header --subprotocol --require-subprotocol --origin --auth --protocol-version --connect-timeout --location --max-redirects --proxy --no-proxy --ca --cert --key --insecure --max-message-size --no-coalesce --no-deflate --deflate --http2 --http2-only --verbose --json --timestamps --pretty --show-ping-pong --color --no-color --record --record-secrets --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --map-client)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --map-server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-clients)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dump-limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lens)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --subprotocol)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --origin)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --auth)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --protocol-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-redirects)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --proxy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-message-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deflate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --record)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)

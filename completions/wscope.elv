@@ -99,6 +99,7 @@ set edit:completion:arg-completer[wscope] = {|@words|
             cand probe 'Check a server: handshake, Origin policy, negotiation, protocol violations, limits, TLS. It talks only to the URL given'
             cand listen 'Run a WebSocket server for testing: prints what clients send, --echo echoes it back'
             cand replay 'Replay a recording (a --record transcript or a browser HAR export) against a server'
+            cand proxy 'An inspecting relay: clients connect here, each is relayed to URL, both sides shown'
             cand bench 'Load and latency: many connections, messages, round-trip percentiles (HDR histogram)'
             cand completions 'Print a shell completion script to stdout'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -296,6 +297,58 @@ set edit:completion:arg-completer[wscope] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'wscope;proxy'= {
+            cand --map-client 'A jq filter applied to each JSON text message from the client; its output replaces the message, `empty` drops it'
+            cand --map-server 'A jq filter applied to each JSON text message from the server; its output replaces the message, `empty` drops it'
+            cand --tls-cert 'Certificate chain to serve wss to the clients, PEM (with --tls-key)'
+            cand --tls-key 'Private key for wss, PEM PKCS#8 (with --tls-cert)'
+            cand --max-clients 'Most clients at once; more are refused with 503'
+            cand --dump-limit 'Bytes of each payload shown by --dump before the rest is elided'
+            cand --lens 'Decode what is relayed with a lens: socketio, graphql-ws, stomp, mqtt, jsonrpc, msgpack, cbor'
+            cand -H 'Extra request header ''Name: value'' (repeatable)'
+            cand --header 'Extra request header ''Name: value'' (repeatable)'
+            cand -s 'Offer a subprotocol (repeatable; offered in order)'
+            cand --subprotocol 'Offer a subprotocol (repeatable; offered in order)'
+            cand -o 'Origin header to send'
+            cand --origin 'Origin header to send'
+            cand --auth 'Basic credentials ''user:pass'' (also taken from user:pass@ in the URL)'
+            cand --protocol-version 'Sec-WebSocket-Version to send, to see how a server answers other versions'
+            cand --connect-timeout 'Give up connecting after SECS (DNS, TCP, proxy, TLS and the upgrade together)'
+            cand --max-redirects 'Most redirects to follow with --location'
+            cand --proxy 'Proxy: http://[user:pass@]host:port (CONNECT) or socks5[h]://... [default: from HTTPS_PROXY, HTTP_PROXY, ALL_PROXY]'
+            cand --ca 'Trust the certificate authorities in this PEM file instead of the system roots (as curl --cacert)'
+            cand --cert 'Client certificate, PEM (with --key)'
+            cand --key 'Client private key, PEM PKCS#8 ''BEGIN PRIVATE KEY'' (with --cert)'
+            cand --max-message-size 'Largest message or frame accepted from the server; bigger closes with 1009 [at least 125; suffixes: K, M, G]'
+            cand --deflate 'Offer permessage-deflate with exactly these parameters, e.g. ''server_no_context_takeover; client_max_window_bits=10'' [default: ''client_max_window_bits'']'
+            cand --color 'When to use colours (NO_COLOR is honoured)'
+            cand --record 'Record the session to FILE as JSON Lines (the --json events with a first `session` line; mode 0600)'
+            cand --fixed-path 'Dial URL''s path as it is, whatever path the client asked for'
+            cand --dump 'Show every frame on both hops'
+            cand --no-history 'Do not read or write the REPL history file'
+            cand --require-subprotocol 'Fail unless the server selects one of the offered subprotocols'
+            cand -L 'Follow 3xx redirects, printing each hop'
+            cand --location 'Follow 3xx redirects, printing each hop'
+            cand --no-proxy 'Ignore proxy settings from the environment'
+            cand -k 'Skip certificate and host name verification (a warning is printed)'
+            cand --insecure 'Skip certificate and host name verification (a warning is printed)'
+            cand --no-coalesce 'Read each message the moment it arrives. By default a fast stream is read in batches, each message waiting at most 2 ms (far less CPU for both ends)'
+            cand --no-deflate 'Offer no compression (by default wscope offers permessage-deflate as browsers do)'
+            cand --http2 'Open the WebSocket over HTTP/2 (RFC 8441): ALPN h2 on wss, h2c prior knowledge on ws; falls back to HTTP/1.1 with a note when the server cannot'
+            cand --http2-only 'Like --http2, but fail (exit 5) instead of falling back to HTTP/1.1'
+            cand -v 'Show the handshake in full, its checks and timings'
+            cand --verbose 'Show the handshake in full, its checks and timings'
+            cand --json 'One JSON object per event (sent, received, ping, pong, close, error) on stdout'
+            cand -T 'Prefix every event with the time'
+            cand --timestamps 'Prefix every event with the time'
+            cand --pretty 'Pretty-print received JSON text'
+            cand -P 'Show ping and pong frames in pipe mode (always shown in the REPL)'
+            cand --show-ping-pong 'Show ping and pong frames in pipe mode (always shown in the REPL)'
+            cand --no-color 'Same as --color never (wscat''s spelling)'
+            cand --record-secrets 'Keep Authorization, Cookie and Proxy-Authorization values in the --record file (redacted by default)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'wscope;bench'= {
             cand -c 'Connections to open'
             cand --connections 'Connections to open'
@@ -356,6 +409,7 @@ set edit:completion:arg-completer[wscope] = {|@words|
             cand probe 'Check a server: handshake, Origin policy, negotiation, protocol violations, limits, TLS. It talks only to the URL given'
             cand listen 'Run a WebSocket server for testing: prints what clients send, --echo echoes it back'
             cand replay 'Replay a recording (a --record transcript or a browser HAR export) against a server'
+            cand proxy 'An inspecting relay: clients connect here, each is relayed to URL, both sides shown'
             cand bench 'Load and latency: many connections, messages, round-trip percentiles (HDR histogram)'
             cand completions 'Print a shell completion script to stdout'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -367,6 +421,8 @@ set edit:completion:arg-completer[wscope] = {|@words|
         &'wscope;help;listen'= {
         }
         &'wscope;help;replay'= {
+        }
+        &'wscope;help;proxy'= {
         }
         &'wscope;help;bench'= {
         }

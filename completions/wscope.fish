@@ -93,6 +93,7 @@ complete -c wscope -n "__fish_wscope_needs_command" -a "inspect" -d 'Show the op
 complete -c wscope -n "__fish_wscope_needs_command" -a "probe" -d 'Check a server: handshake, Origin policy, negotiation, protocol violations, limits, TLS. It talks only to the URL given'
 complete -c wscope -n "__fish_wscope_needs_command" -a "listen" -d 'Run a WebSocket server for testing: prints what clients send, --echo echoes it back'
 complete -c wscope -n "__fish_wscope_needs_command" -a "replay" -d 'Replay a recording (a --record transcript or a browser HAR export) against a server'
+complete -c wscope -n "__fish_wscope_needs_command" -a "proxy" -d 'An inspecting relay: clients connect here, each is relayed to URL, both sides shown'
 complete -c wscope -n "__fish_wscope_needs_command" -a "bench" -d 'Load and latency: many connections, messages, round-trip percentiles (HDR histogram)'
 complete -c wscope -n "__fish_wscope_needs_command" -a "completions" -d 'Print a shell completion script to stdout'
 complete -c wscope -n "__fish_wscope_needs_command" -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -342,6 +343,49 @@ complete -c wscope -n "__fish_wscope_using_subcommand replay" -s P -l show-ping-
 complete -c wscope -n "__fish_wscope_using_subcommand replay" -l no-color -d 'Same as --color never (wscat\'s spelling)'
 complete -c wscope -n "__fish_wscope_using_subcommand replay" -l record-secrets -d 'Keep Authorization, Cookie and Proxy-Authorization values in the --record file (redacted by default)'
 complete -c wscope -n "__fish_wscope_using_subcommand replay" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c wscope -n "__fish_wscope_using_subcommand proxy" -l map-client -d 'A jq filter applied to each JSON text message from the client; its output replaces the message, `empty` drops it' -r
+complete -c wscope -n "__fish_wscope_using_subcommand proxy" -l map-server -d 'A jq filter applied to each JSON text message from the server; its output replaces the message, `empty` drops it' -r
+complete -c wscope -n "__fish_wscope_using_subcommand proxy" -l tls-cert -d 'Certificate chain to serve wss to the clients, PEM (with --tls-key)' -r -F
+complete -c wscope -n "__fish_wscope_using_subcommand proxy" -l tls-key -d 'Private key for wss, PEM PKCS#8 (with --tls-cert)' -r -F
+complete -c wscope -n "__fish_wscope_using_subcommand proxy" -l max-clients -d 'Most clients at once; more are refused with 503' -r
+complete -c wscope -n "__fish_wscope_using_subcommand proxy" -l dump-limit -d 'Bytes of each payload shown by --dump before the rest is elided' -r
+complete -c wscope -n "__fish_wscope_using_subcommand proxy" -l lens -d 'Decode what is relayed with a lens: socketio, graphql-ws, stomp, mqtt, jsonrpc, msgpack, cbor' -r
+complete -c wscope -n "__fish_wscope_using_subcommand proxy" -s H -l header -d 'Extra request header \'Name: value\' (repeatable)' -r
+complete -c wscope -n "__fish_wscope_using_subcommand proxy" -s s -l subprotocol -d 'Offer a subprotocol (repeatable; offered in order)' -r
+complete -c wscope -n "__fish_wscope_using_subcommand proxy" -s o -l origin -d 'Origin header to send' -r
+complete -c wscope -n "__fish_wscope_using_subcommand proxy" -l auth -d 'Basic credentials \'user:pass\' (also taken from user:pass@ in the URL)' -r
+complete -c wscope -n "__fish_wscope_using_subcommand proxy" -l protocol-version -d 'Sec-WebSocket-Version to send, to see how a server answers other versions' -r
+complete -c wscope -n "__fish_wscope_using_subcommand proxy" -l connect-timeout -d 'Give up connecting after SECS (DNS, TCP, proxy, TLS and the upgrade together)' -r
+complete -c wscope -n "__fish_wscope_using_subcommand proxy" -l max-redirects -d 'Most redirects to follow with --location' -r
+complete -c wscope -n "__fish_wscope_using_subcommand proxy" -l proxy -d 'Proxy: http://[user:pass@]host:port (CONNECT) or socks5[h]://... [default: from HTTPS_PROXY, HTTP_PROXY, ALL_PROXY]' -r
+complete -c wscope -n "__fish_wscope_using_subcommand proxy" -l ca -d 'Trust the certificate authorities in this PEM file instead of the system roots (as curl --cacert)' -r -F
+complete -c wscope -n "__fish_wscope_using_subcommand proxy" -l cert -d 'Client certificate, PEM (with --key)' -r -F
+complete -c wscope -n "__fish_wscope_using_subcommand proxy" -l key -d 'Client private key, PEM PKCS#8 \'BEGIN PRIVATE KEY\' (with --cert)' -r -F
+complete -c wscope -n "__fish_wscope_using_subcommand proxy" -l max-message-size -d 'Largest message or frame accepted from the server; bigger closes with 1009 [at least 125; suffixes: K, M, G]' -r
+complete -c wscope -n "__fish_wscope_using_subcommand proxy" -l deflate -d 'Offer permessage-deflate with exactly these parameters, e.g. \'server_no_context_takeover; client_max_window_bits=10\' [default: \'client_max_window_bits\']' -r
+complete -c wscope -n "__fish_wscope_using_subcommand proxy" -l color -d 'When to use colours (NO_COLOR is honoured)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c wscope -n "__fish_wscope_using_subcommand proxy" -l record -d 'Record the session to FILE as JSON Lines (the --json events with a first `session` line; mode 0600)' -r -F
+complete -c wscope -n "__fish_wscope_using_subcommand proxy" -l fixed-path -d 'Dial URL\'s path as it is, whatever path the client asked for'
+complete -c wscope -n "__fish_wscope_using_subcommand proxy" -l dump -d 'Show every frame on both hops'
+complete -c wscope -n "__fish_wscope_using_subcommand proxy" -l no-history -d 'Do not read or write the REPL history file'
+complete -c wscope -n "__fish_wscope_using_subcommand proxy" -l require-subprotocol -d 'Fail unless the server selects one of the offered subprotocols'
+complete -c wscope -n "__fish_wscope_using_subcommand proxy" -s L -l location -d 'Follow 3xx redirects, printing each hop'
+complete -c wscope -n "__fish_wscope_using_subcommand proxy" -l no-proxy -d 'Ignore proxy settings from the environment'
+complete -c wscope -n "__fish_wscope_using_subcommand proxy" -s k -l insecure -d 'Skip certificate and host name verification (a warning is printed)'
+complete -c wscope -n "__fish_wscope_using_subcommand proxy" -l no-coalesce -d 'Read each message the moment it arrives. By default a fast stream is read in batches, each message waiting at most 2 ms (far less CPU for both ends)'
+complete -c wscope -n "__fish_wscope_using_subcommand proxy" -l no-deflate -d 'Offer no compression (by default wscope offers permessage-deflate as browsers do)'
+complete -c wscope -n "__fish_wscope_using_subcommand proxy" -l http2 -d 'Open the WebSocket over HTTP/2 (RFC 8441): ALPN h2 on wss, h2c prior knowledge on ws; falls back to HTTP/1.1 with a note when the server cannot'
+complete -c wscope -n "__fish_wscope_using_subcommand proxy" -l http2-only -d 'Like --http2, but fail (exit 5) instead of falling back to HTTP/1.1'
+complete -c wscope -n "__fish_wscope_using_subcommand proxy" -s v -l verbose -d 'Show the handshake in full, its checks and timings'
+complete -c wscope -n "__fish_wscope_using_subcommand proxy" -l json -d 'One JSON object per event (sent, received, ping, pong, close, error) on stdout'
+complete -c wscope -n "__fish_wscope_using_subcommand proxy" -s T -l timestamps -d 'Prefix every event with the time'
+complete -c wscope -n "__fish_wscope_using_subcommand proxy" -l pretty -d 'Pretty-print received JSON text'
+complete -c wscope -n "__fish_wscope_using_subcommand proxy" -s P -l show-ping-pong -d 'Show ping and pong frames in pipe mode (always shown in the REPL)'
+complete -c wscope -n "__fish_wscope_using_subcommand proxy" -l no-color -d 'Same as --color never (wscat\'s spelling)'
+complete -c wscope -n "__fish_wscope_using_subcommand proxy" -l record-secrets -d 'Keep Authorization, Cookie and Proxy-Authorization values in the --record file (redacted by default)'
+complete -c wscope -n "__fish_wscope_using_subcommand proxy" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wscope -n "__fish_wscope_using_subcommand bench" -s c -l connections -d 'Connections to open' -r
 complete -c wscope -n "__fish_wscope_using_subcommand bench" -l ramp -d 'Open connections at this many per second [default: all at once]' -r
 complete -c wscope -n "__fish_wscope_using_subcommand bench" -s n -l messages -d 'Messages per connection (then stop) instead of a duration' -r
@@ -381,11 +425,12 @@ complete -c wscope -n "__fish_wscope_using_subcommand bench" -s L -l location -d
 complete -c wscope -n "__fish_wscope_using_subcommand bench" -l no-deflate -d 'Offer no compression (by default wscope offers permessage-deflate as browsers do)'
 complete -c wscope -n "__fish_wscope_using_subcommand bench" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wscope -n "__fish_wscope_using_subcommand completions" -s h -l help -d 'Print help'
-complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect probe listen replay bench completions help" -f -a "inspect" -d 'Show the opening handshake in full, close cleanly, exit 0 only if every check passed'
-complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect probe listen replay bench completions help" -f -a "probe" -d 'Check a server: handshake, Origin policy, negotiation, protocol violations, limits, TLS. It talks only to the URL given'
-complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect probe listen replay bench completions help" -f -a "listen" -d 'Run a WebSocket server for testing: prints what clients send, --echo echoes it back'
-complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect probe listen replay bench completions help" -f -a "replay" -d 'Replay a recording (a --record transcript or a browser HAR export) against a server'
-complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect probe listen replay bench completions help" -f -a "bench" -d 'Load and latency: many connections, messages, round-trip percentiles (HDR histogram)'
-complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect probe listen replay bench completions help" -f -a "completions" -d 'Print a shell completion script to stdout'
-complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect probe listen replay bench completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect probe listen replay proxy bench completions help" -f -a "inspect" -d 'Show the opening handshake in full, close cleanly, exit 0 only if every check passed'
+complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect probe listen replay proxy bench completions help" -f -a "probe" -d 'Check a server: handshake, Origin policy, negotiation, protocol violations, limits, TLS. It talks only to the URL given'
+complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect probe listen replay proxy bench completions help" -f -a "listen" -d 'Run a WebSocket server for testing: prints what clients send, --echo echoes it back'
+complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect probe listen replay proxy bench completions help" -f -a "replay" -d 'Replay a recording (a --record transcript or a browser HAR export) against a server'
+complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect probe listen replay proxy bench completions help" -f -a "proxy" -d 'An inspecting relay: clients connect here, each is relayed to URL, both sides shown'
+complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect probe listen replay proxy bench completions help" -f -a "bench" -d 'Load and latency: many connections, messages, round-trip percentiles (HDR histogram)'
+complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect probe listen replay proxy bench completions help" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c wscope -n "__fish_wscope_using_subcommand help; and not __fish_seen_subcommand_from inspect probe listen replay proxy bench completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c wscope -n "__fish_wscope_using_subcommand completions" -f -a "bash elvish fish powershell zsh"

@@ -473,3 +473,11 @@ pub enum ClientEvent {
     },
     Session(OwnedEvent),
 }
+
+/// Which hop of `wscope proxy` an event happened on: the client's connection to us, or ours to
+/// the server (the printer tags it `c>` or `<s`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hop {
+    Client,
+    Server,
+}

@@ -142,6 +142,7 @@ pub(crate) async fn run(command: Command) -> Result<()> {
         Command::Probe(cfg) => commands::probe::run(cfg).await,
         Command::Listen(cfg) => commands::listen::run(*cfg, stop_on_signals()).await,
         Command::Replay(cfg) => commands::replay::run(*cfg, stop_on_signals()).await,
+        Command::Proxy(cfg) => commands::proxy::run(*cfg, stop_on_signals()).await,
         Command::Bench(mode, output) => {
             commands::bench::run(*mode, output, stop_on_signals()).await
         }

@@ -369,3 +369,74 @@ pub struct BenchArgs {
     #[command(flatten)]
     pub conn: ConnectArgs,
 }
+
+/// `wscope proxy [ADDR:]PORT URL`: clients connect here, each is relayed to URL, both sides shown.
+#[derive(Debug, Args)]
+pub struct ProxyArgs {
+    /// Where to listen: PORT or ADDR:PORT (default address 127.0.0.1)
+    #[arg(value_name = "[ADDR:]PORT")]
+    pub addr: String,
+
+    /// The server each client is relayed to (the client's path and query are appended to its path)
+    #[arg(value_name = "URL")]
+    pub url: String,
+
+    /// Dial URL's path as it is, whatever path the client asked for
+    #[arg(long)]
+    pub fixed_path: bool,
+
+    /// A jq filter applied to each JSON text message from the client; its output replaces the message, `empty` drops it
+    #[arg(long, value_name = "FILTER")]
+    pub map_client: Option<String>,
+
+    /// A jq filter applied to each JSON text message from the server; its output replaces the message, `empty` drops it
+    #[arg(long, value_name = "FILTER")]
+    pub map_server: Option<String>,
+
+    /// Certificate chain to serve wss to the clients, PEM (with --tls-key)
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// Private key for wss, PEM PKCS#8 (with --tls-cert)
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
+    /// Most clients at once; more are refused with 503
+    #[arg(long, value_name = "N")]
+    pub max_clients: Option<usize>,
+
+    /// Show every frame on both hops
+    #[arg(long)]
+    pub dump: bool,
+
+    /// Bytes of each payload shown by --dump before the rest is elided
+    #[arg(long, value_name = "BYTES", default_value = "256", value_parser = parse_size)]
+    pub dump_limit: usize,
+
+    /// Decode what is relayed with a lens: socketio, graphql-ws, stomp, mqtt, jsonrpc, msgpack, cbor
+    #[arg(long, value_name = "NAME")]
+    pub lens: Option<String>,
+
+    /// Do not read or write the REPL history file
+    #[arg(long)]
+    pub no_history: bool,
+
+    #[command(flatten)]
+    pub conn: ConnectArgs,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+pub const PROXY_EXAMPLES: &str = "\
+Examples:
+  Point a browser app at ws://localhost:8080 instead of its server, and watch both sides:
+    wscope proxy 8080 wss://api.example.com
+
+  Record every client (one transcript per client id: s.1.jsonl, s.2.jsonl, ...):
+    wscope proxy 8080 wss://api.example.com --record s.jsonl
+  then replay the client side against a new build, or serve the server side as a mock:
+    wscope replay s.1.jsonl ws://localhost:9000;  wscope listen 9000 --replay s.1.jsonl
+
+  Change traffic on the way: rename a field in what the client sends:
+    wscope proxy 8080 ws://localhost:9000 --map-client '.user = \"test\"'";

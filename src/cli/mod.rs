@@ -112,6 +112,9 @@ pub enum Subcommand {
     Listen(ListenArgs),
     /// Replay a recording (a --record transcript or a browser HAR export) against a server
     Replay(Box<ReplayArgs>),
+    /// An inspecting relay: clients connect here, each is relayed to URL, both sides shown
+    #[command(after_long_help = PROXY_EXAMPLES)]
+    Proxy(Box<ProxyArgs>),
     /// Load and latency: many connections, messages, round-trip percentiles (HDR histogram)
     // -n is bench's --messages, not wscat's --insecure.
     // -v is connect's: bench shows no handshake.

@@ -79,7 +79,12 @@ fn entry(name: &str) -> Result<&'static Entry> {
 
 /// `listen --lens NAME`: a lens that decodes what clients send and keeps no duties.
 pub fn listen_lens(args: &ListenArgs) -> Result<Option<crate::lens::Chosen>> {
-    let Some(name) = args.lens.as_deref() else {
+    passive_lens(args.lens.as_deref())
+}
+
+/// `listen --lens NAME` and `proxy --lens NAME`: decoding only.
+pub fn passive_lens(name: Option<&str>) -> Result<Option<crate::lens::Chosen>> {
+    let Some(name) = name else {
         return Ok(None);
     };
     Ok(Some(crate::lens::Chosen {

@@ -11,6 +11,7 @@
 mod bench;
 mod lens;
 pub mod output;
+mod proxy;
 pub mod session;
 mod upgrade;
 
@@ -45,6 +46,7 @@ pub enum Command {
     Probe(Probe),
     Listen(Box<Listen>),
     Replay(Box<Replay>),
+    Proxy(Box<Proxy>),
     Bench(Box<crate::commands::bench::options::Mode>, Output),
     Completions(clap_complete::Shell),
 }
@@ -135,6 +137,30 @@ pub struct Listen {
     pub output: Output,
 }
 
+/// `wscope proxy [ADDR:]PORT URL` (see [`proxy`]).
+pub struct Proxy {
+    pub addr: SocketAddr,
+    /// The upstream, checked; each client's path and query are appended unless `fixed_path`.
+    pub url: String,
+    pub fixed_path: bool,
+    /// The upstream hop's upgrade: every connection flag of connect.
+    pub upgrade: crate::handshake::Options,
+    /// The client hop's accept policy (the subprotocol is the upstream's, set per client).
+    pub policy: Policy,
+    pub tls: Option<(PathBuf, PathBuf)>,
+    /// Both hops' session options (the client hop's role; the upstream hop takes the client's).
+    pub session: crate::session::Options,
+    pub verbose: bool,
+    pub dump: bool,
+    pub dump_limit: usize,
+    pub map_client: Option<std::sync::Arc<crate::script::matcher::Jq>>,
+    pub map_server: Option<std::sync::Arc<crate::script::matcher::Jq>>,
+    pub history: bool,
+    pub interactive: bool,
+    pub reads_stdin: bool,
+    pub output: Output,
+}
+
 /// `wscope replay FILE [URL]`: the connection to make, before the recording adds to it.
 pub struct Replay {
     pub file: PathBuf,
@@ -186,6 +212,13 @@ impl Config {
                     command: r.map(|r| Command::Replay(Box::new(r))),
                 }
             }
+            Some(Subcommand::Proxy(a)) => {
+                let (out, p) = proxy::proxy(&a);
+                Config {
+                    output: out,
+                    command: p.map(|p| Command::Proxy(Box::new(p))),
+                }
+            }
             Some(Subcommand::Bench(a)) => Config::one(bench::bench(&a)),
             Some(Subcommand::Completions { shell }) => Config {
                 output: Output::plain(),
@@ -210,6 +243,7 @@ impl Command {
             Command::Inspect(i) => Some(&i.upgrade.tls),
             Command::Probe(p) => Some(&p.upgrade.tls),
             Command::Replay(r) => Some(&r.connect.upgrade.tls),
+            Command::Proxy(p) => Some(&p.upgrade.tls),
             Command::Bench(b, _) => match &**b {
                 crate::commands::bench::options::Mode::Run(b) => Some(&b.handshake.tls),
                 crate::commands::bench::options::Mode::Merge { .. } => None,

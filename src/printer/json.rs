@@ -40,6 +40,10 @@ pub const EVENTS: &[EventDoc] = &[
         &[
             ("url", "the URL connected to"),
             (
+                "upgraded",
+                "proxy: false when the server refused (its answer is in the other fields)",
+            ),
+            (
                 "subprotocol",
                 "the subprotocol the server selected, or null",
             ),
@@ -186,6 +190,7 @@ pub const EVENTS: &[EventDoc] = &[
         &[
             ("url", "the URL clients connect to"),
             ("echo", "true with --echo"),
+            ("upstream", "proxy: the URL each client is relayed to"),
         ],
     ),
     (
@@ -196,6 +201,7 @@ pub const EVENTS: &[EventDoc] = &[
             ("path", "the request's path"),
             ("subprotocol", "the subprotocol selected, or null"),
             ("origin", "the request's Origin, or null"),
+            ("upstream", "proxy: the URL its server hop opened"),
         ],
     ),
     (

@@ -10,6 +10,7 @@ mod lens;
 pub mod listen;
 mod message;
 mod output;
+mod proxy;
 mod reconnect;
 pub mod report;
 pub mod style;

@@ -272,12 +272,14 @@ impl Loop<'_> {
                 sink.event(Event::Help);
                 self.lens_help(sink);
             }
-            Command::To { .. } | Command::Clients | Command::Kick { .. } => {
-                sink.event(Event::Refused {
-                    message: "/to, /clients and /kick work in `wscope listen` only",
-                    hint: None,
-                })
-            }
+            Command::To { .. }
+            | Command::Clients
+            | Command::Kick { .. }
+            | Command::ToServer { .. }
+            | Command::ToClient { .. } => sink.event(Event::Refused {
+                message: "/to, /clients and /kick work in `wscope listen` only",
+                hint: None,
+            }),
         }
     }
 

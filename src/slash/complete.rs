@@ -200,7 +200,18 @@ mod tests {
         assert_eq!(complete("/to 3 /close a", 14), (13, vec!["away".into()]));
         assert_eq!(complete("/to  3   /dump ", 15), (15, vec![]));
         assert_eq!(complete("/to 3 /to 4 /p", 14), (14, vec![]));
-        assert_eq!(complete("/t", 2), (0, vec!["/text".into(), "/to".into()]));
+        assert_eq!(
+            complete("/t", 2),
+            (
+                0,
+                vec![
+                    "/text".into(),
+                    "/to".into(),
+                    "/to-client".into(),
+                    "/to-server".into()
+                ]
+            )
+        );
     }
 
     #[test]

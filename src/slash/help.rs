@@ -169,6 +169,18 @@ pub const COMMANDS: &[CommandHelp] = &[
         "close client ID's connection",
         "/kick 3 policy spam",
     ),
+    listen_cmd(
+        "to-server",
+        "ID MSG",
+        "proxy: send text or a command to client ID's server",
+        "/to-server 3 {\"op\":\"ping\"}",
+    ),
+    listen_cmd(
+        "to-client",
+        "ID MSG",
+        "proxy: send text or a command to client ID",
+        "/to-client 3 /ping hi",
+    ),
 ];
 
 /// Alternative spellings: (alias, command it stands for).

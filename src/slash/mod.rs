@@ -63,6 +63,16 @@ pub enum Command {
         code: u16,
         reason: String,
     },
+    /// `proxy` only: send `command` to the server of client ID, as if the client had.
+    ToServer {
+        client: u64,
+        command: Box<Command>,
+    },
+    /// `proxy` only: send `command` to client ID, as if its server had.
+    ToClient {
+        client: u64,
+        command: Box<Command>,
+    },
 }
 
 impl Command {
@@ -72,7 +82,11 @@ impl Command {
     pub fn listen_only(&self) -> bool {
         matches!(
             self,
-            Command::To { .. } | Command::Clients | Command::Kick { .. }
+            Command::To { .. }
+                | Command::Clients
+                | Command::Kick { .. }
+                | Command::ToServer { .. }
+                | Command::ToClient { .. }
         )
     }
 
@@ -95,6 +109,8 @@ impl Command {
             Command::To { .. } => "to",
             Command::Clients => "clients",
             Command::Kick { .. } => "kick",
+            Command::ToServer { .. } => "to-server",
+            Command::ToClient { .. } => "to-client",
         }
     }
 }
@@ -268,7 +284,11 @@ pub fn parse(line: &str) -> Result<Command, CommandError> {
         "help" => Ok(Command::Help),
         "quit" => no_args("quit", arg, Command::Quit),
         "exit" => no_args("exit", arg, Command::Quit),
-        "to" => parse_to(raw_arg),
+        "to" => parse_to("to", raw_arg).map(|(client, command)| Command::To { client, command }),
+        "to-server" => parse_to("to-server", raw_arg)
+            .map(|(client, command)| Command::ToServer { client, command }),
+        "to-client" => parse_to("to-client", raw_arg)
+            .map(|(client, command)| Command::ToClient { client, command }),
         "clients" => no_args("clients", arg, Command::Clients),
         "kick" => parse_kick(arg),
         // The client's script runs these before the command language sees the line.
@@ -463,11 +483,12 @@ fn parse_client_id(word: &str) -> Result<u64, CommandError> {
     })
 }
 
-fn parse_to(raw_arg: &str) -> Result<Command, CommandError> {
+/// `/to`, `/to-server` and `/to-client` (`name`): a client ID and the message for it.
+fn parse_to(name: &'static str, raw_arg: &str) -> Result<(u64, Box<Command>), CommandError> {
     let (id, inner) = split_word(raw_arg.trim_start());
     if id.is_empty() {
         return Err(CommandError::MissingArgument {
-            command: "to",
+            command: name,
             what: "a client ID and a message",
         });
     }
@@ -477,12 +498,14 @@ fn parse_to(raw_arg: &str) -> Result<Command, CommandError> {
     let inner = inner.trim_start();
     if inner.is_empty() {
         return Err(CommandError::MissingArgument {
-            command: "to",
+            command: name,
             what: "a message after the client ID",
         });
     }
     let command = match parse(inner)? {
-        Command::To { .. } => return Err(CommandError::NestedTo),
+        Command::To { .. } | Command::ToServer { .. } | Command::ToClient { .. } => {
+            return Err(CommandError::NestedTo)
+        }
         c @ (Command::Text(_)
         | Command::Binary(_)
         | Command::File { .. }
@@ -495,10 +518,7 @@ fn parse_to(raw_arg: &str) -> Result<Command, CommandError> {
             })
         }
     };
-    Ok(Command::To {
-        client,
-        command: Box::new(command),
-    })
+    Ok((client, Box::new(command)))
 }
 
 fn parse_kick(arg: &str) -> Result<Command, CommandError> {

@@ -194,7 +194,7 @@ fn section7_pages() -> Vec<(String, Vec<u8>)> {
         ".SH DESCRIPTION\nOn a terminal, wscope URL and wscope listen read lines with editing, history and Tab completion. Each line is a message or a command:\n{}{}{}{}.SH \"SCRIPT COMMANDS\"\n/expect, /expect\\-json, /expect\\-close, /let, /sleep, /raw and /frame are described in wscope\\-script(7).\n",
         help_rules(false),
         section("COMMANDS", &command_rows(|c| !c.client_only && !c.listen_only)),
-        section("LISTEN COMMANDS (wscope listen only)", &command_rows(|c| c.listen_only)),
+        section("SERVER COMMANDS (wscope listen; /to-server and /to-client: wscope proxy)", &command_rows(|c| c.listen_only)),
         section("LENS COMMANDS (when --lens NAME is on, or the handshake chose it)", &lens_rows()),
     );
     let script = format!(
@@ -203,7 +203,7 @@ fn section7_pages() -> Vec<(String, Vec<u8>)> {
         section("COMMANDS", &command_rows(|c| c.client_only)),
         roff(SCRIPT_EXAMPLE),
     );
-    let mut json = String::from(".SH DESCRIPTION\nWith \\-\\-json, wscope prints one JSON object per line on stdout, for jq. Every object has event (its name), t (seconds since the connection opened, to the microsecond) and time (Unix seconds); under wscope listen, the events of one client also have client (its number, as /clients shows it). The events and their other fields:\n.SH EVENTS\n");
+    let mut json = String::from(".SH DESCRIPTION\nWith \\-\\-json, wscope prints one JSON object per line on stdout, for jq. Every object has event (its name), t (seconds since the connection opened, to the microsecond) and time (Unix seconds); under wscope listen and wscope proxy, the events of one client also have client (its number, as /clients shows it); under wscope proxy, a connection's events also have hop (client or server: which connection) and dir (c>s or s>c: which way the frame went). The events and their other fields:\n.SH EVENTS\n");
     for (names, when, fields) in wscope::JSON_EVENTS {
         json.push_str(&format!(".SS \"{}\"\n{}.\n", roff(names), roff(when)));
         for (field, meaning) in *fields {
@@ -557,6 +557,43 @@ async fn every_listen_json_event_and_field_printed_is_in_the_json_page_table() {
         "disconnected",
         "refused",
         "clients",
+    ] {
+        assert!(seen.contains(e), "{e} not printed:\n{stdout}");
+    }
+}
+
+/// Issue 28: the proxy's own fields (`hop`, `dir`, `upstream`, `upgraded`) are on the page, and
+/// every event a real `proxy --json` session prints is in the table.
+#[tokio::test]
+async fn every_proxy_json_event_and_field_printed_is_in_the_json_page_table() {
+    let up = crate::listen::Server::start(&["--echo"]);
+    let p = crate::proxy::proxy(&up.url("/"), &["--json"]);
+    let out = support::wscope()
+        .args([
+            &p.url("/chat"),
+            "-x",
+            "hi",
+            "-x",
+            "/ping p",
+            "-x",
+            "/close 4000 bye",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stdout = p.wait_for("stdout", r#""closer":"wscope""#).await;
+    let common = ["event", "t", "time", "client", "hop", "dir"];
+    let seen = events_in_the_json_table(&stdout, &common);
+    for e in [
+        "listening",
+        "connected",
+        "open",
+        "received",
+        "sent",
+        "ping",
+        "pong",
+        "close",
+        "closed",
     ] {
         assert!(seen.contains(e), "{e} not printed:\n{stdout}");
     }

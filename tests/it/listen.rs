@@ -52,8 +52,17 @@ impl Server {
     }
 
     fn start_with_env(args: &[&str], env: &[(&str, &std::path::Path)]) -> Server {
+        Server::start_command("listen", args, env)
+    }
+
+    /// `wscope COMMAND 127.0.0.1:0 ARGS` (listen, or proxy with its URL first in `args`).
+    pub(crate) fn start_command(
+        command: &str,
+        args: &[&str],
+        env: &[(&str, &std::path::Path)],
+    ) -> Server {
         let mut child = Command::new(assert_cmd::cargo::cargo_bin("wscope"))
-            .arg("listen")
+            .arg(command)
             .arg("127.0.0.1:0")
             .args(args)
             .envs(env.iter().map(|(k, v)| (k, v.as_os_str())))
@@ -87,6 +96,10 @@ impl Server {
 
     pub(crate) fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     pub(crate) fn url(&self, path: &str) -> String {
@@ -156,9 +169,9 @@ impl Drop for Server {
     }
 }
 
-type Ws<S> = WebSocketStream<S>;
+pub(crate) type Ws<S> = WebSocketStream<S>;
 
-async fn open_on<S: AsyncRead + AsyncWrite + Unpin>(
+pub(crate) async fn open_on<S: AsyncRead + AsyncWrite + Unpin>(
     url: &str,
     stream: S,
     headers: &[(&str, &str)],
@@ -173,7 +186,7 @@ async fn open_on<S: AsyncRead + AsyncWrite + Unpin>(
     tokio_tungstenite::client_async(req, stream).await
 }
 
-async fn open(
+pub(crate) async fn open(
     s: &Server,
     path: &str,
     headers: &[(&str, &str)],
@@ -189,7 +202,7 @@ async fn connect(s: &Server, id: u64) -> Ws<TcpStream> {
 }
 
 /// The next data or close message (pings and pongs skipped).
-async fn next<S: AsyncRead + AsyncWrite + Unpin>(ws: &mut Ws<S>) -> Message {
+pub(crate) async fn next<S: AsyncRead + AsyncWrite + Unpin>(ws: &mut Ws<S>) -> Message {
     loop {
         let m = tokio::time::timeout(WAIT, ws.next())
             .await

@@ -28,6 +28,8 @@ mod probe_battery;
 mod probe_fingerprint;
 mod probe_hostile;
 mod probe_limits;
+mod proxy;
+mod proxy_hostile;
 mod reconnect;
 mod record;
 mod repl;

@@ -216,8 +216,8 @@ enum Handshaken<'a> {
 /// Why a client was not accepted: the handshake as far as it went, and the event that says why.
 pub(super) type NotOpened = (Option<Box<HandshakeView>>, ClientEvent);
 
-/// The handshake as `-v` shows it and `--record` writes it.
-pub(super) fn view(
+/// The handshake as `-v` shows it and `--record` writes it (also proxy's client hop).
+pub(crate) fn view(
     peer: SocketAddr,
     tls: bool,
     req: &crate::handshake::accept::ClientRequest,

@@ -8,9 +8,9 @@
 pub mod client;
 mod h2;
 pub mod hub;
-mod limits;
+pub(crate) mod limits;
 mod message;
-mod tls;
+pub(crate) mod tls;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::Arc;
