@@ -146,10 +146,7 @@ async fn open<'a>(
     shared: &'a Shared,
     report: &impl Fn(ClientEvent),
 ) -> Option<Opened<'a>> {
-    // Boxed: the handshake's state (a 4 KiB read chunk, TLS) is freed once it is done, instead of
-    // sizing the task of every connection for its whole life (docs/BENCHMARKS.md, LS).
-    let handshake = Box::pin(handshake(tcp, peer, shared));
-    match tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake).await {
+    match tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake(tcp, peer, shared)).await {
         Err(_) => {
             report(ClientEvent::Failed {
                 peer,
