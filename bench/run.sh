@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # wscope benchmark against websocat 1.14.1 and wscat 6.1.0, on loopback. See docs/BENCHMARKS.md.
 #
-#   bench/run.sh            all of B1..B8 and the TCP floor (RUNS=7 alternated rounds)
+#   bench/run.sh            all of B1..B8, LS and the TCP floor (RUNS=7 alternated rounds)
 #   RUNS=3 bench/run.sh     fewer rounds
 #   ONLY="B1 B2" bench/run.sh
 #   WSCOPE=path/to/wscope bench/run.sh   measure that binary instead of building this tree
@@ -29,7 +29,7 @@ if [ -n "$SMOKE" ]; then
 else
     RUNS=${RUNS:-7} LINES=100000 BIG_MIB=16 ONESHOTS=10
 fi
-ONLY=${ONLY:-"B1 B2 B3 B4 B5 B6 B7 B8"}
+ONLY=${ONLY:-"B1 B2 B3 B4 B5 B6 B7 B8 LS"}
 BIG=$((BIG_MIB * 1024 * 1024))
 mkdir -p "$OUT" "$TOOLS"
 
@@ -478,6 +478,59 @@ h2_report() {
 if want H2; then bench_h2; fi
 
 # ---------------------------------------------------------------------------------------------
+# LS: `wscope listen --echo` holding many connections (issue 31)
+# ---------------------------------------------------------------------------------------------
+# listen_scale NAME CONNECTIONS RATE SECS: a fresh `wscope listen 0 --echo` (so its memory is
+# these connections' alone), CONNECTIONS clients opened by bench/clients.js (one Node process,
+# `ws`), each sending RATE 64-byte messages a second once all are open (0: idle). After SECS, the
+# server's RSS (VmRSS) and its CPU over those SECS go into RAW as NAME (wall = SECS, client CPU
+# column = echoes received / messages sent over the whole run, RSS = the server's, server CPU);
+# its RSS before any connection as NAME-base.
+listen_scale() {
+    local name=$1 n=$2 rate=$3 secs=$4 ready=$OUT/ls.ready spid url cpid s0 s1 rss base
+    rm -f "$ready" "$ready.done" "$OUT/ls.err"
+    "$WSCOPE" listen 0 --echo 2>"$OUT/ls.err" >/dev/null </dev/null &
+    spid=$!
+    PIDS+=("$spid")
+    for _ in $(seq 100); do grep -q 'listening on' "$OUT/ls.err" 2>/dev/null && break; sleep 0.05; done
+    url=$(grep -o 'ws://[0-9.:]*/' "$OUT/ls.err" | head -1)
+    [ -n "$url" ] || die "$name: wscope listen did not start: $(cat "$OUT/ls.err")"
+    base=$(awk '/^VmRSS/{print $2}' "/proc/$spid/status")
+    NODE_PATH=$NODE_DIR/node_modules node "$ROOT/bench/clients.js" "$url" "$n" "$rate" "$ready" 2>>"$OUT/stderr.log" &
+    cpid=$!
+    for _ in $(seq 1200); do [ -s "$ready" ] && break; sleep 0.1; done
+    grep -q "^open $n\$" "$ready" 2>/dev/null || die "$name: not all $n connections opened: $(cat "$ready" 2>/dev/null) $(tail -n 3 "$OUT/ls.err")"
+    sleep 1 # the last handshakes' events reach the hub
+    s0=$(cpu_ticks "$spid")
+    sleep "$secs"
+    s1=$(cpu_ticks "$spid")
+    rss=$(awk '/^VmRSS/{print $2}' "/proc/$spid/status")
+    kill -TERM "$cpid"
+    wait "$cpid" 2>/dev/null || true
+    read -r _ echoes _ sent <"$ready.done"
+    [ "$rate" = 0 ] || [ "$echoes" -gt 0 ] || die "$name: no echo came back ($sent sent)"
+    kill "$spid" 2>/dev/null || true
+    wait "$spid" 2>/dev/null || true
+    printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$secs" "$(awk -v e="$echoes" -v s="$sent" 'BEGIN{print (s>0)?e/s:0}')" "$rss" \
+        "$(awk -v a="$s1" -v b="$s0" -v t="$TICK" 'BEGIN{print (a-b)/t}')" >>"$RAW"
+    printf '%s-base\t0\t0\t%s\t0\n' "$name" "$base" >>"$RAW"
+}
+
+if want LS; then
+    if [ -n "$SMOKE" ]; then LS_IDLE=200 LS_BUSY=50 LS_SECS=1; else LS_IDLE=${LS_IDLE:-10000} LS_BUSY=${LS_BUSY:-2000} LS_SECS=${LS_SECS:-10}; fi
+    # Each connection is a descriptor in the server and one in the client process.
+    ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+    [ "$(ulimit -n)" -gt $((LS_IDLE + 100)) ] || die "LS: the open-file limit ($(ulimit -n)) is below $LS_IDLE connections: raise ulimit -Hn"
+    say "LS: wscope listen --echo with $LS_IDLE idle connections, then $LS_BUSY echoing 10 messages/s each ($LS_SECS s), $RUNS rounds"
+    for r in $(seq "$RUNS"); do
+        listen_scale ls-idle "$LS_IDLE" 0 2
+        listen_scale ls-busy "$LS_BUSY" 10 "$LS_SECS"
+        printf '.' >&2
+    done
+    echo >&2
+fi
+
+# ---------------------------------------------------------------------------------------------
 # Report
 # ---------------------------------------------------------------------------------------------
 RES=$OUT/results.md
@@ -618,10 +671,23 @@ version_of() { # name command...: its version, or "absent"
         echo
     fi
     if want H2; then h2_report; fi
+    if want LS; then
+        echo "### LS \`wscope listen --echo\` holding many connections (bench/clients.js, one Node process)"
+        echo
+        echo "| run | connections | server RSS MiB (min - max) | KiB per connection | server CPU ms per s | echoes / sent |"
+        echo "|---|---|---|---|---|---|"
+        for t in $(present ls-idle ls-busy); do
+            if [ $t = ls-idle ]; then c=$LS_IDLE; else c=$LS_BUSY; fi
+            read -r m lo hi < <(stat $t 4)
+            echo "| $t | $c | $(mib "$m") ($(mib "$lo") - $(mib "$hi")) | $(awk -v r="$m" -v b="$(med $t-base 4)" -v c="$c" 'BEGIN{printf "%.1f", (r-b)/c}') | $(awk -v s="$(med $t 5)" -v w="$(med $t 2)" 'BEGIN{printf "%.0f", s/w*1000}') | $(med $t 3) |"
+        done
+        echo
+        echo "- the server's RSS with no connection: $(mib "$(med ls-idle-base 4)") MiB; target <= 100 MiB (10 KiB a connection) with 10,000 idle"
+        echo
+    fi
 } >"$RES"
 cat "$RES"
 
-<<<<<<< HEAD
 # B1L (issue 27): B1 with `--lens jsonrpc` on JSON-RPC traffic beside the same traffic without a
 # lens; the goal is at most 25% more client CPU. Self-contained: its own input, rounds (order
 # swapped each round, round 0 a warm-up) and table; needs B1's echo server: ONLY="B1 B1L".
@@ -651,7 +717,6 @@ b1_lens() {
     echo "- client CPU with the lens / without: $(ratio "$(med b1l-jsonrpc 3)" "$(med b1l-none 3)") (goal <= 1.25)"
 }
 if want B1L; then b1_lens | tee -a "$RES"; fi
-=======
 # B1 through `wscope proxy` (issue 28): B1's lines sent by wscope through `wscope proxy` to the
 # Node ws echo server, beside wscope direct, alternated each round. The proxy prints every message
 # (to /dev/null); its CPU and peak RSS (VmHWM) are its own. Runs with B1, or alone: ONLY=B1P.
@@ -686,4 +751,3 @@ b1_proxy() {
     } | tee -a "$RES"
 }
 if want B1 || want B1P; then b1_proxy; fi
->>>>>>> proxy

@@ -99,7 +99,7 @@ Register-ArgumentCompleter -Native -CommandName 'wscope' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Show the opening handshake in full, close cleanly, exit 0 only if every check passed')
-            [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Check a server: handshake, Origin policy, negotiation, protocol violations, limits, TLS. It talks only to the URL given')
+            [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Check a server: handshake, Origin policy, negotiation, frame rules, limits, TLS')
             [CompletionResult]::new('listen', 'listen', [CompletionResultType]::ParameterValue, 'Run a WebSocket server for testing: prints what clients send, --echo echoes it back')
             [CompletionResult]::new('replay', 'replay', [CompletionResultType]::ParameterValue, 'Replay a recording (a --record transcript or a browser HAR export) against a server')
             [CompletionResult]::new('proxy', 'proxy', [CompletionResultType]::ParameterValue, 'An inspecting relay: clients connect here, each is relayed to URL, both sides shown')
@@ -417,7 +417,7 @@ Register-ArgumentCompleter -Native -CommandName 'wscope' -ScriptBlock {
         }
         'wscope;help' {
             [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Show the opening handshake in full, close cleanly, exit 0 only if every check passed')
-            [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Check a server: handshake, Origin policy, negotiation, protocol violations, limits, TLS. It talks only to the URL given')
+            [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Check a server: handshake, Origin policy, negotiation, frame rules, limits, TLS')
             [CompletionResult]::new('listen', 'listen', [CompletionResultType]::ParameterValue, 'Run a WebSocket server for testing: prints what clients send, --echo echoes it back')
             [CompletionResult]::new('replay', 'replay', [CompletionResultType]::ParameterValue, 'Replay a recording (a --record transcript or a browser HAR export) against a server')
             [CompletionResult]::new('proxy', 'proxy', [CompletionResultType]::ParameterValue, 'An inspecting relay: clients connect here, each is relayed to URL, both sides shown')

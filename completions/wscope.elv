@@ -96,7 +96,7 @@ set edit:completion:arg-completer[wscope] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand inspect 'Show the opening handshake in full, close cleanly, exit 0 only if every check passed'
-            cand probe 'Check a server: handshake, Origin policy, negotiation, protocol violations, limits, TLS. It talks only to the URL given'
+            cand probe 'Check a server: handshake, Origin policy, negotiation, frame rules, limits, TLS'
             cand listen 'Run a WebSocket server for testing: prints what clients send, --echo echoes it back'
             cand replay 'Replay a recording (a --record transcript or a browser HAR export) against a server'
             cand proxy 'An inspecting relay: clients connect here, each is relayed to URL, both sides shown'
@@ -406,7 +406,7 @@ set edit:completion:arg-completer[wscope] = {|@words|
         }
         &'wscope;help'= {
             cand inspect 'Show the opening handshake in full, close cleanly, exit 0 only if every check passed'
-            cand probe 'Check a server: handshake, Origin policy, negotiation, protocol violations, limits, TLS. It talks only to the URL given'
+            cand probe 'Check a server: handshake, Origin policy, negotiation, frame rules, limits, TLS'
             cand listen 'Run a WebSocket server for testing: prints what clients send, --echo echoes it back'
             cand replay 'Replay a recording (a --record transcript or a browser HAR export) against a server'
             cand proxy 'An inspecting relay: clients connect here, each is relayed to URL, both sides shown'

@@ -4,7 +4,8 @@
 //! rest instead of waiting in `epoll_wait`, where every small message from the peer would wake it.
 //! Then it reads everything that arrived meanwhile in one go. A lone message is never delayed: the
 //! hold only follows a burst of several messages, and lasts one nap. See docs/BENCHMARKS.md (B1)
-//! for what it saves, on both sides of the socket.
+//! for what it saves, on both sides of the socket. Only a client holds its reads: a server's peers
+//! pace themselves on its answers, and its nap would stall every client (docs/BENCHMARKS.md, B5).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;

@@ -105,8 +105,9 @@ pub struct Cli {
 pub enum Subcommand {
     /// Show the opening handshake in full, close cleanly, exit 0 only if every check passed
     Inspect(InspectArgs),
-    /// Check a server: handshake, Origin policy, negotiation, protocol violations, limits, TLS.
-    /// It talks only to the URL given
+    /// Check a server: handshake, Origin policy, negotiation, frame rules, limits, TLS
+    ///
+    /// Each check runs on its own short connection; it talks only to the URL given.
     Probe(ProbeArgs),
     /// Run a WebSocket server for testing: prints what clients send, --echo echoes it back
     Listen(ListenArgs),

@@ -30,7 +30,7 @@ pub use cancel::Cancel;
 pub use file::{read_script, MAX_SCRIPT_BYTES};
 use matcher::{Jq, JqOutcome};
 use parse::Step;
-use shown::{close_words, head_of, shown_message, shown_text};
+use shown::{close_words, shown_text, Recent};
 use vars::Vars;
 
 /// Messages kept for the next expectation while nothing waits: at most this many...
@@ -121,9 +121,9 @@ pub struct Script {
     /// Each with its lens view as JSON text, when a lens is on.
     kept: VecDeque<(Message, Seen)>,
     kept_bytes: usize,
-    /// The last few messages, for a failure's report: the start of each (see [`head_of`]) and
+    /// The last few messages, for a failure's report: the start of each (see [`Recent`]) and
     /// its size.
-    recent: VecDeque<(Message, usize)>,
+    recent: VecDeque<Recent>,
     received: u64,
     /// The text of the message the last expectation matched, for `/let`.
     last_match: Option<Arc<str>>,
@@ -394,10 +394,13 @@ impl Script {
     /// A data message arrived (after it was shown).
     pub fn on_data(&mut self, m: &Message, seen: Seen, sink: &mut dyn EventSink) {
         self.received += 1;
-        if self.recent.len() == RECENT {
-            self.recent.pop_front();
-        }
-        self.recent.push_back((head_of(m), m.len()));
+        // The oldest entry's buffer is reused: no allocation per message.
+        let mut entry = match self.recent.len() {
+            RECENT => self.recent.pop_front().unwrap_or_default(),
+            _ => Recent::default(),
+        };
+        entry.keep_head_of(m);
+        self.recent.push_back(entry);
         match std::mem::replace(&mut self.hold, Hold::Nothing) {
             Hold::Expect(p) if matches!(p.want, Want::Json(_)) => {
                 self.hold = Hold::Expect(p);
@@ -541,9 +544,9 @@ impl Script {
                 self.recent.len(),
                 self.received
             ));
-            for (m, len) in &self.recent {
+            for r in &self.recent {
                 message.push_str("\n    ");
-                message.push_str(&shown_message(m, *len));
+                message.push_str(&r.shown());
             }
         }
         Error::Expectation {

@@ -12,36 +12,56 @@ pub(super) fn close_words(code: Option<u16>) -> String {
     }
 }
 
-/// A message on one line, elided: line breaks made visible (the printer escapes the rest).
-/// A copy of as much of `m` as a report shows. Not `m` itself: a received message shares the
-/// library's read buffer, and one kept for the whole stream pins it, after which tungstenite reads
-/// the socket a message at a time (docs/BENCHMARKS.md, "B1 regression").
-pub(super) fn head_of(m: &Message) -> Message {
-    match m {
-        Message::Binary(b) => Message::binary(b[..b.len().min(SHOWN_CHARS / 2)].to_vec()),
-        Message::Text(t) => {
-            let t = t.as_str();
-            // One character more than is shown, so that `shown_text` marks the cut.
-            let cut = t
-                .char_indices()
-                .nth(SHOWN_CHARS + 1)
-                .map_or(t.len(), |(i, _)| i);
-            Message::text(t[..cut].to_string())
-        }
-        other => other.clone(),
-    }
+/// The start of a recent message, as much as a report shows, and its size. A copy, not `m`
+/// itself: a received message shares the library's read buffer, and one kept for the whole stream
+/// pins it, after which tungstenite reads the socket a message at a time (docs/BENCHMARKS.md,
+/// "B1 regression"). The buffer is reused from message to message.
+#[derive(Debug, Default)]
+pub(super) struct Recent {
+    text: bool,
+    head: Vec<u8>,
+    len: usize,
 }
 
-/// `m` as a report shows it (`m` may be the start of a message of `len` bytes, see [`head_of`]).
-pub(super) fn shown_message(m: &Message, len: usize) -> String {
-    match m {
-        Message::Binary(b) => {
-            let hex = crate::wire::hexdump::hex_plain(&b[..b.len().min(SHOWN_CHARS / 2)]);
-            let more = if len > SHOWN_CHARS / 2 { "..." } else { "" };
-            format!("binary {hex}{more} ({len} bytes)")
+impl Recent {
+    pub(super) fn keep_head_of(&mut self, m: &Message) {
+        self.head.clear();
+        self.len = m.len();
+        self.text = false;
+        match m {
+            Message::Binary(b) => self
+                .head
+                .extend_from_slice(&b[..b.len().min(SHOWN_CHARS / 2)]),
+            Message::Text(t) => {
+                let t = t.as_str();
+                // One character more than is shown, so that `shown_text` marks the cut. A text
+                // of no more bytes than that has no more characters: kept whole, not walked.
+                let cut = if t.len() <= SHOWN_CHARS + 1 {
+                    t.len()
+                } else {
+                    t.char_indices()
+                        .nth(SHOWN_CHARS + 1)
+                        .map_or(t.len(), |(i, _)| i)
+                };
+                self.head.extend_from_slice(&t.as_bytes()[..cut]);
+                self.text = true;
+            }
+            _ => {}
         }
-        Message::Text(t) => shown_text(t.as_str(), len),
-        _ => String::new(),
+    }
+
+    /// As a report shows it.
+    pub(super) fn shown(&self) -> String {
+        if self.text {
+            return shown_text(&String::from_utf8_lossy(&self.head), self.len);
+        }
+        let hex = crate::wire::hexdump::hex_plain(&self.head);
+        let more = if self.len > SHOWN_CHARS / 2 {
+            "..."
+        } else {
+            ""
+        };
+        format!("binary {hex}{more} ({} bytes)", self.len)
     }
 }
 

@@ -366,3 +366,20 @@ fn settle(s: &mut Script, sink: &mut dyn EventSink) -> Option<Error> {
         .unwrap();
     rt.block_on(s.settle(sink, &mut crate::shutdown::Shutdown::none()))
 }
+
+/// The last few messages are kept in buffers reused from message to message (no allocation per
+/// message): a failure still reports the last ones, oldest first, whatever came before.
+#[test]
+fn a_failure_reports_the_last_messages_in_order_after_many() {
+    let mut s = script(false);
+    let mut sink = Sink::default();
+    for i in 0..10 {
+        s.on_data(&Message::text(format!("m{i}")), None, &mut sink);
+    }
+    s.on_data(&Message::binary(vec![0xcd; 3]), None, &mut sink);
+    s.line("/expect never", &mut sink);
+    let e = s.at_end(&mut sink).unwrap().to_string();
+    assert!(e.contains(&format!("last {RECENT} of 11 received")), "{e}");
+    let shown: Vec<&str> = e.lines().skip(2).map(str::trim).collect();
+    assert_eq!(shown, ["m8", "m9", "binary cdcdcd (3 bytes)"], "{e}");
+}

@@ -104,8 +104,11 @@ impl Loop<'_> {
     ) -> Option<Ending> {
         match self.on_readable(first, stream, frames, sink).await {
             Read::Ended(ending) => return Some(ending),
-            Read::Drained(n) => t.after_burst(n),
-            Read::More => {}
+            // A server never holds reads: its peers pace themselves on its answers, and the hold
+            // is slept out on the one runtime thread that serves every client (docs/BENCHMARKS.md,
+            // B5: websocat -> wscope listen took 3.4-4.3 s against 1.3-1.9 s for Node ws).
+            Read::Drained(n) if self.opts.role == Role::Client => t.after_burst(n),
+            Read::Drained(_) | Read::More => {}
         }
         None
     }

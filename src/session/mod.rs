@@ -126,6 +126,19 @@ pub fn ws_config(max_message_size: usize) -> WebSocketConfig {
 
 const READ_BUFFER: usize = 16 * 1024;
 
+/// [`ws_config`] for `role`. A server (`wscope listen`) may hold thousands of mostly idle
+/// connections, and tungstenite allocates its read buffer whole when the connection opens and
+/// zero-fills it at the first read: a smaller one makes each cost 12 KiB less, while a stream of
+/// small messages is still read a few dozen at a time (docs/BENCHMARKS.md, LS).
+pub fn ws_config_for(role: Role, max_message_size: usize) -> WebSocketConfig {
+    match role {
+        Role::Server => ws_config(max_message_size).read_buffer_size(SERVER_READ_BUFFER),
+        Role::Client => ws_config(max_message_size),
+    }
+}
+
+const SERVER_READ_BUFFER: usize = 4 * 1024;
+
 /// Run the session to its end. Ok is a clean end (exit 0); Err carries the exit code.
 pub async fn run(
     ws: Ws,

@@ -68,7 +68,7 @@ pub async fn stack(
         stream,
         leftover,
         role.ws(),
-        Some(super::ws_config(max_message_size)),
+        Some(super::ws_config_for(role, max_message_size)),
     )
     .await;
     Stacked {

@@ -92,10 +92,17 @@ impl Loop<'_> {
         announce: bool,
         sink: &mut dyn EventSink,
     ) {
-        let Some((kind, data)) = data_of(&m) else {
+        if data_of(&m).is_none() {
+            return;
+        }
+        // The message itself goes to the writer: a copy of its handle is taken only when it is
+        // kept (--reconnect) or compressed (the event shows what was sent, not the frame). Cloning
+        // a message made from a line costs an allocation (the buffer becomes shared).
+        let keep = (self.keep_unsent || self.opts.deflate.is_some()).then(|| m.clone());
+        let (out, wire) = crate::deflate::outgoing(&self.opts.deflate, m);
+        let Some((kind, data)) = keep.as_ref().or(Some(&out)).and_then(data_of) else {
             return;
         };
-        let (out, wire) = crate::deflate::outgoing(&self.opts.deflate, m.clone());
         self.stats.messages_sent += 1;
         self.stats.bytes_sent += data.len() as u64;
         self.stats.wire_bytes_sent += wire.size;
@@ -109,7 +116,11 @@ impl Loop<'_> {
                 lens: view.as_ref(),
             });
         }
-        let data = self.keep_unsent.then_some(m);
+        let data = if self.keep_unsent {
+            keep.map(Box::new)
+        } else {
+            None
+        };
         self.handed.queued();
         // The writer only goes away after an error it reports itself.
         let _ = self

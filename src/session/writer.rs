@@ -26,7 +26,9 @@ impl Out {
 /// connection's deflate context).
 pub(super) struct Outgoing {
     pub(super) wire: Out,
-    pub(super) data: Option<Message>,
+    /// Boxed: it is there only with `--reconnect`, and the queue's first block (32 slots,
+    /// allocated with the queue) is part of what every connection costs.
+    pub(super) data: Option<Box<Message>>,
 }
 
 impl From<Out> for Outgoing {
@@ -120,9 +122,13 @@ async fn write_all(
             match feed(&mut sink, o.wire, raw.as_ref()).await {
                 // Raw bytes flush what was fed before them: the slot is empty after them.
                 Ok(()) if flushes => in_slot = None,
-                Ok(()) => in_slot = o.data,
+                Ok(()) => in_slot = o.data.map(|m| *m),
                 Err(e) => {
-                    let left = in_slot.take().into_iter().chain(o.data).collect();
+                    let left = in_slot
+                        .take()
+                        .into_iter()
+                        .chain(o.data.map(|m| *m))
+                        .collect();
                     failed = Some((e, left));
                     break;
                 }
@@ -187,7 +193,7 @@ fn unsent(rx: &mut mpsc::Receiver<Outgoing>) -> Vec<Message> {
     rx.close();
     let mut left = Vec::new();
     while let Ok(o) = rx.try_recv() {
-        left.extend(o.data);
+        left.extend(o.data.map(|m| *m));
     }
     left
 }

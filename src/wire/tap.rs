@@ -27,16 +27,20 @@ pub type TapEvent = (Direction, Duration, Frame);
 /// Bytes of decoded frames the queue holds before the tap stops reading.
 const QUEUE_BYTES: usize = 4 << 20;
 
+/// What the queue holds: a frame boxed, so that the queue's first block (32 slots, allocated with
+/// the queue) is small. Every connection of `wscope listen` has a tap, dumping or not.
+type Queued = (Direction, Duration, Box<Frame>);
+
 /// The session's end of the tap's queue.
-pub struct TapReceiver(crate::bounded::Rx<TapEvent>);
+pub struct TapReceiver(crate::bounded::Rx<Queued>);
 
 impl TapReceiver {
     pub async fn recv(&mut self) -> Option<TapEvent> {
-        self.0.recv().await
+        self.0.recv().await.map(|(d, t, f)| (d, t, *f))
     }
 
     pub fn try_recv(&mut self) -> Result<TapEvent, TryRecvError> {
-        self.0.try_recv()
+        self.0.try_recv().map(|(d, t, f)| (d, t, *f))
     }
 }
 
@@ -48,7 +52,7 @@ pub struct TapSink {
     // One lock per direction: a reader task and a writer task never contend.
     outgoing: Arc<Mutex<FrameDecoder>>,
     incoming: Arc<Mutex<FrameDecoder>>,
-    tx: crate::bounded::Tx<TapEvent>,
+    tx: crate::bounded::Tx<Queued>,
     start: Instant,
     enabled: Arc<AtomicBool>,
 }
@@ -145,7 +149,7 @@ impl TapSink {
         for frame in frames {
             let cost = frame.cost();
             // A dropped receiver just means nobody is printing any more.
-            self.tx.send((dir, elapsed, frame), cost);
+            self.tx.send((dir, elapsed, Box::new(frame)), cost);
         }
     }
 }

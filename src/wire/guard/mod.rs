@@ -91,43 +91,51 @@ impl<S> Guard<S> {
     }
 }
 
-/// Bytes read below the library in one go, at most.
-const CHUNK: usize = 16 * 1024;
-
 impl<S: AsyncRead + Unpin> Guard<S> {
-    /// Follow `data`, putting what the library may see into `buf` (the rest into `pending`).
+    /// Follow the bytes just read into `buf` after `before`, in place: what the library may see
+    /// stays where it was read, so a stream of whole frames is followed in one pass with no copy.
+    /// Only where the watch hands up something else (a header held from an earlier read, a
+    /// dropped frame) are the bytes from there on rebuilt, in `tail`, and put back after.
     /// Err: invalid UTF-8, raised at once.
-    fn follow(&mut self, data: &[u8], buf: &mut ReadBuf<'_>) -> io::Result<()> {
-        let before = buf.filled().len();
+    fn follow(&mut self, before: usize, buf: &mut ReadBuf<'_>) -> io::Result<()> {
         let pending_before = self.pending.len();
-        let (watch, pending) = (&mut self.watch, &mut self.pending);
-        let mut emit = |bytes: &[u8]| {
-            let fit = bytes.len().min(buf.remaining());
-            buf.put_slice(&bytes[..fit]);
-            pending.extend_from_slice(&bytes[fit..]);
-        };
-        let mut data = data;
-        loop {
-            match watch.feed_with(data, &mut emit) {
-                Fed::All => break,
-                Fed::TooBig(n) => {
-                    if let Some((size, limit)) = watch.take_too_big() {
-                        self.wire.set_too_big(TooBig { size, limit });
+        let mut tail = Vec::new();
+        let mut kept = 0;
+        let verdict = {
+            let data = &buf.filled()[before..];
+            let mut diverged = false;
+            let mut emit = |bytes: &[u8]| {
+                if !diverged {
+                    // Still the bytes as read: nothing moves while what is handed up is them.
+                    let at = data.get(kept..kept + bytes.len());
+                    let same = at.is_some_and(|at| {
+                        std::ptr::eq(at.as_ptr(), bytes.as_ptr())
+                            || (bytes.len() <= 16 && at == bytes)
+                    });
+                    if same {
+                        kept += bytes.len();
+                        return;
                     }
-                    data = &data[n..];
+                    diverged = true;
                 }
-                Fed::Invalid => {
-                    self.watch.gave_up = true;
-                    let e = self.watch.raise(&self.wire);
-                    let earlier =
-                        buf.filled().len() > before || self.pending.len() > pending_before;
-                    if self.watch.unexpected().is_some() && earlier {
-                        // A frame that may not be is refused at its header, which is not handed
-                        // up; the whole frames before it are the library's, so a message that
-                        // came first is still answered (Autobahn 3.4). Fail at the next read.
-                        self.failed = Some(e);
-                        break;
-                    }
+                tail.extend_from_slice(bytes);
+            };
+            self.feed_all(data, &mut emit)
+        };
+        buf.set_filled(before + kept);
+        let fit = tail.len().min(buf.remaining());
+        buf.put_slice(&tail[..fit]);
+        self.pending.extend_from_slice(&tail[fit..]);
+        match verdict {
+            Ok(()) => {}
+            Err(e) => {
+                let earlier = buf.filled().len() > before || self.pending.len() > pending_before;
+                if self.watch.unexpected().is_some() && earlier {
+                    // A frame that may not be is refused at its header, which is not handed
+                    // up; the whole frames before it are the library's, so a message that
+                    // came first is still answered (Autobahn 3.4). Fail at the next read.
+                    self.failed = Some(e);
+                } else {
                     // Invalid text: handing its bytes up would let tungstenite act on them.
                     buf.set_filled(before);
                     self.pending.truncate(pending_before);
@@ -138,6 +146,26 @@ impl<S: AsyncRead + Unpin> Guard<S> {
         self.wire.set_close_code(self.watch.close_code());
         self.wire.set_close_seen(self.watch.close_seen());
         Ok(())
+    }
+
+    /// Feed the watch all of `data`, past any dropped message. Err: what it found invalid.
+    fn feed_all(&mut self, data: &[u8], emit: &mut dyn FnMut(&[u8])) -> io::Result<()> {
+        let mut data = data;
+        loop {
+            match self.watch.feed_with(data, emit) {
+                Fed::All => return Ok(()),
+                Fed::TooBig(n) => {
+                    if let Some((size, limit)) = self.watch.take_too_big() {
+                        self.wire.set_too_big(TooBig { size, limit });
+                    }
+                    data = &data[n..];
+                }
+                Fed::Invalid => {
+                    self.watch.gave_up = true;
+                    return Err(self.watch.raise(&self.wire));
+                }
+            }
+        }
     }
 }
 
@@ -164,22 +192,21 @@ impl<S: AsyncRead + Unpin> AsyncRead for Guard<S> {
             this.watch.gave_up = true;
             return Poll::Ready(Err(e));
         }
+        if buf.remaining() == 0 {
+            return Poll::Ready(Ok(()));
+        }
         loop {
-            // Not zeroed: this runs for every read, and ReadBuf tracks what was filled.
-            let mut scratch = [std::mem::MaybeUninit::<u8>::uninit(); CHUNK];
-            let want = buf.remaining().clamp(1, CHUNK);
-            let mut rb = ReadBuf::uninit(&mut scratch[..want]);
-            match Pin::new(&mut this.inner).poll_read(cx, &mut rb) {
+            // Read straight into the library's buffer and follow the bytes there.
+            let before = buf.filled().len();
+            match Pin::new(&mut this.inner).poll_read(cx, buf) {
                 Poll::Ready(Ok(())) => {}
                 other => return other,
             }
-            let data = rb.filled();
-            if data.is_empty() {
+            if buf.filled().len() == before {
                 // The end of the stream.
                 return Poll::Ready(Ok(()));
             }
-            let before = buf.filled().len();
-            this.follow(data, buf)?;
+            this.follow(before, buf)?;
             if buf.filled().len() > before || !this.pending.is_empty() {
                 return Poll::Ready(Ok(()));
             }

@@ -323,3 +323,61 @@ async fn nothing_after_the_close_frame_is_handed_up() {
         "a watch of any bytes reads the junk as frames"
     );
 }
+
+/// A reader that hands its bytes out in the given piece sizes (cycled).
+struct Pieces {
+    bytes: Vec<u8>,
+    at: usize,
+    sizes: Vec<usize>,
+    turn: usize,
+}
+
+impl tokio::io::AsyncRead for Pieces {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let size = self.sizes[self.turn % self.sizes.len()].max(1);
+        self.turn += 1;
+        let n = size.min(buf.remaining()).min(self.bytes.len() - self.at);
+        let at = self.at;
+        buf.put_slice(&self.bytes[at..at + n]);
+        self.at += n;
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+proptest::proptest! {
+    /// The guard follows bytes where they were read (no copy unless it must hand up something
+    /// else): whatever the read sizes and the library's buffer, it hands up exactly what the
+    /// watch emits fed a byte at a time, dropped messages and held headers included.
+    #[test]
+    fn the_guard_hands_up_what_the_watch_emits_whatever_the_reads(
+        msgs in proptest::collection::vec((0usize..400, proptest::bool::ANY), 1..12),
+        sizes in proptest::collection::vec(1usize..40, 1..6),
+        room in 1usize..64,
+        limit in 50usize..500,
+    ) {
+        let mut bytes = Vec::new();
+        for (len, text) in &msgs {
+            bytes.extend(frame(if *text { 0x81 } else { 0x82 }, &vec![b'a'; *len]));
+        }
+        let (want, _) = emitted(limit, &bytes);
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let got = rt.block_on(async {
+            use tokio::io::AsyncReadExt;
+            let reader = Pieces { bytes: bytes.clone(), at: 0, sizes, turn: 0 };
+            let mut g = Guard::new(reader, &[], WireFacts::default(), limit);
+            let mut got = Vec::new();
+            let mut buf = vec![0u8; room];
+            loop {
+                let n = g.read(&mut buf).await.unwrap();
+                if n == 0 { break; }
+                got.extend_from_slice(&buf[..n]);
+            }
+            got
+        });
+        proptest::prop_assert_eq!(got, want);
+    }
+}
