@@ -337,4 +337,8 @@ pub struct BenchArgs {
 
     #[command(flatten)]
     pub conn: ConnectArgs,
+
+    /// --lens and pings apply; --reconnect and --dump are refused by `config::bench`.
+    #[command(flatten)]
+    pub live: super::LiveArgs,
 }

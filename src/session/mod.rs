@@ -46,6 +46,9 @@ pub enum Input {
     /// A data message an earlier connection took but never wrote (`--reconnect`): sent as it
     /// is, without a second `sent` event.
     Resend(Message),
+    /// A message already built (bench's load): sent and announced like data from a pipe, without
+    /// a charge (its producer bounds what it queues).
+    Data(Message),
     /// No more input.
     End,
 }

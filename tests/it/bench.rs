@@ -480,3 +480,111 @@ async fn ctrl_c_closes_every_connection_and_prints_the_report() {
         "{err}"
     );
 }
+
+/// bench runs on the session engine: `--lens` decodes every reply (here JSON-RPC requests echoed
+/// back) and the report counts them, while the replies still pair by their id.
+#[tokio::test]
+async fn lens_jsonrpc_decodes_the_replies_and_they_pair_by_id() {
+    let s = Listen::start(&["--echo"]);
+    let out = run(args(&[
+        "bench",
+        &s.url("/"),
+        "-c",
+        "2",
+        "-n",
+        "10",
+        "-x",
+        r#"{"jsonrpc":"2.0","id":${seq},"method":"ping","params":[${conn}]}"#,
+        "--match",
+        ".id",
+        "--lens",
+        "jsonrpc",
+        "--json",
+    ]))
+    .await;
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let r = report(&out);
+    assert_eq!(r["replies"]["answered"], 20, "{r}");
+    assert_eq!(r["lens"]["name"], "jsonrpc", "{r}");
+    assert_eq!(r["lens"]["decoded"], 20, "{r}");
+    assert_eq!(r["lens"]["undecoded"], 0, "{r}");
+    // Without the lens there is no lens section.
+    let plain = run(args(&["bench", &s.url("/"), "-n", "2", "--json"])).await;
+    assert_eq!(plain.code, 0, "{}", plain.stderr);
+    assert!(report(&plain).get("lens").is_none(), "{}", plain.stdout);
+}
+
+/// Text that is not the lens's protocol is counted as such, and the text report says so.
+#[tokio::test]
+async fn lens_counts_what_is_not_its_protocol_in_the_text_report() {
+    let s = Listen::start(&["--echo"]);
+    let out = run(args(&[
+        "bench",
+        &s.url("/"),
+        "-n",
+        "5",
+        "-x",
+        "plain ${seq}",
+        "--lens",
+        "jsonrpc",
+    ]))
+    .await;
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let line = out
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("Lens jsonrpc"))
+        .unwrap_or_else(|| panic!("no lens line: {}", out.stdout));
+    assert!(line.contains("decoded 0"), "{line}");
+    assert!(line.contains("not its packets 5"), "{line}");
+}
+
+/// wss: the dial and TLS of connect, with its --ca.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wss_with_the_ca_every_message_is_answered() {
+    let pki = servers::Pki::new(&["localhost", "127.0.0.1"]);
+    let server = servers::start_tls(servers::Options::default(), pki.identity()).await;
+    let url = format!("wss://127.0.0.1:{}/", server.addr.port());
+    let ca = pki.ca_path.to_str().unwrap().to_string();
+    let out = run(args(&[
+        "bench", &url, "-c", "2", "-n", "5", "--ca", &ca, "--json",
+    ]))
+    .await;
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let r = report(&out);
+    assert_eq!(r["connections"]["opened"], 2, "{r}");
+    assert_eq!(r["replies"]["answered"], 10, "{r}");
+    // Without the CA: no connection opens, and the exit code is TLS's.
+    let out = run(args(&["bench", &url, "-n", "1", "--json"])).await;
+    assert_eq!(out.code, 4, "{}{}", out.stdout, out.stderr);
+}
+
+/// --http2: each WebSocket is an RFC 8441 stream, echoed by the in-process h2 server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http2_websockets_are_answered() {
+    let server = crate::support::h2::start(true).await;
+    let out = run(args(&[
+        "bench",
+        &server.url(),
+        "-c",
+        "3",
+        "-n",
+        "4",
+        "--http2-only",
+        "--json",
+    ]))
+    .await;
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let r = report(&out);
+    assert_eq!(r["replies"]["answered"], 12, "{r}");
+    assert_eq!(server.seen.lock().unwrap().requests.len(), 3);
+}
+
+#[tokio::test]
+async fn reconnect_and_dump_are_not_for_bench() {
+    for flag in ["--reconnect", "--dump"] {
+        let out = run(args(&["bench", "ws://127.0.0.1:9/", flag])).await;
+        assert_eq!(out.code, 2, "{flag}: {}", out.stderr);
+        assert!(out.stderr.contains("not for bench"), "{}", out.stderr);
+    }
+}

@@ -1,6 +1,7 @@
 //! `wscope bench URL`: load and latency. Connections are opened (all at once or at `--ramp` per
-//! second) on a multi-threaded runtime of their own, each driven by `driver` (dial, upgrade and
-//! stack shared with `connect`); round trips go to per-thread HDR histograms (`stats`) that the
+//! second) on a multi-threaded runtime of their own, each driven by `driver` (dial, upgrade,
+//! stack and session engine shared with `connect`; the engine's events go to bench's `sink`, not
+//! the printer); round trips go to per-thread HDR histograms (`stats`) that the
 //! `progress` collector gathers off the runtime, also into the `--hist` interval log (`hlog`).
 //! At the end `report` prints the numbers and this module gives the verdict: exit 0 when every
 //! connection opened and every message was answered, 7 when replies or connections were missing,
@@ -13,6 +14,7 @@ pub mod pairing;
 pub mod payload;
 pub mod progress;
 pub mod report;
+pub mod sink;
 pub mod stats;
 
 use std::sync::Arc;

@@ -119,6 +119,9 @@ pub struct Summary {
     pub sent: Flow,
     pub received: Flow,
     pub replies: Replies,
+    /// What `--lens` made of the messages received.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lens: Option<super::sink::LensTally>,
     pub errors: BTreeMap<String, u64>,
 }
 
@@ -171,6 +174,7 @@ pub fn summary(cfg: &Bench, m: &Measured<'_>) -> Summary {
             missing: m.tally.missing,
             unpaired: m.tally.unpaired,
         },
+        lens: m.outcomes.lens.name.map(|_| m.outcomes.lens),
         errors: m.outcomes.errors.clone(),
     }
 }
@@ -238,6 +242,16 @@ pub fn text(s: &Summary) -> String {
         "\nReplies        expected {}   answered {}   missing {}   unpaired {}",
         p.expected, p.answered, p.missing, p.unpaired
     );
+    if let Some(l) = &s.lens {
+        let _ = writeln!(
+            o,
+            "\nLens {:<9} decoded {}   not its packets {}   its own duties {}",
+            l.name.unwrap_or_default(),
+            l.decoded,
+            l.undecoded,
+            l.duties
+        );
+    }
     if !s.errors.is_empty() {
         let _ = writeln!(o, "\nErrors");
         for (kind, n) in &s.errors {

@@ -73,6 +73,8 @@ pub struct Outcomes {
     pub errors: BTreeMap<String, u64>,
     /// The first connection's failure: the verdict when none could be opened.
     pub first_failure: Option<crate::error::Error>,
+    /// What the lens made of the replies (`--lens`), all connections together.
+    pub lens: super::sink::LensTally,
 }
 
 impl Outcomes {
@@ -166,6 +168,18 @@ impl Shared {
         let mut o = lock(&self.outcomes);
         o.closed_early += 1;
         o.error(why);
+    }
+
+    pub fn lens(&self, t: super::sink::LensTally) {
+        if t.name.is_none() {
+            return;
+        }
+        let mut o = lock(&self.outcomes);
+        let all = &mut o.lens;
+        all.name = t.name;
+        all.decoded += t.decoded;
+        all.undecoded += t.undecoded;
+        all.duties += t.duties;
     }
 
     pub fn error(&self, kind: String) {
