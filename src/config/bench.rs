@@ -36,6 +36,12 @@ fn mode(args: &BenchArgs) -> Result<Mode> {
     let lens = super::lens::lens(&args.live, &args.conn)?;
     crate::commands::connect::lens_url(&lens, &mut target);
     let mut handshake = handshake(&args.conn)?;
+    if args.h2_connections.is_some() && handshake.http2 == crate::handshake::Http2::Off {
+        return Err(Error::usage_hint(
+            "--h2-connections needs --http2 (or --http2-only)",
+            "add --http2: the WebSockets then travel as RFC 8441 streams",
+        ));
+    }
     // No permessage-deflate unless --deflate PARAMS asks: each compressing connection holds some
     // 300 KiB of zlib state, and 10,000 of them would be 3 GiB.
     handshake.deflate = args.conn.deflate.clone();
@@ -87,6 +93,7 @@ fn mode(args: &BenchArgs) -> Result<Mode> {
         pairing,
         reply_timeout: args.reply_timeout,
         threads: threads(args),
+        h2_connections: args.h2_connections,
         json: args.json,
         hist: args.hist.clone(),
     })))

@@ -230,6 +230,7 @@ pub async fn open(
     view: &mut H2View,
     deadline: tokio::time::Instant,
     timeout: Duration,
+    share: Option<&crate::dial::h2mux::H2Slot>,
 ) -> std::result::Result<(Upgraded, Headers), Refusal> {
     let timed_out = |what| Error::Timeout {
         what,
@@ -282,10 +283,14 @@ pub async fn open(
             "the server does not advertise SETTINGS_ENABLE_CONNECT_PROTOCOL = 1 (RFC 8441)".into(),
         ));
     }
+    if let Some(slot) = share {
+        slot.keep(&send);
+    }
     open_stream(send, target, req, view, deadline, timeout).await
 }
 
-async fn open_stream(
+/// One extended CONNECT stream on an HTTP/2 connection that is up.
+pub(super) async fn open_stream(
     send: h2::client::SendRequest<Bytes>,
     target: &Target,
     req: &request::Request,

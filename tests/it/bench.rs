@@ -577,7 +577,65 @@ async fn http2_websockets_are_answered() {
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     let r = report(&out);
     assert_eq!(r["replies"]["answered"], 12, "{r}");
-    assert_eq!(server.seen.lock().unwrap().requests.len(), 3);
+    assert_eq!(r["http2"]["websockets"], 3, "{r}");
+    assert_eq!(r["http2"]["connections"], 3, "{r}");
+    let seen = server.seen.lock().unwrap();
+    assert_eq!(seen.requests.len(), 3);
+    assert_eq!(seen.connections, 3);
+}
+
+/// --h2-connections K: the WebSockets are streams of K shared HTTP/2 connections, and the report
+/// says how many carried how many.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn h2_connections_multiplexes_the_websockets_over_k_connections() {
+    let server = crate::support::h2::start(true).await;
+    let out = run(args(&[
+        "bench",
+        &server.url(),
+        "-c",
+        "6",
+        "-n",
+        "3",
+        "--http2-only",
+        "--h2-connections",
+        "2",
+        "--json",
+    ]))
+    .await;
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let r = report(&out);
+    assert_eq!(r["connections"]["opened"], 6, "{r}");
+    assert_eq!(r["replies"]["answered"], 18, "{r}");
+    assert_eq!(r["http2"]["websockets"], 6, "{r}");
+    assert_eq!(r["http2"]["connections"], 2, "{r}");
+    {
+        let seen = server.seen.lock().unwrap();
+        assert_eq!(seen.requests.len(), 6);
+        assert_eq!(seen.connections, 2, "six WebSockets, two TCP connections");
+    }
+    // The text report says it too; without --http2 the flag is refused.
+    let text = run(args(&[
+        "bench",
+        &server.url(),
+        "-c",
+        "4",
+        "-n",
+        "1",
+        "--http2",
+        "--h2-connections",
+        "1",
+    ]))
+    .await;
+    assert_eq!(text.code, 0, "{}", text.stderr);
+    assert!(
+        text.stdout
+            .contains("HTTP/2       4 WebSockets over 1 connection\n"),
+        "{}",
+        text.stdout
+    );
+    let refused = run(args(&["bench", &server.url(), "--h2-connections", "2"])).await;
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(refused.stderr.contains("--http2"), "{}", refused.stderr);
 }
 
 #[tokio::test]

@@ -36,20 +36,39 @@ pub struct Ctx {
     pub stop_at: Option<Instant>,
     /// Becomes true on Ctrl-C or SIGTERM: every connection stops sending and closes.
     pub stop: tokio::sync::watch::Receiver<bool>,
+    /// `--h2-connections K`: the K shared HTTP/2 connections (empty without it).
+    pub h2_slots: Vec<Arc<crate::dial::h2mux::H2Slot>>,
 }
 
 /// Open connection number `id` (from 1), run its load, close it.
 pub async fn connection(id: u32, ctx: Arc<Ctx>) {
     let cfg = &ctx.cfg;
     let mut stop = ctx.stop.clone();
+    let shared_h2;
+    let options = match ctx
+        .h2_slots
+        .get((id as usize - 1) % ctx.h2_slots.len().max(1))
+    {
+        Some(slot) => {
+            shared_h2 = handshake::Options {
+                h2_slot: Some(slot.clone()),
+                ..cfg.handshake.clone()
+            };
+            &shared_h2
+        }
+        None => &cfg.handshake,
+    };
     let (report, upgraded) = tokio::select! {
-        opened = handshake::open(&cfg.target, &cfg.handshake) => opened,
+        opened = handshake::open(&cfg.target, options) => opened,
         () = stopped(&mut stop) => return,
     };
     let up = match upgraded {
         Ok(up) => up,
         Err(e) => return ctx.shared.failed(e),
     };
+    if report.http2.is_some() {
+        ctx.shared.h2_websockets.fetch_add(1, Ordering::Relaxed);
+    }
     let t = &report.timings;
     ctx.shared
         .opened(t.dial.tcp.or(t.total), t.upgrade.or(t.total));

@@ -42,6 +42,8 @@ pub struct Bench {
     pub pairing: Pairing,
     pub reply_timeout: Duration,
     pub threads: usize,
+    /// `--h2-connections K`: the WebSockets share K HTTP/2 connections.
+    pub h2_connections: Option<u32>,
     pub json: bool,
     /// `--hist FILE`: the round-trip interval log.
     pub hist: Option<PathBuf>,

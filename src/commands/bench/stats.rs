@@ -98,6 +98,8 @@ pub struct Shared {
     next_shard: AtomicUsize,
     /// Connections open now.
     pub open: AtomicU64,
+    /// WebSockets that opened as RFC 8441 streams (`--http2`).
+    pub h2_websockets: AtomicU64,
     pub connect: Mutex<Histogram<u64>>,
     pub upgrade: Mutex<Histogram<u64>>,
     pub outcomes: Mutex<Outcomes>,
@@ -120,6 +122,7 @@ impl Shared {
                 .collect(),
             next_shard: AtomicUsize::new(0),
             open: AtomicU64::new(0),
+            h2_websockets: AtomicU64::new(0),
             connect: Mutex::new(histogram()),
             upgrade: Mutex::new(histogram()),
             outcomes: Mutex::new(Outcomes::default()),

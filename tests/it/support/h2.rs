@@ -21,6 +21,8 @@ pub struct Seen {
     /// `:method`, `:protocol`, `:path`, `:authority` of each CONNECT, then its headers.
     pub requests: Vec<Vec<(String, String)>>,
     pub messages: Vec<String>,
+    /// TCP connections accepted.
+    pub connections: usize,
 }
 
 pub struct H2Server {
@@ -67,6 +69,7 @@ async fn serve(enable_connect: bool, tls: Option<tokio_native_tls::TlsAcceptor>)
     let hold = server.hold.clone();
     tokio::spawn(async move {
         while let Ok((tcp, _)) = listener.accept().await {
+            seen.lock().unwrap().connections += 1;
             let (seen, tls, hold) = (seen.clone(), tls.clone(), hold.clone());
             tokio::spawn(async move {
                 match tls {

@@ -1,0 +1,69 @@
+//! Many WebSockets on one HTTP/2 connection (`bench --http2 --h2-connections K`). An [`H2Slot`]
+//! is one such connection: the first WebSocket that uses it dials and speaks the preface as any
+//! `--http2` upgrade does (`handshake::h2`), which leaves the connection's request handle here;
+//! the WebSockets after it open their extended CONNECT streams on that handle without dialing.
+//! Those that arrive while the first is still dialing wait for it (within their own deadline),
+//! so K slots make K connections, not one per WebSocket. A connection that fails is forgotten:
+//! the next WebSocket on the slot dials again.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use bytes::Bytes;
+use h2::client::SendRequest;
+
+/// One shared HTTP/2 connection, or the place for it.
+#[derive(Default)]
+pub struct H2Slot {
+    send: Mutex<Option<SendRequest<Bytes>>>,
+    /// Held by the WebSocket that dials, so the others wait for its connection.
+    pub dialing: tokio::sync::Mutex<()>,
+    /// HTTP/2 connections this slot dialed that spoke RFC 8441.
+    dialed: AtomicU64,
+    /// WebSocket streams opened on them.
+    streams: AtomicU64,
+}
+
+impl std::fmt::Debug for H2Slot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("H2Slot")
+            .field("dialed", &self.dialed())
+            .field("streams", &self.streams())
+            .finish()
+    }
+}
+
+impl H2Slot {
+    /// The connection's request handle, when one is up.
+    pub fn live(&self) -> Option<SendRequest<Bytes>> {
+        self.send.lock().ok()?.clone()
+    }
+
+    /// A new connection spoke the preface and allows extended CONNECT: the next WebSockets use it.
+    pub fn keep(&self, send: &SendRequest<Bytes>) {
+        if let Ok(mut s) = self.send.lock() {
+            *s = Some(send.clone());
+            self.dialed.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// The connection failed a stream: the next WebSocket dials a new one.
+    pub fn forget(&self) {
+        if let Ok(mut s) = self.send.lock() {
+            *s = None;
+        }
+    }
+
+    /// A WebSocket stream opened on this slot's connection.
+    pub fn opened(&self) {
+        self.streams.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn dialed(&self) -> u64 {
+        self.dialed.load(Ordering::Relaxed)
+    }
+
+    pub fn streams(&self) -> u64 {
+        self.streams.load(Ordering::Relaxed)
+    }
+}
