@@ -646,3 +646,110 @@ async fn reconnect_and_dump_are_not_for_bench() {
         assert!(out.stderr.contains("not for bench"), "{}", out.stderr);
     }
 }
+
+/// Issue item 5: a server that drops every 10th message, in an open loop: each dropped one is
+/// missing, the rest answered, exit 7.
+#[tokio::test]
+async fn a_server_that_drops_every_tenth_message_counts_them_missing() {
+    let addr = replying(|n, text| (n % 10 != 0).then(|| text.to_string())).await;
+    let out = run(args(&[
+        "bench",
+        &format!("ws://{addr}/"),
+        "-c",
+        "2",
+        "-n",
+        "20",
+        "--rate",
+        "200",
+        "--reply-timeout",
+        "0.3",
+        "--json",
+    ]))
+    .await;
+    assert_eq!(out.code, 7, "{}{}", out.stdout, out.stderr);
+    let r = report(&out);
+    assert_eq!(r["mode"], "open", "{r}");
+    assert_eq!(r["replies"]["expected"], 40, "{r}");
+    assert_eq!(r["replies"]["answered"], 36, "{r}");
+    assert_eq!(r["replies"]["missing"], 4, "{r}");
+    assert_eq!(r["connections"]["closed_early"], 0, "{r}");
+}
+
+/// Issue item 5: a server that closes half the connections (the odd ones, at their second
+/// message): those count as closed early, the others finish.
+#[tokio::test]
+async fn a_server_that_closes_half_the_connections_counts_them() {
+    let addr = replying(|n, text| {
+        let conn: u64 = text.split(':').next()?.parse().ok()?;
+        Some(if conn % 2 == 1 && n == 2 {
+            "CLOSE".into()
+        } else {
+            text.into()
+        })
+    })
+    .await;
+    let out = run(args(&[
+        "bench",
+        &format!("ws://{addr}/"),
+        "-c",
+        "4",
+        "-n",
+        "5",
+        "-x",
+        "${conn}:${seq}",
+        "--json",
+    ]))
+    .await;
+    assert_eq!(out.code, 7, "{}{}", out.stdout, out.stderr);
+    let r = report(&out);
+    assert_eq!(r["connections"]["opened"], 4, "{r}");
+    assert_eq!(r["connections"]["closed_early"], 2, "{r}");
+    assert_eq!(r["replies"]["answered"], 2 * 5 + 2, "{r}");
+    assert_eq!(r["replies"]["missing"], 2, "{r}");
+    let kinds = r["errors"].as_object().unwrap();
+    assert_eq!(
+        kinds["the server closed the connection early with 1001"], 2,
+        "{r}"
+    );
+}
+
+/// Issue item 5: a server that takes the upgrade, then neither reads nor answers nor closes:
+/// bench stops sending at -d, gives up on the replies and on the close handshake, and reports.
+#[tokio::test]
+async fn a_server_that_goes_silent_cannot_hold_bench_past_d_and_the_close_deadline() {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = l.accept().await {
+            tokio::spawn(async move {
+                let Ok(ws) = tokio_tungstenite::accept_async(tcp).await else {
+                    return;
+                };
+                // Holds the connection open, reading nothing.
+                tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+                drop(ws);
+            });
+        }
+    });
+    let out = run(args(&[
+        "bench",
+        &format!("ws://{addr}/"),
+        "-c",
+        "2",
+        "-d",
+        "0.5",
+        "--reply-timeout",
+        "0.2",
+        "--json",
+    ]))
+    .await;
+    assert_eq!(out.code, 7, "{}{}", out.stdout, out.stderr);
+    let r = report(&out);
+    assert_eq!(r["connections"]["opened"], 2, "{r}");
+    assert_eq!(r["replies"]["answered"], 0, "{r}");
+    let sent = r["replies"]["expected"].as_u64().unwrap();
+    assert!(sent >= 2, "{r}");
+    assert_eq!(r["replies"]["missing"], sent, "{r}");
+    let kinds = r["errors"].as_object().unwrap();
+    assert!(kinds.keys().any(|k| k.contains("close")), "{r}");
+}
