@@ -239,7 +239,7 @@ _wscope() {
             return 0
             ;;
         wscope__subcmd__bench)
-            opts="-c -n -d -x -H -s -k -v -o -L -h --connections --ramp --messages --duration --rate --size --binary --template --match --any-reply --reply-timeout --threads --json --hist --merge --header --subprotocol --require-subprotocol --protocol-version --max-redirects --proxy --no-proxy --ca --cert --key --max-message-size --no-coalesce --http2 --http2-only --insecure --verbose --origin --auth --location --connect-timeout --no-deflate --deflate --help"
+            opts="-c -n -d -x -H -s -k -v -o -L -h --connections --ramp --messages --duration --rate --size --binary --template --match --any-reply --reply-timeout --threads --h2-connections --json --hist --merge --header --subprotocol --require-subprotocol --protocol-version --max-redirects --proxy --no-proxy --ca --cert --key --max-message-size --no-coalesce --http2 --http2-only --ping-interval --ping-timeout --reconnect --dump --dump-limit --dump-file --lens --lens-passive --lens-auth --lens-host --insecure --verbose --origin --auth --location --connect-timeout --no-deflate --deflate --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -301,6 +301,10 @@ _wscope() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --h2-connections)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --hist)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -350,6 +354,38 @@ _wscope() {
                     return 0
                     ;;
                 --max-message-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ping-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ping-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --reconnect)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dump-limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dump-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lens)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lens-auth)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lens-host)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
