@@ -404,7 +404,7 @@ mod wait;
 mod writer;
 
 pub use crate::wire::role::Role;
-pub use stack::{stack, Stacked, Tapping};
+pub use stack::{stack, stack_sized, Stacked, Tapping};
 pub use wait::Wait;
 
 use ending::judge;

@@ -24,6 +24,9 @@ use crate::session::{self, Input, Role};
 /// How long the session may take to close once its input ended: the engine's close deadline
 /// (5 s) and its writer's grace (1 s), and a second to spare. Past it the connection is dropped.
 const CLOSE_WAIT: Duration = Duration::from_secs(7);
+/// The WebSocket library's read buffer per connection (connect's is 16 KiB): allocated whole for
+/// each connection, it was half of bench's memory per connection (docs/BENCHMARKS.md, B8).
+const READ_BUFFER: usize = 4 * 1024;
 /// How often the clock looks at a connection with nothing in flight (a reply timeout is never
 /// later than this past due).
 const IDLE_LOOK: Duration = Duration::from_secs(1);
@@ -77,13 +80,14 @@ pub async fn connection(id: u32, ctx: Arc<Ctx>) {
         .as_ref()
         .and_then(|v| v.deflate)
         .map(|agreed| crate::deflate::Link::new(agreed, Role::Client));
-    let stacked = session::stack(
+    let stacked = session::stack_sized(
         up.stream,
         up.leftover,
         Role::Client,
         link.as_ref(),
         cfg.max_message_size,
         None,
+        READ_BUFFER,
     )
     .await;
     let opts = session::Options {
