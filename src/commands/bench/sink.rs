@@ -172,19 +172,22 @@ impl EventSink for BenchSink {
         match ev {
             Event::Received { data, lens, .. } => {
                 let now = Instant::now();
-                if let Some(view) = lens {
+                let next = {
                     let mut load = lock(&self.conn.load);
-                    match &view.decoded {
-                        Ok(d) if d.duty => {
-                            load.lens.duties += 1;
-                            return;
+                    if let Some(view) = lens {
+                        match &view.decoded {
+                            Ok(d) if d.duty => {
+                                load.lens.duties += 1;
+                                return;
+                            }
+                            Ok(_) => load.lens.decoded += 1,
+                            Err(_) => load.lens.undecoded += 1,
                         }
-                        Ok(_) => load.lens.decoded += 1,
-                        Err(_) => load.lens.undecoded += 1,
                     }
-                }
-                lock(&self.conn.load).on_received(data, now, &self.conn.shared);
-                if !self.conn.step(now) {
+                    load.on_received(data, now, &self.conn.shared);
+                    load.closed_loop_step(now, &self.conn.shared)
+                };
+                if next.is_some_and(|i| self.conn.input.try_send(i).is_err()) {
                     self.stuck.store(true, std::sync::atomic::Ordering::Relaxed);
                 }
             }
