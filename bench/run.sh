@@ -417,7 +417,8 @@ fi
 # from GNU time, as for bench; artillery's start-up (a run of one message per connection, measured
 # the same way) is subtracted as well, both columns shown. thor (npm) is not run: its only release,
 # 1.0.0, depends on git URLs (github.com/3rd-Eden/ws, node-faststats), which the registry alone cannot
-# install. Writes $OUT/b8-peers.md; everything it needs is in this function.
+# install. Then bench --http2 over 1 and 10 HTTP/2 connections. Writes $OUT/b8-peers.md; everything
+# it needs is in this function (and bench/h2-echo-server.js).
 b8_peers() {
     local dir=$TOOLS/loadgen ver=2.0.34 art server url spid c n yml out got base
     art=$dir/node_modules/artillery/bin/run
@@ -471,6 +472,37 @@ b8_peers() {
         done
         echo
     } >"$OUT/b8-peers.md"
+    # bench --http2: 1,000 WebSockets as RFC 8441 streams over 1 and over 10 HTTP/2 connections,
+    # against Node's http2 module (bench/h2-echo-server.js: extended CONNECT, a minimal frame echo).
+    local h2port=$OUT/h2.port k
+    rm -f "$h2port" "$h2port.sessions" "$OUT"/b8h2.*.tsv
+    node "$ROOT/bench/h2-echo-server.js" "$h2port" &
+    PIDS+=($!)
+    local h2pid=$!
+    wait_file "$h2port"
+    say "B8 --http2: 1000 WebSockets over 1 and 10 HTTP/2 connections ($RUNS rounds)"
+    for r in $(seq 1 "$RUNS"); do
+        for k in 1 10; do
+            run "b8h2-$k" "$h2pid" /dev/null "$OUT/b8h2.$k.json" -- "$WSCOPE" bench "ws://127.0.0.1:$(cat "$h2port")/" \
+                -c 1000 -d 5 --http2-only --h2-connections "$k" --connect-timeout 30 --json
+            node -p 'const r=JSON.parse(require("fs").readFileSync(process.argv[1]));
+                [r.http2.connections, r.http2.websockets, r.replies.answered, r.replies.missing, r.round_trip_ms.p50, r.round_trip_ms.p99].join("\t")' \
+                "$OUT/b8h2.$k.json" >>"$OUT/b8h2.$k.tsv" || true
+        done
+    done
+    {
+        echo "### B8 --http2: 1,000 WebSockets, closed loop, 64-byte text, 5 s (medians of $RUNS rounds)"
+        echo
+        echo "| --h2-connections | HTTP/2 connections | WebSockets | replies | missing | p50 ms | p99 ms | client CPU s | msg per client CPU-s | peak RSS MiB |"
+        echo "|---|---|---|---|---|---|---|---|---|---|"
+        for k in 1 10; do
+            read -r hc ws n miss p50 p99 < <(sort -t$'\t' -k3 -g "$OUT/b8h2.$k.tsv" | awk 'NR==int((c+1)/2)' c="$(wc -l <"$OUT/b8h2.$k.tsv")")
+            local cpu
+            cpu=$(med "b8h2-$k" 3)
+            echo "| $k | $hc | $ws | $n | $miss | $p50 | $p99 | $cpu | $(awk -v n="$n" -v c="$cpu" 'BEGIN{ if (c>0) printf "%.0f", n/c; else print "-" }') | $(mib "$(med "b8h2-$k" 4)") |"
+        done
+        echo
+    } >>"$OUT/b8-peers.md"
 }
 
 if want B8; then
