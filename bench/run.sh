@@ -535,6 +535,45 @@ if want B8; then
     if [ "$PEERS" != none ] && [ -z "$SMOKE" ]; then b8_peers; fi
 fi
 
+# H2 (issue 30): one-shot hello over h2c (RFC 8441 extended CONNECT) vs HTTP/1.1 Upgrade, both against
+# Hypercorn with scripts/h2/echo_app.py (pinned as scripts/h2.sh pins it). Not in the default ONLY:
+# `ONLY=H2 bench/run.sh`. Self-contained: its install, server, runs and report rows.
+H2_HYPERCORN=0.18.0 H2_H2=4.3.0
+bench_h2() {
+    local py port
+    py=$(command -v python3.11 || command -v python3)
+    if [ ! -d "$TOOLS/h2py/hypercorn-$H2_HYPERCORN.dist-info" ]; then
+        say "installing hypercorn $H2_HYPERCORN (PyPI) into .tools/h2py"
+        "$py" -m pip install -q --disable-pip-version-check --root-user-action=ignore \
+            --target "$TOOLS/h2py" "h2==$H2_H2" "hypercorn==$H2_HYPERCORN" || die "pip could not install hypercorn"
+    fi
+    port=$("$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    (cd "$ROOT/scripts/h2" && PYTHONPATH=$TOOLS/h2py exec "$py" -m hypercorn echo_app:app \
+        --bind "127.0.0.1:$port") >"$OUT/h2.hypercorn.log" 2>&1 &
+    PIDS+=($!)
+    for _ in $(seq 100); do grep -q "Running on" "$OUT/h2.hypercorn.log" && break; sleep 0.1; done
+    local url=ws://127.0.0.1:$port/bench
+    say "H2: one-shot hello, HTTP/1.1 vs h2c, against hypercorn ($ONESHOTS runs per command per round, $RUNS rounds)"
+    "$WSCOPE" "$url" -x hello --once 2>/dev/null | grep -qx hello || die "wscope H2 (HTTP/1.1) did not print hello"
+    "$WSCOPE" "$url" --http2-only -x hello --once 2>/dev/null | grep -qx hello || die "wscope H2 (h2c) did not print hello"
+    rotate h2 "http1=$WSCOPE $url -x hello --once" "h2c=$WSCOPE $url --http2-only -x hello --once"
+    "$WSCOPE" "$url" --http2-only -x hello --once -v 2>&1 >/dev/null | sed -n '/^Timings/,/total/p' >"$OUT/h2.timings"
+}
+h2_report() {
+    echo "### H2 one-shot hello against Hypercorn $H2_HYPERCORN: HTTP/1.1 Upgrade vs h2c (RFC 8441)"
+    echo
+    echo "| run | wall ms median (min - max) |"
+    echo "|---|---|"
+    for t in http1 h2c; do
+        read -r m lo hi < <(stat "h2-$t" 2)
+        echo "| $t | $(ms "$m") ($(ms "$lo") - $(ms "$hi")) |"
+    done
+    echo
+    echo "- h2c / HTTP/1.1: **$(ratio "$(med h2-h2c 2)" "$(med h2-http1 2)")**; one h2c run's -v timings: $(awk 'NR>1{printf "%s%s %s %s", sep, $1 ($2 ~ /^[a-z]/ ? " " $2 : ""), $(NF-1), $NF; sep=", "}' "$OUT/h2.timings")"
+    echo
+}
+if want H2; then bench_h2; fi
+
 # ---------------------------------------------------------------------------------------------
 # Report
 # ---------------------------------------------------------------------------------------------
@@ -676,5 +715,6 @@ version_of() { # name command...: its version, or "absent"
         echo
         if [ -s "$OUT/b8-peers.md" ]; then cat "$OUT/b8-peers.md"; fi
     fi
+    if want H2; then h2_report; fi
 } >"$RES"
 cat "$RES"

@@ -199,6 +199,7 @@ Register-ArgumentCompleter -Native -CommandName 'wscope' -ScriptBlock {
             [CompletionResult]::new('--record', '--record', [CompletionResultType]::ParameterName, 'Record the session to FILE as JSON Lines (the --json events with a first `session` line; mode 0600)')
             [CompletionResult]::new('--echo', '--echo', [CompletionResultType]::ParameterName, 'Echo every message back to the client that sent it')
             [CompletionResult]::new('--require-subprotocol', '--require-subprotocol', [CompletionResultType]::ParameterName, 'Refuse clients that offer none of the -s subprotocols (400)')
+            [CompletionResult]::new('--http2', '--http2', [CompletionResultType]::ParameterName, 'Also serve WebSockets over HTTP/2 (RFC 8441) on the same port: h2c prior knowledge, or ALPN h2 with --tls-cert')
             [CompletionResult]::new('--no-deflate', '--no-deflate', [CompletionResultType]::ParameterName, 'Decline permessage-deflate (by default a client''s offer is accepted, within what it allows)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Show each client''s handshake')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Show each client''s handshake')

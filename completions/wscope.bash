@@ -633,7 +633,7 @@ _wscope() {
             return 0
             ;;
         wscope__subcmd__listen)
-            opts="-s -H -v -T -P -h --echo --subprotocol --require-subprotocol --origin-allow --header --tls-cert --tls-key --max-clients --max-message-size --no-deflate --verbose --dump --dump-limit --no-history --replay --lens --json --timestamps --pretty --show-ping-pong --color --no-color --record --record-secrets --help"
+            opts="-s -H -v -T -P -h --echo --subprotocol --require-subprotocol --origin-allow --header --tls-cert --tls-key --http2 --max-clients --max-message-size --no-deflate --verbose --dump --dump-limit --no-history --replay --lens --json --timestamps --pretty --show-ping-pong --color --no-color --record --record-secrets --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

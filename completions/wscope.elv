@@ -193,6 +193,7 @@ set edit:completion:arg-completer[wscope] = {|@words|
             cand --record 'Record the session to FILE as JSON Lines (the --json events with a first `session` line; mode 0600)'
             cand --echo 'Echo every message back to the client that sent it'
             cand --require-subprotocol 'Refuse clients that offer none of the -s subprotocols (400)'
+            cand --http2 'Also serve WebSockets over HTTP/2 (RFC 8441) on the same port: h2c prior knowledge, or ALPN h2 with --tls-cert'
             cand --no-deflate 'Decline permessage-deflate (by default a client''s offer is accepted, within what it allows)'
             cand -v 'Show each client''s handshake'
             cand --verbose 'Show each client''s handshake'

@@ -200,6 +200,7 @@ never\t''"
 complete -c wscope -n "__fish_wscope_using_subcommand listen" -l record -d 'Record the session to FILE as JSON Lines (the --json events with a first `session` line; mode 0600)' -r -F
 complete -c wscope -n "__fish_wscope_using_subcommand listen" -l echo -d 'Echo every message back to the client that sent it'
 complete -c wscope -n "__fish_wscope_using_subcommand listen" -l require-subprotocol -d 'Refuse clients that offer none of the -s subprotocols (400)'
+complete -c wscope -n "__fish_wscope_using_subcommand listen" -l http2 -d 'Also serve WebSockets over HTTP/2 (RFC 8441) on the same port: h2c prior knowledge, or ALPN h2 with --tls-cert'
 complete -c wscope -n "__fish_wscope_using_subcommand listen" -l no-deflate -d 'Decline permessage-deflate (by default a client\'s offer is accepted, within what it allows)'
 complete -c wscope -n "__fish_wscope_using_subcommand listen" -s v -l verbose -d 'Show each client\'s handshake'
 complete -c wscope -n "__fish_wscope_using_subcommand listen" -l dump -d 'Show every frame on the wire'

@@ -5,7 +5,7 @@
 //! checked, one value per command in the engine's types; the only reader of `cli`) -> the command
 //! (`run(cfg)`) -> [`dial`] (TCP / proxy / TLS, with `pem` for the files) -> [`handshake`]
 //! (upgrade, checks, timings, the server half for listen, over the one HTTP head reader in
-//! `http`) -> `session` (the one engine: the event loop of a connection, whatever its role) ->
+//! `http`; [`http2`] reads HTTP/2 frame headers beneath the h2 crate for `--http2`) -> `session` (the one engine: the event loop of a connection, whatever its role) ->
 //! `printer` (every byte the user sees, written off the runtime thread; built by
 //! `config::Output::printer`). Input comes from `input` (stdin lines, -x) or `repl` (rustyline);
 //! `script` runs the expect language on top of the slash-command language of [`slash`]. `record`
@@ -35,6 +35,7 @@ pub mod error;
 pub(crate) mod event;
 pub mod handshake;
 pub(crate) mod http;
+pub mod http2;
 pub(crate) mod input;
 pub mod lens;
 pub(crate) mod pem;

@@ -137,6 +137,10 @@ pub struct ListenArgs {
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
 
+    /// Also serve WebSockets over HTTP/2 (RFC 8441) on the same port: h2c prior knowledge, or ALPN h2 with --tls-cert
+    #[arg(long)]
+    pub http2: bool,
+
     /// Most clients at once; more are refused with 503
     #[arg(long, value_name = "N")]
     pub max_clients: Option<usize>,

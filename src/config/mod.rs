@@ -108,6 +108,8 @@ pub struct Listen {
     pub policy: Policy,
     /// `--tls-cert` and `--tls-key` (clap makes them go together).
     pub tls: Option<(PathBuf, PathBuf)>,
+    /// `--http2`: RFC 8441 streams beside HTTP/1.1.
+    pub http2: bool,
     pub echo: bool,
     pub max_message_size: usize,
     /// Every client's session options, but for what each connection adds.
@@ -357,6 +359,7 @@ fn listen(a: &ListenArgs) -> (Output, Result<Listen>) {
             addr: parse_addr(&a.addr)?,
             policy: upgrade::listen_policy(a)?,
             tls: a.tls_cert.clone().zip(a.tls_key.clone()),
+            http2: a.http2,
             echo: a.echo,
             max_message_size: a.max_message_size,
             session: crate::session::Options {

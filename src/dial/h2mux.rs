@@ -7,15 +7,19 @@
 //! the next WebSocket on the slot dials again.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use h2::client::SendRequest;
 
+/// Why the shared connection failed, in words, when the frames beneath h2 showed it (a GOAWAY):
+/// what each stream's `H2Stream::explained_by` asks.
+pub type Said = Arc<dyn Fn() -> Option<String> + Send + Sync>;
+
 /// One shared HTTP/2 connection, or the place for it.
 #[derive(Default)]
 pub struct H2Slot {
-    send: Mutex<Option<SendRequest<Bytes>>>,
+    send: Mutex<Option<(SendRequest<Bytes>, Said)>>,
     /// Held by the WebSocket that dials, so the others wait for its connection.
     pub dialing: tokio::sync::Mutex<()>,
     /// HTTP/2 connections this slot dialed that spoke RFC 8441.
@@ -34,15 +38,15 @@ impl std::fmt::Debug for H2Slot {
 }
 
 impl H2Slot {
-    /// The connection's request handle, when one is up.
-    pub fn live(&self) -> Option<SendRequest<Bytes>> {
+    /// The connection's request handle (and what says why it failed), when one is up.
+    pub fn live(&self) -> Option<(SendRequest<Bytes>, Said)> {
         self.send.lock().ok()?.clone()
     }
 
     /// A new connection spoke the preface and allows extended CONNECT: the next WebSockets use it.
-    pub fn keep(&self, send: &SendRequest<Bytes>) {
+    pub fn keep(&self, send: &SendRequest<Bytes>, said: Said) {
         if let Ok(mut s) = self.send.lock() {
-            *s = Some(send.clone());
+            *s = Some((send.clone(), said));
             self.dialed.fetch_add(1, Ordering::Relaxed);
         }
     }

@@ -8,6 +8,7 @@
 //! Shutting down, or a close frame having passed each way, ends our side (END_STREAM); we never
 //! wait for the server's (Hypercorn never sends it after the close exchange).
 
+use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
@@ -25,7 +26,18 @@ pub struct H2Stream {
     /// WebSocket frame boundaries each way, to see the close exchange (see [`Frames`]).
     out: Frames,
     inc: Frames,
+    /// Says why the connection failed when the frames beneath h2 showed it (a GOAWAY's code).
+    why: Option<Why>,
+    /// Since when a write has waited for send capacity (a window the peer keeps shut).
+    stalled: Option<Pin<Box<tokio::time::Sleep>>>,
 }
+
+/// How long a write waits for the peer to open its flow-control window before it fails: a peer
+/// that grants no room for this long is not reading (every wait has a deadline).
+pub const WINDOW_STALL: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// What [`H2Stream::explained_by`] asks when the stream fails.
+pub type Why = Box<dyn Fn() -> Option<String> + Send + Sync>;
 
 /// Follows WebSocket frame headers in one direction of the stream (lengths only, payloads are
 /// skipped) and notes when a close frame has passed whole. Once a close has gone each way the
@@ -86,7 +98,41 @@ impl H2Stream {
             ended: false,
             out: Frames::default(),
             inc: Frames::default(),
+            why: None,
+            stalled: None,
         }
+    }
+
+    /// When the stream fails, `why` may say why in words (the server's GOAWAY, seen beneath h2),
+    /// and that is the error's text.
+    pub fn explained_by(mut self, why: Why) -> H2Stream {
+        self.why = Some(why);
+        self
+    }
+
+    fn error(&self, e: h2::Error) -> io::Error {
+        let said = self.why.as_ref().and_then(|w| w());
+        let e = h2_error(e);
+        match said {
+            Some(words) => io::Error::new(io::ErrorKind::ConnectionReset, format!("{words}: {e}")),
+            None => e,
+        }
+    }
+}
+
+impl H2Stream {
+    /// Wait until the peer ends its side (END_STREAM) or the stream fails, discarding (and
+    /// releasing the window of) whatever it still sends. The caller bounds the wait.
+    pub async fn peer_ended(&mut self) {
+        std::future::poll_fn(|cx| loop {
+            match ready!(self.recv.poll_data(cx)) {
+                Some(Ok(data)) => {
+                    let _ = self.recv.flow_control().release_capacity(data.len());
+                }
+                _ => return Poll::Ready(()),
+            }
+        })
+        .await
     }
 }
 
@@ -97,9 +143,9 @@ fn h2_error(e: h2::Error) -> io::Error {
         }
         return io::Error::other("HTTP/2 connection failed");
     }
-    let what = match e.reason() {
-        Some(r) if e.is_remote() && e.is_go_away() => format!("the server sent GOAWAY ({r})"),
-        Some(r) if e.is_remote() => format!("the server reset the HTTP/2 stream ({r})"),
+    let what = match e.reason().map(|r| crate::http2::error_name(r.into())) {
+        Some(r) if e.is_remote() && e.is_go_away() => format!("the peer sent GOAWAY ({r})"),
+        Some(r) if e.is_remote() => format!("the peer reset the HTTP/2 stream ({r})"),
         _ => format!("HTTP/2: {e}"),
     };
     io::Error::new(io::ErrorKind::ConnectionReset, what)
@@ -123,7 +169,7 @@ impl AsyncRead for H2Stream {
         while this.pending.is_empty() {
             match ready!(this.recv.poll_data(cx)) {
                 Some(Ok(data)) => this.pending = data,
-                Some(Err(e)) => return Poll::Ready(Err(h2_error(e))),
+                Some(Err(e)) => return Poll::Ready(Err(this.error(e))),
                 None => return Poll::Ready(Ok(())),
             }
         }
@@ -153,17 +199,33 @@ impl AsyncWrite for H2Stream {
         loop {
             let have = this.send.capacity();
             if have > 0 {
+                this.stalled = None;
                 let n = have.min(buf.len());
                 this.out.feed(&buf[..n]);
-                this.send
+                if let Err(e) = this
+                    .send
                     .send_data(Bytes::copy_from_slice(&buf[..n]), false)
-                    .map_err(h2_error)?;
+                {
+                    return Poll::Ready(Err(this.error(e)));
+                }
                 return Poll::Ready(Ok(n));
             }
             this.send.reserve_capacity(buf.len());
-            match ready!(this.send.poll_capacity(cx)) {
+            let capacity = this.send.poll_capacity(cx);
+            if capacity.is_pending() {
+                let stall = this
+                    .stalled
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(WINDOW_STALL)));
+                ready!(stall.as_mut().poll(cx));
+                let what = format!(
+                    "the peer kept the HTTP/2 flow-control window shut for {} s (no WINDOW_UPDATE): it is not reading",
+                    WINDOW_STALL.as_secs()
+                );
+                return Poll::Ready(Err(io::Error::new(io::ErrorKind::TimedOut, what)));
+            }
+            match ready!(capacity) {
                 Some(Ok(_)) => continue,
-                Some(Err(e)) => return Poll::Ready(Err(h2_error(e))),
+                Some(Err(e)) => return Poll::Ready(Err(this.error(e))),
                 None => return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into())),
             }
         }

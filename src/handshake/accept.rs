@@ -141,12 +141,7 @@ pub enum Decision {
 
 /// Decide how to answer `req`. `clients` is how many clients are connected now.
 pub fn decide(req: &ClientRequest, policy: &Policy, clients: usize) -> Decision {
-    let checked = upgrade_request(req).and_then(|key| {
-        allowed_origin(req, policy)?;
-        let subprotocol = subprotocol(req, policy)?;
-        capacity(policy, clients)?;
-        Ok((key, subprotocol))
-    });
+    let checked = upgrade_request(req).and_then(|key| Ok((key, admit(req, policy, clients)?)));
     let (key, subprotocol) = match checked {
         Ok(ok) => ok,
         Err(Refusal {
@@ -187,18 +182,31 @@ pub fn decide(req: &ClientRequest, policy: &Policy, clients: usize) -> Decision 
     }
 }
 
+/// The checks HTTP/1.1 and HTTP/2 (`accept_h2`) share: `--origin-allow`, the subprotocol,
+/// `--max-clients`. Returns the subprotocol chosen.
+pub(super) fn admit(
+    req: &ClientRequest,
+    policy: &Policy,
+    clients: usize,
+) -> Result<Option<String>, Refusal> {
+    allowed_origin(req, policy)?;
+    let chosen = subprotocol(req, policy)?;
+    capacity(policy, clients)?;
+    Ok(chosen)
+}
+
 /// Why a request is refused: the status, the sentence, and headers that say what would do.
-struct Refusal {
-    status: u16,
-    reason: String,
-    extra: &'static [(&'static str, &'static str)],
+pub(super) struct Refusal {
+    pub(super) status: u16,
+    pub(super) reason: String,
+    pub(super) extra: &'static [(&'static str, &'static str)],
 }
 
 fn refuse<T>(status: u16, reason: impl Into<String>) -> Result<T, Refusal> {
     refuse_with(status, reason, &[])
 }
 
-fn refuse_with<T>(
+pub(super) fn refuse_with<T>(
     status: u16,
     reason: impl Into<String>,
     extra: &'static [(&'static str, &'static str)],

@@ -37,6 +37,9 @@ pub struct H2View {
     /// The CONNECT request and its response headers.
     #[serde(serialize_with = "crate::dial::ms_opt")]
     pub exchange: Option<Duration>,
+    /// A refusal's body (lossy UTF-8) and whether it was cut short.
+    #[serde(skip)]
+    pub body: Option<(String, bool)>,
 }
 
 /// Why HTTP/2 was not used.
@@ -51,6 +54,10 @@ impl From<Error> for Refusal {
         Refusal::Failed(e)
     }
 }
+
+/// The largest response header list we take (the HTTP/1.1 head limit's order): a bigger one
+/// fails the stream, not our memory.
+const MAX_HEADER_LIST: u32 = 64 << 10;
 
 fn setting_name(id: u16) -> String {
     match id {
@@ -78,61 +85,50 @@ fn with_defaults(sent: Vec<(u16, u32)>) -> Vec<(String, u32)> {
     out
 }
 
-/// What the first bytes from the server were: a SETTINGS frame (its entries), or an HTTP/1.x
-/// answer to our preface (the h2c fallback signal).
+/// What the server's bytes showed, read beneath h2 by [`crate::http2::Reader`]: its first
+/// SETTINGS, an HTTP/1.x answer to our preface (the h2c fallback signal), its GOAWAY.
 #[derive(Default)]
-struct Seen {
-    buf: Vec<u8>,
+pub struct Seen {
+    reader: crate::http2::Reader,
+    first: bool,
     settings: Option<Vec<(u16, u32)>>,
     http1: bool,
-    done: bool,
+    /// The error code of the server's last GOAWAY.
+    goaway: Option<u32>,
 }
-
-/// Reads pass through unchanged; the first frame is copied aside (bounded) and parsed.
-struct Sniffer {
-    inner: BoxStream,
-    seen: Arc<Mutex<Seen>>,
-}
-
-/// At most this much of the server's first frame is kept: 64 settings.
-const SNIFF_MAX: usize = 9 + 6 * 64;
 
 impl Seen {
     fn feed(&mut self, data: &[u8]) {
-        if self.done {
+        if !self.first && !data.is_empty() {
+            self.first = true;
+            self.http1 = data.starts_with(b"HTTP/1.");
+        }
+        if self.http1 {
             return;
         }
-        let room = SNIFF_MAX - self.buf.len();
-        self.buf.extend_from_slice(&data[..data.len().min(room)]);
-        if self.buf.starts_with(b"HTTP/1.") {
-            self.http1 = true;
-            self.done = true;
-            return;
-        }
-        if self.buf.len() < 9 {
-            return;
-        }
-        let len = u32::from_be_bytes([0, self.buf[0], self.buf[1], self.buf[2]]) as usize;
-        if self.buf[3] != 4 {
-            self.done = true;
-            return;
-        }
-        let have = (self.buf.len() - 9).min(len);
-        if have < len && self.buf.len() < SNIFF_MAX {
-            return;
-        }
-        let entries = self.buf[9..9 + have]
-            .chunks_exact(6)
-            .map(|c| {
-                (
-                    u16::from_be_bytes([c[0], c[1]]),
-                    u32::from_be_bytes([c[2], c[3], c[4], c[5]]),
-                )
-            })
-            .collect();
-        self.settings = Some(entries);
-        self.done = true;
+        let (settings, goaway) = (&mut self.settings, &mut self.goaway);
+        self.reader.feed(data, &mut |f| match f.header.kind {
+            4 if f.header.flags & 1 == 0 && settings.is_none() => *settings = Some(f.settings()),
+            7 => *goaway = f.error_code(),
+            _ => {}
+        });
     }
+
+    /// Why the connection ended, when the server said (a GOAWAY), in words.
+    pub fn why_ended(&self) -> Option<String> {
+        self.goaway.map(|code| {
+            format!(
+                "the server sent GOAWAY ({})",
+                crate::http2::error_name(code)
+            )
+        })
+    }
+}
+
+/// Reads pass through unchanged; the frames are followed (headers only) in [`Seen`].
+struct Sniffer {
+    inner: BoxStream,
+    seen: Arc<Mutex<Seen>>,
 }
 
 impl AsyncRead for Sniffer {
@@ -242,7 +238,9 @@ pub async fn open(
         seen: seen.clone(),
     };
     let start = Instant::now();
-    let handshake = h2::client::Builder::new().handshake::<_, Bytes>(sniffer);
+    let handshake = h2::client::Builder::new()
+        .max_header_list_size(MAX_HEADER_LIST)
+        .handshake::<_, Bytes>(sniffer);
     let (send, mut conn) = timeout_at(deadline, handshake)
         .await
         .map_err(|_| timed_out("the HTTP/2 preface"))?
@@ -283,10 +281,13 @@ pub async fn open(
             "the server does not advertise SETTINGS_ENABLE_CONNECT_PROTOCOL = 1 (RFC 8441)".into(),
         ));
     }
+    let said: crate::dial::h2mux::Said =
+        Arc::new(move || seen.lock().ok().and_then(|s| s.why_ended()));
     if let Some(slot) = share {
-        slot.keep(&send);
+        slot.keep(&send, said.clone());
     }
-    open_stream(send, target, req, view, deadline, timeout).await
+    let why: crate::dial::h2stream::Why = Box::new(move || said());
+    open_stream(send, target, req, view, deadline, timeout, why).await
 }
 
 /// One extended CONNECT stream on an HTTP/2 connection that is up.
@@ -297,6 +298,7 @@ pub(super) async fn open_stream(
     view: &mut H2View,
     deadline: tokio::time::Instant,
     timeout: Duration,
+    why: crate::dial::h2stream::Why,
 ) -> std::result::Result<(Upgraded, Headers), Refusal> {
     view.request = fields(target, req);
     let request = build_request(&view.request)?;
@@ -317,8 +319,11 @@ pub(super) async fn open_stream(
                 after: timeout,
             })??;
     view.exchange = Some(start.elapsed());
-    let (parts, recv) = response.into_parts();
+    let (parts, mut recv) = response.into_parts();
     view.status = Some(parts.status.as_u16());
+    if !parts.status.is_success() {
+        view.body = Some(refusal_body(&mut recv, deadline).await);
+    }
     let mut headers = Headers::new();
     for (n, v) in &parts.headers {
         let v = String::from_utf8_lossy(v.as_bytes()).into_owned();
@@ -326,10 +331,38 @@ pub(super) async fn open_stream(
         headers.push(n.as_str(), v);
     }
     let up = Upgraded {
-        stream: Box::new(H2Stream::new(send_stream, recv)),
+        stream: Box::new(H2Stream::new(send_stream, recv).explained_by(why)),
         leftover: Vec::new(),
     };
     Ok((up, headers))
+}
+
+/// A refusal's body, as over HTTP/1.1: at most `MAX_BODY` bytes (then marked cut), until the
+/// server ends the stream, a second passes without data, or the upgrade's deadline.
+async fn refusal_body(recv: &mut h2::RecvStream, deadline: tokio::time::Instant) -> (String, bool) {
+    let max = super::response::MAX_BODY;
+    let mut body = Vec::new();
+    let mut cut = false;
+    loop {
+        let until = deadline.min(tokio::time::Instant::now() + Duration::from_secs(1));
+        match timeout_at(until, recv.data()).await {
+            Ok(Some(Ok(chunk))) => {
+                let _ = recv.flow_control().release_capacity(chunk.len());
+                let room = max - body.len();
+                body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                if chunk.len() > room {
+                    cut = true;
+                    break;
+                }
+            }
+            Ok(_) => break,
+            Err(_) => {
+                cut = !recv.is_end_stream();
+                break;
+            }
+        }
+    }
+    (String::from_utf8_lossy(&body).into_owned(), cut)
 }
 
 /// The checks of an RFC 8441 answer: a 2xx status accepts (there is no key/accept exchange and no

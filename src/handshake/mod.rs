@@ -4,6 +4,7 @@
 //! in behind the 101, ready to hand to tokio-tungstenite.
 
 pub mod accept;
+pub mod accept_h2;
 pub mod checks;
 pub mod h2;
 mod hints;
@@ -271,18 +272,12 @@ async fn attempt(
         ),
         None => None,
     };
-    if let Some((s, send)) = slot.and_then(|s| Some((s, s.live()?))) {
+    if let Some((s, (send, said))) = slot.and_then(|s| Some((s, s.live()?))) {
         drop(_dialing);
         let mut view = h2::H2View::default();
-        let opened = h2::open_stream(
-            send,
-            target,
-            &req,
-            &mut view,
-            deadline,
-            args.connect_timeout,
-        )
-        .await;
+        let why: crate::dial::h2stream::Why = Box::new(move || said());
+        let timeout = args.connect_timeout;
+        let opened = h2::open_stream(send, target, &req, &mut view, deadline, timeout, why).await;
         report.http2 = Some(view);
         return match opened {
             Ok((up, headers)) => {
@@ -469,8 +464,8 @@ fn finish_h2(
         headers: headers.clone(),
         head,
         head_raw: Vec::new(),
-        body: None,
-        body_truncated: false,
+        body: view.body.as_ref().map(|(b, _)| b.clone()),
+        body_truncated: view.body.as_ref().is_some_and(|(_, cut)| *cut),
     });
     let verdict = h2::evaluate(req, status, &headers, args.require_subprotocol);
     let passed = verdict.passed();

@@ -2,16 +2,17 @@
 //! [`Job`] on a thread of its own and holds the queue until the answer comes back (the session
 //! awaits it in [`Script::wake`]), its deadline passes, or the REPL cancels it. Messages that arrive
 //! meanwhile wait (bounded) and are judged in order. At the end of a connection what is still
-//! running is waited for briefly ([`Script::settle`]), since nothing else can happen then.
+//! running is awaited briefly ([`Script::settle`]), since nothing else can happen then.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::worker::{Ended, Job};
 use super::*;
+use crate::shutdown::Shutdown;
 
 /// At the end of a connection, how long a filter still running is waited for, at most, over all
-/// the times it is (the peer's close, then the end): this blocks the runtime thread.
+/// the times it is (the peer's close, then the end).
 const SETTLE: Duration = Duration::from_millis(500);
 
 /// A filter running on one message.
@@ -152,9 +153,11 @@ impl Script {
         }
     }
 
-    /// The end of a connection: wait (blocking, briefly) for the filters still running, so what
-    /// came before the end is judged. An error when a `/let` failed.
-    pub fn settle(&mut self, sink: &mut dyn EventSink) -> Option<Error> {
+    /// The end of a connection: judge what the filters still running say, so what came before
+    /// the end is judged. Awaited, never blocking the runtime thread: each filter gets what is
+    /// left of [`SETTLE`], cut to the expectation's deadline and the signal budget, and a signal
+    /// (`stop`) ends the wait at once. An error when a `/let` failed.
+    pub async fn settle(&mut self, sink: &mut dyn EventSink, stop: &mut Shutdown) -> Option<Error> {
         loop {
             if let Some(e) = self.collect(sink) {
                 return Some(e);
@@ -163,18 +166,19 @@ impl Script {
             let running = self.running.as_mut()?;
             let now = Instant::now();
             let until = now + running.settle_left;
-            let limit = deadline.map_or(until, |d| d.min(until));
+            let limit = crate::shutdown::cut(deadline.map_or(until, |d| d.min(until)));
             if now >= limit {
                 return None;
             }
-            let ended = running.job.wait(limit - now);
+            let ended = tokio::select! {
+                () = running.job.ended() => true,
+                () = tokio::time::sleep_until(limit.into()) => false,
+                () = stop.recv() => false,
+            };
             running.settle_left = running.settle_left.saturating_sub(now.elapsed());
-            let ended = ended?;
-            let running = self.running.take()?;
-            if let Some(e) = self.judge(running.text, ended, sink) {
-                return Some(e);
+            if !ended {
+                return None;
             }
-            self.pump();
         }
     }
 

@@ -434,13 +434,10 @@ impl Script {
         }
     }
 
-    /// The peer's close frame arrived. An error when a waiting expectation can no longer be met.
+    /// The peer's close frame arrived (what came before it was judged first: [`Script::settle`]).
+    /// An error when a waiting expectation can no longer be met.
     pub fn on_close(&mut self, code: Option<u16>, sink: &mut dyn EventSink) -> Option<Error> {
         self.peer_close = Some(code);
-        // What came before the close is judged first.
-        if let Some(e) = self.settle(sink) {
-            return Some(e);
-        }
         if matches!(&self.hold, Hold::Expect(p) if matches!(p.want, Want::Close(_))) {
             return self.close_failure(sink);
         }
@@ -489,11 +486,9 @@ impl Script {
         None
     }
 
-    /// The connection is over: an expectation still waiting has failed.
+    /// The connection is over (and [`Script::settle`] judged what came): an expectation still
+    /// waiting has failed.
     pub fn at_end(&mut self, sink: &mut dyn EventSink) -> Option<Error> {
-        if let Some(e) = self.settle(sink) {
-            return Some(e);
-        }
         let p = match std::mem::replace(&mut self.hold, Hold::Nothing) {
             Hold::Expect(p) => p,
             Hold::Let { name, code, .. } => {

@@ -67,13 +67,13 @@ fn an_expectation_holds_until_a_match_skipping_others() {
     assert!(s.deadline().is_some());
     s.on_data(&Message::text("not json"), None, &mut sink);
     s.on_data(&Message::text(r#"{"id":1}"#), None, &mut sink);
-    assert!(s.settle(&mut sink).is_none());
+    assert!(settle(&mut s, &mut sink).is_none());
     assert!(!s.ready());
     s.on_data(&Message::text(r#"{"id":2,"v":"x y"}"#), None, &mut sink);
-    assert!(s.settle(&mut sink).is_none());
+    assert!(settle(&mut s, &mut sink).is_none());
     assert!(s.ready());
     assert!(matches!(s.line("/let v .v", &mut sink), Run::Done));
-    assert!(s.settle(&mut sink).is_none());
+    assert!(settle(&mut s, &mut sink).is_none());
     assert_eq!(command(s.line("${v}", &mut sink)), "x y");
 }
 
@@ -89,10 +89,10 @@ fn a_value_in_a_filter_is_a_string() {
         s.line("/expect-json .n == ${id}", &mut sink),
         Run::Done
     ));
-    assert!(s.settle(&mut sink).is_none());
+    assert!(settle(&mut s, &mut sink).is_none());
     assert!(!s.ready(), "0 or true was run as jq");
     s.on_data(&Message::text(r#"{"n":"0 or true"}"#), None, &mut sink);
-    assert!(s.settle(&mut sink).is_none());
+    assert!(settle(&mut s, &mut sink).is_none());
     assert!(s.ready());
 }
 
@@ -104,14 +104,14 @@ fn a_message_nested_too_deep_is_not_json() {
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
     s.on_data(&Message::text(deep.clone()), None, &mut sink);
     s.line("/expect-json --timeout 5 true", &mut sink);
-    assert!(s.settle(&mut sink).is_none());
+    assert!(settle(&mut s, &mut sink).is_none());
     assert!(!s.ready(), "a deep message matched");
     let mut s = script(true);
     s.on_data(&Message::text(deep), None, &mut sink);
     s.line("/expect ^\\[", &mut sink);
     assert!(s.ready());
     assert!(matches!(s.line("/let v .", &mut sink), Run::Done));
-    let e = s.settle(&mut sink).unwrap();
+    let e = settle(&mut s, &mut sink).unwrap();
     assert!(e.to_string().contains("not JSON"), "{e}");
 }
 
@@ -125,7 +125,7 @@ fn a_runaway_filter_gives_way_to_the_timeout() {
         "/expect-json --timeout 0.2 last(range(1e12)) > 0",
         &mut sink,
     );
-    assert!(s.settle(&mut sink).is_none());
+    assert!(settle(&mut s, &mut sink).is_none());
     std::thread::sleep(Duration::from_millis(200));
     let e = s.on_wake(&mut sink).unwrap().to_string();
     assert!(e.contains("still running"), "{e}");
@@ -314,21 +314,21 @@ fn with_a_lens_on_expect_json_and_let_see_its_view() {
         &mut sink,
     );
     s.line("/expect-json .name == \"chat\"", &mut sink);
-    assert!(s.settle(&mut sink).is_none());
+    assert!(settle(&mut s, &mut sink).is_none());
     assert!(s.ready(), "the view met the filter");
     assert!(matches!(s.line("/let a .args[0]", &mut sink), Run::Done));
-    assert!(s.settle(&mut sink).is_none());
+    assert!(settle(&mut s, &mut sink).is_none());
     assert_eq!(command(s.line("${a}", &mut sink)), "hi");
     // Arriving while it waits, too.
     s.line("/expect-json .name == \"chat\"", &mut sink);
     s.on_data(&Message::text(r#"42["chat","yo"]"#), None, &mut sink);
-    assert!(s.settle(&mut sink).is_none());
+    assert!(settle(&mut s, &mut sink).is_none());
     assert!(
         !s.ready(),
         "the raw text is not what the filter sees with a lens"
     );
     s.on_data(&Message::text(r#"42["chat","yo"]"#), view, &mut sink);
-    assert!(s.settle(&mut sink).is_none());
+    assert!(settle(&mut s, &mut sink).is_none());
     assert!(s.ready());
     // `/expect` still matches the raw text, and `/let` then reads the view.
     let view: Seen = Some(Arc::from(r#"{"name":"n","args":[7]}"#));
@@ -336,6 +336,15 @@ fn with_a_lens_on_expect_json_and_let_see_its_view() {
     s.line("/expect ^42", &mut sink);
     assert!(s.ready());
     s.line("/let n .args[0]", &mut sink);
-    assert!(s.settle(&mut sink).is_none());
+    assert!(settle(&mut s, &mut sink).is_none());
     assert_eq!(command(s.line("${n}", &mut sink)), "7");
+}
+
+/// [`Script::settle`] from a test: on a runtime of its own, with no signal handle.
+fn settle(s: &mut Script, sink: &mut dyn EventSink) -> Option<Error> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    rt.block_on(s.settle(sink, &mut crate::shutdown::Shutdown::none()))
 }

@@ -11,7 +11,6 @@
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use tokio::sync::Notify;
 
@@ -115,9 +114,10 @@ impl Job {
         }
     }
 
-    /// Wait at most `limit` for the answer, blocking: for the end of a connection only, where
-    /// what is left is judged at once.
-    pub fn wait(&self, limit: Duration) -> Option<Ended> {
+    /// Wait at most `limit` for the answer, blocking (tests only: the session awaits
+    /// [`Job::ended`]).
+    #[cfg(test)]
+    pub fn wait(&self, limit: std::time::Duration) -> Option<Ended> {
         let rx = self.rx.lock().unwrap_or_else(|p| p.into_inner());
         match rx.recv_timeout(limit) {
             Ok(out) => Some(Ended::Answer(out)),
@@ -163,13 +163,13 @@ mod tests {
         let jq = Arc::new(Jq::compile(".a + 1").unwrap());
         let job = Job::start(jq, Arc::from(r#"{"a":1}"#));
         assert!(matches!(
-            job.wait(Duration::from_secs(10)),
+            job.wait(std::time::Duration::from_secs(10)),
             Some(Ended::Answer(JqOutcome::Value { text, .. })) if text == "2"
         ));
 
         let jq = Arc::new(Jq::compile("last(range(1e12))").unwrap());
         let job = Job::start(jq, Arc::from("null"));
-        assert!(job.wait(Duration::from_millis(200)).is_none());
+        assert!(job.wait(std::time::Duration::from_millis(200)).is_none());
         let tid = job.done.tid.load(Ordering::Relaxed);
         assert_ne!(tid, 0);
         drop(job);

@@ -49,6 +49,17 @@ pub(super) fn judge(e: &Ending, role: super::Role) -> Result<()> {
     }
 }
 
+/// The words of a read error raised with a reason by the stream below (`dial::h2stream`'s reset
+/// and GOAWAY errors), not an OS error's.
+fn transport_said(e: &WsError) -> Option<String> {
+    match e {
+        WsError::Io(io) if io.kind() == std::io::ErrorKind::ConnectionReset => {
+            io.get_ref().map(|inner| inner.to_string())
+        }
+        _ => None,
+    }
+}
+
 /// What the inbound watch found invalid, naming the peer that sent it.
 /// `at`: where in that text (0-based) the first invalid byte was, when the watch knows.
 fn invalid_utf8_text(what: crate::wire::guard::InvalidUtf8, at: Option<u64>, peer: &str) -> String {
@@ -239,6 +250,10 @@ impl Loop<'_> {
                     self.failure.get_or_insert_with(|| Error::protocol(format!("the {peer} dropped the connection instead of answering our close frame (1006 abnormal closure)")));
                     Ending { closer: Closer::Us, code: None, reason: String::new(), clean: false }
                 } else {
+                    // A transport that knows why it ended says so (an HTTP/2 RST_STREAM or GOAWAY).
+                    if let Some(why) = transport_said(&e) {
+                        self.failure.get_or_insert_with(|| Error::protocol(format!("the connection to the {peer} ended: {why} (1006 abnormal closure)")));
+                    }
                     Ending { closer: Closer::Nobody, code: None, reason: String::new(), clean: false }
                 });
             }

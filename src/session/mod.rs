@@ -276,7 +276,7 @@ async fn wind_up(
     input: &mut Feed,
     sink: &mut dyn EventSink,
 ) -> Ended {
-    s.finish_script(input, sink);
+    s.finish_script(input, sink).await;
     let counted = s.count_reached();
     let unsent = stop_writer(s.wtx, writer).await;
     input.hand_back(unsent);

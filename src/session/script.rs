@@ -61,13 +61,14 @@ impl Loop<'_> {
     /// closed in the same read as the reply an /expect waited for) are judged on what came: an
     /// /expect on the messages kept, an /expect-close on the close. Then an expectation still
     /// waiting has failed.
-    pub(super) fn finish_script(&mut self, input: &mut Feed, sink: &mut dyn EventSink) {
+    pub(super) async fn finish_script(&mut self, input: &mut Feed, sink: &mut dyn EventSink) {
         if self.failure.is_some() {
             return;
         }
         loop {
-            // A jq filter still running is waited for (briefly): nothing else can happen now.
-            if let Some(e) = self.script.settle(sink) {
+            // A jq filter still running is awaited (briefly): nothing else can happen now.
+            let mut stop = self.opts.shutdown.clone();
+            if let Some(e) = self.script.settle(sink, &mut stop).await {
                 self.failure = Some(e);
                 return;
             }

@@ -329,7 +329,10 @@ impl Loop<'_> {
                 self.close.peer_closed(code, reason);
                 self.input_cut |= self.input_open && !self.close.we_sent();
                 self.input_open = false;
-                if let Some(e) = self.script.on_close(code, sink) {
+                // What came before the close is judged first.
+                let mut stop = self.opts.shutdown.clone();
+                let settled = self.script.settle(sink, &mut stop).await;
+                if let Some(e) = settled.or_else(|| self.script.on_close(code, sink)) {
                     self.script_failed(e, sink).await;
                 }
             }

@@ -241,17 +241,12 @@ fn jq_thread_runs(pid: u32) -> bool {
     })
 }
 
-/// D4: SIGTERM during a runaway filter ends wscope promptly.
-#[tokio::test]
-async fn sigterm_during_a_runaway_filter_exits_promptly() {
-    let server = sends(&["{}"]).await;
-    let url = server.url.clone();
-    let (code, waited) = tokio::task::spawn_blocking(move || {
-        let mut child = spawn(&[
-            &url,
-            "-x",
-            "/expect-json --timeout 60 last(range(1e12)) > 0",
-        ]);
+/// Run wscope with `script` against `url`, send SIGTERM 300 ms after its jq filter started, and
+/// give its exit code (None: still running 30 s later, killed) and how long it took after the
+/// signal.
+async fn sigterm_once_a_filter_runs(url: String, script: &'static str) -> (Option<i32>, Duration) {
+    tokio::task::spawn_blocking(move || {
+        let mut child = spawn(&[&url, "-x", script]);
         // Wait until the filter runs: its thread is there (a loaded machine may take a while).
         let start = Instant::now();
         while !jq_thread_runs(child.id()) && start.elapsed() < Duration::from_secs(15) {
@@ -262,11 +257,22 @@ async fn sigterm_during_a_runaway_filter_exits_promptly() {
         // SAFETY: a plain kill(2) on our own child.
         unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
         let signalled = Instant::now();
-        let (code, _) = wait_sampling(&mut child, Duration::from_secs(5));
+        let (code, _) = wait_sampling(&mut child, Duration::from_secs(30));
         (code, signalled.elapsed())
     })
     .await
-    .unwrap();
+    .unwrap()
+}
+
+/// D4: SIGTERM during a runaway filter ends wscope promptly.
+#[tokio::test]
+async fn sigterm_during_a_runaway_filter_exits_promptly() {
+    let server = sends(&["{}"]).await;
+    let (code, waited) = sigterm_once_a_filter_runs(
+        server.url.clone(),
+        "/expect-json --timeout 60 last(range(1e12)) > 0",
+    )
+    .await;
     assert!(waited < Duration::from_secs(3), "took {waited:?}");
     // It ended by itself (not killed by the test). Which code a signal that cuts an expectation
     // short gives (7: not met; 143) is the session's rule, not the filter's.
@@ -316,4 +322,27 @@ async fn a_filter_nested_too_deep_is_a_usage_error() {
     let minus = format!("/expect-json {}1", "-".repeat(5000));
     let out = run(args(&["ws://127.0.0.1:9/", "-x", &minus])).await;
     assert_exit(&out, 3);
+}
+
+/// The end of a connection waits for filters still running without blocking the runtime: a
+/// server that sends many messages and its close in one go, while a slow (but bounded) filter
+/// judges each, must not hold a signal off. Before, the end waited on the runtime thread for
+/// each kept message's filter in turn, and SIGTERM was handled only after all of them.
+#[tokio::test]
+async fn sigterm_while_filters_judge_what_came_before_a_close_exits_promptly() {
+    let mut steps: Vec<Step> = (0..40).map(|_| Step::Send(hostile::text("{}"))).collect();
+    steps.push(Step::Send(hostile::close(1000, "bye")));
+    steps.push(Step::Pause(Duration::from_secs(20)));
+    let server = Hostile::start(steps).await;
+    // Each run counts for a while (no allocation: no memory budget involved) and is false.
+    let (code, waited) = sigterm_once_a_filter_runs(
+        server.url.clone(),
+        "/expect-json --timeout 60 (reduce range(30000) as $i (0; . + $i)) < 0",
+    )
+    .await;
+    assert!(code.is_some(), "still running 30 s after SIGTERM");
+    assert!(
+        waited < Duration::from_secs(2),
+        "took {waited:?} after SIGTERM"
+    );
 }

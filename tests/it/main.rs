@@ -13,6 +13,8 @@ mod handshake;
 mod hostile_script;
 mod hostile_session;
 mod http2;
+mod http2_hostile;
+mod http2_listen;
 mod lens;
 mod listen;
 mod listen_hostile;

@@ -42,6 +42,17 @@ pub struct Shared {
     pub record: Option<crate::record::Recorder>,
     /// `--replay`: the recorded answers each client gets.
     pub replay: Option<Arc<crate::commands::replay::mock::Answers>>,
+    /// `--http2`: RFC 8441 streams beside HTTP/1.1 (see [`super::h2`]).
+    pub http2: bool,
+    /// The last client id given out; each HTTP/2 stream is a client of its own.
+    pub last_id: std::sync::atomic::AtomicU64,
+}
+
+impl Shared {
+    /// A fresh client id.
+    pub fn next_id(&self) -> u64 {
+        self.last_id.fetch_add(1, Ordering::Relaxed) + 1
+    }
 }
 
 /// The session's events, on their way to the hub. Reads stop while the hub is behind.
@@ -70,7 +81,7 @@ impl EventSink for HubSink<'_> {
 }
 
 /// Gives back the `--max-clients` slot when the client task ends, however it ends.
-struct Slot<'a>(&'a AtomicUsize);
+pub(super) struct Slot<'a>(&'a AtomicUsize);
 
 impl Drop for Slot<'_> {
     fn drop(&mut self) {
@@ -82,10 +93,20 @@ impl Drop for Slot<'_> {
 pub async fn run(id: u64, tcp: TcpStream, peer: SocketAddr, shared: Arc<Shared>, hub: HubTx) {
     let report = |ev: ClientEvent| tell(&hub, FromClient::Event(id, ev));
     let _ = tcp.set_nodelay(true);
-    let Some((stream, leftover, info, view, _slot)) = open(tcp, peer, &shared, &report).await
-    else {
-        return;
-    };
+    match open(tcp, peer, &shared, &report).await {
+        Some(Handshaken::Http1(opened)) => session(id, opened, &shared, &hub).await,
+        Some(Handshaken::Http2(stream)) => {
+            super::h2::serve(id, stream, peer, shared.clone(), hub.clone()).await
+        }
+        None => {}
+    }
+}
+
+/// An accepted client's session, from its handshake to its end, over HTTP/1.1 or one HTTP/2
+/// stream alike.
+pub(super) async fn session(id: u64, opened: Opened<'_>, shared: &Shared, hub: &HubTx) {
+    let report = |ev: ClientEvent| tell(hub, FromClient::Event(id, ev));
+    let (stream, leftover, info, view, _slot) = opened;
     let extensions = view.extension.iter().cloned().collect();
     let recorder = shared.record.as_ref().map(|r| r.for_client(id));
     if let Some(r) = &recorder {
@@ -102,7 +123,7 @@ pub async fn run(id: u64, tcp: TcpStream, peer: SocketAddr, shared: Arc<Shared>,
         .deflate
         .map(|agreed| crate::deflate::Link::new(agreed, Role::Server));
     tell(
-        &hub,
+        hub,
         FromClient::Joined {
             id,
             info,
@@ -126,8 +147,8 @@ pub async fn run(id: u64, tcp: TcpStream, peer: SocketAddr, shared: Arc<Shared>,
     )
     .await;
     let (ws, frames, wire) = (stacked.ws, stacked.frames, stacked.wire);
-    let opts = server_options(&shared, wire, link);
-    let mut hub_sink = HubSink { id, hub: &hub };
+    let opts = server_options(shared, wire, link);
+    let mut hub_sink = HubSink { id, hub };
     let mut heard = crate::event::Observed {
         inner: &mut hub_sink,
         look: |ev: &crate::event::Event<'_>| crate::commands::replay::mock::heard(&heard, ev),
@@ -135,7 +156,7 @@ pub async fn run(id: u64, tcp: TcpStream, peer: SocketAddr, shared: Arc<Shared>,
     let mut sink = crate::record::Recorded::new(&mut heard, recorder);
     // The session reports its own ending and error (Event::Closed, Event::Failed).
     let _ = session::run(ws, rx, frames, &mut sink, opts, stats).await;
-    tell(&hub, FromClient::Left(id));
+    tell(hub, FromClient::Left(id));
 }
 
 /// The handshake within its deadline; a failure is reported (with the handshake as far as it
@@ -145,7 +166,7 @@ async fn open<'a>(
     peer: SocketAddr,
     shared: &'a Shared,
     report: &impl Fn(ClientEvent),
-) -> Option<Opened<'a>> {
+) -> Option<Handshaken<'a>> {
     match tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake(tcp, peer, shared)).await {
         Err(_) => {
             report(ClientEvent::Failed {
@@ -183,13 +204,20 @@ fn server_options(
 }
 
 /// The upgraded stream, bytes read after the request, and the `--max-clients` slot it holds.
-type Opened<'a> = (BoxStream, Vec<u8>, ClientInfo, Box<HandshakeView>, Slot<'a>);
+pub(super) type Opened<'a> = (BoxStream, Vec<u8>, ClientInfo, Box<HandshakeView>, Slot<'a>);
+
+/// What a connection turned out to be: an accepted HTTP/1.1 upgrade, or (`--http2`) an HTTP/2
+/// connection whose streams are decided one by one.
+enum Handshaken<'a> {
+    Http1(Opened<'a>),
+    Http2(BoxStream),
+}
 
 /// Why a client was not accepted: the handshake as far as it went, and the event that says why.
-type NotOpened = (Option<Box<HandshakeView>>, ClientEvent);
+pub(super) type NotOpened = (Option<Box<HandshakeView>>, ClientEvent);
 
 /// The handshake as `-v` shows it and `--record` writes it.
-fn view(
+pub(super) fn view(
     peer: SocketAddr,
     tls: bool,
     req: &crate::handshake::accept::ClientRequest,
@@ -215,17 +243,17 @@ fn view(
 }
 
 /// What a decision answers with, and for an accept the connection slot it takes.
-struct Answer<'a> {
-    status: u16,
-    response: String,
-    subprotocol: Option<String>,
-    deflate: Option<crate::deflate::Agreed>,
-    slot: Option<Slot<'a>>,
+pub(super) struct Answer<'a> {
+    pub(super) status: u16,
+    pub(super) response: String,
+    pub(super) subprotocol: Option<String>,
+    pub(super) deflate: Option<crate::deflate::Agreed>,
+    pub(super) slot: Option<Slot<'a>>,
 }
 
 /// The answer to `decision`. An accept takes a slot of `connected`, given back on drop, also
 /// when the handshake times out from here on.
-fn answer<'a>(decision: &Decision, connected: &'a AtomicUsize) -> Answer<'a> {
+pub(super) fn answer<'a>(decision: &Decision, connected: &'a AtomicUsize) -> Answer<'a> {
     match decision {
         Decision::Accept {
             response,
@@ -254,7 +282,7 @@ fn answer<'a>(decision: &Decision, connected: &'a AtomicUsize) -> Answer<'a> {
 }
 
 /// The event for a client we refused (the refusal was written, or its writing failed).
-fn refusal(
+pub(super) fn refusal(
     decision: Decision,
     status: u16,
     view: Box<HandshakeView>,
@@ -274,17 +302,40 @@ fn refusal(
     )
 }
 
-/// TLS, then the request and our answer.
+/// TLS, then the request and our answer; with `--http2`, an HTTP/2 connection (ALPN h2, or the
+/// h2c preface on a plain connection) is handed back as it is.
 async fn handshake(
     tcp: TcpStream,
     peer: SocketAddr,
     shared: &Shared,
+) -> Result<Handshaken<'_>, NotOpened> {
+    let failed = |error: String| (None, ClientEvent::Failed { peer, error });
+    let (mut stream, alpn_h2): (BoxStream, bool) = match &shared.tls {
+        Some(acceptor) => acceptor.accept_alpn(tcp).await.map_err(failed)?,
+        None => (Box::new(tcp), false),
+    };
+    if alpn_h2 {
+        return Ok(Handshaken::Http2(stream));
+    }
+    if shared.http2 && shared.tls.is_none() {
+        let (preface, seen) = super::h2::sniff_preface(&mut stream)
+            .await
+            .map_err(failed)?;
+        stream = Box::new(super::h2::Prefixed::new(seen, stream));
+        if preface {
+            return Ok(Handshaken::Http2(stream));
+        }
+    }
+    upgrade(stream, peer, shared).await.map(Handshaken::Http1)
+}
+
+/// The HTTP/1.1 upgrade request and our answer.
+async fn upgrade(
+    mut stream: BoxStream,
+    peer: SocketAddr,
+    shared: &Shared,
 ) -> Result<Opened<'_>, NotOpened> {
     let failed = |error: String| (None, ClientEvent::Failed { peer, error });
-    let mut stream: BoxStream = match &shared.tls {
-        Some(acceptor) => acceptor.accept(tcp).await.map_err(failed)?,
-        None => Box::new(tcp),
-    };
     let (req, leftover) = read_request(&mut stream).await.map_err(failed)?;
     let decision = decide(
         &req,

@@ -1,10 +1,12 @@
 //! `wscope listen [ADDR:]PORT`: a WebSocket server for testing. Any number of clients, each tagged
 //! with an id; what they send is printed (and echoed with --echo); input lines are broadcast, and
 //! `/to`, `/kick`, `/clients` act on single clients. The pieces: `handshake::accept` decides each handshake,
-//! [`client`] runs one connection, [`hub`] keeps the registry and runs commands, [`tls`] is wss.
+//! [`client`] runs one connection, [`hub`] keeps the registry and runs commands, [`tls`] is wss,
+//! [`h2`] serves RFC 8441 streams (`--http2`), each a client like an HTTP/1.1 one.
 //! Ctrl-C, SIGTERM or `/quit` close every client with 1001 "going away" and exit 0.
 
 pub mod client;
+mod h2;
 pub mod hub;
 mod limits;
 mod message;
@@ -64,7 +66,7 @@ async fn start(
         }
     }
     let tls = match &cfg.tls {
-        Some((cert, key)) => Some(tls::Acceptor::from_files(cert, key)?),
+        Some((cert, key)) => Some(tls::Acceptor::from_files(cert, key, cfg.http2)?),
         None => None,
     };
     let listener = TcpListener::bind(addr).await.map_err(|e| {
@@ -98,6 +100,8 @@ async fn start(
         connected: AtomicUsize::new(0),
         record: recorder.clone(),
         replay,
+        http2: cfg.http2,
+        last_id: Default::default(),
     });
     let (tx, rx) = mpsc::channel::<Input>(INPUT_QUEUE);
     match repl {
@@ -128,7 +132,6 @@ pub async fn serve(
     let mut hub = Hub::default();
     hub.verbose = verbose;
     let mut st = Serving {
-        next_id: 0,
         input_open: true,
         stopping: None,
         failures: limits::AcceptFailures::default(),
@@ -190,7 +193,6 @@ pub async fn serve(
 
 /// The accept loop's own state, beside the hub.
 struct Serving {
-    next_id: u64,
     input_open: bool,
     stopping: Option<Instant>,
     failures: limits::AcceptFailures,
@@ -223,9 +225,8 @@ fn on_accept(
     match accepted {
         Ok((tcp, peer)) => {
             st.failures.succeeded();
-            st.next_id += 1;
             tokio::spawn(client::run(
-                st.next_id,
+                shared.next_id(),
                 tcp,
                 peer,
                 shared.clone(),

@@ -114,8 +114,8 @@ pub async fn subprotocol(p: &Probe) -> Outcome {
         .headers
         .get("Sec-WebSocket-Protocol")
         .map(str::to_string);
-    match (selected, resp.status) {
-        (Some(sel), 101) => Outcome::new(
+    match (selected, upgraded(&report, resp.status)) {
+        (Some(sel), true) => Outcome::new(
             id,
             Status::Fail,
             format!(
@@ -123,12 +123,15 @@ pub async fn subprotocol(p: &Probe) -> Outcome {
                 escape(&sel)
             ),
         ),
-        (_, 101) if accepted => Outcome::new(id, Status::Pass, "none offered, none selected"),
-        (_, 101) => Outcome::new(id, Status::Fail, failed_check(&report)),
-        (_, s) => Outcome::new(
+        (_, true) if accepted => Outcome::new(id, Status::Pass, "none offered, none selected"),
+        (_, true) => Outcome::new(id, Status::Fail, failed_check(&report)),
+        (_, false) => Outcome::new(
             id,
             Status::Pass,
-            format!("refused without a subprotocol ({s}): it requires one"),
+            format!(
+                "refused without a subprotocol ({}): it requires one",
+                resp.status
+            ),
         ),
     }
 }
@@ -168,12 +171,14 @@ pub async fn deflate(p: &Probe) -> Outcome {
                 format!("accepted: {} [{}]", escape(&header), agreed.describe()),
             )
         }
-        _ if resp.status == 101 && accepted => Outcome::new(
+        _ if upgraded(&report, resp.status) && accepted => Outcome::new(
             id,
             Status::NotApplicable,
             "declined permessage-deflate: messages go uncompressed",
         ),
-        _ if resp.status == 101 => Outcome::new(id, Status::Fail, failed_check(&report)),
+        _ if upgraded(&report, resp.status) => {
+            Outcome::new(id, Status::Fail, failed_check(&report))
+        }
         _ => Outcome::new(
             id,
             Status::Warn,
@@ -182,6 +187,15 @@ pub async fn deflate(p: &Probe) -> Outcome {
                 resp.status
             ),
         ),
+    }
+}
+
+/// Whether the server said yes to the upgrade: 101 over HTTP/1.1, a 2xx to an RFC 8441 CONNECT
+/// (`--http2`), where there is no 101.
+fn upgraded(report: &Report, status: u16) -> bool {
+    match report.http2 {
+        Some(_) => (200..300).contains(&status),
+        None => status == 101,
     }
 }
 

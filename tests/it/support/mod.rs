@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod h2;
+pub mod h2_hostile;
 pub mod hostile;
 pub mod lax;
 pub mod proxies;
