@@ -12,6 +12,13 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use h2::client::SendRequest;
 
+/// The receive window of a shared connection: a 64-byte echo on each of 10,000 WebSockets at once
+/// fits (the default, 64 KiB, holds a thousand).
+pub const SHARED_WINDOW: u32 = 4 << 20;
+/// h2's bound on the framing overhead of received DATA frames still buffered (small frames count
+/// up to 256 bytes each): room for one small frame on each of 16,384 streams, still bounded.
+pub const SHARED_FRAME_BUDGET: usize = 4 << 20;
+
 /// Why the shared connection failed, in words, when the frames beneath h2 showed it (a GOAWAY):
 /// what each stream's `H2Stream::explained_by` asks.
 pub type Said = Arc<dyn Fn() -> Option<String> + Send + Sync>;

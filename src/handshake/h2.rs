@@ -238,9 +238,17 @@ pub async fn open(
         seen: seen.clone(),
     };
     let start = Instant::now();
-    let handshake = h2::client::Builder::new()
-        .max_header_list_size(MAX_HEADER_LIST)
-        .handshake::<_, Bytes>(sniffer);
+    let mut builder = h2::client::Builder::new();
+    builder.max_header_list_size(MAX_HEADER_LIST);
+    if share.is_some() {
+        // Many WebSockets on this connection (bench --h2-connections): each may have a small
+        // DATA frame buffered at once. h2's default budget for those (~32 KiB of framing
+        // overhead, some 170 frames) closed the connection with ENHANCE_YOUR_CALM under 300.
+        builder
+            .initial_connection_window_size(crate::dial::h2mux::SHARED_WINDOW)
+            .data_frame_budget(crate::dial::h2mux::SHARED_FRAME_BUDGET);
+    }
+    let handshake = builder.handshake::<_, Bytes>(sniffer);
     let (send, mut conn) = timeout_at(deadline, handshake)
         .await
         .map_err(|_| timed_out("the HTTP/2 preface"))?

@@ -753,3 +753,30 @@ async fn a_server_that_goes_silent_cannot_hold_bench_past_d_and_the_close_deadli
     let kinds = r["errors"].as_object().unwrap();
     assert!(kinds.keys().any(|k| k.contains("close")), "{r}");
 }
+
+/// Hundreds of WebSockets on one HTTP/2 connection: each has a small DATA frame buffered at once,
+/// which h2's default budget for them (~170 frames) answered by closing the connection with
+/// ENHANCE_YOUR_CALM; a shared connection gets room for one on every stream.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_websockets_share_one_http2_connection() {
+    let server = crate::support::h2::start(true).await;
+    let out = run(args(&[
+        "bench",
+        &server.url(),
+        "-c",
+        "400",
+        "-n",
+        "3",
+        "--http2-only",
+        "--h2-connections",
+        "1",
+        "--json",
+    ]))
+    .await;
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let r = report(&out);
+    assert_eq!(r["replies"]["answered"], 1200, "{r}");
+    assert_eq!(r["http2"]["connections"], 1, "{r}");
+    assert_eq!(r["http2"]["websockets"], 400, "{r}");
+    assert_eq!(server.seen.lock().unwrap().connections, 1);
+}

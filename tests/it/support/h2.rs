@@ -94,6 +94,11 @@ where
     if enable {
         b.enable_connect_protocol();
     }
+    // bench puts hundreds of WebSockets on one connection, each with a small DATA frame in
+    // flight: room for them, where h2's default budget (~170 small frames) calls it abuse.
+    b.initial_window_size(1 << 20)
+        .initial_connection_window_size(4 << 20)
+        .data_frame_budget(4 << 20);
     let Ok(mut conn) = b.handshake::<_, Bytes>(tcp).await else {
         return;
     };
