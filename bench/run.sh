@@ -411,6 +411,100 @@ if want B7; then
     "$WSCOPE" "$WSZ_URL" -x hi --once -v 2>&1 >/dev/null | sed -n 's/^ *deflate  *//p' | head -n 1 >"$OUT/b7.agreed" || true
 fi
 
+# B8's peers (issue 29): artillery (npm, pinned, its `ws` engine) as the client against the same two
+# echo servers, the same 64-byte text payload and 1 and 50 connections, closed loop (each `send`
+# waits for its echo: a `capture` makes artillery's ws engine wait). Messages per client CPU-second
+# from GNU time, as for bench; artillery's start-up (a run of one message per connection, measured
+# the same way) is subtracted as well, both columns shown. thor (npm) is not run: its only release,
+# 1.0.0, depends on git URLs (github.com/3rd-Eden/ws, node-faststats), which the registry alone cannot
+# install. Then bench --http2 over 1 and 10 HTTP/2 connections. Writes $OUT/b8-peers.md; everything
+# it needs is in this function (and bench/h2-echo-server.js).
+b8_peers() {
+    local dir=$TOOLS/loadgen ver=2.0.34 art server url spid c n yml out got base
+    art=$dir/node_modules/artillery/bin/run
+    if [ "$(node -p "require('$dir/node_modules/artillery/package.json').version" 2>/dev/null)" != "$ver" ]; then
+        say "installing artillery $ver (npm, into .tools/loadgen; a few minutes)"
+        mkdir -p "$dir"
+        nice -n 10 npm install --silent --no-audit --no-fund --ignore-scripts --prefix "$dir" "artillery@$ver" >/dev/null
+    fi
+    local payload
+    payload=$(head -c 64 /dev/zero | tr '\0' x)
+    artillery_yml() { # url connections count -> yml on stdout
+        printf 'config:\n  target: "%s"\n  phases:\n    - duration: 1\n      arrivalCount: %s\n' "$1" "$2"
+        printf 'scenarios:\n  - engine: ws\n    flow:\n      - loop:\n'
+        printf '          - send: {payload: "%s", capture: {regexp: "^(x+)$", as: "echo"}}\n' "$payload"
+        printf '        count: %s\n' "$3"
+    }
+    rm -f "$OUT"/b8p.*.tsv
+    say "B8 peers: artillery $ver, closed loop, at 1 and 50 connections against node ws and wscope listen ($RUNS rounds)"
+    for r in $(seq 1 "$RUNS"); do
+        for server in node listen; do
+            if [ $server = node ]; then url=$WS_URL spid=$WS_PID; else url=$LISTEN_URL spid=$LISTEN_PID; fi
+            for c in 1 50; do
+                n=$((20000 / c)); [ -n "$SMOKE" ] && n=$((n / 10))
+                for count in 1 "$n"; do
+                    yml=$OUT/b8p.$server.$c.$count.yml out=$OUT/b8p.$server.$c.$count.json
+                    artillery_yml "$url" "$c" "$count" >"$yml"
+                    rm -f "$out"
+                    run "b8p-$server-$c-$count" "$spid" /dev/null /dev/null -- node "$art" run --quiet --output "$out" "$yml"
+                    got=$(node -p 'const r=JSON.parse(require("fs").readFileSync(process.argv[1])).aggregate.counters;
+                        (r["websocket.messages_received"]||0)+"\t"+(r["vusers.completed"]||0)' "$out" 2>/dev/null || echo "0	0")
+                    printf '%s\t%s\n' "$count" "$got" >>"$OUT/b8p.$server.$c.tsv"
+                done
+            done
+        done
+        printf '.' >&2
+    done
+    echo >&2
+    {
+        echo "### B8 peers: artillery $ver (ws engine) as the client, closed loop, 64-byte text (medians of $RUNS rounds)"
+        echo
+        echo "| server | connections | echoes received | VUs completed | client CPU s | start-up CPU s (1 message each) | msg per client CPU-s | the same, start-up subtracted | peak RSS MiB |"
+        echo "|---|---|---|---|---|---|---|---|---|"
+        for server in node listen; do
+            for c in 1 50; do
+                n=$((20000 / c)); [ -n "$SMOKE" ] && n=$((n / 10))
+                read -r got done_ < <(awk -F'\t' -v n="$n" '$1==n{print $2, $3}' "$OUT/b8p.$server.$c.tsv" | sort -g | awk '{a[NR]=$0} END{print a[int((NR+1)/2)]}')
+                local cpu cpu1
+                cpu=$(med "b8p-$server-$c-$n" 3) cpu1=$(med "b8p-$server-$c-1" 3)
+                echo "| $server | $c | $got | $done_ | $cpu | $cpu1 | $(awk -v n="$got" -v c="$cpu" 'BEGIN{ if (c>0) printf "%.0f", n/c; else print "-" }') | $(awk -v n="$got" -v c="$cpu" -v b="$cpu1" 'BEGIN{ if (c-b>0) printf "%.0f", n/(c-b); else print "-" }') | $(mib "$(med "b8p-$server-$c-$n" 4)") |"
+            done
+        done
+        echo
+    } >"$OUT/b8-peers.md"
+    # bench --http2: 1,000 WebSockets as RFC 8441 streams over 1 and over 10 HTTP/2 connections,
+    # against Node's http2 module (bench/h2-echo-server.js: extended CONNECT, a minimal frame echo).
+    local h2port=$OUT/h2.port k
+    rm -f "$h2port" "$h2port.sessions" "$OUT"/b8h2.*.tsv
+    node "$ROOT/bench/h2-echo-server.js" "$h2port" &
+    PIDS+=($!)
+    local h2pid=$!
+    wait_file "$h2port"
+    say "B8 --http2: 1000 WebSockets over 1 and 10 HTTP/2 connections ($RUNS rounds)"
+    for r in $(seq 1 "$RUNS"); do
+        for k in 1 10; do
+            run "b8h2-$k" "$h2pid" /dev/null "$OUT/b8h2.$k.json" -- "$WSCOPE" bench "ws://127.0.0.1:$(cat "$h2port")/" \
+                -c 1000 -d 5 --http2-only --h2-connections "$k" --connect-timeout 30 --json
+            node -p 'const r=JSON.parse(require("fs").readFileSync(process.argv[1]));
+                [r.http2.connections, r.http2.websockets, r.replies.answered, r.replies.missing, r.round_trip_ms.p50, r.round_trip_ms.p99].join("\t")' \
+                "$OUT/b8h2.$k.json" >>"$OUT/b8h2.$k.tsv" || true
+        done
+    done
+    {
+        echo "### B8 --http2: 1,000 WebSockets, closed loop, 64-byte text, 5 s (medians of $RUNS rounds)"
+        echo
+        echo "| --h2-connections | HTTP/2 connections | WebSockets | replies | missing | p50 ms | p99 ms | client CPU s | msg per client CPU-s | peak RSS MiB |"
+        echo "|---|---|---|---|---|---|---|---|---|---|"
+        for k in 1 10; do
+            read -r hc ws n miss p50 p99 < <(sort -t$'\t' -k3 -g "$OUT/b8h2.$k.tsv" | awk 'NR==int((c+1)/2)' c="$(wc -l <"$OUT/b8h2.$k.tsv")")
+            local cpu
+            cpu=$(med "b8h2-$k" 3)
+            echo "| $k | $hc | $ws | $n | $miss | $p50 | $p99 | $cpu | $(awk -v n="$n" -v c="$cpu" 'BEGIN{ if (c>0) printf "%.0f", n/c; else print "-" }') | $(mib "$(med "b8h2-$k" 4)") |"
+        done
+        echo
+    } >>"$OUT/b8-peers.md"
+}
+
 if want B8; then
     # wscope bench as the client: its messages per client CPU-second, against the Node ws echo and
     # against wscope listen --echo, at 1 and 50 connections (closed loop, 64-byte text messages).
@@ -433,9 +527,12 @@ if want B8; then
     done
     echo >&2
     if [ -z "$SMOKE" ]; then
-        # 10,000 connections from one process, one message each, against the Node ws echo.
-        run b8-10k "$WS_PID" /dev/null "$OUT/b8.10k.json" -- "$WSCOPE" bench "$WS_URL" -c 10000 -n 1 --json
+        # 10,000 connections from one process, one message each, against the Node ws echo. All at
+        # once: the server's accept backlog (511) overflows and the kernel retries the SYNs for
+        # seconds, hence the long --connect-timeout.
+        run b8-10k "$WS_PID" /dev/null "$OUT/b8.10k.json" -- "$WSCOPE" bench "$WS_URL" -c 10000 -n 1 --connect-timeout 60 --json
     fi
+    if [ "$PEERS" != none ] && [ -z "$SMOKE" ]; then b8_peers; fi
 fi
 
 # H2 (issue 30): one-shot hello over h2c (RFC 8441 extended CONNECT) vs HTTP/1.1 Upgrade, both against
@@ -669,6 +766,7 @@ version_of() { # name command...: its version, or "absent"
             echo "- 10,000 connections, one message each (node ws): $(node -p 'const r=JSON.parse(require("fs").readFileSync(process.argv[1]));`opened ${r.connections.opened}, answered ${r.replies.answered}`' "$OUT/b8.10k.json"), peak RSS $(mib "$(med b8-10k 4)") MiB (target < 300 MiB)"
         fi
         echo
+        if [ -s "$OUT/b8-peers.md" ]; then cat "$OUT/b8-peers.md"; fi
     fi
     if want H2; then h2_report; fi
     if want LS; then

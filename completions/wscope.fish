@@ -396,6 +396,7 @@ complete -c wscope -n "__fish_wscope_using_subcommand bench" -s x -l template -d
 complete -c wscope -n "__fish_wscope_using_subcommand bench" -l match -d 'Pair replies by this jq key, e.g. .id [default: echo equality]' -r
 complete -c wscope -n "__fish_wscope_using_subcommand bench" -l reply-timeout -d 'A message without a reply after SECS counts as missing' -r
 complete -c wscope -n "__fish_wscope_using_subcommand bench" -l threads -d 'Worker threads [default: the number of cores]' -r
+complete -c wscope -n "__fish_wscope_using_subcommand bench" -l h2-connections -d 'Multiplex the WebSockets over K HTTP/2 connections (with --http2)' -r
 complete -c wscope -n "__fish_wscope_using_subcommand bench" -l hist -d 'Write the round trips to FILE as an HdrHistogram interval log' -r -F
 complete -c wscope -n "__fish_wscope_using_subcommand bench" -l merge -d 'Print the combined report of --hist logs and exit' -r -F
 complete -c wscope -n "__fish_wscope_using_subcommand bench" -s H -l header -d 'Extra request header \'Name: value\' (repeatable)' -r
@@ -407,6 +408,18 @@ complete -c wscope -n "__fish_wscope_using_subcommand bench" -l ca -d 'Trust the
 complete -c wscope -n "__fish_wscope_using_subcommand bench" -l cert -d 'Client certificate, PEM (with --key)' -r -F
 complete -c wscope -n "__fish_wscope_using_subcommand bench" -l key -d 'Client private key, PEM PKCS#8 \'BEGIN PRIVATE KEY\' (with --cert)' -r -F
 complete -c wscope -n "__fish_wscope_using_subcommand bench" -l max-message-size -d 'Largest message or frame accepted from the server; bigger closes with 1009 [at least 125; suffixes: K, M, G]' -r
+complete -c wscope -n "__fish_wscope_using_subcommand bench" -l ping-interval -d 'Send a ping every SECS and show its round-trip time [at least 0.1]' -r
+complete -c wscope -n "__fish_wscope_using_subcommand bench" -l ping-timeout -d 'Close the connection as dead when no pong arrives within SECS of a ping [at least 0.1]' -r
+complete -c wscope -n "__fish_wscope_using_subcommand bench" -l reconnect -d 'Connect again when the connection drops or the server closes with 1001, 1011, 1012 or 1013 (backoff 0.5 s to 30 s), up to MAX attempts in a row [\'inf\': no limit; default: none in the REPL, 5 otherwise]' -r
+complete -c wscope -n "__fish_wscope_using_subcommand bench" -l dump-limit -d 'Bytes of each payload shown by --dump before the rest is elided' -r
+complete -c wscope -n "__fish_wscope_using_subcommand bench" -l dump-file -d 'Write the frame dump to FILE instead of stderr (implies --dump)' -r -F
+complete -c wscope -n "__fish_wscope_using_subcommand bench" -l lens -d 'Decode and speak the protocol inside: socketio, graphql-ws, stomp, mqtt, jsonrpc, msgpack, cbor, protobuf, or none [default: chosen from a /socket.io/ path or a graphql-ws subprotocol]' -r
+complete -c wscope -n "__fish_wscope_using_subcommand bench" -l lens-auth -d 'JSON the lens authenticates with: Socket.IO\'s namespace auth, graphql-ws\'s connection_init payload' -r
+complete -c wscope -n "__fish_wscope_using_subcommand bench" -l lens-host -d 'STOMP\'s host header (RabbitMQ reads it as the virtual host) [default: the URL\'s host]' -r
+complete -c wscope -n "__fish_wscope_using_subcommand bench" -l proto -d 'A .proto file for the protobuf lens (compiled at start-up; implies --lens protobuf) [default: schema-less decoding]' -r -F
+complete -c wscope -n "__fish_wscope_using_subcommand bench" -l message -d 'The message of --proto that each binary message is (pkg.Name) [default: the file\'s only message]' -r
+complete -c wscope -n "__fish_wscope_using_subcommand bench" -l mqtt-version -d 'The MQTT lens\'s CONNECT: 3.1.1, or 5 (properties, reason codes)' -r -f -a "3.1.1\t''
+5\t''"
 complete -c wscope -n "__fish_wscope_using_subcommand bench" -s o -l origin -d 'Origin header to send' -r
 complete -c wscope -n "__fish_wscope_using_subcommand bench" -l auth -d 'Basic credentials \'user:pass\' (also taken from user:pass@ in the URL)' -r
 complete -c wscope -n "__fish_wscope_using_subcommand bench" -l connect-timeout -d 'Give up connecting after SECS (DNS, TCP, proxy, TLS and the upgrade together)' -r
@@ -419,6 +432,8 @@ complete -c wscope -n "__fish_wscope_using_subcommand bench" -l no-proxy -d 'Ign
 complete -c wscope -n "__fish_wscope_using_subcommand bench" -l no-coalesce -d 'Read each message the moment it arrives. By default a fast stream is read in batches, each message waiting at most 2 ms (far less CPU for both ends)'
 complete -c wscope -n "__fish_wscope_using_subcommand bench" -l http2 -d 'Open the WebSocket over HTTP/2 (RFC 8441): ALPN h2 on wss, h2c prior knowledge on ws; falls back to HTTP/1.1 with a note when the server cannot'
 complete -c wscope -n "__fish_wscope_using_subcommand bench" -l http2-only -d 'Like --http2, but fail (exit 5) instead of falling back to HTTP/1.1'
+complete -c wscope -n "__fish_wscope_using_subcommand bench" -l dump -d 'Show every frame on the wire, decoded field by field, with a hex dump'
+complete -c wscope -n "__fish_wscope_using_subcommand bench" -l lens-passive -d 'Decode only: the lens sends nothing by itself (no protocol handshake, no answers to its pings)'
 complete -c wscope -n "__fish_wscope_using_subcommand bench" -s k -l insecure -d 'Skip certificate and host name verification (a warning is printed)'
 complete -c wscope -n "__fish_wscope_using_subcommand bench" -s v -l verbose -d 'Show the handshake in full, its checks and timings'
 complete -c wscope -n "__fish_wscope_using_subcommand bench" -s L -l location -d 'Follow 3xx redirects, printing each hop'

@@ -352,6 +352,13 @@ pub struct BenchArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024), help_heading = "Load", hide_short_help = true)]
     pub threads: Option<u16>,
 
+    /// Multiplex the WebSockets over K HTTP/2 connections (with --http2)
+    ///
+    /// Each WebSocket is an RFC 8441 stream; connection number i uses HTTP/2 connection i mod K
+    /// [default: one HTTP/2 connection per WebSocket].
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(1..), help_heading = "Load")]
+    pub h2_connections: Option<u32>,
+
     /// Print the report as one JSON object
     #[arg(long, help_heading = "Report")]
     pub json: bool,
@@ -368,6 +375,10 @@ pub struct BenchArgs {
 
     #[command(flatten)]
     pub conn: ConnectArgs,
+
+    /// --lens and pings apply; --reconnect and --dump are refused by `config::bench`.
+    #[command(flatten)]
+    pub live: super::LiveArgs,
 }
 
 /// `wscope proxy [ADDR:]PORT URL`: clients connect here, each is relayed to URL, both sides shown.

@@ -299,34 +299,44 @@ impl Client {
 
     /// The lens of a connection that opened: `--lens`, or the one its handshake points to.
     fn choose_lens(&self, report: &crate::handshake::Report) -> Option<crate::lens::Chosen> {
-        let url = url::Url::parse(&report.url).ok();
-        let resource = url.as_ref().map_or_else(
-            || self.target.resource.clone(),
-            |u| match u.query() {
-                Some(q) => format!("{}?{q}", u.path()),
-                None => u.path().to_string(),
-            },
-        );
-        let sub = report.subprotocol();
-        let entry = crate::lens::choose(&self.lens, &resource, sub)?;
-        Some(crate::lens::Chosen {
-            entry,
-            config: crate::lens::Config {
-                resource,
-                subprotocol: sub.map(String::from),
-                host: match self.lens.host.as_str() {
-                    "" => self.target.host.clone(),
-                    h => h.to_string(),
-                },
-                login: self.lens.login.clone().or_else(|| self.target.auth.clone()),
-                ..self.lens.clone()
-            },
-        })
+        choose_lens(&self.lens, &self.target, report)
     }
 }
 
+/// The lens of a connection to `target` that opened (connect's and bench's): `--lens`, or the
+/// one its handshake points to.
+pub(crate) fn choose_lens(
+    lens: &crate::lens::Config,
+    target: &Target,
+    report: &crate::handshake::Report,
+) -> Option<crate::lens::Chosen> {
+    let url = url::Url::parse(&report.url).ok();
+    let resource = url.as_ref().map_or_else(
+        || target.resource.clone(),
+        |u| match u.query() {
+            Some(q) => format!("{}?{q}", u.path()),
+            None => u.path().to_string(),
+        },
+    );
+    let sub = report.subprotocol();
+    let entry = crate::lens::choose(lens, &resource, sub)?;
+    Some(crate::lens::Chosen {
+        entry,
+        config: crate::lens::Config {
+            resource,
+            subprotocol: sub.map(String::from),
+            host: match lens.host.as_str() {
+                "" => target.host.clone(),
+                h => h.to_string(),
+            },
+            login: lens.login.clone().or_else(|| target.auth.clone()),
+            ..lens.clone()
+        },
+    })
+}
+
 /// A Socket.IO URL gets the Engine.IO query it needs (`EIO=4&transport=websocket`), said in a note.
-fn lens_url(lens: &crate::lens::Config, target: &mut Target) {
+pub(crate) fn lens_url(lens: &crate::lens::Config, target: &mut Target) {
     if target.unix_socket.is_some() {
         return;
     }

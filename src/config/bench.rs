@@ -31,8 +31,17 @@ fn mode(args: &BenchArgs) -> Result<Mode> {
         .url
         .as_deref()
         .ok_or_else(|| Error::usage("a URL is required (or --merge FILE...)"))?;
-    let target = crate::target::Target::parse(url)?;
+    let mut target = crate::target::Target::parse(url)?;
+    refuse_live_flags(args)?;
     let mut handshake = handshake(&args.conn)?;
+    let lens = super::lens::lens(&args.live, &args.conn, handshake.auth.clone())?;
+    crate::commands::connect::lens_url(&lens, &mut target);
+    if args.h2_connections.is_some() && handshake.http2 == crate::handshake::Http2::Off {
+        return Err(Error::usage_hint(
+            "--h2-connections needs --http2 (or --http2-only)",
+            "add --http2: the WebSockets then travel as RFC 8441 streams",
+        ));
+    }
     // No permessage-deflate unless --deflate PARAMS asks: each compressing connection holds some
     // 300 KiB of zlib state, and 10,000 of them would be 3 GiB.
     handshake.deflate = args.conn.deflate.clone();
@@ -52,7 +61,10 @@ fn mode(args: &BenchArgs) -> Result<Mode> {
                 .map_err(|e| Error::usage(format!("--match '{}': {e}", f.escape_debug())))?;
             // The key must be in what we send, or no reply could ever be paired.
             let first = Generator::new(&payload, 1).message(1);
-            if pairing::key(&jq, &first).is_none() {
+            if crate::commands::bench::payload::body(&first)
+                .and_then(|b| pairing::key(&jq, b))
+                .is_none()
+            {
                 return Err(Error::usage_hint(
                     format!(
                         "--match '{}' finds nothing in the first message sent",
@@ -69,6 +81,8 @@ fn mode(args: &BenchArgs) -> Result<Mode> {
     Ok(Mode::Run(Box::new(Bench {
         target,
         handshake,
+        session: session(args),
+        lens,
         max_message_size: args.conn.max_message_size,
         connections: args.connections,
         ramp: args.ramp,
@@ -79,6 +93,7 @@ fn mode(args: &BenchArgs) -> Result<Mode> {
         pairing,
         reply_timeout: args.reply_timeout,
         threads: threads(args),
+        h2_connections: args.h2_connections,
         json: args.json,
         hist: args.hist.clone(),
     })))
@@ -91,4 +106,51 @@ fn threads(args: &BenchArgs) -> usize {
             .map(std::num::NonZeroUsize::get)
             .unwrap_or(1)
     })
+}
+
+/// `--reconnect` and `--dump` belong to one watched connection, not to a load.
+fn refuse_live_flags(args: &BenchArgs) -> Result<()> {
+    let live = &args.live;
+    let refused = if live.reconnect.is_some() {
+        Some("--reconnect")
+    } else if live.dump || live.dump_file.is_some() {
+        Some("--dump")
+    } else {
+        None
+    };
+    match refused {
+        Some(flag) => Err(Error::usage_hint(
+            format!("{flag} is not for bench"),
+            "bench counts closed connections in its report; watch one with `wscope URL --dump`",
+        )),
+        None => Ok(()),
+    }
+}
+
+/// A load connection's session: the engine as connect runs it, minus what watches one
+/// connection (no script, no idle wait): the end of the load's input closes it at once with
+/// 1000, and Ctrl-C reaches it through bench's own stop, not the session's.
+fn session(args: &BenchArgs) -> crate::session::Options {
+    use crate::session::{Options, Role, Wait};
+    Options {
+        role: Role::Client,
+        shutdown: crate::shutdown::Shutdown::none(),
+        count_unsent: false,
+        wait: Wait::Secs(std::time::Duration::ZERO),
+        idle: None,
+        script: crate::script::Options::default(),
+        once: false,
+        count: None,
+        close_code: 1000,
+        close_reason: String::new(),
+        echo: false,
+        ping_interval: args.live.ping_interval,
+        ping_timeout: args.live.ping_timeout,
+        max_message_size: args.conn.max_message_size,
+        dump: None,
+        wire: None,
+        deflate: None,
+        raw: None,
+        lens: None,
+    }
 }

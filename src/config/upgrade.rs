@@ -44,6 +44,7 @@ pub fn handshake(args: &ConnectArgs) -> Result<handshake::Options> {
             (true, false) => handshake::Http2::Prefer,
             (false, false) => handshake::Http2::Off,
         },
+        h2_slot: None,
     })
 }
 

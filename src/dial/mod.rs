@@ -2,6 +2,7 @@
 //! is timed for the handshake report and bounded by the one `--connect-timeout` deadline, and each
 //! failure says which phase failed. What comes out is a plain byte stream; nothing here knows HTTP.
 
+pub mod h2mux;
 pub mod h2stream;
 pub mod proxy;
 mod tls;

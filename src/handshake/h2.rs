@@ -226,6 +226,7 @@ pub async fn open(
     view: &mut H2View,
     deadline: tokio::time::Instant,
     timeout: Duration,
+    share: Option<&crate::dial::h2mux::H2Slot>,
 ) -> std::result::Result<(Upgraded, Headers), Refusal> {
     let timed_out = |what| Error::Timeout {
         what,
@@ -237,9 +238,17 @@ pub async fn open(
         seen: seen.clone(),
     };
     let start = Instant::now();
-    let handshake = h2::client::Builder::new()
-        .max_header_list_size(MAX_HEADER_LIST)
-        .handshake::<_, Bytes>(sniffer);
+    let mut builder = h2::client::Builder::new();
+    builder.max_header_list_size(MAX_HEADER_LIST);
+    if share.is_some() {
+        // Many WebSockets on this connection (bench --h2-connections): each may have a small
+        // DATA frame buffered at once. h2's default budget for those (~32 KiB of framing
+        // overhead, some 170 frames) closed the connection with ENHANCE_YOUR_CALM under 300.
+        builder
+            .initial_connection_window_size(crate::dial::h2mux::SHARED_WINDOW)
+            .data_frame_budget(crate::dial::h2mux::SHARED_FRAME_BUDGET);
+    }
+    let handshake = builder.handshake::<_, Bytes>(sniffer);
     let (send, mut conn) = timeout_at(deadline, handshake)
         .await
         .map_err(|_| timed_out("the HTTP/2 preface"))?
@@ -280,12 +289,17 @@ pub async fn open(
             "the server does not advertise SETTINGS_ENABLE_CONNECT_PROTOCOL = 1 (RFC 8441)".into(),
         ));
     }
-    let why: crate::dial::h2stream::Why =
-        Box::new(move || seen.lock().ok().and_then(|s| s.why_ended()));
+    let said: crate::dial::h2mux::Said =
+        Arc::new(move || seen.lock().ok().and_then(|s| s.why_ended()));
+    if let Some(slot) = share {
+        slot.keep(&send, said.clone());
+    }
+    let why: crate::dial::h2stream::Why = Box::new(move || said());
     open_stream(send, target, req, view, deadline, timeout, why).await
 }
 
-async fn open_stream(
+/// One extended CONNECT stream on an HTTP/2 connection that is up.
+pub(super) async fn open_stream(
     send: h2::client::SendRequest<Bytes>,
     target: &Target,
     req: &request::Request,

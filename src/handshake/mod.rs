@@ -259,6 +259,44 @@ async fn attempt(
     report.verdict = None;
     let key = tokio_tungstenite::tungstenite::handshake::client::generate_key();
     let req = request::build(target, args, key);
+    // A shared HTTP/2 connection: wait while another WebSocket dials it, then open a stream on it.
+    let slot = args.h2_slot.as_deref().filter(|_| args.http2 != Http2::Off);
+    let _dialing = match slot {
+        Some(s) => Some(
+            tokio::time::timeout_at(deadline, s.dialing.lock())
+                .await
+                .map_err(|_| Error::Timeout {
+                    what: "waiting for the shared HTTP/2 connection",
+                    after: args.connect_timeout,
+                })?,
+        ),
+        None => None,
+    };
+    if let Some((s, (send, said))) = slot.and_then(|s| Some((s, s.live()?))) {
+        drop(_dialing);
+        let mut view = h2::H2View::default();
+        let why: crate::dial::h2stream::Why = Box::new(move || said());
+        let timeout = args.connect_timeout;
+        let opened = h2::open_stream(send, target, &req, &mut view, deadline, timeout, why).await;
+        report.http2 = Some(view);
+        return match opened {
+            Ok((up, headers)) => {
+                s.opened();
+                finish_h2(up, headers, &req, args, report, start)
+            }
+            Err(h2::Refusal::Failed(e)) => {
+                s.forget();
+                Err(e)
+            }
+            Err(h2::Refusal::Fallback(why)) => {
+                s.forget();
+                Err(Error::Handshake {
+                    message: why,
+                    hint: None,
+                })
+            }
+        };
+    }
     let mut stream = Some(reach(target, args, tls_config, report, deadline).await?);
     if args.http2 != Http2::Off && report.http2.is_none() {
         let opened = try_http2(
@@ -271,6 +309,9 @@ async fn attempt(
             deadline,
         );
         if let Some((up, headers)) = opened.await? {
+            if let Some(s) = slot {
+                s.opened();
+            }
             return finish_h2(up, headers, &req, args, report, start);
         }
         // The HTTP/2 attempt used the connection up, unless ALPN already chose HTTP/1.1 on it.
@@ -310,6 +351,7 @@ async fn try_http2(
                 &mut view,
                 deadline,
                 args.connect_timeout,
+                args.h2_slot.as_deref(),
             );
             let opened = opened.await;
             report.http2 = Some(view);

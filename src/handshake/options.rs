@@ -31,6 +31,8 @@ pub struct Options {
     pub deflate: Option<Offer>,
     /// `--http2` / `--http2-only`: RFC 8441 first.
     pub http2: Http2,
+    /// A shared HTTP/2 connection to open the WebSocket on (`bench --h2-connections`).
+    pub h2_slot: Option<std::sync::Arc<crate::dial::h2mux::H2Slot>>,
 }
 
 /// Whether to open the WebSocket as an HTTP/2 extended CONNECT stream (RFC 8441).

@@ -46,6 +46,9 @@ pub enum Input {
     /// A data message an earlier connection took but never wrote (`--reconnect`): sent as it
     /// is, without a second `sent` event.
     Resend(Message),
+    /// A message already built (bench's load): sent and announced like data from a pipe, without
+    /// a charge (its producer bounds what it queues).
+    Data(Message),
     /// No more input.
     End,
 }
@@ -126,14 +129,15 @@ pub fn ws_config(max_message_size: usize) -> WebSocketConfig {
 
 const READ_BUFFER: usize = 16 * 1024;
 
-/// [`ws_config`] for `role`. A server (`wscope listen`) may hold thousands of mostly idle
-/// connections, and tungstenite allocates its read buffer whole when the connection opens and
-/// zero-fills it at the first read: a smaller one makes each cost 12 KiB less, while a stream of
-/// small messages is still read a few dozen at a time (docs/BENCHMARKS.md, LS).
-pub fn ws_config_for(role: Role, max_message_size: usize) -> WebSocketConfig {
+/// The library's read buffer for `role` ([`ws_config`] has a client's). A server (`wscope
+/// listen`) may hold thousands of mostly idle connections, and tungstenite allocates its read
+/// buffer whole when the connection opens and zero-fills it at the first read: a smaller one makes
+/// each cost 12 KiB less, while a stream of small messages is still read a few dozen at a time
+/// (docs/BENCHMARKS.md, LS).
+pub fn read_buffer_for(role: Role) -> usize {
     match role {
-        Role::Server => ws_config(max_message_size).read_buffer_size(SERVER_READ_BUFFER),
-        Role::Client => ws_config(max_message_size),
+        Role::Server => SERVER_READ_BUFFER,
+        Role::Client => READ_BUFFER,
     }
 }
 
@@ -414,7 +418,7 @@ mod wait;
 mod writer;
 
 pub use crate::wire::role::Role;
-pub use stack::{stack, Stacked, Tapping};
+pub use stack::{stack, stack_sized, Stacked, Tapping};
 pub use wait::Wait;
 
 use ending::judge;

@@ -42,6 +42,31 @@ pub async fn stack(
     max_message_size: usize,
     tapping: Option<Tapping>,
 ) -> Stacked {
+    let read_buffer = super::read_buffer_for(role);
+    stack_sized(
+        stream,
+        leftover,
+        role,
+        deflate,
+        max_message_size,
+        tapping,
+        read_buffer,
+    )
+    .await
+}
+
+/// [`stack`] with the library's read buffer of `read_buffer` bytes: bench's 10,000 connections
+/// take a smaller one than [`super::read_buffer_for`] gives a client, each buffer being allocated
+/// whole up front.
+pub async fn stack_sized(
+    stream: BoxStream,
+    leftover: Vec<u8>,
+    role: Role,
+    deflate: Option<&Link>,
+    max_message_size: usize,
+    tapping: Option<Tapping>,
+    read_buffer: usize,
+) -> Stacked {
     let (stream, frames): (BoxStream, _) = match tapping {
         Some(t) => {
             let (sink, rx) = TapSink::new(t.limit, Instant::now(), t.enabled);
@@ -68,7 +93,7 @@ pub async fn stack(
         stream,
         leftover,
         role.ws(),
-        Some(super::ws_config_for(role, max_message_size)),
+        Some(super::ws_config(max_message_size).read_buffer_size(read_buffer)),
     )
     .await;
     Stacked {

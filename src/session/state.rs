@@ -199,6 +199,7 @@ impl Loop<'_> {
             Input::Line(line) => self.on_line(line, false, sink).await,
             Input::Typed(line) => self.on_line(line, true, sink).await,
             Input::Resend(m) => self.send_data_as(m, Origin::User, false, sink).await,
+            Input::Data(m) => self.send_data(m, Origin::User, sink).await,
             Input::End => self.end_of_input(),
             Input::Failed(e) => {
                 self.failure.get_or_insert(e);

@@ -480,3 +480,303 @@ async fn ctrl_c_closes_every_connection_and_prints_the_report() {
         "{err}"
     );
 }
+
+/// bench runs on the session engine: `--lens` decodes every reply (here JSON-RPC requests echoed
+/// back) and the report counts them, while the replies still pair by their id.
+#[tokio::test]
+async fn lens_jsonrpc_decodes_the_replies_and_they_pair_by_id() {
+    let s = Listen::start(&["--echo"]);
+    let out = run(args(&[
+        "bench",
+        &s.url("/"),
+        "-c",
+        "2",
+        "-n",
+        "10",
+        "-x",
+        r#"{"jsonrpc":"2.0","id":${seq},"method":"ping","params":[${conn}]}"#,
+        "--match",
+        ".id",
+        "--lens",
+        "jsonrpc",
+        "--json",
+    ]))
+    .await;
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let r = report(&out);
+    assert_eq!(r["replies"]["answered"], 20, "{r}");
+    assert_eq!(r["lens"]["name"], "jsonrpc", "{r}");
+    assert_eq!(r["lens"]["decoded"], 20, "{r}");
+    assert_eq!(r["lens"]["undecoded"], 0, "{r}");
+    // Without the lens there is no lens section.
+    let plain = run(args(&["bench", &s.url("/"), "-n", "2", "--json"])).await;
+    assert_eq!(plain.code, 0, "{}", plain.stderr);
+    assert!(report(&plain).get("lens").is_none(), "{}", plain.stdout);
+}
+
+/// Text that is not the lens's protocol is counted as such, and the text report says so.
+#[tokio::test]
+async fn lens_counts_what_is_not_its_protocol_in_the_text_report() {
+    let s = Listen::start(&["--echo"]);
+    let out = run(args(&[
+        "bench",
+        &s.url("/"),
+        "-n",
+        "5",
+        "-x",
+        "plain ${seq}",
+        "--lens",
+        "jsonrpc",
+    ]))
+    .await;
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let line = out
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("Lens jsonrpc"))
+        .unwrap_or_else(|| panic!("no lens line: {}", out.stdout));
+    assert!(line.contains("decoded 0"), "{line}");
+    assert!(line.contains("not its packets 5"), "{line}");
+}
+
+/// wss: the dial and TLS of connect, with its --ca.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wss_with_the_ca_every_message_is_answered() {
+    let pki = servers::Pki::new(&["localhost", "127.0.0.1"]);
+    let server = servers::start_tls(servers::Options::default(), pki.identity()).await;
+    let url = format!("wss://127.0.0.1:{}/", server.addr.port());
+    let ca = pki.ca_path.to_str().unwrap().to_string();
+    let out = run(args(&[
+        "bench", &url, "-c", "2", "-n", "5", "--ca", &ca, "--json",
+    ]))
+    .await;
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let r = report(&out);
+    assert_eq!(r["connections"]["opened"], 2, "{r}");
+    assert_eq!(r["replies"]["answered"], 10, "{r}");
+    // Without the CA: no connection opens, and the exit code is TLS's.
+    let out = run(args(&["bench", &url, "-n", "1", "--json"])).await;
+    assert_eq!(out.code, 4, "{}{}", out.stdout, out.stderr);
+}
+
+/// --http2: each WebSocket is an RFC 8441 stream, echoed by the in-process h2 server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http2_websockets_are_answered() {
+    let server = crate::support::h2::start(true).await;
+    let out = run(args(&[
+        "bench",
+        &server.url(),
+        "-c",
+        "3",
+        "-n",
+        "4",
+        "--http2-only",
+        "--json",
+    ]))
+    .await;
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let r = report(&out);
+    assert_eq!(r["replies"]["answered"], 12, "{r}");
+    assert_eq!(r["http2"]["websockets"], 3, "{r}");
+    assert_eq!(r["http2"]["connections"], 3, "{r}");
+    let seen = server.seen.lock().unwrap();
+    assert_eq!(seen.requests.len(), 3);
+    assert_eq!(seen.connections, 3);
+}
+
+/// --h2-connections K: the WebSockets are streams of K shared HTTP/2 connections, and the report
+/// says how many carried how many.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn h2_connections_multiplexes_the_websockets_over_k_connections() {
+    let server = crate::support::h2::start(true).await;
+    let out = run(args(&[
+        "bench",
+        &server.url(),
+        "-c",
+        "6",
+        "-n",
+        "3",
+        "--http2-only",
+        "--h2-connections",
+        "2",
+        "--json",
+    ]))
+    .await;
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let r = report(&out);
+    assert_eq!(r["connections"]["opened"], 6, "{r}");
+    assert_eq!(r["replies"]["answered"], 18, "{r}");
+    assert_eq!(r["http2"]["websockets"], 6, "{r}");
+    assert_eq!(r["http2"]["connections"], 2, "{r}");
+    {
+        let seen = server.seen.lock().unwrap();
+        assert_eq!(seen.requests.len(), 6);
+        assert_eq!(seen.connections, 2, "six WebSockets, two TCP connections");
+    }
+    // The text report says it too; without --http2 the flag is refused.
+    let text = run(args(&[
+        "bench",
+        &server.url(),
+        "-c",
+        "4",
+        "-n",
+        "1",
+        "--http2",
+        "--h2-connections",
+        "1",
+    ]))
+    .await;
+    assert_eq!(text.code, 0, "{}", text.stderr);
+    assert!(
+        text.stdout
+            .contains("HTTP/2       4 WebSockets over 1 connection\n"),
+        "{}",
+        text.stdout
+    );
+    let refused = run(args(&["bench", &server.url(), "--h2-connections", "2"])).await;
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(refused.stderr.contains("--http2"), "{}", refused.stderr);
+}
+
+#[tokio::test]
+async fn reconnect_and_dump_are_not_for_bench() {
+    for flag in ["--reconnect", "--dump"] {
+        let out = run(args(&["bench", "ws://127.0.0.1:9/", flag])).await;
+        assert_eq!(out.code, 2, "{flag}: {}", out.stderr);
+        assert!(out.stderr.contains("not for bench"), "{}", out.stderr);
+    }
+}
+
+/// Issue item 5: a server that drops every 10th message, in an open loop: each dropped one is
+/// missing, the rest answered, exit 7.
+#[tokio::test]
+async fn a_server_that_drops_every_tenth_message_counts_them_missing() {
+    let addr = replying(|n, text| (n % 10 != 0).then(|| text.to_string())).await;
+    let out = run(args(&[
+        "bench",
+        &format!("ws://{addr}/"),
+        "-c",
+        "2",
+        "-n",
+        "20",
+        "--rate",
+        "200",
+        "--reply-timeout",
+        "0.3",
+        "--json",
+    ]))
+    .await;
+    assert_eq!(out.code, 7, "{}{}", out.stdout, out.stderr);
+    let r = report(&out);
+    assert_eq!(r["mode"], "open", "{r}");
+    assert_eq!(r["replies"]["expected"], 40, "{r}");
+    assert_eq!(r["replies"]["answered"], 36, "{r}");
+    assert_eq!(r["replies"]["missing"], 4, "{r}");
+    assert_eq!(r["connections"]["closed_early"], 0, "{r}");
+}
+
+/// Issue item 5: a server that closes half the connections (the odd ones, at their second
+/// message): those count as closed early, the others finish.
+#[tokio::test]
+async fn a_server_that_closes_half_the_connections_counts_them() {
+    let addr = replying(|n, text| {
+        let conn: u64 = text.split(':').next()?.parse().ok()?;
+        Some(if conn % 2 == 1 && n == 2 {
+            "CLOSE".into()
+        } else {
+            text.into()
+        })
+    })
+    .await;
+    let out = run(args(&[
+        "bench",
+        &format!("ws://{addr}/"),
+        "-c",
+        "4",
+        "-n",
+        "5",
+        "-x",
+        "${conn}:${seq}",
+        "--json",
+    ]))
+    .await;
+    assert_eq!(out.code, 7, "{}{}", out.stdout, out.stderr);
+    let r = report(&out);
+    assert_eq!(r["connections"]["opened"], 4, "{r}");
+    assert_eq!(r["connections"]["closed_early"], 2, "{r}");
+    assert_eq!(r["replies"]["answered"], 2 * 5 + 2, "{r}");
+    assert_eq!(r["replies"]["missing"], 2, "{r}");
+    let kinds = r["errors"].as_object().unwrap();
+    assert_eq!(
+        kinds["the server closed the connection early with 1001"], 2,
+        "{r}"
+    );
+}
+
+/// Issue item 5: a server that takes the upgrade, then neither reads nor answers nor closes:
+/// bench stops sending at -d, gives up on the replies and on the close handshake, and reports.
+#[tokio::test]
+async fn a_server_that_goes_silent_cannot_hold_bench_past_d_and_the_close_deadline() {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = l.accept().await {
+            tokio::spawn(async move {
+                let Ok(ws) = tokio_tungstenite::accept_async(tcp).await else {
+                    return;
+                };
+                // Holds the connection open, reading nothing.
+                tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+                drop(ws);
+            });
+        }
+    });
+    let out = run(args(&[
+        "bench",
+        &format!("ws://{addr}/"),
+        "-c",
+        "2",
+        "-d",
+        "0.5",
+        "--reply-timeout",
+        "0.2",
+        "--json",
+    ]))
+    .await;
+    assert_eq!(out.code, 7, "{}{}", out.stdout, out.stderr);
+    let r = report(&out);
+    assert_eq!(r["connections"]["opened"], 2, "{r}");
+    assert_eq!(r["replies"]["answered"], 0, "{r}");
+    let sent = r["replies"]["expected"].as_u64().unwrap();
+    assert!(sent >= 2, "{r}");
+    assert_eq!(r["replies"]["missing"], sent, "{r}");
+    let kinds = r["errors"].as_object().unwrap();
+    assert!(kinds.keys().any(|k| k.contains("close")), "{r}");
+}
+
+/// Hundreds of WebSockets on one HTTP/2 connection: each has a small DATA frame buffered at once,
+/// which h2's default budget for them (~170 frames) answered by closing the connection with
+/// ENHANCE_YOUR_CALM; a shared connection gets room for one on every stream.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_websockets_share_one_http2_connection() {
+    let server = crate::support::h2::start(true).await;
+    let out = run(args(&[
+        "bench",
+        &server.url(),
+        "-c",
+        "400",
+        "-n",
+        "3",
+        "--http2-only",
+        "--h2-connections",
+        "1",
+        "--json",
+    ]))
+    .await;
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let r = report(&out);
+    assert_eq!(r["replies"]["answered"], 1200, "{r}");
+    assert_eq!(r["http2"]["connections"], 1, "{r}");
+    assert_eq!(r["http2"]["websockets"], 400, "{r}");
+    assert_eq!(server.seen.lock().unwrap().connections, 1);
+}

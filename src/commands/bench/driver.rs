@@ -1,40 +1,35 @@
-//! One connection of the load: dialled and upgraded by the same code as `connect`
-//! (`handshake::open`), stacked by `session::stack` (so deflate, the guard and the rest of the
-//! stack apply), then driven here: a closed loop (the next message leaves when the last one was
-//! answered) or an open loop (messages leave on schedule, `--rate`; each round trip counts from
-//! when its message was due, so a stalled server cannot hide its stall: wrk2's correction of
-//! coordinated omission). Nothing is printed: round trips go to the [`Recorder`], outcomes to
-//! [`Shared`].
-//!
-//! Why not the session engine: its input is an owned `Input` through a channel, its writes a
-//! second channel to a writer task, and each pass of its loop polls a dozen arms (timers, signals,
-//! the script): per message that is two channel hops, a task wake-up and an allocation, and the
-//! send time it could report is not when the write reached the socket.
+//! One connection of the load, on connect's code from end to end: dialled and upgraded by
+//! `handshake::open` (wss, proxies, `--http2`), stacked by `session::stack` (deflate, the guard),
+//! then run by the session engine (`session::run_connection`, with the lens of `--lens`), whose
+//! events go to bench's [`BenchSink`] instead of the printer. Beside the session runs the
+//! connection's clock: the open loop's schedule (messages leave on time, each round trip counts
+//! from when its message was due, so a stalled server cannot hide its stall: wrk2's correction of
+//! coordinated omission), the reply timeout, the end of `-d`, and a signal. A closed loop is
+//! driven by the replies themselves (see `sink`).
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use futures_util::{FutureExt, SinkExt, StreamExt};
+use tokio::sync::mpsc;
 use tokio::time::{sleep_until, timeout, Instant as TokioInstant};
-use tokio_tungstenite::tungstenite::{Error as WsError, Message};
-use tokio_tungstenite::WebSocketStream;
 
 use super::options::Bench;
-use super::pairing::{InFlight, Paired};
-use super::payload::{body, Generator};
-use super::stats::{Recorder, Shared};
-use crate::dial::BoxStream;
+use super::sink::{BenchSink, Conn, Load, QUEUE};
+use super::stats::{lock, Shared};
+use crate::event::{Closer, Stats};
 use crate::handshake;
-use crate::session::{self, Role};
+use crate::session::{self, Input, Role};
 
-type Ws = WebSocketStream<BoxStream>;
-
-/// How long our close frame may wait for the server's.
-const CLOSE_WAIT: Duration = Duration::from_secs(5);
-/// Messages read in one go when they are already there, all stamped with one reading of the clock.
-const READ_BURST: usize = 64;
-/// Messages sent in one go in open loop before reads get a turn.
-const SEND_BURST: usize = 256;
+/// How long the session may take to close once its input ended: the engine's close deadline
+/// (5 s) and its writer's grace (1 s), and a second to spare. Past it the connection is dropped.
+const CLOSE_WAIT: Duration = Duration::from_secs(7);
+/// The WebSocket library's read buffer per connection (connect's is 16 KiB): allocated whole for
+/// each connection, it was half of bench's memory per connection (docs/BENCHMARKS.md, B8).
+const READ_BUFFER: usize = 4 * 1024;
+/// How often the clock looks at a connection with nothing in flight (a reply timeout is never
+/// later than this past due).
+const IDLE_LOOK: Duration = Duration::from_secs(1);
 
 /// What every connection shares.
 pub struct Ctx {
@@ -44,32 +39,39 @@ pub struct Ctx {
     pub stop_at: Option<Instant>,
     /// Becomes true on Ctrl-C or SIGTERM: every connection stops sending and closes.
     pub stop: tokio::sync::watch::Receiver<bool>,
-}
-
-/// How the load on a connection ended.
-enum End {
-    /// Every message sent, every reply in or given up on.
-    Done,
-    /// The server closed first.
-    ClosedByServer(Option<u16>),
-    /// The connection broke, or a send never finished.
-    Broken(String),
-    /// A signal stopped the run: close now, what is in flight is neither answered nor missing.
-    Stopped,
+    /// `--h2-connections K`: the K shared HTTP/2 connections (empty without it).
+    pub h2_slots: Vec<Arc<crate::dial::h2mux::H2Slot>>,
 }
 
 /// Open connection number `id` (from 1), run its load, close it.
 pub async fn connection(id: u32, ctx: Arc<Ctx>) {
     let cfg = &ctx.cfg;
     let mut stop = ctx.stop.clone();
+    let shared_h2;
+    let options = match ctx
+        .h2_slots
+        .get((id as usize - 1) % ctx.h2_slots.len().max(1))
+    {
+        Some(slot) => {
+            shared_h2 = handshake::Options {
+                h2_slot: Some(slot.clone()),
+                ..cfg.handshake.clone()
+            };
+            &shared_h2
+        }
+        None => &cfg.handshake,
+    };
     let (report, upgraded) = tokio::select! {
-        opened = handshake::open(&cfg.target, &cfg.handshake) => opened,
+        opened = handshake::open(&cfg.target, options) => opened,
         () = stopped(&mut stop) => return,
     };
     let up = match upgraded {
         Ok(up) => up,
         Err(e) => return ctx.shared.failed(e),
     };
+    if report.http2.is_some() {
+        ctx.shared.h2_websockets.fetch_add(1, Ordering::Relaxed);
+    }
     let t = &report.timings;
     ctx.shared
         .opened(t.dial.tcp.or(t.total), t.upgrade.or(t.total));
@@ -78,246 +80,200 @@ pub async fn connection(id: u32, ctx: Arc<Ctx>) {
         .as_ref()
         .and_then(|v| v.deflate)
         .map(|agreed| crate::deflate::Link::new(agreed, Role::Client));
-    let stacked = session::stack(
+    let stacked = session::stack_sized(
         up.stream,
         up.leftover,
         Role::Client,
         link.as_ref(),
         cfg.max_message_size,
         None,
+        READ_BUFFER,
     )
     .await;
-    let mut ws = stacked.ws;
-    ctx.shared
-        .open
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let mut load = Load::new(id, &ctx);
-    let end = load.run(&mut ws, &mut stop).await;
+    let opts = session::Options {
+        wire: Some(stacked.wire),
+        deflate: link,
+        raw: Some(stacked.raw),
+        lens: crate::commands::connect::choose_lens(&cfg.lens, &cfg.target, &report),
+        ..cfg.session.clone()
+    };
+    let stats = Stats::new(report.url.clone(), None, Vec::new());
+    ctx.shared.open.fetch_add(1, Ordering::Relaxed);
+    run(id, &ctx, stacked.ws, opts, stats, &mut stop).await;
+    ctx.shared.open.fetch_sub(1, Ordering::Relaxed);
+}
+
+/// How the load on a connection ended, as the clock saw it.
+enum Clock {
+    /// The end of input is queued: the session closes.
+    Ended,
+    /// The session stopped taking what we queue: the server does not read.
+    Stuck,
+}
+
+/// The session and the clock, side by side, then the connection's outcome.
+async fn run(
+    id: u32,
+    ctx: &Arc<Ctx>,
+    ws: tokio_tungstenite::WebSocketStream<crate::dial::BoxStream>,
+    opts: session::Options,
+    stats: Stats,
+    stop: &mut tokio::sync::watch::Receiver<bool>,
+) {
+    let (tx, rx) = mpsc::channel(QUEUE);
+    let conn = Arc::new(Conn {
+        load: Mutex::new(Load::new(
+            id,
+            &ctx.cfg,
+            ctx.stop_at,
+            opts.lens.as_ref().map(|c| c.entry.name),
+        )),
+        input: tx,
+        shared: ctx.shared.clone(),
+    });
+    let stuck = Arc::new(AtomicBool::new(false));
+    let mut sink = BenchSink {
+        conn: conn.clone(),
+        stuck: stuck.clone(),
+    };
+    // The closed loop's first message (held by the session while a lens shakes hands).
+    conn.step(Instant::now());
+    let mut feed = session::Feed::new(rx);
+    let session = session::run_connection(
+        ws,
+        &mut feed,
+        None,
+        &mut sink,
+        opts,
+        stats,
+        session::Carry::default(),
+    );
+    tokio::pin!(session);
+    let ended = tokio::select! {
+        ended = &mut session => Some(ended),
+        clock = tick(&conn, ctx, &stuck, stop) => match clock {
+            Clock::Ended => timeout(CLOSE_WAIT, &mut session).await.ok(),
+            Clock::Stuck => None,
+        },
+    };
     let now = Instant::now();
+    let mut load = lock(&conn.load);
     let in_flight = load.inflight.abandon();
-    if !matches!(end, End::Stopped) {
+    if !load.stopped {
         load.rec.tally.missing += in_flight;
     }
     load.rec.flush(now, &ctx.shared);
-    match end {
-        End::Done | End::Stopped => close(&mut ws, &ctx.shared).await,
-        End::ClosedByServer(code) => ctx.shared.closed_early(match code {
+    ctx.shared.lens(load.lens);
+    let done = load.ended;
+    drop(load);
+    outcome(ended, done, stuck.load(Ordering::Relaxed), ctx);
+}
+
+/// Count how the connection ended: closed by us once the load was done, or early (by the server,
+/// or broken), or cut off.
+fn outcome(ended: Option<session::Ended>, done: bool, stuck: bool, ctx: &Ctx) {
+    let shared = &ctx.shared;
+    let Some(ended) = ended else {
+        return shared.closed_early(if stuck || !done {
+            stalled(ctx.cfg.reply_timeout)
+        } else {
+            "closing: the server did not answer our close within 5 s".into()
+        });
+    };
+    match (&ended.ending, done) {
+        (Some(e), false) if e.closer == Closer::Peer => shared.closed_early(match e.code {
             Some(c) => format!("the server closed the connection early with {c}"),
             None => "the server closed the connection early without a code".to_string(),
         }),
-        End::Broken(why) => ctx.shared.closed_early(why),
-    }
-    ctx.shared
-        .open
-        .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
-}
-
-/// Send our close and wait for the server's, within [`CLOSE_WAIT`].
-async fn close(ws: &mut Ws, shared: &Shared) {
-    let closing = async {
-        ws.close(None).await?;
-        while let Some(m) = ws.next().await {
-            m?;
+        (_, false) => shared.closed_early(match ended.result {
+            Err(e) => format!("the connection broke: {e}"),
+            Ok(()) => "the connection ended without a close frame".into(),
+        }),
+        (_, true) => {
+            if let Err(e) = ended.result {
+                shared.error(format!("closing: {e}"));
+            }
         }
-        Ok::<(), WsError>(())
-    };
-    match timeout(CLOSE_WAIT, closing).await {
-        Ok(Ok(())) | Ok(Err(WsError::ConnectionClosed)) => {}
-        Ok(Err(e)) => shared.error(format!("closing: {e}")),
-        Err(_) => shared.error("closing: the server did not answer our close within 5 s".into()),
     }
 }
 
-/// One connection's load: what to send, what is in flight, what was measured.
-struct Load<'a> {
-    ctx: &'a Ctx,
-    gen: Generator,
-    inflight: InFlight,
-    rec: Recorder,
-    /// Messages sent so far (the last one's `${seq}`).
-    seq: u64,
-    sending: bool,
-    /// Open loop: the time between two messages, and when the next one is due.
-    interval: Option<Duration>,
-    next_due: Instant,
-}
-
-impl<'a> Load<'a> {
-    fn new(id: u32, ctx: &'a Ctx) -> Load<'a> {
+/// The connection's clock: the open loop's schedule, reply timeouts, `-d` and a signal. Returns
+/// once the end of input is queued, or when the session stopped taking input.
+async fn tick(
+    conn: &Conn,
+    ctx: &Ctx,
+    stuck: &AtomicBool,
+    stop: &mut tokio::sync::watch::Receiver<bool>,
+) -> Clock {
+    let wait = ctx.cfg.reply_timeout;
+    loop {
+        if stuck.load(Ordering::Relaxed) {
+            return Clock::Stuck;
+        }
         let now = Instant::now();
-        Load {
-            ctx,
-            gen: Generator::new(&ctx.cfg.payload, id),
-            inflight: InFlight::new(
-                ctx.cfg.pairing.clone(),
-                super::pairing::share(ctx.cfg.connections),
-            ),
-            rec: Recorder::new(now),
-            seq: 0,
-            sending: true,
-            interval: ctx.cfg.rate.map(|r| Duration::from_secs_f64(1.0 / r)),
-            next_due: now,
+        let wake = {
+            let load = lock(&conn.load);
+            if load.ended {
+                return Clock::Ended;
+            }
+            let expiry = load.inflight.next_expiry(wait);
+            let mut at = expiry.unwrap_or(now + IDLE_LOOK).min(now + IDLE_LOOK);
+            if load.sending {
+                if load.interval.is_some() {
+                    at = at.min(load.next_due);
+                }
+                if let Some(s) = ctx.stop_at {
+                    at = at.min(s);
+                }
+            }
+            at
+        };
+        tokio::select! {
+            biased;
+            () = stopped(stop) => {
+                let mut load = lock(&conn.load);
+                load.stopped = true;
+                load.sending = false;
+                load.inflight.abandon();
+            }
+            () = sleep_until(TokioInstant::from_std(wake)) => {}
         }
-    }
-
-    /// Whether the load asked for is all sent.
-    fn all_sent(&self, now: Instant) -> bool {
-        self.ctx.cfg.messages.is_some_and(|n| self.seq >= n)
-            || self.ctx.stop_at.is_some_and(|t| now >= t)
-    }
-
-    async fn run(&mut self, ws: &mut Ws, stop: &mut tokio::sync::watch::Receiver<bool>) -> End {
-        let timeout_after = self.ctx.cfg.reply_timeout;
-        loop {
-            let now = Instant::now();
-            if self.sending && self.all_sent(now) {
-                self.sending = false;
-            }
-            if !self.sending && self.inflight.is_empty() {
-                return End::Done;
-            }
-            if self.sending && self.interval.is_none() && self.inflight.is_empty() {
-                if let Err(why) = self.send_closed_loop(ws).await {
-                    return End::Broken(why);
-                }
-                continue;
-            }
-            let expiry = self.inflight.next_expiry(timeout_after);
-            let stop_at = self.ctx.stop_at.filter(|_| self.sending);
-            tokio::select! {
-                biased;
-                () = stopped(stop) => return End::Stopped,
-                m = ws.next() => {
-                    if let Some(end) = self.on_readable(m, ws) {
-                        return end;
-                    }
-                }
-                _ = sleep_until(TokioInstant::from_std(self.next_due)), if self.sending && self.interval.is_some() => {
-                    if let Err(why) = self.send_due(ws).await {
-                        return End::Broken(why);
-                    }
-                }
-                _ = sleep_until(TokioInstant::from_std(expiry.unwrap_or(now))), if expiry.is_some() => {
-                    self.rec.tally.missing += self.inflight.expire(Instant::now(), timeout_after);
-                }
-                _ = sleep_until(TokioInstant::from_std(stop_at.unwrap_or(now))), if stop_at.is_some() => {
-                    self.sending = false;
-                }
-            }
-        }
-    }
-
-    /// The socket was readable: take this message and those already behind it (up to
-    /// [`READ_BURST`]), all stamped with one reading of the clock.
-    fn on_readable(&mut self, first: Option<Result<Message, WsError>>, ws: &mut Ws) -> Option<End> {
         let now = Instant::now();
-        let mut next = Some(first);
-        let mut n = 0;
-        while let Some(m) = next.take() {
-            match m {
-                Some(Ok(m)) => {
-                    if let Some(end) = self.on_message(m, now) {
-                        return Some(end);
-                    }
-                }
-                Some(Err(e)) => return Some(End::Broken(format!("the connection broke: {e}"))),
-                None => {
-                    return Some(End::Broken(
-                        "the connection ended without a close frame".into(),
-                    ))
-                }
-            }
-            n += 1;
-            if n < READ_BURST {
-                next = ws.next().now_or_never();
-            }
+        {
+            let mut load = lock(&conn.load);
+            load.rec.tally.missing += load.inflight.expire(now, wait);
+            load.all_sent(now);
         }
-        None
+        if !send_due(conn, now, wait).await {
+            return Clock::Stuck;
+        }
+        if !conn.step(now) {
+            return Clock::Stuck;
+        }
     }
+}
 
-    /// A message from the server, read at `now`: a reply, something unpaired, or its close.
-    fn on_message(&mut self, m: Message, now: Instant) -> Option<End> {
-        let Some(b) = body(&m) else {
-            return match m {
-                Message::Close(f) => Some(End::ClosedByServer(f.map(|f| u16::from(f.code)))),
-                _ => None,
+/// Open loop: queue every message that is due, each timed from when it was due. False when the
+/// session took none for `wait` (`--reply-timeout`).
+async fn send_due(conn: &Conn, now: Instant, wait: Duration) -> bool {
+    loop {
+        let m = {
+            let mut load = lock(&conn.load);
+            let Some(interval) = load.interval else {
+                return true;
             };
-        };
-        self.rec.tally.received += 1;
-        self.rec.tally.received_bytes += b.len() as u64;
-        match self.inflight.pair(&m) {
-            Paired::Answer(at) => {
-                self.rec
-                    .rtt(now.saturating_duration_since(at), now, &self.ctx.shared)
+            if !load.sending || load.next_due > now || load.all_sent(now) {
+                return true;
             }
-            Paired::Unpaired => self.rec.tally.unpaired += 1,
-        }
-        None
-    }
-
-    /// Closed loop: send the next message now, timed from just before the write.
-    async fn send_closed_loop(&mut self, ws: &mut Ws) -> Result<(), String> {
-        self.seq += 1;
-        let m = self.gen.message(self.seq);
-        let now = Instant::now();
-        self.count_sent(now, &m);
-        self.send(ws, m, true).await
-    }
-
-    /// Open loop: send every message that is due, each timed from when it was due.
-    async fn send_due(&mut self, ws: &mut Ws) -> Result<(), String> {
-        let Some(interval) = self.interval else {
-            return Ok(());
+            let due = load.next_due;
+            load.next_due += interval;
+            load.next(due, &conn.shared)
         };
-        let now = Instant::now();
-        // Far behind schedule (a huge --rate, a stalled loop), a burst is cut short so reads get
-        // their turn; the rest is due at once on the next pass.
-        let mut burst = 0;
-        while self.sending && self.next_due <= now && burst < SEND_BURST {
-            burst += 1;
-            self.seq += 1;
-            let m = self.gen.message(self.seq);
-            let due = self.next_due;
-            self.next_due += interval;
-            self.count_sent(due, &m);
-            self.send(ws, m, false).await?;
-            if self.all_sent(now) {
-                self.sending = false;
-            }
-        }
-        self.flush(ws).await
-    }
-
-    fn count_sent(&mut self, at: Instant, m: &Message) {
-        self.rec.tally.sent += 1;
-        self.rec.tally.sent_bytes += body(m).map_or(0, |b| b.len()) as u64;
-        if self.inflight.push(at, m) {
-            self.rec.tally.missing += 1;
-        }
-        self.rec.tick(at, &self.ctx.shared);
-    }
-
-    /// Hand a message to the socket (`flush`: now; otherwise with the rest of the burst).
-    async fn send(&mut self, ws: &mut Ws, m: Message, flush: bool) -> Result<(), String> {
-        let wait = self.ctx.cfg.reply_timeout;
-        let sent = if flush {
-            timeout(wait, ws.send(m)).await
-        } else {
-            timeout(wait, ws.feed(m)).await
-        };
-        match sent {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(format!("sending failed: {e}")),
-            Err(_) => Err(stalled(wait)),
-        }
-    }
-
-    async fn flush(&mut self, ws: &mut Ws) -> Result<(), String> {
-        let wait = self.ctx.cfg.reply_timeout;
-        match timeout(wait, ws.flush()).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(format!("sending failed: {e}")),
-            Err(_) => Err(stalled(wait)),
+        if !matches!(
+            timeout(wait, conn.input.send(Input::Data(m))).await,
+            Ok(Ok(()))
+        ) {
+            return false;
         }
     }
 }

@@ -1,6 +1,7 @@
 //! `wscope bench URL`: load and latency. Connections are opened (all at once or at `--ramp` per
-//! second) on a multi-threaded runtime of their own, each driven by `driver` (dial, upgrade and
-//! stack shared with `connect`); round trips go to per-thread HDR histograms (`stats`) that the
+//! second) on a multi-threaded runtime of their own, each driven by `driver` (dial, upgrade,
+//! stack and session engine shared with `connect`; the engine's events go to bench's `sink`, not
+//! the printer); round trips go to per-thread HDR histograms (`stats`) that the
 //! `progress` collector gathers off the runtime, also into the `--hist` interval log (`hlog`).
 //! At the end `report` prints the numbers and this module gives the verdict: exit 0 when every
 //! connection opened and every message was answered, 7 when replies or connections were missing,
@@ -13,6 +14,7 @@ pub mod pairing;
 pub mod payload;
 pub mod progress;
 pub mod report;
+pub mod sink;
 pub mod stats;
 
 use std::sync::Arc;
@@ -58,7 +60,11 @@ async fn bench(
     let collector = progress::Collector::start(shared.clone(), hist);
     let started = Instant::now();
     let (stop_tx, stop) = tokio::sync::watch::channel(false);
+    let h2_slots = (0..cfg.h2_connections.unwrap_or(0))
+        .map(|_| Arc::default())
+        .collect();
     let ctx = Arc::new(driver::Ctx {
+        h2_slots,
         stop_at: cfg.messages.is_none().then(|| started + cfg.duration),
         cfg: Arc::new(cfg),
         shared: shared.clone(),
@@ -73,7 +79,7 @@ async fn bench(
     let connect = lock(&shared.connect).clone();
     let upgrade = lock(&shared.upgrade).clone();
     let cfg = &ctx.cfg;
-    let summary = report::summary(
+    let mut summary = report::summary(
         cfg,
         &report::Measured {
             outcomes: &outcomes,
@@ -84,6 +90,7 @@ async fn bench(
             elapsed,
         },
     );
+    summary.http2 = http2(&ctx);
     if cfg.json {
         printer.write_json(&serde_json::to_value(&summary).unwrap_or_default());
     } else {
@@ -146,6 +153,27 @@ async fn drive(
         while set.join_next().await.is_some() {}
     }
     interrupted
+}
+
+/// With `--http2`: the WebSockets that opened as RFC 8441 streams, and the HTTP/2 connections
+/// that carried them (one each, unless `--h2-connections` shared them).
+fn http2(ctx: &driver::Ctx) -> Option<report::Http2> {
+    if ctx.cfg.handshake.http2 == crate::handshake::Http2::Off {
+        return None;
+    }
+    let websockets = ctx
+        .shared
+        .h2_websockets
+        .load(std::sync::atomic::Ordering::Relaxed);
+    let connections = if ctx.h2_slots.is_empty() {
+        websockets
+    } else {
+        ctx.h2_slots.iter().map(|s| s.dialed()).sum()
+    };
+    Some(report::Http2 {
+        connections,
+        websockets,
+    })
 }
 
 /// Exit 0 only when every connection opened and every message was answered.

@@ -25,6 +25,10 @@ pub enum Mode {
 pub struct Bench {
     pub target: Target,
     pub handshake: handshake::Options,
+    /// The session engine's options for a load connection (see `config::bench`).
+    pub session: crate::session::Options,
+    /// `--lens` and its options; each connection chooses from its handshake.
+    pub lens: crate::lens::Config,
     pub max_message_size: usize,
     pub connections: u32,
     /// `--ramp`: connections opened per second; None opens them all at once.
@@ -38,6 +42,8 @@ pub struct Bench {
     pub pairing: Pairing,
     pub reply_timeout: Duration,
     pub threads: usize,
+    /// `--h2-connections K`: the WebSockets share K HTTP/2 connections.
+    pub h2_connections: Option<u32>,
     pub json: bool,
     /// `--hist FILE`: the round-trip interval log.
     pub hist: Option<PathBuf>,

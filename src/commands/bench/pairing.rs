@@ -83,7 +83,7 @@ impl InFlight {
     pub fn push(&mut self, at: Instant, m: &Message) -> bool {
         let (sent, key) = match &self.pairing {
             Pairing::Echo => (Some(m.clone()), None),
-            Pairing::Match(jq) => (None, key(jq, m)),
+            Pairing::Match(jq) => (None, body(m).and_then(|b| key(jq, b))),
             Pairing::Any => (None, None),
         };
         let evicted = self.queue.len() >= self.cap && self.queue.pop_front().is_some();
@@ -92,15 +92,13 @@ impl InFlight {
     }
 
     /// Pair a received data message with the request it answers, and forget that request.
-    pub fn pair(&mut self, reply: &Message) -> Paired {
+    pub fn pair(&mut self, reply: &[u8]) -> Paired {
         let index = match &self.pairing {
             Pairing::Any => (!self.queue.is_empty()).then_some(0),
-            Pairing::Echo => {
-                let got = body(reply);
-                self.queue
-                    .iter()
-                    .position(|p| p.sent.as_ref().and_then(body) == got)
-            }
+            Pairing::Echo => self
+                .queue
+                .iter()
+                .position(|p| p.sent.as_ref().and_then(body) == Some(reply)),
             Pairing::Match(jq) => match key(jq, reply) {
                 Some(k) => self
                     .queue
@@ -116,6 +114,14 @@ impl InFlight {
     }
 
     /// When the oldest request stops being worth waiting for.
+    /// The request sent last left at `at` (closed loop: when the session sent it, not when it
+    /// was queued).
+    pub fn restamp_newest(&mut self, at: Instant) {
+        if let Some(p) = self.queue.back_mut() {
+            p.at = at;
+        }
+    }
+
     pub fn next_expiry(&self, timeout: Duration) -> Option<Instant> {
         self.queue.front().map(|p| p.at + timeout)
     }
@@ -143,8 +149,8 @@ impl InFlight {
 }
 
 /// The `--match` key of a data message: the filter's first output on it, when it is JSON.
-pub fn key(jq: &Jq, m: &Message) -> Option<String> {
-    let text = std::str::from_utf8(body(m)?).ok()?;
+pub fn key(jq: &Jq, data: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(data).ok()?;
     match jq.run(text) {
         JqOutcome::Value { text, .. } => Some(text),
         JqOutcome::NotJson | JqOutcome::Nothing => None,
@@ -166,11 +172,11 @@ mod tests {
         let mut f = InFlight::new(Pairing::Echo, 64);
         f.push(t0, &text("a"));
         f.push(t1, &text("b"));
-        assert_eq!(f.pair(&text("b")), Paired::Answer(t1));
-        assert_eq!(f.pair(&text("zzz")), Paired::Unpaired);
-        assert_eq!(f.pair(&text("a")), Paired::Answer(t0));
+        assert_eq!(f.pair("b".as_bytes()), Paired::Answer(t1));
+        assert_eq!(f.pair("zzz".as_bytes()), Paired::Unpaired);
+        assert_eq!(f.pair("a".as_bytes()), Paired::Answer(t0));
         assert_eq!(
-            f.pair(&text("a")),
+            f.pair("a".as_bytes()),
             Paired::Unpaired,
             "each request answered once"
         );
@@ -185,23 +191,23 @@ mod tests {
         f.push(t0, &text(r#"{"id":1,"q":"x"}"#));
         f.push(t1, &text(r#"{"id":2,"q":"y"}"#));
         assert_eq!(
-            f.pair(&text(r#"{"id":2,"result":true}"#)),
+            f.pair(r#"{"id":2,"result":true}"#.as_bytes()),
             Paired::Answer(t1)
         );
-        assert_eq!(f.pair(&text("not json")), Paired::Unpaired);
-        assert_eq!(f.pair(&text(r#"{"other":1}"#)), Paired::Unpaired);
-        assert_eq!(f.pair(&text(r#"{"id":1}"#)), Paired::Answer(t0));
+        assert_eq!(f.pair("not json".as_bytes()), Paired::Unpaired);
+        assert_eq!(f.pair(r#"{"other":1}"#.as_bytes()), Paired::Unpaired);
+        assert_eq!(f.pair(r#"{"id":1}"#.as_bytes()), Paired::Answer(t0));
     }
 
     #[test]
     fn any_reply_takes_the_oldest_and_expiry_counts_the_rest() {
         let t0 = Instant::now();
         let mut f = InFlight::new(Pairing::Any, 64);
-        assert_eq!(f.pair(&text("x")), Paired::Unpaired);
+        assert_eq!(f.pair("x".as_bytes()), Paired::Unpaired);
         f.push(t0, &text("a"));
         f.push(t0 + Duration::from_secs(2), &text("b"));
         f.push(t0 + Duration::from_secs(3), &text("c"));
-        assert_eq!(f.pair(&text("whatever")), Paired::Answer(t0));
+        assert_eq!(f.pair("whatever".as_bytes()), Paired::Answer(t0));
         assert_eq!(
             f.expire(t0 + Duration::from_secs(7), Duration::from_secs(5)),
             1

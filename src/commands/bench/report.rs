@@ -104,6 +104,13 @@ pub struct Replies {
     pub unpaired: u64,
 }
 
+/// `--http2`: the WebSockets opened as RFC 8441 streams and the HTTP/2 connections under them.
+#[derive(Debug, Serialize)]
+pub struct Http2 {
+    pub connections: u64,
+    pub websockets: u64,
+}
+
 /// The whole report of a run.
 #[derive(Debug, Serialize)]
 pub struct Summary {
@@ -119,6 +126,12 @@ pub struct Summary {
     pub sent: Flow,
     pub received: Flow,
     pub replies: Replies,
+    /// What `--lens` made of the messages received.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lens: Option<super::sink::LensTally>,
+    /// With `--http2`: how many HTTP/2 connections carried how many WebSockets.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http2: Option<Http2>,
     pub errors: BTreeMap<String, u64>,
 }
 
@@ -171,6 +184,8 @@ pub fn summary(cfg: &Bench, m: &Measured<'_>) -> Summary {
             missing: m.tally.missing,
             unpaired: m.tally.unpaired,
         },
+        lens: m.outcomes.lens.name.map(|_| m.outcomes.lens),
+        http2: None,
         errors: m.outcomes.errors.clone(),
     }
 }
@@ -201,6 +216,16 @@ pub fn text(s: &Summary) -> String {
             "  failed ({class}){:>w$}",
             n,
             w = 14usize.saturating_sub(class.len())
+        );
+    }
+    if let Some(h) = &s.http2 {
+        let _ = writeln!(
+            o,
+            "  HTTP/2       {} WebSocket{} over {} connection{}",
+            h.websockets,
+            plural(h.websockets),
+            h.connections,
+            plural(h.connections)
         );
     }
     row(&mut o, "  connect", &s.connect_ms);
@@ -238,6 +263,16 @@ pub fn text(s: &Summary) -> String {
         "\nReplies        expected {}   answered {}   missing {}   unpaired {}",
         p.expected, p.answered, p.missing, p.unpaired
     );
+    if let Some(l) = &s.lens {
+        let _ = writeln!(
+            o,
+            "\nLens {:<9} decoded {}   not its packets {}   its own duties {}",
+            l.name.unwrap_or_default(),
+            l.decoded,
+            l.undecoded,
+            l.duties
+        );
+    }
     if !s.errors.is_empty() {
         let _ = writeln!(o, "\nErrors");
         for (kind, n) in &s.errors {

@@ -73,6 +73,8 @@ pub struct Outcomes {
     pub errors: BTreeMap<String, u64>,
     /// The first connection's failure: the verdict when none could be opened.
     pub first_failure: Option<crate::error::Error>,
+    /// What the lens made of the replies (`--lens`), all connections together.
+    pub lens: super::sink::LensTally,
 }
 
 impl Outcomes {
@@ -96,6 +98,8 @@ pub struct Shared {
     next_shard: AtomicUsize,
     /// Connections open now.
     pub open: AtomicU64,
+    /// WebSockets that opened as RFC 8441 streams (`--http2`).
+    pub h2_websockets: AtomicU64,
     pub connect: Mutex<Histogram<u64>>,
     pub upgrade: Mutex<Histogram<u64>>,
     pub outcomes: Mutex<Outcomes>,
@@ -118,6 +122,7 @@ impl Shared {
                 .collect(),
             next_shard: AtomicUsize::new(0),
             open: AtomicU64::new(0),
+            h2_websockets: AtomicU64::new(0),
             connect: Mutex::new(histogram()),
             upgrade: Mutex::new(histogram()),
             outcomes: Mutex::new(Outcomes::default()),
@@ -166,6 +171,18 @@ impl Shared {
         let mut o = lock(&self.outcomes);
         o.closed_early += 1;
         o.error(why);
+    }
+
+    pub fn lens(&self, t: super::sink::LensTally) {
+        if t.name.is_none() {
+            return;
+        }
+        let mut o = lock(&self.outcomes);
+        let all = &mut o.lens;
+        all.name = t.name;
+        all.decoded += t.decoded;
+        all.undecoded += t.undecoded;
+        all.duties += t.duties;
     }
 
     pub fn error(&self, kind: String) {

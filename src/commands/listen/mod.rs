@@ -293,8 +293,8 @@ fn on_input(
             st.input_open = false;
         }
         Some(Input::End) | None => st.input_open = false,
-        // Made only by connect's --reconnect, for its next connection.
-        Some(Input::Resend(_)) => {}
+        // Made only by connect's --reconnect (for its next connection) and by bench.
+        Some(Input::Resend(_) | Input::Data(_)) => {}
     }
 }
 

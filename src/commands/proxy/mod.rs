@@ -307,7 +307,7 @@ fn on_input(
             st.input_open = false;
         }
         Some(Input::End) | None => st.input_open = false,
-        Some(Input::Binary(..) | Input::Command(..) | Input::Resend(_)) => {}
+        Some(Input::Binary(..) | Input::Command(..) | Input::Resend(_) | Input::Data(_)) => {}
     }
 }
 

@@ -197,6 +197,7 @@ mod tests {
             tls: Default::default(),
             deflate: None,
             http2: Default::default(),
+            h2_slot: None,
         };
         user.headers.push("x-custom", "mine");
         let headers = |o: &crate::handshake::Options| -> Vec<String> {

@@ -21,6 +21,8 @@ pub struct Seen {
     /// `:method`, `:protocol`, `:path`, `:authority` of each CONNECT, then its headers.
     pub requests: Vec<Vec<(String, String)>>,
     pub messages: Vec<String>,
+    /// TCP connections accepted.
+    pub connections: usize,
 }
 
 pub struct H2Server {
@@ -67,6 +69,7 @@ async fn serve(enable_connect: bool, tls: Option<tokio_native_tls::TlsAcceptor>)
     let hold = server.hold.clone();
     tokio::spawn(async move {
         while let Ok((tcp, _)) = listener.accept().await {
+            seen.lock().unwrap().connections += 1;
             let (seen, tls, hold) = (seen.clone(), tls.clone(), hold.clone());
             tokio::spawn(async move {
                 match tls {
@@ -91,6 +94,11 @@ where
     if enable {
         b.enable_connect_protocol();
     }
+    // bench puts hundreds of WebSockets on one connection, each with a small DATA frame in
+    // flight: room for them, where h2's default budget (~170 small frames) calls it abuse.
+    b.initial_window_size(1 << 20)
+        .initial_connection_window_size(4 << 20)
+        .data_frame_budget(4 << 20);
     let Ok(mut conn) = b.handshake::<_, Bytes>(tcp).await else {
         return;
     };
