@@ -51,7 +51,7 @@ async fn connect(
     shutdown: crate::shutdown::Shutdown,
 ) -> Result<()> {
     let mut target = Target::parse(&cfg.url)?;
-    lens_url(&cfg.lens, &mut target);
+    crate::lens::adjust_target(&cfg.lens, &mut target);
     let recorder = crate::record::Recorder::open(cfg.output.record.as_ref())?;
     // Open the dump file before dialing: the handshake is the first thing written to it, and an
     // unwritable path is reported before any network traffic.
@@ -299,56 +299,6 @@ impl Client {
 
     /// The lens of a connection that opened: `--lens`, or the one its handshake points to.
     fn choose_lens(&self, report: &crate::handshake::Report) -> Option<crate::lens::Chosen> {
-        choose_lens(&self.lens, &self.target, report)
-    }
-}
-
-/// The lens of a connection to `target` that opened (connect's and bench's): `--lens`, or the
-/// one its handshake points to.
-pub(crate) fn choose_lens(
-    lens: &crate::lens::Config,
-    target: &Target,
-    report: &crate::handshake::Report,
-) -> Option<crate::lens::Chosen> {
-    let url = url::Url::parse(&report.url).ok();
-    let resource = url.as_ref().map_or_else(
-        || target.resource.clone(),
-        |u| match u.query() {
-            Some(q) => format!("{}?{q}", u.path()),
-            None => u.path().to_string(),
-        },
-    );
-    let sub = report.subprotocol();
-    let entry = crate::lens::choose(lens, &resource, sub)?;
-    Some(crate::lens::Chosen {
-        entry,
-        config: crate::lens::Config {
-            resource,
-            subprotocol: sub.map(String::from),
-            host: match lens.host.as_str() {
-                "" => target.host.clone(),
-                h => h.to_string(),
-            },
-            login: lens.login.clone().or_else(|| target.auth.clone()),
-            ..lens.clone()
-        },
-    })
-}
-
-/// A Socket.IO URL gets the Engine.IO query it needs (`EIO=4&transport=websocket`), said in a note.
-pub(crate) fn lens_url(lens: &crate::lens::Config, target: &mut Target) {
-    if target.unix_socket.is_some() {
-        return;
-    }
-    if let Some(u) = crate::lens::adjust_url(lens, &target.url) {
-        target.resource = match u.query() {
-            Some(q) => format!("{}?{q}", u.path()),
-            None => u.path().to_string(),
-        };
-        target.notes.push(format!(
-            "socketio lens: asking for {} (the Engine.IO version and transport were missing)",
-            target.resource
-        ));
-        target.url = u;
+        crate::lens::for_connection(&self.lens, &self.target, report)
     }
 }

@@ -35,7 +35,7 @@ fn mode(args: &BenchArgs) -> Result<Mode> {
     refuse_live_flags(args)?;
     let mut handshake = handshake(&args.conn)?;
     let lens = super::lens::lens(&args.live, &args.conn, handshake.auth.clone())?;
-    crate::commands::connect::lens_url(&lens, &mut target);
+    crate::lens::adjust_target(&lens, &mut target);
     if args.h2_connections.is_some() && handshake.http2 == crate::handshake::Http2::Off {
         return Err(Error::usage_hint(
             "--h2-connections needs --http2 (or --http2-only)",

@@ -28,6 +28,7 @@ use crate::event::DataKind;
 use crate::slash::CommandHelp;
 
 mod cbor;
+mod connection;
 mod graphql;
 mod jsonrpc;
 mod mqtt;
@@ -40,6 +41,7 @@ mod stomp;
 mod text;
 mod view;
 
+pub use connection::{adjust_target, for_connection};
 pub use proto_schema::compile as compile_proto;
 pub use text::{parse_json, short as short_json};
 pub use view::{Decoded, View};

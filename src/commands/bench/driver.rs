@@ -94,7 +94,7 @@ pub async fn connection(id: u32, ctx: Arc<Ctx>) {
         wire: Some(stacked.wire),
         deflate: link,
         raw: Some(stacked.raw),
-        lens: crate::commands::connect::choose_lens(&cfg.lens, &cfg.target, &report),
+        lens: crate::lens::for_connection(&cfg.lens, &cfg.target, &report),
         ..cfg.session.clone()
     };
     let stats = Stats::new(report.url.clone(), None, Vec::new());

@@ -128,7 +128,7 @@ pub struct Summary {
     pub replies: Replies,
     /// What `--lens` made of the messages received.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub lens: Option<super::sink::LensTally>,
+    pub lens: Option<super::stats::LensTally>,
     /// With `--http2`: how many HTTP/2 connections carried how many WebSockets.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub http2: Option<Http2>,

@@ -18,7 +18,7 @@ use tokio_tungstenite::tungstenite::Message;
 use super::options::Bench;
 use super::pairing::{InFlight, Paired};
 use super::payload::{body, Generator};
-use super::stats::{lock, Recorder, Shared};
+use super::stats::{lock, LensTally, Recorder, Shared};
 use crate::event::{Event, EventSink};
 use crate::session::Input;
 
@@ -47,15 +47,6 @@ pub struct Load {
     stop_at: Option<Instant>,
     /// Received messages a lens decoded, could not decode, and those that were its own duties.
     pub lens: LensTally,
-}
-
-#[derive(Debug, Default, Clone, Copy, serde::Serialize)]
-pub struct LensTally {
-    /// The lens (None: no connection had one).
-    pub name: Option<&'static str>,
-    pub decoded: u64,
-    pub undecoded: u64,
-    pub duties: u64,
 }
 
 impl Load {

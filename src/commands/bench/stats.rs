@@ -74,7 +74,7 @@ pub struct Outcomes {
     /// The first connection's failure: the verdict when none could be opened.
     pub first_failure: Option<crate::error::Error>,
     /// What the lens made of the replies (`--lens`), all connections together.
-    pub lens: super::sink::LensTally,
+    pub lens: LensTally,
 }
 
 impl Outcomes {
@@ -173,7 +173,7 @@ impl Shared {
         o.error(why);
     }
 
-    pub fn lens(&self, t: super::sink::LensTally) {
+    pub fn lens(&self, t: LensTally) {
         if t.name.is_none() {
             return;
         }
@@ -244,4 +244,14 @@ impl Recorder {
             self.flush(now, shared);
         }
     }
+}
+
+/// What the lens made of the messages, over all connections.
+#[derive(Debug, Default, Clone, Copy, serde::Serialize)]
+pub struct LensTally {
+    /// The lens (None: no connection had one).
+    pub name: Option<&'static str>,
+    pub decoded: u64,
+    pub undecoded: u64,
+    pub duties: u64,
 }

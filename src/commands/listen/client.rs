@@ -89,19 +89,6 @@ impl Drop for Slot<'_> {
     }
 }
 
-/// Serve one connection from accept to disconnect.
-pub async fn run(id: u64, tcp: TcpStream, peer: SocketAddr, shared: Arc<Shared>, hub: HubTx) {
-    let report = |ev: ClientEvent| tell(&hub, FromClient::Event(id, ev));
-    let _ = tcp.set_nodelay(true);
-    match open(tcp, peer, &shared, &report).await {
-        Some(Handshaken::Http1(opened)) => session(id, opened, &shared, &hub).await,
-        Some(Handshaken::Http2(stream)) => {
-            super::h2::serve(id, stream, peer, shared.clone(), hub.clone()).await
-        }
-        None => {}
-    }
-}
-
 /// An accepted client's session, from its handshake to its end, over HTTP/1.1 or one HTTP/2
 /// stream alike.
 pub(super) async fn session(id: u64, opened: Opened<'_>, shared: &Shared, hub: &HubTx) {
@@ -161,7 +148,7 @@ pub(super) async fn session(id: u64, opened: Opened<'_>, shared: &Shared, hub: &
 
 /// The handshake within its deadline; a failure is reported (with the handshake as far as it
 /// went) and gives None.
-async fn open<'a>(
+pub(super) async fn open<'a>(
     tcp: TcpStream,
     peer: SocketAddr,
     shared: &'a Shared,
@@ -208,7 +195,7 @@ pub(super) type Opened<'a> = (BoxStream, Vec<u8>, ClientInfo, Box<HandshakeView>
 
 /// What a connection turned out to be: an accepted HTTP/1.1 upgrade, or (`--http2`) an HTTP/2
 /// connection whose streams are decided one by one.
-enum Handshaken<'a> {
+pub(super) enum Handshaken<'a> {
     Http1(Opened<'a>),
     Http2(BoxStream),
 }
@@ -318,10 +305,10 @@ async fn handshake(
         return Ok(Handshaken::Http2(stream));
     }
     if shared.http2 && shared.tls.is_none() {
-        let (preface, seen) = super::h2::sniff_preface(&mut stream)
+        let (preface, seen) = super::preface::sniff_preface(&mut stream)
             .await
             .map_err(failed)?;
-        stream = Box::new(super::h2::Prefixed::new(seen, stream));
+        stream = Box::new(super::preface::Prefixed::new(seen, stream));
         if preface {
             return Ok(Handshaken::Http2(stream));
         }

@@ -1,5 +1,5 @@
 //! `listen --http2`: RFC 8441 beside HTTP/1.1 on the same port. A plain connection that opens
-//! with the HTTP/2 preface (h2c prior knowledge, [`sniff_preface`]) or a TLS one whose ALPN chose
+//! with the HTTP/2 preface (h2c prior knowledge, [`super::preface::sniff_preface`]) or a TLS one whose ALPN chose
 //! `h2` is served by the `h2` crate's server, advertising SETTINGS_ENABLE_CONNECT_PROTOCOL. Each
 //! stream is decided by `handshake::accept_h2` (a 4xx with a body for anything but `CONNECT
 //! :protocol websocket`) and, accepted, becomes a client of its own id on the same session engine
@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use h2::server::SendResponse;
 use h2::RecvStream;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::client::{answer, refusal, session, view, Answer, Shared};
 use super::message::{tell, FromClient, HubTx};
@@ -27,8 +27,6 @@ use crate::event::{ClientEvent, ClientInfo};
 use crate::handshake::accept::{ClientRequest, HANDSHAKE_TIMEOUT};
 use crate::handshake::accept_h2;
 
-/// The client connection preface (RFC 9113 §3.4).
-const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 /// WebSockets one HTTP/2 connection may carry at once.
 const MAX_STREAMS: u32 = 128;
 /// The largest header list a stream may send (the HTTP/1.1 head limit's order).
@@ -38,75 +36,6 @@ const IDLE: Duration = HANDSHAKE_TIMEOUT;
 /// After its session, how long a stream waits for the client to end its side, so the close
 /// frame queued in h2 is sent rather than dropped by a reset.
 const LINGER: Duration = Duration::from_secs(2);
-
-/// Read the first bytes of a plain connection, no further than they match the HTTP/2 preface:
-/// whether they are the preface, and the bytes read (to be read again, [`Prefixed`]).
-pub(super) async fn sniff_preface(stream: &mut BoxStream) -> Result<(bool, Vec<u8>), String> {
-    let mut seen = Vec::with_capacity(PREFACE.len());
-    while seen.len() < PREFACE.len() {
-        let mut buf = [0u8; 24];
-        let want = PREFACE.len() - seen.len();
-        let n = stream
-            .read(&mut buf[..want])
-            .await
-            .map_err(|e| format!("reading the request failed: {e}"))?;
-        if n == 0 {
-            break;
-        }
-        seen.extend_from_slice(&buf[..n]);
-        if !PREFACE.starts_with(&seen) {
-            return Ok((false, seen));
-        }
-    }
-    Ok((seen == PREFACE, seen))
-}
-
-/// A stream whose first bytes were already read: they are read again, first.
-pub(super) struct Prefixed {
-    head: Bytes,
-    inner: BoxStream,
-}
-
-impl Prefixed {
-    pub(super) fn new(head: Vec<u8>, inner: BoxStream) -> Prefixed {
-        Prefixed {
-            head: head.into(),
-            inner,
-        }
-    }
-}
-
-impl AsyncRead for Prefixed {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        if self.head.is_empty() {
-            return Pin::new(&mut self.inner).poll_read(cx, buf);
-        }
-        let n = self.head.len().min(buf.remaining());
-        let head = self.head.split_to(n);
-        buf.put_slice(&head);
-        Poll::Ready(Ok(()))
-    }
-}
-
-impl AsyncWrite for Prefixed {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
-    }
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
-}
 
 /// One connection's streams, facts shared by each stream's task.
 struct Conn {

@@ -10,6 +10,7 @@ mod h2;
 pub mod hub;
 pub(crate) mod limits;
 mod message;
+mod preface;
 pub(crate) mod tls;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize};
@@ -225,7 +226,7 @@ fn on_accept(
     match accepted {
         Ok((tcp, peer)) => {
             st.failures.succeeded();
-            tokio::spawn(client::run(
+            tokio::spawn(serve_connection(
                 shared.next_id(),
                 tcp,
                 peer,
@@ -334,4 +335,24 @@ fn begin_stop(hub: &Hub, printer: &mut Printer) -> Instant {
     }
     hub.close_all();
     Instant::now()
+}
+
+/// Serve one connection from accept to disconnect: its handshake, then its session over HTTP/1.1,
+/// or its streams' sessions over HTTP/2 (`--http2`).
+async fn serve_connection(
+    id: u64,
+    tcp: tokio::net::TcpStream,
+    peer: std::net::SocketAddr,
+    shared: Arc<Shared>,
+    hub: message::HubTx,
+) {
+    let report = |ev: crate::event::ClientEvent| message::tell(&hub, FromClient::Event(id, ev));
+    let _ = tcp.set_nodelay(true);
+    match client::open(tcp, peer, &shared, &report).await {
+        Some(client::Handshaken::Http1(opened)) => client::session(id, opened, &shared, &hub).await,
+        Some(client::Handshaken::Http2(stream)) => {
+            h2::serve(id, stream, peer, shared.clone(), hub.clone()).await
+        }
+        None => {}
+    }
 }

@@ -11,12 +11,11 @@ use futures_util::future::join_all;
 use super::violations::{self, Violation};
 use super::wire::{describe_pongs, short_token, token, Answer};
 use super::Probe;
+use super::REACT;
 use crate::error::secs;
 use crate::probe_checks::{CheckId, Outcome, Status};
 use crate::wire::craft::{self, Crafted, Mask};
 
-/// How long a server gets to react to one frame.
-pub const REACT: Duration = Duration::from_secs(2);
 /// How long a close may come after the pong to the ping behind a violation.
 const LATE: Duration = Duration::from_millis(500);
 

@@ -45,6 +45,9 @@ use crate::handshake::{self, Report};
 use crate::printer::{Printer, Screen};
 use crate::target::Target;
 
+/// How long a server gets to react to one frame.
+pub const REACT: Duration = Duration::from_secs(2);
+
 /// What every check shares: where to go and how.
 pub struct Probe {
     target: Target,

@@ -27,7 +27,7 @@ pub struct Violation {
     pub pinged: bool,
 }
 
-const REACT: Duration = super::frames::REACT;
+use super::REACT;
 
 /// The reserved opcodes: 0x3-0x7 (data) and 0xB-0xF (control), RFC 6455 §5.2.
 pub const RESERVED_OPCODES: [u8; 10] = [0x3, 0x4, 0x5, 0x6, 0x7, 0xB, 0xC, 0xD, 0xE, 0xF];

@@ -192,6 +192,7 @@ mod tests {
             tls: crate::dial::TlsSettings::default(),
             deflate: None,
             http2: crate::handshake::Http2::Off,
+            h2_slot: None,
         };
         base.headers.push("X-Trace", "8");
         let o = upstream_options(&base, &req);
