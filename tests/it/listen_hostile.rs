@@ -381,3 +381,77 @@ async fn a_raw_byte_in_a_request_header_is_shown_escaped_under_v() {
         "{err}"
     );
 }
+
+/// A message over `--max-message-size` ends the conversation: what the client sends after it
+/// (a ping, a text) is not answered or shown before the 1009 close, whichever frame comes next
+/// and however the bytes are split. Before, a ping right behind the message got its pong first,
+/// and `probe`'s max-frame took that pong for "accepted".
+#[tokio::test]
+async fn nothing_after_a_message_over_the_limit_is_answered() {
+    let s = Server::start(&["--max-message-size", "16", "--echo"]);
+    let big = masked_frame(0x82, &[7; 40], [1, 2, 3, 4]);
+    let after: [(&str, Vec<u8>); 3] = [
+        ("a ping", masked_frame(0x89, b"pp", [5, 6, 7, 8])),
+        ("a text", masked_frame(0x81, b"hey", [5, 6, 7, 8])),
+        (
+            "a text, then a ping",
+            [
+                masked_frame(0x81, b"hey", [5, 6, 7, 8]),
+                masked_frame(0x89, b"pp", [1, 1, 1, 1]),
+            ]
+            .concat(),
+        ),
+    ];
+    for (what, next) in after {
+        for split in [big.len(), 1, big.len() + 1] {
+            let mut tcp = upgraded(&s).await;
+            let bytes = [big.clone(), next.clone()].concat();
+            tcp.write_all(&bytes[..split]).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            tcp.write_all(&bytes[split..]).await.unwrap();
+            let got = until_close(&mut tcp).await;
+            assert_eq!(
+                got.first().map(|(op, _)| *op),
+                Some(8),
+                "{what} (split at {split}): the server answered before its close: {got:?}"
+            );
+            assert_eq!(close_of(&got).0, 1009, "{what}");
+        }
+    }
+}
+
+/// The frames the server sends up to and including its close frame (bounded in time): the
+/// close is not answered, so its deadline need not pass.
+async fn until_close(tcp: &mut TcpStream) -> Vec<(u8, Vec<u8>)> {
+    let mut got = Vec::new();
+    let mut b = [0u8; 4096];
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let whole = complete_frames(&got);
+        if whole.iter().any(|(op, _)| *op == 8) {
+            return whole;
+        }
+        match tokio::time::timeout_at(deadline, tcp.read(&mut b)).await {
+            Ok(Ok(n)) if n > 0 => got.extend_from_slice(&b[..n]),
+            _ => return whole,
+        }
+    }
+}
+
+/// The whole frames at the start of `bytes` (server frames: unmasked, under 64 KiB).
+fn complete_frames(mut bytes: &[u8]) -> Vec<(u8, Vec<u8>)> {
+    let mut out = Vec::new();
+    while bytes.len() >= 2 {
+        let (len, at) = match bytes[1] & 0x7f {
+            126 if bytes.len() >= 4 => (u16::from_be_bytes([bytes[2], bytes[3]]) as usize, 4),
+            126 | 127 => break,
+            n => (n as usize, 2),
+        };
+        if bytes.len() < at + len {
+            break;
+        }
+        out.push((bytes[0] & 0x0f, bytes[at..at + len].to_vec()));
+        bytes = &bytes[at + len..];
+    }
+    out
+}

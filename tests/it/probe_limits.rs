@@ -457,3 +457,27 @@ async fn idle_and_server_ping_watch_an_idle_connection_up_to_probe_idle() {
     let out = run(args(&["probe", &server.url("/"), "--skip", "max-message"])).await;
     assert!(!out.stdout.contains("server-ping"), "{}", out.stdout);
 }
+
+/// Against `wscope listen --max-message-size 100K`, max-frame finds 100 KiB: listen answers
+/// nothing behind a message over its limit, so the pong probe waits for is never "accepted".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_frame_finds_the_limit_of_wscope_listen() {
+    let server = Listen::start(&["--max-message-size", "100K"]);
+    let out = run(args(&[
+        "probe",
+        &server.url("/"),
+        "--only",
+        "max-frame",
+        "--probe-max",
+        "1M",
+    ]))
+    .await;
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let (status, why) = verdict(&out.stdout, "max-frame");
+    assert_eq!(status, "pass", "{}", out.stdout);
+    let taken: usize = why
+        .split_whitespace()
+        .find_map(|w| w.parse().ok())
+        .unwrap_or(usize::MAX);
+    assert!(taken <= 100 * 1024, "{why}");
+}

@@ -41,12 +41,12 @@ fn emitted(limit: usize, bytes: &[u8]) -> (Vec<u8>, bool) {
 fn a_message_over_the_limit_is_dropped_and_the_stream_stays_in_step() {
     let mut bytes = frame(0x81, b"ok");
     bytes.extend(frame(0x01, &[b'x'; 300])); // over 200: dropped...
-    bytes.extend(frame(0x89, b"p")); // ...but not the ping between its fragments
-    bytes.extend(frame(0x80, &[b'y'; 10])); // ...nor is its continuation kept
-    bytes.extend(frame(0x88, &[0x03, 0xe8]));
+    bytes.extend(frame(0x89, b"p")); // ...and, the session closing with 1009, what follows
+    bytes.extend(frame(0x80, &[b'y'; 10])); // (its continuation, a ping, a message)...
+    bytes.extend(frame(0x81, b"later"));
+    bytes.extend(frame(0x88, &[0x03, 0xe8])); // ...but the close, which the close handshake needs
     let (out, big) = emitted(200, &bytes);
     let mut want = frame(0x81, b"ok");
-    want.extend(frame(0x89, b"p"));
     want.extend(frame(0x88, &[0x03, 0xe8]));
     assert_eq!(out, want);
     assert!(big);
@@ -220,17 +220,19 @@ async fn a_header_begun_in_the_leftover_is_not_handed_up_twice() {
     }
 }
 
-/// A message over the limit is dropped whole, the stream goes on, and the session is told.
+/// A message over the limit is dropped whole, the session is told, and only a close follows.
 #[tokio::test]
 async fn a_message_over_the_limit_never_reaches_the_library() {
     use tokio::io::AsyncReadExt;
     let mut bytes = frame(0x82, &[7; 500]);
     bytes.extend(frame(0x81, b"next"));
+    bytes.extend(frame(0x88, &[0x03, 0xe8]));
     let wire = WireFacts::default();
     let mut g = Guard::new(&bytes[..], &[], wire.clone(), 200);
     let mut out = Vec::new();
     g.read_to_end(&mut out).await.unwrap();
-    assert_eq!(out, frame(0x81, b"next"));
+    // The session closes with 1009: only the peer's close is handed up after it.
+    assert_eq!(out, frame(0x88, &[0x03, 0xe8]));
     let t = wire.too_big().await;
     assert_eq!((t.size, t.limit), (500, 200));
 }

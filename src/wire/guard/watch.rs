@@ -51,6 +51,10 @@ pub struct Watch {
     skip_frame: bool,
     /// Set when a message went over the limit: its declared size so far.
     too_big: Option<u64>,
+    /// A message went over the limit, so the session is closing with 1009: from then on only a
+    /// close frame is handed up (a ping or a message behind the big one must not be answered or
+    /// shown first: to the peer that would read as "accepted").
+    over_limit: bool,
     /// Bytes of pongs the pings seen so far ask for (each is answered by the library).
     pub(super) owed: u64,
     /// Bytes of the incomplete header that the library has already (they came with the
@@ -170,6 +174,7 @@ impl Watch {
         let n = self.header.bytes().len();
         raw[..n].copy_from_slice(self.header.bytes());
         let sent = std::mem::take(&mut self.header_sent);
+        let was_over = self.over_limit;
         self.start_frame(h);
         if sent > 0 && self.skip_frame {
             // Part of its header is the library's already: it judges this one.
@@ -177,6 +182,7 @@ impl Watch {
             self.skip_message = false;
             if !was_big {
                 self.too_big = None;
+                self.over_limit = was_over;
             }
         }
         if !self.skip_frame {
@@ -263,7 +269,10 @@ impl Watch {
         if matches!(opcode, 0x0..=0x2) {
             self.follow_message(opcode, fin, len);
         }
-        if opcode == 0x9 {
+        if self.over_limit && opcode != 0x8 {
+            self.skip_frame = true;
+        }
+        if opcode == 0x9 && !self.skip_frame {
             // The pong repeats the payload, behind a header of at most 6 bytes (masked).
             self.owed = self.owed.saturating_add(len + 6);
         }
@@ -307,6 +316,7 @@ impl Watch {
         if let Some(limit) = self.limit {
             if !self.skip_message && self.message_len > limit {
                 self.skip_message = true;
+                self.over_limit = true;
                 self.too_big = Some(self.message_len);
             }
         }
