@@ -392,6 +392,12 @@ impl Script {
     }
 
     /// A data message arrived (after it was shown).
+    /// Whether [`Script::on_data`] can use a lens's JSON view of the next message (an expectation
+    /// waits, or messages are kept for one): otherwise it is not worth rendering.
+    pub fn wants_view(&self) -> bool {
+        self.opts.keep || matches!(self.hold, Hold::Expect(_))
+    }
+
     pub fn on_data(&mut self, m: &Message, seen: Seen, sink: &mut dyn EventSink) {
         self.received += 1;
         // The oldest entry's buffer is reused: no allocation per message.

@@ -379,7 +379,11 @@ impl Loop<'_> {
             wire,
             lens: view.as_ref(),
         });
-        let seen = view.as_ref().and_then(|v| v.json_text());
+        // The view as text only when the script can use it (an expectation or kept messages).
+        let seen = match self.script.wants_view() {
+            true => view.as_ref().and_then(|v| v.json_text()),
+            false => None,
+        };
         self.script.on_data(&m, seen.map(Into::into), sink);
         if let Some(v) = &view {
             self.lens_after(v, sink).await;
