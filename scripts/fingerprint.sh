@@ -129,7 +129,7 @@ daemon off;
 worker_processes 1;
 pid $TMP/nginx.pid;
 error_log $TMP/nginx-error.log;
-events { worker_connections 64; }
+events { worker_connections 1024; }
 http {
     access_log off;
     client_body_temp_path $TMP/nginx-body;
