@@ -200,6 +200,33 @@ mod tests {
         assert!(!tx.send(3, 1));
     }
 
+    /// Counts its wakes.
+    struct Count(std::sync::atomic::AtomicUsize);
+
+    impl std::task::Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[tokio::test]
+    async fn every_producer_that_waited_is_woken_when_it_drains() {
+        let (tx, mut rx) = channel::<u8>(10);
+        let other = tx.clone();
+        assert!(tx.send(1, 10));
+        let (a, b) = (
+            Arc::new(Count(AtomicUsize::new(0))),
+            Arc::new(Count(AtomicUsize::new(0))),
+        );
+        let (wa, wb) = (Waker::from(a.clone()), Waker::from(b.clone()));
+        assert!(tx.must_wait(&Context::from_waker(&wa)));
+        assert!(other.must_wait(&Context::from_waker(&wb)));
+        assert!(tx.must_wait(&Context::from_waker(&wa)));
+        assert_eq!(rx.recv().await, Some(1));
+        assert_eq!(a.0.load(Ordering::SeqCst), 1);
+        assert_eq!(b.0.load(Ordering::SeqCst), 1);
+    }
+
     #[tokio::test]
     async fn a_budget_gives_back_what_a_dropped_charge_held() {
         let b = Budget::new(10);
