@@ -71,7 +71,7 @@ _wscope() {
 
     case "${cmd}" in
         wscope)
-            opts="-c -l -H -s -o -L -k -v -x -w -1 -T -P -h -V --connect --listen --slash --header --subprotocol --require-subprotocol --origin --auth --protocol-version --connect-timeout --location --max-redirects --proxy --no-proxy --ca --cert --key --insecure --max-message-size --no-coalesce --no-deflate --deflate --http2 --http2-only --verbose --ping-interval --ping-timeout --reconnect --dump --dump-limit --dump-file --lens --lens-passive --lens-auth --lens-host --proto --message --mqtt-version --execute --no-repl --wait --idle --script --expect-timeout --once --count --close-code --close-reason --echo --binary --stdin-whole --no-history --json --timestamps --pretty --show-ping-pong --color --no-color --record --record-secrets --help --version inspect probe listen replay proxy bench completions help"
+            opts="-c -l -H -s -o -L -k -v -x -w -1 -T -P -h -V --connect --listen --slash --header --subprotocol --require-subprotocol --origin --auth --protocol-version --connect-timeout --location --max-redirects --proxy --no-proxy --ca --cert --key --insecure --max-message-size --no-coalesce --no-deflate --deflate --http2 --http2-only --verbose --ping-interval --ping-timeout --reconnect --dump --dump-limit --dump-file --dump-h2 --lens --lens-passive --lens-auth --lens-host --proto --message --mqtt-version --execute --no-repl --wait --idle --script --expect-timeout --once --count --close-code --close-reason --echo --binary --stdin-whole --no-history --json --timestamps --pretty --show-ping-pong --color --no-color --record --record-secrets --help --version inspect probe listen replay proxy bench completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -257,7 +257,7 @@ _wscope() {
             return 0
             ;;
         wscope__subcmd__bench)
-            opts="-c -n -d -x -H -s -k -v -o -L -h --connections --ramp --messages --duration --rate --size --binary --template --match --any-reply --reply-timeout --threads --h2-connections --json --hist --merge --header --subprotocol --require-subprotocol --protocol-version --max-redirects --proxy --no-proxy --ca --cert --key --max-message-size --no-coalesce --http2 --http2-only --ping-interval --ping-timeout --reconnect --dump --dump-limit --dump-file --lens --lens-passive --lens-auth --lens-host --proto --message --mqtt-version --insecure --verbose --origin --auth --location --connect-timeout --no-deflate --deflate --help"
+            opts="-c -n -d -x -H -s -k -v -o -L -h --connections --ramp --messages --duration --rate --size --binary --template --match --any-reply --reply-timeout --threads --h2-connections --json --hist --merge --header --subprotocol --require-subprotocol --protocol-version --max-redirects --proxy --no-proxy --ca --cert --key --max-message-size --no-coalesce --http2 --http2-only --ping-interval --ping-timeout --reconnect --dump --dump-limit --dump-file --dump-h2 --lens --lens-passive --lens-auth --lens-host --proto --message --mqtt-version --insecure --verbose --origin --auth --location --connect-timeout --no-deflate --deflate --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -975,7 +975,7 @@ _wscope() {
             return 0
             ;;
         wscope__subcmd__replay)
-            opts="-H -s -o -L -k -v -x -w -1 -T -P -h --entry --list --speed --fast --har-cookies --header --subprotocol --require-subprotocol --origin --auth --protocol-version --connect-timeout --location --max-redirects --proxy --no-proxy --ca --cert --key --insecure --max-message-size --no-coalesce --no-deflate --deflate --http2 --http2-only --verbose --ping-interval --ping-timeout --reconnect --dump --dump-limit --dump-file --lens --lens-passive --lens-auth --lens-host --proto --message --mqtt-version --execute --no-repl --wait --idle --script --expect-timeout --once --count --close-code --close-reason --echo --binary --stdin-whole --no-history --json --timestamps --pretty --show-ping-pong --color --no-color --record --record-secrets --help"
+            opts="-H -s -o -L -k -v -x -w -1 -T -P -h --entry --list --speed --fast --har-cookies --header --subprotocol --require-subprotocol --origin --auth --protocol-version --connect-timeout --location --max-redirects --proxy --no-proxy --ca --cert --key --insecure --max-message-size --no-coalesce --no-deflate --deflate --http2 --http2-only --verbose --ping-interval --ping-timeout --reconnect --dump --dump-limit --dump-file --dump-h2 --lens --lens-passive --lens-auth --lens-host --proto --message --mqtt-version --execute --no-repl --wait --idle --script --expect-timeout --once --count --close-code --close-reason --echo --binary --stdin-whole --no-history --json --timestamps --pretty --show-ping-pong --color --no-color --record --record-secrets --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_wscope_global_optspecs
-    string join \n c/connect= l/listen= slash H/header= s/subprotocol= require-subprotocol o/origin= auth= protocol-version= connect-timeout= L/location max-redirects= proxy= no-proxy ca= cert= key= k/insecure max-message-size= no-coalesce no-deflate deflate= http2 http2-only v/verbose ping-interval= ping-timeout= reconnect= dump dump-limit= dump-file= lens= lens-passive lens-auth= lens-host= proto= message= mqtt-version= x/execute= no-repl w/wait= idle= script= expect-timeout= 1/once count= close-code= close-reason= echo binary stdin-whole no-history json T/timestamps pretty P/show-ping-pong color= no-color record= record-secrets h/help V/version
+    string join \n c/connect= l/listen= slash H/header= s/subprotocol= require-subprotocol o/origin= auth= protocol-version= connect-timeout= L/location max-redirects= proxy= no-proxy ca= cert= key= k/insecure max-message-size= no-coalesce no-deflate deflate= http2 http2-only v/verbose ping-interval= ping-timeout= reconnect= dump dump-limit= dump-file= dump-h2 lens= lens-passive lens-auth= lens-host= proto= message= mqtt-version= x/execute= no-repl w/wait= idle= script= expect-timeout= 1/once count= close-code= close-reason= echo binary stdin-whole no-history json T/timestamps pretty P/show-ping-pong color= no-color record= record-secrets h/help V/version
 end
 
 function __fish_wscope_needs_command
@@ -74,6 +74,7 @@ complete -c wscope -n "__fish_wscope_needs_command" -l http2 -d 'Open the WebSoc
 complete -c wscope -n "__fish_wscope_needs_command" -l http2-only -d 'Like --http2, but fail (exit 5) instead of falling back to HTTP/1.1'
 complete -c wscope -n "__fish_wscope_needs_command" -s v -l verbose -d 'Show the handshake in full, its checks and timings'
 complete -c wscope -n "__fish_wscope_needs_command" -l dump -d 'Show every frame on the wire, decoded field by field, with a hex dump'
+complete -c wscope -n "__fish_wscope_needs_command" -l dump-h2 -d 'With --dump and --http2: also show each HTTP/2 frame header on the connection (type, flags, stream, length)'
 complete -c wscope -n "__fish_wscope_needs_command" -l lens-passive -d 'Decode only: the lens sends nothing by itself (no protocol handshake, no answers to its pings)'
 complete -c wscope -n "__fish_wscope_needs_command" -l no-repl -d 'With -x on a terminal, exit after the -x messages instead of opening the REPL'
 complete -c wscope -n "__fish_wscope_needs_command" -s 1 -l once -d 'Exit after the first data message received'
@@ -329,6 +330,7 @@ complete -c wscope -n "__fish_wscope_using_subcommand replay" -l http2 -d 'Open 
 complete -c wscope -n "__fish_wscope_using_subcommand replay" -l http2-only -d 'Like --http2, but fail (exit 5) instead of falling back to HTTP/1.1'
 complete -c wscope -n "__fish_wscope_using_subcommand replay" -s v -l verbose -d 'Show the handshake in full, its checks and timings'
 complete -c wscope -n "__fish_wscope_using_subcommand replay" -l dump -d 'Show every frame on the wire, decoded field by field, with a hex dump'
+complete -c wscope -n "__fish_wscope_using_subcommand replay" -l dump-h2 -d 'With --dump and --http2: also show each HTTP/2 frame header on the connection (type, flags, stream, length)'
 complete -c wscope -n "__fish_wscope_using_subcommand replay" -l lens-passive -d 'Decode only: the lens sends nothing by itself (no protocol handshake, no answers to its pings)'
 complete -c wscope -n "__fish_wscope_using_subcommand replay" -l no-repl -d 'With -x on a terminal, exit after the -x messages instead of opening the REPL'
 complete -c wscope -n "__fish_wscope_using_subcommand replay" -s 1 -l once -d 'Exit after the first data message received'
@@ -433,6 +435,7 @@ complete -c wscope -n "__fish_wscope_using_subcommand bench" -l no-coalesce -d '
 complete -c wscope -n "__fish_wscope_using_subcommand bench" -l http2 -d 'Open the WebSocket over HTTP/2 (RFC 8441): ALPN h2 on wss, h2c prior knowledge on ws; falls back to HTTP/1.1 with a note when the server cannot'
 complete -c wscope -n "__fish_wscope_using_subcommand bench" -l http2-only -d 'Like --http2, but fail (exit 5) instead of falling back to HTTP/1.1'
 complete -c wscope -n "__fish_wscope_using_subcommand bench" -l dump -d 'Show every frame on the wire, decoded field by field, with a hex dump'
+complete -c wscope -n "__fish_wscope_using_subcommand bench" -l dump-h2 -d 'With --dump and --http2: also show each HTTP/2 frame header on the connection (type, flags, stream, length)'
 complete -c wscope -n "__fish_wscope_using_subcommand bench" -l lens-passive -d 'Decode only: the lens sends nothing by itself (no protocol handshake, no answers to its pings)'
 complete -c wscope -n "__fish_wscope_using_subcommand bench" -s k -l insecure -d 'Skip certificate and host name verification (a warning is printed)'
 complete -c wscope -n "__fish_wscope_using_subcommand bench" -s v -l verbose -d 'Show the handshake in full, its checks and timings'

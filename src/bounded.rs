@@ -19,11 +19,12 @@ use tokio::sync::mpsc::error::TryRecvError;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-/// What both ends of a [`channel`] share: the bytes queued and the producer waiting for room.
+/// What both ends of a [`channel`] share: the bytes queued and the producers waiting for room
+/// (each task once: the tap's reader and, with `--dump-h2`, the reader beneath h2 both wait).
 struct Bound {
     limit: usize,
     queued: AtomicUsize,
-    waiting: Mutex<Option<Waker>>,
+    waiting: Mutex<Vec<Waker>>,
 }
 
 impl Bound {
@@ -34,12 +35,9 @@ impl Bound {
     fn taken(&self, cost: usize) {
         let before = self.queued.fetch_sub(cost, Ordering::AcqRel);
         if before >= self.limit && before - cost < self.limit {
-            let waker = self
-                .waiting
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .take();
-            if let Some(w) = waker {
+            let wakers =
+                std::mem::take(&mut *self.waiting.lock().unwrap_or_else(PoisonError::into_inner));
+            for w in wakers {
                 w.wake();
             }
         }
@@ -73,7 +71,7 @@ pub fn channel<T>(limit: usize) -> (Tx<T>, Rx<T>) {
     let bound = Arc::new(Bound {
         limit,
         queued: AtomicUsize::new(0),
-        waiting: Mutex::new(None),
+        waiting: Mutex::new(Vec::new()),
     });
     (
         Tx {
@@ -106,11 +104,15 @@ impl<T> Tx<T> {
         if !self.bound.full() {
             return false;
         }
-        *self
+        let mut waiting = self
             .bound
             .waiting
             .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some(cx.waker().clone());
+            .unwrap_or_else(PoisonError::into_inner);
+        if !waiting.iter().any(|w| w.will_wake(cx.waker())) {
+            waiting.push(cx.waker().clone());
+        }
+        drop(waiting);
         // It may have drained in between: then do not wait for a wake that already happened.
         self.bound.full()
     }
@@ -196,6 +198,33 @@ mod tests {
         assert!(!tx.full());
         drop(rx);
         assert!(!tx.send(3, 1));
+    }
+
+    /// Counts its wakes.
+    struct Count(std::sync::atomic::AtomicUsize);
+
+    impl std::task::Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[tokio::test]
+    async fn every_producer_that_waited_is_woken_when_it_drains() {
+        let (tx, mut rx) = channel::<u8>(10);
+        let other = tx.clone();
+        assert!(tx.send(1, 10));
+        let (a, b) = (
+            Arc::new(Count(AtomicUsize::new(0))),
+            Arc::new(Count(AtomicUsize::new(0))),
+        );
+        let (wa, wb) = (Waker::from(a.clone()), Waker::from(b.clone()));
+        assert!(tx.must_wait(&Context::from_waker(&wa)));
+        assert!(other.must_wait(&Context::from_waker(&wb)));
+        assert!(tx.must_wait(&Context::from_waker(&wa)));
+        assert_eq!(rx.recv().await, Some(1));
+        assert_eq!(a.0.load(Ordering::SeqCst), 1);
+        assert_eq!(b.0.load(Ordering::SeqCst), 1);
     }
 
     #[tokio::test]

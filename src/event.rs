@@ -196,6 +196,12 @@ pub enum Event<'a> {
         at: Duration,
         frame: &'a crate::wire::frame::Frame,
     },
+    /// An HTTP/2 frame header on the connection carrying the WebSocket (--dump-h2).
+    H2Frame {
+        dir: crate::wire::frame::Direction,
+        at: Duration,
+        header: crate::http2::FrameHeader,
+    },
     /// An expectation of a script ended (met, timed out, cancelled).
     Expect(&'a Report),
     /// Why the connection is failing, said the moment it is known. Only a session whose caller
@@ -241,6 +247,11 @@ pub enum OwnedEvent {
         Duration,
         Box<crate::wire::frame::Frame>,
     ),
+    H2Frame(
+        crate::wire::frame::Direction,
+        Duration,
+        crate::http2::FrameHeader,
+    ),
     Failed(String, Option<String>),
     Expect(Box<Report>),
 }
@@ -285,6 +296,7 @@ impl OwnedEvent {
             Event::Verbose(on) => OwnedEvent::Verbose(on),
             Event::Closed(e) => OwnedEvent::Closed(e.clone()),
             Event::Frame { dir, at, frame } => OwnedEvent::Frame(dir, at, Box::new(frame.clone())),
+            Event::H2Frame { dir, at, header } => OwnedEvent::H2Frame(dir, at, header),
             Event::Failed { message, hint } => {
                 OwnedEvent::Failed(message.to_string(), hint.map(String::from))
             }
@@ -334,6 +346,11 @@ impl OwnedEvent {
                 at: *at,
                 frame,
             },
+            OwnedEvent::H2Frame(dir, at, header) => Event::H2Frame {
+                dir: *dir,
+                at: *at,
+                header: *header,
+            },
             OwnedEvent::Failed(message, hint) => Event::Failed {
                 message,
                 hint: hint.as_deref(),
@@ -362,7 +379,8 @@ impl OwnedEvent {
             OwnedEvent::Status(_)
             | OwnedEvent::Help
             | OwnedEvent::Verbose(_)
-            | OwnedEvent::Unsent(_) => 0,
+            | OwnedEvent::Unsent(_)
+            | OwnedEvent::H2Frame(..) => 0,
             OwnedEvent::Expect(r) => {
                 r.pattern.len() + r.vars.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>()
             }

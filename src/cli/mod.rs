@@ -303,6 +303,10 @@ pub struct LiveArgs {
     )]
     pub dump_file: Option<PathBuf>,
 
+    /// With --dump and --http2: also show each HTTP/2 frame header on the connection (type, flags, stream, length)
+    #[arg(long, help_heading = "Frame dump", hide_short_help = true)]
+    pub dump_h2: bool,
+
     // Lenses (SPEC.md "Lenses"): --lens, --lens-passive, --lens-auth; checked in config::lens.
     /// Decode and speak the protocol inside: socketio, graphql-ws, stomp, mqtt, jsonrpc, msgpack, cbor, protobuf, or none [default: chosen from a /socket.io/ path or a graphql-ws subprotocol]
     #[arg(

@@ -248,6 +248,7 @@ impl Client {
             (dumping || self.cfg.interactive || scripted_dump).then(|| session::Tapping {
                 limit: self.cfg.dump.limit,
                 enabled: enabled.clone(),
+                h2: up.h2_dump.clone(),
             });
         let session::Stacked {
             ws,

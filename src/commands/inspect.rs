@@ -103,6 +103,7 @@ async fn close_on_the_engine(
     let tapping = dump.is_some().then(|| session::Tapping {
         limit: cfg.dump.limit,
         enabled: Arc::new(AtomicBool::new(true)),
+        h2: None,
     });
     let stacked = session::stack(
         up.stream,

@@ -115,6 +115,8 @@ fn refuse_live_flags(args: &BenchArgs) -> Result<()> {
         Some("--reconnect")
     } else if live.dump || live.dump_file.is_some() {
         Some("--dump")
+    } else if live.dump_h2 {
+        Some("--dump-h2")
     } else {
         None
     };

@@ -421,7 +421,8 @@ fn connect_cfg(
             // The URL is checked first, as it is read first (connect parses it again to dial).
             crate::target::Target::parse(&url)?;
         }
-        let upgrade = handshake(conn)?;
+        let mut upgrade = handshake(conn)?;
+        upgrade.dump_h2 = dump_h2(live, &upgrade)?;
         let script = session::script(session)?;
         let lens = lens::lens(live, conn, upgrade.auth.clone())?;
         // A lens command in -x or --script is checked now when --lens names the lens.
@@ -455,6 +456,19 @@ fn connect_cfg(
         })
     })();
     (output, checked)
+}
+
+/// `--dump-h2` shows the HTTP/2 frames beneath a dumped WebSocket: without both, it says nothing.
+fn dump_h2(live: &LiveArgs, upgrade: &crate::handshake::Options) -> Result<bool> {
+    let dumping = live.dump || live.dump_file.is_some();
+    let h2 = upgrade.http2 != crate::handshake::Http2::Off;
+    match (live.dump_h2, dumping && h2) {
+        (true, false) => Err(Error::usage_hint(
+            "--dump-h2 needs --dump and --http2 (or --http2-only)",
+            "add --dump --http2, or leave out --dump-h2",
+        )),
+        (on, _) => Ok(on),
+    }
 }
 
 fn listen(a: &ListenArgs) -> (Output, Result<Listen>) {

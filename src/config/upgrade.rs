@@ -45,6 +45,7 @@ pub fn handshake(args: &ConnectArgs) -> Result<handshake::Options> {
             (false, false) => handshake::Http2::Off,
         },
         h2_slot: None,
+        dump_h2: false,
     })
 }
 

@@ -21,6 +21,8 @@ use crate::dial::BoxStream;
 use crate::error::{Error, Result};
 use crate::http::{list, Headers};
 use crate::target::Target;
+use crate::wire::frame::Direction;
+use crate::wire::h2dump::H2Dump;
 
 /// What the HTTP/2 upgrade showed, for `-v` and inspect.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -125,10 +127,12 @@ impl Seen {
     }
 }
 
-/// Reads pass through unchanged; the frames are followed (headers only) in [`Seen`].
+/// Reads pass through unchanged; the frames are followed (headers only) in [`Seen`], and with
+/// `--dump-h2` both ways in an [`H2Dump`] (whose full queue pauses reads, as the tap's does).
 struct Sniffer {
     inner: BoxStream,
     seen: Arc<Mutex<Seen>>,
+    dump: Option<H2Dump>,
 }
 
 impl AsyncRead for Sniffer {
@@ -138,10 +142,17 @@ impl AsyncRead for Sniffer {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<std::io::Result<()>> {
         let before = buf.filled().len();
+        if self.dump.as_ref().is_some_and(|d| d.paused(cx)) {
+            return Poll::Pending;
+        }
         let r = Pin::new(&mut self.inner).poll_read(cx, buf);
         if let Poll::Ready(Ok(())) = r {
+            let new = &buf.filled()[before..];
             if let Ok(mut seen) = self.seen.lock() {
-                seen.feed(&buf.filled()[before..]);
+                seen.feed(new);
+            }
+            if let Some(d) = &self.dump {
+                d.feed(Direction::Incoming, new);
             }
         }
         r
@@ -154,7 +165,11 @@ impl AsyncWrite for Sniffer {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
+        let r = Pin::new(&mut self.inner).poll_write(cx, buf);
+        if let (Poll::Ready(Ok(n)), Some(d)) = (&r, &self.dump) {
+            d.feed(Direction::Outgoing, buf.get(..*n).unwrap_or_default());
+        }
+        r
     }
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.inner).poll_flush(cx)
@@ -219,15 +234,17 @@ fn failed(what: &str, e: h2::Error) -> Error {
 }
 
 /// Speak HTTP/2 on `stream` and open the WebSocket stream. The view is filled as far as it got.
+/// From `args`: the timeout, a shared connection's slot, and `--dump-h2`.
 pub async fn open(
     stream: BoxStream,
     target: &Target,
     req: &request::Request,
     view: &mut H2View,
     deadline: tokio::time::Instant,
-    timeout: Duration,
-    share: Option<&crate::dial::h2mux::H2Slot>,
+    args: &super::Options,
 ) -> std::result::Result<(Upgraded, Headers), Refusal> {
+    let (timeout, share) = (args.connect_timeout, args.h2_slot.as_deref());
+    let dump = args.dump_h2.then(H2Dump::default);
     let timed_out = |what| Error::Timeout {
         what,
         after: timeout,
@@ -236,6 +253,7 @@ pub async fn open(
     let sniffer = Sniffer {
         inner: stream,
         seen: seen.clone(),
+        dump: dump.clone(),
     };
     let start = Instant::now();
     let mut builder = h2::client::Builder::new();
@@ -295,7 +313,9 @@ pub async fn open(
         slot.keep(&send, said.clone());
     }
     let why: crate::dial::h2stream::Why = Box::new(move || said());
-    open_stream(send, target, req, view, deadline, timeout, why).await
+    let (mut up, headers) = open_stream(send, target, req, view, deadline, timeout, why).await?;
+    up.h2_dump = dump;
+    Ok((up, headers))
 }
 
 /// One extended CONNECT stream on an HTTP/2 connection that is up.
@@ -341,6 +361,7 @@ pub(super) async fn open_stream(
     let up = Upgraded {
         stream: Box::new(H2Stream::new(send_stream, recv).explained_by(why)),
         leftover: Vec::new(),
+        h2_dump: None,
     };
     Ok((up, headers))
 }

@@ -110,6 +110,8 @@ pub struct Upgraded {
     pub stream: BoxStream,
     /// Bytes read behind the response head: the first WebSocket frames.
     pub leftover: Vec<u8>,
+    /// `--dump-h2`: the HTTP/2 frames beneath the WebSocket, for its tap.
+    pub h2_dump: Option<crate::wire::h2dump::H2Dump>,
 }
 
 /// Open a WebSocket connection to `target`. The report is returned in every case, so a failed
@@ -344,15 +346,7 @@ async fn try_http2(
                 return Err(Error::Runtime("internal: no stream for HTTP/2".into()));
             };
             let mut view = h2::H2View::default();
-            let opened = h2::open(
-                dialed,
-                target,
-                req,
-                &mut view,
-                deadline,
-                args.connect_timeout,
-                args.h2_slot.as_deref(),
-            );
+            let opened = h2::open(dialed, target, req, &mut view, deadline, args);
             let opened = opened.await;
             report.http2 = Some(view);
             match opened {
@@ -418,7 +412,11 @@ async fn upgrade_http1(
     let hint = verdict.hint.clone();
     report.verdict = Some(verdict);
     if passed {
-        return Ok(Some(Upgraded { stream, leftover }));
+        return Ok(Some(Upgraded {
+            stream,
+            leftover,
+            h2_dump: None,
+        }));
     }
     if args.follow_redirects && is_followed(resp.status) && resp.header("Location").is_some() {
         return Ok(None);

@@ -33,6 +33,8 @@ pub struct Options {
     pub http2: Http2,
     /// A shared HTTP/2 connection to open the WebSocket on (`bench --h2-connections`).
     pub h2_slot: Option<std::sync::Arc<crate::dial::h2mux::H2Slot>>,
+    /// `--dump-h2`: keep the HTTP/2 frame headers crossing the connection for the dump.
+    pub dump_h2: bool,
 }
 
 /// Whether to open the WebSocket as an HTTP/2 extended CONNECT stream (RFC 8441).

@@ -148,6 +148,41 @@ impl Printer {
         }
     }
 
+    /// An HTTP/2 frame header for `--dump-h2`: numbers and names only, nothing the peer wrote.
+    pub(super) fn h2_frame(
+        &mut self,
+        dir: Direction,
+        at: std::time::Duration,
+        header: crate::http2::FrameHeader,
+    ) {
+        self.dumping = true;
+        if self.style.json() {
+            let v = serde_json::json!({
+                "event": "h2frame",
+                "dir": dir,
+                "t": (at.as_secs_f64() * 1e6).round() / 1e6,
+                "type": header.kind_name(),
+                "flags": header.flag_names(),
+                "stream": header.stream,
+                "len": header.len,
+            });
+            self.write_dump("", Some(v));
+            return;
+        }
+        let arrow = match dir {
+            Direction::Outgoing => ">>".green().bold(),
+            Direction::Incoming => "<<".cyan().bold(),
+        };
+        let text = format!(
+            "{arrow} {}.{:03}s  {} {}\n",
+            at.as_secs(),
+            at.subsec_millis(),
+            "h2".dimmed(),
+            header.describe()
+        );
+        self.write_dump(&text, None);
+    }
+
     /// A frame for `--dump`.
     pub(super) fn frame(
         &mut self,

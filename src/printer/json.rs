@@ -175,6 +175,18 @@ pub const EVENTS: &[EventDoc] = &[
         ],
     ),
     (
+        "h2frame",
+        "--dump-h2: an HTTP/2 frame crossed the connection carrying the WebSocket",
+        &[
+            ("dir", "outgoing (we wrote it) or incoming (the server's)"),
+            ("t", "seconds since the WebSocket opened (0 for the handshake's frames)"),
+            ("type", "the frame type's name (DATA, HEADERS, SETTINGS...), or its number in hex"),
+            ("flags", "the flags set, by name"),
+            ("stream", "the stream id (0: the connection)"),
+            ("len", "the payload length in bytes"),
+        ],
+    ),
+    (
         "reconnect",
         "--reconnect dials again",
         &[
@@ -400,7 +412,9 @@ pub fn event(started: Instant, ev: &Event<'_>) -> Option<Value> {
         Event::Unsent(u) => unsent(started, u),
         Event::Expect(r) => return Some(expect(started, r)),
         Event::Status(s) => status(started, s),
-        Event::Help | Event::Verbose(_) | Event::Frame { .. } => return None,
+        Event::Help | Event::Verbose(_) | Event::Frame { .. } | Event::H2Frame { .. } => {
+            return None
+        }
         Event::Closed(e) => {
             let mut m = base(started, "closed");
             if let Ok(Value::Object(o)) = serde_json::to_value(e) {

@@ -358,7 +358,7 @@ impl Printer {
                 self.style.verbose = on;
                 self.note(if on { "verbose on" } else { "verbose off" });
             }
-            Event::Frame { .. } => {}
+            Event::Frame { .. } | Event::H2Frame { .. } => {}
             Event::Closed(e) => self.closed_line(e),
         }
     }
@@ -478,6 +478,8 @@ impl EventSink for Printer {
     fn event(&mut self, ev: Event<'_>) {
         if let Event::Frame { dir, at, frame } = ev {
             self.frame(dir, at, frame);
+        } else if let Event::H2Frame { dir, at, header } = ev {
+            self.h2_frame(dir, at, header);
         } else if let (Event::Closed(e), Some(_)) = (&ev, self.client) {
             // A listen client's ending reads as its disconnect.
             self.disconnected(e);

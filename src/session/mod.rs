@@ -23,7 +23,7 @@ use crate::error::{Error, Result};
 use crate::event::{Closer, DataKind, Ending, Event, EventSink, Origin, State, Stats};
 use crate::shutdown::{self, Shutdown};
 use crate::slash::Command;
-use crate::wire::tap::TapEvent;
+use crate::wire::tap::{TapEvent, Tapped};
 
 /// What the input side sends us.
 #[derive(Debug)]
@@ -246,9 +246,7 @@ pub async fn run_connection(
             }
             _ = &mut t.read_hold, if t.reads_held => t.reads_held = false,
             t = too_big(&s.opts.wire) => s.on_too_big(t, sink).await,
-            Some((dir, at, frame)) = next_frame(&mut frames), if !sink.backlogged() => {
-                sink.event(Event::Frame { dir, at, frame: &frame });
-            }
+            Some(tapped) = next_frame(&mut frames), if !sink.backlogged() => show_tapped(tapped, sink),
             Some(e) = werr_rx.recv() => break s.on_write_error(e),
             item = s.next_input(input), if s.input_open && !s.close.we_sent() && s.script.ready() && s.lens_ready() => {
                 if let Some(ending) = s.on_input_burst(item, input, sink).await {
@@ -375,13 +373,20 @@ fn show_queued_frames(
     sink: &mut dyn EventSink,
 ) {
     if let Some(rx) = frames {
-        while let Ok((dir, at, frame)) = rx.try_recv() {
-            sink.event(Event::Frame {
-                dir,
-                at,
-                frame: &frame,
-            });
+        while let Ok(tapped) = rx.try_recv() {
+            show_tapped(tapped, sink);
         }
+    }
+}
+
+fn show_tapped((dir, at, tapped): TapEvent, sink: &mut dyn EventSink) {
+    match tapped {
+        Tapped::Ws(frame) => sink.event(Event::Frame {
+            dir,
+            at,
+            frame: &frame,
+        }),
+        Tapped::H2(header) => sink.event(Event::H2Frame { dir, at, header }),
     }
 }
 

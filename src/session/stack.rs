@@ -21,6 +21,8 @@ use crate::wire::tap::{Tap, TapReceiver, TapSink};
 pub struct Tapping {
     pub limit: usize,
     pub enabled: Arc<AtomicBool>,
+    /// `--dump-h2`: the HTTP/2 frames beneath, shown through this tap.
+    pub h2: Option<crate::wire::h2dump::H2Dump>,
 }
 
 /// A connection ready for the session: the WebSocket, the tapped frames (if tapped), and what
@@ -75,6 +77,9 @@ pub async fn stack_sized(
                 crate::deflate::dump_inflated(&sink, link, max_message_size, t.limit);
             }
             sink.record(Direction::Incoming, &leftover);
+            if let Some(h2) = t.h2 {
+                h2.attach(sink.clone());
+            }
             (Box::new(Tap::new(stream, sink)), Some(rx))
         }
         None => (stream, None),

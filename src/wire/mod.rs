@@ -9,6 +9,7 @@ pub(crate) mod craft;
 pub(crate) mod dump;
 pub mod frame;
 pub mod guard;
+pub(crate) mod h2dump;
 pub mod header;
 pub(crate) mod hexdump;
 pub mod role;

@@ -21,26 +21,51 @@ use tokio::sync::mpsc::error::TryRecvError;
 use crate::wire::frame::Direction;
 use crate::wire::frame::{Frame, FrameDecoder};
 
-/// A decoded frame with its direction and time since `start`.
-pub type TapEvent = (Direction, Duration, Frame);
+/// A decoded frame (or, with `--dump-h2`, an HTTP/2 frame header) with its direction and time
+/// since `start`.
+pub type TapEvent = (Direction, Duration, Tapped);
+
+/// What the tap shows: a WebSocket frame, or the header of an HTTP/2 frame on the connection
+/// carrying the WebSocket (`--dump-h2`; pushed by [`TapSink::h2_frame`] from beneath h2).
+#[derive(Debug)]
+pub enum Tapped {
+    Ws(Frame),
+    H2(crate::http2::FrameHeader),
+}
+
+/// What the queue holds of a [`Tapped`]: the WebSocket frame boxed.
+#[derive(Debug)]
+enum Item {
+    Ws(Box<Frame>),
+    H2(crate::http2::FrameHeader),
+}
+
+impl Item {
+    fn open(self) -> Tapped {
+        match self {
+            Item::Ws(f) => Tapped::Ws(*f),
+            Item::H2(h) => Tapped::H2(h),
+        }
+    }
+}
 
 /// Bytes of decoded frames the queue holds before the tap stops reading.
 const QUEUE_BYTES: usize = 4 << 20;
 
 /// What the queue holds: a frame boxed, so that the queue's first block (32 slots, allocated with
 /// the queue) is small. Every connection of `wscope listen` has a tap, dumping or not.
-type Queued = (Direction, Duration, Box<Frame>);
+type Queued = (Direction, Duration, Item);
 
 /// The session's end of the tap's queue.
 pub struct TapReceiver(crate::bounded::Rx<Queued>);
 
 impl TapReceiver {
     pub async fn recv(&mut self) -> Option<TapEvent> {
-        self.0.recv().await.map(|(d, t, f)| (d, t, *f))
+        self.0.recv().await.map(|(d, t, f)| (d, t, f.open()))
     }
 
     pub fn try_recv(&mut self) -> Result<TapEvent, TryRecvError> {
-        self.0.try_recv().map(|(d, t, f)| (d, t, *f))
+        self.0.try_recv().map(|(d, t, f)| (d, t, f.open()))
     }
 }
 
@@ -149,8 +174,23 @@ impl TapSink {
         for frame in frames {
             let cost = frame.cost();
             // A dropped receiver just means nobody is printing any more.
-            self.tx.send((dir, elapsed, Box::new(frame)), cost);
+            self.tx
+                .send((dir, elapsed, Item::Ws(Box::new(frame))), cost);
         }
+    }
+
+    /// An HTTP/2 frame header that crossed the connection in `dir` at `at` (`--dump-h2`); one
+    /// seen before the tap existed (the handshake's) is shown at time 0.
+    pub fn h2_frame(&self, dir: Direction, at: Instant, header: crate::http2::FrameHeader) {
+        if self.enabled.load(Ordering::Relaxed) {
+            let elapsed = at.saturating_duration_since(self.start);
+            self.tx.send((dir, elapsed, Item::H2(header)), 16);
+        }
+    }
+
+    /// The queue is over its bound: whoever feeds it should wait (`cx` is woken when it drains).
+    pub fn paused(&self, cx: &Context<'_>) -> bool {
+        self.tx.must_wait(cx)
     }
 }
 
@@ -252,8 +292,10 @@ mod tests {
 
     fn drain(rx: &mut TapReceiver) -> Vec<(Direction, Frame)> {
         let mut v = Vec::new();
-        while let Ok((dir, _, frame)) = rx.try_recv() {
-            v.push((dir, frame));
+        while let Ok((dir, _, tapped)) = rx.try_recv() {
+            if let Tapped::Ws(frame) = tapped {
+                v.push((dir, frame));
+            }
         }
         v
     }

@@ -163,3 +163,96 @@ async fn a_server_that_never_ends_the_stream_after_the_close_does_not_hold_us() 
         started.elapsed()
     );
 }
+
+/// `--dump-h2`: the HTTP/2 frames beneath the WebSocket, interleaved with its frames in wire order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dump_h2_shows_the_http2_frames_around_the_websocket_frames() {
+    let server = support::h2::start(true).await;
+    let url = server.url();
+    let argv = [
+        &url,
+        "--http2-only",
+        "--dump",
+        "--dump-h2",
+        "-x",
+        "hello",
+        "--once",
+    ];
+    let out = run_with(args(&argv), None).await;
+    assert_eq!(out.code, 0, "stderr:\n{}", out.stderr);
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    let find = |dir: &str, what: &str| {
+        lines
+            .iter()
+            .position(|l| l.starts_with(dir) && l.contains(what))
+            .unwrap_or_else(|| panic!("no {dir} {what:?} line in:\n{}", out.stderr))
+    };
+    find(">>", "h2 SETTINGS stream 0,");
+    find("<<", "h2 SETTINGS stream 0,");
+    find(">>", "h2 HEADERS stream 1,");
+    find("<<", "h2 HEADERS stream 1,");
+    // "hello" masked: 2 header bytes, 4 of key, 5 of payload; echoed unmasked: 7.
+    let sent_ws = find(">>", "FIN text");
+    let sent_data = find(">>", "h2 DATA stream 1, 11 bytes");
+    let got_data = find("<<", "h2 DATA stream 1, 7 bytes");
+    let got_ws = find("<<", "FIN text");
+    assert!(sent_ws < sent_data, "{}", out.stderr);
+    assert!(got_data < got_ws, "{}", out.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dump_h2_in_json_is_one_event_per_http2_frame() {
+    let server = support::h2::start(true).await;
+    let url = server.url();
+    let argv = [
+        &url,
+        "--http2-only",
+        "--json",
+        "--dump",
+        "--dump-h2",
+        "-x",
+        "hello",
+        "--once",
+    ];
+    let out = run_with(args(&argv), None).await;
+    assert_eq!(out.code, 0, "stderr:\n{}", out.stderr);
+    let events: Vec<serde_json::Value> = out
+        .stdout
+        .lines()
+        .chain(out.stderr.lines())
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .filter(|v: &serde_json::Value| v["event"] == "h2frame")
+        .collect();
+    assert!(
+        events.iter().any(|v| v["dir"] == "outgoing"
+            && v["type"] == "DATA"
+            && v["stream"] == 1
+            && v["len"] == 11),
+        "{events:?}"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|v| v["dir"] == "incoming" && v["type"] == "SETTINGS" && v["stream"] == 0),
+        "{events:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dump_h2_without_http2_or_dump_is_a_usage_error_naming_it() {
+    for extra in [&["--dump"][..], &["--http2"][..]] {
+        let mut argv = vec!["ws://127.0.0.1:9/", "--dump-h2", "-x", "hi"];
+        argv.extend_from_slice(extra);
+        let out = run_with(args(&argv), None).await;
+        assert_eq!(out.code, 2, "{extra:?} stderr:\n{}", out.stderr);
+        assert!(out.stderr.contains("--dump-h2"), "{}", out.stderr);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bench_refuses_dump_h2_naming_it() {
+    let argv = ["bench", "ws://127.0.0.1:9/", "--http2", "--dump-h2"];
+    let out = run_with(args(&argv), None).await;
+    assert_eq!(out.code, 2, "stderr:\n{}", out.stderr);
+    assert!(out.stderr.contains("--dump-h2"), "{}", out.stderr);
+}

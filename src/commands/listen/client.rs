@@ -123,6 +123,7 @@ pub(super) async fn session(id: u64, opened: Opened<'_>, shared: &Shared, hub: &
     let tapping = session::Tapping {
         limit: shared.dump_limit,
         enabled: shared.dump.clone(),
+        h2: None,
     };
     let stacked = session::stack(
         stream,

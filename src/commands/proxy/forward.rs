@@ -193,6 +193,7 @@ mod tests {
             deflate: None,
             http2: crate::handshake::Http2::Off,
             h2_slot: None,
+            dump_h2: false,
         };
         base.headers.push("X-Trace", "8");
         let o = upstream_options(&base, &req);

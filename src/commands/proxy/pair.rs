@@ -402,6 +402,7 @@ async fn stack(
     let tapping = session::Tapping {
         limit: shared.dump_limit,
         enabled: shared.dump.clone(),
+        h2: None,
     };
     let max = shared.session.max_message_size;
     let stacked = session::stack(stream, leftover, role, link.as_ref(), max, Some(tapping)).await;

@@ -198,6 +198,7 @@ mod tests {
             deflate: None,
             http2: Default::default(),
             h2_slot: None,
+            dump_h2: false,
         };
         user.headers.push("x-custom", "mine");
         let headers = |o: &crate::handshake::Options| -> Vec<String> {
