@@ -39,7 +39,10 @@ if [[ "$(cat .tools/lens-py/.pinned 2>/dev/null)" != "$PY_PKGS" ]]; then
 fi
 if ! command -v mosquitto > /dev/null || ! command -v mosquitto_pub > /dev/null; then
     echo "== apt-get install mosquitto mosquitto-clients (the packaged service is not started)"
-    apt-get install -y -q mosquitto mosquitto-clients > /dev/null
+    # A new machine may have no package lists yet: fetch them once if the install fails.
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q mosquitto mosquitto-clients > /dev/null ||
+        { apt-get update -q > /dev/null &&
+          DEBIAN_FRONTEND=noninteractive apt-get install -y -q mosquitto mosquitto-clients > /dev/null; }
 fi
 if [[ -n ${WSCOPE:-} ]]; then
     W=$WSCOPE

@@ -36,7 +36,10 @@ if [[ ! -d .tools/py/websockets-$WEBSOCKETS_VERSION.dist-info ]]; then
 fi
 if [[ ${PROXY_BROWSER:-0} == 1 && ! -x /usr/bin/chromium ]]; then
     echo "== apt-get install chromium"
-    apt-get install -y -qq chromium > /dev/null
+    # A new machine may have no package lists yet: fetch them once if the install fails.
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium > /dev/null ||
+        { apt-get update -q > /dev/null &&
+          DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium > /dev/null; }
 fi
 if [[ -n ${WSCOPE:-} ]]; then
     W=$WSCOPE

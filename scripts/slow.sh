@@ -17,7 +17,10 @@ T0=$(date +%s)
 set -e
 if [[ ! -x /usr/lib/rabbitmq/bin/rabbitmq-server ]]; then
     echo "== apt-get install rabbitmq-server (the packaged service is not started)"
-    apt-get install -y -q rabbitmq-server > /dev/null
+    # A new machine may have no package lists yet: fetch them once if the install fails.
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q rabbitmq-server > /dev/null ||
+        { apt-get update -q > /dev/null &&
+          DEBIAN_FRONTEND=noninteractive apt-get install -y -q rabbitmq-server > /dev/null; }
 fi
 if [[ -n ${WSCOPE:-} ]]; then W=$WSCOPE; else cargo build --quiet; W=$ROOT/target/debug/wscope; fi
 set +e
